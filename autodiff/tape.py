@@ -1,0 +1,117 @@
+"""The gradient tape: records ops as they run and replays the op table's `vjp` rules backwards (DESIGN §7).
+
+The values here are opaque (eager tensors, or traced tensors while a function is traced): the tape keys them by
+identity and keeps them alive; the emitter given to `backprop` knows their types and how to apply ops to them.
+Because the backward pass applies ops through the emitter, any tape that is still recording records those ops too,
+which is how nested tapes give higher-order gradients.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence
+
+from ir.emitter import Emitter
+from ir.opdef import NONDIFF, OpDef
+
+Record = tuple[OpDef, tuple, tuple, dict]
+
+
+class Tape:
+    """What one GradientTape has seen: watched values, the ops that consumed them, and Variable reads."""
+
+    def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True) -> None:
+        self.persistent = persistent
+        self.watch_accessed_variables = watch_accessed_variables
+        self.records: list[Record] = []
+        self.watched: dict[int, Any] = {}
+        self.watched_handles: dict[int, Any] = {}      # id(variable) -> variable
+        self.handle_reads: dict[int, list[Any]] = {}   # id(variable) -> the values read from it while recording
+
+    def watch(self, value: Any) -> None:
+        self.watched[id(value)] = value
+
+    def watch_handle(self, handle: Any) -> None:
+        self.watched_handles[id(handle)] = handle
+
+    def reset(self) -> None:
+        self.records.clear()
+        self.watched.clear()
+        self.watched_handles.clear()
+        self.handle_reads.clear()
+
+
+active: list[Tape] = []
+
+
+def record(opdef: OpDef, operands: Sequence[Any], results: Sequence[Any], attrs: dict) -> None:
+    """Called by the dispatch funnel for every op while any tape records."""
+    if opdef.vjp is NONDIFF:
+        return
+    for tape in active:
+        watched = tape.watched
+        for x in operands:
+            if id(x) in watched:
+                break
+        else:
+            continue
+        tape.records.append((opdef, tuple(operands), tuple(results), attrs))
+        for r in results:
+            watched[id(r)] = r
+
+
+def record_read(handle: Any, value: Any, trainable: bool) -> None:
+    """A Variable was read: tapes that watch it (or watch every accessed trainable Variable) track the value."""
+    for tape in active:
+        hid = id(handle)
+        if hid not in tape.watched_handles:
+            if not (trainable and tape.watch_accessed_variables):
+                continue
+            tape.watched_handles[hid] = handle
+        tape.handle_reads.setdefault(hid, []).append(value)
+        tape.watched[id(value)] = value
+
+
+def backprop(records: Sequence[Record], em: Emitter, targets: Sequence[Any], target_grads: Sequence[Any],
+             sources: Sequence[Sequence[Any]]) -> list[Optional[Any]]:
+    """Cotangents of `sources` (each a group of values whose cotangents add up, e.g. a Variable's reads).
+
+    `target_grads[i]` is the cotangent seeded at `targets[i]`. A source no target depends on gets None.
+    Only floating-point values carry cotangents.
+    """
+    def differentiable(v: Any) -> bool:
+        return em.type_of(v).dtype.is_floating
+
+    source_ids = {id(v) for group in sources for v in group}
+    connected = set(source_ids)
+    relevant = []
+    for rec in records:
+        if any(id(x) in connected for x in rec[1]):
+            relevant.append(rec)
+            connected.update(id(r) for r in rec[2])
+
+    grads: dict[int, Any] = {}
+
+    def accumulate(v: Any, g: Any) -> None:
+        key = id(v)
+        grads[key] = g if key not in grads else em.add(grads[key], g)
+
+    for t, g in zip(targets, target_grads):
+        if id(t) in connected and differentiable(t):
+            accumulate(t, g)
+
+    for opdef, operands, results, attrs in reversed(relevant):
+        g = grads.get(id(results[0]))
+        if g is None:
+            continue
+        cotangents = opdef.vjp(em, g, results[0], *operands, **attrs)
+        if len(cotangents) != len(operands):
+            raise RuntimeError(f"the vjp rule of {opdef.name} returned {len(cotangents)} cotangents "
+                               f"for {len(operands)} operands")
+        for x, ct in zip(operands, cotangents):
+            if ct is not None and id(x) in connected and differentiable(x):
+                accumulate(x, ct)
+
+    out: list[Optional[Any]] = []
+    for group in sources:
+        found = [grads[id(v)] for v in group if id(v) in grads]
+        out.append(em.add_n(found) if found else None)
+    return out

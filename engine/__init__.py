@@ -1,0 +1,38 @@
+"""Kiln: a JIT-compiling tensor graph engine with TensorFlow 2's API. `import engine as tf`.
+
+Eager mode runs each op at once on numpy kernels; `GradientTape` records ops for gradients.
+
+>>> import engine as tf
+>>> x = tf.constant([1.0, 2.0, 3.0])
+>>> print(tf.reduce_sum(x * x))
+engine.Tensor(14.0, shape=(), dtype=float32)
+"""
+from __future__ import annotations
+
+from engine import nest
+from engine.convert import constant, convert_to_tensor
+from engine.errors import InvalidArgumentError, OperatorNotAllowedInGraphError
+from engine.gradient_tape import GradientTape, UnconnectedGradients
+from engine.ops import *  # noqa: F401,F403  (the public ops, with TensorFlow's names)
+from engine.tensor import Tensor, TensorShape
+from engine.variables import Variable
+from ir.types import DType, as_dtype, float32, float64, int32, int64
+from ir.types import bool_ as bool  # noqa: A001  (tf.bool)
+
+__version__ = "0.1.0"
+
+double = float64
+newaxis = None
+
+
+def executing_eagerly() -> object:
+    """True unless a function is being traced."""
+    from engine import dispatch
+    return not dispatch.tracing()
+
+
+def is_tensor(x: object) -> object:
+    return isinstance(x, (Tensor, Variable))
+
+
+from engine import keras, math, nn, optimizers, random  # noqa: E402,F401  (namespaces, as in TensorFlow)

@@ -1,0 +1,147 @@
+"""Turning Python and numpy values into tensors, with TensorFlow's dtype rules (DESIGN §3).
+
+- Python floats make float32, ints int32 (int64 when they do not fit), bools bool.
+- numpy arrays and scalars keep their dtype.
+- A Python scalar next to a tensor adopts the tensor's dtype (`x * 2` stays float32); a float into an integer
+  tensor is a TypeError, as in TensorFlow.
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Any, Optional
+
+import numpy as np
+
+from engine.tensor import Tensor, TensorLike
+from ir.types import DType, as_dtype, bool_, float32, from_numpy, int32, int64
+
+_INT32_MIN, _INT32_MAX = -2 ** 31, 2 ** 31 - 1
+
+
+def _python_dtype(value: Any) -> DType:
+    """The dtype TensorFlow gives a Python scalar or nested list of them."""
+    kinds = set()
+    big = False
+
+    def walk(v: Any) -> None:
+        nonlocal big
+        if isinstance(v, (list, tuple)):
+            for e in v:
+                walk(e)
+        elif isinstance(v, (bool, np.bool_)):
+            kinds.add("b")
+        elif isinstance(v, numbers.Integral):
+            kinds.add("i")
+            big = big or not _INT32_MIN <= int(v) <= _INT32_MAX
+        elif isinstance(v, numbers.Real):
+            kinds.add("f")
+        else:
+            raise TypeError(f"cannot convert {v!r} of type {type(v).__name__} to a tensor")
+
+    walk(value)
+    if "f" in kinds:
+        return float32
+    if "i" in kinds:
+        if "b" in kinds:
+            raise TypeError(f"cannot convert {value!r}: it mixes bools and numbers")
+        return int64 if big else int32
+    return bool_ if kinds else float32
+
+
+def _python_to_array(value: Any, dtype: DType) -> np.ndarray:
+    """Python values to an array of `dtype`, refusing lossy conversions (1.5 to int32, 2**40 to int32)."""
+    if dtype.is_integer or dtype.is_bool:
+        natural = _python_dtype(value)
+        if natural.is_floating and not dtype.is_floating:
+            raise TypeError(f"cannot convert {value!r} to a tensor of dtype {dtype.name}: it holds floats")
+        if dtype.is_bool and not natural.is_bool:
+            raise TypeError(f"cannot convert {value!r} to a tensor of dtype bool")
+    try:
+        arr = np.array(value, dtype=object if dtype.is_integer else dtype.np)
+        if dtype.is_integer:
+            info = np.iinfo(dtype.np)
+            flat = [int(v) for v in arr.reshape(-1)]
+            if any(not info.min <= v <= info.max for v in flat):
+                raise TypeError(f"cannot convert {value!r} to {dtype.name}: a value is out of range")
+            arr = np.array(flat, dtype=dtype.np).reshape(arr.shape)
+    except ValueError as e:
+        raise ValueError(f"cannot convert {value!r} to a tensor: {e}") from None
+    return arr
+
+
+def _stack_if_tensors(value: Any) -> Optional[Tensor]:
+    """A (nested) list holding tensors is packed, as TensorFlow does."""
+    def has_tensor(v: Any) -> bool:
+        return isinstance(v, TensorLike) or (isinstance(v, (list, tuple)) and any(has_tensor(e) for e in v))
+
+    if isinstance(value, (list, tuple)) and has_tensor(value):
+        from engine.ops import stack
+        return stack([convert_to_tensor(v) if isinstance(v, (list, tuple)) else v for v in value])
+    return None
+
+
+def convert_to_tensor(value: Any, dtype: Any = None, dtype_hint: Any = None, name: Optional[str] = None) -> Tensor:
+    """A Tensor for `value`: a Tensor itself, a Variable's current value, a numpy array, or Python data.
+
+    `dtype` must hold exactly (TypeError otherwise); `dtype_hint` is only preferred for Python values.
+    """
+    if type(value) is Tensor:
+        if dtype is not None and value.dtype is not as_dtype(dtype):
+            raise TypeError(f"expected a tensor of dtype {as_dtype(dtype).name}, got one of dtype {value.dtype.name}")
+        return value
+    if isinstance(value, TensorLike):  # a Variable, or any other tensor-like
+        return convert_to_tensor(value.value(), dtype=dtype)
+    if isinstance(value, (np.ndarray, np.generic)):
+        want = as_dtype(dtype) if dtype is not None else None
+        have = from_numpy(value.dtype)
+        if want is not None and want is not have:
+            raise TypeError(f"expected a value of dtype {want.name}, got a numpy {have.name} array")
+        return Tensor(np.asarray(value) if isinstance(value, np.generic) else value)
+    packed = _stack_if_tensors(value)
+    if packed is not None:
+        return convert_to_tensor(packed, dtype=dtype)
+    if dtype is not None:
+        return Tensor(_python_to_array(value, as_dtype(dtype)))
+    if dtype_hint is not None:
+        hint = as_dtype(dtype_hint)
+        natural = _python_dtype(value)
+        if natural is hint or (hint.is_floating and natural.is_integer) or (natural is int32 and hint is int64):
+            return Tensor(_python_to_array(value, hint))
+        if natural.is_floating and hint.is_integer:
+            raise TypeError(f"cannot use the Python value {value!r} with a tensor of dtype {hint.name}: "
+                            f"it would be truncated (cast one side with engine.cast)")
+        return Tensor(_python_to_array(value, natural))
+    return Tensor(_python_to_array(value, _python_dtype(value)))
+
+
+def constant(value: Any, dtype: Any = None, shape: Any = None, name: str = "Const") -> Tensor:
+    """A constant tensor, as `tf.constant`: numpy arrays may be cast to `dtype`; a scalar fills `shape`.
+
+    >>> import engine as tf
+    >>> print(tf.constant([[1, 2], [3, 4]]))
+    engine.Tensor(
+    [[1 2]
+     [3 4]], shape=(2, 2), dtype=int32)
+    """
+    if isinstance(value, TensorLike) and not isinstance(value, Tensor):
+        value = value.value()
+    if isinstance(value, Tensor):
+        from engine.ops import cast
+        t = value if dtype is None else cast(value, dtype)
+    elif isinstance(value, (np.ndarray, np.generic)):
+        arr = np.asarray(value)
+        from_numpy(arr.dtype)  # rejects unsupported dtypes with a clear message
+        t = Tensor(arr if dtype is None else arr.astype(as_dtype(dtype).np))
+    else:
+        t = convert_to_tensor(value, dtype=dtype)
+    if shape is not None:
+        shape = tuple(int(d) for d in shape)
+        from engine.ops import broadcast_to, reshape
+        n = int(np.prod(shape, dtype=np.int64))
+        if t.shape.num_elements() == n:
+            t = reshape(t, shape)
+        elif t.shape.num_elements() == 1:
+            t = broadcast_to(reshape(t, ()), shape)
+        else:
+            raise TypeError(f"constant: {t.shape.num_elements()} value(s) cannot fill shape {shape}")
+    return t

@@ -1,0 +1,61 @@
+"""Nested structures of lists, tuples, namedtuples and dicts, flattened in TensorFlow's order (dict keys sorted)."""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator
+
+
+def is_nested(x: Any) -> bool:
+    return isinstance(x, (list, tuple, dict))
+
+
+def _children(x: Any) -> Iterator[Any]:
+    if isinstance(x, dict):
+        for k in sorted(x, key=_sort_key):
+            yield x[k]
+    else:
+        yield from x
+
+
+def _sort_key(k: Any) -> Any:
+    return (type(k).__name__, k) if not isinstance(k, (int, float, str)) else (0, str(type(k)), k)
+
+
+def flatten(x: Any) -> list[Any]:
+    if not is_nested(x):
+        return [x]
+    out: list[Any] = []
+    for c in _children(x):
+        out.extend(flatten(c))
+    return out
+
+
+def pack_sequence_as(structure: Any, flat: list[Any]) -> Any:
+    it = iter(flat)
+    result = _pack(structure, it)
+    rest = list(it)
+    if rest:
+        raise ValueError(f"pack_sequence_as: {len(rest)} value(s) left over for structure {structure!r}")
+    return result
+
+
+def _pack(structure: Any, it: Iterator[Any]) -> Any:
+    if not is_nested(structure):
+        try:
+            return next(it)
+        except StopIteration:
+            raise ValueError("pack_sequence_as: too few values for the structure") from None
+    if isinstance(structure, dict):
+        packed = {k: _pack(structure[k], it) for k in sorted(structure, key=_sort_key)}
+        return type(structure)((k, packed[k]) for k in structure) if type(structure) is not dict else \
+            {k: packed[k] for k in structure}
+    items = [_pack(c, it) for c in structure]
+    if isinstance(structure, tuple) and hasattr(structure, "_fields"):
+        return type(structure)(*items)
+    return type(structure)(items)
+
+
+def map_structure(fn: Callable[..., Any], *structures: Any) -> Any:
+    flats = [flatten(s) for s in structures]
+    if len({len(f) for f in flats}) > 1:
+        raise ValueError("map_structure: the structures have different numbers of leaves")
+    return pack_sequence_as(structures[0], [fn(*xs) for xs in zip(*flats)])

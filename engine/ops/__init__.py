@@ -1,0 +1,16 @@
+"""Every public op, gathered; `engine` and its namespaces (`engine.math`, `engine.nn`, ...) re-export from here."""
+from engine.ops.array_ops import (broadcast_static_shape, broadcast_to, concat, expand_dims, fill, gather,
+                                  identity, one_hot, ones, ones_like, pad, range, rank, reshape, reverse, shape, size,
+                                  split, squeeze, stack, tile, transpose, unstack, zeros, zeros_like)
+from engine.ops.gradient_ops import stop_gradient
+from engine.ops.math_ops import (abs, add, add_n, bitwise_or_logical, cast, ceil, clip_by_value, cos, divide,
+                                 divide_no_nan, equal, erf, exp, expm1, floor, floordiv, floormod, greater,
+                                 greater_equal, invert, is_finite, is_inf, is_nan, less, less_equal, log, log1p,
+                                 log_sigmoid, logical_and, logical_not, logical_or, logical_xor, maximum, minimum,
+                                 mod, multiply, negative, not_equal, pow, reciprocal, round, rsqrt, saturate_cast,
+                                 sigmoid, sign, sin, softplus, sqrt, square, squared_difference, subtract, tan, tanh,
+                                 tensor_equals, tensor_not_equals, truediv, where)
+from engine.ops.reduce_ops import (argmax, argmin, matmul, reduce_all, reduce_any, reduce_logsumexp, reduce_max,
+                                   reduce_mean, reduce_min, reduce_prod, reduce_std, reduce_sum, reduce_variance)
+
+__all__ = [n for n in dir() if not n.startswith("_")]

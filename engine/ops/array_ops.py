@@ -1,0 +1,295 @@
+"""Shape and construction public ops: reshape, transpose, concat, stack, gather, pad, one_hot, zeros, range, ...
+
+Composites (expand_dims, squeeze, stack, one_hot, range) are built from rows of the op table, so autodiff and
+codegen see only those rows.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence
+
+import numpy as np
+
+from engine.dispatch import apply
+from engine.ops.funnel import as_tensor, broadcast, broadcast_shapes, full, raw_shape
+from engine.ops.math_ops import add, equal, multiply, where
+from engine.tensor import Tensor, TensorShape
+from ir.opdef import OPS
+from ir.ops_shape import broadcast_shape_ok
+from ir.types import DType, as_dtype, float32, int32
+
+_O = OPS
+
+
+def _axis(public: str, axis: Any, rank: int, extra: int = 0) -> int:
+    """A Python axis in [-rank-extra, rank+extra) made non-negative; `extra` is 1 for ops that add an axis."""
+    axis = int(axis)
+    n = rank + extra
+    if not -n <= axis < n:
+        raise ValueError(f"{public}: axis {axis} is out of range for a tensor of rank {rank}")
+    return axis % n if n else 0
+
+
+def _ints(public: str, v: Any) -> tuple[int, ...]:
+    if isinstance(v, (Tensor,)) or hasattr(v, "numpy"):
+        v = np.asarray(v).tolist()
+    if isinstance(v, (int, np.integer)):
+        return (int(v),)
+    return tuple(int(d) for d in v)
+
+
+def reshape(tensor: Any, shape: Any, name: Optional[str] = None) -> Tensor:
+    """`tf.reshape`; one dimension may be -1."""
+    t = as_tensor(tensor)
+    shape = list(_ints("reshape", shape))
+    size = int(np.prod(raw_shape(t), dtype=np.int64))
+    if shape.count(-1) > 1:
+        raise ValueError(f"reshape: at most one -1 is allowed in shape {shape}")
+    if -1 in shape:
+        known = int(np.prod([d for d in shape if d != -1], dtype=np.int64))
+        if known == 0 or size % known:
+            raise ValueError(f"reshape: cannot reshape a tensor of shape {tuple(raw_shape(t))} ({size} elements) "
+                             f"into shape {tuple(shape)}")
+        shape[shape.index(-1)] = size // known
+    if tuple(shape) == raw_shape(t):
+        return t
+    return apply(_O["reshape"], t, shape=tuple(shape))
+
+
+def transpose(a: Any, perm: Any = None, conjugate: bool = False, name: Optional[str] = None) -> Tensor:
+    t = as_tensor(a)
+    rank = len(raw_shape(t))
+    perm = tuple(range(rank))[::-1] if perm is None else tuple(_axis("transpose", p, rank) for p in _ints("", perm))
+    if perm == tuple(range(rank)):
+        return t
+    return apply(_O["transpose"], t, perm=perm)
+
+
+def expand_dims(input: Any, axis: Any, name: Optional[str] = None) -> Tensor:  # noqa: A002
+    t = as_tensor(input)
+    shape = list(raw_shape(t))
+    shape.insert(_axis("expand_dims", axis, len(shape), extra=1), 1)
+    return reshape(t, shape)
+
+
+def squeeze(input: Any, axis: Any = None, name: Optional[str] = None) -> Tensor:  # noqa: A002
+    t = as_tensor(input)
+    shape = raw_shape(t)
+    if axis is None:
+        axes = {i for i, d in enumerate(shape) if d == 1}
+    else:
+        axes = {_axis("squeeze", a, len(shape)) for a in _ints("squeeze", axis)}
+        for a in axes:
+            if shape[a] != 1:
+                raise ValueError(f"squeeze: cannot squeeze axis {a} of size {shape[a]} (shape {tuple(shape)})")
+    return reshape(t, [d for i, d in enumerate(shape) if i not in axes])
+
+
+def concat(values: Sequence[Any], axis: int, name: Optional[str] = None) -> Tensor:
+    ts = [as_tensor(v) for v in values]
+    if not ts:
+        raise ValueError("concat needs at least one tensor")
+    dtypes = {t.dtype for t in ts}
+    if len(dtypes) > 1:
+        raise TypeError(f"concat: cannot mix dtypes {', '.join(sorted(d.name for d in dtypes))}")
+    rank = len(raw_shape(ts[0]))
+    if rank == 0:
+        raise ValueError("concat: cannot concatenate scalars; use engine.stack")
+    ax = _axis("concat", axis, rank)
+    for t in ts[1:]:
+        s0, s = raw_shape(ts[0]), raw_shape(t)
+        if len(s) != rank or any(a != b for i, (a, b) in enumerate(zip(s0, s)) if i != ax):
+            raise ValueError(f"concat: shapes {tuple(s0)} and {tuple(s)} must agree except on axis {ax}")
+    if len(ts) == 1:
+        return ts[0]
+    return apply(_O["concat"], *ts, axis=ax)
+
+
+def stack(values: Sequence[Any], axis: int = 0, name: Optional[str] = None) -> Tensor:
+    ts = [as_tensor(v) for v in values]
+    if not ts:
+        raise ValueError("stack needs at least one tensor")
+    shapes = {tuple(raw_shape(t)) for t in ts}
+    if len(shapes) > 1:
+        raise ValueError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")
+    ax = _axis("stack", axis, len(raw_shape(ts[0])), extra=1)
+    expanded = [expand_dims(t, ax) for t in ts]
+    return expanded[0] if len(expanded) == 1 else concat(expanded, ax)
+
+
+def unstack(value: Any, num: Optional[int] = None, axis: int = 0, name: Optional[str] = None) -> list[Tensor]:
+    t = as_tensor(value)
+    shape = raw_shape(t)
+    ax = _axis("unstack", axis, len(shape))
+    out = []
+    for i in range(shape[ax]):
+        begin = tuple(i if j == ax else 0 for j in range(len(shape)))
+        end = tuple(i + 1 if j == ax else d for j, d in enumerate(shape))
+        piece = apply(_O["slice"], t, begin=begin, end=end, strides=(1,) * len(shape))
+        out.append(reshape(piece, shape[:ax] + shape[ax + 1:]))
+    return out
+
+
+def split(value: Any, num_or_size_splits: Any, axis: int = 0, num: Any = None, name: Any = None) -> list[Tensor]:
+    t = as_tensor(value)
+    shape = raw_shape(t)
+    ax = _axis("split", axis, len(shape))
+    if isinstance(num_or_size_splits, (int, np.integer)):
+        n = int(num_or_size_splits)
+        if n <= 0 or shape[ax] % n:
+            raise ValueError(f"split: axis {ax} of size {shape[ax]} does not split into {n} equal parts")
+        sizes = [shape[ax] // n] * n
+    else:
+        sizes = list(_ints("split", num_or_size_splits))
+        if sizes.count(-1) == 1:
+            sizes[sizes.index(-1)] = shape[ax] - (sum(sizes) + 1)
+        if sum(sizes) != shape[ax] or min(sizes) < 0:
+            raise ValueError(f"split: sizes {sizes} do not add up to axis {ax} of size {shape[ax]}")
+    out, start = [], 0
+    for s in sizes:
+        begin = tuple(start if j == ax else 0 for j in range(len(shape)))
+        end = tuple(start + s if j == ax else d for j, d in enumerate(shape))
+        out.append(apply(_O["slice"], t, begin=begin, end=end, strides=(1,) * len(shape)))
+        start += s
+    return out
+
+
+def broadcast_to(input: Any, shape: Any, name: Optional[str] = None) -> Tensor:  # noqa: A002
+    t = as_tensor(input)
+    shape = _ints("broadcast_to", shape)
+    if not broadcast_shape_ok(raw_shape(t), shape):
+        raise ValueError(f"broadcast_to: cannot broadcast shape {tuple(raw_shape(t))} to {shape}")
+    return broadcast(t, shape)
+
+
+def broadcast_static_shape(a: Any, b: Any) -> TensorShape:
+    return TensorShape(broadcast_shapes("broadcast_static_shape", tuple(a), tuple(b)))
+
+
+def gather(params: Any, indices: Any, validate_indices: Any = None, axis: Any = None, batch_dims: int = 0,
+           name: Optional[str] = None) -> Tensor:
+    """`tf.gather`: params[..., indices, ...] along `axis`; an out-of-range index raises IndexError."""
+    p = as_tensor(params)
+    i = as_tensor(indices)
+    if not i.dtype.is_integer:
+        raise TypeError(f"gather: indices must be int32 or int64, got {i.dtype.name}")
+    if batch_dims:
+        raise NotImplementedError("gather: batch_dims other than 0 is not supported yet")
+    ax = _axis("gather", 0 if axis is None else axis, len(raw_shape(p)))
+    return apply(_O["gather"], p, i, axis=ax)
+
+
+def pad(tensor: Any, paddings: Any, mode: str = "CONSTANT", constant_values: Any = 0,
+        name: Optional[str] = None) -> Tensor:
+    t = as_tensor(tensor)
+    if str(mode).upper() != "CONSTANT":
+        raise NotImplementedError(f"pad: mode {mode!r} is not supported; only CONSTANT")
+    p = np.asarray(paddings.numpy() if hasattr(paddings, "numpy") else paddings, dtype=np.int64)
+    rank = len(raw_shape(t))
+    if p.shape != (rank, 2) or (p < 0).any():
+        raise ValueError(f"pad: paddings must be a [{rank}, 2] array of non-negative ints, got {p.tolist()}")
+    return apply(_O["pad"], t, paddings=tuple((int(a), int(b)) for a, b in p),
+                 value=np.asarray(constant_values, dtype=t.dtype.np).item())
+
+
+def fill(dims: Any, value: Any, name: Optional[str] = None) -> Tensor:
+    v = as_tensor(value)
+    if raw_shape(v) != ():
+        raise ValueError(f"fill: value must be a scalar, got shape {tuple(raw_shape(v))}")
+    return broadcast(v, _ints("fill", dims))
+
+
+def zeros(shape: Any, dtype: Any = float32, name: Optional[str] = None) -> Tensor:
+    return full(0, as_dtype(dtype), _ints("zeros", shape))
+
+
+def ones(shape: Any, dtype: Any = float32, name: Optional[str] = None) -> Tensor:
+    return full(1, as_dtype(dtype), _ints("ones", shape))
+
+
+def zeros_like(input: Any, dtype: Any = None, name: Optional[str] = None) -> Tensor:  # noqa: A002
+    t = as_tensor(input)
+    return full(0, as_dtype(dtype) if dtype is not None else t.dtype, raw_shape(t))
+
+
+def ones_like(input: Any, dtype: Any = None, name: Optional[str] = None) -> Tensor:  # noqa: A002
+    t = as_tensor(input)
+    return full(1, as_dtype(dtype) if dtype is not None else t.dtype, raw_shape(t))
+
+
+def identity(input: Any, name: Optional[str] = None) -> Tensor:  # noqa: A002
+    return as_tensor(input)
+
+
+def range(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None,  # noqa: A001
+          name: Optional[str] = None) -> Tensor:
+    """`tf.range`: start, start+delta, ... below limit; int32 for ints, float32 for floats."""
+    if limit is None:
+        start, limit = 0, start
+    vals = [np.asarray(v.numpy() if hasattr(v, "numpy") else v) for v in (start, limit, delta)]
+    if dtype is None:
+        kinds = {v.dtype.kind for v in vals}
+        tensors = [v for v in (start, limit, delta) if hasattr(v, "dtype") and hasattr(v, "numpy")]
+        dt: DType = tensors[0].dtype if tensors else (float32 if "f" in kinds else int32)
+    else:
+        dt = as_dtype(dtype)
+    s, l, d = (float(v) if dt.is_floating else int(v) for v in vals)
+    if d == 0:
+        raise ValueError("range: delta must not be zero")
+    n = max(0, int(np.ceil((l - s) / d)))
+    i = apply(_O["iota"], shape=(n,), dtype=dt, axis=0)
+    if (s, d) == (0, 1):
+        return i
+    return add(multiply(i, full(d, dt, ())), full(s, dt, ()))
+
+
+def one_hot(indices: Any, depth: int, on_value: Any = None, off_value: Any = None, axis: int = -1,
+            dtype: Any = None, name: Optional[str] = None) -> Tensor:
+    """`tf.one_hot`: out-of-range indices (negative or >= depth) give a row of off_value."""
+    i = as_tensor(indices)
+    if not i.dtype.is_integer:
+        raise TypeError(f"one_hot: indices must be integers, got {i.dtype.name}")
+    dt = as_dtype(dtype) if dtype is not None else (
+        as_tensor(on_value).dtype if on_value is not None else float32)
+    shape = list(raw_shape(i))
+    ax = len(shape) if axis == -1 else _axis("one_hot", axis, len(shape), extra=1)
+    out_shape = shape[:ax] + [int(depth)] + shape[ax:]
+    positions = apply(_O["iota"], shape=tuple(out_shape), dtype=i.dtype, axis=ax)
+    hot = equal(broadcast(expand_dims(i, ax), tuple(out_shape)), positions)
+    on = full(1 if on_value is None else np.asarray(on_value), dt, ())
+    off = full(0 if off_value is None else np.asarray(off_value), dt, ())
+    return where(hot, on, off)
+
+
+def shape(input: Any, out_type: Any = int32, name: Optional[str] = None) -> Tensor:  # noqa: A002
+    t = as_tensor(input)
+    return full(np.asarray(raw_shape(t)), as_dtype(out_type), (len(raw_shape(t)),)) if raw_shape(t) else \
+        Tensor(np.zeros((0,), dtype=as_dtype(out_type).np))
+
+
+def rank(input: Any, name: Optional[str] = None) -> Tensor:  # noqa: A002
+    return full(len(raw_shape(as_tensor(input))), int32, ())
+
+
+def size(input: Any, out_type: Any = int32, name: Optional[str] = None) -> Tensor:  # noqa: A002
+    return full(int(np.prod(raw_shape(as_tensor(input)), dtype=np.int64)), as_dtype(out_type), ())
+
+
+def tile(input: Any, multiples: Any, name: Optional[str] = None) -> Tensor:  # noqa: A002
+    """Repeat along each axis: broadcast a [1, d] view to [m, d], then merge."""
+    t = as_tensor(input)
+    shp = raw_shape(t)
+    mult = _ints("tile", multiples)
+    if len(mult) != len(shp):
+        raise ValueError(f"tile: multiples {list(mult)} must have one entry per axis of shape {tuple(shp)}")
+    inter = tuple(v for m, d in zip(mult, shp) for v in (1, d))
+    target = tuple(v for m, d in zip(mult, shp) for v in (m, d))
+    return reshape(broadcast(reshape(t, inter), target), [m * d for m, d in zip(mult, shp)])
+
+
+def reverse(tensor: Any, axis: Any, name: Optional[str] = None) -> Tensor:
+    t = as_tensor(tensor)
+    shp = raw_shape(t)
+    axes = {_axis("reverse", a, len(shp)) for a in _ints("reverse", axis)}
+    return apply(_O["slice"], t, begin=tuple(d - 1 if i in axes else 0 for i, d in enumerate(shp)),
+                 end=tuple(-1 if i in axes else d for i, d in enumerate(shp)),
+                 strides=tuple(-1 if i in axes else 1 for i, _ in enumerate(shp)))

@@ -1,0 +1,108 @@
+"""The checks every public op makes before `dispatch.apply`: convert operands, refuse mixed dtypes, broadcast.
+
+This is where TensorFlow's observable dtype rules live, once: the IR below never promotes or broadcasts.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from engine.convert import convert_to_tensor
+from engine.dispatch import apply
+from engine.tensor import Tensor, TensorLike
+from ir.opdef import OPS, OpDef
+from ir.types import ALL_DTYPES, DType
+
+BROADCAST_TO = OPS["broadcast_to"]
+CONVERT = OPS["convert"]
+
+
+def raw_shape(t: Tensor) -> tuple[int, ...]:
+    return t._value.shape if t._node is None else t._node.type.shape
+
+
+def as_tensor(x: Any) -> Tensor:
+    if type(x) is Tensor:
+        return x
+    if isinstance(x, TensorLike):
+        return x.value()  # type: ignore[attr-defined]
+    return convert_to_tensor(x)
+
+
+def convert_pair(x: Any, y: Any) -> tuple[Tensor, Tensor]:
+    """Two operands as tensors: a Python value next to a tensor adopts its dtype; numpy arrays keep theirs."""
+    xt = isinstance(x, TensorLike)
+    yt = isinstance(y, TensorLike)
+    if xt:
+        x = as_tensor(x)
+    if yt:
+        y = as_tensor(y)
+    if xt and not yt:
+        y = convert_to_tensor(y, dtype_hint=x.dtype)
+    elif yt and not xt:
+        x = convert_to_tensor(x, dtype_hint=y.dtype)
+    elif not xt and not yt:
+        x = convert_to_tensor(x)
+        y = convert_to_tensor(y, dtype_hint=x.dtype)
+        if x.dtype is not y.dtype and not isinstance(x, (np.ndarray, np.generic)):
+            x = convert_to_tensor(x.numpy().tolist(), dtype_hint=y.dtype)
+    return x, y
+
+
+def mixed_dtypes(opname: str, *ts: Tensor) -> TypeError:
+    desc = " and ".join(f"{t.dtype.name} {tuple(raw_shape(t))}" for t in ts)
+    return TypeError(f"{opname}: cannot mix dtypes ({desc}); tensors of different dtypes never mix implicitly, "
+                     f"cast one with engine.cast")
+
+
+def check_dtype(opdef: OpDef, t: Tensor, public: str) -> None:
+    allowed: Sequence[DType] = opdef.extra.get("dtypes", ALL_DTYPES)
+    if t.dtype not in allowed:
+        raise TypeError(f"{public}: dtype {t.dtype.name} is not supported (allowed: "
+                        f"{', '.join(d.name for d in allowed)})")
+
+
+def broadcast_shapes(opname: str, *shapes: Sequence[int]) -> tuple[int, ...]:
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        raise ValueError(f"{opname}: incompatible shapes {' and '.join(str(tuple(s)) for s in shapes)} "
+                         f"cannot be broadcast together") from None
+
+
+def broadcast(t: Tensor, shape: tuple[int, ...]) -> Tensor:
+    return t if raw_shape(t) == shape else apply(BROADCAST_TO, t, shape=shape)
+
+
+def unary(opdef: OpDef, x: Any, public: str) -> Tensor:
+    if type(x) is not Tensor:
+        x = as_tensor(x)
+    check_dtype(opdef, x, public)
+    return apply(opdef, x)
+
+
+def binary(opdef: OpDef, x: Any, y: Any, public: str) -> Tensor:
+    """Elementwise binary op with TensorFlow's rules: equal dtypes, numpy broadcasting."""
+    if type(x) is not Tensor or type(y) is not Tensor:
+        x, y = convert_pair(x, y)
+    dx = x.dtype
+    if dx is not y.dtype:
+        raise mixed_dtypes(public, x, y)
+    if dx not in opdef.extra["dtypes"]:
+        check_dtype(opdef, x, public)
+    sx, sy = raw_shape(x), raw_shape(y)
+    if sx != sy:
+        shape = broadcast_shapes(public, sx, sy)
+        x, y = broadcast(x, shape), broadcast(y, shape)
+    return apply(opdef, x, y)
+
+
+def cast(x: Any, dtype: DType) -> Tensor:
+    x = as_tensor(x)
+    return x if x.dtype is dtype else apply(CONVERT, x, dtype=dtype)
+
+
+def full(value: Any, dtype: DType, shape: Sequence[int]) -> Tensor:
+    c = apply(OPS["constant"], value=np.asarray(value, dtype=dtype.np))
+    return broadcast(c, tuple(shape))

@@ -1,0 +1,294 @@
+"""Elementwise public ops with TensorFlow's names and signatures (tf.add, tf.math.log1p, tf.where, ...).
+
+Each is one line over a row of the op table, or a composite of rows; dtype and broadcasting rules are the funnel's.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+
+from engine.dispatch import apply
+from engine.ops.funnel import as_tensor, binary, broadcast, broadcast_shapes, cast as _cast, convert_pair, full, \
+    mixed_dtypes, raw_shape, unary
+from engine.tensor import Tensor
+from ir.opdef import OPS
+from ir.types import as_dtype, bool_, float64
+
+_O = OPS
+
+
+def add(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
+    """x + y with broadcasting. `tf.add`."""
+    return binary(_O["add"], x, y, "add")
+
+
+def subtract(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
+    return binary(_O["sub"], x, y, "subtract")
+
+
+def multiply(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
+    return binary(_O["mul"], x, y, "multiply")
+
+
+def divide(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
+    """True division; int32/int64 operands are converted to float64 first, as TensorFlow's truediv does."""
+    if not isinstance(x, Tensor) or not isinstance(y, Tensor):
+        x, y = convert_pair(x, y)
+    if x.dtype is not y.dtype:
+        raise mixed_dtypes("divide", x, y)
+    if x.dtype.is_integer:
+        x, y = _cast(x, float64), _cast(y, float64)
+    return binary(_O["div"], x, y, "divide")
+
+
+truediv = divide
+
+
+def floordiv(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
+    """Division rounding toward -inf (`//`)."""
+    return binary(_O["floordiv"], x, y, "floordiv")
+
+
+def floormod(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
+    """Remainder with the sign of the divisor (`%`), as Python and tf.math.floormod."""
+    return binary(_O["mod"], x, y, "floormod")
+
+
+mod = floormod
+
+
+def pow(x: Any, y: Any, name: Optional[str] = None) -> Tensor:  # noqa: A001  (TensorFlow's name)
+    return binary(_O["pow"], x, y, "pow")
+
+
+def maximum(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
+    return binary(_O["maximum"], x, y, "maximum")
+
+
+def minimum(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
+    return binary(_O["minimum"], x, y, "minimum")
+
+
+def squared_difference(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
+    d = subtract(x, y)
+    return multiply(d, d)
+
+
+def negative(x: Any, name: Optional[str] = None) -> Tensor:
+    return unary(_O["neg"], x, "negative")
+
+
+def abs(x: Any, name: Optional[str] = None) -> Tensor:  # noqa: A001
+    return unary(_O["abs"], x, "abs")
+
+
+def sign(x: Any, name: Optional[str] = None) -> Tensor:
+    return unary(_O["sign"], x, "sign")
+
+
+def square(x: Any, name: Optional[str] = None) -> Tensor:
+    x = as_tensor(x)
+    return multiply(x, x)
+
+
+def reciprocal(x: Any, name: Optional[str] = None) -> Tensor:
+    x = as_tensor(x)
+    return divide(full(1, x.dtype, ()), x)
+
+
+def _unary_public(opname: str, public: str) -> Any:
+    opdef = _O[opname]
+
+    def fn(x: Any, name: Optional[str] = None) -> Tensor:
+        return unary(opdef, x, public)
+    fn.__name__ = public
+    fn.__doc__ = f"Elementwise {public}, as `tf.math.{public}`; floating-point dtypes only."
+    return fn
+
+
+sqrt = _unary_public("sqrt", "sqrt")
+rsqrt = _unary_public("rsqrt", "rsqrt")
+exp = _unary_public("exp", "exp")
+expm1 = _unary_public("expm1", "expm1")
+log = _unary_public("log", "log")
+log1p = _unary_public("log1p", "log1p")
+sin = _unary_public("sin", "sin")
+cos = _unary_public("cos", "cos")
+tanh = _unary_public("tanh", "tanh")
+sigmoid = _unary_public("logistic", "sigmoid")
+erf = _unary_public("erf", "erf")
+floor = _unary_public("floor", "floor")
+ceil = _unary_public("ceil", "ceil")
+round = _unary_public("round", "round")  # noqa: A001  (half to even, as tf.math.round)
+
+
+def tan(x: Any, name: Optional[str] = None) -> Tensor:
+    return divide(sin(x), cos(x))
+
+
+def softplus(x: Any, name: Optional[str] = None) -> Tensor:
+    """log(1 + exp(x)) without overflow: max(x, 0) + log1p(exp(-|x|))."""
+    x = as_tensor(x)
+    return add(maximum(x, full(0, x.dtype, ())), log1p(exp(negative(abs(x)))))
+
+
+def log_sigmoid(x: Any, name: Optional[str] = None) -> Tensor:
+    return negative(softplus(negative(x)))
+
+
+def is_nan(x: Any, name: Optional[str] = None) -> Tensor:
+    x = as_tensor(x)
+    return not_equal(x, x)
+
+
+def is_inf(x: Any, name: Optional[str] = None) -> Tensor:
+    x = as_tensor(x)
+    return equal(abs(x), full(np.inf, x.dtype, ()))
+
+
+def is_finite(x: Any, name: Optional[str] = None) -> Tensor:
+    return logical_not(logical_or(is_nan(x), is_inf(x)))
+
+
+def divide_no_nan(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
+    """x / y, and 0 wherever y is 0."""
+    x, y = convert_pair(x, y)
+    zero = full(0, y.dtype, ())
+    is_zero = equal(y, zero)
+    safe = where(is_zero, full(1, y.dtype, ()), y)
+    return where(is_zero, full(0, y.dtype, ()), divide(x, safe))
+
+
+# ---- comparisons and logic -------------------------------------------------------------------------------------------
+def equal(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
+    return binary(_O["eq"], x, y, "equal")
+
+
+def not_equal(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
+    return binary(_O["ne"], x, y, "not_equal")
+
+
+def less(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
+    return binary(_O["lt"], x, y, "less")
+
+
+def less_equal(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
+    return binary(_O["le"], x, y, "less_equal")
+
+
+def greater(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
+    return binary(_O["gt"], x, y, "greater")
+
+
+def greater_equal(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
+    return binary(_O["ge"], x, y, "greater_equal")
+
+
+def logical_and(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
+    return binary(_O["logical_and"], x, y, "logical_and")
+
+
+def logical_or(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
+    return binary(_O["logical_or"], x, y, "logical_or")
+
+
+def logical_not(x: Any, name: Optional[str] = None) -> Tensor:
+    return unary(_O["logical_not"], x, "logical_not")
+
+
+def logical_xor(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
+    return binary(_O["ne"], *_bools(x, y, "logical_xor"), "logical_xor")
+
+
+def _bools(x: Any, y: Any, public: str) -> tuple[Tensor, Tensor]:
+    x, y = convert_pair(x, y)
+    for t in (x, y):
+        if t.dtype is not bool_:
+            raise TypeError(f"{public}: expected bool tensors, got {t.dtype.name}")
+    return x, y
+
+
+def tensor_equals(x: Any, y: Any) -> Any:
+    """`x == y`: elementwise, or False when the shapes cannot broadcast or y is not tensor-like (TF2)."""
+    if y is None:
+        return False
+    try:
+        x, y = convert_pair(x, y)
+        broadcast_shapes("equal", raw_shape(x), raw_shape(y))
+    except (TypeError, ValueError):
+        return False
+    if x.dtype is not y.dtype:
+        return False
+    return equal(x, y)
+
+
+def tensor_not_equals(x: Any, y: Any) -> Any:
+    r = tensor_equals(x, y)
+    return True if r is False else logical_not(r)
+
+
+def bitwise_or_logical(kind: str, x: Any, y: Any) -> Tensor:
+    """`&`, `|`, `^` on bool tensors (logical); integer bitwise ops are not in the op table."""
+    x, y = _bools(x, y, {"and": "&", "or": "|", "xor": "^"}[kind])
+    return {"and": logical_and, "or": logical_or, "xor": logical_xor}[kind](x, y)
+
+
+def invert(x: Any) -> Tensor:
+    x = as_tensor(x)
+    if x.dtype is not bool_:
+        raise TypeError(f"~ is only defined for bool tensors here, got {x.dtype.name}")
+    return logical_not(x)
+
+
+# ---- select, cast, clip ----------------------------------------------------------------------------------------------
+def where(condition: Any, x: Any = None, y: Any = None, name: Optional[str] = None) -> Tensor:
+    """`tf.where`: elements of x where condition holds, else of y, all three broadcast together.
+
+    With only `condition`, the int64 coordinates of its true elements, shape [n, rank] (eager only: the number of
+    rows depends on the data).
+    """
+    c = as_tensor(condition)
+    if c.dtype is not bool_:
+        raise TypeError(f"where: condition must be bool, got {c.dtype.name}")
+    if x is None and y is None:
+        from engine import dispatch
+        if dispatch.tracing():
+            raise TypeError("where(condition) with one argument has a data-dependent shape and cannot be traced")
+        return Tensor(np.argwhere(np.asarray(c._value)).astype(np.int64))
+    if x is None or y is None:
+        raise ValueError("where: give both x and y, or neither")
+    x, y = convert_pair(x, y)
+    if x.dtype is not y.dtype:
+        raise mixed_dtypes("where", x, y)
+    shape = broadcast_shapes("where", raw_shape(c), raw_shape(x), raw_shape(y))
+    return apply(_O["select"], broadcast(c, shape), broadcast(x, shape), broadcast(y, shape))
+
+
+def cast(x: Any, dtype: Any, name: Optional[str] = None) -> Tensor:
+    """Converts to `dtype`; floats to integers truncate toward zero, numbers to bool test for non-zero."""
+    return _cast(as_tensor(x), as_dtype(dtype))
+
+
+def saturate_cast(value: Any, dtype: Any, name: Optional[str] = None) -> Tensor:
+    dt = as_dtype(dtype)
+    x = as_tensor(value)
+    if dt.is_integer and x.dtype.is_floating:
+        x = clip_by_value(x, float(dt.min), float(dt.max))
+    return cast(x, dt)
+
+
+def clip_by_value(t: Any, clip_value_min: Any, clip_value_max: Any, name: Optional[str] = None) -> Tensor:
+    t = as_tensor(t)
+    return minimum(maximum(t, clip_value_min), clip_value_max)
+
+
+def add_n(inputs: Any, name: Optional[str] = None) -> Tensor:
+    inputs = list(inputs)
+    if not inputs:
+        raise ValueError("add_n needs at least one input")
+    acc = as_tensor(inputs[0])
+    for x in inputs[1:]:
+        acc = add(acc, x)
+    return acc
+

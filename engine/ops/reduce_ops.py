@@ -1,0 +1,182 @@
+"""Reductions and matmul with TensorFlow's signatures: reduce_sum/mean/max/min/prod/any/all (axis, keepdims),
+argmax/argmin, matmul (batched, transpose_a/b), and the statistics of engine.math built on them.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+
+from engine.dispatch import apply
+from engine.ops.array_ops import reshape
+from engine.ops.funnel import as_tensor, broadcast, broadcast_shapes, cast, full, mixed_dtypes, raw_shape
+from engine.ops.math_ops import add, divide, exp, is_inf, log, multiply, sqrt, square, subtract, where
+from engine.tensor import Tensor
+from ir.opdef import OPS
+from ir.types import as_dtype, bool_, int32, int64
+
+_O = OPS
+
+
+def _axes(public: str, axis: Any, rank: int) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(rank))
+    if hasattr(axis, "numpy"):
+        axis = np.asarray(axis).tolist()
+    items = [axis] if isinstance(axis, (int, np.integer)) else list(axis)
+    out = set()
+    for a in items:
+        a = int(a)
+        if not -rank <= a < rank:
+            raise ValueError(f"{public}: axis {a} is out of range for a tensor of rank {rank}")
+        out.add(a % rank)
+    return tuple(sorted(out))
+
+
+def _reduce(opname: str, public: str, input_tensor: Any, axis: Any, keepdims: bool) -> Tensor:
+    t = as_tensor(input_tensor)
+    if t.dtype is bool_:
+        raise TypeError(f"{public}: bool tensors are not reduced arithmetically; use reduce_any or reduce_all")
+    shape = raw_shape(t)
+    axes = _axes(public, axis, len(shape))
+    out = apply(_O[opname], t, axes=axes) if axes else t
+    if keepdims:
+        out = reshape(out, [1 if i in axes else d for i, d in enumerate(shape)])
+    return out
+
+
+def reduce_sum(input_tensor: Any, axis: Any = None, keepdims: bool = False, name: Optional[str] = None) -> Tensor:
+    """Sum over `axis` (all axes when None).
+
+    >>> import engine as tf
+    >>> tf.reduce_sum(tf.constant([[1, 2], [3, 4]]), axis=1).numpy()
+    array([3, 7], dtype=int32)
+    """
+    return _reduce("reduce_sum", "reduce_sum", input_tensor, axis, keepdims)
+
+
+def reduce_prod(input_tensor: Any, axis: Any = None, keepdims: bool = False, name: Optional[str] = None) -> Tensor:
+    return _reduce("reduce_prod", "reduce_prod", input_tensor, axis, keepdims)
+
+
+def reduce_max(input_tensor: Any, axis: Any = None, keepdims: bool = False, name: Optional[str] = None) -> Tensor:
+    return _reduce("reduce_max", "reduce_max", input_tensor, axis, keepdims)
+
+
+def reduce_min(input_tensor: Any, axis: Any = None, keepdims: bool = False, name: Optional[str] = None) -> Tensor:
+    return _reduce("reduce_min", "reduce_min", input_tensor, axis, keepdims)
+
+
+def _count(t: Tensor, axis: Any, public: str) -> int:
+    shape = raw_shape(t)
+    return int(np.prod([shape[a] for a in _axes(public, axis, len(shape))], dtype=np.int64))
+
+
+def reduce_mean(input_tensor: Any, axis: Any = None, keepdims: bool = False, name: Optional[str] = None) -> Tensor:
+    """Mean over `axis`; integer tensors give the truncated integer mean, as in TensorFlow."""
+    t = as_tensor(input_tensor)
+    s = reduce_sum(t, axis, keepdims)
+    n = full(_count(t, axis, "reduce_mean"), t.dtype, ())
+    if t.dtype.is_integer:
+        # TensorFlow divides integers truncating toward zero; floordiv rounds toward -inf, so fix negative sums.
+        from engine.ops.math_ops import abs as abs_, floordiv, sign
+        return multiply(sign(s), floordiv(abs_(s), n))
+    return divide(s, n)
+
+
+def reduce_variance(input_tensor: Any, axis: Any = None, keepdims: bool = False,
+                    name: Optional[str] = None) -> Tensor:
+    t = as_tensor(input_tensor)
+    if not t.dtype.is_floating:
+        raise TypeError(f"reduce_variance: expected a floating-point tensor, got {t.dtype.name}")
+    mean = reduce_mean(t, axis, keepdims=True)
+    return reduce_mean(square(subtract(t, mean)), axis, keepdims)
+
+
+def reduce_std(input_tensor: Any, axis: Any = None, keepdims: bool = False, name: Optional[str] = None) -> Tensor:
+    return sqrt(reduce_variance(input_tensor, axis, keepdims))
+
+
+def reduce_logsumexp(input_tensor: Any, axis: Any = None, keepdims: bool = False,
+                     name: Optional[str] = None) -> Tensor:
+    """log(sum(exp(x))) computed stably around the max (which is treated as a constant where infinite)."""
+    t = as_tensor(input_tensor)
+    m = reduce_max(t, axis, keepdims=True)
+    m = where(is_inf(m), full(0, t.dtype, ()), m)
+    from engine.ops.gradient_ops import stop_gradient
+    m = stop_gradient(m)
+    out = add(log(reduce_sum(exp(subtract(t, m)), axis, keepdims=True)), m)
+    if not keepdims:
+        shape = raw_shape(t)
+        axes = _axes("reduce_logsumexp", axis, len(shape))
+        out = reshape(out, [d for i, d in enumerate(shape) if i not in axes])
+    return out
+
+
+def reduce_any(input_tensor: Any, axis: Any = None, keepdims: bool = False, name: Optional[str] = None) -> Tensor:
+    t = _bool_arg(input_tensor, "reduce_any")
+    return cast(reduce_max(cast(t, int32), axis, keepdims), bool_)
+
+
+def reduce_all(input_tensor: Any, axis: Any = None, keepdims: bool = False, name: Optional[str] = None) -> Tensor:
+    t = _bool_arg(input_tensor, "reduce_all")
+    return cast(reduce_min(cast(t, int32), axis, keepdims), bool_)
+
+
+def _bool_arg(x: Any, public: str) -> Tensor:
+    t = as_tensor(x)
+    if t.dtype is not bool_:
+        raise TypeError(f"{public}: expected a bool tensor, got {t.dtype.name}")
+    return t
+
+
+def _arg(opname: str, input: Any, axis: Any, output_type: Any) -> Tensor:  # noqa: A002
+    t = as_tensor(input)
+    shape = raw_shape(t)
+    if not shape:
+        raise ValueError(f"{opname}: needs a tensor of rank >= 1, got a scalar")
+    ax = _axes(opname, 0 if axis is None else axis, len(shape))
+    if len(ax) != 1:
+        raise ValueError(f"{opname}: axis must be a single axis, got {axis!r}")
+    return apply(_O[opname], t, axis=ax[0], output_type=as_dtype(output_type))
+
+
+def argmax(input: Any, axis: Any = None, output_type: Any = int64, name: Optional[str] = None) -> Tensor:  # noqa: A002
+    """Index of the largest value along `axis` (0 by default), int64 unless `output_type` says otherwise."""
+    return _arg("argmax", input, axis, output_type)
+
+
+def argmin(input: Any, axis: Any = None, output_type: Any = int64, name: Optional[str] = None) -> Tensor:  # noqa: A002
+    return _arg("argmin", input, axis, output_type)
+
+
+def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False, adjoint_a: bool = False,
+           adjoint_b: bool = False, name: Optional[str] = None, **unused: Any) -> Tensor:
+    """Matrix product over the last two axes; leading (batch) axes broadcast.
+
+    >>> import engine as tf
+    >>> print(tf.matmul(tf.constant([[1, 2], [3, 4]]), tf.constant([[5, 6], [7, 8]])))
+    engine.Tensor(
+    [[19 22]
+     [43 50]], shape=(2, 2), dtype=int32)
+    """
+    from engine.ops.funnel import convert_pair
+    a, b = convert_pair(a, b)
+    if a.dtype is not b.dtype:
+        raise mixed_dtypes("matmul", a, b)
+    if a.dtype is bool_:
+        raise TypeError("matmul: bool tensors cannot be multiplied")
+    ta, tb = bool(transpose_a or adjoint_a), bool(transpose_b or adjoint_b)
+    sa, sb = raw_shape(a), raw_shape(b)
+    if len(sa) < 2 or len(sb) < 2:
+        raise ValueError(f"matmul: both operands need rank >= 2, got shapes {tuple(sa)} and {tuple(sb)}")
+    ka = sa[-2] if ta else sa[-1]
+    kb = sb[-1] if tb else sb[-2]
+    if ka != kb:
+        raise ValueError(f"matmul: inner dimensions differ: shapes {tuple(sa)} and {tuple(sb)} "
+                         f"(transpose_a={ta}, transpose_b={tb})")
+    batch = broadcast_shapes("matmul", sa[:-2], sb[:-2])
+    a = broadcast(a, batch + tuple(sa[-2:]))
+    b = broadcast(b, batch + tuple(sb[-2:]))
+    return apply(_O["matmul"], a, b, transpose_a=ta, transpose_b=tb)
+

@@ -1,0 +1,171 @@
+"""`engine.Variable`: a mutable tensor with identity, as `tf.Variable`.
+
+Its array lives in an `ir.types.Cell`; assigning replaces the array (never writes into it), so every tensor read
+earlier keeps its value. While a function is traced, reads and assigns become `read`/`assign` ops on a reference.
+"""
+from __future__ import annotations
+
+import itertools
+from typing import Any, Optional
+
+import numpy as np
+
+from autodiff import tape as _tape
+from engine import dispatch
+from engine.convert import constant, convert_to_tensor
+from engine.tensor import Tensor, TensorLike, TensorShape, numpy_repr
+from ir.types import Cell, DType, as_dtype
+
+_uid = itertools.count()
+
+
+class Variable(TensorLike):
+    """A mutable tensor.
+
+    >>> import engine as tf
+    >>> v = tf.Variable([1.0, 2.0])
+    >>> _ = v.assign_add([0.5, 0.5])
+    >>> v.numpy()
+    array([1.5, 2.5], dtype=float32)
+    """
+
+    __slots__ = ("_cell", "_dtype", "_shape", "_trainable", "_name", "_uid", "__weakref__")
+
+    def __init__(self, initial_value: Any = None, trainable: Optional[bool] = None, validate_shape: bool = True,
+                 name: Optional[str] = None, dtype: Any = None, shape: Any = None, **unused: Any) -> None:
+        if initial_value is None:
+            raise ValueError("Variable needs an initial_value")
+        if callable(initial_value):
+            initial_value = initial_value()
+        t = constant(initial_value, dtype=dtype) if not isinstance(initial_value, Tensor) else initial_value
+        if dtype is not None and t.dtype is not as_dtype(dtype):
+            from engine.ops import cast
+            t = cast(t, dtype)
+        self._cell = Cell(np.array(t.numpy(), copy=True))
+        self._dtype: DType = t.dtype
+        self._shape = TensorShape(self._cell.array.shape)
+        self._trainable = True if trainable is None else bool(trainable)
+        self._uid = next(_uid)
+        self._name = (name or "Variable") + ":0"
+
+    # ---- what it is
+    @property
+    def dtype(self) -> DType:
+        return self._dtype
+
+    @property
+    def shape(self) -> TensorShape:
+        return self._shape
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @property
+    def cell(self) -> Cell:
+        return self._cell
+
+    @property
+    def ndim(self) -> int:
+        return len(self._shape)
+
+    def get_shape(self) -> TensorShape:
+        return self._shape
+
+    # ---- reading
+    def value(self) -> Tensor:
+        """The current value as a tensor (a read op while tracing); tapes watching this Variable see the read."""
+        tracer = dispatch.current_tracer()
+        if tracer is not None:
+            t = tracer.read_variable(self)
+        else:
+            t = Tensor(self._cell.array)
+        if _tape.active:
+            _tape.record_read(self, t, self._trainable)
+        return t
+
+    read_value = value
+
+    def numpy(self) -> Any:
+        a = np.array(self._cell.array, copy=True)
+        return a[()] if a.ndim == 0 else a
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        a = np.array(self._cell.array, copy=True)
+        return a if dtype is None else a.astype(dtype)
+
+    # ---- writing
+    def _coerce(self, value: Any, what: str) -> Tensor:
+        if isinstance(value, (Tensor, Variable)):
+            t = value if isinstance(value, Tensor) else value.value()
+            if t.dtype is not self._dtype:
+                raise TypeError(f"{what}: cannot assign a value of dtype {t.dtype.name} to the {self._dtype.name} "
+                                f"Variable {self._name!r}")
+        else:
+            t = convert_to_tensor(value, dtype_hint=self._dtype)
+            if t.dtype is not self._dtype:
+                raise TypeError(f"{what}: cannot assign a value of dtype {t.dtype.name} to the {self._dtype.name} "
+                                f"Variable {self._name!r}")
+        if tuple(t.shape) != tuple(self._shape):
+            raise ValueError(f"{what}: cannot assign a value of shape {tuple(t.shape)} to the Variable "
+                             f"{self._name!r} of shape {tuple(self._shape)}")
+        return t
+
+    def _store(self, t: Tensor) -> "Variable":
+        tracer = dispatch.current_tracer()
+        if tracer is not None:
+            tracer.assign_variable(self, t)
+        else:
+            self._cell.array = np.asarray(t._value)
+        return self
+
+    def assign(self, value: Any, use_locking: Any = None, name: Any = None, read_value: bool = True) -> "Variable":
+        return self._store(self._coerce(value, "assign"))
+
+    def assign_add(self, delta: Any, use_locking: Any = None, name: Any = None, read_value: bool = True) -> "Variable":
+        from engine.ops import add
+        return self._store(self._coerce(add(self.value(), self._coerce_delta(delta)), "assign_add"))
+
+    def assign_sub(self, delta: Any, use_locking: Any = None, name: Any = None, read_value: bool = True) -> "Variable":
+        from engine.ops import subtract
+        return self._store(self._coerce(subtract(self.value(), self._coerce_delta(delta)), "assign_sub"))
+
+    def _coerce_delta(self, delta: Any) -> Tensor:
+        t = delta.value() if isinstance(delta, Variable) else delta
+        return t if isinstance(t, Tensor) else convert_to_tensor(t, dtype_hint=self._dtype)
+
+    # ---- Python conversions go through the current value
+    def __bool__(self) -> bool:
+        return bool(self.value())
+
+    def __int__(self) -> int:
+        return int(self.value())
+
+    def __float__(self) -> float:
+        return float(self.value())
+
+    def __index__(self) -> int:
+        return self.value().__index__()
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value(), spec)
+
+    def __len__(self) -> int:
+        return len(self.value())
+
+    def __iter__(self) -> Any:
+        return iter(self.value())
+
+    def __repr__(self) -> str:
+        return (f"<engine.Variable '{self._name}' shape={self._shape} dtype={self._dtype.name}, "
+                f"numpy={numpy_repr(self._cell.array)}>")
+
+    def __str__(self) -> str:
+        return repr(self)
+
+    def __deepcopy__(self, memo: Any) -> "Variable":
+        return Variable(np.array(self._cell.array), trainable=self._trainable, name=self._name.split(":")[0])

@@ -1,0 +1,80 @@
+"""The emitter: the interface every gradient rule is written against (DESIGN §7).
+
+A vjp or jvp rule says `em.mul(g, out)`; the eager tape's emitter runs that on tensors (so outer tapes record it),
+the IR reverse mode's emitter appends an op to a block. Both subclass `Emitter` and supply three methods:
+`apply(opdef, *operands, **attrs)`, `type_of(value)` and `constant(value, dtype)` (a scalar constant).
+Everything else here is derived from those three. Assumes only the op table.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from ir.opdef import OPS, OpDef
+from ir.types import DType, TensorType
+
+
+class Emitter:
+    """Base class: `em.<opname>(*operands, **attrs)` applies that op of the table."""
+
+    def apply(self, opdef: OpDef, *operands: Any, **attrs: Any) -> Any:
+        raise NotImplementedError
+
+    def type_of(self, value: Any) -> TensorType:
+        raise NotImplementedError
+
+    def constant(self, value: Any, dtype: DType) -> Any:
+        """A scalar constant of `dtype`."""
+        raise NotImplementedError
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            opdef = OPS[name]
+        except KeyError:
+            raise AttributeError(f"no op named {name!r} in the op table") from None
+        return lambda *operands, **attrs: self.apply(opdef, *operands, **attrs)
+
+    # Derived helpers, shared by all rules.
+    def shape(self, v: Any) -> tuple[int, ...]:
+        return self.type_of(v).shape
+
+    def dtype(self, v: Any) -> DType:
+        return self.type_of(v).dtype
+
+    def full(self, value: Any, dtype: DType, shape: Sequence[int]) -> Any:
+        c = self.constant(value, dtype)
+        return c if tuple(shape) == () else self.apply(OPS["broadcast_to"], c, shape=tuple(shape))
+
+    def full_like(self, v: Any, value: Any) -> Any:
+        t = self.type_of(v)
+        return self.full(value, t.dtype, t.shape)
+
+    def zeros_like(self, v: Any) -> Any:
+        return self.full_like(v, 0)
+
+    def scalar_like(self, v: Any, value: Any) -> Any:
+        return self.full_like(v, value)
+
+    def bcast(self, v: Any, shape: Sequence[int]) -> Any:
+        """broadcast_to unless already of that shape."""
+        return v if self.shape(v) == tuple(shape) else self.apply(OPS["broadcast_to"], v, shape=tuple(shape))
+
+    def reshape_to(self, v: Any, shape: Sequence[int]) -> Any:
+        return v if self.shape(v) == tuple(shape) else self.apply(OPS["reshape"], v, shape=tuple(shape))
+
+    def sum_to(self, g: Any, shape: Sequence[int]) -> Any:
+        """Sum `g` down to `shape`, undoing a numpy-style broadcast (used by broadcast_to's vjp)."""
+        shape = tuple(shape)
+        gshape = self.shape(g)
+        if gshape == shape:
+            return g
+        lead = len(gshape) - len(shape)
+        axes = tuple(range(lead)) + tuple(i + lead for i, d in enumerate(shape) if d == 1 and gshape[i + lead] != 1)
+        if axes:
+            g = self.apply(OPS["reduce_sum"], g, axes=axes)
+        return self.reshape_to(g, shape)
+
+    def add_n(self, values: Sequence[Any]) -> Any:
+        acc = values[0]
+        for v in values[1:]:
+            acc = self.apply(OPS["add"], acc, v)
+        return acc

@@ -1,0 +1,19 @@
+"""The op table: one `OpDef` row per op (DESIGN §2). Import this module to have every row registered.
+
+`OPS` maps names to rows; the rows themselves live beside their kin in `ops_elementwise`, `ops_shape`,
+`ops_reduce` and `ops_state`.
+"""
+from __future__ import annotations
+
+from ir import ops_elementwise, ops_reduce, ops_shape, ops_state  # noqa: F401  (registers the rows)
+from ir.opdef import NONDIFF, OPS, InferError, OpDef
+
+__all__ = ["OPS", "NONDIFF", "OpDef", "InferError", "op"]
+
+
+def op(name: str) -> OpDef:
+    """The row named `name`; KeyError lists the known names."""
+    try:
+        return OPS[name]
+    except KeyError:
+        raise KeyError(f"no op named {name!r}; known ops: {', '.join(sorted(OPS))}") from None

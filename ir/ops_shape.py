@@ -1,0 +1,253 @@
+"""Shape rows of the op table: constant, broadcast_to, reshape, transpose, slice, concat, pad, gather, scatter_add,
+iota. Attributes are fully normalized (non-negative axes, explicit per-axis begin/end/strides), so every later stage
+reads them without re-deriving numpy's rules.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ir.opdef import NONDIFF, OpDef, check_arity, check_dtype, fail, register
+from ir.types import INT_DTYPES, TensorType, as_dtype, from_numpy
+
+
+def _one(opname: str, types: Sequence[TensorType]) -> TensorType:
+    check_arity(opname, types, 1)
+    return types[0]
+
+
+# ---- constant -------------------------------------------------------------------------------------------------------
+def _constant_infer(types: list[TensorType], *, value: np.ndarray) -> tuple[TensorType, ...]:
+    check_arity("constant", types, 0)
+    return (TensorType(from_numpy(value.dtype), value.shape),)
+
+
+register(OpDef("constant", _constant_infer, lambda *, value: value, NONDIFF, "constant", attrs=("value",),
+               doc="A literal; `value` is a numpy array of the result's dtype and shape."))
+
+
+# ---- broadcast_to ---------------------------------------------------------------------------------------------------
+def broadcast_shape_ok(src: Sequence[int], dst: Sequence[int]) -> bool:
+    if len(src) > len(dst):
+        return False
+    return all(s == d or s == 1 for s, d in zip(src[::-1], dst[::-1]))
+
+
+def _broadcast_infer(types: list[TensorType], *, shape: Sequence[int]) -> tuple[TensorType, ...]:
+    t = _one("broadcast_to", types)
+    if not broadcast_shape_ok(t.shape, shape):
+        raise fail("broadcast_to", f"cannot broadcast shape {t.shape} to {tuple(shape)}")
+    return (t.with_shape(shape),)
+
+
+register(OpDef("broadcast_to", _broadcast_infer, lambda x, *, shape: np.broadcast_to(x, shape),
+               lambda em, g, out, x, *, shape: (em.sum_to(g, em.shape(x)),), "shape", attrs=("shape",)))
+
+
+# ---- reshape --------------------------------------------------------------------------------------------------------
+def _reshape_infer(types: list[TensorType], *, shape: Sequence[int]) -> tuple[TensorType, ...]:
+    t = _one("reshape", types)
+    new = t.with_shape(shape)
+    if new.size != t.size or any(d < 0 for d in new.shape):
+        raise fail("reshape", f"cannot reshape a tensor of shape {t.shape} ({t.size} elements) "
+                              f"into shape {tuple(shape)} ({new.size} elements)")
+    return (new,)
+
+
+register(OpDef("reshape", _reshape_infer, lambda x, *, shape: np.reshape(x, shape),
+               lambda em, g, out, x, *, shape: (em.reshape(g, shape=em.shape(x)),), "shape", attrs=("shape",)))
+
+
+# ---- transpose ------------------------------------------------------------------------------------------------------
+def _transpose_infer(types: list[TensorType], *, perm: Sequence[int]) -> tuple[TensorType, ...]:
+    t = _one("transpose", types)
+    if sorted(perm) != list(range(t.rank)):
+        raise fail("transpose", f"perm {list(perm)} is not a permutation of the {t.rank} axes of shape {t.shape}")
+    return (t.with_shape([t.shape[p] for p in perm]),)
+
+
+register(OpDef("transpose", _transpose_infer, lambda x, *, perm: np.transpose(x, perm),
+               lambda em, g, out, x, *, perm: (em.transpose(g, perm=tuple(int(i) for i in np.argsort(perm))),),
+               "shape", attrs=("perm",)))
+
+
+# ---- slice ----------------------------------------------------------------------------------------------------------
+def slice_len(b: int, e: int, s: int) -> int:
+    return len(range(b, e, s))
+
+
+def _slice_infer(types: list[TensorType], *, begin: Sequence[int], end: Sequence[int],
+                 strides: Sequence[int]) -> tuple[TensorType, ...]:
+    t = _one("slice", types)
+    if not len(begin) == len(end) == len(strides) == t.rank:
+        raise fail("slice", f"begin/end/strides must have one entry per axis of shape {t.shape}")
+    for d, b, e, s in zip(t.shape, begin, end, strides):
+        if s == 0 or not (0 <= b <= d and -1 <= e <= d) or (s > 0 and e < 0):
+            raise fail("slice", f"bad slice begin={list(begin)} end={list(end)} strides={list(strides)} "
+                                f"of shape {t.shape}")
+    return (t.with_shape([slice_len(b, e, s) for b, e, s in zip(begin, end, strides)]),)
+
+
+def _slice_kernel(x: np.ndarray, *, begin: Sequence[int], end: Sequence[int], strides: Sequence[int]) -> np.ndarray:
+    return x[tuple(slice(b, e if e >= 0 else None, s) for b, e, s in zip(begin, end, strides))]
+
+
+def _slice_vjp(em: Any, g: Any, out: Any, x: Any, *, begin: Sequence[int], end: Sequence[int],
+               strides: Sequence[int]) -> tuple:
+    """Scatter g back into zeros of x's shape, one axis at a time, with only slice, reshape and pad."""
+    xshape = em.shape(x)
+    if 0 in em.shape(g):
+        return (em.zeros_like(x),)
+    for axis, (n, b, s) in enumerate(zip(xshape, begin, strides)):
+        m = em.shape(g)[axis]
+        rank = len(em.shape(g))
+        if s < 0:  # reverse this axis; the selected indices then ascend from b + (m-1)s with step |s|
+            gs = em.shape(g)
+            g = em.slice(g, begin=tuple(d - 1 if i == axis else 0 for i, d in enumerate(gs)),
+                         end=tuple(-1 if i == axis else d for i, d in enumerate(gs)),
+                         strides=tuple(-1 if i == axis else 1 for i in range(rank)))
+            b, s = b + (m - 1) * s, -s
+        if s > 1:  # interleave s-1 zeros after each element
+            gs = em.shape(g)
+            g = em.reshape(g, shape=gs[:axis + 1] + (1,) + gs[axis + 1:])
+            g = em.pad(g, paddings=tuple((0, s - 1) if i == axis + 1 else (0, 0) for i in range(rank + 1)),
+                       value=0)
+            g = em.reshape(g, shape=gs[:axis] + (m * s,) + gs[axis + 1:])
+            keep = min(m * s, n - b)
+            if keep < m * s:
+                gs = em.shape(g)
+                g = em.slice(g, begin=(0,) * rank, end=gs[:axis] + (keep,) + gs[axis + 1:], strides=(1,) * rank)
+        length = em.shape(g)[axis]
+        if (b, n - b - length) != (0, 0):
+            g = em.pad(g, paddings=tuple((b, n - b - length) if i == axis else (0, 0) for i in range(rank)), value=0)
+    return (g,)
+
+
+register(OpDef("slice", _slice_infer, _slice_kernel, _slice_vjp, "shape", attrs=("begin", "end", "strides"),
+               doc="Strided slice with normalized bounds: axis i takes range(begin[i], end[i], strides[i]); "
+                   "end -1 with a negative stride means 'through index 0'."))
+
+
+# ---- concat ---------------------------------------------------------------------------------------------------------
+def _concat_infer(types: list[TensorType], *, axis: int) -> tuple[TensorType, ...]:
+    if not types:
+        raise fail("concat", "needs at least one operand")
+    t0 = types[0]
+    if not 0 <= axis < t0.rank:
+        raise fail("concat", f"axis {axis} is out of range for rank {t0.rank}")
+    for t in types[1:]:
+        if t.dtype is not t0.dtype:
+            raise TypeError(f"concat: operands have different dtypes {t0.dtype.name} and {t.dtype.name}")
+        if t.rank != t0.rank or any(a != b for i, (a, b) in enumerate(zip(t.shape, t0.shape)) if i != axis):
+            raise fail("concat", f"shapes {t0.shape} and {t.shape} differ outside axis {axis}")
+    shape = list(t0.shape)
+    shape[axis] = sum(t.shape[axis] for t in types)
+    return (t0.with_shape(shape),)
+
+
+def _concat_vjp(em: Any, g: Any, out: Any, *xs: Any, axis: int) -> tuple:
+    gshape = em.shape(g)
+    grads, start = [], 0
+    for x in xs:
+        n = em.shape(x)[axis]
+        grads.append(em.slice(g, begin=tuple(start if i == axis else 0 for i in range(len(gshape))),
+                              end=tuple(start + n if i == axis else d for i, d in enumerate(gshape)),
+                              strides=(1,) * len(gshape)))
+        start += n
+    return tuple(grads)
+
+
+register(OpDef("concat", _concat_infer, lambda *xs, axis: np.concatenate(xs, axis=axis), _concat_vjp, "shape",
+               attrs=("axis",), variadic=True))
+
+
+# ---- pad ------------------------------------------------------------------------------------------------------------
+def _pad_infer(types: list[TensorType], *, paddings: Sequence[Sequence[int]], value: Any) -> tuple[TensorType, ...]:
+    t = _one("pad", types)
+    if len(paddings) != t.rank or any(len(p) != 2 or p[0] < 0 or p[1] < 0 for p in paddings):
+        raise fail("pad", f"paddings {[list(p) for p in paddings]} must be one non-negative [before, after] pair "
+                          f"per axis of shape {t.shape}")
+    return (t.with_shape([d + lo + hi for d, (lo, hi) in zip(t.shape, paddings)]),)
+
+
+def _pad_kernel(x: np.ndarray, *, paddings: Sequence[Sequence[int]], value: Any) -> np.ndarray:
+    return np.pad(x, [tuple(p) for p in paddings], constant_values=np.asarray(value, dtype=x.dtype))
+
+
+def _pad_vjp(em: Any, g: Any, out: Any, x: Any, *, paddings: Sequence[Sequence[int]], value: Any) -> tuple:
+    xshape = em.shape(x)
+    return (em.slice(g, begin=tuple(lo for lo, _ in paddings),
+                     end=tuple(lo + d for (lo, _), d in zip(paddings, xshape)), strides=(1,) * len(xshape)),)
+
+
+register(OpDef("pad", _pad_infer, _pad_kernel, _pad_vjp, "shape", attrs=("paddings", "value")))
+
+
+# ---- gather and scatter_add -----------------------------------------------------------------------------------------
+def _gather_infer(types: list[TensorType], *, axis: int) -> tuple[TensorType, ...]:
+    check_arity("gather", types, 2)
+    p, i = types
+    check_dtype("gather", i, INT_DTYPES, "an integer indices")
+    if not 0 <= axis < p.rank:
+        raise fail("gather", f"axis {axis} is out of range for params of shape {p.shape}")
+    return (p.with_shape(p.shape[:axis] + i.shape + p.shape[axis + 1:]),)
+
+
+def check_indices(opname: str, indices: np.ndarray, size: int) -> None:
+    if indices.size and (indices.min() < 0 or indices.max() >= size):
+        bad = indices[(indices < 0) | (indices >= size)].flat[0]
+        raise IndexError(f"{opname}: index {bad} is out of bounds for an axis of size {size} "
+                         f"(valid indices are 0..{size - 1})")
+
+
+def _gather_kernel(params: np.ndarray, indices: np.ndarray, *, axis: int) -> np.ndarray:
+    check_indices("gather", np.asarray(indices), params.shape[axis])
+    return np.take(params, indices, axis=axis)
+
+
+register(OpDef("gather", _gather_infer, _gather_kernel,
+               lambda em, g, out, p, i, *, axis: (em.scatter_add(g, i, axis=axis, size=em.shape(p)[axis]), None),
+               "shape", attrs=("axis",), doc="params[..., indices, ...] along `axis`; out-of-range indices raise."))
+
+
+def _scatter_infer(types: list[TensorType], *, axis: int, size: int) -> tuple[TensorType, ...]:
+    check_arity("scatter_add", types, 2)
+    u, i = types
+    check_dtype("scatter_add", i, INT_DTYPES, "an integer indices")
+    if u.shape[axis:axis + i.rank] != i.shape:
+        raise fail("scatter_add", f"updates of shape {u.shape} do not hold indices of shape {i.shape} at axis {axis}")
+    return (u.with_shape(u.shape[:axis] + (size,) + u.shape[axis + i.rank:]),)
+
+
+def _scatter_kernel(updates: np.ndarray, indices: np.ndarray, *, axis: int, size: int) -> np.ndarray:
+    indices = np.asarray(indices)
+    check_indices("scatter_add", indices, size)
+    out = np.zeros(updates.shape[:axis] + (size,) + updates.shape[axis + indices.ndim:], dtype=updates.dtype)
+    np.add.at(out, (slice(None),) * axis + (indices,), updates)
+    return out
+
+
+register(OpDef("scatter_add", _scatter_infer, _scatter_kernel,
+               lambda em, g, out, u, i, *, axis, size: (em.gather(g, i, axis=axis), None), "shape",
+               attrs=("axis", "size"), doc="The transpose of gather: sums updates into `size` slots along `axis`."))
+
+
+# ---- iota -----------------------------------------------------------------------------------------------------------
+def _iota_infer(types: list[TensorType], *, shape: Sequence[int], dtype: Any, axis: int) -> tuple[TensorType, ...]:
+    check_arity("iota", types, 0)
+    if not 0 <= axis < max(len(shape), 1):
+        raise fail("iota", f"axis {axis} is out of range for shape {tuple(shape)}")
+    return (TensorType(as_dtype(dtype), shape),)
+
+
+def _iota_kernel(*, shape: Sequence[int], dtype: Any, axis: int) -> np.ndarray:
+    shape = tuple(shape)
+    if not shape:
+        return np.zeros((), dtype=as_dtype(dtype).np)
+    r = np.arange(shape[axis], dtype=as_dtype(dtype).np).reshape([-1 if i == axis else 1 for i in range(len(shape))])
+    return np.broadcast_to(r, shape)
+
+
+register(OpDef("iota", _iota_infer, _iota_kernel, NONDIFF, "shape", attrs=("shape", "dtype", "axis"),
+               doc="0, 1, 2, ... along `axis`, broadcast to `shape`."))

@@ -1,0 +1,166 @@
+"""State and effect rows of the op table: Variable read/assign, runtime print and assert, counter-based random.
+
+Effects keep program order: a block's op order is the order of its effects. A Variable enters the IR as a
+reference (`RefType`); the kernels receive its `Cell` and read or replace `cell.array`.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ir.opdef import NONDIFF, OpDef, check_arity, fail, register
+from ir.types import FLOAT_DTYPES, Cell, RefType, TensorType, as_dtype, bool_, int64
+
+
+class InvalidArgumentError(ValueError):
+    """A runtime check failed (an `assert` op); TensorFlow raises the error of the same name."""
+
+
+# ---- Variables ------------------------------------------------------------------------------------------------------
+def _read_infer(types: list[TensorType], **attrs: Any) -> tuple[TensorType, ...]:
+    check_arity("read", types, 1)
+    if not isinstance(types[0], RefType):
+        raise fail("read", f"operand must be a Variable reference, got {types[0]}")
+    return (types[0].value_type,)
+
+
+def _assign_infer(types: list[TensorType], **attrs: Any) -> tuple[TensorType, ...]:
+    check_arity("assign", types, 2)
+    ref, value = types
+    if not isinstance(ref, RefType):
+        raise fail("assign", f"first operand must be a Variable reference, got {ref}")
+    if value != ref.value_type:
+        raise fail("assign", f"cannot assign a value of type {value} to a Variable of type {ref.value_type}")
+    return ()
+
+
+def _assign_kernel(cell: Cell, value: np.ndarray) -> tuple:
+    cell.array = np.array(value, dtype=cell.array.dtype)
+    return ()
+
+
+register(OpDef("read", _read_infer, lambda cell: cell.array, NONDIFF, "state",
+               doc="The Variable's current value; reverse mode routes its cotangent to the Variable."))
+register(OpDef("assign", _assign_infer, _assign_kernel, NONDIFF, "state", nresults=0, effect=True))
+
+
+# ---- print and assert -----------------------------------------------------------------------------------------------
+def format_value(x: Any, summarize: int = 3) -> str:
+    """How `engine.print` shows a tensor: numpy's layout, summarized like TensorFlow's tf.print."""
+    a = np.asarray(x)
+    if a.ndim == 0:
+        return str(a.item() if a.dtype != np.bool_ else bool(a))
+    threshold = a.size if summarize < 0 else 2 * summarize
+    return np.array2string(a, separator=" ", threshold=threshold, edgeitems=max(summarize, 1),
+                           max_line_width=10 ** 6, formatter={"bool": lambda v: "true" if v else "false"})
+
+
+def _print_infer(types: list[TensorType], **attrs: Any) -> tuple[TensorType, ...]:
+    template = attrs["template"]
+    if template.count("{}") != len(types):
+        raise fail("print", f"template {template!r} has {template.count('{}')} placeholder(s) for "
+                            f"{len(types)} operand(s)")
+    return ()
+
+
+def _print_kernel(*values: np.ndarray, template: str, stream: str, summarize: int) -> tuple:
+    import sys
+    out = sys.stdout if stream == "stdout" else sys.stderr
+    text = template.replace("{}", "\0")
+    pieces = text.split("\0")
+    parts = [pieces[0]]
+    for v, piece in zip(values, pieces[1:]):
+        parts += [format_value(v, summarize), piece]
+    out.write("".join(parts))
+    out.flush()
+    return ()
+
+
+register(OpDef("print", _print_infer, _print_kernel, NONDIFF, "effect", attrs=("template", "stream", "summarize"),
+               nresults=0, effect=True, variadic=True,
+               doc="Writes `template` with each `{}` replaced by an operand, on every call."))
+
+
+def _assert_infer(types: list[TensorType], **attrs: Any) -> tuple[TensorType, ...]:
+    if not types or types[0].dtype is not bool_:
+        raise TypeError(f"assert: the condition must be a bool tensor, got {types[0] if types else 'nothing'}")
+    return ()
+
+
+def _assert_kernel(cond: np.ndarray, *data: np.ndarray, message: str, summarize: int) -> tuple:
+    if not np.all(cond):
+        shown = " ".join(format_value(d, summarize) for d in data)
+        raise InvalidArgumentError(f"assertion failed: {message}" + (f" [{shown}]" if data else ""))
+    return ()
+
+
+register(OpDef("assert", _assert_infer, _assert_kernel, NONDIFF, "effect", attrs=("message", "summarize"),
+               nresults=0, effect=True, variadic=True,
+               doc="Raises InvalidArgumentError naming `message` and the data when any element of cond is false."))
+
+
+# ---- counter-based random numbers (Philox 4x32-10) ------------------------------------------------------------------
+_M0, _M1 = np.uint64(0xD2511F53), np.uint64(0xCD9E8D57)
+_W0, _W1 = np.uint32(0x9E3779B9), np.uint32(0xBB67AE85)
+_MASK32 = np.uint64(0xFFFFFFFF)
+
+
+def philox4x32(counter: np.ndarray, key: tuple[int, int], rounds: int = 10) -> np.ndarray:
+    """Philox 4x32-10 (Salmon et al., SC'11) on an (n, 4) uint32 counter array; returns (n, 4) uint32 words."""
+    c = [counter[:, i].astype(np.uint64) for i in range(4)]
+    k0, k1 = np.uint32(key[0]), np.uint32(key[1])
+    with np.errstate(over="ignore"):
+        for _ in range(rounds):
+            p0, p1 = _M0 * c[0], _M1 * c[2]
+            hi0, lo0 = p0 >> np.uint64(32), p0 & _MASK32
+            hi1, lo1 = p1 >> np.uint64(32), p1 & _MASK32
+            c = [hi1 ^ c[1] ^ np.uint64(k0), lo1, hi0 ^ c[3] ^ np.uint64(k1), lo0]
+            k0, k1 = np.uint32(k0 + _W0), np.uint32(k1 + _W1)
+    return np.stack(c, axis=1).astype(np.uint32)
+
+
+def random_words(seed: int, offset: int, nwords: int) -> np.ndarray:
+    """`nwords` uint32 words of the stream for `seed`, starting at block `offset` (4 words a block)."""
+    nblocks = (nwords + 3) // 4
+    blocks = np.arange(offset, offset + nblocks, dtype=np.uint64)
+    counter = np.zeros((nblocks, 4), dtype=np.uint32)
+    counter[:, 0] = (blocks & _MASK32).astype(np.uint32)
+    counter[:, 1] = (blocks >> np.uint64(32)).astype(np.uint32)
+    seed_u = int(seed) & 0xFFFFFFFFFFFFFFFF
+    return philox4x32(counter, (seed_u & 0xFFFFFFFF, seed_u >> 32)).reshape(-1)[:nwords]
+
+
+def blocks_needed(shape: Sequence[int], dtype: Any) -> int:
+    n = int(np.prod(shape, dtype=np.int64))
+    words = n * (2 if as_dtype(dtype).size == 8 else 1)
+    return (words + 3) // 4
+
+
+def _uniform_kernel(seed: np.ndarray, offset: np.ndarray, *, shape: Sequence[int], dtype: Any) -> np.ndarray:
+    dt = as_dtype(dtype)
+    n = int(np.prod(shape, dtype=np.int64))
+    if dt.size == 8:
+        w = random_words(int(seed), int(offset), 2 * n).astype(np.uint64).reshape(n, 2)
+        bits = ((w[:, 0] >> np.uint64(5)) << np.uint64(26)) | (w[:, 1] >> np.uint64(6))
+        u = bits.astype(np.float64) * 2.0 ** -53
+    else:
+        u = (random_words(int(seed), int(offset), n) >> np.uint32(8)).astype(np.float32) * np.float32(2.0 ** -24)
+    return u.astype(dt.np).reshape(tuple(shape))
+
+
+def _uniform_infer(types: list[TensorType], *, shape: Sequence[int], dtype: Any) -> tuple[TensorType, ...]:
+    check_arity("random_uniform", types, 2)
+    for t in types:
+        if t != TensorType(int64, ()):
+            raise fail("random_uniform", f"seed and offset must be i64[] scalars, got {t}")
+    dt = as_dtype(dtype)
+    if dt not in FLOAT_DTYPES:
+        raise TypeError(f"random_uniform: dtype must be float32 or float64, got {dt.name}")
+    return (TensorType(dt, shape),)
+
+
+register(OpDef("random_uniform", _uniform_infer, _uniform_kernel, NONDIFF, "random", attrs=("shape", "dtype"),
+               doc="Uniform [0, 1) from Philox 4x32-10 keyed by `seed`, counter blocks from `offset` on: "
+                   "24 bits per float32, 53 bits per float64. The same (seed, offset) gives the same numbers "
+                   "eager, interpreted or compiled."))

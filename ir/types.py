@@ -1,0 +1,162 @@
+"""Element types and tensor types of the IR.
+
+Owns: `DType` (the five dtypes Kiln knows), `TensorType` (dtype + static shape), `RefType` (a Variable's
+reference) and `Cell`, the mutable box a Variable keeps its array in. Assumes nothing from the rest of Kiln.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+
+
+class DType:
+    """One element type. Instances are unique: compare with `is` or `==`."""
+
+    __slots__ = ("name", "short", "np", "is_floating", "is_integer", "is_bool", "size")
+
+    def __init__(self, name: str, short: str, np_dtype: Any) -> None:
+        self.name = name
+        self.short = short
+        self.np = np.dtype(np_dtype)
+        self.is_floating = self.np.kind == "f"
+        self.is_integer = self.np.kind in "iu"
+        self.is_bool = self.np.kind == "b"
+        self.size = self.np.itemsize
+
+    @property
+    def as_numpy_dtype(self) -> type:
+        return self.np.type
+
+    @property
+    def min(self) -> Any:
+        return np.finfo(self.np).min if self.is_floating else (False if self.is_bool else np.iinfo(self.np).min)
+
+    @property
+    def max(self) -> Any:
+        return np.finfo(self.np).max if self.is_floating else (True if self.is_bool else np.iinfo(self.np).max)
+
+    def __repr__(self) -> str:
+        return f"engine.{self.name}"
+
+    def __str__(self) -> str:
+        return f"<dtype: '{self.name}'>"
+
+    def __reduce__(self) -> str:
+        return self.name
+
+
+float32 = DType("float32", "f32", np.float32)
+float64 = DType("float64", "f64", np.float64)
+int32 = DType("int32", "i32", np.int32)
+int64 = DType("int64", "i64", np.int64)
+bool_ = DType("bool", "bool", np.bool_)
+
+ALL_DTYPES: tuple[DType, ...] = (float32, float64, int32, int64, bool_)
+FLOAT_DTYPES: tuple[DType, ...] = (float32, float64)
+INT_DTYPES: tuple[DType, ...] = (int32, int64)
+NUMERIC_DTYPES: tuple[DType, ...] = FLOAT_DTYPES + INT_DTYPES
+
+_BY_NAME = {d.name: d for d in ALL_DTYPES} | {d.short: d for d in ALL_DTYPES}
+_BY_NP = {d.np: d for d in ALL_DTYPES}
+
+
+def from_numpy(np_dtype: Any) -> DType:
+    """The DType of a numpy dtype; TypeError for dtypes Kiln does not support."""
+    try:
+        return _BY_NP[np_dtype]
+    except (KeyError, TypeError):
+        pass
+    try:
+        return _BY_NP[np.dtype(np_dtype)]
+    except (KeyError, TypeError):
+        raise TypeError(f"unsupported dtype {np_dtype!r}: Kiln supports "
+                        f"{', '.join(d.name for d in ALL_DTYPES)}") from None
+
+
+def as_dtype(x: Any) -> DType:
+    """Accepts a DType, a name ('float32' or 'f32'), a numpy dtype or scalar type, or float/int/bool."""
+    if isinstance(x, DType):
+        return x
+    if isinstance(x, str) and x in _BY_NAME:
+        return _BY_NAME[x]
+    if x is float:
+        return float32
+    if x is int:
+        return int32
+    if x is bool:
+        return bool_
+    if hasattr(x, "as_numpy_dtype") and not isinstance(x, type):
+        return from_numpy(x.as_numpy_dtype)
+    return from_numpy(x)
+
+
+def format_shape(shape: Iterable[int]) -> str:
+    return "[" + ",".join(str(d) for d in shape) + "]"
+
+
+class TensorType:
+    """A tensor's dtype and static shape, printed as `f32[3,4]` (`f32[]` for a scalar)."""
+
+    __slots__ = ("dtype", "shape")
+
+    def __init__(self, dtype: DType, shape: Iterable[int]) -> None:
+        self.dtype = dtype
+        self.shape = tuple(int(d) for d in shape)
+
+    @property
+    def rank(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+    def with_shape(self, shape: Iterable[int]) -> "TensorType":
+        return TensorType(self.dtype, shape)
+
+    def with_dtype(self, dtype: DType) -> "TensorType":
+        return TensorType(dtype, self.shape)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self.dtype is other.dtype and self.shape == other.shape  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.dtype.name, self.shape))
+
+    def __str__(self) -> str:
+        return self.dtype.short + format_shape(self.shape)
+
+    def __repr__(self) -> str:
+        return f"TensorType({self.dtype.name}, {self.shape})"
+
+
+class RefType(TensorType):
+    """The type of a Variable reference: reads and assigns go through it. Printed as `&f32[3]`."""
+
+    __slots__ = ()
+
+    @property
+    def value_type(self) -> TensorType:
+        return TensorType(self.dtype, self.shape)
+
+    def __str__(self) -> str:
+        return "&" + super().__str__()
+
+    def __repr__(self) -> str:
+        return f"RefType({self.dtype.name}, {self.shape})"
+
+
+class Cell:
+    """The mutable box behind a Variable: `read` and `assign` kernels take and update `cell.array`."""
+
+    __slots__ = ("array", "__weakref__")
+
+    def __init__(self, array: np.ndarray) -> None:
+        self.array = array
+
+    def __repr__(self) -> str:
+        return f"Cell({self.array!r})"
