@@ -81,49 +81,11 @@ class _Ref:
         return isinstance(other, _Ref) and other._t is self._t
 
 
-def _ops() -> Any:
-    from engine import ops
-    return ops
-
-
 class TensorLike:
-    """Operators shared by Tensor and Variable; each one is a public op."""
+    """Operators shared by Tensor and Variable; each one is a public op, installed by `engine.ops`."""
 
     __slots__ = ()
     __array_priority__ = 100  # numpy defers to our reflected operators: np_array + tensor gives a Tensor
-
-    def __add__(self, other: Any) -> Any: return _ops().add(self, other)
-    def __radd__(self, other: Any) -> Any: return _ops().add(other, self)
-    def __sub__(self, other: Any) -> Any: return _ops().subtract(self, other)
-    def __rsub__(self, other: Any) -> Any: return _ops().subtract(other, self)
-    def __mul__(self, other: Any) -> Any: return _ops().multiply(self, other)
-    def __rmul__(self, other: Any) -> Any: return _ops().multiply(other, self)
-    def __truediv__(self, other: Any) -> Any: return _ops().divide(self, other)
-    def __rtruediv__(self, other: Any) -> Any: return _ops().divide(other, self)
-    def __floordiv__(self, other: Any) -> Any: return _ops().floordiv(self, other)
-    def __rfloordiv__(self, other: Any) -> Any: return _ops().floordiv(other, self)
-    def __mod__(self, other: Any) -> Any: return _ops().floormod(self, other)
-    def __rmod__(self, other: Any) -> Any: return _ops().floormod(other, self)
-    def __pow__(self, other: Any) -> Any: return _ops().pow(self, other)
-    def __rpow__(self, other: Any) -> Any: return _ops().pow(other, self)
-    def __matmul__(self, other: Any) -> Any: return _ops().matmul(self, other)
-    def __rmatmul__(self, other: Any) -> Any: return _ops().matmul(other, self)
-    def __neg__(self) -> Any: return _ops().negative(self)
-    def __pos__(self) -> Any: return self
-    def __abs__(self) -> Any: return _ops().abs(self)
-    def __invert__(self) -> Any: return _ops().invert(self)
-    def __and__(self, other: Any) -> Any: return _ops().bitwise_or_logical("and", self, other)
-    def __rand__(self, other: Any) -> Any: return _ops().bitwise_or_logical("and", other, self)
-    def __or__(self, other: Any) -> Any: return _ops().bitwise_or_logical("or", self, other)
-    def __ror__(self, other: Any) -> Any: return _ops().bitwise_or_logical("or", other, self)
-    def __xor__(self, other: Any) -> Any: return _ops().bitwise_or_logical("xor", self, other)
-    def __rxor__(self, other: Any) -> Any: return _ops().bitwise_or_logical("xor", other, self)
-    def __lt__(self, other: Any) -> Any: return _ops().less(self, other)
-    def __le__(self, other: Any) -> Any: return _ops().less_equal(self, other)
-    def __gt__(self, other: Any) -> Any: return _ops().greater(self, other)
-    def __ge__(self, other: Any) -> Any: return _ops().greater_equal(self, other)
-    def __eq__(self, other: Any) -> Any: return _ops().tensor_equals(self, other)  # type: ignore[override]
-    def __ne__(self, other: Any) -> Any: return _ops().tensor_not_equals(self, other)  # type: ignore[override]
 
     def __getitem__(self, key: Any) -> Any:
         from engine.indexing import getitem

@@ -14,3 +14,32 @@ from engine.ops.reduce_ops import (argmax, argmin, matmul, reduce_all, reduce_an
                                    reduce_mean, reduce_min, reduce_prod, reduce_std, reduce_sum, reduce_variance)
 
 __all__ = [n for n in dir() if not n.startswith("_")]
+
+
+def _install_operators() -> None:
+    """Python's operators on tensors and Variables are the public ops themselves (no extra call layer)."""
+    from engine.tensor import TensorLike
+
+    def flip(fn):  # type: ignore[no-untyped-def]
+        return lambda self, other: fn(other, self)
+
+    for name, fn in [("add", add), ("sub", subtract), ("mul", multiply), ("truediv", divide),
+                     ("floordiv", floordiv), ("mod", floormod), ("pow", pow), ("matmul", matmul)]:
+        setattr(TensorLike, f"__{name}__", fn)
+        setattr(TensorLike, f"__r{name}__", flip(fn))
+    for name, kind in [("and", "and"), ("or", "or"), ("xor", "xor")]:
+        setattr(TensorLike, f"__{name}__", lambda self, other, k=kind: bitwise_or_logical(k, self, other))
+        setattr(TensorLike, f"__r{name}__", lambda self, other, k=kind: bitwise_or_logical(k, other, self))
+    TensorLike.__neg__ = negative
+    TensorLike.__abs__ = abs
+    TensorLike.__invert__ = invert
+    TensorLike.__lt__ = less
+    TensorLike.__le__ = less_equal
+    TensorLike.__gt__ = greater
+    TensorLike.__ge__ = greater_equal
+    TensorLike.__eq__ = tensor_equals
+    TensorLike.__ne__ = tensor_not_equals
+    TensorLike.__pos__ = lambda self: self
+
+
+_install_operators()

@@ -8,6 +8,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from autodiff import tape as _tape
+from engine import dispatch
 from engine.convert import convert_to_tensor
 from engine.dispatch import apply
 from engine.tensor import Tensor, TensorLike
@@ -82,8 +84,24 @@ def unary(opdef: OpDef, x: Any, public: str) -> Tensor:
     return apply(opdef, x)
 
 
+def _np_dtypes(opdef: OpDef) -> frozenset:
+    return frozenset(d.np for d in opdef.extra.get("dtypes", ALL_DTYPES))
+
+
+_NP_DTYPES = {opdef: _np_dtypes(opdef) for opdef in OPS.values() if opdef.kind == "elementwise"}
+
+
 def binary(opdef: OpDef, x: Any, y: Any, public: str) -> Tensor:
     """Elementwise binary op with TensorFlow's rules: equal dtypes, numpy broadcasting."""
+    if type(x) is Tensor and type(y) is Tensor and not dispatch._tracer:
+        # The eager fast path (two eager tensors of one type): what `apply` would do, without the generic checks.
+        xv, yv = x._value, y._value
+        if xv.dtype == yv.dtype and xv.shape == yv.shape and xv.dtype in _NP_DTYPES[opdef] and x._node is None \
+                and y._node is None:
+            result = Tensor(opdef.eager(xv, yv))
+            if _tape.active:
+                _tape.record(opdef, (x, y), (result,), {})
+            return result
     if type(x) is not Tensor or type(y) is not Tensor:
         x, y = convert_pair(x, y)
     dx = x.dtype
