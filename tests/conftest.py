@@ -1,0 +1,25 @@
+"""Shared test configuration: hypothesis profiles, chosen by the environment.
+
+- "ci" (when CI=true): few, derandomized examples, so CI on two cores stays fast and reproducible.
+- "dev" (otherwise): more examples, randomized, to find new counterexamples locally.
+Set HYPOTHESIS_PROFILE to pick one explicitly.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+from hypothesis import HealthCheck, settings
+
+# Tests import `engine` and `ir` from the repository root, whatever the working directory.
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("dev", max_examples=60, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+
+_default = "ci" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "dev"
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", _default))
