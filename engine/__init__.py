@@ -10,8 +10,11 @@ engine.Tensor(14.0, shape=(), dtype=float32)
 from __future__ import annotations
 
 from engine import nest
+from engine.concrete import ConcreteFunction, TensorSpec
+from engine.control_flow import Assert, cond, print, while_loop  # noqa: A004  (tf.print)
 from engine.convert import constant, convert_to_tensor
 from engine.errors import InvalidArgumentError, OperatorNotAllowedInGraphError
+from engine.function import Function, function, make_ir
 from engine.gradient_tape import GradientTape, UnconnectedGradients
 from engine.ops import *  # noqa: F401,F403  (the public ops, with TensorFlow's names)
 from engine.tensor import Tensor, TensorShape
@@ -35,4 +38,4 @@ def is_tensor(x: object) -> object:
     return isinstance(x, (Tensor, Variable))
 
 
-from engine import keras, math, nn, optimizers, random  # noqa: E402,F401  (namespaces, as in TensorFlow)
+from engine import config, debugging, keras, math, nn, optimizers, random  # noqa: E402,F401  (namespaces)

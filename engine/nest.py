@@ -59,3 +59,23 @@ def map_structure(fn: Callable[..., Any], *structures: Any) -> Any:
     if len({len(f) for f in flats}) > 1:
         raise ValueError("map_structure: the structures have different numbers of leaves")
     return pack_sequence_as(structures[0], [fn(*xs) for xs in zip(*flats)])
+
+
+def assert_same_structure(a: Any, b: Any) -> None:
+    """ValueError unless `a` and `b` nest the same containers (leaves may differ)."""
+    if is_nested(a) != is_nested(b):
+        raise ValueError(f"structures differ: {a!r} vs {b!r}")
+    if not is_nested(a):
+        return
+    if isinstance(a, dict) != isinstance(b, dict):
+        raise ValueError(f"structures differ: {a!r} vs {b!r}")
+    if isinstance(a, dict):
+        if set(a) != set(b):
+            raise ValueError(f"dict keys differ: {sorted(map(str, a))} vs {sorted(map(str, b))}")
+        for k in a:
+            assert_same_structure(a[k], b[k])
+        return
+    if len(a) != len(b):
+        raise ValueError(f"lengths differ: {len(a)} vs {len(b)}")
+    for x, y in zip(a, b):
+        assert_same_structure(x, y)

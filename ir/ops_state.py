@@ -5,6 +5,8 @@ reference (`RefType`); the kernels receive its `Cell` and read or replace `cell.
 """
 from __future__ import annotations
 
+import string
+import sys
 from typing import Any, Sequence
 
 import numpy as np
@@ -56,30 +58,34 @@ def format_value(x: Any, summarize: int = 3) -> str:
                            max_line_width=10 ** 6, formatter={"bool": lambda v: "true" if v else "false"})
 
 
+def _placeholders(template: str) -> int:
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+    except ValueError as e:
+        raise fail("print", f"bad template {template!r}: {e}") from None
+    if any(f != "" for f in fields):
+        raise fail("print", f"template {template!r} may only hold empty {{}} placeholders")
+    return len(fields)
+
+
 def _print_infer(types: list[TensorType], **attrs: Any) -> tuple[TensorType, ...]:
     template = attrs["template"]
-    if template.count("{}") != len(types):
-        raise fail("print", f"template {template!r} has {template.count('{}')} placeholder(s) for "
+    if _placeholders(template) != len(types):
+        raise fail("print", f"template {template!r} has {_placeholders(template)} placeholder(s) for "
                             f"{len(types)} operand(s)")
     return ()
 
 
 def _print_kernel(*values: np.ndarray, template: str, stream: str, summarize: int) -> tuple:
-    import sys
     out = sys.stdout if stream == "stdout" else sys.stderr
-    text = template.replace("{}", "\0")
-    pieces = text.split("\0")
-    parts = [pieces[0]]
-    for v, piece in zip(values, pieces[1:]):
-        parts += [format_value(v, summarize), piece]
-    out.write("".join(parts))
+    out.write(template.format(*(format_value(v, summarize) for v in values)))
     out.flush()
     return ()
 
 
 register(OpDef("print", _print_infer, _print_kernel, NONDIFF, "effect", attrs=("template", "stream", "summarize"),
                nresults=0, effect=True, variadic=True,
-               doc="Writes `template` with each `{}` replaced by an operand, on every call."))
+               doc="Writes `template` (str.format syntax: `{}` per operand, `{{`/`}}` for braces) on every call."))
 
 
 def _assert_infer(types: list[TensorType], **attrs: Any) -> tuple[TensorType, ...]:

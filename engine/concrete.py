@@ -1,0 +1,250 @@
+"""ConcreteFunction and TensorSpec: one traced signature of an `engine.function`, and how it runs.
+
+`trace_function` turns a Python function plus bound arguments into a ConcreteFunction: tensor and array arguments
+become typed parameters, Variables become reference parameters (captured as they are read), Python values are
+baked in. Calls run the optimized IR on the reference interpreter (`jit_compile=False`) or, once compiled code is
+available, natively.
+"""
+from __future__ import annotations
+
+import inspect
+import sys
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+from engine import nest
+from engine.convert import convert_to_tensor
+from engine.tensor import Tensor, TensorShape
+from engine.trace import Trace, is_library_file
+from engine.variables import Variable
+from ir.core import Function
+from ir.types import DType, TensorType, as_dtype, float32, from_numpy
+
+
+class TensorSpec:
+    """The type of a tensor argument: `TensorSpec(shape, dtype=float32, name=None)`; None dims match any size."""
+
+    def __init__(self, shape: Any, dtype: Any = float32, name: Optional[str] = None) -> None:
+        self.shape = tuple(None if d is None else int(d) for d in shape) if shape is not None else None
+        self.dtype: DType = as_dtype(dtype)
+        self.name = name
+
+    @classmethod
+    def from_tensor(cls, tensor: Any, name: Optional[str] = None) -> "TensorSpec":
+        return cls(tuple(tensor.shape), tensor.dtype, name)
+
+    def is_compatible_with(self, value: Any) -> bool:
+        if isinstance(value, TensorSpec):
+            dtype, shape = value.dtype, value.shape
+        elif isinstance(value, (Tensor, Variable)):
+            dtype, shape = value.dtype, tuple(value.shape)
+        elif isinstance(value, np.ndarray):
+            try:
+                dtype, shape = from_numpy(value.dtype), value.shape
+            except TypeError:
+                return False
+        else:
+            try:
+                t = convert_to_tensor(value, dtype_hint=self.dtype)
+            except (TypeError, ValueError):
+                return False
+            dtype, shape = t.dtype, tuple(t.shape)
+        if dtype is not self.dtype:
+            return False
+        if self.shape is None:
+            return True
+        return shape is not None and len(shape) == len(self.shape) and all(
+            s is None or d is None or s == d for s, d in zip(self.shape, shape))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TensorSpec) and (self.shape, self.dtype, self.name) == \
+            (other.shape, other.dtype, other.name)
+
+    def __hash__(self) -> int:
+        return hash((self.shape, self.dtype.name, self.name))
+
+    def __repr__(self) -> str:
+        shape = "None" if self.shape is None else str(TensorShape(d for d in self.shape)) if \
+            all(d is not None for d in self.shape) else "(" + ", ".join(str(d) for d in self.shape) + \
+            ("," if len(self.shape) == 1 else "") + ")"
+        return f"TensorSpec(shape={shape}, dtype=engine.{self.dtype.name}, name={self.name!r})"
+
+
+def _is_tensor_arg(x: Any) -> bool:
+    return isinstance(x, (Tensor, np.ndarray, TensorSpec))
+
+
+def _type_of_arg(x: Any) -> TensorType:
+    if isinstance(x, Tensor):
+        return x.type
+    if isinstance(x, TensorSpec):
+        return TensorType(x.dtype, x.shape)  # type: ignore[arg-type]
+    return TensorType(from_numpy(x.dtype), x.shape)
+
+
+def _leaf_names(name: str, value: Any) -> list[str]:
+    if not nest.is_nested(value):
+        return [name]
+    if isinstance(value, dict):
+        from engine.nest import _sort_key
+        return [n for k in sorted(value, key=_sort_key) for n in _leaf_names(f"{name}_{k}", value[k])]
+    return [n for i, v in enumerate(value) for n in _leaf_names(f"{name}_{i}", v)]
+
+
+class _NameHints:
+    """While tracing, names IR values after the user's local variables (read at each user frame's return)."""
+
+    def __init__(self) -> None:
+        self._previous: Any = None
+
+    def _hook(self, frame: Any, event: str, arg: Any) -> None:
+        if event == "return" and not is_library_file(frame.f_code.co_filename):
+            for var, value in frame.f_locals.items():
+                if isinstance(value, Tensor) and value._node is not None and value._node.name is None \
+                        and var.isidentifier() and not var.startswith(("ag__", "_")):
+                    value._node.name = var
+        if self._previous is not None:
+            self._previous(frame, event, arg)
+
+    def __enter__(self) -> "_NameHints":
+        self._previous = sys.getprofile()
+        sys.setprofile(self._hook)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        sys.setprofile(self._previous)
+
+
+def trace_function(name: str, pyfunc: Callable[..., Any], signature: inspect.Signature,
+                   bound: inspect.BoundArguments, jit_compile: Optional[bool] = True) -> "ConcreteFunction":
+    arguments = dict(bound.arguments)
+    trace = Trace(name)
+    param_slots: list[tuple[str, int]] = []   # (argument name, leaf index) of each tensor parameter
+    with trace:
+        new_arguments = {}
+        for arg_name, value in arguments.items():
+            leaves = nest.flatten(value)
+            names = _leaf_names(arg_name, value)
+            new_leaves = []
+            for i, (leaf, leaf_name) in enumerate(zip(leaves, names)):
+                if _is_tensor_arg(leaf):
+                    new_leaves.append(trace.add_param(_type_of_arg(leaf), leaf_name))
+                    param_slots.append((arg_name, i))
+                else:
+                    new_leaves.append(leaf)
+            new_arguments[arg_name] = nest.pack_sequence_as(value, new_leaves) if nest.is_nested(value) \
+                else new_leaves[0]
+        call = inspect.BoundArguments(signature, new_arguments)  # type: ignore[arg-type]
+        with _NameHints():
+            outputs = pyfunc(*call.args, **call.kwargs)
+        flat_out = nest.flatten(outputs)
+        returned = []
+        for leaf in flat_out:
+            if leaf is None:
+                continue
+            if isinstance(leaf, Variable):
+                leaf = leaf.value()
+            if not isinstance(leaf, Tensor):
+                leaf = convert_to_tensor(leaf)
+            returned.append(leaf)
+        fn = trace.finish(returned)
+    return ConcreteFunction(name, fn, signature, arguments, param_slots, outputs, trace.variables, jit_compile)
+
+
+class ConcreteFunction:
+    """One traced signature: callable, printable, with its IR (`.ir`, `.optimized_ir`)."""
+
+    def __init__(self, name: str, fn: Function, signature: inspect.Signature, arguments: dict,
+                 param_slots: list[tuple[str, int]], outputs: Any, variables: list[Variable],
+                 jit_compile: Optional[bool]) -> None:
+        self.name = name
+        self.ir = fn
+        self._signature = signature
+        self._arguments = arguments
+        self._param_slots = param_slots
+        self.structured_outputs = outputs
+        self.variables = list(variables)
+        self.jit_compile = jit_compile
+        self._optimized: Optional[Function] = None
+
+    @property
+    def optimized_ir(self) -> Function:
+        if self._optimized is None:
+            from ir.passes import optimize
+            self._optimized = optimize(self.ir)
+        return self._optimized
+
+    @property
+    def structured_input_signature(self) -> tuple:
+        def spec(x: Any) -> Any:
+            return TensorSpec.from_tensor(x) if isinstance(x, (Tensor, Variable)) else \
+                TensorSpec(x.shape, from_numpy(x.dtype)) if isinstance(x, np.ndarray) else x
+        return (tuple(nest.map_structure(spec, list(self._arguments.values()))), {})
+
+    # ---- calling
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            bound = self._signature.bind(*args, **kwargs)
+        except TypeError as e:
+            raise TypeError(f"{self.name}(): {e}") from None
+        bound.apply_defaults()
+        return self._call_bound(bound)
+
+    def _inputs(self, bound: inspect.BoundArguments) -> list[Any]:
+        flat = {k: nest.flatten(v) for k, v in bound.arguments.items()}
+        arrays = []
+        for (arg, i), param in zip(self._param_slots, self.ir.params):
+            leaf = flat[arg][i]
+            if isinstance(leaf, Tensor):
+                a = leaf._value if leaf._node is None else None
+                if a is None:
+                    raise TypeError(f"{self.name}(): argument {arg!r} is a symbolic tensor")
+            else:
+                a = np.asarray(leaf)
+            t = param.type
+            if a.dtype != t.dtype.np or a.shape != t.shape:
+                raise TypeError(f"{self.name}(): argument {arg!r} is {from_numpy(a.dtype).name}{list(a.shape)} "
+                                f"but this concrete function takes {t.dtype.name}{list(t.shape)}")
+            arrays.append(a)
+        return arrays + [v.cell for v in self.variables]
+
+    def _call_bound(self, bound: inspect.BoundArguments) -> Any:
+        from ir.interp import run
+        results = run(self.optimized_ir, self._inputs(bound))
+        return self._pack(results)
+
+    def _pack(self, results: list[Any]) -> Any:
+        it = iter(results)
+        flat = [None if leaf is None else Tensor(next(it)) for leaf in nest.flatten(self.structured_outputs)]
+        return nest.pack_sequence_as(self.structured_outputs, flat)
+
+    # ---- printing
+    def pretty_printed_signature(self, verbose: bool = True) -> str:
+        names = list(self._arguments)
+        lines = [f"ConcreteFunction {self.name}({', '.join(names)})", "  Args:"]
+        for arg, value in self._arguments.items():
+            lines.append(f"    {arg}: {_describe(value)}")
+        lines.append("  Returns:")
+        lines.append(f"    {_describe(self.structured_outputs)}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.pretty_printed_signature()
+
+    def __repr__(self) -> str:
+        return f"<ConcreteFunction {self.name}({', '.join(self._arguments)}) at 0x{id(self):x}>"
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, (Tensor, np.ndarray, TensorSpec)):
+        t = _type_of_arg(value)
+        return f"{t.dtype.name} Tensor, shape={TensorShape(t.shape)}"
+    if isinstance(value, Variable):
+        return f"{value.dtype.name} Variable, shape={value.shape}"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k!r}: {_describe(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        inner = ", ".join(_describe(v) for v in value)
+        return f"[{inner}]" if isinstance(value, list) else f"({inner}{',' if len(value) == 1 else ''})"
+    return repr(value)

@@ -1,0 +1,216 @@
+"""`engine.cond`, `engine.while_loop`, `engine.print` and runtime assertions.
+
+Eagerly they run as Python. While a function is traced they emit the structured ops of `ir.control` (and the
+`print`/`assert` effect ops), tracing each branch and the loop body once into a closed region.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable, Optional, Sequence
+
+from engine import dispatch, nest
+from engine.convert import convert_to_tensor
+from engine.ops.funnel import as_tensor
+from engine.tensor import Tensor, TensorLike
+from engine.trace import Trace, current, unify_captures
+from ir.opdef import OPS
+from ir.types import bool_, int32
+
+
+def _pred_tensor(pred: Any, where: str) -> Tensor:
+    t = as_tensor(pred)
+    if t.dtype is not bool_ or tuple(t.shape) != ():
+        raise TypeError(f"{where}: the predicate must be a scalar bool tensor, got dtype {t.dtype.name} and shape "
+                        f"{tuple(t.shape)}")
+    return t
+
+
+def _tensors_of(structure: Any, what: str) -> list[Optional[Tensor]]:
+    out: list[Optional[Tensor]] = []
+    for leaf in nest.flatten(structure):
+        if leaf is None:
+            out.append(None)
+        elif isinstance(leaf, TensorLike) or isinstance(leaf, (int, float, bool)) or hasattr(leaf, "dtype"):
+            out.append(as_tensor(leaf) if isinstance(leaf, TensorLike) else convert_to_tensor(leaf))
+        else:
+            raise TypeError(f"{what} returned {leaf!r} of type {type(leaf).__name__}; only tensors, numbers and "
+                            f"None can flow out of a traced branch or loop")
+    return out
+
+
+def _describe(structure: Any) -> str:
+    return repr(nest.map_structure(lambda x: "None" if x is None else "*", structure))
+
+
+def cond(pred: Any, true_fn: Optional[Callable[[], Any]] = None, false_fn: Optional[Callable[[], Any]] = None,
+         name: Optional[str] = None) -> Any:
+    """true_fn() if pred else false_fn(); traced, both branches are traced once into a `cond` op.
+
+    >>> import engine as tf
+    >>> float(tf.cond(tf.constant(2.0) > 1.0, lambda: tf.constant(1.0), lambda: tf.constant(-1.0)))
+    1.0
+    """
+    if true_fn is None or false_fn is None:
+        raise TypeError("cond needs both true_fn and false_fn")
+    trace = current()
+    if trace is None:
+        p = pred if isinstance(pred, bool) else bool(_pred_tensor(pred, "cond"))
+        return true_fn() if p else false_fn()
+    p = _pred_tensor(pred, "cond")
+    branches = []
+    for label, fn in (("then", true_fn), ("else", false_fn)):
+        frame, out = trace.trace_region(label, [], [], lambda args, fn=fn: fn())
+        branches.append((label, frame, out))
+    (_, f_then, out_then), (_, f_else, out_else) = branches
+    try:
+        nest.assert_same_structure(out_then, out_else)
+    except ValueError:
+        raise TypeError(f"cond: the true branch returns {_describe(out_then)} but the false branch returns "
+                        f"{_describe(out_else)}; both branches must return the same structure") from None
+    t_then, t_else = _tensors_of(out_then, "cond's true branch"), _tensors_of(out_else, "cond's false branch")
+    for i, (a, b) in enumerate(zip(t_then, t_else)):
+        if (a is None) != (b is None):
+            raise TypeError(f"cond: output {i} is None in one branch only")
+        if a is not None and (a.dtype is not b.dtype or tuple(a.shape) != tuple(b.shape)):
+            raise TypeError(f"cond: output {i} is {a.dtype.name}{list(a.shape)} in the true branch but "
+                            f"{b.dtype.name}{list(b.shape)} in the false branch; both branches must agree in "
+                            f"dtype and shape")
+    live = [i for i, a in enumerate(t_then) if a is not None]
+    trace.finish_region(f_then, [t_then[i] for i in live])
+    trace.finish_region(f_else, [t_else[i] for i in live])
+    captured = unify_captures([f_then, f_else])
+    operands = [trace.value_of(p)] + captured
+    types = [t_then[i].type for i in live]
+    results = trace.emit_structured(OPS["cond"], operands, {}, [f_then.block, f_else.block], types,
+                                    names=[t_then[i]._node.name if t_then[i]._node is not None else None
+                                           for i in live])
+    flat: list[Any] = [None] * len(t_then)
+    for i, r in zip(live, results):
+        flat[i] = Tensor(None, r)
+    return nest.pack_sequence_as(out_then, flat)
+
+
+def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: Any, shape_invariants: Any = None,
+               parallel_iterations: int = 10, back_prop: bool = True, swap_memory: bool = False,
+               maximum_iterations: Any = None, name: Optional[str] = None) -> Any:
+    """Repeat `loop_vars = body(*loop_vars)` while `cond(*loop_vars)`; traced, emits one `while_loop` op.
+
+    >>> import engine as tf
+    >>> int(tf.while_loop(lambda i: i < 10, lambda i: (i + 3,), [tf.constant(0)])[0])
+    12
+    """
+    single = not isinstance(loop_vars, (list, tuple))
+    structure = [loop_vars] if single else loop_vars
+    trace = current()
+
+    def call(fn: Callable[..., Any], values: Any) -> Any:
+        return fn(*values)
+
+    def repack(out: Any) -> Any:
+        if single:
+            return out
+        if len(structure) == 1 and not isinstance(out, (list, tuple)):
+            return type(structure)([out]) if isinstance(structure, list) else (out,)
+        return out
+
+    if trace is None:
+        values = structure
+        n = 0
+        while bool(call(cond, values)):
+            if maximum_iterations is not None and n >= int(maximum_iterations):
+                break
+            values = repack(call(body, values))
+            values = [values] if single else values
+            n += 1
+        return values[0] if single else values
+    return _traced_while(trace, cond, body, structure, single, repack, maximum_iterations)
+
+
+def _traced_while(trace: Trace, cond: Callable[..., Any], body: Callable[..., Any], structure: Any, single: bool,
+                  repack: Callable[[Any], Any], maximum_iterations: Any) -> Any:
+    init = _tensors_of(structure, "while_loop's loop_vars")
+    if any(t is None for t in init):
+        raise TypeError("while_loop: a loop variable is None; every loop variable must be a tensor")
+    counted = maximum_iterations is not None
+    if counted:
+        init = init + [convert_to_tensor(0, dtype=int32)]
+        limit = as_tensor(maximum_iterations)
+    k = len(init)
+    types = [t.type for t in init]
+    names = [t._node.name if t._node is not None else None for t in init]
+
+    def user_vals(args: list[Tensor]) -> Any:
+        return nest.pack_sequence_as(structure, args[:len(args) - counted] if counted else args)
+
+    def cond_body(args: list[Tensor]) -> list[Any]:
+        c = cond(*user_vals(args))
+        c = _pred_tensor(c, "while_loop's cond")
+        if counted:
+            from engine.ops import less, logical_and
+            c = logical_and(c, less(args[-1], limit))
+        return [c]
+
+    def body_body(args: list[Tensor]) -> list[Any]:
+        out = repack(body(*user_vals(args)))
+        out_struct = [out] if single else out
+        try:
+            nest.assert_same_structure(out_struct, structure)
+        except ValueError:
+            raise TypeError(f"while_loop: the body returns {_describe(out_struct)} but the loop variables are "
+                            f"{_describe(structure)}; the body must return the same structure") from None
+        outs = _tensors_of(out_struct, "while_loop's body")
+        for i, (a, t) in enumerate(zip(outs, types)):
+            if a is None or a.dtype is not t.dtype or tuple(a.shape) != t.shape:
+                got = "None" if a is None else f"{a.dtype.name}{list(a.shape)}"
+                raise TypeError(f"while_loop: loop variable {i} is {t.dtype.name}{list(t.shape)} before the loop "
+                                f"but {got} after one iteration; a loop may not change a variable's dtype or shape")
+        if counted:
+            from engine.ops import add
+            outs = outs + [add(args[-1], 1)]
+        return outs
+
+    f_cond, c_out = trace.trace_region("cond", types, names, cond_body)
+    f_body, b_out = trace.trace_region("body", types, names, body_body)
+    trace.finish_region(f_cond, c_out)
+    trace.finish_region(f_body, b_out)
+    captured = unify_captures([f_cond, f_body])
+    operands = [trace.value_of(t) for t in init] + captured
+    results = trace.emit_structured(OPS["while_loop"], operands, {"carried": k}, [f_cond.block, f_body.block],
+                                    types, names=names)
+    outs = [Tensor(None, r) for r in results[:k - counted]]
+    packed = nest.pack_sequence_as(structure, outs)
+    return packed[0] if single else packed
+
+
+def print(*inputs: Any, output_stream: Any = sys.stderr, sep: str = " ", end: str = "\n",  # noqa: A001
+          summarize: int = 3, name: Optional[str] = None) -> None:
+    """`tf.print`: prints on every call (eager, and each run of a traced function); stderr by default."""
+    if output_stream is sys.stdout or output_stream == "stdout":
+        stream = "stdout"
+    elif output_stream is sys.stderr or output_stream == "stderr":
+        stream = "stderr"
+    else:
+        raise ValueError(f"print: output_stream must be sys.stdout or sys.stderr, got {output_stream!r}")
+    pieces, tensors = [], []
+    for x in inputs:
+        if isinstance(x, TensorLike):
+            pieces.append("{}")
+            tensors.append(as_tensor(x))
+        else:
+            text = str(nest.map_structure(lambda v: v.numpy() if isinstance(v, Tensor) and v._node is None else v,
+                                          x)) if nest.is_nested(x) else str(x)
+            pieces.append(text.replace("{", "{{").replace("}", "}}"))
+    template = sep.replace("{", "{{").replace("}", "}}").join(pieces) + end.replace("{", "{{").replace("}", "}}")
+    dispatch.apply(OPS["print"], *tensors, template=template, stream=stream, summarize=int(summarize))
+
+
+def Assert(condition: Any, data: Sequence[Any], summarize: Optional[int] = None,  # noqa: N802  (TF's name)
+           name: Optional[str] = None) -> None:
+    """Raises InvalidArgumentError (when run) if `condition` is false, showing `data`."""
+    c = as_tensor(condition)
+    if c.dtype is not bool_:
+        raise TypeError(f"Assert: condition must be bool, got {c.dtype.name}")
+    tensors = [as_tensor(d) for d in data if isinstance(d, TensorLike)]
+    texts = [str(d) for d in data if not isinstance(d, TensorLike)]
+    message = name or " ".join(texts) or "Assert"
+    dispatch.apply(OPS["assert"], c, *tensors, message=message, summarize=3 if summarize is None else int(summarize))

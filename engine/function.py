@@ -1,0 +1,248 @@
+"""`engine.function` (tf.function): trace a Python function per input signature into IR, cache, and run it.
+
+Cache keys follow TensorFlow (DESIGN §5): tensors and numpy arrays by (dtype, shape), Variables by identity,
+Python scalars and strings by value, lists/tuples/dicts by structure; globals are not part of the key. Shapes in
+Kiln's IR are static, so a `TensorSpec` with `None` dimensions accepts any size there and a concrete function is
+specialized per size seen.
+"""
+from __future__ import annotations
+
+import collections
+import functools
+import inspect
+import warnings
+import weakref
+from typing import Any, Callable, Optional, Sequence
+
+import numpy as np
+
+from engine import dispatch, nest
+from engine.concrete import ConcreteFunction, TensorSpec, trace_function
+from engine.tensor import Tensor
+from engine.variables import Variable
+from ir.types import from_numpy
+
+_RUN_EAGERLY = [False]
+_RETRACE_WINDOW = 10
+_RETRACE_LIMIT = 5
+_traced_codes: collections.Counter = collections.Counter()   # code object -> number of Function objects tracing it
+
+
+def run_functions_eagerly(run_eagerly: bool) -> None:
+    """Run every `engine.function` as plain Python (for debugging), as tf.config.run_functions_eagerly."""
+    _RUN_EAGERLY[0] = bool(run_eagerly)
+
+
+def functions_run_eagerly() -> bool:
+    return _RUN_EAGERLY[0]
+
+
+def _leaf_key(x: Any) -> Any:
+    if isinstance(x, Tensor):
+        if x._node is not None:
+            return ("T", x.dtype.name, tuple(x.shape))
+        return ("T", x.dtype.name, tuple(x._value.shape))
+    if isinstance(x, Variable):
+        return ("V", x._uid)
+    if isinstance(x, np.ndarray):
+        return ("T", from_numpy(x.dtype).name, x.shape)
+    if isinstance(x, TensorSpec):
+        return ("T", x.dtype.name, tuple(x.shape))
+    if x is None or isinstance(x, (bool, int, float, str, bytes, np.generic)):
+        return ("P", type(x).__name__, x.item() if isinstance(x, np.generic) else x)
+    try:
+        return ("O", weakref.ref(x))
+    except TypeError:
+        return ("O", id(x))
+
+
+def _key(structure: Any) -> Any:
+    if isinstance(structure, dict):
+        return ("dict",) + tuple((k, _key(structure[k])) for k in sorted(structure, key=str))
+    if isinstance(structure, (list, tuple)):
+        return (type(structure).__name__,) + tuple(_key(v) for v in structure)
+    return _leaf_key(structure)
+
+
+class Function:
+    """A Python function that runs as traced IR; see `engine.function`."""
+
+    def __init__(self, python_function: Callable[..., Any], input_signature: Optional[Sequence[Any]] = None,
+                 autograph: bool = True, jit_compile: Optional[bool] = True, reduce_retracing: bool = False,
+                 name: Optional[str] = None) -> None:
+        self.python_function = python_function
+        self.input_signature = None if input_signature is None else tuple(input_signature)
+        self.autograph = autograph
+        self.jit_compile = jit_compile
+        self.reduce_retracing = reduce_retracing
+        self.name = name or getattr(python_function, "__name__", "function")
+        self._signature = inspect.signature(python_function)
+        self._cache: dict[Any, ConcreteFunction] = {}
+        self._tracing_count = 0
+        self._recent: collections.deque = collections.deque(maxlen=_RETRACE_WINDOW)
+        self._warned = False
+        self._last_key: Any = None
+        functools.update_wrapper(self, python_function)  # type: ignore[arg-type]
+
+    # ---- binding arguments
+    def _bind(self, args: tuple, kwargs: dict) -> inspect.BoundArguments:
+        try:
+            bound = self._signature.bind(*args, **kwargs)
+        except TypeError as e:
+            raise TypeError(f"{self.name}(): {e}") from None
+        bound.apply_defaults()
+        return bound
+
+    def _check_signature(self, bound: inspect.BoundArguments) -> None:
+        sig = self.input_signature
+        assert sig is not None
+        values = list(bound.arguments.values())
+        if len(values) < len(sig):
+            raise TypeError(f"{self.name}(): expected {len(sig)} arguments for its input_signature, got {len(values)}")
+        for i, (spec, value) in enumerate(zip(nest.flatten(list(sig)), nest.flatten(values[:len(sig)]))):
+            if not isinstance(spec, TensorSpec):
+                continue
+            if not spec.is_compatible_with(value):
+                got = value.dtype.name + str(list(np.shape(value))) if hasattr(value, "dtype") else repr(value)
+                raise TypeError(f"{self.name}(): argument {i} ({got}) does not match the input_signature "
+                                f"{spec!r}")
+
+    # ---- calling
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if _RUN_EAGERLY[0] or dispatch.tracing():
+            # Run as Python: eagerly for debugging, or inlined into the function being traced.
+            return self._python_callable()(*args, **kwargs)
+        concrete = self._concrete_for(args, kwargs)
+        return concrete._call_bound(self._bind(args, kwargs))
+
+    def _python_callable(self) -> Callable[..., Any]:
+        if self.autograph:
+            try:
+                from engine import autograph
+            except ImportError:
+                return self.python_function
+            return autograph.convert_if_possible(self.python_function)
+        return self.python_function
+
+    def _concrete_for(self, args: tuple, kwargs: dict) -> ConcreteFunction:
+        bound = self._bind(args, kwargs)
+        if self.input_signature is not None:
+            self._check_signature(bound)
+        key = _key(list(bound.arguments.values()))
+        concrete = self._cache.get(key)
+        self._recent.append(concrete is None)
+        if concrete is None:
+            concrete = self._trace(bound)
+            self._cache[key] = concrete
+            self._maybe_warn(key)
+        self._last_key = key
+        return concrete
+
+    def _trace(self, bound: inspect.BoundArguments) -> ConcreteFunction:
+        self._tracing_count += 1
+        code = getattr(self.python_function, "__code__", None)
+        if self._tracing_count == 1 and code is not None:
+            _traced_codes[code] += 1
+        return trace_function(self.name, self._python_callable(), self._signature, bound,
+                              jit_compile=self.jit_compile)
+
+    def _maybe_warn(self, key: Any) -> None:
+        if self._warned or sum(self._recent) < _RETRACE_LIMIT:
+            return
+        self._warned = True
+        code = getattr(self.python_function, "__code__", None)
+        causes = []
+        if code is not None and _traced_codes[code] > _RETRACE_LIMIT:
+            causes.append("the decorated function is created anew in a loop (decorate it once, outside the loop)")
+        prev = self._last_key
+        names = list(self._signature.parameters)
+        if prev is not None:
+            for i, (a, b) in enumerate(zip(prev[1:], key[1:])):
+                if a != b:
+                    arg = names[i] if i < len(names) else f"#{i}"
+                    if isinstance(a, tuple) and a[:1] == ("P",):
+                        causes.append(f"argument '{arg}' is a Python value that changes between calls ({a[2]!r} "
+                                      f"then {b[2]!r}); pass it as a tensor")
+                    elif isinstance(a, tuple) and a[:1] == ("T",) and isinstance(b, tuple) and b[:1] == ("T",):
+                        causes.append(f"argument '{arg}' changes shape or dtype between calls ({a[1]}{list(a[2])} "
+                                      f"then {b[1]}{list(b[2])})")
+                    else:
+                        causes.append(f"argument '{arg}' changes structure or identity between calls")
+        if not causes:
+            causes.append("arguments change shape, dtype or Python value between calls")
+        warnings.warn(f"{sum(self._recent)} out of the last {len(self._recent)} calls to {self.name} triggered "
+                      f"retracing. Tracing is expensive; the likely cause: " + "; ".join(causes) + ".",
+                      RuntimeWarning, stacklevel=4)
+
+    # ---- TensorFlow's introspection
+    def get_concrete_function(self, *args: Any, **kwargs: Any) -> ConcreteFunction:
+        """The ConcreteFunction for these arguments (tensors, arrays or TensorSpecs), tracing if needed."""
+        if not args and not kwargs and self.input_signature is not None:
+            args = tuple(self.input_signature)
+        specs = nest.map_structure(_spec_to_placeholder, list(args))
+        kw = {k: nest.map_structure(_spec_to_placeholder, v) for k, v in kwargs.items()}
+        return self._concrete_for(tuple(specs), kw)
+
+    def experimental_get_tracing_count(self) -> int:
+        return self._tracing_count
+
+    def pretty_printed_concrete_signatures(self) -> str:
+        return "\n\n".join(c.pretty_printed_signature() for c in self._cache.values())
+
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        if instance is None:
+            return self
+        # One Function per instance, as TensorFlow binds methods.
+        cache = self.__dict__.setdefault("_bound", weakref.WeakKeyDictionary())
+        try:
+            return cache[instance]
+        except KeyError:
+            bound = Function(self.python_function.__get__(instance, owner), self.input_signature, self.autograph,
+                             self.jit_compile, self.reduce_retracing, self.name)
+            cache[instance] = bound
+            return bound
+        except TypeError:
+            return Function(self.python_function.__get__(instance, owner), self.input_signature, self.autograph,
+                            self.jit_compile, self.reduce_retracing, self.name)
+
+    def __repr__(self) -> str:
+        return f"<engine.function {self.name}, traced {self._tracing_count} time(s)>"
+
+
+def _spec_to_placeholder(x: Any) -> Any:
+    """A TensorSpec with static shape stands for a tensor of that type when tracing without values."""
+    if isinstance(x, TensorSpec):
+        if any(d is None for d in x.shape):
+            raise ValueError(f"get_concrete_function: {x!r} has unknown dimensions; Kiln's IR has static shapes, "
+                             f"so give every dimension (or call the function with a tensor)")
+        return x
+    return x
+
+
+def function(func: Optional[Callable[..., Any]] = None, input_signature: Optional[Sequence[Any]] = None,
+             autograph: bool = True, jit_compile: Optional[bool] = True, reduce_retracing: bool = False,
+             experimental_relax_shapes: Optional[bool] = None, name: Optional[str] = None, **unused: Any) -> Any:
+    """Compile a Python function: `@engine.function` or `engine.function(f, input_signature=[...])`.
+
+    >>> import engine as tf
+    >>> @tf.function
+    ... def f(x):
+    ...     return x * 2 + 1
+    >>> f(tf.constant([1.0, 2.0])).numpy()
+    array([3., 5.], dtype=float32)
+    """
+    def wrap(f: Callable[..., Any]) -> Function:
+        return Function(f, input_signature, autograph, jit_compile,
+                        reduce_retracing or bool(experimental_relax_shapes), name)
+    return wrap if func is None else wrap(func)
+
+
+def make_ir(fun: Callable[..., Any], optimize: bool = False) -> Callable[..., Any]:
+    """`engine.make_ir(f)(*args)` returns the ir.Function that tracing `f` on these arguments gives (like
+    jax.make_jaxpr); `optimize=True` returns it after the passes."""
+    def traced(*args: Any, **kwargs: Any) -> Any:
+        f = fun if isinstance(fun, Function) else Function(fun)
+        concrete = f.get_concrete_function(*args, **kwargs)
+        return concrete.optimized_ir if optimize else concrete.ir
+    return traced
+
