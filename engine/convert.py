@@ -105,7 +105,7 @@ def convert_to_tensor(value: Any, dtype: Any = None, dtype_hint: Any = None, nam
     if dtype_hint is not None:
         hint = as_dtype(dtype_hint)
         natural = _python_dtype(value)
-        if natural is hint or (hint.is_floating and natural.is_integer) or (natural is int32 and hint is int64):
+        if natural is hint or (hint.is_floating and not natural.is_bool) or (natural is int32 and hint is int64):
             return Tensor(_python_to_array(value, hint))
         if natural.is_floating and hint.is_integer:
             raise TypeError(f"cannot use the Python value {value!r} with a tensor of dtype {hint.name}: "

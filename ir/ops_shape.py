@@ -172,6 +172,8 @@ def _pad_infer(types: list[TensorType], *, paddings: Sequence[Sequence[int]], va
 
 
 def _pad_kernel(x: np.ndarray, *, paddings: Sequence[Sequence[int]], value: Any) -> np.ndarray:
+    if x.ndim == 0:  # nothing to pad (numpy's pad refuses scalars)
+        return x
     return np.pad(x, [tuple(p) for p in paddings], constant_values=np.asarray(value, dtype=x.dtype))
 
 

@@ -248,8 +248,8 @@ def one_hot(indices: Any, depth: int, on_value: Any = None, off_value: Any = Non
     i = as_tensor(indices)
     if not i.dtype.is_integer:
         raise TypeError(f"one_hot: indices must be integers, got {i.dtype.name}")
-    dt = as_dtype(dtype) if dtype is not None else (
-        as_tensor(on_value).dtype if on_value is not None else float32)
+    given = on_value if on_value is not None else off_value  # TensorFlow takes the dtype from on, else off
+    dt = as_dtype(dtype) if dtype is not None else (as_tensor(given).dtype if given is not None else float32)
     shape = list(raw_shape(i))
     ax = len(shape) if axis == -1 else _axis("one_hot", axis, len(shape), extra=1)
     out_shape = shape[:ax] + [int(depth)] + shape[ax:]

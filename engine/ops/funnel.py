@@ -14,7 +14,7 @@ from engine.convert import convert_to_tensor
 from engine.dispatch import apply
 from engine.tensor import Tensor, TensorLike
 from ir.opdef import OPS, OpDef
-from ir.types import ALL_DTYPES, DType
+from ir.types import ALL_DTYPES, DType, from_numpy
 
 BROADCAST_TO = OPS["broadcast_to"]
 CONVERT = OPS["convert"]
@@ -32,8 +32,23 @@ def as_tensor(x: Any) -> Tensor:
     return convert_to_tensor(x)
 
 
+def _beside(value: Any, dtype: DType) -> Tensor:
+    """A non-tensor operand next to a tensor of `dtype`. Python values adopt the dtype (a float into an integer
+    tensor is a TypeError). numpy values convert as TensorFlow's eager conversion does: to a float tensor from
+    floats or integers, to an integer tensor from integers; anything else is a TypeError naming both dtypes."""
+    if not isinstance(value, (np.ndarray, np.generic)):
+        return convert_to_tensor(value, dtype_hint=dtype)
+    have = from_numpy(value.dtype)
+    if have is not dtype:
+        if not ((dtype.is_floating and not have.is_bool) or (dtype.is_integer and have.is_integer)):
+            raise TypeError(f"cannot convert a numpy {have.name} value to a tensor of dtype {dtype.name} "
+                            f"(cast one side with engine.cast)")
+        value = np.asarray(value).astype(dtype.np)
+    return Tensor(np.asarray(value))
+
+
 def convert_pair(x: Any, y: Any) -> tuple[Tensor, Tensor]:
-    """Two operands as tensors: a Python value next to a tensor adopts its dtype; numpy arrays keep theirs."""
+    """Two operands as tensors: a Python or numpy value next to a tensor takes its dtype (see `_beside`)."""
     xt = isinstance(x, TensorLike)
     yt = isinstance(y, TensorLike)
     if xt:
@@ -41,9 +56,9 @@ def convert_pair(x: Any, y: Any) -> tuple[Tensor, Tensor]:
     if yt:
         y = as_tensor(y)
     if xt and not yt:
-        y = convert_to_tensor(y, dtype_hint=x.dtype)
+        y = _beside(y, x.dtype)
     elif yt and not xt:
-        x = convert_to_tensor(x, dtype_hint=y.dtype)
+        x = _beside(x, y.dtype)
     elif not xt and not yt:
         x = convert_to_tensor(x)
         y = convert_to_tensor(y, dtype_hint=x.dtype)

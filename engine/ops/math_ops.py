@@ -120,7 +120,13 @@ sigmoid = _unary_public("logistic", "sigmoid")
 erf = _unary_public("erf", "erf")
 floor = _unary_public("floor", "floor")
 ceil = _unary_public("ceil", "ceil")
-round = _unary_public("round", "round")  # noqa: A001  (half to even, as tf.math.round)
+_round = _unary_public("round", "round")
+
+
+def round(x: Any, name: Optional[str] = None) -> Tensor:  # noqa: A001
+    """Rounds half to even, as tf.math.round; integer tensors come back unchanged."""
+    x = as_tensor(x)
+    return x if x.dtype.is_integer else _round(x)
 
 
 def tan(x: Any, name: Optional[str] = None) -> Tensor:
