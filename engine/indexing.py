@@ -7,7 +7,7 @@ range), one `reshape` that drops int-indexed axes and inserts the None axes, the
 merged axis with a linear index computed by `multiply`/`add`. Because every step is a row with a vjp rule, gradients
 flow through indexing, and the same code emits IR while a function is being traced.
 
-numpy's rules, all of them:
+numpy's rules, as followed here:
 - negative ints and array entries count from the end; out of range is an IndexError naming index, axis and size;
 - once any array or mask appears in the key, plain ints are advanced indices too, and the advanced indices
   broadcast together; if they are adjacent in the key the broadcast axes replace them in place, otherwise (a slice,
