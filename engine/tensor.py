@@ -210,8 +210,7 @@ class Tensor(TensorLike):
         shape = self.shape
         if not shape:
             raise TypeError("cannot iterate over a scalar tensor (shape ())")
-        for i in range(shape[0]):
-            yield self[i]
+        return (self[i] for i in range(shape[0]))
 
     def __copy__(self) -> "Tensor":
         return self

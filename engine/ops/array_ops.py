@@ -5,6 +5,7 @@ codegen see only those rows.
 """
 from __future__ import annotations
 
+import builtins
 from typing import Any, Optional, Sequence
 
 import numpy as np
@@ -58,8 +59,8 @@ def reshape(tensor: Any, shape: Any, name: Optional[str] = None) -> Tensor:
 def transpose(a: Any, perm: Any = None, conjugate: bool = False, name: Optional[str] = None) -> Tensor:
     t = as_tensor(a)
     rank = len(raw_shape(t))
-    perm = tuple(range(rank))[::-1] if perm is None else tuple(_axis("transpose", p, rank) for p in _ints("", perm))
-    if perm == tuple(range(rank)):
+    perm = tuple(builtins.range(rank))[::-1] if perm is None else tuple(_axis("transpose", p, rank) for p in _ints("", perm))
+    if perm == tuple(builtins.range(rank)):
         return t
     return apply(_O["transpose"], t, perm=perm)
 
@@ -121,8 +122,8 @@ def unstack(value: Any, num: Optional[int] = None, axis: int = 0, name: Optional
     shape = raw_shape(t)
     ax = _axis("unstack", axis, len(shape))
     out = []
-    for i in range(shape[ax]):
-        begin = tuple(i if j == ax else 0 for j in range(len(shape)))
+    for i in builtins.range(shape[ax]):
+        begin = tuple(i if j == ax else 0 for j in builtins.range(len(shape)))
         end = tuple(i + 1 if j == ax else d for j, d in enumerate(shape))
         piece = apply(_O["slice"], t, begin=begin, end=end, strides=(1,) * len(shape))
         out.append(reshape(piece, shape[:ax] + shape[ax + 1:]))
@@ -146,7 +147,7 @@ def split(value: Any, num_or_size_splits: Any, axis: int = 0, num: Any = None, n
             raise ValueError(f"split: sizes {sizes} do not add up to axis {ax} of size {shape[ax]}")
     out, start = [], 0
     for s in sizes:
-        begin = tuple(start if j == ax else 0 for j in range(len(shape)))
+        begin = tuple(start if j == ax else 0 for j in builtins.range(len(shape)))
         end = tuple(start + s if j == ax else d for j, d in enumerate(shape))
         out.append(apply(_O["slice"], t, begin=begin, end=end, strides=(1,) * len(shape)))
         start += s
