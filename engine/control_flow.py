@@ -57,11 +57,7 @@ def cond(pred: Any, true_fn: Optional[Callable[[], Any]] = None, false_fn: Optio
         p = pred if isinstance(pred, bool) else bool(_pred_tensor(pred, "cond"))
         return true_fn() if p else false_fn()
     p = _pred_tensor(pred, "cond")
-    branches = []
-    for label, fn in (("then", true_fn), ("else", false_fn)):
-        frame, out = trace.trace_region(label, [], [], lambda args, fn=fn: fn())
-        branches.append((label, frame, out))
-    (_, f_then, out_then), (_, f_else, out_else) = branches
+    (f_then, out_then), (f_else, out_else) = trace_branches(trace, true_fn, false_fn)
     try:
         nest.assert_same_structure(out_then, out_else)
     except ValueError:
@@ -76,18 +72,30 @@ def cond(pred: Any, true_fn: Optional[Callable[[], Any]] = None, false_fn: Optio
                             f"{b.dtype.name}{list(b.shape)} in the false branch; both branches must agree in "
                             f"dtype and shape")
     live = [i for i, a in enumerate(t_then) if a is not None]
-    trace.finish_region(f_then, [t_then[i] for i in live])
-    trace.finish_region(f_else, [t_else[i] for i in live])
-    captured = unify_captures([f_then, f_else])
-    operands = [trace.value_of(p)] + captured
-    types = [t_then[i].type for i in live]
-    results = trace.emit_structured(OPS["cond"], operands, {}, [f_then.block, f_else.block], types,
-                                    names=[t_then[i]._node.name if t_then[i]._node is not None else None
-                                           for i in live])
+    results = emit_cond(trace, p, f_then, f_else, [t_then[i] for i in live], [t_else[i] for i in live])
     flat: list[Any] = [None] * len(t_then)
     for i, r in zip(live, results):
-        flat[i] = Tensor(None, r)
+        flat[i] = r
     return nest.pack_sequence_as(out_then, flat)
+
+
+def trace_branches(trace: Trace, true_fn: Callable[[], Any], false_fn: Callable[[], Any]) -> list[tuple[Any, Any]]:
+    """Trace each branch once into its own region; returns (frame, Python outputs) per branch."""
+    return [trace.trace_region(label, [], [], lambda args, fn=fn: fn())
+            for label, fn in (("then", true_fn), ("else", false_fn))]
+
+
+def emit_cond(trace: Trace, p: Tensor, f_then: Any, f_else: Any, then_out: Sequence[Tensor],
+              else_out: Sequence[Tensor]) -> list[Tensor]:
+    """Close both regions with their yields and emit the `cond` op; the outputs must agree in type."""
+    trace.finish_region(f_then, then_out)
+    trace.finish_region(f_else, else_out)
+    captured = unify_captures([f_then, f_else])
+    operands = [trace.value_of(p)] + captured
+    names = [t._node.name if t._node is not None else None for t in then_out]
+    results = trace.emit_structured(OPS["cond"], operands, {}, [f_then.block, f_else.block],
+                                    [t.type for t in then_out], names=names)
+    return [Tensor(None, r) for r in results]
 
 
 def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: Any, shape_invariants: Any = None,

@@ -1,0 +1,31 @@
+"""AutoGraph: Python `if`/`while`/`for`/`break`/`continue`/`return`, `and`/`or`/`not`, conditional expressions,
+`assert` and `print` on tensors become `cond`/`while_loop` and effect ops while tracing (DESIGN §6).
+
+Conversion rewrites a function's AST once per code object (`converter.py`): first `return`/`break`/`continue`
+become flags (`lowering.py`), then control flow becomes calls to the runtime operators (`transformer.py`,
+`operators.py`), which run plain Python for Python values and stage IR for traced tensors.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+
+def convert_if_possible(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The converted function, or `fn` itself (with a warning) when it cannot be converted."""
+    try:
+        from engine.autograph.converter import convert
+    except ImportError:
+        return fn
+    return convert(fn)
+
+
+def to_code(fn: Callable[..., Any]) -> str:
+    """The Python source AutoGraph generates for `fn`."""
+    from engine.autograph.converter import to_code as _to_code
+    return _to_code(fn)
+
+
+def do_not_convert(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Marks `fn` so AutoGraph calls it as it is."""
+    fn.__kiln_do_not_convert__ = True  # type: ignore[attr-defined]
+    return fn

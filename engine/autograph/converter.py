@@ -1,0 +1,167 @@
+"""Converting one function: source -> AST -> flag lowering -> control-flow transform -> code, cached per code object.
+
+The converted function keeps the user's file name and line numbers (errors and tracebacks point at the user's
+code), the original globals and closure cells (later rebinding of a closed-over name is seen), defaults and name.
+`ag__` reaches it as one more closure cell. Functions that cannot be converted (no source, generators, zero-argument
+`super()`) run unconverted with a warning; library code (the standard library, installed packages, numpy, Kiln
+itself) is never converted.
+"""
+from __future__ import annotations
+
+import ast
+import functools
+import inspect
+import os
+import sysconfig
+import textwrap
+import types
+import warnings
+from typing import Any, Callable, Optional
+
+from engine.autograph import operators
+from engine.autograph.lowering import lower
+from engine.autograph.transformer import transform
+
+_cache: dict[Any, Optional[types.CodeType]] = {}   # code object -> converted code (None: not convertible)
+_source_cache: dict[Any, str] = {}
+_LIBRARY_PREFIXES = ("engine", "ir", "autodiff", "codegen", "numpy", "llvmlite")
+_LIBRARY_DIRS = tuple({os.path.realpath(p) + os.sep for key in ("stdlib", "platstdlib", "purelib", "platlib")
+                       if (p := sysconfig.get_paths().get(key))})
+
+
+class ConversionError(ValueError):
+    """A function's source could not be converted."""
+
+
+def _is_library(fn: Any) -> bool:
+    module = getattr(fn, "__module__", None) or ""
+    if module.split(".")[0] in _LIBRARY_PREFIXES or module in ("builtins", "__builtin__"):
+        return True
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return True
+    filename = os.path.realpath(code.co_filename)
+    return filename.startswith(_LIBRARY_DIRS)
+
+
+def _function_node(fn: types.FunctionType) -> ast.FunctionDef:
+    source = textwrap.dedent(inspect.getsource(fn))
+    tree = ast.parse(source)
+    code = fn.__code__
+    if fn.__name__ == "<lambda>":
+        lambdas = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda)
+                   and [a.arg for a in n.args.args] == list(code.co_varnames[:code.co_argcount])]
+        if len(lambdas) != 1:
+            raise ConversionError("several lambdas on one line; cannot tell which one to convert")
+        lam = lambdas[0]
+        node = ast.FunctionDef(name="ag__lambda", args=lam.args, body=[ast.Return(value=lam.body)],
+                               decorator_list=[], returns=None)
+        ast.copy_location(node, lam)
+        ast.copy_location(node.body[0], lam.body)
+    else:
+        defs = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        if not defs:
+            raise ConversionError("no function definition in the source")
+        node = defs[0]
+        if isinstance(node, ast.AsyncFunctionDef):
+            raise ConversionError("async functions are not converted")
+        node.decorator_list = []
+    ast.increment_lineno(tree, code.co_firstlineno - 1)
+    return node  # type: ignore[return-value]
+
+
+def _converted_tree(fn: types.FunctionType) -> ast.Module:
+    node = transform(lower(_function_node(fn)))
+    freevars = [n for n in fn.__code__.co_freevars]
+    factory = ast.FunctionDef(
+        name="ag__factory",
+        args=ast.arguments(posonlyargs=[], args=[ast.arg(arg=a) for a in ["ag__"] + freevars], vararg=None,
+                           kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[]),
+        body=[node, ast.Return(value=ast.Name(id=node.name, ctx=ast.Load()))], decorator_list=[], returns=None)
+    ast.copy_location(factory, node)
+    module = ast.Module(body=[factory], type_ignores=[])
+    ast.fix_missing_locations(module)
+    return module
+
+
+def _inner_code(module_code: types.CodeType, name: str) -> types.CodeType:
+    factory = next(c for c in module_code.co_consts if isinstance(c, types.CodeType) and c.co_name == "ag__factory")
+    return next(c for c in factory.co_consts if isinstance(c, types.CodeType) and c.co_name == name)
+
+
+def _convert_code(fn: types.FunctionType) -> types.CodeType:
+    code = fn.__code__
+    if code in _cache:
+        cached = _cache[code]
+        if cached is None:
+            raise ConversionError("not convertible (see the earlier warning)")
+        return cached
+    try:
+        if code.co_flags & (inspect.CO_GENERATOR | inspect.CO_ASYNC_GENERATOR | inspect.CO_COROUTINE):
+            raise ConversionError("generators and coroutines are run unconverted")
+        if "super" in code.co_names and "__class__" in code.co_freevars:
+            raise ConversionError("zero-argument super() needs the class cell; run unconverted")
+        module = _converted_tree(fn)
+        name = "ag__lambda" if fn.__name__ == "<lambda>" else module.body[0].body[0].name  # type: ignore[attr-defined]
+        compiled = compile(module, code.co_filename, "exec")
+        inner = _inner_code(compiled, name)
+        _source_cache[code] = ast.unparse(module.body[0].body[0])  # type: ignore[attr-defined]
+    except (OSError, TypeError, SyntaxError, ConversionError, IndexError, StopIteration) as e:
+        _cache[code] = None
+        raise ConversionError(str(e) or type(e).__name__) from None
+    _cache[code] = inner
+    return inner
+
+
+def convert(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`fn` converted, or `fn` itself with a warning when its source cannot be converted."""
+    if getattr(fn, "__kiln_do_not_convert__", False) or _is_library(fn):
+        return fn
+    if isinstance(fn, types.MethodType):
+        inner = convert(fn.__func__)
+        return inner if inner is fn.__func__ else types.MethodType(inner, fn.__self__)
+    if isinstance(fn, functools.partial):
+        return functools.partial(convert(fn.func), *fn.args, **fn.keywords)
+    if not isinstance(fn, types.FunctionType):
+        return fn
+    try:
+        code = _convert_code(fn)
+    except ConversionError as e:
+        if fn.__code__ not in _warned:
+            _warned.add(fn.__code__)
+            warnings.warn(f"AutoGraph could not convert {fn.__qualname__} ({e}); it runs unconverted, so Python "
+                          f"control flow on tensors in it will fail while tracing", RuntimeWarning, stacklevel=3)
+        return fn
+    cells = []
+    original = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
+    for var in code.co_freevars:
+        cells.append(types.CellType(operators) if var == "ag__" else original[var])
+    new = types.FunctionType(code, fn.__globals__, fn.__name__, fn.__defaults__, tuple(cells))
+    new.__kwdefaults__ = fn.__kwdefaults__
+    new.__dict__.update(fn.__dict__)
+    new.__wrapped__ = fn  # type: ignore[attr-defined]
+    new.__kiln_converted__ = True  # type: ignore[attr-defined]
+    return new
+
+
+_warned: set[Any] = set()
+
+
+def convert_for_call(f: Any) -> Any:
+    """What `ag__.converted_call` calls: converted user functions, everything else as it is."""
+    if getattr(f, "__kiln_converted__", False):
+        return f
+    if isinstance(f, (types.FunctionType, types.MethodType, functools.partial)):
+        return convert(f)
+    return f
+
+
+def to_code(fn: Callable[..., Any]) -> str:
+    """The generated source of `fn` (the function as AutoGraph rewrites it)."""
+    target = getattr(fn, "python_function", fn)
+    if isinstance(target, types.MethodType):
+        target = target.__func__
+    if not isinstance(target, types.FunctionType):
+        raise TypeError(f"to_code needs a Python function, got {type(fn).__name__}")
+    _convert_code(target)
+    return _source_cache[target.__code__]

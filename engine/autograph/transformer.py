@@ -1,0 +1,229 @@
+"""Second AutoGraph pass: every `if`/`while`/`for`, boolean operator, conditional expression, `assert` and call
+becomes a call into `ag__` (engine.autograph.operators), which decides at run time whether to run Python or stage
+IR (DESIGN §6).
+
+Statements take and return their state explicitly. For an `if`, the branch functions take every variable either
+branch assigns and return those that are live afterwards; for a loop, the loop variables are the variables the body
+assigns that are live at the loop head (read by the next iteration or after the loop). Names come from the
+liveness analysis of `analysis.py`, computed on the flag-lowered function before this pass rewrites it.
+"""
+from __future__ import annotations
+
+import ast
+from typing import Optional
+
+from engine.autograph.analysis import Liveness, declared_nonlocal, writes
+
+_NOT_CONVERTED_CALLS = {"super", "locals", "globals", "vars", "eval", "exec", "isinstance", "issubclass",
+                        "getattr", "setattr", "hasattr", "type", "id", "callable"}
+
+
+def _name(id_: str, store: bool = False) -> ast.Name:
+    return ast.Name(id=id_, ctx=ast.Store() if store else ast.Load())
+
+
+def _ag(attr: str) -> ast.Attribute:
+    return ast.Attribute(value=_name("ag__"), attr=attr, ctx=ast.Load())
+
+
+def _call(func: ast.expr, *args: ast.expr) -> ast.Call:
+    return ast.Call(func=func, args=list(args), keywords=[])
+
+
+def _strs(names: list[str]) -> ast.Tuple:
+    return ast.Tuple(elts=[ast.Constant(n) for n in names], ctx=ast.Load())
+
+
+def _lambda(body: ast.expr) -> ast.Lambda:
+    return ast.Lambda(args=ast.arguments(posonlyargs=[], args=[], vararg=None, kwonlyargs=[], kw_defaults=[],
+                                         kwarg=None, defaults=[]), body=body)
+
+
+def _def(name: str, params: list[str], body: list[ast.stmt], like: ast.AST) -> ast.FunctionDef:
+    fn = ast.FunctionDef(name=name, args=ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in params],
+                                                       vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
+                                                       defaults=[]),
+                         body=body or [ast.Pass()], decorator_list=[], returns=None)
+    ast.copy_location(fn, like)
+    return fn
+
+
+def _return_tuple(names: list[str]) -> ast.Return:
+    return ast.Return(value=ast.Tuple(elts=[_name(n) for n in names], ctx=ast.Load()))
+
+
+def _unpack(names: list[str], value: ast.expr, like: ast.AST) -> ast.stmt:
+    if names:
+        target = ast.Tuple(elts=[_name(n, store=True) for n in names], ctx=ast.Store())
+        stmt: ast.stmt = ast.Assign(targets=[target], value=value)
+    else:
+        stmt = ast.Expr(value=value)
+    return ast.copy_location(stmt, like)
+
+
+class ControlFlowTransformer(ast.NodeTransformer):
+    """Rewrites the body of one (flag-lowered) function; nested functions are left for their own conversion."""
+
+    def __init__(self, fn: ast.FunctionDef) -> None:
+        self.live = Liveness(fn.body)
+        self.excluded = declared_nonlocal(fn)
+        self.counter = 0
+
+    def _state(self, names: set[str]) -> list[str]:
+        return sorted(n for n in names if n not in self.excluded and not n.startswith("ag__"))
+
+    def _fresh(self, kind: str) -> str:
+        self.counter += 1
+        return f"ag__{kind}_{self.counter}"
+
+    def _loc(self, node: ast.AST) -> ast.Constant:
+        return ast.Constant(getattr(node, "lineno", 0))
+
+    # Nested scopes are converted when they are called, not here.
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
+        return node
+
+    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> ast.AST:
+        return node
+
+    def visit_Lambda(self, node: ast.Lambda) -> ast.AST:
+        return node
+
+    # ---- statements
+    def visit_If(self, node: ast.If) -> list[ast.stmt]:
+        live_out = self.live.live_out.get(id(node), set())
+        test = self.visit(node.test)
+        self.generic_visit_body(node)
+        params = self._state(writes(*node.body, *node.orelse))
+        outputs = [n for n in params if n in live_out]
+        then_name, else_name = self._fresh("if_true"), self._fresh("if_false")
+        then_fn = _def(then_name, params, node.body + [_return_tuple(outputs)], node)
+        else_fn = _def(else_name, params, node.orelse + [_return_tuple(outputs)], node)
+        call = _call(_ag("if_stmt"), test, _name(then_name), _name(else_name),
+                     _call(_ag("ld"), _call(_name("locals")), _strs(params)), _strs(outputs), _strs(params),
+                     self._loc(node))
+        return [then_fn, else_fn, _unpack(outputs, call, node)]
+
+    def visit_While(self, node: ast.While) -> list[ast.stmt]:
+        head = self.live.loop_head.get(id(node), set()) | self.live.live_out.get(id(node), set())
+        test = self.visit(node.test)
+        self.generic_visit_body(node)
+        state = self._state(writes(*node.body) & head)
+        test_name, body_name = self._fresh("loop_test"), self._fresh("loop_body")
+        test_fn = _def(test_name, state, [ast.Return(value=test)], node)
+        body_fn = _def(body_name, state, node.body + [_return_tuple(state)], node)
+        call = _call(_ag("while_stmt"), _name(test_name), _name(body_name),
+                     _call(_ag("ld"), _call(_name("locals")), _strs(state)), _strs(state), self._loc(node))
+        out: list[ast.stmt] = [test_fn, body_fn, _unpack(state, call, node)]
+        for s in node.orelse:
+            out.extend(self._as_list(self.visit(s)))
+        return out
+
+    def visit_For(self, node: ast.For) -> list[ast.stmt]:
+        head = self.live.loop_head.get(id(node), set()) | self.live.live_out.get(id(node), set())
+        iter_ = self._iter(node.iter)
+        extra: Optional[ast.expr] = getattr(node, "ag_extra_test", None)
+        self.generic_visit_body(node)
+        targets = writes(node.target)
+        state = self._state((writes(*node.body) - targets) & head)
+        body_name = self._fresh("for_body")
+        item = self._fresh("item")
+        bind = ast.copy_location(ast.Assign(targets=[node.target], value=_name(item)), node)
+        body_fn = _def(body_name, [item] + state, [bind] + node.body + [_return_tuple(state)], node)
+        out: list[ast.stmt] = [body_fn]
+        extra_ref: ast.expr = ast.Constant(None)
+        if extra is not None:
+            extra_name = self._fresh("for_extra_test")
+            out.append(_def(extra_name, state, [ast.Return(value=self.visit(extra))], node))
+            extra_ref = _name(extra_name)
+        call = _call(_ag("for_stmt"), iter_, extra_ref, _name(body_name),
+                     _call(_ag("ld"), _call(_name("locals")), _strs(state)), _strs(state), self._loc(node))
+        out.append(_unpack(state, call, node))
+        for s in node.orelse:
+            out.extend(self._as_list(self.visit(s)))
+        return out
+
+    def _iter(self, it: ast.expr) -> ast.expr:
+        """`range(...)` and `engine.range(...)` go through ag__.range_call, which stages tensor bounds."""
+        if isinstance(it, ast.Call) and ((isinstance(it.func, ast.Name) and it.func.id == "range") or
+                                         (isinstance(it.func, ast.Attribute) and it.func.attr == "range")) \
+                and not it.keywords and not any(isinstance(a, ast.Starred) for a in it.args):
+            return ast.copy_location(_call(_ag("range_call"), self.visit(it.func), *[self.visit(a) for a in it.args]),
+                                     it)
+        return self.visit(it)
+
+    def visit_Assert(self, node: ast.Assert) -> ast.stmt:
+        msg = self.visit(node.msg) if node.msg is not None else ast.Constant(None)
+        call = _call(_ag("assert_stmt"), self.visit(node.test), _lambda(msg), self._loc(node))
+        return ast.copy_location(ast.Expr(value=call), node)
+
+    def generic_visit_body(self, node: ast.AST) -> None:
+        for field in ("body", "orelse"):
+            stmts = getattr(node, field, None)
+            if stmts is None:
+                continue
+            new: list[ast.stmt] = []
+            for s in stmts:
+                new.extend(self._as_list(self.visit(s)))
+            setattr(node, field, new)
+
+    @staticmethod
+    def _as_list(r: object) -> list[ast.stmt]:
+        if r is None:
+            return []
+        return r if isinstance(r, list) else [r]  # type: ignore[list-item]
+
+    # ---- expressions
+    def visit_BoolOp(self, node: ast.BoolOp) -> ast.expr:
+        values = [self.visit(v) for v in node.values]
+        fn = "and_" if isinstance(node.op, ast.And) else "or_"
+        acc = values[-1]
+        for v in reversed(values[:-1]):
+            acc = _call(_ag(fn), _lambda(v), _lambda(acc))
+        return ast.copy_location(acc, node)
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.expr:
+        if isinstance(node.op, ast.Not):
+            return ast.copy_location(_call(_ag("not_"), self.visit(node.operand)), node)
+        return self.generic_visit(node)
+
+    def visit_IfExp(self, node: ast.IfExp) -> ast.expr:
+        return ast.copy_location(_call(_ag("if_exp"), self.visit(node.test), _lambda(self.visit(node.body)),
+                                       _lambda(self.visit(node.orelse)), self._loc(node)), node)
+
+    def visit_Compare(self, node: ast.Compare) -> ast.expr:
+        node = self.generic_visit(node)  # type: ignore[assignment]
+        if len(node.ops) == 1:
+            return node
+        # a < b < c: each comparison once, combined with ag__.and_ (tensors cannot be chained in Python).
+        terms = [node.left] + node.comparators
+        parts = [ast.Compare(left=terms[i], ops=[op], comparators=[terms[i + 1]]) for i, op in enumerate(node.ops)]
+        acc: ast.expr = parts[-1]
+        for p in reversed(parts[:-1]):
+            acc = _call(_ag("and_"), _lambda(p), _lambda(acc))
+        return ast.copy_location(acc, node)
+
+    def visit_Call(self, node: ast.Call) -> ast.expr:
+        node = self.generic_visit(node)  # type: ignore[assignment]
+        f = node.func
+        if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "ag__":
+            return node
+        if isinstance(f, ast.Name) and f.id in _NOT_CONVERTED_CALLS:
+            return node
+        args = ast.Tuple(elts=node.args, ctx=ast.Load())
+        # A keyword with arg None is `**mapping`, which a dict display spells with a None key.
+        kwargs = ast.Dict(keys=[None if k.arg is None else ast.Constant(k.arg) for k in node.keywords],
+                          values=[k.value for k in node.keywords])
+        return ast.copy_location(_call(_ag("converted_call"), f, args, kwargs), node)
+
+
+def transform(fn: ast.FunctionDef) -> ast.FunctionDef:
+    t = ControlFlowTransformer(fn)
+    new_body: list[ast.stmt] = []
+    for s in fn.body:
+        new_body.extend(t._as_list(t.visit(s)))
+    fn.body = new_body
+    ast.fix_missing_locations(fn)
+    return fn
