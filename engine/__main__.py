@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import importlib.util
-import pkgutil
 
 import numpy as np
 
@@ -18,11 +17,11 @@ def stages() -> list[tuple[str, bool]]:
     def has(module: str) -> bool:
         return importlib.util.find_spec(module) is not None
 
-    import codegen
+    from engine.concrete import ConcreteFunction
     return [("eager ops on numpy kernels", True), ("GradientTape", True),
             ("engine.function tracing to typed SSA IR", hasattr(tf, "function")),
             ("AutoGraph", has("engine.autograph")), ("autodiff on the IR", has("autodiff.reverse")),
-            ("LLVM codegen", any(True for _ in pkgutil.iter_modules(codegen.__path__)))]
+            ("LLVM codegen", hasattr(ConcreteFunction, "llvm_ir"))]
 
 
 def main() -> None:
@@ -63,6 +62,15 @@ def main() -> None:
         opt.apply_gradients(zip(grads, [w, b0]))
         if step in (1, 5, 20, 60):
             print(f"step {step:2d}: loss {float(loss):.6f}  w {float(w):.4f}  b {float(b0):.4f}")
+
+    section("engine.function traces Python into typed SSA IR (in user code AutoGraph writes `cond` from an `if`)")
+    @tf.function
+    def f(x):  # type: ignore[no-untyped-def]
+        return tf.cond(tf.reduce_sum(x) > 0, lambda: tf.sin(x), lambda: -x)
+
+    t = tf.constant([1.0, 2.0, 3.0])
+    print(f(t))
+    print(str(f.get_concrete_function(t).ir).rstrip())
 
     section("stages")
     for name, present in stages():
