@@ -14,20 +14,23 @@ __all__ = ["relu", "relu6", "sigmoid", "tanh", "softplus", "log_sigmoid", "softm
 
 
 def relu(features: Any, name: Optional[str] = None) -> Tensor:
-    """max(x, 0); the gradient at 0 is taken as 1 (ties go to the first operand of maximum)."""
+    """max(x, 0); the gradient at 0 is 0, as TensorFlow's (ties of maximum go to its first operand, the 0)."""
     x = as_tensor(features)
-    return maximum(x, full(0, x.dtype, ()))
+    return maximum(full(0, x.dtype, ()), x)
 
 
 def relu6(features: Any, name: Optional[str] = None) -> Tensor:
+    """min(max(x, 0), 6); the gradient is 0 at both kinks, as TensorFlow's."""
     from engine.ops import minimum
     x = as_tensor(features)
-    return minimum(relu(x), full(6, x.dtype, ()))
+    return minimum(full(6, x.dtype, ()), relu(x))
 
 
 def leaky_relu(features: Any, alpha: float = 0.2, name: Optional[str] = None) -> Tensor:
+    """x where x > 0, else alpha * x (for any alpha, as TensorFlow's kernel); the gradient at 0 is alpha."""
+    from engine.ops import greater, where
     x = as_tensor(features)
-    return maximum(x, multiply(x, full(alpha, x.dtype, ())))
+    return where(greater(x, full(0, x.dtype, ())), x, multiply(x, full(alpha, x.dtype, ())))
 
 
 def elu(features: Any, name: Optional[str] = None) -> Tensor:
