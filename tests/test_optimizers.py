@@ -307,3 +307,27 @@ def test_bad_input_gives_clear_errors():
         tf.optimizers.SGD().apply([tf.constant([1.0, 2.0])])
     np.testing.assert_allclose(w.numpy(), [1.0, 2.0])   # nothing above touched the variable
     assert int(opt.iterations) == 0
+
+
+@pytest.mark.parametrize("make_opt", [
+    lambda: tf.optimizers.Adam(learning_rate=0.05, amsgrad=True),
+    lambda: tf.optimizers.SGD(tf.optimizers.schedules.ExponentialDecay(0.1, 2, 0.5), momentum=0.9, nesterov=True),
+])
+def test_a_traced_update_step_matches_eager(make_opt):
+    rng = np.random.default_rng(4)
+    grads = [rng.normal(size=(2, 3)).astype(np.float32) for _ in range(4)]
+    init = rng.normal(size=(2, 3)).astype(np.float32)
+    w_eager, opt_eager = tf.Variable(init), make_opt()
+    w_traced, opt_traced = tf.Variable(init), make_opt()
+
+    @tf.function
+    def step(g):
+        opt_traced.apply_gradients([(g, w_traced)])
+
+    for g in grads:
+        opt_eager.apply_gradients([(tf.constant(g), w_eager)])
+        step(tf.constant(g))
+    assert step.experimental_get_tracing_count() == 1
+    assert int(opt_traced.iterations) == len(grads)
+    np.testing.assert_allclose(w_traced.numpy(), w_eager.numpy(), rtol=1e-6, atol=1e-7)
+    assert not np.allclose(w_traced.numpy(), init)

@@ -335,3 +335,19 @@ def test_errors():
         tf.random.uniform([3], seed=1.5)
     with pytest.raises(TypeError, match="integer"):
         tf.random.set_seed("7")
+
+
+def test_traced_draws_advance_the_stream_like_eager_ones():
+    @tf.function
+    def draw():
+        return tf.random.uniform([3]), tf.random.normal([2], seed=4)
+
+    tf.random.set_seed(8)
+    traced = [[t.numpy() for t in draw()] for _ in range(3)]
+    tf.random.set_seed(8)
+    eager = [[tf.random.uniform([3]).numpy(), tf.random.normal([2], seed=4).numpy()] for _ in range(3)]
+    assert draw.experimental_get_tracing_count() == 1
+    for t, e in zip(traced, eager):
+        np.testing.assert_array_equal(t[0], e[0])
+        np.testing.assert_allclose(t[1], e[1], rtol=1e-6)
+    assert not np.array_equal(traced[0][0], traced[1][0])   # each call of the one trace draws afresh
