@@ -29,7 +29,7 @@ from engine.ops import (add, add_n, cast, clip_by_value, divide, greater, maximu
                         reduce_sum, sqrt, square, subtract, where)
 from engine.tensor import Tensor
 from engine.variables import Variable
-from ir.types import DType, float32, float64, int64
+from ir.types import DType, as_dtype, float32, float64, int64
 
 __all__ = ["Optimizer"]
 
@@ -113,7 +113,8 @@ class Optimizer:
 
     def add_variable(self, shape: Sequence[int], initializer: Any = "zeros", dtype: Any = None,
                      aggregation: str = "mean", name: Optional[str] = None) -> Variable:
-        dt = float32 if dtype is None else dtype
+        """A non-trainable Variable the optimizer owns (listed in `variables`); `aggregation` is Keras's, unused."""
+        dt = float32 if dtype is None else as_dtype(dtype)
         shape = tuple(int(d) for d in shape)
         if initializer == "zeros":
             value: Any = np.zeros(shape, dtype=dt.np)
