@@ -36,7 +36,11 @@ def current_tracer() -> Optional[Tracer]:
 def apply(opdef: OpDef, *operands: Tensor, **attrs: Any) -> Any:
     """Run one op of the table on tensors; returns a Tensor, a tuple of them (several results) or None (effects)."""
     if _tracer:
-        return _tracer[-1].emit(opdef, operands, attrs)
+        out = _tracer[-1].emit(opdef, operands, attrs)
+        if _tape.active and out is not None:
+            # A tape used while tracing records traced ops: its gradient() then emits the backward IR.
+            _tape.record(opdef, operands, out if isinstance(out, tuple) else (out,), attrs)
+        return out
     if opdef.kind != "elementwise":
         opdef.infer([t.type for t in operands], **attrs)
     out = opdef.eager(*[t._value for t in operands], **attrs)
