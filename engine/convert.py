@@ -48,8 +48,24 @@ def _python_dtype(value: Any) -> DType:
     return bool_ if kinds else float32
 
 
+def _nested_shape(value: Any) -> Optional[tuple[int, ...]]:
+    """The shape of nested lists, or None when the nesting is ragged."""
+    if not isinstance(value, (list, tuple)):
+        return ()
+    inner = {_nested_shape(v) for v in value}
+    if len(inner) > 1 or None in inner:
+        return None
+    return (len(value),) + (inner.pop() if inner else ())
+
+
+def _check_rectangular(value: Any) -> None:
+    if _nested_shape(value) is None:
+        raise ValueError(f"cannot convert the non-rectangular Python sequence {value!r} to a tensor")
+
+
 def _python_to_array(value: Any, dtype: DType) -> np.ndarray:
     """Python values to an array of `dtype`, refusing lossy conversions (1.5 to int32, 2**40 to int32)."""
+    _check_rectangular(value)
     if dtype.is_integer or dtype.is_bool:
         natural = _python_dtype(value)
         if natural.is_floating and not dtype.is_floating:

@@ -166,10 +166,12 @@ class Tensor(TensorLike):
             return a.astype(dtype)
         return np.array(a, copy=True) if copy else a
 
-    def _scalar(self, what: str) -> Any:
+    def _scalar(self, what: str, error: type = TypeError) -> Any:
+        """The Python value of a scalar tensor. A non-scalar raises `error`: TypeError for int()/float()/an
+        index, as numpy and TensorFlow do; ValueError for the truth value."""
         v = self._concrete(what)
         if np.ndim(v) != 0:
-            raise ValueError(f"{what} needs a scalar tensor, got one of shape {tuple(np.shape(v))}; "
+            raise error(f"{what} needs a scalar tensor, got one of shape {tuple(np.shape(v))}; "
                              f"reduce it first (engine.reduce_any, engine.reduce_all, engine.reduce_sum)")
         return np.asarray(v).item()
 
@@ -177,7 +179,7 @@ class Tensor(TensorLike):
         if self._node is not None:
             from engine.errors import symbolic_bool_error
             raise symbolic_bool_error(self)
-        return bool(self._scalar("the truth value of a tensor (in `if`, `while`, `and`, `or`, `not`)"))
+        return bool(self._scalar("the truth value of a tensor (in `if`, `while`, `and`, `or`, `not`)", ValueError))
 
     def __int__(self) -> int:
         return int(self._scalar("int()"))

@@ -175,7 +175,11 @@ def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
     if ka != kb:
         raise ValueError(f"matmul: inner dimensions differ: shapes {tuple(sa)} and {tuple(sb)} "
                          f"(transpose_a={ta}, transpose_b={tb})")
-    batch = broadcast_shapes("matmul", sa[:-2], sb[:-2])
+    try:
+        batch = broadcast_shapes("matmul", sa[:-2], sb[:-2])
+    except ValueError:
+        raise ValueError(f"matmul: the batch dimensions of shapes {tuple(sa)} and {tuple(sb)} cannot be broadcast "
+                         f"together") from None
     a = broadcast(a, batch + tuple(sa[-2:]))
     b = broadcast(b, batch + tuple(sb[-2:]))
     return apply(_O["matmul"], a, b, transpose_a=ta, transpose_b=tb)
