@@ -1,0 +1,43 @@
+"""The optimization pipeline: canonicalize, fold, cse and dce, repeated until the IR stops changing.
+
+`optimize(fn)` runs the passes in rounds and stops when a round leaves the function's structural fingerprint (its
+ops, operands, attrs and types; not names or locations) as it was, or after `max_rounds`. With `verify_each`, the
+input and the output of every pass are verified, and an error names the pass that broke the IR.
+"""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+from ir.core import Function
+from ir.passes.canonicalize import canonicalize
+from ir.passes.common import fingerprint
+from ir.passes.cse import cse
+from ir.passes.dce import dce
+from ir.passes.fold import fold
+from ir.verify import VerifyError, verify
+
+Pass = Callable[[Function], Function]
+
+# Canonicalize first, so folding sees through x*1 and friends; dce last, to sweep what the others left behind.
+PASSES: tuple[tuple[str, Pass], ...] = (("canonicalize", canonicalize), ("fold", fold), ("cse", cse), ("dce", dce))
+
+
+def optimize(fn: Function, verify_each: bool = False, max_rounds: int = 20,
+             passes: Sequence[tuple[str, Pass]] = PASSES) -> Function:
+    """An optimized copy of `fn`; the input is left as it was."""
+    if verify_each:
+        verify(fn)
+    before = fingerprint(fn)
+    for _ in range(max_rounds):
+        for name, run_pass in passes:
+            fn = run_pass(fn)
+            if verify_each:
+                try:
+                    verify(fn)
+                except VerifyError as e:
+                    raise VerifyError(f"after pass {name}: {e}") from e
+        after = fingerprint(fn)
+        if after == before:
+            break
+        before = after
+    return fn
