@@ -18,8 +18,8 @@ from ir.types import DType, as_dtype, bool_, float32, from_numpy, int32, int64
 _INT32_MIN, _INT32_MAX = -2 ** 31, 2 ** 31 - 1
 
 
-def _python_dtype(value: Any) -> DType:
-    """The dtype TensorFlow gives a Python scalar or nested list of them."""
+def _python_dtype(value: Any, empty: DType = float32) -> DType:
+    """The dtype TensorFlow gives a Python scalar or nested list of them (`empty` for lists without elements)."""
     kinds = set()
     big = False
 
@@ -45,7 +45,7 @@ def _python_dtype(value: Any) -> DType:
         if "b" in kinds:
             raise TypeError(f"cannot convert {value!r}: it mixes bools and numbers")
         return int64 if big else int32
-    return bool_ if kinds else float32
+    return bool_ if kinds else empty
 
 
 def _nested_shape(value: Any) -> Optional[tuple[int, ...]]:
@@ -67,7 +67,7 @@ def _python_to_array(value: Any, dtype: DType) -> np.ndarray:
     """Python values to an array of `dtype`, refusing lossy conversions (1.5 to int32, 2**40 to int32)."""
     _check_rectangular(value)
     if dtype.is_integer or dtype.is_bool:
-        natural = _python_dtype(value)
+        natural = _python_dtype(value, empty=dtype)
         if natural.is_floating and not dtype.is_floating:
             raise TypeError(f"cannot convert {value!r} to a tensor of dtype {dtype.name}: it holds floats")
         if dtype.is_bool and not natural.is_bool:

@@ -196,11 +196,13 @@ class Tensor(TensorLike):
         return complex(self._scalar("complex()"))
 
     def __format__(self, spec: str) -> str:
-        if self._node is None and np.ndim(self._value) == 0:
-            return format(np.asarray(self._value).item(), spec)
-        if spec:
+        """Formats the numpy value, as TensorFlow does: f"{t}" shows `[1 2]` (not the str form), f"{t:.2f}" needs
+        a scalar."""
+        if self._node is not None:
+            return format(str(self), spec)
+        if spec and np.ndim(self._value) != 0:
             raise TypeError(f"format spec {spec!r} needs a scalar tensor, got shape {tuple(self.shape)}")
-        return str(self)
+        return format(self.numpy(), spec)
 
     def __len__(self) -> int:
         shape = self.shape
@@ -236,5 +238,7 @@ class Tensor(TensorLike):
 
 
 def numpy_repr(v: Any) -> str:
+    """The `numpy=...` part of a repr; a multi-line array starts on a new line, as in TensorFlow."""
     a = np.asarray(v)
-    return str(a) if a.ndim == 0 else repr(a)
+    text = str(a) if a.ndim == 0 else repr(a)
+    return "\n" + text if "\n" in text else text
