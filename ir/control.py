@@ -63,7 +63,8 @@ def _cond_eager(pred: Any, *captured: Any, regions: Sequence[Any], run_block: Ca
 
 
 register(OpDef("cond", _no_plain_infer("cond"), _cond_eager, NONDIFF, "structure",
-               extra={"structured": True, "infer_regions": _cond_infer_regions, "regions": ("then", "else")},
+               extra={"structured": True, "infer_regions": _cond_infer_regions, "regions": ("then", "else"),
+                      "region_operand_start": 1},
                doc="Runs the then region if the predicate holds, else the else region; results are what it yields."))
 
 
@@ -96,7 +97,8 @@ def _while_eager(*values: Any, regions: Sequence[Any], run_block: Callable[..., 
 
 
 register(OpDef("while_loop", _no_plain_infer("while_loop"), _while_eager, NONDIFF, "structure", attrs=("carried",),
-               extra={"structured": True, "infer_regions": _while_infer_regions, "regions": ("cond", "body")},
+               extra={"structured": True, "infer_regions": _while_infer_regions, "regions": ("cond", "body"),
+                      "region_operand_start": 0},
                doc="While the cond region yields true, runs the body on the carried values."))
 
 

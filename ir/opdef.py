@@ -85,6 +85,9 @@ def fail(opname: str, message: str) -> InferError:
 def check_same(opname: str, types: Sequence[TensorType]) -> TensorType:
     """All operands of an elementwise op have one type (the tracer inserted broadcast_to and convert)."""
     t0 = types[0]
+    for t in types:
+        if type(t) is not TensorType:
+            raise TypeError(f"{opname}: operands must be tensors, got {t} (read a Variable reference first)")
     for t in types[1:]:
         if t.dtype is not t0.dtype:
             raise TypeError(f"{opname}: operands have different dtypes {t0.dtype.name} and {t.dtype.name}")

@@ -44,7 +44,8 @@ def _assign_kernel(cell: Cell, value: np.ndarray) -> tuple:
 
 register(OpDef("read", _read_infer, lambda cell: cell.array, NONDIFF, "state",
                doc="The Variable's current value; reverse mode routes its cotangent to the Variable."))
-register(OpDef("assign", _assign_infer, _assign_kernel, NONDIFF, "state", nresults=0, effect=True))
+register(OpDef("assign", _assign_infer, _assign_kernel, NONDIFF, "state", nresults=0, effect=True,
+               extra={"writes_operand": 0}))
 
 
 # ---- print and assert -----------------------------------------------------------------------------------------------
