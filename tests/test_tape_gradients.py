@@ -11,6 +11,9 @@ from typing import Any, Callable
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import engine as tf
 import ir
@@ -212,6 +215,60 @@ def test_composite_gradient_matches_central_difference(name: str) -> None:
         loss = tf.reduce_sum(w * fn(x))
     g = tape.gradient(loss, x)
     fd = directional_fd(lambda v: tf.reduce_sum(w * fn(tf.constant(v))).numpy(), [x0], [d])
+    assert_directional(float(np.sum(g.numpy() * d)), fd)
+
+
+BROADCAST_OPS: dict[str, Callable] = {
+    "add": tf.add, "subtract": tf.subtract, "multiply": tf.multiply, "divide": tf.divide, "pow": tf.pow,
+    "maximum": tf.maximum, "minimum": tf.minimum, "where": lambda a, b: tf.where(a > b, a * b, a - b),
+    "squared_difference": tf.math.squared_difference, "sum-of-product": lambda a, b: tf.reduce_sum(a * b),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BROADCAST_OPS))
+@given(data=st.data())
+def test_broadcasting_gradients_over_drawn_shapes(name: str, data: st.DataObject) -> None:
+    """Gradients of broadcast operands are summed back to their own shapes (scalars and size-1 axes included)."""
+    shp = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, min_side=1, max_side=3))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 32 - 1)))
+    # x in [0.5, 1] or [1.5, 2], y in [1.1, 1.4]: either may win, never within 0.1 of the other (the kinks of
+    # maximum, minimum and where), and both keep away from 0 (divide, pow).
+    x0 = rng.uniform(0.5, 1.0, size=shp.input_shapes[0]) + rng.choice([0.0, 1.0], size=shp.input_shapes[0])
+    y0 = rng.uniform(1.1, 1.4, size=shp.input_shapes[1])
+    fn = BROADCAST_OPS[name]
+    x, y = tf.constant(x0), tf.constant(y0)
+    w = rng.normal(size=tuple(fn(x, y).shape))
+    with tf.GradientTape() as tape:
+        tape.watch([x, y])
+        loss = tf.reduce_sum(w * fn(x, y))
+    gx, gy = tape.gradient(loss, [x, y])
+    assert tuple(gx.shape) == x0.shape and tuple(gy.shape) == y0.shape
+    dx, dy = rng.normal(size=x0.shape), rng.normal(size=y0.shape)
+    fd = directional_fd(lambda a, b: tf.reduce_sum(w * fn(tf.constant(a), tf.constant(b))).numpy(), [x0, y0], [dx, dy])
+    assert_directional(float(np.sum(gx.numpy() * dx) + np.sum(gy.numpy() * dy)), fd)
+
+
+@pytest.mark.parametrize("name", ["reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod",
+                                  "reduce_logsumexp"])
+@given(data=st.data())
+def test_reduction_gradients_over_drawn_axes(name: str, data: st.DataObject) -> None:
+    shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=3))
+    rank = len(shape)
+    axis = data.draw(st.none() | st.integers(-rank, rank - 1)
+                     | st.lists(st.integers(0, rank - 1), min_size=1, max_size=rank, unique=True))
+    keepdims = data.draw(st.booleans())
+    rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 32 - 1)))
+    x0 = spaced(rng, *shape) / 4 + 0.01  # distinct (a unique max/min) and away from zero (prod)
+    fn = getattr(tf, name)
+    x = tf.constant(x0)
+    w = rng.normal(size=tuple(fn(x, axis=axis, keepdims=keepdims).shape))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        loss = tf.reduce_sum(w * fn(x, axis=axis, keepdims=keepdims))
+    g = tape.gradient(loss, x)
+    d = rng.normal(size=shape)
+    fd = directional_fd(lambda v: tf.reduce_sum(w * fn(tf.constant(v), axis=axis, keepdims=keepdims)).numpy(),
+                        [x0], [d])
     assert_directional(float(np.sum(g.numpy() * d)), fd)
 
 
