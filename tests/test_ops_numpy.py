@@ -556,3 +556,16 @@ def test_numpy_operands_take_the_tensor_dtype_when_compatible() -> None:
     assert_tensor(tf.constant([1, 2]) + np.int64(3), np.array([4, 5], np.int32))
     with pytest.raises(TypeError, match="int32"):
         tf.constant([1, 2]) + np.array([0.5, 1.5])
+
+
+def test_stack_and_concat_convert_python_values_to_the_tensors_dtype() -> None:
+    f64 = tf.constant(1.0, tf.float64)
+    assert_tensor(tf.stack([f64, 2.0]), np.array([1.0, 2.0]))
+    assert_tensor(tf.stack([tf.constant(1.0), 2], axis=0), np.array([1.0, 2.0], np.float32))
+    assert_tensor(tf.concat([tf.constant([1.0]), [2]], 0), np.array([1.0, 2.0], np.float32))
+    assert_tensor(tf.constant([f64, 2.0]), np.array([1.0, 2.0]))
+    assert_tensor(tf.stack([1, 2.5]), np.array([1.0, 2.5], np.float32))
+    with pytest.raises(TypeError, match="int32"):
+        tf.stack([tf.constant(1), 2.5])
+    with pytest.raises(TypeError, match="stack.*float32.*int32"):
+        tf.stack([tf.constant(1), tf.constant(2.5)])

@@ -11,9 +11,10 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from engine.dispatch import apply
-from engine.ops.funnel import as_tensor, broadcast, broadcast_shapes, full, raw_shape
+from engine.convert import convert_to_tensor
+from engine.ops.funnel import as_tensor, broadcast, broadcast_shapes, convert_all, full, raw_shape
 from engine.ops.math_ops import add, equal, multiply, where
-from engine.tensor import Tensor, TensorShape
+from engine.tensor import Tensor, TensorLike, TensorShape
 from ir.opdef import OPS
 from ir.ops_shape import broadcast_shape_ok
 from ir.types import DType, as_dtype, float32, int32
@@ -85,13 +86,17 @@ def squeeze(input: Any, axis: Any = None, name: Optional[str] = None) -> Tensor:
     return reshape(t, [d for i, d in enumerate(shape) if i not in axes])
 
 
-def concat(values: Sequence[Any], axis: int, name: Optional[str] = None) -> Tensor:
-    ts = [as_tensor(v) for v in values]
-    if not ts:
-        raise ValueError("concat needs at least one tensor")
+def _same_dtype(public: str, ts: Sequence[Tensor]) -> None:
     dtypes = {t.dtype for t in ts}
     if len(dtypes) > 1:
-        raise TypeError(f"concat: cannot mix dtypes {', '.join(sorted(d.name for d in dtypes))}")
+        raise TypeError(f"{public}: cannot mix dtypes {', '.join(sorted(d.name for d in dtypes))}")
+
+
+def concat(values: Sequence[Any], axis: int, name: Optional[str] = None) -> Tensor:
+    ts = convert_all(list(values))
+    if not ts:
+        raise ValueError("concat needs at least one tensor")
+    _same_dtype("concat", ts)
     rank = len(raw_shape(ts[0]))
     if rank == 0:
         raise ValueError("concat: cannot concatenate scalars; use engine.stack")
@@ -106,9 +111,17 @@ def concat(values: Sequence[Any], axis: int, name: Optional[str] = None) -> Tens
 
 
 def stack(values: Sequence[Any], axis: int = 0, name: Optional[str] = None) -> Tensor:
-    ts = [as_tensor(v) for v in values]
+    values = list(values)
+    dtype = None
+    if not any(isinstance(v, TensorLike) for v in values):
+        try:  # Python values alone: the dtype they have together, as tf.stack([1, 2.5]) is float32
+            dtype = convert_to_tensor(values).dtype
+        except (TypeError, ValueError):
+            pass
+    ts = convert_all(values, dtype)
     if not ts:
         raise ValueError("stack needs at least one tensor")
+    _same_dtype("stack", ts)
     shapes = {tuple(raw_shape(t)) for t in ts}
     if len(shapes) > 1:
         raise ValueError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")

@@ -4,7 +4,7 @@ This is where TensorFlow's observable dtype rules live, once: the IR below never
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
@@ -32,7 +32,7 @@ def as_tensor(x: Any) -> Tensor:
     return convert_to_tensor(x)
 
 
-def _beside(value: Any, dtype: DType) -> Tensor:
+def beside(value: Any, dtype: DType) -> Tensor:
     """A non-tensor operand next to a tensor of `dtype`. Python values adopt the dtype (a float into an integer
     tensor is a TypeError). numpy values convert as TensorFlow's eager conversion does: to a float tensor from
     floats or integers, to an integer tensor from integers; anything else is a TypeError naming both dtypes."""
@@ -48,7 +48,7 @@ def _beside(value: Any, dtype: DType) -> Tensor:
 
 
 def convert_pair(x: Any, y: Any) -> tuple[Tensor, Tensor]:
-    """Two operands as tensors: a Python or numpy value next to a tensor takes its dtype (see `_beside`)."""
+    """Two operands as tensors: a Python or numpy value next to a tensor takes its dtype (see `beside`)."""
     xt = isinstance(x, TensorLike)
     yt = isinstance(y, TensorLike)
     if xt:
@@ -56,15 +56,26 @@ def convert_pair(x: Any, y: Any) -> tuple[Tensor, Tensor]:
     if yt:
         y = as_tensor(y)
     if xt and not yt:
-        y = _beside(y, x.dtype)
+        y = beside(y, x.dtype)
     elif yt and not xt:
-        x = _beside(x, y.dtype)
+        x = beside(x, y.dtype)
     elif not xt and not yt:
         x = convert_to_tensor(x)
         y = convert_to_tensor(y, dtype_hint=x.dtype)
         if x.dtype is not y.dtype and not isinstance(x, (np.ndarray, np.generic)):
             x = convert_to_tensor(x.numpy().tolist(), dtype_hint=y.dtype)
     return x, y
+
+
+def convert_all(values: Sequence[Any], dtype: Optional[DType] = None) -> list[Tensor]:
+    """The operands of a many-input op (concat, stack) as tensors: Python and numpy values take the dtype of the
+    first tensor among them (else `dtype`, else the first value's own), as TensorFlow's eager conversion does."""
+    first = next((v for v in values if isinstance(v, TensorLike)), None)
+    if first is not None:
+        dtype = first.dtype
+    elif dtype is None and values:
+        dtype = as_tensor(values[0]).dtype
+    return [as_tensor(v) if isinstance(v, TensorLike) else beside(v, dtype) for v in values]
 
 
 def mixed_dtypes(opname: str, *ts: Tensor) -> TypeError:
