@@ -122,7 +122,7 @@ def test_constant_with_a_shape_that_does_not_fit() -> None:
     raises(TypeError, lambda: tf.constant([1, 2, 3], shape=[2, 2]), "3", "(2, 2)")
 
 
-# ---- Python conversions of tensors -------------------------------------------------------------------------------------
+# ---- Python conversions of tensors -----------------------------------------------------------------------------------
 def test_non_scalar_tensor_in_if_raises_value_error() -> None:
     t = tf.constant([1, 2])
 

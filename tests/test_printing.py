@@ -65,10 +65,13 @@ def test_variable_repr_and_str() -> None:
     assert repr(v).endswith("numpy=array([5. , 6.5], dtype=float32)>")
 
 
-# ---- shapes and dtypes -------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("dims, text, rep", [([2, 2], "(2, 2)", "TensorShape([2, 2])"), ([3], "(3,)", "TensorShape([3])"),
-                                             ([], "()", "TensorShape([])"), ([2, 0, 4], "(2, 0, 4)",
-                                                                             "TensorShape([2, 0, 4])")])
+# ---- shapes and dtypes -----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dims, text, rep", [
+    ([2, 2], "(2, 2)", "TensorShape([2, 2])"),
+    ([3], "(3,)", "TensorShape([3])"),
+    ([], "()", "TensorShape([])"),
+    ([2, 0, 4], "(2, 0, 4)", "TensorShape([2, 0, 4])"),
+])
 def test_tensor_shape(dims: list, text: str, rep: str) -> None:
     shape = tf.zeros(dims).shape
     assert str(shape) == text
@@ -87,7 +90,7 @@ def test_dtype_printing() -> None:
     assert tf.as_dtype(np.float64) is tf.float64 and tf.as_dtype("int64") is tf.int64
 
 
-# ---- format and conversions --------------------------------------------------------------------------------------------
+# ---- format and conversions ------------------------------------------------------------------------------------------
 def test_format_of_scalars() -> None:
     assert format(tf.constant(3.14159), ".2f") == "3.14"
     assert f"{tf.constant(7):03d}" == "007"
