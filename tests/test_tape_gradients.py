@@ -272,6 +272,42 @@ def test_reduction_gradients_over_drawn_axes(name: str, data: st.DataObject) -> 
     assert_directional(float(np.sum(g.numpy() * d)), fd)
 
 
+@st.composite
+def slice_args(draw: Any) -> tuple[tuple[int, ...], dict[str, tuple[int, ...]]]:
+    """A shape and normalized slice attrs: per axis range(begin, end, stride), end -1 meaning 'through index 0'."""
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=5))
+    begin, end, strides = [], [], []
+    for d in shape:
+        s = draw(st.sampled_from([1, 2, 3] if d == 0 else [-3, -2, -1, 1, 2, 3]))
+        if s > 0:
+            b = draw(st.integers(0, d))
+            e = draw(st.integers(b, d))
+        else:
+            b = draw(st.integers(0, d - 1))
+            e = draw(st.integers(-1, b))
+        begin.append(b)
+        end.append(e)
+        strides.append(s)
+    return shape, {"begin": tuple(begin), "end": tuple(end), "strides": tuple(strides)}
+
+
+@given(args=slice_args(), seed=st.integers(0, 2 ** 32 - 1))
+def test_slice_gradient_scatters_back_into_place(args: tuple, seed: int) -> None:
+    """The slice vjp (built from slice, reshape and pad only) puts each cotangent where its element came from."""
+    shape, attrs = args
+    rng = np.random.default_rng(seed)
+    x = tf.constant(rng.normal(size=shape))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = dispatch.apply(ir.OPS["slice"], x, **attrs)
+        w = rng.normal(size=tuple(y.shape))
+        loss = tf.reduce_sum(w * y)
+    want = np.zeros(shape)
+    bounds = zip(attrs["begin"], attrs["end"], attrs["strides"])
+    want[tuple(slice(b, e if e >= 0 else None, s) for b, e, s in bounds)] += w
+    np.testing.assert_array_equal(tape.gradient(loss, x).numpy(), want)
+
+
 # ---- second order: nested tapes --------------------------------------------------------------------------------------
 def hvp(loss_fn: Callable, xs: list[np.ndarray], vs: list[np.ndarray]) -> list[np.ndarray]:
     """The Hessian-vector product of loss_fn at xs along vs, from a tape inside a tape."""
