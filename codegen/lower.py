@@ -1,0 +1,158 @@
+"""The lowering driver: an ir.Function to one LLVM function, reading each op's `lower` facet (DESIGN §8).
+
+Calling convention of the generated `i32 @kiln_body(...)`: one pointer per parameter (tensor data, or a
+Variable's current array), one per result, one per Variable the function assigns (its new array), then the
+workspace (static size `Lowered.workspace_size`) and a two-word status (`[code, value]`). It returns 0, or an error
+code indexing `Lowered.errors`. `i32 @kiln_entry(ptr argv, ptr workspace, ptr status)` takes the data pointers as
+one array.
+
+Fusion: elementwise ops and views produce `Lazy` values that the consuming loop nest evaluates per element; a Lazy
+value used more than once is materialized into the workspace first, unless it is cheap to recompute.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import llvmlite.ir as lir
+
+from codegen.context import ErrorInfo, LowerContext
+from codegen.values import I32, I64, PTR, Buffer, CValue, Lazy, Scalar
+from ir.core import Block, Function
+from ir.types import RefType, TensorType
+
+
+class VarRef(CValue):
+    """A Variable inside compiled code: the buffer that holds its current value."""
+
+    def __init__(self, type: RefType, buffer: Buffer, mutable: bool) -> None:  # noqa: A002
+        self.type = type
+        self.buffer = buffer
+        self.mutable = mutable  # assigned somewhere in the function: reads take snapshots
+
+
+class Lowered:
+    def __init__(self, module: lir.Module, params: list[TensorType], results: list[TensorType],
+                 assigned: list[int], workspace_size: int, errors: list[ErrorInfo], prints: list[Any]) -> None:
+        self.module = module
+        self.params = params
+        self.results = results
+        self.assigned = assigned          # indices (into params) of the Variable refs the function assigns
+        self.workspace_size = workspace_size
+        self.errors = errors
+        self.prints = prints
+
+
+def _assigned_refs(fn: Function) -> set[int]:
+    """Which reference parameters reach an `assign` (directly or captured into regions)."""
+    alias: dict[int, int] = {id(p): i for i, p in enumerate(fn.params) if isinstance(p.type, RefType)}
+    out: set[int] = set()
+
+    def walk(block: Block, mapping: dict[int, int]) -> None:
+        for op in block.ops:
+            written = op.opdef.extra.get("writes_operand")
+            if written is not None and id(op.operands[written]) in mapping:
+                out.add(mapping[id(op.operands[written])])
+            for region in op.regions:
+                inner = {}
+                for operand, arg in zip(_region_operands(op), region.args):
+                    if id(operand) in mapping:
+                        inner[id(arg)] = mapping[id(operand)]
+                walk(region, inner)
+    walk(fn.block, alias)
+    return out
+
+
+def _region_operands(op: Any) -> Sequence[Any]:
+    """The operands a structured op passes to its regions' arguments (row metadata says which)."""
+    skip = op.opdef.extra.get("region_operand_start", 0)
+    return op.operands[skip:]
+
+
+def use_counts(block: Block) -> dict[int, int]:
+    counts: dict[int, int] = {}
+    for op in block.ops:
+        for v in op.operands:
+            counts[id(v)] = counts.get(id(v), 0) + 1
+    return counts
+
+
+def lower_block(ctx: LowerContext, block: Block, args: list[CValue]) -> list[CValue]:
+    env: dict[int, CValue] = {id(a): v for a, v in zip(block.args, args)}
+    uses = use_counts(block)
+    for op in block.ops:
+        operands = [env[id(v)] for v in op.operands]
+        if op.opdef.extra.get("terminator"):
+            return operands
+        rule = op.opdef.lower
+        if rule is None:
+            raise NotImplementedError(f"codegen: op {op.opdef.name} has no lower rule")
+        if op.opdef.kind == "elementwise":
+            results: Any = [_elementwise(ctx, op, rule, operands)]
+        else:
+            results = rule(ctx, op, *operands)
+            if results is None:
+                results = []
+            elif isinstance(results, CValue):
+                results = [results]
+        for r, cv in zip(op.results, results):
+            if isinstance(cv, Lazy) and not cv.cheap and uses.get(id(r), 0) > 1:
+                cv = ctx.materialize(cv)
+            env[id(r)] = cv
+    return []
+
+
+def _elementwise(ctx: LowerContext, op: Any, rule: Any, operands: list[CValue]) -> CValue:
+    def element(b: lir.IRBuilder, idx: Sequence[lir.Value]) -> lir.Value:
+        return rule(ctx, op, *[o.load(b, idx) for o in operands])
+    return ctx.lazy(op.results[0].type, element)
+
+
+def lower_function(fn: Function, name: str = "kiln_body") -> Lowered:
+    import codegen.rules  # noqa: F401  (attaches the lower facets to the op table)
+    module = lir.Module(name=fn.name)
+    params = [p.type for p in fn.params]
+    results = fn.result_types
+    assigned = sorted(_assigned_refs(fn))
+    n_ptrs = len(params) + len(results) + len(assigned)
+    fnty = lir.FunctionType(I32, [PTR] * (n_ptrs + 2))
+    body = lir.Function(module, fnty, name)
+    for a in body.args[:n_ptrs]:
+        a.add_attribute("noalias")
+    body.attributes.add("nounwind")
+    ctx = LowerContext(module, body, body.args[n_ptrs], body.args[n_ptrs + 1])
+    ctx.lower_block = lower_block
+    b = ctx.b
+    args: list[CValue] = []
+    out_of_var = {pi: body.args[len(params) + len(results) + k] for k, pi in enumerate(assigned)}
+    for i, (p, t) in enumerate(zip(body.args, params)):
+        if isinstance(t, RefType):
+            buf = Buffer(t.value_type, p)
+            if i in out_of_var:
+                new = Buffer(t.value_type, out_of_var[i])
+                ctx.store_all(new, buf)  # assigns update the new array; the caller swaps it in afterwards
+                buf = new
+            args.append(VarRef(t, buf, i in out_of_var))
+        elif not t.shape:
+            args.append(Scalar(t, Buffer(t, p).load(b, [])))
+        else:
+            args.append(Buffer(t, p))
+    outs = lower_block(ctx, fn.block, args)
+    for k, (cv, t) in enumerate(zip(outs, results)):
+        ctx.store_all(Buffer(t, body.args[len(params) + k]), cv)
+    b.ret(lir.Constant(I32, 0))
+    b.position_at_end(ctx.exit_block)
+    b.ret(b.trunc(b.load(ctx.status, typ=I64), I32))
+    ctx.finish()
+    _entry(module, body, n_ptrs)
+    return Lowered(module, params, results, assigned, ctx.workspace_size, ctx.errors, ctx.prints)
+
+
+def _entry(module: lir.Module, body: lir.Function, n_ptrs: int) -> None:
+    """`i32 @kiln_entry(ptr argv, ptr workspace, ptr status)`: unpacks argv and calls the body."""
+    entry = lir.Function(module, lir.FunctionType(I32, [PTR, PTR, PTR]), "kiln_entry")
+    b = lir.IRBuilder(entry.append_basic_block("entry"))
+    argv, ws, status = entry.args
+    ptrs = [b.load(b.gep(argv, [lir.Constant(I64, i)], inbounds=True, source_etype=PTR), typ=PTR)
+            for i in range(n_ptrs)]
+    b.ret(b.call(body, ptrs + [ws, status]))
+

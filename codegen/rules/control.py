@@ -1,0 +1,106 @@
+"""Rules of the structured rows: `cond` lowers to branches (scalar results meet in phis, tensor results in
+buffers both branches write), `while_loop` to a loop with one phi per scalar carried value and two buffers per
+tensor carried value, swapped each trip.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import llvmlite.ir as lir
+
+from codegen.context import LowerContext
+from codegen.rules.registry import lowers
+from codegen.values import PTR, Buffer, CValue, Scalar, reg_type
+
+
+@lowers("cond")
+def _cond(ctx: LowerContext, op: Any, pred: CValue, *captured: CValue) -> list[CValue]:
+    b = ctx.b
+    types = [r.type for r in op.results]
+    slots = [None if not t.shape else ctx.alloc(t) for t in types]
+    then_bb, else_bb = b.append_basic_block("cond.then"), b.append_basic_block("cond.else")
+    merge = b.append_basic_block("cond.end")
+    b.cbranch(pred.load(b, []), then_bb, else_bb)
+    branches: list[tuple[list[Any], lir.Block]] = []
+    for region, bb in zip(op.regions, (then_bb, else_bb)):
+        b.position_at_end(bb)
+        outs = ctx.lower_region(region, list(captured))
+        values: list[Any] = []
+        for slot, v in zip(slots, outs):
+            if slot is None:
+                values.append(v.load(b, []))
+            else:
+                ctx.store_all(slot, v)
+                values.append(None)
+        branches.append((values, b.block))
+        b.branch(merge)
+    b.position_at_end(merge)
+    results: list[CValue] = []
+    for k, (t, slot) in enumerate(zip(types, slots)):
+        if slot is not None:
+            results.append(slot)
+            continue
+        phi = b.phi(reg_type(t.dtype))
+        for values, end in branches:
+            phi.add_incoming(values[k], end)
+        results.append(Scalar(t, phi))
+    return results
+
+
+@lowers("while_loop")
+def _while(ctx: LowerContext, op: Any, *operands: CValue) -> list[CValue]:
+    k = op.attrs["carried"]
+    init, captured = operands[:k], operands[k:]
+    types = [r.type for r in op.results]
+    b = ctx.b
+    pairs = []
+    for t, v in zip(types, init):
+        if t.shape:
+            first, second = ctx.alloc(t), ctx.alloc(t)
+            ctx.store_all(first, v)
+            pairs.append((first, second))
+        else:
+            pairs.append(None)
+    scalars_in = [None if p is not None else v.load(b, []) for p, v in zip(pairs, init)]
+    pre = b.block
+    head = b.append_basic_block("while.head")
+    body = b.append_basic_block("while.body")
+    done = b.append_basic_block("while.end")
+    b.branch(head)
+    b.position_at_end(head)
+    phis: list[Any] = []
+    state: list[CValue] = []
+    for t, pair, s in zip(types, pairs, scalars_in):
+        if pair is None:
+            phi = b.phi(reg_type(t.dtype))
+            phi.add_incoming(s, pre)
+            phis.append(phi)
+            state.append(Scalar(t, phi))
+        else:
+            cur, nxt = b.phi(PTR), b.phi(PTR)
+            cur.add_incoming(pair[0].ptr, pre)
+            nxt.add_incoming(pair[1].ptr, pre)
+            phis.append((cur, nxt))
+            state.append(Buffer(t, cur))
+    (c,) = ctx.lower_region(op.regions[0], state + list(captured))
+    b.cbranch(c.load(b, []), body, done)
+    b.position_at_end(body)
+    outs = ctx.lower_region(op.regions[1], state + list(captured))
+    new_scalars = []
+    for t, phi, v in zip(types, phis, outs):
+        if isinstance(phi, tuple):
+            ctx.store_all(Buffer(t, phi[1]), v)
+            new_scalars.append(None)
+        else:
+            new_scalars.append(v.load(b, []))
+    end = b.block
+    for phi, v in zip(phis, new_scalars):
+        if isinstance(phi, tuple):
+            cur, nxt = phi
+            cur.add_incoming(nxt, end)  # the buffer just written becomes current; the old one is next
+            nxt.add_incoming(cur, end)
+        else:
+            phi.add_incoming(v, end)
+    b.branch(head)
+    b.position_at_end(done)
+    return state

@@ -1,0 +1,232 @@
+"""Scalar rules of the elementwise rows. Each gets the IR op (for operand dtypes and attrs) and LLVM scalars.
+
+Floating-point results follow numpy to the bit where numpy defines them: maximum/minimum propagate NaN and keep
+numpy's choice between -0.0 and 0.0, floor division and modulo use numpy's fmod-based algorithm, casts of NaN or
+out-of-range floats to integers give the integer minimum as numpy does on x86 (LLVM's fptosi would be poison).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import llvmlite.ir as lir
+
+from codegen.context import LowerContext
+from codegen.rules.registry import lowers
+from codegen.values import I1, constant
+from ir.types import as_dtype, bool_
+
+
+def _dt(op: Any, i: int = 0) -> Any:
+    return op.operands[i].type.dtype
+
+
+def _contract(ctx: LowerContext, instr: lir.Instruction) -> lir.Instruction:
+    return ctx.flags(instr, "contract")
+
+
+def _arith(fop: str, iop: str) -> Any:
+    def rule(ctx: LowerContext, op: Any, x: lir.Value, y: lir.Value) -> lir.Value:
+        if _dt(op).is_floating:
+            return _contract(ctx, getattr(ctx.b, fop)(x, y))
+        return getattr(ctx.b, iop)(x, y)
+    return rule
+
+
+lowers("add")(_arith("fadd", "add"))
+lowers("sub")(_arith("fsub", "sub"))
+lowers("mul")(_arith("fmul", "mul"))
+
+
+@lowers("div")
+def _div(ctx: LowerContext, op: Any, x: lir.Value, y: lir.Value) -> lir.Value:
+    return _contract(ctx, ctx.b.fdiv(x, y))
+
+
+def _check_int_divisor(ctx: LowerContext, op: Any, y: lir.Value) -> None:
+    code = ctx.error(ZeroDivisionError, f"{op.opdef.name}: integer division by zero" + _at(op))
+    ctx.fail_if(ctx.b.icmp_signed("==", y, lir.Constant(y.type, 0)), code)
+
+
+def _at(op: Any) -> str:
+    return f" (at {op.loc[0]}:{op.loc[1]})" if op.loc else ""
+
+
+def _float_divmod(ctx: LowerContext, x: lir.Value, y: lir.Value) -> tuple[lir.Value, lir.Value]:
+    """numpy's npy_divmod for floats: (floor quotient, modulo with the divisor's sign)."""
+    b = ctx.b
+    zero = lir.Constant(x.type, 0.0)
+    mod = b.frem(x, y)
+    div = b.fdiv(b.fsub(x, mod), y)
+    fix = b.and_(b.fcmp_ordered("!=", mod, zero),
+                 b.xor(b.fcmp_ordered("<", y, zero), b.fcmp_ordered("<", mod, zero)))
+    mod = b.select(fix, b.fadd(mod, y), mod)
+    div = b.select(fix, b.fsub(div, lir.Constant(x.type, 1.0)), div)
+    mod = b.select(b.fcmp_ordered("==", mod, zero), ctx.intrinsic("llvm.copysign", zero, y), mod)
+    floordiv = ctx.intrinsic("llvm.floor", div)
+    floordiv = b.select(b.fcmp_ordered(">", b.fsub(div, floordiv), lir.Constant(x.type, 0.5)),
+                        b.fadd(floordiv, lir.Constant(x.type, 1.0)), floordiv)
+    # numpy: a zero quotient takes the sign of x / y; division by zero gives x / y itself.
+    floordiv = b.select(b.fcmp_ordered("==", div, zero), ctx.intrinsic("llvm.copysign", zero, b.fdiv(x, y)),
+                        floordiv)
+    floordiv = b.select(b.fcmp_ordered("==", y, zero), b.fdiv(x, y), floordiv)
+    return floordiv, mod
+
+
+@lowers("floordiv")
+def _floordiv(ctx: LowerContext, op: Any, x: lir.Value, y: lir.Value) -> lir.Value:
+    b = ctx.b
+    if _dt(op).is_floating:
+        return _float_divmod(ctx, x, y)[0]
+    _check_int_divisor(ctx, op, y)
+    q = b.sdiv(x, y)
+    r = b.srem(x, y)
+    zero = lir.Constant(x.type, 0)
+    adjust = b.and_(b.icmp_signed("!=", r, zero), b.xor(b.icmp_signed("<", r, zero), b.icmp_signed("<", y, zero)))
+    return b.select(adjust, b.sub(q, lir.Constant(x.type, 1)), q)
+
+
+@lowers("mod")
+def _mod(ctx: LowerContext, op: Any, x: lir.Value, y: lir.Value) -> lir.Value:
+    b = ctx.b
+    if _dt(op).is_floating:
+        return _float_divmod(ctx, x, y)[1]
+    _check_int_divisor(ctx, op, y)
+    r = b.srem(x, y)
+    zero = lir.Constant(x.type, 0)
+    adjust = b.and_(b.icmp_signed("!=", r, zero), b.xor(b.icmp_signed("<", r, zero), b.icmp_signed("<", y, zero)))
+    return b.select(adjust, b.add(r, y), r)
+
+
+@lowers("pow")
+def _pow(ctx: LowerContext, op: Any, x: lir.Value, y: lir.Value) -> lir.Value:
+    if _dt(op).is_floating:
+        return ctx.math("pow", x, y)
+    b = ctx.b
+    code = ctx.error(ValueError, "pow: integers to negative integer powers are not allowed (exponent {value})"
+                     + _at(op))
+    ctx.fail_if(b.icmp_signed("<", y, lir.Constant(y.type, 0)), code, y)
+    # Exponentiation by squaring, branch-free so loops stay vectorizable.
+    one = lir.Constant(x.type, 1)
+    result, base, e = one, x, y
+    for _ in range(x.type.width):
+        bit = b.trunc(e, I1)
+        result = b.select(bit, b.mul(result, base), result)
+        base = b.mul(base, base)
+        e = b.lshr(e, lir.Constant(y.type, 1))
+    return result
+
+
+def _extremum(fpred: str, ipred: str) -> Any:
+    def rule(ctx: LowerContext, op: Any, x: lir.Value, y: lir.Value) -> lir.Value:
+        b = ctx.b
+        if _dt(op).is_floating:
+            # numpy: (x >= y or isnan(x)) ? x : y (and <= for minimum): NaN propagates, x wins ties.
+            take_x = b.or_(b.fcmp_ordered(fpred, x, y), b.fcmp_unordered("uno", x, x))
+            return b.select(take_x, x, y)
+        return b.select(b.icmp_signed(ipred, x, y), x, y)
+    return rule
+
+
+lowers("maximum")(_extremum(">=", ">="))
+lowers("minimum")(_extremum("<=", "<="))
+
+
+@lowers("neg")
+def _neg(ctx: LowerContext, op: Any, x: lir.Value) -> lir.Value:
+    return ctx.b.fneg(x) if _dt(op).is_floating else ctx.b.neg(x)
+
+
+@lowers("abs")
+def _abs(ctx: LowerContext, op: Any, x: lir.Value) -> lir.Value:
+    if _dt(op).is_floating:
+        return ctx.intrinsic("llvm.fabs", x)
+    b = ctx.b
+    return b.select(b.icmp_signed("<", x, lir.Constant(x.type, 0)), b.neg(x), x)
+
+
+@lowers("sign")
+def _sign(ctx: LowerContext, op: Any, x: lir.Value) -> lir.Value:
+    b = ctx.b
+    if _dt(op).is_floating:
+        one, zero = lir.Constant(x.type, 1.0), lir.Constant(x.type, 0.0)
+        s = b.select(b.fcmp_ordered(">", x, zero), one,
+                     b.select(b.fcmp_ordered("<", x, zero), lir.Constant(x.type, -1.0), zero))
+        return b.select(b.fcmp_unordered("uno", x, x), x, s)  # sign(nan) = nan
+    zero = lir.Constant(x.type, 0)
+    return b.sub(b.zext(b.icmp_signed(">", x, zero), x.type), b.zext(b.icmp_signed("<", x, zero), x.type))
+
+
+def _math(name: str) -> Any:
+    def rule(ctx: LowerContext, op: Any, x: lir.Value) -> lir.Value:
+        return ctx.math(name, x)
+    return rule
+
+
+for _name in ("exp", "expm1", "log", "log1p", "sin", "cos", "tanh", "logistic", "erf"):
+    lowers(_name)(_math(_name))
+
+
+def _intrinsic(name: str) -> Any:
+    def rule(ctx: LowerContext, op: Any, x: lir.Value) -> lir.Value:
+        return ctx.intrinsic(name, x)
+    return rule
+
+
+lowers("sqrt")(_intrinsic("llvm.sqrt"))
+lowers("floor")(_intrinsic("llvm.floor"))
+lowers("ceil")(_intrinsic("llvm.ceil"))
+lowers("round")(_intrinsic("llvm.rint"))  # the default rounding mode rounds half to even, as numpy does
+
+
+@lowers("rsqrt")
+def _rsqrt(ctx: LowerContext, op: Any, x: lir.Value) -> lir.Value:
+    return ctx.b.fdiv(lir.Constant(x.type, 1.0), ctx.intrinsic("llvm.sqrt", x))
+
+
+def _compare(fpred: str, ipred: str, unordered: bool = False) -> Any:
+    def rule(ctx: LowerContext, op: Any, x: lir.Value, y: lir.Value) -> lir.Value:
+        dt = _dt(op)
+        if dt.is_floating:
+            return (ctx.b.fcmp_unordered if unordered else ctx.b.fcmp_ordered)(fpred, x, y)
+        if dt is bool_:
+            return ctx.b.icmp_unsigned(ipred, x, y)
+        return ctx.b.icmp_signed(ipred, x, y)
+    return rule
+
+
+lowers("eq")(_compare("==", "=="))
+lowers("ne")(_compare("!=", "!=", unordered=True))  # NaN != NaN
+lowers("lt")(_compare("<", "<"))
+lowers("le")(_compare("<=", "<="))
+lowers("gt")(_compare(">", ">"))
+lowers("ge")(_compare(">=", ">="))
+lowers("logical_and")(lambda ctx, op, x, y: ctx.b.and_(x, y))
+lowers("logical_or")(lambda ctx, op, x, y: ctx.b.or_(x, y))
+lowers("logical_not")(lambda ctx, op, x: ctx.b.xor(x, lir.Constant(I1, 1)))
+lowers("select")(lambda ctx, op, c, x, y: ctx.b.select(c, x, y))
+lowers("stop_gradient")(lambda ctx, op, x: x)
+
+
+@lowers("convert")
+def _convert(ctx: LowerContext, op: Any, x: lir.Value) -> lir.Value:
+    src, dst = _dt(op), as_dtype(op.attrs["dtype"])
+    b = ctx.b
+    to = ctx.reg(dst)
+    if src is dst:
+        return x
+    if dst is bool_:
+        if src.is_floating:
+            return b.fcmp_unordered("!=", x, lir.Constant(x.type, 0.0))
+        return b.icmp_unsigned("!=", x, lir.Constant(x.type, 0))
+    if src is bool_:
+        return b.uitofp(x, to) if dst.is_floating else b.zext(x, to)
+    if src.is_floating and dst.is_floating:
+        return b.fpext(x, to) if dst.size > src.size else b.fptrunc(x, to)
+    if src.is_floating:
+        lo, hi = float(dst.min), float(dst.max) + 1.0  # exact powers of two: [-2^(n-1), 2^(n-1))
+        ok = b.and_(b.fcmp_ordered(">=", x, lir.Constant(x.type, lo)), b.fcmp_ordered("<", x, lir.Constant(x.type, hi)))
+        safe = b.select(ok, x, lir.Constant(x.type, 0.0))
+        return b.select(ok, b.fptosi(safe, to), constant(dst, dst.min))
+    if dst.is_floating:
+        return b.sitofp(x, to)
+    return b.sext(x, to) if dst.size > src.size else b.trunc(x, to)

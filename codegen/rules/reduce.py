@@ -1,0 +1,190 @@
+"""Rules of reductions and matmul. A reduction evaluates its (fused) operand once per element: over trailing
+reduced axes it keeps the accumulator in a register (`reassoc` lets LLVM vectorize it), otherwise it accumulates
+into the output buffer in memory order. float32/float64 matmul calls the ILP64 CBLAS that numpy ships.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import llvmlite.ir as lir
+
+from codegen.context import LowerContext
+from codegen.rules.registry import lowers
+from codegen.values import I32, I64, PTR, Buffer, CValue, Scalar, constant, reg_type
+from ir.types import DType, float32
+
+
+def _combine(kind: str, dtype: DType) -> tuple[Any, Callable[[LowerContext, lir.Value, lir.Value], lir.Value]]:
+    if kind == "sum":
+        ident = 0
+        if dtype.is_floating:
+            return ident, lambda ctx, a, x: ctx.flags(ctx.b.fadd(a, x), "reassoc", "contract")
+        return ident, lambda ctx, a, x: ctx.b.add(a, x)
+    if kind == "prod":
+        if dtype.is_floating:
+            return 1, lambda ctx, a, x: ctx.flags(ctx.b.fmul(a, x), "reassoc", "contract")
+        return 1, lambda ctx, a, x: ctx.b.mul(a, x)
+    if dtype.is_floating:  # llvm.maximum/minimum propagate NaN, as numpy's max/min do
+        ident = float("-inf") if kind == "max" else float("inf")
+        name = "llvm.maximum" if kind == "max" else "llvm.minimum"
+        return ident, lambda ctx, a, x: ctx.flags(ctx.intrinsic(name, a, x), "reassoc")
+    ident = dtype.min if kind == "max" else dtype.max
+    name = "llvm.smax" if kind == "max" else "llvm.smin"
+    return ident, lambda ctx, a, x: ctx.intrinsic(name, a, x)
+
+
+def _reduce(kind: str) -> Any:
+    def rule(ctx: LowerContext, op: Any, x: CValue) -> CValue:
+        axes = tuple(op.attrs["axes"])
+        t = op.results[0].type
+        shape = x.type.shape
+        ident, combine = _combine(kind, t.dtype)
+        b = ctx.b
+        rank = len(shape)
+        trailing = axes == tuple(range(rank - len(axes), rank))
+        if trailing:
+            out = ctx.alloc(t) if t.shape else None
+            kept = shape[:rank - len(axes)]
+            red = shape[rank - len(axes):]
+            acc = ctx.entry_alloca(reg_type(t.dtype))
+
+            def outer(idx: list[lir.Value]) -> None:
+                b.store(constant(t.dtype, ident), acc)
+
+                def inner(jdx: list[lir.Value]) -> None:
+                    b.store(combine(ctx, b.load(acc, typ=acc.allocated_type), x.load(b, idx + jdx)), acc)
+                ctx.loop_nest(red, inner)
+                if out is not None:
+                    out.store(b, idx, b.load(acc, typ=acc.allocated_type))
+            if kept:
+                ctx.loop_nest(kept, outer)
+                return out  # type: ignore[return-value]
+            outer([])
+            return Scalar(t, b.load(acc, typ=acc.allocated_type))
+        out = ctx.alloc(t)
+        ctx.loop_nest(t.shape, lambda idx: out.store(b, idx, constant(t.dtype, ident)))
+
+        def body(idx: list[lir.Value]) -> None:
+            dst = [i for k, i in enumerate(idx) if k not in axes]
+            out.store(b, dst, combine(ctx, out.load(b, dst), x.load(b, idx)))
+        ctx.loop_nest(shape, body)
+        return out
+    return rule
+
+
+lowers("reduce_sum")(_reduce("sum"))
+lowers("reduce_prod")(_reduce("prod"))
+lowers("reduce_max")(_reduce("max"))
+lowers("reduce_min")(_reduce("min"))
+
+
+def _arg(better_pred: str) -> Any:
+    def rule(ctx: LowerContext, op: Any, x: CValue) -> CValue:
+        axis = op.attrs["axis"]
+        t = op.results[0].type
+        n = x.type.shape[axis]
+        b = ctx.b
+        floating = x.type.dtype.is_floating
+        best_v = ctx.entry_alloca(reg_type(x.type.dtype))
+        best_i = ctx.entry_alloca(I64)
+        out = ctx.alloc(t) if t.shape else None
+        result: list[lir.Value] = []
+
+        def outer(idx: list[lir.Value]) -> None:
+            at = (lambda j: list(idx[:axis]) + [j] + list(idx[axis:]))
+            b.store(x.load(b, at(ctx.i64(0))), best_v)
+            b.store(ctx.i64(0), best_i)
+
+            def step(j: lir.Value) -> None:
+                v = x.load(b, at(j))
+                cur = b.load(best_v, typ=best_v.allocated_type)
+                if floating:
+                    # numpy: the first NaN wins; otherwise the first strict improvement.
+                    better = b.or_(b.fcmp_ordered(better_pred, v, cur),
+                                   b.and_(b.fcmp_unordered("uno", v, v), b.fcmp_ordered("ord", cur, cur)))
+                else:
+                    better = b.icmp_signed(better_pred, v, cur)
+                b.store(b.select(better, v, cur), best_v)
+                b.store(b.select(better, j, b.load(best_i, typ=I64)), best_i)
+            ctx.for_range(n, step, start=1)
+            i = b.load(best_i, typ=I64)
+            i = i if t.dtype.size == 8 else b.trunc(i, reg_type(t.dtype))
+            if out is not None:
+                out.store(b, idx, i)
+            else:
+                result.append(i)
+        if t.shape:
+            ctx.loop_nest(t.shape, outer)
+            return out  # type: ignore[return-value]
+        outer([])
+        return Scalar(t, result[0])
+    return rule
+
+
+lowers("argmax")(_arg(">"))
+lowers("argmin")(_arg("<"))
+
+
+_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+
+
+def _gemm_fn(ctx: LowerContext, dtype: DType) -> lir.Function:
+    name = "scipy_cblas_sgemm64_" if dtype is float32 else "scipy_cblas_dgemm64_"
+    f = ctx.module.globals.get(name)
+    if f is None:
+        fty = reg_type(dtype)
+        f = lir.Function(ctx.module, lir.FunctionType(lir.VoidType(), [I32, I32, I32, I64, I64, I64, fty, PTR, I64,
+                                                                        PTR, I64, fty, PTR, I64]), name)
+    return f
+
+
+def _batch_ptr(ctx: LowerContext, buf: Buffer, idx: Sequence[lir.Value], matrix: int) -> lir.Value:
+    b = ctx.b
+    offset: lir.Value = ctx.i64(0)
+    stride = matrix
+    for i, d in zip(reversed(idx), reversed(buf.type.shape[:-2])):
+        offset = b.add(offset, b.mul(i, ctx.i64(stride)))
+        stride *= d
+    from codegen.values import mem_type
+    return b.gep(buf.ptr, [offset], inbounds=True, source_etype=mem_type(buf.type.dtype))
+
+
+@lowers("matmul")
+def _matmul(ctx: LowerContext, op: Any, a: CValue, bv: CValue) -> CValue:
+    ta, tb = op.attrs["transpose_a"], op.attrs["transpose_b"]
+    t = op.results[0].type
+    A, B = ctx.buffer(a), ctx.buffer(bv)
+    out = ctx.alloc(t)
+    m, n = t.shape[-2:]
+    k = A.type.shape[-1] if not ta else A.type.shape[-2]
+    batch = t.shape[:-2]
+    b = ctx.b
+    if t.dtype.is_floating:
+        gemm = _gemm_fn(ctx, t.dtype)
+        fty = reg_type(t.dtype)
+
+        def one(idx: list[lir.Value]) -> None:
+            pa = _batch_ptr(ctx, A, idx, m * k)
+            pb = _batch_ptr(ctx, B, idx, k * n)
+            pc = _batch_ptr(ctx, out, idx, m * n)
+            b.call(gemm, [lir.Constant(I32, _ROW_MAJOR), lir.Constant(I32, _TRANS if ta else _NO_TRANS),
+                          lir.Constant(I32, _TRANS if tb else _NO_TRANS), ctx.i64(m), ctx.i64(n), ctx.i64(k),
+                          lir.Constant(fty, 1.0), pa, ctx.i64(m if ta else k), pb, ctx.i64(k if tb else n),
+                          lir.Constant(fty, 0.0), pc, ctx.i64(n)])
+        if batch:
+            ctx.loop_nest(batch, one)
+        else:
+            one([])
+        return out
+    # Integer matmul: i-k-j loops, the inner one contiguous in B and C.
+    zero = constant(t.dtype, 0)
+    ctx.loop_nest(t.shape, lambda idx: out.store(b, idx, zero))
+
+    def body(idx: list[lir.Value]) -> None:
+        *bi, i, kk, j = idx
+        a_idx = bi + ([kk, i] if ta else [i, kk])
+        b_idx = bi + ([j, kk] if tb else [kk, j])
+        c_idx = bi + [i, j]
+        out.store(b, c_idx, b.add(out.load(b, c_idx), b.mul(a.load(b, a_idx), bv.load(b, b_idx))))
+    ctx.loop_nest(tuple(batch) + (m, k, n), body)
+    return out

@@ -1,0 +1,112 @@
+"""How an IR value exists while a function is lowered: a register, a buffer in memory, or a lazy expression.
+
+- `Scalar`: a shape-() value held in an LLVM register (loop-carried scalars become phis).
+- `Buffer`: a row-major array at a pointer (function arguments, outputs, and materialized intermediates).
+- `Lazy`: an element function `idx -> value` that is evaluated inside whatever loop nest consumes it; chains of
+  elementwise ops, broadcasts, transposes and slices are Lazy, which is what fusion means here: no temporaries.
+Booleans are i1 in registers and one byte in memory, as numpy stores them.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import llvmlite.ir as lir
+
+from ir.types import DType, TensorType, bool_, float32, float64, int32, int64
+
+I1 = lir.IntType(1)
+I8 = lir.IntType(8)
+I32 = lir.IntType(32)
+I64 = lir.IntType(64)
+PTR = lir.PointerType()
+
+_REG = {float32.name: lir.FloatType(), float64.name: lir.DoubleType(), int32.name: I32, int64.name: I64,
+        bool_.name: I1}
+_MEM = dict(_REG, **{bool_.name: I8})
+
+
+def reg_type(dtype: DType) -> lir.Type:
+    """The LLVM type of one element in a register."""
+    return _REG[dtype.name]
+
+
+def mem_type(dtype: DType) -> lir.Type:
+    """The LLVM type of one element in memory."""
+    return _MEM[dtype.name]
+
+
+def strides(shape: Sequence[int]) -> list[int]:
+    out, acc = [], 1
+    for d in reversed(shape):
+        out.append(acc)
+        acc *= d
+    return out[::-1]
+
+
+class CValue:
+    type: TensorType
+    cheap: bool = True  # evaluating an element twice costs little (views of memory, constants, registers)
+
+    def load(self, b: lir.IRBuilder, idx: Sequence[lir.Value]) -> lir.Value:
+        raise NotImplementedError
+
+
+class Scalar(CValue):
+    def __init__(self, type: TensorType, value: lir.Value) -> None:  # noqa: A002
+        self.type = type
+        self.value = value
+
+    def load(self, b: lir.IRBuilder, idx: Sequence[lir.Value]) -> lir.Value:
+        return self.value
+
+
+class Buffer(CValue):
+    def __init__(self, type: TensorType, ptr: lir.Value) -> None:  # noqa: A002
+        self.type = type
+        self.ptr = ptr
+
+    def address(self, b: lir.IRBuilder, idx: Sequence[lir.Value]) -> lir.Value:
+        linear: lir.Value = lir.Constant(I64, 0)
+        for i, s in zip(idx, strides(self.type.shape)):
+            if s == 0:
+                continue
+            term = i if s == 1 else b.mul(i, lir.Constant(I64, s))
+            linear = term if isinstance(linear, lir.Constant) and linear.constant == 0 else b.add(linear, term)
+        return b.gep(self.ptr, [linear], inbounds=True, source_etype=mem_type(self.type.dtype))
+
+    def load_linear(self, b: lir.IRBuilder, linear: lir.Value) -> lir.Value:
+        p = b.gep(self.ptr, [linear], inbounds=True, source_etype=mem_type(self.type.dtype))
+        return from_memory(b, self.type.dtype, b.load(p, typ=mem_type(self.type.dtype)))
+
+    def load(self, b: lir.IRBuilder, idx: Sequence[lir.Value]) -> lir.Value:
+        return from_memory(b, self.type.dtype, b.load(self.address(b, idx), typ=mem_type(self.type.dtype)))
+
+    def store(self, b: lir.IRBuilder, idx: Sequence[lir.Value], value: lir.Value) -> None:
+        b.store(to_memory(b, self.type.dtype, value), self.address(b, idx))
+
+
+class Lazy(CValue):
+    def __init__(self, type: TensorType, fn: Callable[[lir.IRBuilder, Sequence[lir.Value]], lir.Value],  # noqa: A002
+                 cheap: bool = False) -> None:
+        self.type = type
+        self.fn = fn
+        self.cheap = cheap
+
+    def load(self, b: lir.IRBuilder, idx: Sequence[lir.Value]) -> lir.Value:
+        return self.fn(b, idx)
+
+
+def from_memory(b: lir.IRBuilder, dtype: DType, v: lir.Value) -> lir.Value:
+    return b.icmp_unsigned("!=", v, lir.Constant(I8, 0)) if dtype is bool_ else v
+
+
+def to_memory(b: lir.IRBuilder, dtype: DType, v: lir.Value) -> lir.Value:
+    return b.zext(v, I8) if dtype is bool_ else v
+
+
+def constant(dtype: DType, value: Any) -> lir.Constant:
+    if dtype.is_floating:
+        return lir.Constant(reg_type(dtype), float(value))
+    if dtype is bool_:
+        return lir.Constant(I1, int(bool(value)))
+    return lir.Constant(reg_type(dtype), int(value))
