@@ -20,14 +20,13 @@ import numpy as np
 from codegen import llvm_setup
 from codegen.lower import Lowered, lower_function
 from ir.core import Function
-from ir.ops_state import InvalidArgumentError, format_value
+from ir.ops_state import format_value
 from ir.types import Cell, RefType
 
 _lock = threading.RLock()
 _lljit: Optional[Any] = None
 _names = itertools.count()
 _CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_int64, ctypes.c_void_p)
-ENTRY = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
 
 stats = {"compiled": 0, "cache_hits": 0}
 
@@ -56,53 +55,112 @@ def jit() -> Any:
 
 
 class CompiledFunction:
-    """Native code for one ir.Function: call it with numpy arrays (and Cells for Variable parameters)."""
+    """Native code for one ir.Function: call it with numpy arrays (and Cells for Variable parameters).
 
-    def __init__(self, fn: Function, lowered: Lowered, llvm_ir: str, asm: str, tracker: Any, address: int,
-                 callback: Any) -> None:
+    The call goes through one METH_FASTCALL builtin (`kiln_py`): Python allocates the outputs and passes the arrays;
+    the builtin reads their data pointers and runs the kernel, releasing the GIL when the kernel is long.
+    """
+
+    def __init__(self, fn: Function, lowered: Lowered, llvm_ir: str, asm: str, tracker: Any, py_entry: Any,
+                 callback: Any, method_def: Any) -> None:
         self.name = fn.name
         self.lowered = lowered
         self.llvm_ir = llvm_ir
         self.asm = asm
-        self._tracker = tracker     # keeps the code alive
-        self._callback = callback   # keeps the ctypes trampoline alive
-        self._entry = ENTRY(address)
+        self._tracker = tracker       # keeps the code alive
+        self._callback = callback     # keeps the ctypes trampoline alive
+        self._method_def = method_def  # the builtin points into it
+        self._py = py_entry
         self._params = lowered.params
-        self._results = lowered.results
-        self._n = len(lowered.params) + len(lowered.results) + len(lowered.assigned)
+        self._results = [(t.shape, t.dtype.np) for t in lowered.results]
+        self._var_results = [(lowered.params[i].shape, lowered.params[i].dtype.np) for i in lowered.assigned]
+        self._ws_size = lowered.workspace_size + 64
+        self._pool: list[np.ndarray] = []
+        self.pending: dict[int, str] = {}
 
     def __call__(self, args: Sequence[Any]) -> list[np.ndarray]:
-        params, results = self._params, self._results
+        """Checks and converts the arguments, then runs."""
+        params = self._params
         if len(args) != len(params):
             raise TypeError(f"{self.name}: expected {len(params)} arguments, got {len(args)}")
-        ptrs = (ctypes.c_void_p * self._n)()
-        keep = []
+        arrays = []
         for i, (a, t) in enumerate(zip(args, params)):
             arr = a.array if isinstance(t, RefType) else a
             arr = np.asarray(arr, dtype=t.dtype.np)
-            if not arr.flags.c_contiguous:  # views (broadcasts, transposes) get a compact copy
-                arr = arr.copy(order="C")
             if arr.shape != t.shape:
                 raise ValueError(f"{self.name}: argument {i} has shape {arr.shape}, expected {t.shape}")
-            keep.append(arr)
-            ptrs[i] = arr.ctypes.data
-        outs = [np.empty(t.shape, dtype=t.dtype.np) for t in results]
-        var_outs = [np.empty(params[i].shape, dtype=params[i].dtype.np) for i in self.lowered.assigned]
-        base = len(params)
-        for k, o in enumerate(outs + var_outs):
-            ptrs[base + k] = o.ctypes.data
-        workspace = np.empty(max(self.lowered.workspace_size, 1) + 64, dtype=np.uint8)
-        ws = workspace.ctypes.data
-        ws += (-ws) % 64
-        status = np.zeros(2, dtype=np.int64)
-        code = self._entry(ctypes.addressof(ptrs), ws, status.ctypes.data)
+            arrays.append(arr)
+        cells = [args[i] for i in self.lowered.assigned]
+        return self.run(arrays, cells)
+
+    def run(self, arrays: list[np.ndarray], cells: Sequence[Cell] = ()) -> list[np.ndarray]:
+        """Runs on arrays of exactly the parameter types (Variable parameters as their current arrays); `cells`
+        are the Cells of the assigned Variables, which get their new arrays."""
+        for i, arr in enumerate(arrays):
+            if not arr.flags.c_contiguous:  # views (broadcasts, transposes) get a compact copy
+                arrays[i] = arr.copy(order="C")
+        outs = [np.empty(shape, dtype) for shape, dtype in self._results]
+        var_outs = [np.empty(shape, dtype) for shape, dtype in self._var_results]
+        pool = self._pool
+        ws = pool.pop() if pool else np.empty(self._ws_size, dtype=np.uint8)
+        code = self._py(*arrays, *outs, *var_outs, ws)
         if code:
+            status = ws[:16].view(np.int64)
+            pool.append(ws)
             err = self.lowered.errors[code - 1]
-            extra = self._pending.pop(code, "") if hasattr(self, "_pending") else ""
-            raise err.kind(err.message.format(value=extra if extra else status[1]))
-        for i, new in zip(self.lowered.assigned, var_outs):
-            args[i].array = new
+            detail = self.pending.pop(code, None)
+            raise err.kind(err.message.format(value=detail if detail is not None else int(status[1])))
+        pool.append(ws)
+        for cell, new in zip(cells, var_outs):
+            cell.array = new
         return outs
+
+
+class _PyMethodDef(ctypes.Structure):
+    _fields_ = [("ml_name", ctypes.c_char_p), ("ml_meth", ctypes.c_void_p), ("ml_flags", ctypes.c_int),
+                ("ml_doc", ctypes.c_char_p)]
+
+
+_METH_FASTCALL = 0x80
+_PyCFunction_NewEx = ctypes.pythonapi.PyCFunction_NewEx
+_PyCFunction_NewEx.restype = ctypes.py_object
+_PyCFunction_NewEx.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+_PY_SYMBOLS = {name: ctypes.cast(getattr(ctypes.pythonapi, name), ctypes.c_void_p).value
+               for name in ("PyEval_SaveThread", "PyEval_RestoreThread", "PyLong_FromLongLong")}
+_NDARRAY_DATA_OFFSET = 16  # PyArrayObject: ob_refcnt, ob_type, then `char *data`
+
+
+def _python_entry(module: Any, n_arrays: int, release_gil: bool) -> None:
+    """`ptr @kiln_py(ptr self, ptr args, i64 nargs)`: a METH_FASTCALL builtin taking the ndarrays (data pointers
+    read straight from the objects; the caller has checked dtype, shape and contiguity), then the workspace array
+    whose first 16 bytes are the status words. Returns the status code as a Python int."""
+    import llvmlite.ir as lir
+    from codegen.values import I32, I64, PTR
+    fn = lir.Function(module, lir.FunctionType(PTR, [PTR, PTR, I64]), "kiln_py")
+    b = lir.IRBuilder(fn.append_basic_block("entry"))
+    _, args, _ = fn.args
+
+    def data(i: int) -> Any:
+        obj = b.load(b.gep(args, [lir.Constant(I64, i)], inbounds=True, source_etype=PTR), typ=PTR)
+        slot = b.gep(obj, [lir.Constant(I64, _NDARRAY_DATA_OFFSET)], inbounds=True, source_etype=lir.IntType(8))
+        return b.load(slot, typ=PTR)
+    argv = b.alloca(lir.ArrayType(PTR, max(n_arrays, 1)))
+    for i in range(n_arrays):
+        b.store(data(i), b.gep(argv, [lir.Constant(I32, 0), lir.Constant(I32, i)], inbounds=True))
+    ws = data(n_arrays)
+    status = ws
+    body_ws = b.gep(ws, [lir.Constant(I64, 64)], inbounds=True, source_etype=lir.IntType(8))
+    entry = module.globals["kiln_entry"]
+    if release_gil:
+        save = lir.Function(module, lir.FunctionType(PTR, []), "PyEval_SaveThread")
+        restore = lir.Function(module, lir.FunctionType(lir.VoidType(), [PTR]), "PyEval_RestoreThread")
+        ts = b.call(save, [])
+        code = b.call(entry, [argv, body_ws, status])
+        b.call(restore, [ts])
+    else:
+        code = b.call(entry, [argv, body_ws, status])
+    make_int = lir.Function(module, lir.FunctionType(PTR, [I64]), "PyLong_FromLongLong")
+    b.ret(b.call(make_int, [b.sext(code, I64)]))
 
 
 def _make_callback(lowered: Lowered, holder: list) -> Any:
@@ -123,12 +181,29 @@ def _make_callback(lowered: Lowered, holder: list) -> Any:
         else:
             _, code, summarize, _ = entry
             shown = " ".join(format_value(a, summarize) for a in arrays)
-            holder[0]._pending[code] = f" [{shown}]" if arrays else ""
+            holder[0].pending[code] = f" [{shown}]" if arrays else ""
     return _CALLBACK(callback)
+
+
+#: Kernels doing at least this many element operations release the GIL while they run.
+RELEASE_GIL_ELEMENTS = 1 << 15
+
+
+def _work(fn: Function) -> int:
+    """A rough static count of element operations (anything with regions may loop, so counts as long)."""
+    total = 0
+    for op in fn.walk():
+        if op.regions:
+            return RELEASE_GIL_ELEMENTS
+        for r in op.results:
+            total += r.type.size
+    return total
 
 
 def compile_function(fn: Function) -> CompiledFunction:
     lowered = lower_function(fn)
+    n_arrays = len(lowered.params) + len(lowered.results) + len(lowered.assigned)
+    _python_entry(lowered.module, n_arrays, release_gil=_work(fn) >= RELEASE_GIL_ELEMENTS)
     text = str(lowered.module)
     mod = llvm_setup.parse(text)
     llvm_setup.optimize(mod)
@@ -140,13 +215,13 @@ def compile_function(fn: Function) -> CompiledFunction:
     lib = f"kiln_{next(_names)}"
     builder = llvm.JITLibraryBuilder().add_object_img(obj).add_current_process()
     builder = builder.import_symbol("kiln_runtime_callback", ctypes.cast(cb, ctypes.c_void_p).value)
+    for name, addr in _PY_SYMBOLS.items():
+        builder = builder.import_symbol(name, addr)
     with _lock:
-        tracker = builder.export_symbol("kiln_entry").link(jit(), lib)
+        tracker = builder.export_symbol("kiln_py").link(jit(), lib)
+    method_def = _PyMethodDef(fn.name.encode(), tracker["kiln_py"], _METH_FASTCALL, None)
+    py_entry = _PyCFunction_NewEx(ctypes.addressof(method_def), None, None)
     stats["compiled"] += 1
-    compiled = CompiledFunction(fn, lowered, str(mod), asm, tracker, tracker["kiln_entry"], cb)
-    compiled._pending = {}  # type: ignore[attr-defined]
+    compiled = CompiledFunction(fn, lowered, str(mod), asm, tracker, py_entry, cb, method_def)
     holder[0] = compiled
     return compiled
-
-
-_unused = InvalidArgumentError, Cell

@@ -167,6 +167,8 @@ class ConcreteFunction:
         self.variables = list(variables)
         self.jit_compile = jit_compile
         self._optimized: Optional[Function] = None
+        self._compiled: Any = None
+        self._single_output = isinstance(outputs, Tensor) or isinstance(outputs, Variable)
 
     @property
     def optimized_ir(self) -> Function:
@@ -174,6 +176,30 @@ class ConcreteFunction:
             from ir.passes import optimize
             self._optimized = optimize(self.ir)
         return self._optimized
+
+    @property
+    def compiled(self) -> Any:
+        """The native code (compiled on first use); None when the function runs on the interpreter."""
+        if self._compiled is None and self.jit_compile is not False:
+            from codegen.runtime import compile_function
+            self._compiled = compile_function(self.optimized_ir)
+        return self._compiled
+
+    @property
+    def llvm_ir(self) -> str:
+        """The optimized LLVM IR of the native code."""
+        return self._native("llvm_ir")
+
+    @property
+    def asm(self) -> str:
+        """The host assembly of the native code."""
+        return self._native("asm")
+
+    def _native(self, what: str) -> str:
+        if self.jit_compile is False:
+            from codegen.runtime import compile_function
+            return getattr(compile_function(self.optimized_ir), what)
+        return getattr(self.compiled, what)
 
     @property
     def structured_input_signature(self) -> tuple:
@@ -210,9 +236,35 @@ class ConcreteFunction:
         return arrays + [v.cell for v in self.variables]
 
     def _call_bound(self, bound: inspect.BoundArguments) -> Any:
-        from ir.interp import run
-        results = run(self.optimized_ir, self._inputs(bound))
-        return self._pack(results)
+        return self._run(self._inputs(bound))
+
+    def _run(self, inputs: list[Any]) -> Any:
+        """`inputs`: the tensor arguments' arrays, then the captured Variables' cells."""
+        compiled = self.compiled
+        if compiled is None:
+            from ir.interp import run
+            return self._pack(run(self.optimized_ir, inputs))
+        n = len(inputs) - len(self.variables)
+        return self._pack(self._run_native(compiled, list(inputs[:n])))
+
+    def _run_native(self, compiled: Any, arrays: list[Any]) -> list[Any]:
+        variables = self.variables
+        if not variables:
+            return compiled.run(arrays)
+        n = len(arrays)
+        cells = [variables[i - n].cell for i in compiled.lowered.assigned]
+        return compiled.run(arrays + [v.cell.array for v in variables], cells)
+
+    def fast_call(self, arg_types: list[TensorType]) -> Optional[Callable[[tuple], Any]]:
+        """A generated caller for positional tensor arguments of these types (engine.fastcall), when every
+        parameter is one of them in order."""
+        compiled = self.compiled
+        if compiled is None or [p.type for p in self.ir.params[:len(arg_types)]] != list(arg_types) or \
+                len(self.ir.params) != len(arg_types) + len(self.variables) or \
+                [slot[0] for slot in self._param_slots] != list(self._arguments)[:len(arg_types)]:
+            return None
+        from engine.fastcall import make_fast_call
+        return make_fast_call(self, compiled, arg_types)
 
     def _pack(self, results: list[Any]) -> Any:
         it = iter(results)

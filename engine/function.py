@@ -18,6 +18,7 @@ import numpy as np
 
 from engine import dispatch, nest
 from engine.concrete import ConcreteFunction, TensorSpec, trace_function
+from engine.fastcall import MISS
 from engine.tensor import Tensor
 from engine.variables import Variable
 from ir.types import from_numpy
@@ -78,6 +79,7 @@ class Function:
         self.name = name or getattr(python_function, "__name__", "function")
         self._signature = inspect.signature(python_function)
         self._cache: dict[Any, ConcreteFunction] = {}
+        self._fast_call: Callable[[tuple], Any] = lambda args: MISS
         self._tracing_count = 0
         self._recent: collections.deque = collections.deque(maxlen=_RETRACE_WINDOW)
         self._warned = False
@@ -109,11 +111,20 @@ class Function:
 
     # ---- calling
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not kwargs and not dispatch._tracer and not _RUN_EAGERLY[0]:
+            result = self._fast_call(args)  # the last compiled signature, if these arguments fit it
+            if result is not MISS:
+                return result
         if _RUN_EAGERLY[0] or dispatch.tracing():
             # Run as Python: eagerly for debugging, or inlined into the function being traced.
             return self._python_callable()(*args, **kwargs)
         concrete = self._concrete_for(args, kwargs)
-        return concrete._call_bound(self._bind(args, kwargs))
+        result = concrete._call_bound(self._bind(args, kwargs))
+        if not kwargs and all(type(a) is Tensor and a._node is None for a in args):
+            fast = concrete.fast_call([a.type for a in args])
+            if fast is not None:
+                self._fast_call = fast
+        return result
 
     def _python_callable(self) -> Callable[..., Any]:
         if self.autograph:
