@@ -190,9 +190,11 @@ def _traced_while(trace: Trace, cond: Callable[..., Any], body: Callable[..., An
     return packed[0] if single else packed
 
 
-def print(*inputs: Any, output_stream: Any = sys.stderr, sep: str = " ", end: str = "\n",  # noqa: A001
+def print(*inputs: Any, output_stream: Any = None, sep: str = " ", end: str = "\n",  # noqa: A001
           summarize: int = 3, name: Optional[str] = None) -> None:
     """`tf.print`: prints on every call (eager, and each run of a traced function); stderr by default."""
+    if output_stream is None:
+        output_stream = "stderr"  # whatever sys.stderr is when the print runs
     if output_stream is sys.stdout or output_stream == "stdout":
         stream = "stdout"
     elif output_stream is sys.stderr or output_stream == "stderr":

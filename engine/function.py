@@ -101,13 +101,14 @@ class Function:
         values = list(bound.arguments.values())
         if len(values) < len(sig):
             raise TypeError(f"{self.name}(): expected {len(sig)} arguments for its input_signature, got {len(values)}")
-        for i, (spec, value) in enumerate(zip(nest.flatten(list(sig)), nest.flatten(values[:len(sig)]))):
-            if not isinstance(spec, TensorSpec):
-                continue
-            if not spec.is_compatible_with(value):
+        names = list(bound.arguments)
+        for name, spec_part, value_part in zip(names, sig, values):
+            for spec, value in zip(nest.flatten(spec_part), nest.flatten(value_part)):
+                if not isinstance(spec, TensorSpec) or spec.is_compatible_with(value):
+                    continue
                 got = value.dtype.name + str(list(np.shape(value))) if hasattr(value, "dtype") else repr(value)
-                raise TypeError(f"{self.name}(): argument {i} ({got}) does not match the input_signature "
-                                f"{spec!r}")
+                raise TypeError(f"{self.name}(): argument '{name}' ({got}) does not match its input_signature "
+                                f"entry {spec!r}")
 
     # ---- calling
     def __call__(self, *args: Any, **kwargs: Any) -> Any:

@@ -53,7 +53,7 @@ def format_value(x: Any, summarize: int = 3) -> str:
     """How `engine.print` shows a tensor: numpy's layout, summarized like TensorFlow's tf.print."""
     a = np.asarray(x)
     if a.ndim == 0:
-        return str(a.item() if a.dtype != np.bool_ else bool(a))
+        return str(bool(a)) if a.dtype == np.bool_ else str(a[()])  # numpy's shortest digits for the dtype
     threshold = a.size if summarize < 0 else 2 * summarize
     return np.array2string(a, separator=" ", threshold=threshold, edgeitems=max(summarize, 1),
                            max_line_width=10 ** 6, formatter={"bool": lambda v: "true" if v else "false"})

@@ -1,0 +1,430 @@
+"""Tracing semantics of `engine.function`, as in TensorFlow (DESIGN §5): when a function retraces, what runs once per
+trace and what on every call, concrete functions and their printed forms, input signatures, captured Variables,
+nested structures, running eagerly, the retracing warning, `engine.make_ir`, and the errors that cond, while_loop
+and leaked tensors raise while tracing.
+"""
+from __future__ import annotations
+
+import sys
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+
+import engine as tf
+import ir
+from engine.trace import TraceError
+
+
+def follow_captured_stderr(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Points engine.print's default output stream at the current (captured) sys.stderr. Call it inside the test
+    body, where capsys has replaced sys.stderr: the default is bound to the sys.stderr of import time (see
+    test_print_default_stream_follows_sys_stderr)."""
+    monkeypatch.setitem(tf.print.__kwdefaults__, "output_stream", sys.stderr)
+
+
+def values(x: Any) -> Any:
+    """A nested structure of tensors as the same structure of numpy values (for exact comparisons)."""
+    if isinstance(x, dict):
+        return {k: values(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return type(x)(values(v) for v in x)
+    return x.numpy() if isinstance(x, tf.Tensor) else x
+
+
+# ---- when tracing happens -------------------------------------------------------------------------------------------
+def test_python_side_effects_run_once_per_trace(capsys: pytest.CaptureFixture) -> None:
+    @tf.function
+    def f(x, k):
+        print("tracing", x.dtype.name, tuple(x.shape), k)
+        return x * 2 + k
+
+    def calls() -> list[str]:
+        return [line for line in capsys.readouterr().out.splitlines() if line.startswith("tracing")]
+
+    a = f(tf.constant([1.0, 2.0]), 1)
+    f(tf.constant([3.0, 4.0]), 1)
+    assert calls() == ["tracing float32 (2,) 1"], "same signature: one trace for two calls"
+    assert f.experimental_get_tracing_count() == 1
+    np.testing.assert_array_equal(a.numpy(), [3.0, 5.0])
+    b = f(tf.constant([1.0, 2.0], dtype=tf.float64), 1)
+    assert calls() == ["tracing float64 (2,) 1"], "new dtype: retrace"
+    assert b.dtype is tf.float64
+    f(tf.constant([1.0, 2.0, 3.0]), 1)
+    assert calls() == ["tracing float32 (3,) 1"], "new shape: retrace"
+    c = f(tf.constant([1.0, 2.0]), 5)
+    assert calls() == ["tracing float32 (2,) 5"], "new Python value: retrace"
+    np.testing.assert_array_equal(c.numpy(), [7.0, 9.0])
+    for args in [(tf.constant([0.0, 0.0]), 1), (tf.constant([0.0, 0.0], tf.float64), 1),
+                 (tf.constant([0.0, 0.0, 0.0]), 1), (tf.constant([0.0, 0.0]), 5)]:
+        f(*args)
+    assert calls() == [], "every signature seen before: no retrace"
+    assert f.experimental_get_tracing_count() == 4
+
+
+def test_numpy_arrays_key_like_tensors_of_their_dtype_and_shape() -> None:
+    @tf.function
+    def f(x):
+        return x + 1
+
+    f(np.zeros(3, np.float32))
+    f(tf.constant([1.0, 2.0, 3.0]))
+    assert f.experimental_get_tracing_count() == 1
+    f(np.zeros(3, np.float64))
+    assert f.experimental_get_tracing_count() == 2
+
+
+def test_engine_print_runs_on_every_call(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    follow_captured_stderr(monkeypatch)
+
+    @tf.function
+    def f(x):
+        print("python print")
+        tf.print("value:", x)
+        return x + 1
+
+    f(tf.constant(1))
+    f(tf.constant(2))
+    f(tf.constant(3))
+    captured = capsys.readouterr()
+    assert captured.err == "value: 1\nvalue: 2\nvalue: 3\n"
+    assert captured.out == "python print\n"
+    assert f.experimental_get_tracing_count() == 1
+
+
+def test_engine_print_to_stdout(capsys: pytest.CaptureFixture) -> None:
+    @tf.function
+    def f(x):
+        tf.print(x, "end", output_stream=sys.stdout)
+        return x
+
+    f(tf.constant([1, 2]))
+    f(tf.constant([3, 4]))
+    assert capsys.readouterr().out == "[1 2] end\n[3 4] end\n"
+
+
+def test_print_default_stream_follows_sys_stderr(capsys: pytest.CaptureFixture) -> None:
+    tf.print(tf.constant(7))
+    assert capsys.readouterr().err == "7\n"
+
+
+def test_print_float32_scalar_shortest(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    follow_captured_stderr(monkeypatch)
+    tf.print(tf.constant(0.1), tf.constant([0.1, 0.5]))
+    err = capsys.readouterr().err
+    assert err.split()[0] == "0.1"
+
+
+# ---- concrete functions ---------------------------------------------------------------------------------------------
+def _model(x, y, scale):
+    h = tf.matmul(x, y)
+    return {"out": tf.tanh(h) * scale, "total": tf.reduce_sum(h)}
+
+
+def test_get_concrete_function_from_tensors_and_specs() -> None:
+    f = tf.function(_model)
+    x = tf.constant(np.arange(6, dtype=np.float32).reshape(2, 3))
+    y = tf.constant(np.ones((3, 4), np.float32))
+    cf = f.get_concrete_function(x, y, 2.0)
+    assert f.experimental_get_tracing_count() == 1
+    cf2 = f.get_concrete_function(tf.TensorSpec([2, 3], tf.float32), tf.TensorSpec([3, 4], tf.float32), 2.0)
+    assert cf2 is cf, "a TensorSpec of the same type finds the same trace"
+    assert f.experimental_get_tracing_count() == 1
+
+    out = cf(x, y, 2.0)
+    want = np.arange(6, dtype=np.float32).reshape(2, 3) @ np.ones((3, 4), np.float32)
+    np.testing.assert_allclose(out["out"].numpy(), np.tanh(want) * 2.0, rtol=1e-6)
+    assert out["total"].numpy() == want.sum()
+    with pytest.raises(TypeError, match="x"):
+        cf(tf.constant(np.zeros((2, 3), np.float64)), y, 2.0)
+
+    text = str(cf)
+    for piece in ("_model(x, y, scale)", "x: float32 Tensor, shape=(2, 3)", "y: float32 Tensor, shape=(3, 4)",
+                  "scale: 2.0", "'out': float32 Tensor, shape=(2, 4)", "'total': float32 Tensor, shape=()"):
+        assert piece in text, f"{piece!r} not in\n{text}"
+
+    ir_text = str(cf.ir)
+    assert ir_text.startswith("func @_model(%x: f32[2,3], %y: f32[3,4])")
+    for op in ("matmul", "tanh", "reduce_sum", "mul", "return"):
+        assert f" {op} " in ir_text or f"= {op}" in ir_text, f"{op} not in\n{ir_text}"
+    opt_text = str(cf.optimized_ir)
+    assert "matmul %x, %y" in opt_text and "tanh" in opt_text
+    assert isinstance(cf.ir, ir.core.Function) and isinstance(cf.optimized_ir, ir.core.Function)
+
+
+def test_get_concrete_function_float64_spec_then_call() -> None:
+    @tf.function
+    def f(x):
+        return tf.reduce_sum(x * x, axis=0)
+
+    cf = f.get_concrete_function(tf.TensorSpec([3, 2], tf.float64))
+    assert "x: float64 Tensor, shape=(3, 2)" in str(cf)
+    assert "func @f(%x: f64[3,2]) -> (f64[2])" in str(cf.ir)
+    a = np.arange(6.0).reshape(3, 2)
+    np.testing.assert_array_equal(f(tf.constant(a)).numpy(), (a * a).sum(axis=0))
+    assert f.experimental_get_tracing_count() == 1, "the call reuses the trace made from the spec"
+
+
+# ---- input_signature ------------------------------------------------------------------------------------------------
+def _signed() -> Any:
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.float32), tf.TensorSpec([], tf.int32)])
+    def scaled(x, n):
+        return x * tf.cast(n, tf.float32)
+    return scaled
+
+
+def test_input_signature_accepts_matching_calls() -> None:
+    f = _signed()
+    np.testing.assert_array_equal(f(tf.constant([1.0, 2.0]), tf.constant(3)).numpy(), [3.0, 6.0])
+    np.testing.assert_array_equal(f(np.array([1.0, 2.0, 4.0], np.float32), tf.constant(2)).numpy(), [2.0, 4.0, 8.0])
+    np.testing.assert_array_equal(f(tf.constant([1.0, 2.0]), tf.constant(-1)).numpy(), [-1.0, -2.0])
+    assert f.experimental_get_tracing_count() == 2, "one trace per static shape of the None dimension"
+
+
+def test_input_signature_rejects_wrong_dtype_and_rank() -> None:
+    f = _signed()
+    with pytest.raises(TypeError, match=r"argument 'n' .*int32"):
+        f(tf.constant([1.0, 2.0]), tf.constant(3.0))
+    with pytest.raises(TypeError, match=r"argument 'x' .*float32"):
+        f(tf.constant([1, 2]), tf.constant(3))
+    with pytest.raises(TypeError, match="argument 'x'"):
+        f(tf.constant([[1.0]]), tf.constant(3))
+    assert f.experimental_get_tracing_count() == 0
+
+
+def test_input_signature_error_names_the_parameter() -> None:
+    with pytest.raises(TypeError, match="'n'|\\bn\\b:"):
+        _signed()(tf.constant([1.0, 2.0]), tf.constant(3.0))
+
+
+# ---- Variables ------------------------------------------------------------------------------------------------------
+def test_captured_variable_is_read_and_updated() -> None:
+    v = tf.Variable([1.0, 2.0], name="v")
+    steps = tf.Variable(0, name="steps")
+
+    @tf.function
+    def step(x):
+        steps.assign_add(1)
+        v.assign_add(x * 2.0)
+        return v.read_value() * 10.0
+
+    a = step(tf.constant([0.5, 0.5]))
+    np.testing.assert_array_equal(a.numpy(), [20.0, 30.0])
+    np.testing.assert_array_equal(v.numpy(), [2.0, 3.0])
+    b = step(tf.constant([1.0, -1.0]))
+    np.testing.assert_array_equal(b.numpy(), [40.0, 10.0])
+    np.testing.assert_array_equal(v.numpy(), [4.0, 1.0])
+    assert steps.numpy() == 2
+    assert step.experimental_get_tracing_count() == 1
+    v.assign([0.0, 0.0])
+    np.testing.assert_array_equal(step(tf.constant([1.0, 1.0])).numpy(), [20.0, 20.0])  # sees the eager assign
+    cf = step.get_concrete_function(tf.constant([1.0, 1.0]))
+    assert set(map(id, cf.variables)) == {id(v), id(steps)}
+    assert "assign" in str(cf.ir) and "read" in str(cf.ir)
+
+
+def test_variable_argument_keys_by_identity() -> None:
+    @tf.function
+    def bump(var):
+        var.assign_add(tf.ones_like(var))
+        return var.read_value()
+
+    a, b = tf.Variable([1.0]), tf.Variable([5.0])
+    bump(a)
+    bump(a)
+    bump(b)
+    assert a.numpy().tolist() == [3.0] and b.numpy().tolist() == [6.0]
+    assert bump.experimental_get_tracing_count() == 2
+
+
+# ---- nested structures ----------------------------------------------------------------------------------------------
+def test_nested_inputs_and_outputs_keep_their_structure() -> None:
+    @tf.function
+    def f(inputs, pair):
+        a, (b, k) = inputs["a"], pair
+        return {"sum": [a + b, (a * k, None)], "n": tf.reduce_sum(inputs["list"][1])}
+
+    args = ({"a": tf.constant([1.0, 2.0]), "list": [tf.constant(1), tf.constant([2, 3])]},
+            (tf.constant([10.0, 20.0]), 3.0))
+    out = f(*args)
+    assert isinstance(out, dict) and set(out) == {"sum", "n"}
+    assert isinstance(out["sum"], list) and isinstance(out["sum"][1], tuple) and out["sum"][1][1] is None
+    got = values(out)
+    np.testing.assert_array_equal(got["sum"][0], [11.0, 22.0])
+    np.testing.assert_array_equal(got["sum"][1][0], [3.0, 6.0])
+    assert got["n"] == 5 and got["n"].dtype == np.int32
+    f({"a": tf.constant([0.0, 0.0]), "list": [tf.constant(4), tf.constant([0, 0])]}, (tf.constant([1.0, 1.0]), 3.0))
+    assert f.experimental_get_tracing_count() == 1, "same structure and types: same trace"
+    f({"a": tf.constant([0.0, 0.0]), "list": [tf.constant(4), tf.constant([0, 0]), 1]},
+      (tf.constant([1.0, 1.0]), 3.0))
+    assert f.experimental_get_tracing_count() == 2, "a new structure retraces"
+
+
+def test_tuple_and_list_outputs_keep_their_type() -> None:
+    @tf.function
+    def f(x):
+        return [x, (x + 1, [x * 2])]
+
+    out = f(tf.constant(1))
+    assert type(out) is list and type(out[1]) is tuple and type(out[1][1]) is list
+    assert values(out) == [1, (2, [2])]
+
+
+# ---- running eagerly ------------------------------------------------------------------------------------------------
+def test_run_functions_eagerly_runs_the_python_body_every_call() -> None:
+    bodies = []
+
+    @tf.function
+    def f(x):
+        bodies.append(tf.executing_eagerly())
+        return x * 3
+
+    try:
+        tf.config.run_functions_eagerly(True)
+        assert tf.config.functions_run_eagerly()
+        assert f(tf.constant(2)).numpy() == 6
+        assert f(tf.constant(2)).numpy() == 6
+        assert bodies == [True, True]
+        assert f.experimental_get_tracing_count() == 0
+    finally:
+        tf.config.run_functions_eagerly(False)
+    assert not tf.config.functions_run_eagerly()
+    f(tf.constant(2))
+    f(tf.constant(2))
+    assert bodies == [True, True, False], "traced once, then run from the trace"
+
+
+# ---- the retracing warning ------------------------------------------------------------------------------------------
+def test_retracing_warning_names_a_changing_python_argument() -> None:
+    @tf.function
+    def f(x, k):
+        return x * k
+
+    x = tf.constant(1.0)
+    with pytest.warns(RuntimeWarning, match=r"retracing.*argument 'k' is a Python value"):
+        for k in range(6):
+            assert f(x, k).numpy() == k
+
+
+def test_retracing_warning_mentions_changing_shapes() -> None:
+    @tf.function
+    def f(x):
+        return x + 1.0
+
+    with pytest.warns(RuntimeWarning, match=r"argument 'x' changes shape.*float32\[\d\] then float32\[\d\]"):
+        for n in range(1, 7):
+            f(tf.zeros([n]))
+
+
+def test_no_retracing_warning_for_stable_or_few_signatures() -> None:
+    @tf.function
+    def f(x, k):
+        return x * k
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for _ in range(20):
+            f(tf.constant(1.0), 2)
+        for k in range(4):
+            f(tf.constant(1.0), k)
+    assert f.experimental_get_tracing_count() == 4
+
+
+# ---- make_ir --------------------------------------------------------------------------------------------------------
+def test_make_ir_returns_the_traced_function() -> None:
+    def f(x, y):
+        return tf.reduce_max(tf.exp(x) - y, axis=1)
+
+    fn = tf.make_ir(f)(tf.constant(np.ones((2, 3), np.float32)), tf.constant(np.ones((2, 3), np.float32)))
+    assert isinstance(fn, ir.core.Function)
+    text = str(fn)
+    assert text.startswith("func @f(%x: f32[2,3], %y: f32[2,3]) -> (f32[2]) {")
+    for op in ("= exp %x", "= sub ", "= reduce_max ", "axes = [1]", "return "):
+        assert op in text, f"{op!r} not in\n{text}"
+    opt = tf.make_ir(f, optimize=True)(tf.constant(np.ones((2, 3), np.float32)), tf.constant(np.ones((2, 3), np.float32)))
+    assert isinstance(opt, ir.core.Function)
+    assert "= exp %x" in str(opt) and "= reduce_max " in str(opt)
+
+
+def test_make_ir_of_control_flow() -> None:
+    def f(x):
+        return tf.while_loop(lambda i, y: i < 3, lambda i, y: (i + 1, tf.cond(y > 1.0, lambda: y, lambda: y * 2.0)),
+                             (tf.constant(0), x))[1]
+
+    text = str(tf.make_ir(f)(tf.constant(0.3)))
+    for piece in ("while_loop", "cond", "yield", "^body(", "^then(", "^else("):
+        assert piece in text, f"{piece!r} not in\n{text}"
+
+
+# ---- errors while tracing -------------------------------------------------------------------------------------------
+def test_cond_branches_disagreeing_in_dtype_or_shape() -> None:
+    @tf.function
+    def dtype_clash(x):
+        return tf.cond(x > 0.0, lambda: (x, x), lambda: (x, tf.cast(x, tf.int32)))
+
+    with pytest.raises(TypeError, match=r"cond: output 1 is float32\[\] in the true branch but int32\[\] in the "
+                                        r"false branch"):
+        dtype_clash(tf.constant(1.0))
+
+    @tf.function
+    def shape_clash(x):
+        return tf.cond(tf.reduce_sum(x) > 0.0, lambda: x, lambda: tf.concat([x, x], 0))
+
+    with pytest.raises(TypeError, match=r"output 0 is float32\[2\] in the true branch but float32\[4\] in the false"):
+        shape_clash(tf.constant([1.0, 2.0]))
+
+    @tf.function
+    def structure_clash(x):
+        return tf.cond(x > 0.0, lambda: (x, x), lambda: x)
+
+    with pytest.raises(TypeError, match="true branch returns .* false branch returns"):
+        structure_clash(tf.constant(1.0))
+
+
+def test_while_body_changing_a_shape_names_the_variable() -> None:
+    @tf.function
+    def f(x):
+        return tf.while_loop(lambda i, y: i < 3, lambda i, y: (i + 1, tf.concat([y, y], 0)), (tf.constant(0), x))
+
+    with pytest.raises(TypeError, match=r"loop variable 1 is float32\[2\] before the loop but float32\[4\]"):
+        f(tf.constant([1.0, 2.0]))
+
+    @tf.function
+    def g(x):
+        return tf.while_loop(lambda i: i < 3.0, lambda i: tf.cast(i, tf.int32), [x])
+
+    with pytest.raises(TypeError, match=r"loop variable 0 is float32\[\] before the loop but int32\[\]"):
+        g(tf.constant(0.0))
+
+
+def test_tensor_leaked_from_another_trace() -> None:
+    leaked = []
+
+    @tf.function
+    def first(x):
+        leaked.append(x * 2.0)
+        return x
+
+    @tf.function
+    def second(y):
+        return y + leaked[0]
+
+    first(tf.constant(1.0))
+    with pytest.raises(TraceError, match="another traced function"):
+        second(tf.constant(1.0))
+
+
+def test_tensor_leaked_from_a_branch() -> None:
+    inner = []
+
+    @tf.function
+    def f(x):
+        def branch():
+            inner.append(x * 3.0)
+            return x
+        y = tf.cond(x > 0.0, branch, lambda: x)
+        return y + inner[0]
+
+    with pytest.raises(TraceError):
+        f(tf.constant(1.0))
