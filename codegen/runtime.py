@@ -17,9 +17,10 @@ from typing import Any, Optional, Sequence
 import llvmlite.binding as llvm
 import numpy as np
 
-from codegen import llvm_setup
+from codegen import cache, llvm_setup
 from codegen.lower import Lowered, lower_function
 from ir.core import Function
+from ir.dump import dump, wanted
 from ir.ops_state import format_value
 from ir.types import Cell, RefType
 
@@ -28,7 +29,8 @@ _lljit: Optional[Any] = None
 _names = itertools.count()
 _CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_int64, ctypes.c_void_p)
 
-stats = {"compiled": 0, "cache_hits": 0}
+#: Counters the tests read: native compiles, disk-cache hits and misses in this process.
+stats = {"compiled": 0, "cache_hits": 0, "cache_misses": 0}
 
 
 def _blas_path() -> Optional[str]:
@@ -61,12 +63,13 @@ class CompiledFunction:
     the builtin reads their data pointers and runs the kernel, releasing the GIL when the kernel is long.
     """
 
-    def __init__(self, fn: Function, lowered: Lowered, llvm_ir: str, asm: str, tracker: Any, py_entry: Any,
+    def __init__(self, fn: Function, lowered: Lowered, release_gil: bool, tracker: Any, py_entry: Any,
                  callback: Any, method_def: Any) -> None:
         self.name = fn.name
+        self.fn = fn
         self.lowered = lowered
-        self.llvm_ir = llvm_ir
-        self.asm = asm
+        self._release_gil = release_gil
+        self._llvm_ir: Optional[str] = None
         self._tracker = tracker       # keeps the code alive
         self._callback = callback     # keeps the ctypes trampoline alive
         self._method_def = method_def  # the builtin points into it
@@ -77,6 +80,19 @@ class CompiledFunction:
         self._ws_size = lowered.workspace_size + 64
         self._pool: list[np.ndarray] = []
         self.pending: dict[int, str] = {}
+
+    @property
+    def llvm_ir(self) -> str:
+        """The optimized LLVM IR (rebuilt on demand when the code came from the disk cache)."""
+        if self._llvm_ir is None:
+            self._llvm_ir = str(_build(self.fn, self._release_gil)[1])
+        return self._llvm_ir
+
+    @property
+    def asm(self) -> str:
+        """The host assembly of the optimized module."""
+        mod = llvm_setup.parse(self.llvm_ir)
+        return llvm_setup.host_target_machine().emit_assembly(mod)
 
     def __call__(self, args: Sequence[Any]) -> list[np.ndarray]:
         """Checks and converts the arguments, then runs."""
@@ -201,15 +217,43 @@ def _work(fn: Function) -> int:
 
 
 def compile_function(fn: Function) -> CompiledFunction:
+    """Native code for `fn`, from the disk cache when an entry for this exact IR and machine exists."""
+    from ir.printer import print_function
+    release = _work(fn) >= RELEASE_GIL_ELEMENTS
+    k = None
+    if cache.enabled():
+        k = cache.key(print_function(fn, locations=True), {"release_gil": release})
+        hit = cache.load(k)
+        if hit is not None:
+            meta, obj = hit
+            stats["cache_hits"] += 1
+            return _link(fn, cache.decode_meta(meta), obj, release)
+        stats["cache_misses"] += 1
+    lowered, mod, obj = _build(fn, release)
+    if k is not None:
+        cache.store(k, cache.encode_meta(lowered), obj)
+    compiled = _link(fn, lowered, obj, release)
+    compiled._llvm_ir = str(mod)
+    return compiled
+
+
+def _build(fn: Function, release: bool) -> tuple[Lowered, Any, bytes]:
+    """Lower, optimize and emit object code (the expensive part that the cache skips)."""
     lowered = lower_function(fn)
     n_arrays = len(lowered.params) + len(lowered.results) + len(lowered.assigned)
-    _python_entry(lowered.module, n_arrays, release_gil=_work(fn) >= RELEASE_GIL_ELEMENTS)
-    text = str(lowered.module)
-    mod = llvm_setup.parse(text)
+    _python_entry(lowered.module, n_arrays, release_gil=release)
+    mod = llvm_setup.parse(str(lowered.module))
     llvm_setup.optimize(mod)
+    dump("llvm", fn.name, str(mod))
     tm = llvm_setup.host_target_machine()
-    asm = tm.emit_assembly(mod)
+    if wanted("asm"):
+        dump("asm", fn.name, tm.emit_assembly(mod))
     obj = tm.emit_object(mod)
+    stats["compiled"] += 1
+    return lowered, mod, obj
+
+
+def _link(fn: Function, lowered: Lowered, obj: bytes, release: bool) -> CompiledFunction:
     holder: list = [None]
     cb = _make_callback(lowered, holder)
     lib = f"kiln_{next(_names)}"
@@ -221,7 +265,6 @@ def compile_function(fn: Function) -> CompiledFunction:
         tracker = builder.export_symbol("kiln_py").link(jit(), lib)
     method_def = _PyMethodDef(fn.name.encode(), tracker["kiln_py"], _METH_FASTCALL, None)
     py_entry = _PyCFunction_NewEx(ctypes.addressof(method_def), None, None)
-    stats["compiled"] += 1
-    compiled = CompiledFunction(fn, lowered, str(mod), asm, tracker, py_entry, cb, method_def)
+    compiled = CompiledFunction(fn, lowered, release, tracker, py_entry, cb, method_def)
     holder[0] = compiled
     return compiled

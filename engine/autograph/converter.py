@@ -106,6 +106,8 @@ def _convert_code(fn: types.FunctionType) -> types.CodeType:
         compiled = compile(module, code.co_filename, "exec")
         inner = _inner_code(compiled, name)
         _source_cache[code] = ast.unparse(module.body[0].body[0])  # type: ignore[attr-defined]
+        from ir.dump import dump
+        dump("ast", fn.__qualname__, _source_cache[code])
     except (OSError, TypeError, SyntaxError, ConversionError, IndexError, StopIteration) as e:
         _cache[code] = None
         raise ConversionError(str(e) or type(e).__name__) from None

@@ -1,0 +1,148 @@
+"""The disk cache of compiled object code (DESIGN §8).
+
+An entry is keyed by a SHA-256 of: the IR text (with source locations, which error messages quote), the compile
+options, the host CPU name and feature string, the llvmlite and LLVM versions, and a fingerprint of Kiln's own `ir`
+and `codegen` sources (so any change to the compiler invalidates old entries). It holds the object code and the
+metadata needed to call it (parameter and result types, workspace size, error table, print/assert table) as JSON.
+
+Entries are written atomically (a temporary file, then `os.replace`) and end with a SHA-256 of their content, so a
+truncated, corrupt or foreign file is detected, ignored and rebuilt. `KILN_CACHE_DIR` chooses the directory
+(default: `$XDG_CACHE_HOME/kiln` or `~/.cache/kiln`); `KILN_CACHE=0` turns the cache off.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Optional
+
+import llvmlite
+import llvmlite.binding as llvm
+
+from ir.types import RefType, TensorType, as_dtype
+
+MAGIC = b"KILNOBJ1"
+
+
+def enabled() -> bool:
+    return os.environ.get("KILN_CACHE", "1") not in ("0", "false", "no", "off")
+
+
+def directory() -> Path:
+    explicit = os.environ.get("KILN_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "kiln"
+
+
+@functools.cache
+def _fingerprint() -> str:
+    """A hash of the compiler's own sources: entries made by other versions of Kiln never match."""
+    h = hashlib.sha256()
+    root = Path(__file__).resolve().parent.parent
+    for package in ("ir", "codegen"):
+        for path in sorted((root / package).rglob("*.py")):
+            h.update(path.relative_to(root).as_posix().encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def key(ir_text: str, options: dict[str, Any]) -> str:
+    from codegen import llvm_setup
+    llvm_setup.ensure_initialized()
+    h = hashlib.sha256()
+    for part in (ir_text, json.dumps(options, sort_keys=True), llvm.get_host_cpu_name(),
+                 llvm.get_host_cpu_features().flatten(), llvmlite.__version__,
+                 ".".join(map(str, llvm.llvm_version_info)), _fingerprint()):
+        h.update(part.encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+# ---- metadata <-> JSON ----------------------------------------------------------------------------------------------
+def _type_json(t: TensorType) -> list:
+    return ["ref" if isinstance(t, RefType) else "tensor", t.dtype.name, list(t.shape)]
+
+
+def _type_from(j: list) -> TensorType:
+    cls = RefType if j[0] == "ref" else TensorType
+    return cls(as_dtype(j[1]), j[2])
+
+
+def encode_meta(lowered: Any) -> dict[str, Any]:
+    prints = []
+    for entry in lowered.prints:
+        *head, types = entry
+        prints.append([list(head), [_type_json(t) for t in types]])
+    return {"params": [_type_json(t) for t in lowered.params], "results": [_type_json(t) for t in lowered.results],
+            "assigned": list(lowered.assigned), "workspace_size": lowered.workspace_size,
+            "errors": [[e.kind.__name__, e.message] for e in lowered.errors], "prints": prints}
+
+
+def decode_meta(meta: dict[str, Any]) -> Any:
+    from codegen.context import ErrorInfo
+    from codegen.lower import Lowered
+    from ir.ops_state import InvalidArgumentError
+    kinds = {"IndexError": IndexError, "ZeroDivisionError": ZeroDivisionError, "ValueError": ValueError,
+             "InvalidArgumentError": InvalidArgumentError, "TypeError": TypeError}
+    errors = [ErrorInfo(kinds[k], m) for k, m in meta["errors"]]
+    prints = [tuple(head) + ([_type_from(t) for t in types],) for head, types in meta["prints"]]
+    return Lowered(None, [_type_from(t) for t in meta["params"]], [_type_from(t) for t in meta["results"]],
+                   meta["assigned"], meta["workspace_size"], errors, prints)
+
+
+# ---- files ----------------------------------------------------------------------------------------------------------
+def _path(k: str) -> Path:
+    return directory() / k[:2] / f"{k}.kobj"
+
+
+def load(k: str) -> Optional[tuple[dict[str, Any], bytes]]:
+    """(metadata, object code) for key `k`, or None when absent, truncated, corrupt or foreign."""
+    try:
+        data = _path(k).read_bytes()
+    except OSError:
+        return None
+    if len(data) < len(MAGIC) + 8 + 32 or not data.startswith(MAGIC):
+        return None
+    body, digest = data[:-32], data[-32:]
+    if hashlib.sha256(body).digest() != digest:
+        return None
+    n = int.from_bytes(body[len(MAGIC):len(MAGIC) + 8], "little")
+    start = len(MAGIC) + 8
+    try:
+        meta = json.loads(body[start:start + n].decode())
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    if meta.get("key") != k:
+        return None
+    return meta, body[start + n:]
+
+
+def store(k: str, meta: dict[str, Any], obj: bytes) -> None:
+    """Writes the entry atomically; a cache that cannot be written is skipped silently (it is only a cache)."""
+    meta = dict(meta, key=k)
+    head = json.dumps(meta).encode()
+    body = MAGIC + len(head).to_bytes(8, "little") + head + obj
+    path = _path(k)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as f:
+            f.write(body + hashlib.sha256(body).digest())
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            os.unlink(tmp)  # type: ignore[possibly-undefined]
+        except (OSError, UnboundLocalError):
+            pass
+
+
+def entry_path(k: str) -> Path:
+    """Where the entry for key `k` lives (tests truncate it to check rebuilding)."""
+    return _path(k)
+
+
