@@ -1,7 +1,6 @@
-"""Code generation: lowering Kiln's IR to LLVM IR with llvmlite, and compiling it for the host CPU.
+"""Code generation: lowering Kiln's IR to LLVM IR with llvmlite and compiling it for the host CPU (DESIGN.md §8).
 
-The compiled path arrives in a later stage; until then traced functions run on the reference interpreter. It will
-fuse elementwise chains and the reductions that consume them into loop nests, emit them with
-`llvmlite.ir.IRBuilder`, optimize for the host CPU and run the object code through llvmlite's JIT (DESIGN.md §8).
-It reads only `ir`, never `engine`.
+Elementwise chains and the reductions that consume them are fused into loop nests, emitted with
+`llvmlite.ir.IRBuilder`, optimized for the host CPU and run through llvmlite's JIT; object code is cached on disk.
+This package reads only `ir`, never `engine`.
 """

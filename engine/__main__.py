@@ -32,9 +32,7 @@ def main() -> None:
     print(x)
 
     section("int32 matmul")
-    a = tf.constant([[1, 2], [3, 4]])
-    b = tf.constant([[5, 6], [7, 8]])
-    print(tf.matmul(a, b).numpy())
+    print(tf.matmul(tf.constant([[1, 2], [3, 4]]), tf.constant([[5, 6], [7, 8]])).numpy())
 
     section("dtype rules")
     print("Python float ->", tf.constant(1.5).dtype.name, "| Python int ->", tf.constant(7).dtype.name)
@@ -63,14 +61,17 @@ def main() -> None:
         if step in (1, 5, 20, 60):
             print(f"step {step:2d}: loss {float(loss):.6f}  w {float(w):.4f}  b {float(b0):.4f}")
 
-    section("engine.function traces Python into typed SSA IR (in user code AutoGraph writes `cond` from an `if`)")
+    section("engine.function: traced to typed SSA IR, compiled with LLVM (AutoGraph writes `cond` from an `if`)")
     @tf.function
     def f(x):  # type: ignore[no-untyped-def]
         return tf.cond(tf.reduce_sum(x) > 0, lambda: tf.sin(x), lambda: -x)
 
     t = tf.constant([1.0, 2.0, 3.0])
     print(f(t))
-    print(str(f.get_concrete_function(t).ir).rstrip())
+    concrete = f.get_concrete_function(t)
+    print(str(concrete.ir).rstrip())
+    print(f"compiled for this CPU: {len(concrete.llvm_ir.splitlines())} lines of LLVM IR (.llvm_ir), "
+          f"{len(concrete.asm.splitlines())} of assembly (.asm)")
 
     section("stages")
     for name, present in stages():
