@@ -60,6 +60,36 @@ def _contains(node: ast.AST, kinds: tuple) -> bool:
     return False
 
 
+def _definitely_returns(stmts: list[ast.stmt]) -> bool:
+    """Whether every path through `stmts` ends in a `return` (or raises)."""
+    for s in stmts:
+        if isinstance(s, (ast.Return, ast.Raise)):
+            return True
+        if isinstance(s, ast.If) and _definitely_returns(s.body) and _definitely_returns(s.orelse):
+            return True
+    return False
+
+
+def _move_rest_into_else(stmts: list[ast.stmt]) -> list[ast.stmt]:
+    """`if c: ...return a` followed by more code becomes `if c: ...return a else: <more code>` (and the mirror
+    image), as AutoGraph normalizes it: then both branches of a staged `if` return a value, instead of one branch
+    leaving the return value undefined."""
+    for i, s in enumerate(stmts):
+        rest = stmts[i + 1:]
+        if not isinstance(s, ast.If) or not rest:
+            continue
+        body_returns, else_returns = _definitely_returns(s.body), _definitely_returns(s.orelse)
+        if body_returns == else_returns:
+            continue
+        s = copy.copy(s)
+        if body_returns:
+            s.orelse = s.orelse + _move_rest_into_else(rest)
+        else:
+            s.body = s.body + _move_rest_into_else(rest)
+        return stmts[:i] + [s]
+    return stmts
+
+
 class FlagLowering:
     """Rewrites one function body; see the module docstring."""
 
@@ -81,6 +111,8 @@ class FlagLowering:
         fn.body = new_body or [ast.Pass()]
 
     def block(self, stmts: list[ast.stmt], loop: Optional[_Loop]) -> tuple[list[ast.stmt], list[str]]:
+        if self.lower_returns:
+            stmts = _move_rest_into_else(stmts)
         out: list[ast.stmt] = []
         flags_seen: list[str] = []
         for i, s in enumerate(stmts):

@@ -7,6 +7,8 @@ import builtins
 import sys
 from typing import Any, Callable, Optional, Sequence
 
+import numpy as np
+
 from engine import dispatch
 from engine.control_flow import emit_cond, trace_branches
 from engine.convert import convert_to_tensor
@@ -21,6 +23,14 @@ class AutoGraphError(ValueError):
     variable's dtype or shape, ...). The message names the variable and the user's line."""
 
 
+class UndefinedRead(UnboundLocalError):
+    """A converted function read a variable that no path had assigned yet (`name` says which)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"local variable '{name}' referenced before assignment")
+        self.name = name
+
+
 class Undefined:
     """The value of a variable that has not been assigned on this path."""
 
@@ -30,7 +40,7 @@ class Undefined:
         self.name = name
 
     def _fail(self, *args: Any, **kwargs: Any) -> Any:
-        raise UnboundLocalError(f"local variable '{self.name}' referenced before assignment")
+        raise UndefinedRead(self.name)
 
     __getattr__ = _fail
     __call__ = _fail
@@ -105,6 +115,10 @@ def if_stmt(cond: Any, then_fn: Callable[..., tuple], else_fn: Callable[..., tup
         if _undefined(a) and _undefined(b):
             results[i] = a
             continue
+        if (_undefined(a) or _undefined(b)) and _speculating[0]:
+            # Typing a loop body whose variable is not defined before the loop: the real trace carries a value in
+            # its place, so give the undefined side a zero of the other side's type.
+            a, b = (_zero_like(b), b) if _undefined(a) else (a, _zero_like(a))
         if _undefined(a) or _undefined(b):
             missing = "if" if _undefined(a) else "else"
             if name == "retval_":
@@ -189,6 +203,76 @@ def not_(a: Any) -> Any:
 
 
 # ---- loops ----------------------------------------------------------------------------------------------------------
+# > 0 while a loop body is traced once only to learn the types of variables it defines (see _loop_init).
+_speculating = [0]
+
+
+def _zero_like(v: Any) -> Any:
+    if _is_python_scalar(v) and v is not None:
+        return type(v)(0)
+    if isinstance(v, TensorLike):
+        t = _to_tensor(v)
+        return convert_to_tensor(np.zeros(tuple(t.shape), dtype=t.dtype.np))
+    return v
+
+
+def _loop_init(inputs: tuple, names: Sequence[str], where: str,
+               one_iteration: Callable[[list[Tensor], tuple], tuple],
+               lead_types: Sequence[Any] = ()) -> tuple[list[Tensor], list[str]]:
+    """The loop-carried tensors a staged loop starts from, and the names of variables that must be set by at least
+    one iteration.
+
+    A variable that is undefined before the loop but that the body assigns before reading it (a value computed in
+    the loop and used after it, or the function's return value when the loop holds a `return`) starts as a zero of
+    the type one iteration gives it, as in TensorFlow: the body is traced once, into a region that is thrown away,
+    to learn that type. `one_iteration(lead, state)` runs the body on block arguments of `lead_types` and state."""
+    undefined = [i for i, v in enumerate(inputs) if _undefined(v)]
+    defined = [i for i in range(len(inputs)) if i not in undefined]
+    init = dict(zip(defined, _check_loop_inputs(tuple(inputs[i] for i in defined), [names[i] for i in defined],
+                                                where)))
+    if not undefined:
+        return [init[i] for i in range(len(inputs))], []
+    trace = current()
+    assert trace is not None
+
+    def speculate(args: list[Tensor]) -> tuple:
+        state = list(inputs)
+        for i, a in zip(defined, args[len(lead_types):]):
+            state[i] = a
+        _speculating[0] += 1
+        try:
+            return one_iteration(args[:len(lead_types)], tuple(state))
+        finally:
+            _speculating[0] -= 1
+
+    undefined_names = {names[i] for i in undefined}
+    try:
+        _, first = trace.trace_region("speculate", list(lead_types) + [init[i].type for i in defined],
+                                      [None] * len(lead_types) + [names[i] for i in defined], speculate)
+    except UndefinedRead as e:
+        if e.name not in undefined_names:
+            raise
+        raise AutoGraphError(f"{where}: '{e.name}' must be defined before the loop (the loop body reads it "
+                             f"before assigning it)") from None
+    must_iterate = []
+    for i in undefined:
+        v = first[i]
+        if _undefined(v) or v is None or not isinstance(v, (TensorLike, bool, int, float)):
+            what = "undefined" if _undefined(v) else repr(v)
+            raise AutoGraphError(f"{where}: '{names[i]}' must be defined before the loop (it is {what} after one "
+                                 f"iteration)")
+        init[i] = _to_tensor(_zero_like(v))
+        if not isinstance(inputs[i], UndefinedReturnValue):
+            must_iterate.append(names[i])
+    return [init[i] for i in range(len(inputs))], must_iterate
+
+
+def _assert_iterated(iterated: Tensor, must_iterate: list[str], where: str) -> None:
+    from engine.control_flow import Assert
+    listed = ", ".join(f"'{n}'" for n in must_iterate)
+    Assert(iterated, [f"{where}: the loop must iterate at least once to initialize {listed}"])
+
+
 def _check_loop_inputs(inputs: tuple, names: Sequence[str], where: str) -> list[Tensor]:
     out = []
     for name, v in zip(names, inputs):
@@ -237,11 +321,18 @@ def while_stmt(test_fn: Callable[..., Any], body_fn: Callable[..., tuple], input
             state = body_fn(*state)
             c = test_fn(*state)
         return state
-    init = _check_loop_inputs(inputs, names, where)
+    init, must_iterate = _loop_init(inputs, names, where, lambda lead, s: body_fn(*s))
+    k = len(init)
+    extra = [convert_to_tensor(False)] if must_iterate else []
     from engine.control_flow import while_loop
-    out = while_loop(lambda *s: _as_bool_tensor(test_fn(*s), "while"),
-                     lambda *s: tuple(_check_loop_outputs(init, body_fn(*s), names, where)), tuple(init))
-    return tuple(out)
+
+    def body(*s: Tensor) -> tuple:
+        out = tuple(_check_loop_outputs(init, body_fn(*s[:k]), names, where))
+        return out + (convert_to_tensor(True),) if must_iterate else out
+    out = while_loop(lambda *s: _as_bool_tensor(test_fn(*s[:k]), "while"), body, tuple(init + extra))
+    if must_iterate:
+        _assert_iterated(out[k], must_iterate, where)
+    return tuple(out[:k])
 
 
 class TensorRange:
@@ -278,9 +369,11 @@ def for_stmt(iterable: Any, extra_test: Optional[Callable[..., Any]], body_fn: C
 def _staged_for(n_iter: Tensor, index_of: Callable[[Tensor], Any], extra_test: Optional[Callable[..., Any]],
                 body_fn: Callable[..., tuple], inputs: tuple, names: Sequence[str], where: str) -> tuple:
     from engine.control_flow import while_loop
-    from engine.ops import add, less, logical_and
-    init = _check_loop_inputs(inputs, names, where)
+    from engine.ops import add, greater, less, logical_and
     i0 = convert_to_tensor(0, dtype=n_iter.dtype)
+    init, must_iterate = _loop_init(inputs, names, where, lambda lead, s: body_fn(index_of(lead[0]), *s),
+                                    [i0.type])
+    k = len(init)
 
     def test(i: Tensor, *s: Tensor) -> Tensor:
         c = less(i, n_iter)
@@ -293,7 +386,9 @@ def _staged_for(n_iter: Tensor, index_of: Callable[[Tensor], Any], extra_test: O
         return (add(i, 1), *out)
 
     result = while_loop(test, body, (i0, *init), maximum_iterations=n_iter)
-    return tuple(result[1:])
+    if must_iterate:
+        _assert_iterated(greater(result[0], 0), must_iterate, where)
+    return tuple(result[1:k + 1])
 
 
 def _for_range(r: TensorRange, extra_test: Optional[Callable[..., Any]], body_fn: Callable[..., tuple],
