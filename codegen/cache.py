@@ -80,7 +80,8 @@ def encode_meta(lowered: Any) -> dict[str, Any]:
         prints.append([list(head), [_type_json(t) for t in types]])
     return {"params": [_type_json(t) for t in lowered.params], "results": [_type_json(t) for t in lowered.results],
             "assigned": list(lowered.assigned), "workspace_size": lowered.workspace_size,
-            "errors": [[e.kind.__name__, e.message] for e in lowered.errors], "prints": prints}
+            "errors": [[e.kind.__name__, e.message] for e in lowered.errors], "prints": prints,
+            "chunks": lowered.chunks}
 
 
 def decode_meta(meta: dict[str, Any]) -> Any:
@@ -91,8 +92,10 @@ def decode_meta(meta: dict[str, Any]) -> Any:
              "InvalidArgumentError": InvalidArgumentError, "TypeError": TypeError}
     errors = [ErrorInfo(kinds[k], m) for k, m in meta["errors"]]
     prints = [tuple(head) + ([_type_from(t) for t in types],) for head, types in meta["prints"]]
-    return Lowered(None, [_type_from(t) for t in meta["params"]], [_type_from(t) for t in meta["results"]],
-                   meta["assigned"], meta["workspace_size"], errors, prints)
+    lowered = Lowered(None, [_type_from(t) for t in meta["params"]], [_type_from(t) for t in meta["results"]],
+                      meta["assigned"], meta["workspace_size"], errors, prints)
+    lowered.chunks = meta["chunks"]
+    return lowered
 
 
 # ---- files ----------------------------------------------------------------------------------------------------------

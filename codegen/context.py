@@ -26,12 +26,16 @@ class ErrorInfo:
 
 
 class LowerContext:
-    def __init__(self, module: lir.Module, fn: lir.Function, workspace: lir.Value, status: lir.Value) -> None:
+    def __init__(self, module: lir.Module, fn: lir.Function, workspace: lir.Value, status: lir.Value,
+                 buffer_args: Optional[Sequence[lir.Value]] = None) -> None:
         self.module = module
         self.fn = fn
         self.workspace = workspace
         self.status = status
         self.workspace_size = 0
+        self.buffer_sizes: list[int] = []  # bytes of each workspace buffer, in allocation order
+        # When given, each buffer is its own `noalias` argument, so LLVM knows intermediates never overlap.
+        self.buffer_args = list(buffer_args) if buffer_args is not None else None
         self.errors: list[ErrorInfo] = []
         self.prints: list[Any] = []
         self.entry = fn.append_basic_block("entry")  # holds only stack slots; branches to body at the end
@@ -55,6 +59,10 @@ class LowerContext:
         nbytes = max(ttype.size, 1) * (1 if ttype.dtype.is_bool else ttype.dtype.size)
         offset = self.workspace_size
         self.workspace_size += (nbytes + _ALIGN - 1) // _ALIGN * _ALIGN
+        k = len(self.buffer_sizes)
+        self.buffer_sizes.append((nbytes + _ALIGN - 1) // _ALIGN * _ALIGN)
+        if self.buffer_args is not None:
+            return Buffer(ttype, self.buffer_args[k])
         ptr = self.b.gep(self.workspace, [self.i64(offset)], inbounds=True, source_etype=lir.IntType(8))
         return Buffer(ttype, ptr)
 

@@ -40,6 +40,7 @@ class Lowered:
         self.workspace_size = workspace_size
         self.errors = errors
         self.prints = prints
+        self.chunks = 1                   # > 1: the body is one chunk of rows; kiln_entry loops over chunks
 
 
 def _assigned_refs(fn: Function) -> set[int]:
@@ -107,19 +108,31 @@ def _elementwise(ctx: LowerContext, op: Any, rule: Any, operands: list[CValue]) 
     return ctx.lazy(op.results[0].type, element)
 
 
-def lower_function(fn: Function, name: str = "kiln_body") -> Lowered:
+def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[int] = ()) -> Lowered:
+    """Lower `fn`. With `chunk_bytes` (one entry per pointer: the bytes a chunk advances it, 0 if not split), `fn`
+    is the kernel of one chunk of rows and `kiln_entry` loops over a range of chunks (see codegen.tiling).
+
+    Lowering runs twice: the first pass finds the workspace buffers; the second passes each one to the body as its
+    own `noalias` argument (a loop storing one intermediate while loading another then vectorizes)."""
     import codegen.rules  # noqa: F401  (attaches the lower facets to the op table)
+    sizes = _lower(fn, name, chunk_bytes, None).buffer_sizes
+    return _lower(fn, name, chunk_bytes, sizes)
+
+
+def _lower(fn: Function, name: str, chunk_bytes: Sequence[int], buffer_sizes: Any) -> Lowered:
     module = lir.Module(name=fn.name)
     params = [p.type for p in fn.params]
     results = fn.result_types
     assigned = sorted(_assigned_refs(fn))
     n_ptrs = len(params) + len(results) + len(assigned)
-    fnty = lir.FunctionType(I32, [PTR] * (n_ptrs + 2))
+    n_bufs = len(buffer_sizes) if buffer_sizes is not None else 0
+    fnty = lir.FunctionType(I32, [PTR] * (n_ptrs + 2 + n_bufs))
     body = lir.Function(module, fnty, name)
-    for a in body.args[:n_ptrs]:
+    for a in body.args[:n_ptrs] + body.args[n_ptrs + 2:]:
         a.add_attribute("noalias")
     body.attributes.add("nounwind")
-    ctx = LowerContext(module, body, body.args[n_ptrs], body.args[n_ptrs + 1])
+    ctx = LowerContext(module, body, body.args[n_ptrs], body.args[n_ptrs + 1],
+                       body.args[n_ptrs + 2:] if buffer_sizes is not None else None)
     ctx.lower_block = lower_block
     b = ctx.b
     args: list[CValue] = []
@@ -143,16 +156,47 @@ def lower_function(fn: Function, name: str = "kiln_body") -> Lowered:
     b.position_at_end(ctx.exit_block)
     b.ret(b.trunc(b.load(ctx.status, typ=I64), I32))
     ctx.finish()
-    _entry(module, body, n_ptrs)
-    return Lowered(module, params, results, assigned, ctx.workspace_size, ctx.errors, ctx.prints)
+    _entry(module, body, n_ptrs, list(chunk_bytes) or [0] * n_ptrs, ctx.buffer_sizes)
+    lowered = Lowered(module, params, results, assigned, ctx.workspace_size, ctx.errors, ctx.prints)
+    lowered.buffer_sizes = ctx.buffer_sizes
+    return lowered
 
 
-def _entry(module: lir.Module, body: lir.Function, n_ptrs: int) -> None:
-    """`i32 @kiln_entry(ptr argv, ptr workspace, ptr status)`: unpacks argv and calls the body."""
-    entry = lir.Function(module, lir.FunctionType(I32, [PTR, PTR, PTR]), "kiln_entry")
+def _entry(module: lir.Module, body: lir.Function, n_ptrs: int, chunk_bytes: list[int],
+           buffer_sizes: Sequence[int]) -> None:
+    """`i32 @kiln_entry(ptr argv, ptr workspace, ptr status, i64 begin, i64 end)`: runs the body for chunks
+    [begin, end), advancing each split pointer by its chunk size (an untiled function has one chunk)."""
+    entry = lir.Function(module, lir.FunctionType(I32, [PTR, PTR, PTR, I64, I64]), "kiln_entry")
     b = lir.IRBuilder(entry.append_basic_block("entry"))
-    argv, ws, status = entry.args
-    ptrs = [b.load(b.gep(argv, [lir.Constant(I64, i)], inbounds=True, source_etype=PTR), typ=PTR)
+    argv, ws, status, begin, end = entry.args
+    base = [b.load(b.gep(argv, [lir.Constant(I64, i)], inbounds=True, source_etype=PTR), typ=PTR)
             for i in range(n_ptrs)]
-    b.ret(b.call(body, ptrs + [ws, status]))
-
+    buffers, offset = [], 0
+    for size in buffer_sizes:
+        buffers.append(b.gep(ws, [lir.Constant(I64, offset)], inbounds=True, source_etype=lir.IntType(8)))
+        offset += size
+    if not any(chunk_bytes):
+        b.ret(b.call(body, base + [ws, status] + buffers))
+        return
+    pre = b.block
+    head, loop, done = (entry.append_basic_block(n) for n in ("chunk.head", "chunk.body", "chunk.end"))
+    b.branch(head)
+    b.position_at_end(head)
+    c = b.phi(I64)
+    c.add_incoming(begin, pre)
+    b.cbranch(b.icmp_signed("<", c, end), loop, done)
+    b.position_at_end(loop)
+    ptrs = [p if nbytes == 0 else
+            b.gep(p, [b.mul(c, lir.Constant(I64, nbytes))], inbounds=True, source_etype=lir.IntType(8))
+            for p, nbytes in zip(base, chunk_bytes)]
+    code = b.call(body, ptrs + [ws, status] + buffers)
+    fail = entry.append_basic_block("chunk.fail")
+    nxt = entry.append_basic_block("chunk.next")
+    b.cbranch(b.icmp_signed("!=", code, lir.Constant(I32, 0)), fail, nxt)
+    b.position_at_end(fail)
+    b.ret(code)
+    b.position_at_end(nxt)
+    c.add_incoming(b.add(c, lir.Constant(I64, 1)), nxt)
+    b.branch(head)
+    b.position_at_end(done)
+    b.ret(lir.Constant(I32, 0))

@@ -25,6 +25,27 @@ from ir.ops_state import format_value
 from ir.types import Cell, RefType
 
 _lock = threading.RLock()
+_executor: Optional[Any] = None
+
+
+def num_threads() -> int:
+    """Threads for large kernels: KILN_NUM_THREADS, else the machine's cores."""
+    value = os.environ.get("KILN_NUM_THREADS")
+    if value:
+        try:
+            return max(1, int(value))
+        except ValueError:
+            raise ValueError(f"KILN_NUM_THREADS must be a positive integer, got {value!r}") from None
+    return os.cpu_count() or 1
+
+
+def executor() -> Any:
+    global _executor
+    with _lock:
+        if _executor is None:
+            from concurrent.futures import ThreadPoolExecutor
+            _executor = ThreadPoolExecutor(max_workers=max(num_threads() - 1, 1), thread_name_prefix="kiln")
+        return _executor
 _lljit: Optional[Any] = None
 _names = itertools.count()
 _CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_int64, ctypes.c_void_p)
@@ -82,10 +103,32 @@ class CompiledFunction:
         self.pending: dict[int, str] = {}
 
     @property
+    def threads(self) -> int:
+        """How many threads share the chunks of one call (1 for untiled or small kernels)."""
+        chunks = self.lowered.chunks
+        if chunks < 2:
+            return 1
+        return max(1, min(num_threads(), chunks))
+
+    def _run_parallel(self, arrays: list[np.ndarray], chunks: int, parts: int) -> tuple[int, np.ndarray]:
+        """Split [0, chunks) into `parts` ranges; the calling thread runs the first, pool threads the rest (the
+        kernel releases the GIL, so they run at once)."""
+        bounds = [chunks * i // parts for i in range(parts + 1)]
+        spaces = [self._pool.pop() if self._pool else np.empty(self._ws_size, dtype=np.uint8) for _ in range(parts)]
+        futures = [executor().submit(self._py, *arrays, spaces[i], bounds[i], bounds[i + 1]) for i in range(1, parts)]
+        codes = [self._py(*arrays, spaces[0], bounds[0], bounds[1])] + [f.result() for f in futures]
+        for code, ws in zip(codes, spaces):
+            if code:
+                self._pool.extend(w for w in spaces if w is not ws)
+                return code, ws
+        self._pool.extend(spaces[1:])
+        return 0, spaces[0]
+
+    @property
     def llvm_ir(self) -> str:
         """The optimized LLVM IR (rebuilt on demand when the code came from the disk cache)."""
         if self._llvm_ir is None:
-            self._llvm_ir = str(_build(self.fn, self._release_gil)[1])
+            self._llvm_ir = str(_build(self.fn, self._release_gil, self._tiling)[1])
         return self._llvm_ir
 
     @property
@@ -118,8 +161,13 @@ class CompiledFunction:
         outs = [np.empty(shape, dtype) for shape, dtype in self._results]
         var_outs = [np.empty(shape, dtype) for shape, dtype in self._var_results]
         pool = self._pool
-        ws = pool.pop() if pool else np.empty(self._ws_size, dtype=np.uint8)
-        code = self._py(*arrays, *outs, *var_outs, ws)
+        chunks = self.lowered.chunks
+        parts = self.threads
+        if parts > 1:
+            code, ws = self._run_parallel([*arrays, *outs, *var_outs], chunks, parts)
+        else:
+            ws = pool.pop() if pool else np.empty(self._ws_size, dtype=np.uint8)
+            code = self._py(*arrays, *outs, *var_outs, ws, 0, chunks)
         if code:
             status = ws[:16].view(np.int64)
             pool.append(ws)
@@ -142,14 +190,15 @@ _PyCFunction_NewEx = ctypes.pythonapi.PyCFunction_NewEx
 _PyCFunction_NewEx.restype = ctypes.py_object
 _PyCFunction_NewEx.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
 _PY_SYMBOLS = {name: ctypes.cast(getattr(ctypes.pythonapi, name), ctypes.c_void_p).value
-               for name in ("PyEval_SaveThread", "PyEval_RestoreThread", "PyLong_FromLongLong")}
+               for name in ("PyEval_SaveThread", "PyEval_RestoreThread", "PyLong_FromLongLong", "PyLong_AsLongLong")}
 _NDARRAY_DATA_OFFSET = 16  # PyArrayObject: ob_refcnt, ob_type, then `char *data`
 
 
 def _python_entry(module: Any, n_arrays: int, release_gil: bool) -> None:
     """`ptr @kiln_py(ptr self, ptr args, i64 nargs)`: a METH_FASTCALL builtin taking the ndarrays (data pointers
     read straight from the objects; the caller has checked dtype, shape and contiguity), then the workspace array
-    whose first 16 bytes are the status words. Returns the status code as a Python int."""
+    whose first 16 bytes are the status words, then the chunk range [begin, end) as Python ints. Returns the status
+    code as a Python int."""
     import llvmlite.ir as lir
     from codegen.values import I32, I64, PTR
     fn = lir.Function(module, lir.FunctionType(PTR, [PTR, PTR, I64]), "kiln_py")
@@ -164,6 +213,9 @@ def _python_entry(module: Any, n_arrays: int, release_gil: bool) -> None:
     for i in range(n_arrays):
         b.store(data(i), b.gep(argv, [lir.Constant(I32, 0), lir.Constant(I32, i)], inbounds=True))
     ws = data(n_arrays)
+    as_int = lir.Function(module, lir.FunctionType(I64, [PTR]), "PyLong_AsLongLong")
+    begin, end = (b.call(as_int, [b.load(b.gep(args, [lir.Constant(I64, n_arrays + k)], inbounds=True,
+                                                 source_etype=PTR), typ=PTR)]) for k in (1, 2))
     status = ws
     body_ws = b.gep(ws, [lir.Constant(I64, 64)], inbounds=True, source_etype=lir.IntType(8))
     entry = module.globals["kiln_entry"]
@@ -171,10 +223,10 @@ def _python_entry(module: Any, n_arrays: int, release_gil: bool) -> None:
         save = lir.Function(module, lir.FunctionType(PTR, []), "PyEval_SaveThread")
         restore = lir.Function(module, lir.FunctionType(lir.VoidType(), [PTR]), "PyEval_RestoreThread")
         ts = b.call(save, [])
-        code = b.call(entry, [argv, body_ws, status])
+        code = b.call(entry, [argv, body_ws, status, begin, end])
         b.call(restore, [ts])
     else:
-        code = b.call(entry, [argv, body_ws, status])
+        code = b.call(entry, [argv, body_ws, status, begin, end])
     make_int = lir.Function(module, lir.FunctionType(PTR, [I64]), "PyLong_FromLongLong")
     b.ret(b.call(make_int, [b.sext(code, I64)]))
 
@@ -211,35 +263,63 @@ def _work(fn: Function) -> int:
     for op in fn.walk():
         if op.regions:
             return RELEASE_GIL_ELEMENTS
-        for r in op.results:
-            total += r.type.size
+        total += max([r.type.size for r in op.results] + [v.type.size for v in op.operands] + [0])
     return total
 
 
 def compile_function(fn: Function) -> CompiledFunction:
     """Native code for `fn`, from the disk cache when an entry for this exact IR and machine exists."""
     from ir.printer import print_function
-    release = _work(fn) >= RELEASE_GIL_ELEMENTS
+    work = _work(fn)
+    release = work >= RELEASE_GIL_ELEMENTS
+    tiling = tiling_plan(fn) if work >= TILE_ELEMENTS else None
     k = None
     if cache.enabled():
-        k = cache.key(print_function(fn, locations=True), {"release_gil": release})
+        options = {"release_gil": release, "chunk_rows": tiling[1] if tiling else 0}
+        k = cache.key(print_function(fn, locations=True), options)
         hit = cache.load(k)
         if hit is not None:
             meta, obj = hit
             stats["cache_hits"] += 1
-            return _link(fn, cache.decode_meta(meta), obj, release)
+            return _link(fn, cache.decode_meta(meta), obj, release, tiling)
         stats["cache_misses"] += 1
-    lowered, mod, obj = _build(fn, release)
+    lowered, mod, obj = _build(fn, release, tiling)
     if k is not None:
         cache.store(k, cache.encode_meta(lowered), obj)
-    compiled = _link(fn, lowered, obj, release)
+    compiled = _link(fn, lowered, obj, release, tiling)
     compiled._llvm_ir = str(mod)
     return compiled
 
 
-def _build(fn: Function, release: bool) -> tuple[Lowered, Any, bytes]:
+#: Functions touching at least this many elements are tiled over rows when their ops allow it.
+TILE_ELEMENTS = 1 << 16
+
+
+def tiling_plan(fn: Function) -> Optional[tuple[Any, int]]:
+    """(plan, rows per chunk) when `fn` can run chunk by chunk over its leading axis (codegen.tiling)."""
+    from codegen.tiling import chunk_rows, plan
+    p = plan(fn)
+    if p is None:
+        return None
+    row = max(t.size // p.rows for t, split in zip(fn.param_types + fn.result_types,
+                                                    p.split_params + p.split_results) if split)
+    n = chunk_rows(p.rows, row)
+    return (p, n) if n < p.rows else None
+
+
+def _build(fn: Function, release: bool, tiling: Optional[tuple[Any, int]] = None) -> tuple[Lowered, Any, bytes]:
     """Lower, optimize and emit object code (the expensive part that the cache skips)."""
-    lowered = lower_function(fn)
+    if tiling is not None:
+        from codegen.tiling import rewrite
+        p, n = tiling
+        chunk_fn = rewrite(fn, p, n)
+        chunk_bytes = [n * (t.size // p.rows) * t.dtype.np.itemsize if split else 0
+                       for t, split in zip(fn.param_types + fn.result_types, p.split_params + p.split_results)]
+        lowered = lower_function(chunk_fn, chunk_bytes=chunk_bytes)
+        lowered.params, lowered.results = fn.param_types, fn.result_types
+        lowered.chunks = p.rows // n
+    else:
+        lowered = lower_function(fn)
     n_arrays = len(lowered.params) + len(lowered.results) + len(lowered.assigned)
     _python_entry(lowered.module, n_arrays, release_gil=release)
     mod = llvm_setup.parse(str(lowered.module))
@@ -253,7 +333,8 @@ def _build(fn: Function, release: bool) -> tuple[Lowered, Any, bytes]:
     return lowered, mod, obj
 
 
-def _link(fn: Function, lowered: Lowered, obj: bytes, release: bool) -> CompiledFunction:
+def _link(fn: Function, lowered: Lowered, obj: bytes, release: bool,
+          tiling: Optional[tuple[Any, int]] = None) -> CompiledFunction:
     holder: list = [None]
     cb = _make_callback(lowered, holder)
     lib = f"kiln_{next(_names)}"
@@ -266,5 +347,6 @@ def _link(fn: Function, lowered: Lowered, obj: bytes, release: bool) -> Compiled
     method_def = _PyMethodDef(fn.name.encode(), tracker["kiln_py"], _METH_FASTCALL, None)
     py_entry = _PyCFunction_NewEx(ctypes.addressof(method_def), None, None)
     compiled = CompiledFunction(fn, lowered, release, tracker, py_entry, cb, method_def)
+    compiled._tiling = tiling
     holder[0] = compiled
     return compiled

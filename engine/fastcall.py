@@ -56,9 +56,13 @@ def make_fast_call(concrete: Any, compiled: Any, arg_types: list[Any]) -> Callab
         t = compiled.lowered.params[n + vi]
         env[f"WD{k}"] = t.dtype.np
         lines.append(f"    w{k} = empty({t.shape!r}, WD{k})")
+    arrays = [f"v{i}" for i in range(n)] + [f"c{k}" for k in range(len(variables))]
+    if compiled.threads > 1:  # a big tiled kernel: the general path splits it across threads
+        lines.append(f"    outs = compiled.run([{', '.join(arrays)}], [{', '.join(f'cell{vi}' for vi in assigned)}])")
+        lines.append("    return Tensor(outs[0])" if concrete._single_output else "    return pack(outs)")
+        return _compile(lines, env)
     lines.append("    ws = pool.pop() if pool else empty(ws_size, uint8)")
-    call_args = [f"v{i}" for i in range(n)] + [f"c{k}" for k in range(len(variables))] + outs + \
-        [f"w{k}" for k in range(len(assigned))] + ["ws"]
+    call_args = arrays + outs + [f"w{k}" for k in range(len(assigned))] + ["ws", "0", str(compiled.lowered.chunks)]
     lines.append(f"    code = py({', '.join(call_args)})")
     lines.append("    pool.append(ws)")
     lines.append("    if code:")
@@ -69,7 +73,12 @@ def make_fast_call(concrete: Any, compiled: Any, arg_types: list[Any]) -> Callab
         lines.append("    return Tensor(o0)")
     else:
         lines.append(f"    return pack([{', '.join(outs)}])")
-    exec("\n".join(lines), env)  # noqa: S102  (our own generated source, shown by `fast_call_source`)
+    return _compile(lines, env)
+
+
+def _compile(lines: list[str], env: dict[str, Any]) -> Callable[[tuple], Any]:
+    source = "\n".join(lines)
+    exec(source, env)  # noqa: S102  (our own generated source, kept on the function as `.source`)
     fast = env["fast"]
-    fast.source = "\n".join(lines)  # type: ignore[attr-defined]
+    fast.source = source  # type: ignore[attr-defined]
     return fast
