@@ -82,11 +82,11 @@ def lower_block(ctx: LowerContext, block: Block, args: list[CValue]) -> list[CVa
     uses = use_counts(block)
     for op in block.ops:
         operands = [env[id(v)] for v in op.operands]
-        if op.opdef.extra.get("terminator"):
-            return operands
         rule = op.opdef.lower
         if rule is None:
             raise NotImplementedError(f"codegen: op {op.opdef.name} has no lower rule")
+        if op.opdef.extra.get("terminator"):
+            return list(rule(ctx, op, *operands))
         if op.opdef.kind == "elementwise":
             results: Any = [_elementwise(ctx, op, rule, operands)]
         else:

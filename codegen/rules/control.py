@@ -1,6 +1,7 @@
 """Rules of the structured rows: `cond` lowers to branches (scalar results meet in phis, tensor results in
 buffers both branches write), `while_loop` to a loop with one phi per scalar carried value and two buffers per
-tensor carried value, swapped each trip.
+tensor carried value, swapped each trip. The terminators `yield` and `return` hand their operands to the op (or
+the function) that owns the block.
 """
 from __future__ import annotations
 
@@ -11,6 +12,11 @@ import llvmlite.ir as lir
 from codegen.context import LowerContext
 from codegen.rules.registry import lowers
 from codegen.values import PTR, Buffer, CValue, Scalar, reg_type
+
+
+@lowers("yield", "return")
+def _terminator(ctx: LowerContext, op: Any, *operands: CValue) -> list[CValue]:
+    return list(operands)
 
 
 @lowers("cond")

@@ -72,14 +72,24 @@ def _float_divmod(ctx: LowerContext, x: lir.Value, y: lir.Value) -> tuple[lir.Va
     return floordiv, mod
 
 
+def _int_divmod(ctx: LowerContext, x: lir.Value, y: lir.Value) -> tuple[lir.Value, lir.Value]:
+    """Truncating quotient and remainder for a nonzero divisor. sdiv/srem of INT_MIN by -1 are undefined in LLVM
+    (x86's idiv traps, killing the process); numpy wraps: INT_MIN // -1 == INT_MIN, INT_MIN % -1 == 0. Dividing
+    by 1 instead and negating (with wraparound) gives exactly that for every x."""
+    b = ctx.b
+    minus_one = b.icmp_signed("==", y, lir.Constant(y.type, -1))
+    safe = b.select(minus_one, lir.Constant(y.type, 1), y)
+    q = b.sdiv(x, safe)
+    return b.select(minus_one, b.neg(q), q), b.srem(x, safe)
+
+
 @lowers("floordiv")
 def _floordiv(ctx: LowerContext, op: Any, x: lir.Value, y: lir.Value) -> lir.Value:
     b = ctx.b
     if _dt(op).is_floating:
         return _float_divmod(ctx, x, y)[0]
     _check_int_divisor(ctx, op, y)
-    q = b.sdiv(x, y)
-    r = b.srem(x, y)
+    q, r = _int_divmod(ctx, x, y)
     zero = lir.Constant(x.type, 0)
     adjust = b.and_(b.icmp_signed("!=", r, zero), b.xor(b.icmp_signed("<", r, zero), b.icmp_signed("<", y, zero)))
     return b.select(adjust, b.sub(q, lir.Constant(x.type, 1)), q)
@@ -91,7 +101,7 @@ def _mod(ctx: LowerContext, op: Any, x: lir.Value, y: lir.Value) -> lir.Value:
     if _dt(op).is_floating:
         return _float_divmod(ctx, x, y)[1]
     _check_int_divisor(ctx, op, y)
-    r = b.srem(x, y)
+    _, r = _int_divmod(ctx, x, y)
     zero = lir.Constant(x.type, 0)
     adjust = b.and_(b.icmp_signed("!=", r, zero), b.xor(b.icmp_signed("<", r, zero), b.icmp_signed("<", y, zero)))
     return b.select(adjust, b.add(r, y), r)
