@@ -104,16 +104,17 @@ class _NameHints:
                 if isinstance(value, Tensor) and value._node is not None and value._node.name is None \
                         and var.isidentifier() and not var.startswith(("ag__", "_")):
                     value._node.name = var
-        if self._previous is not None:
-            self._previous(frame, event, arg)
 
     def __enter__(self) -> "_NameHints":
+        # Names are cosmetic: under a profiler or debugger's own hook, trace without them rather than displace it.
         self._previous = sys.getprofile()
-        sys.setprofile(self._hook)
+        if self._previous is None:
+            sys.setprofile(self._hook)
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        sys.setprofile(self._previous)
+        if self._previous is None:
+            sys.setprofile(None)
 
 
 def trace_function(name: str, pyfunc: Callable[..., Any], signature: inspect.Signature,
