@@ -130,15 +130,16 @@ def _extremum(fpred: str, ipred: str) -> Any:
     def rule(ctx: LowerContext, op: Any, x: lir.Value, y: lir.Value) -> lir.Value:
         b = ctx.b
         if _dt(op).is_floating:
-            # numpy: (x >= y or isnan(x)) ? x : y (and <= for minimum): NaN propagates, x wins ties.
+            # numpy (x86): (x > y or isnan(x)) ? x : y (and < for minimum): NaN propagates, and on ties, such as
+            # maximum(0.0, -0.0), y wins, as maxps/minps do.
             take_x = b.or_(b.fcmp_ordered(fpred, x, y), b.fcmp_unordered("uno", x, x))
             return b.select(take_x, x, y)
         return b.select(b.icmp_signed(ipred, x, y), x, y)
     return rule
 
 
-lowers("maximum")(_extremum(">=", ">="))
-lowers("minimum")(_extremum("<=", "<="))
+lowers("maximum")(_extremum(">", ">="))
+lowers("minimum")(_extremum("<", "<="))
 
 
 @lowers("neg")
