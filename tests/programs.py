@@ -423,6 +423,12 @@ def while_power_iteration(m, v):
     return v, tf.reduce_sum(v * tf.reshape(tf.matmul(sym, tf.reshape(v, [4, 1])), [4]))
 
 
+@program(args(f32(3)), "float32", "while", "structure", "differentiable")
+def while_list_loop_vars(x):
+    # The loop variables are a list and the body returns a tuple: the result has the loop variables' structure.
+    return tf.while_loop(lambda i, y: i < 3, lambda i, y: (i + 1, y * 2.0), [tf.constant(0), x])
+
+
 # ---- Variables ------------------------------------------------------------------------------------------------------
 def _vars_w() -> dict:
     return {"w": tf.Variable(np.linspace(-1.0, 1.0, 4, dtype=np.float32), name="w")}
@@ -473,6 +479,36 @@ def variable_in_cond(x, w):
     a = tf.cond(tf.reduce_sum(x) > 0.0, grow, shrink)
     b = tf.cond(tf.reduce_sum(x) <= 0.0, grow, shrink)
     return a, b
+
+
+@program(args(f32(4)), "float32", "variables", variables=_vars_w)
+def variable_reads_see_earlier_assigns(x, w):
+    a = w.read_value()
+    w.assign(a + x)
+    b = w.read_value()
+    w.assign(b * 2.0)
+    return a, b, w * 1.0, a + b
+
+
+@program(args(scalar(0, np.int32)), "float32", "while", "variables",
+         variables=lambda: {"v": tf.Variable(np.float32(0.75), name="v")})
+def variable_in_loop_cond(n, v):
+    def body(i):
+        v.assign(v * 2.0)
+        return i + 1
+    return tf.while_loop(lambda i: v < 40.0, body, [n]), v.read_value()
+
+
+@program(args(scalar(5, np.int32)), "float32", "while", "nested", "variables", variables=_vars_acc)
+def variable_in_nested_loops(n, acc):
+    def outer(i):
+        def inner(j):
+            acc.assign_add(tf.fill([3], tf.cast(i * j, tf.float32)))
+            return j + 1
+        tf.while_loop(lambda j: j < i, inner, [tf.constant(0)])
+        return i + 1
+    tf.while_loop(lambda i: i < n, outer, [tf.constant(0)])
+    return acc.read_value()
 
 
 # ---- nested structures ----------------------------------------------------------------------------------------------
