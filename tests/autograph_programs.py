@@ -297,7 +297,7 @@ def while_else_clause(n, t):
     return found, i
 
 
-# ---- for loops --------------------------------------------------------------------------------------------------------
+# ---- for loops -------------------------------------------------------------------------------------------------------
 @program(args(i32(lo=0, hi=20)), "while_loop")
 def for_range_tensor_bound(n):
     total = 0
@@ -453,7 +453,7 @@ def loop_inside_if(x, n):
     return x
 
 
-# ---- assert, print ----------------------------------------------------------------------------------------------------
+# ---- assert, print ---------------------------------------------------------------------------------------------------
 @program(args(f32(3, lo=0.5, hi=2.0)), "no_while_loop")
 def assert_on_tensor(x):
     assert x[0] > 0.0, "x must be positive"
@@ -472,7 +472,7 @@ def print_in_loop(x, n):
     return x
 
 
-# ---- calls, closures, defaults, globals, nested functions, lambdas, methods --------------------------------------------
+# ---- calls, closures, defaults, globals, nested functions, lambdas, methods ------------------------------------------
 def _clip_helper(v, lo, hi):
     if v < lo:
         return lo * 1.0
@@ -583,7 +583,7 @@ def method_of_class(xs):
     return Accumulator(0.5, 0.0).run(xs)
 
 
-# ---- Variables ----------------------------------------------------------------------------------------------------------
+# ---- Variables -------------------------------------------------------------------------------------------------------
 def _vars_acc() -> dict:
     return {"acc": tf.Variable(np.zeros(3, np.float32), name="acc"), "hits": tf.Variable(0, name="hits")}
 

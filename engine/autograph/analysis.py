@@ -118,7 +118,7 @@ class Liveness:
             return head | reads(s.iter)
         if isinstance(s, (ast.Return, ast.Raise)):
             return reads(s)
-        if isinstance(s, (ast.Try, ast.With, ast.AsyncWith)) or hasattr(ast, "TryStar") and isinstance(s, getattr(ast, "TryStar")):
+        if isinstance(s, (ast.Try, ast.With, ast.AsyncWith, getattr(ast, "TryStar", ast.Try))):
             # Not staged; analysed conservatively: nothing is killed.
             for field in ("body", "orelse", "finalbody"):
                 self.block(getattr(s, field, []) or [], after)
@@ -133,10 +133,25 @@ class Liveness:
         return (after - w) | r
 
 
+def declarations(fn: ast.FunctionDef) -> tuple[list[str], list[str]]:
+    """The names `fn` itself declares global and nonlocal (declarations inside its nested functions and classes
+    belong to those scopes)."""
+    globals_: list[str] = []
+    nonlocals: list[str] = []
+    stack: list[ast.AST] = list(fn.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(node, ast.Global):
+            globals_ += [n for n in node.names if n not in globals_]
+        elif isinstance(node, ast.Nonlocal):
+            nonlocals += [n for n in node.names if n not in nonlocals]
+        stack.extend(ast.iter_child_nodes(node))
+    return sorted(globals_), sorted(nonlocals)
+
+
 def declared_nonlocal(fn: ast.FunctionDef) -> set[str]:
     """Names the function declares global or nonlocal (never loop or branch state)."""
-    out: set[str] = set()
-    for node in ast.walk(fn):
-        if isinstance(node, (ast.Global, ast.Nonlocal)):
-            out.update(node.names)
-    return out
+    globals_, nonlocals = declarations(fn)
+    return set(globals_) | set(nonlocals)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
-from engine.autograph.analysis import Liveness, declared_nonlocal, writes
+from engine.autograph.analysis import Liveness, declarations, writes
 
 _NOT_CONVERTED_CALLS = {"super", "locals", "globals", "vars", "eval", "exec", "isinstance", "issubclass",
                         "getattr", "setattr", "hasattr", "type", "id", "callable"}
@@ -39,11 +39,17 @@ def _lambda(body: ast.expr) -> ast.Lambda:
                                          kwarg=None, defaults=[]), body=body)
 
 
-def _def(name: str, params: list[str], body: list[ast.stmt], like: ast.AST) -> ast.FunctionDef:
+def _def(name: str, params: list[str], body: list[ast.stmt], like: ast.AST,
+         scope: tuple[list[str], list[str]] = ([], [])) -> ast.FunctionDef:
+    """`def name(*params): body`, re-declaring the user function's `global` and `nonlocal` names (`scope`), so
+    that assigning one inside a branch or loop body still assigns the user's variable."""
+    globals_, nonlocals = scope
+    decls: list[ast.stmt] = ([ast.Global(names=list(globals_))] if globals_ else []) + \
+        ([ast.Nonlocal(names=list(nonlocals))] if nonlocals else [])
     fn = ast.FunctionDef(name=name, args=ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in params],
                                                        vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
                                                        defaults=[]),
-                         body=body or [ast.Pass()], decorator_list=[], returns=None)
+                         body=decls + (body or [ast.Pass()]), decorator_list=[], returns=None)
     ast.copy_location(fn, like)
     return fn
 
@@ -66,7 +72,8 @@ class ControlFlowTransformer(ast.NodeTransformer):
 
     def __init__(self, fn: ast.FunctionDef) -> None:
         self.live = Liveness(fn.body)
-        self.excluded = declared_nonlocal(fn)
+        self.scope = declarations(fn)
+        self.excluded = set(self.scope[0]) | set(self.scope[1])
         self.counter = 0
 
     def _state(self, names: set[str]) -> list[str]:
@@ -99,8 +106,8 @@ class ControlFlowTransformer(ast.NodeTransformer):
         params = self._state(writes(*node.body, *node.orelse))
         outputs = [n for n in params if n in live_out]
         then_name, else_name = self._fresh("if_true"), self._fresh("if_false")
-        then_fn = _def(then_name, params, node.body + [_return_tuple(outputs)], node)
-        else_fn = _def(else_name, params, node.orelse + [_return_tuple(outputs)], node)
+        then_fn = _def(then_name, params, node.body + [_return_tuple(outputs)], node, self.scope)
+        else_fn = _def(else_name, params, node.orelse + [_return_tuple(outputs)], node, self.scope)
         call = _call(_ag("if_stmt"), test, _name(then_name), _name(else_name),
                      _call(_ag("ld"), _call(_name("locals")), _strs(params)), _strs(outputs), _strs(params),
                      self._loc(node))
@@ -112,8 +119,8 @@ class ControlFlowTransformer(ast.NodeTransformer):
         self.generic_visit_body(node)
         state = self._state(writes(*node.body) & head)
         test_name, body_name = self._fresh("loop_test"), self._fresh("loop_body")
-        test_fn = _def(test_name, state, [ast.Return(value=test)], node)
-        body_fn = _def(body_name, state, node.body + [_return_tuple(state)], node)
+        test_fn = _def(test_name, state, [ast.Return(value=test)], node, self.scope)
+        body_fn = _def(body_name, state, node.body + [_return_tuple(state)], node, self.scope)
         call = _call(_ag("while_stmt"), _name(test_name), _name(body_name),
                      _call(_ag("ld"), _call(_name("locals")), _strs(state)), _strs(state), self._loc(node))
         out: list[ast.stmt] = [test_fn, body_fn, _unpack(state, call, node)]
@@ -127,16 +134,18 @@ class ControlFlowTransformer(ast.NodeTransformer):
         extra: Optional[ast.expr] = getattr(node, "ag_extra_test", None)
         self.generic_visit_body(node)
         targets = writes(node.target)
-        state = self._state((writes(*node.body) - targets) & head)
+        # The target is state only when read after the loop (it then keeps the last item, as in Python).
+        live_out = self.live.live_out.get(id(node), set())
+        state = self._state(((writes(*node.body) - targets) & head) | (targets & live_out))
         body_name = self._fresh("for_body")
         item = self._fresh("item")
         bind = ast.copy_location(ast.Assign(targets=[node.target], value=_name(item)), node)
-        body_fn = _def(body_name, [item] + state, [bind] + node.body + [_return_tuple(state)], node)
+        body_fn = _def(body_name, [item] + state, [bind] + node.body + [_return_tuple(state)], node, self.scope)
         out: list[ast.stmt] = [body_fn]
         extra_ref: ast.expr = ast.Constant(None)
         if extra is not None:
             extra_name = self._fresh("for_extra_test")
-            out.append(_def(extra_name, state, [ast.Return(value=self.visit(extra))], node))
+            out.append(_def(extra_name, state, [ast.Return(value=self.visit(extra))], node, self.scope))
             extra_ref = _name(extra_name)
         call = _call(_ag("for_stmt"), iter_, extra_ref, _name(body_name),
                      _call(_ag("ld"), _call(_name("locals")), _strs(state)), _strs(state), self._loc(node))
