@@ -32,8 +32,8 @@ print(json.dumps({"stats": stats, "sum": float(out.astype(np.float64).sum())}))
 
 def run(env: dict[str, str], script: str = SCRIPT) -> dict:
     full = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""), **env)
-    folder = Path(env.get("KILN_CACHE_DIR") or env["KILN_DUMP_DIR"]).parent
-    path = folder / "program.py"  # a file, so AutoGraph can read the function's source
+    path = Path(env["KILN_CACHE_DIR"]) / "program.py"  # a file, so AutoGraph can read the function's source
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(script)
     proc = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, env=full, timeout=300)
     assert proc.returncode == 0, proc.stderr
