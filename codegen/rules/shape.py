@@ -27,8 +27,8 @@ def _constant(ctx: LowerContext, op: Any) -> CValue:
     if value.size == 0:
         return Buffer(t, lir.Constant(lir.PointerType(), None))
     flat = value.reshape(-1)
-    if not t.shape or np.all(flat == flat[0]) and not (dtype.is_floating and np.isnan(flat).any()
-                                                        and not np.isnan(flat).all()):
+    rows = flat.view(np.uint8).reshape(flat.size, -1)  # bit patterns: a splat of 0.0 must not swallow a -0.0
+    if not t.shape or (rows == rows[0]).all():
         c = constant(dtype, flat[0].item())
         if not t.shape:
             return Scalar(t, c)
