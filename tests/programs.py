@@ -423,12 +423,6 @@ def while_power_iteration(m, v):
     return v, tf.reduce_sum(v * tf.reshape(tf.matmul(sym, tf.reshape(v, [4, 1])), [4]))
 
 
-@program(args(f32(3)), "float32", "while", "structure", "differentiable")
-def while_list_loop_vars(x):
-    # The loop variables are a list and the body returns a tuple: the result has the loop variables' structure.
-    return tf.while_loop(lambda i, y: i < 3, lambda i, y: (i + 1, y * 2.0), [tf.constant(0), x])
-
-
 # ---- Variables ------------------------------------------------------------------------------------------------------
 def _vars_w() -> dict:
     return {"w": tf.Variable(np.linspace(-1.0, 1.0, 4, dtype=np.float32), name="w")}
