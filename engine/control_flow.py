@@ -130,7 +130,8 @@ def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: An
             values = repack(call(body, values))
             values = [values] if single else values
             n += 1
-        return values[0] if single else values
+        # The result has the structure of loop_vars (a list stays a list), as when traced.
+        return values[0] if single else nest.pack_sequence_as(structure, nest.flatten(list(values)))
     return _traced_while(trace, cond, body, structure, single, repack, maximum_iterations)
 
 

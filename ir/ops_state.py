@@ -55,8 +55,7 @@ def format_value(x: Any, summarize: int = 3) -> str:
     if a.ndim == 0:
         return str(bool(a)) if a.dtype == np.bool_ else str(a[()])  # numpy's shortest digits for the dtype
     threshold = a.size if summarize < 0 else 2 * summarize
-    return np.array2string(a, separator=" ", threshold=threshold, edgeitems=max(summarize, 1),
-                           max_line_width=10 ** 6, formatter={"bool": lambda v: "true" if v else "false"})
+    return np.array2string(a, separator=" ", threshold=threshold, edgeitems=max(summarize, 1), max_line_width=10 ** 6)
 
 
 def _placeholders(template: str) -> int:

@@ -268,8 +268,6 @@ def test_tuple_and_list_outputs_keep_their_type() -> None:
     assert values(out) == [1, (2, [2])]
 
 
-@pytest.mark.xfail(reason="engine/control_flow.py: eager while_loop returns what the body returns (a tuple) where "
-                          "loop_vars is a list; traced it returns a list, like loop_vars", strict=True)
 def test_while_loop_result_has_the_structure_of_loop_vars_eager_and_traced() -> None:
     def f(x):
         return tf.while_loop(lambda i, y: i < 3, lambda i, y: (i + 1, y * 2.0), [tf.constant(0), x])
