@@ -150,6 +150,23 @@ class RefType(TensorType):
         return f"RefType({self.dtype.name}, {self.shape})"
 
 
+class StackType(TensorType):
+    """A stack of tensors of one type, threaded through a loop by reverse mode (`stack_new`/`push`/`pop`).
+    Printed as `stack<f32[3]>`; `dtype` and `shape` are the elements'."""
+
+    __slots__ = ()
+
+    @property
+    def elem_type(self) -> TensorType:
+        return TensorType(self.dtype, self.shape)
+
+    def __str__(self) -> str:
+        return "stack<" + super().__str__() + ">"
+
+    def __repr__(self) -> str:
+        return f"StackType({self.dtype.name}, {self.shape})"
+
+
 class Cell:
     """The mutable box behind a Variable: `read` and `assign` kernels take and update `cell.array`."""
 
