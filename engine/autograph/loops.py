@@ -22,9 +22,9 @@ from engine.tensor import Tensor, TensorLike
 from engine.trace import current
 from ir.types import bool_, int32
 
-from engine.autograph.values import (AutoGraphError, AutoGraphTypeError, UndefinedRead, UndefinedReturnValue,
-                                     assert_same_structure, is_leaf_value, is_symbolic, is_undefined, speculating,
-                                     to_tensor, where, zero_like)
+from engine.autograph.values import (AutoGraphError, AutoGraphTypeError, ReturnMissingError, UndefinedRead,
+                                     UndefinedReturnValue, assert_same_structure, is_leaf_value, is_symbolic,
+                                     is_undefined, speculating, to_tensor, where, zero_like)
 
 
 # ---- state: nested values <-> the flat tensors a while_loop carries --------------------------------------------------
@@ -156,6 +156,17 @@ def _python_loop_test(c: Any, where_: str) -> bool:
     return bool(c)
 
 
+def _python_iteration(body_fn: Callable[..., tuple], args: tuple, where_: str) -> tuple:
+    """One iteration of a loop over Python values. A tensor-dependent `return` in it leaves the return value
+    undefined on the other path, which the `if` reports; the cause is the Python loop, so say that."""
+    try:
+        return body_fn(*args)
+    except ReturnMissingError as e:
+        raise OperatorNotAllowedInGraphError(
+            f"{where_}: the condition of this Python loop became a tensor during the loop (a tensor-dependent "
+            f"return inside a loop over Python values: {e}); make the loop itself depend on a tensor") from None
+
+
 # ---- while -----------------------------------------------------------------------------------------------------------
 def while_stmt(test_fn: Callable[..., Any], body_fn: Callable[..., tuple], inputs: tuple, names: Sequence[str],
                line: int) -> tuple:
@@ -164,7 +175,7 @@ def while_stmt(test_fn: Callable[..., Any], body_fn: Callable[..., tuple], input
     if not is_symbolic(c):
         state = inputs
         while _python_loop_test(c, where_):
-            state = body_fn(*state)
+            state = _python_iteration(body_fn, state, where_)
             c = test_fn(*state)
         return state
     _bool_condition(c, where_, "a while loop")
@@ -214,7 +225,7 @@ def for_stmt(iterable: Any, extra_test: Optional[Callable[..., Any]], body_fn: C
     for item in iterable:
         if extra_test is not None and not _python_loop_test(extra_test(*state), where_):
             break
-        state = body_fn(item, *state)
+        state = _python_iteration(body_fn, (item, *state), where_)
     return state
 
 

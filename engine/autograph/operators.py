@@ -20,9 +20,10 @@ from engine.trace import current
 from ir.types import bool_
 
 from engine.autograph.loops import TensorRange, for_stmt, range_call, while_stmt  # noqa: F401  (ag__ API)
-from engine.autograph.values import (AutoGraphError, AutoGraphTypeError, Undefined, UndefinedRead,  # noqa: F401
-                                     UndefinedReturnValue, assert_same_structure, is_leaf_value, is_symbolic,
-                                     is_undefined, ld, retval, speculating, subject, to_tensor, where, zero_like)
+from engine.autograph.values import (AutoGraphError, AutoGraphTypeError, ReturnMissingError,  # noqa: F401
+                                     Undefined, UndefinedRead, UndefinedReturnValue, assert_same_structure,
+                                     is_leaf_value, is_symbolic, is_undefined, ld, retval, speculating, subject,
+                                     to_tensor, where, zero_like)
 
 
 # ---- if -------------------------------------------------------------------------------------------------------------
@@ -74,7 +75,7 @@ def _merge(name: str, a: Any, b: Any, where_: str) -> Any:
     if is_undefined(a) or is_undefined(b):
         missing = "if" if is_undefined(a) else "else"
         if name == "retval_":
-            raise AutoGraphError(f"{where_}: a value must also be returned from the {missing} branch (the other "
+            raise ReturnMissingError(f"{where_}: a value must also be returned from the {missing} branch (the other "
                                  f"branch of this tensor-dependent if returns one)")
         raise AutoGraphError(f"{where_}: '{name}' must also be initialized in the {missing} branch (the other "
                              f"branch of this tensor-dependent if assigns it, and it is used afterwards)")

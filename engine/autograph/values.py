@@ -26,6 +26,10 @@ class AutoGraphTypeError(AutoGraphError, TypeError):
     condition that is not a bool, iterating a scalar."""
 
 
+class ReturnMissingError(AutoGraphError):
+    """A tensor-dependent `if` returns a value from one branch only."""
+
+
 class UndefinedRead(UnboundLocalError):
     """A converted function read a variable that no path had assigned yet (`name` says which)."""
 

@@ -1,0 +1,311 @@
+"""AutoGraph's conversion errors (DESIGN §6, TensorFlow's rules in notes/anchor-semantics.md §4.1).
+
+Each case is a function whose Python control flow cannot be staged. The test asserts the exception type, the
+message (AutoGraph's wording, naming the variable), and that the message names this file and the line of the
+offending statement: the line that ends with the marker comment `# <-`. Errors found while tracing are raised by
+the call of the `engine.function`; runtime checks (a failed assert, a loop that had to run) by the call that runs
+the function, compiled and interpreted alike.
+"""
+from __future__ import annotations
+
+import inspect
+import os
+import re
+from typing import Any, Callable
+
+import pytest
+
+import engine
+import engine as tf
+from engine.autograph.values import AutoGraphError
+
+MARKER = "# <-"
+FILE = os.path.basename(__file__)
+
+
+def marked_line(fn: Callable[..., Any]) -> int:
+    """The line number of the statement marked with `# <-` in `fn`'s source."""
+    lines, first = inspect.getsourcelines(fn)
+    hits = [first + i for i, text in enumerate(lines) if text.rstrip().endswith(MARKER)]
+    assert len(hits) == 1, f"{fn.__name__}: expected one marked line, got {hits}"
+    return hits[0]
+
+
+def check(exc: BaseException, fn: Callable[..., Any], message: str) -> None:
+    text = str(exc)
+    assert re.search(message, text), f"{text!r} does not match {message!r}"
+    line = marked_line(fn)
+    m = re.search(r"(\S+), line (\d+)", text)
+    assert m is not None, f"no file and line in {text!r}"
+    assert os.path.basename(m.group(1)) == FILE and os.path.samefile(m.group(1), __file__), text
+    assert int(m.group(2)) == line, f"line {m.group(2)}, expected the marked line {line}: {text!r}"
+
+
+# ---- the catalogue: (function, arguments, exception type, message) ---------------------------------------------------
+def undefined_before_while(n):
+    i = 0
+    while i < n:  # <-
+        total = total + i
+        i += 1
+    return total
+
+
+def undefined_before_for(xs):
+    for x in xs:  # <-
+        acc = acc * 0.5 + x
+    return acc
+
+
+def missing_in_else(x):
+    if x > 0.0:  # <-
+        y = x * 2.0
+    return y
+
+
+def missing_in_if(x):
+    if x > 0.0:  # <-
+        pass
+    else:
+        y = -x
+    return y
+
+
+def return_missing_in_else(x):
+    if x > 0.0:  # <-
+        return x * 2.0
+
+
+def none_in_one_branch(x):
+    if x > 0.0:  # <-
+        y = None
+    else:
+        y = x
+    return y
+
+
+def dtype_differs_between_branches(x):
+    if x > 0.0:  # <-
+        y = tf.constant(1)
+    else:
+        y = x
+    return y
+
+
+def shape_differs_between_branches(x):
+    if x[0] > 0.0:  # <-
+        y = x
+    else:
+        y = x[:2]
+    return y
+
+
+def structure_differs_between_branches(x):
+    if x > 0.0:  # <-
+        y = (x, x)
+    else:
+        y = [x, x]
+    return y
+
+
+def string_and_tensor_in_conditional_expression(x):
+    return x * 2.0 if x > 0.0 else "negative"  # <-
+
+
+def loop_changes_dtype(x, n):
+    i = 0
+    while i < n:  # <-
+        x = tf.cast(x, tf.float64) * 2.0
+        i += 1
+    return x
+
+
+def loop_changes_shape(x, n):
+    for i in range(n):  # <-
+        x = tf.concat([x, x], axis=0)
+    return x
+
+
+def loop_changes_structure(x, n):
+    pair = (x, x)
+    for i in range(n):  # <-
+        pair = [pair[1], pair[0]]
+    return pair
+
+
+def loop_carries_a_string(n):
+    label = "a"
+    i = 0
+    while i < n:  # <-
+        label = label + "b"
+        i += 1
+    return label
+
+
+def tensor_break_in_python_range(x):
+    for i in range(5):  # <-
+        if x > i:
+            break
+        x = x + 1.0
+    return x
+
+
+def tensor_break_in_while_true(x):
+    while True:  # <-
+        x = x * 2.0
+        if x > 10.0:
+            break
+    return x
+
+
+def tensor_return_in_python_loop(x):
+    for k in [1.0, 2.0, 3.0]:  # <-
+        if x > k:
+            return x
+        x = x + 1.0
+    return -x
+
+
+def iterate_a_scalar(x):
+    total = x * 0.0
+    for v in x:  # <-
+        total = total + v
+    return total
+
+
+def float_if_condition(x):
+    if x:  # <-
+        y = x
+    else:
+        y = -x
+    return y
+
+
+def vector_if_condition(x):
+    if x > 0.0:  # <-
+        y = x
+    else:
+        y = -x
+    return y
+
+
+def int_while_condition(n):
+    while n:  # <-
+        n = n - 1
+    return n
+
+
+def float_range_bound(x):
+    total = x * 0.0
+    for i in range(x):  # <-
+        total = total + 1.0
+    return total
+
+
+def helper_with_missing_else(v):
+    if v > 0.0:  # <-
+        w = v
+    return w
+
+
+def calls_helper_with_missing_else(x):
+    return helper_with_missing_else(x) * 2.0
+
+
+CATALOGUE = [
+    (undefined_before_while, (tf.constant(3),), AutoGraphError, r"'total' must be defined before the loop"),
+    (undefined_before_for, (tf.constant([1.0, 2.0]),), AutoGraphError, r"'acc' must be defined before the loop"),
+    (missing_in_else, (tf.constant(1.0),), AutoGraphError, r"'y' must also be initialized in the else branch"),
+    (missing_in_if, (tf.constant(1.0),), AutoGraphError, r"'y' must also be initialized in the if branch"),
+    (return_missing_in_else, (tf.constant(1.0),), AutoGraphError,
+     r"a value must also be returned from the else branch"),
+    (none_in_one_branch, (tf.constant(1.0),), AutoGraphError, r"'y' is None at the end of the if branch"),
+    (dtype_differs_between_branches, (tf.constant(1.0),), TypeError,
+     r"'y' has dtype int32 in the if branch but dtype float32 in the else branch"),
+    (shape_differs_between_branches, (tf.constant([1.0, 2.0, 3.0]),), AutoGraphError,
+     r"'y' has shape \(3,\) in the if branch but shape \(2,\) in the else branch"),
+    (structure_differs_between_branches, (tf.constant(1.0),), AutoGraphError,
+     r"'y' must have the same nested structure in the if and else branches"),
+    (string_and_tensor_in_conditional_expression, (tf.constant(1.0),), AutoGraphError,
+     r"the value of the conditional expression is a Tensor in the if branch and a str in the else branch"),
+    (loop_changes_dtype, (tf.constant(1.0), tf.constant(2)), TypeError,
+     r"'x' has dtype float32 before the loop, but dtype float64 after one iteration"),
+    (loop_changes_shape, (tf.constant([1.0]), tf.constant(2)), AutoGraphError,
+     r"'x' has shape \(1,\) before the loop, but shape \(2,\) after one iteration"),
+    (loop_changes_structure, (tf.constant(1.0), tf.constant(2)), AutoGraphError,
+     r"'pair' does not have the same nested structure after one iteration"),
+    (loop_carries_a_string, (tf.constant(2),), AutoGraphError,
+     r"'label' holds a str \('a'\) before the loop; a loop over a tensor condition can only carry tensors"),
+    (tensor_break_in_python_range, (tf.constant(1.0),), engine.OperatorNotAllowedInGraphError,
+     r"the condition of this Python loop became a tensor during the loop \(a tensor-dependent break or return"),
+    (tensor_break_in_while_true, (tf.constant(1.0),), engine.OperatorNotAllowedInGraphError,
+     r"the condition of this Python loop became a tensor"),
+    (tensor_return_in_python_loop, (tf.constant(1.0),), engine.OperatorNotAllowedInGraphError,
+     r"the condition of this Python loop became a tensor"),
+    (iterate_a_scalar, (tf.constant(3.0),), TypeError, r"cannot iterate over a scalar tensor"),
+    (float_if_condition, (tf.constant(1.0),), TypeError,
+     r"the condition of an if statement must be a scalar bool tensor, got float32\[\]"),
+    (vector_if_condition, (tf.constant([1.0, -1.0]),), TypeError,
+     r"the condition of an if statement must be a scalar bool tensor, got bool\[2\]"),
+    (int_while_condition, (tf.constant(3),), TypeError,
+     r"the condition of a while loop must be a scalar bool tensor, got int32\[\]"),
+    (float_range_bound, (tf.constant(3.0),), TypeError, r"range\(\) bounds must be integers, got float32"),
+]
+
+
+@pytest.mark.parametrize("fn, args, exc_type, message", CATALOGUE, ids=[c[0].__name__ for c in CATALOGUE])
+def test_conversion_error(fn: Callable[..., Any], args: tuple, exc_type: type, message: str) -> None:
+    with pytest.raises(exc_type) as info:
+        tf.function(fn)(*args)
+    check(info.value, fn, message)
+
+
+def test_catalogue_is_complete() -> None:
+    assert len(CATALOGUE) >= 12
+    assert all(MARKER in inspect.getsource(fn) for fn, *_ in CATALOGUE)
+
+
+def test_error_in_a_converted_helper_names_the_helpers_line() -> None:
+    with pytest.raises(AutoGraphError) as info:
+        tf.function(calls_helper_with_missing_else)(tf.constant(1.0))
+    check(info.value, helper_with_missing_else, r"'w' must also be initialized in the else branch")
+
+
+def test_autograph_errors_are_value_errors_and_dtype_errors_type_errors() -> None:
+    """The types follow TensorFlow: ValueError for undefined/None/shape/structure, TypeError for dtypes."""
+    assert issubclass(AutoGraphError, ValueError)
+    with pytest.raises(ValueError):
+        tf.function(missing_in_else)(tf.constant(1.0))
+    with pytest.raises(TypeError):
+        tf.function(loop_changes_dtype)(tf.constant(1.0), tf.constant(2))
+
+
+# ---- errors at run time ---------------------------------------------------------------------------------------------
+def failing_assert(x):
+    y = x * 2.0
+    assert y > 0.0, "y must be positive"  # <-
+    return y
+
+
+def value_defined_only_in_loop(n):
+    for i in range(n):  # <-
+        last = i * 10
+    return last
+
+
+@pytest.mark.parametrize("jit", [True, False], ids=["compiled", "interpreted"])
+@pytest.mark.parametrize("fn, good, bad, message", [
+    (failing_assert, (tf.constant(1.0),), (tf.constant(-1.0),), r"y must be positive"),
+    (value_defined_only_in_loop, (tf.constant(2),), (tf.constant(0),),
+     r"the loop must iterate at least once to initialize 'last'"),
+], ids=["assert", "zero_iterations"])
+def test_runtime_check(fn: Callable[..., Any], good: tuple, bad: tuple, message: str, jit: bool) -> None:
+    g = tf.function(fn, jit_compile=jit)
+    g(*good)
+    with pytest.raises(tf.InvalidArgumentError) as info:
+        g(*bad)
+    check(info.value, fn, message)
+
+
+def test_tensor_if_without_autograph_is_operator_not_allowed() -> None:
+    with pytest.raises(engine.OperatorNotAllowedInGraphError, match="as a Python bool is not allowed"):
+        tf.function(missing_in_else, autograph=False)(tf.constant(1.0))
