@@ -1,0 +1,61 @@
+"""benchmarks/run.py --quick runs end to end: every workload is built, checked against numpy and timed once.
+
+No timing is asserted (tiny sizes, one repeat: the numbers mean nothing). What is pinned: the script exits 0, which
+it does only when every Kiln result matched its reference, and it prints the table with one row per workload for
+Kiln and numpy. Peers are left out (`--peers none`) so the test does not depend on what else is installed.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN = ROOT / "benchmarks" / "run.py"
+WORKLOADS = ["fused_elementwise", "reduce_sum", "reduce_max", "softmax", "matmul", "dense_relu", "while_loop",
+             "call_overhead", "first_call", "cache_hit"]
+
+
+def _table_rows(stdout: str) -> dict[str, list[str]]:
+    """workload -> the impl names in its group, read from the aligned table."""
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("workload") and "x numpy" in line)
+    groups: dict[str, list[str]] = {}
+    current = None
+    for line in lines[start + 2:]:
+        if line.startswith("["):   # the footnotes
+            break
+        if not line.strip():
+            continue
+        first = line.split()[0]
+        if first in WORKLOADS:
+            current = first
+        cells = line.split()
+        impl = next(c for c in cells if c in ("kiln", "numpy") or c.startswith(("kiln", "numpy")))
+        assert current is not None
+        groups.setdefault(current, []).append(impl)
+    return groups
+
+
+def test_quick_run_prints_every_workload_for_kiln_and_numpy(tmp_path):
+    env = dict(os.environ, KILN_CACHE_DIR=str(tmp_path / "cache"))
+    out = subprocess.run([sys.executable, str(RUN), "--quick", "--peers", "none"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert "machine: " in out.stdout and "OPENBLAS_CORETYPE=" in out.stdout
+    groups = _table_rows(out.stdout)
+    assert list(groups) == WORKLOADS
+    for workload, impls in groups.items():
+        assert impls[:2] == ["numpy", "kiln"], (workload, impls)
+    assert "FAILED" not in out.stdout
+
+
+def test_only_selects_workloads_and_rejects_unknown_names(tmp_path):
+    out = subprocess.run([sys.executable, str(RUN), "--quick", "--peers", "none", "--only", "reduce_max,call_overhead"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert list(_table_rows(out.stdout)) == ["reduce_max", "call_overhead"]
+    bad = subprocess.run([sys.executable, str(RUN), "--only", "no_such_workload"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "no_such_workload" in bad.stderr
