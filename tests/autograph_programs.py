@@ -453,6 +453,32 @@ def loop_inside_if(x, n):
     return x
 
 
+@program(args(f32(2), i32(lo=0, hi=6)), "while_loop")
+def loop_carries_a_tuple(x, n):
+    pair = (x, x * 0.0)
+    for _ in range(n):
+        pair = (pair[1] + 1.0, pair[0] * 2.0)
+    return pair
+
+
+@program(args(i32(lo=1, hi=9), f32()), "while_loop")
+def for_target_used_after_loop(n, x):
+    for i in range(n):
+        x = x * 0.5 + 1.0
+    for j in range(2):
+        x = x - 1.0
+    return x, i, j
+
+
+@program(args(f32(3), f32()), "cond")
+def if_assigns_nested_structure(x, s):
+    if s > 0.0:
+        out = {"a": x, "b": [x * s, s]}
+    else:
+        out = {"a": -x, "b": [x + s, s * 2.0]}
+    return out
+
+
 # ---- assert, print ---------------------------------------------------------------------------------------------------
 @program(args(f32(3, lo=0.5, hi=2.0)), "no_while_loop")
 def assert_on_tensor(x):
