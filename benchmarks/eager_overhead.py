@@ -6,9 +6,9 @@ argument checks, dtype rules, dispatch, tape bookkeeping and wrapping the result
 
     python benchmarks/eager_overhead.py [--repeat 20] [--number 20000]
 
-Prints the median and the minimum over `repeat` runs of `number` calls each, per call, and the ratio of each
-library's median to numpy's; then the per-call time of a compiled `engine.function` doing the same add. It checks
-nothing: timings depend on the machine.
+Prints the median and the minimum over `repeat` runs of `number` calls each, per call, and each library's median
+divided by numpy's (time/numpy: above 1 is slower than numpy); then the per-call time of a compiled
+`engine.function` doing the same add. It checks nothing: timings depend on the machine.
 """
 from __future__ import annotations
 
@@ -103,14 +103,14 @@ def main() -> None:
         results[name] = {op: per_call_us(ops[op], args.repeat, args.number) for op in OPS}
 
     numpy_name = names[1]
-    header = f"{'op':<15}{'library':<20}{'median µs':>11}{'min µs':>10}{'x numpy':>9}"
+    header = f"{'op':<15}{'library':<20}{'median µs':>11}{'min µs':>10}{'time/numpy':>12}"
     print(header)
     print("-" * len(header))
     for op in OPS:
         for i, name in enumerate(names):
             median, low = results[name][op]
             ratio = median / results[numpy_name][op][0]
-            print(f"{op if i == 0 else '':<15}{name:<20}{median:>11.3f}{low:>10.3f}{ratio:>8.1f}x")
+            print(f"{op if i == 0 else '':<15}{name:<20}{median:>11.3f}{low:>10.3f}{ratio:>11.1f}x")
     kiln_add = results[names[0]]["a + b"][0]
     print(f"\nkiln eager a + b: {kiln_add:.2f} µs median (target: <= 2 µs)")
 
