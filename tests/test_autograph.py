@@ -258,6 +258,15 @@ def test_value_only_set_inside_a_staged_loop_needs_one_iteration() -> None:
     assert int(g(tf.constant(4))) == 30
     with pytest.raises(tf.InvalidArgumentError, match="must iterate at least once to initialize 'last'"):
         g(tf.constant(0))
+    assert op_counts(g.get_concrete_function(tf.constant(4)).ir)["assert"] == 1
+
+    def rows(m):
+        for row in m:  # a static number of rows (> 0): no runtime check needed
+            last = row * 2.0
+        return last
+    h = tf.function(rows)
+    np.testing.assert_array_equal(h(tf.constant([[1.0], [3.0]])).numpy(), [6.0])
+    assert op_counts(h.get_concrete_function(tf.constant([[1.0], [3.0]])).ir)["assert"] == 0
 
 
 # ---- to_code, autograph=False, unconvertible and library functions --------------------------------------------------
@@ -367,6 +376,22 @@ def test_print_of_a_tensor_runs_on_every_call(capsys: pytest.CaptureFixture) -> 
         g(tf.constant(-1.0))
         assert capsys.readouterr().out == "tracing\n" + expected, "Python's print once per trace, the tensor " \
             "print on every call"
+
+
+def test_print_in_staged_branches_prints_the_taken_branch_on_each_call(capsys: pytest.CaptureFixture) -> None:
+    def f(x):
+        if x > 0.0:
+            print("positive", x)
+        else:
+            print("negative", x)
+        return x
+    for v in (1.0, -1.0):
+        tf.print("positive" if v > 0 else "negative", tf.constant(v), output_stream=sys.stdout)
+    expected = capsys.readouterr().out
+    for g in (tf.function(f), tf.function(f, jit_compile=False)):
+        g(tf.constant(1.0))
+        g(tf.constant(-1.0))
+        assert capsys.readouterr().out == expected
 
 
 def test_assert_on_a_tensor_fails_at_run_time_with_the_users_line() -> None:

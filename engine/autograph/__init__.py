@@ -2,8 +2,9 @@
 `assert` and `print` on tensors become `cond`/`while_loop` and effect ops while tracing (DESIGN §6).
 
 Conversion rewrites a function's AST once per code object (`converter.py`): first `return`/`break`/`continue`
-become flags (`lowering.py`), then control flow becomes calls to the runtime operators (`transformer.py`,
-`operators.py`), which run plain Python for Python values and stage IR for traced tensors.
+become flags (`lowering.py`), then control flow becomes calls to the runtime operators (`transformer.py`, using the
+liveness of `analysis.py`). The operators (`operators.py` for `if` and the rest, `loops.py` for `while`/`for`, with
+the shared values and errors of `values.py`) run plain Python for Python values and stage IR for traced tensors.
 """
 from __future__ import annotations
 

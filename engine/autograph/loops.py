@@ -249,7 +249,8 @@ def _staged_for(n_iter: Tensor, index_of: Callable[[Tensor], Any], extra_test: O
         return (add(i, 1), *out)
 
     result = while_loop(test, body, (i0, *init), maximum_iterations=n_iter)
-    if must_iterate:
+    statically_iterates = not is_symbolic(n_iter) and int(n_iter) > 0  # e.g. the rows of a tensor
+    if must_iterate and not statically_iterates:
         _assert_iterated(greater(result[0], 0), must_iterate, where_)
     return _unflatten(structures, result[1:])
 
