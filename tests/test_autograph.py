@@ -459,6 +459,32 @@ def test_method_of_a_class_and_a_bound_function() -> None:
     assert op_counts(a.apply.get_concrete_function(tf.constant(3.0)).ir)["while_loop"] == 1
 
 
+def test_callable_objects_and_nested_functions_are_converted_when_called() -> None:
+    class Gate:
+        def __init__(self, k):
+            self.k = k
+
+        def __call__(self, x):
+            if x > 0.0:
+                return x * self.k
+            return x
+
+    @tf.function
+    def inner(x):
+        if x > 1.0:
+            return x
+        return -x
+
+    def f(x):
+        return Gate(3.0)(x), inner(x) + 1.0
+    g = tf.function(f)
+    for v, want in ((2.0, (6.0, 3.0)), (0.5, (1.5, 0.5)), (-1.0, (-1.0, 2.0))):
+        a, b = g(tf.constant(v))
+        assert (float(a), float(b)) == want
+    assert op_counts(g.get_concrete_function(tf.constant(1.0)).ir)["cond"] == 2
+    assert inner.experimental_get_tracing_count() == 0, "an engine.function called while tracing is inlined"
+
+
 def test_lambda_as_the_function() -> None:
     g = tf.function(lambda x: x * 2.0 if x > 0.0 else -x)
     assert float(g(tf.constant(3.0))) == 6.0 and float(g(tf.constant(-3.0))) == 3.0

@@ -150,11 +150,16 @@ _warned: set[Any] = set()
 
 
 def convert_for_call(f: Any) -> Any:
-    """What `ag__.converted_call` calls: converted user functions, everything else as it is."""
+    """What `ag__.converted_call` calls: converted user functions (and the `__call__` of a callable user object,
+    as TensorFlow converts it), everything else as it is."""
     if getattr(f, "__kiln_converted__", False):
         return f
     if isinstance(f, (types.FunctionType, types.MethodType, functools.partial)):
         return convert(f)
+    call = getattr(type(f), "__call__", None)
+    if isinstance(call, types.FunctionType) and not isinstance(f, type) and not _is_library(call):
+        converted = convert(call)
+        return f if converted is call else types.MethodType(converted, f)
     return f
 
 
