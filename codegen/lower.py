@@ -152,8 +152,11 @@ def _lower(fn: Function, name: str, chunk_bytes: Sequence[int], buffer_sizes: An
     outs = lower_block(ctx, fn.block, args)
     for k, (cv, t) in enumerate(zip(outs, results)):
         ctx.store_all(Buffer(t, body.args[len(params) + k]), cv)
+    from codegen.rules.stack import free_stacks
+    free_stacks(ctx)
     b.ret(lir.Constant(I32, 0))
     b.position_at_end(ctx.exit_block)
+    free_stacks(ctx)
     b.ret(b.trunc(b.load(ctx.status, typ=I64), I32))
     ctx.finish()
     _entry(module, body, n_ptrs, list(chunk_bytes) or [0] * n_ptrs, ctx.buffer_sizes)

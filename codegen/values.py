@@ -25,6 +25,18 @@ _REG = {float32.name: lir.FloatType(), float64.name: lir.DoubleType(), int32.nam
 _MEM = dict(_REG, **{bool_.name: I8})
 
 
+def is_register(t: TensorType) -> bool:
+    """Held in a register rather than a buffer: scalars, and stacks (a pointer to their header)."""
+    from ir.types import StackType
+    return not t.shape or isinstance(t, StackType)
+
+
+def llvm_type(t: TensorType) -> lir.Type:
+    """The register type of a register-held value."""
+    from ir.types import StackType
+    return PTR if isinstance(t, StackType) else reg_type(t.dtype)
+
+
 def reg_type(dtype: DType) -> lir.Type:
     """The LLVM type of one element in a register."""
     return _REG[dtype.name]

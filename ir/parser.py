@@ -20,7 +20,7 @@ import numpy as np
 import ir.ops  # noqa: F401  (registers every row of the op table)
 from ir.core import Block, Function, Op, Value
 from ir.opdef import OPS, OpDef
-from ir.types import ALL_DTYPES, DType, RefType, TensorType
+from ir.types import ALL_DTYPES, DType, RefType, StackType, TensorType
 
 _DTYPES: dict[str, DType] = {d.short: d for d in ALL_DTYPES}
 T = TypeVar("T")
@@ -53,7 +53,7 @@ _TOKEN = re.compile(r"""
   | (?P<punct>->)
   | (?P<number>-?(?:inf|nan)(?![A-Za-z0-9_])|-?[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?)
   | (?P<ident>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<punct1>[,(){}\[\]:=&])
+  | (?P<punct1>[,(){}\[\]:=&<>])
   | (?P<bad>.)
 """, re.VERBOSE | re.DOTALL)
 _LOC = re.compile(r"#\s*(\S+):([0-9]+)\s*\Z")
@@ -226,6 +226,12 @@ class _Parser:
         raise self.error(f"undefined value {tok.text}", tok)
 
     def type(self) -> TensorType:
+        if self.tok.kind == "ident" and self.tok.text == "stack":  # stack<f32[3]>
+            self.advance()
+            self.expect("<", "'<' after stack")
+            elem = self.type()
+            self.expect(">", "'>' closing a stack type")
+            return StackType(elem.dtype, elem.shape)
         is_ref = self.at("&")
         if is_ref:
             self.advance()

@@ -11,7 +11,7 @@ import llvmlite.ir as lir
 
 from codegen.context import LowerContext
 from codegen.rules.registry import lowers
-from codegen.values import PTR, Buffer, CValue, Scalar, reg_type
+from codegen.values import PTR, Buffer, CValue, Scalar, is_register, llvm_type
 
 
 @lowers("yield", "return")
@@ -23,7 +23,7 @@ def _terminator(ctx: LowerContext, op: Any, *operands: CValue) -> list[CValue]:
 def _cond(ctx: LowerContext, op: Any, pred: CValue, *captured: CValue) -> list[CValue]:
     b = ctx.b
     types = [r.type for r in op.results]
-    slots = [None if not t.shape else ctx.alloc(t) for t in types]
+    slots = [None if is_register(t) else ctx.alloc(t) for t in types]
     then_bb, else_bb = b.append_basic_block("cond.then"), b.append_basic_block("cond.else")
     merge = b.append_basic_block("cond.end")
     b.cbranch(pred.load(b, []), then_bb, else_bb)
@@ -46,7 +46,7 @@ def _cond(ctx: LowerContext, op: Any, pred: CValue, *captured: CValue) -> list[C
         if slot is not None:
             results.append(slot)
             continue
-        phi = b.phi(reg_type(t.dtype))
+        phi = b.phi(llvm_type(t))
         for values, end in branches:
             phi.add_incoming(values[k], end)
         results.append(Scalar(t, phi))
@@ -61,7 +61,7 @@ def _while(ctx: LowerContext, op: Any, *operands: CValue) -> list[CValue]:
     b = ctx.b
     pairs = []
     for t, v in zip(types, init):
-        if t.shape:
+        if not is_register(t):
             first, second = ctx.alloc(t), ctx.alloc(t)
             ctx.store_all(first, v)
             pairs.append((first, second))
@@ -78,7 +78,7 @@ def _while(ctx: LowerContext, op: Any, *operands: CValue) -> list[CValue]:
     state: list[CValue] = []
     for t, pair, s in zip(types, pairs, scalars_in):
         if pair is None:
-            phi = b.phi(reg_type(t.dtype))
+            phi = b.phi(llvm_type(t))
             phi.add_incoming(s, pre)
             phis.append(phi)
             state.append(Scalar(t, phi))
