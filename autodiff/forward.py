@@ -1,0 +1,183 @@
+"""Forward mode on the IR: an ir.Function -> its Jacobian-vector product, as another ir.Function.
+
+`jvp_function(fn, wrt)` takes (fn's parameters, one tangent per parameter in `wrt`) and returns (fn's results,
+one tangent per floating-point result). Tangent rules are derived from the op table, so no row needs a second
+rule (DESIGN §7):
+- elementwise rows have diagonal Jacobians, so J t = sum over operands i of vjp(g = t_i)[i];
+- reductions: J t = reduce_sum(vjp(g = ones)[0] * t) over the reduced axes (the vjp is a broadcast of g times a
+  weight, for sum, prod, max and min alike);
+- shape rows are linear in their floating-point operands: J t = the op applied to the tangents (a pad fills 0);
+- matmul is bilinear: ta @ b + a @ tb;
+- `cond` and `while_loop` carry each floating-point value's tangent beside it through their regions.
+Rows without a derivative (comparisons, argmax, integer ops, random numbers, reads of Variables) give no tangent.
+"""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+from autodiff.reverse import IREmitter, differentiable
+from ir.core import Block, Builder, Function, Op, Value
+from ir.opdef import NONDIFF, OPS
+from ir.types import TensorType
+
+
+class _Forward:
+    def __init__(self, builder: Builder) -> None:
+        self.b = builder
+        self.em = IREmitter(builder)
+        self.vmap: dict[int, Value] = {}
+        self.tan: dict[int, Value] = {}
+
+    def tangent_or_zeros(self, v: Value) -> Value:
+        t = self.tan.get(id(v))
+        return t if t is not None else self.em.zeros_like(v)
+
+    def run(self, ops: Sequence[Op]) -> list[Value]:
+        for op in ops:
+            operands = [self.vmap[id(v)] for v in op.operands]
+            if op.opdef.extra.get("terminator"):
+                return operands
+            if op.opdef is OPS["cond"]:
+                self._cond(op, operands)
+            elif op.opdef is OPS["while_loop"]:
+                self._while(op, operands)
+            else:
+                self._plain(op, operands)
+        return []
+
+    def _plain(self, op: Op, operands: list[Value]) -> None:
+        from autodiff.reverse import clone_block
+        new = self.b.op(op.opdef, operands, dict(op.attrs), regions=[clone_block(r) for r in op.regions],
+                        result_types=[r.type for r in op.results], loc=op.loc, names=[r.name for r in op.results])
+        for old, v in zip(op.results, new):
+            self.vmap[id(old)] = v
+        if op.opdef.vjp is NONDIFF or len(new) != 1 or not differentiable(new[0]):
+            return
+        tangents = [self.tan.get(id(v)) if differentiable(v) else None for v in operands]
+        if all(t is None for t in tangents):
+            return
+        t = self._rule(op, operands, new[0], tangents)
+        if t is not None:
+            self.tan[id(new[0])] = t
+
+    def _rule(self, op: Op, xs: list[Value], out: Value, ts: list[Optional[Value]]) -> Optional[Value]:
+        em, kind, attrs = self.em, op.opdef.kind, op.attrs
+        if kind == "elementwise":
+            parts = [op.opdef.vjp(em, t, out, *xs, **attrs)[i] for i, t in enumerate(ts) if t is not None]
+            parts = [p for p in parts if p is not None]
+            return em.add_n(parts) if parts else None
+        if kind == "reduce":
+            weight = op.opdef.vjp(em, em.full_like(out, 1), out, *xs, **attrs)[0]
+            return em.reduce_sum(em.mul(weight, ts[0]), axes=tuple(attrs["axes"]))
+        if op.opdef is OPS["matmul"]:
+            a, b = xs
+            parts = []
+            if ts[0] is not None:
+                parts.append(em.matmul(ts[0], b, **attrs))
+            if ts[1] is not None:
+                parts.append(em.matmul(a, ts[1], **attrs))
+            return em.add_n(parts)
+        if kind == "shape":
+            args = [(ts[i] if ts[i] is not None else em.zeros_like(x)) if differentiable(x) else x
+                    for i, x in enumerate(xs)]
+            new_attrs = dict(attrs, value=0) if "value" in attrs and op.opdef is OPS["pad"] else dict(attrs)
+            return em.apply(op.opdef, *args, **new_attrs)
+        raise NotImplementedError(f"forward mode: no tangent rule for {op.opdef.name} (kind {kind})")
+
+    def _region(self, region: Block, arg_types: list[TensorType], diff: list[bool], label: str) -> tuple[Block, list[bool]]:
+        """`region` with a tangent argument after each differentiable argument; yields likewise (zeros where a
+        differentiable yield has no tangent). Returns the block and which yields carry tangents."""
+        args: list[Value] = []
+        for t, a, d in zip(arg_types, region.args, diff):
+            args.append(Value(t, a.name))
+            if d:
+                args.append(Value(TensorType(t.dtype, t.shape), f"t_{a.name}" if a.name else None))
+        block = Block(args, label=label)
+        inner = _Forward(Builder(block))
+        it = iter(block.args)
+        for a, d in zip(region.args, diff):
+            v = next(it)
+            inner.vmap[id(a)] = v
+            if d:
+                inner.tan[id(v)] = next(it)
+        yields = inner.run(region.ops)
+        out, carries = [], []
+        for y in yields:
+            out.append(y)
+            carries.append(differentiable(y))
+            if differentiable(y):
+                out.append(inner.tangent_or_zeros(y))
+        Builder(block).op(OPS["yield"], out, {})
+        return block, carries
+
+    def _cond(self, op: Op, operands: list[Value]) -> None:
+        pred, captured = operands[0], operands[1:]
+        diff = [differentiable(c) for c in captured]
+        types = [c.type for c in captured]
+        regions = [self._region(r, types, diff, r.label)[0] for r in op.regions]
+        args = [pred]
+        for c, d in zip(captured, diff):
+            args.append(c)
+            if d:
+                args.append(self.tangent_or_zeros(c))
+        out_types = []
+        for r in op.results:
+            out_types.append(r.type)
+            if differentiable(r):
+                out_types.append(TensorType(r.type.dtype, r.type.shape))
+        results = iter(self.b.op(OPS["cond"], args, {}, regions=regions, result_types=out_types, loc=op.loc))
+        for r in op.results:
+            self.vmap[id(r)] = next(results)
+            if differentiable(r):
+                self.tan[id(self.vmap[id(r)])] = next(results)
+
+    def _while(self, op: Op, operands: list[Value]) -> None:
+        k = op.attrs["carried"]
+        diff = [differentiable(v) for v in operands]
+        types = [v.type for v in operands]
+        cond_r, body_r = op.regions
+        body, _ = self._region(body_r, types, diff, body_r.label)
+        # The cond region takes the same arguments (tangents unused) and yields only the predicate.
+        cond = Block([Value(a.type, a.name) for a in body.args], label=cond_r.label)
+        inner = _Forward(Builder(cond))
+        it = iter(cond.args)
+        for a, d in zip(cond_r.args, diff):
+            inner.vmap[id(a)] = next(it)
+            if d:
+                next(it)
+        (pred,) = inner.run(cond_r.ops)
+        Builder(cond).op(OPS["yield"], [pred], {})
+        # Body yields interleave (value, tangent) for the carried values only; captured ones pass unchanged.
+        args, carried_count = [], 0
+        for i, (v, d) in enumerate(zip(operands, diff)):
+            args.append(v)
+            if d:
+                args.append(self.tangent_or_zeros(v))
+            if i == k - 1:
+                carried_count = len(args)
+        if k == 0:
+            carried_count = 0
+        out_types = [v.type for v in args[:carried_count]]
+        results = iter(self.b.op(OPS["while_loop"], args, {"carried": carried_count}, regions=[cond, body],
+                                 result_types=out_types, loc=op.loc))
+        for r, d in zip(op.results, diff[:k]):
+            self.vmap[id(r)] = next(results)
+            if d:
+                self.tan[id(self.vmap[id(r)])] = next(results)
+
+
+def jvp_function(fn: Function, wrt: Sequence[int], name: Optional[str] = None) -> Function:
+    """(params..., tangents of params[wrt]...) -> (results..., tangents of the floating-point results...)."""
+    params = [Value(p.type, p.name) for p in fn.params]
+    tangents = [Value(TensorType(fn.params[i].type.dtype, fn.params[i].type.shape), f"t_{fn.params[i].name or i}")
+                for i in wrt]
+    block = Block(params + tangents, label="entry")
+    fwd = _Forward(Builder(block))
+    for old, new in zip(fn.params, params):
+        fwd.vmap[id(old)] = new
+    for i, t in zip(wrt, tangents):
+        fwd.tan[id(params[i])] = t
+    results = fwd.run(fn.block.ops)
+    outs = [fwd.tangent_or_zeros(r) for r in results if differentiable(r)]
+    Builder(block).op(OPS["return"], results + outs, {})
+    return Function(name or f"jvp_{fn.name}", block)
