@@ -183,6 +183,10 @@ class _Sweep:
 
     def _backward_while(self, rec: _Record) -> None:
         op, old = rec.op, rec.old
+        if any(isinstance(v.type, StackType) for v in old.operands):
+            raise NotImplementedError("reverse mode through a gradient's own backward loop (second-order "
+                                      "gradients through while_loop) is not supported; use forward-over-reverse "
+                                      "(engine.hessian, engine.jvp of engine.grad)")
         k = old.attrs["carried"]
         finals = op.results[:k]
         carried_in = op.operands[:k]

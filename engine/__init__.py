@@ -18,6 +18,7 @@ from engine.function import Function, function, make_ir
 from engine.gradient_tape import GradientTape, UnconnectedGradients
 from engine.ops import *  # noqa: F401,F403  (the public ops, with TensorFlow's names)
 from engine.tensor import Tensor, TensorShape
+from engine.transforms import grad, hessian, jvp, value_and_grad, vjp
 from engine.variables import Variable
 from ir.types import DType, as_dtype, float32, float64, int32, int64
 from ir.types import bool_ as bool  # noqa: A001  (tf.bool)

@@ -149,6 +149,17 @@ class Trace:
         ref = self.variable_ref(variable)
         self.frame.builder.op(OPS["assign"], [ref, self.value_of(value)], {}, loc=user_location())
 
+    def inline(self, fn: Function, operands: Sequence[Value]) -> list[Value]:
+        """Copies `fn`'s ops into the current block with its parameters bound to `operands` (e.g. the gradient
+        function of a transform called while tracing); returns the values it returns."""
+        from autodiff.reverse import inline
+        block = self.frame.block
+        start = len(block.ops)
+        outs = inline(fn.block, block, operands, terminate=False)
+        for op in block.ops[start:]:
+            self.frame.define(op.results)
+        return outs
+
     # ---- regions
     def trace_region(self, label: str, arg_types: Sequence[TensorType], arg_names: Sequence[Optional[str]],
                      body: Callable[[list[Tensor]], Sequence[Any]]) -> tuple[Frame, list[Any]]:

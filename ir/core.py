@@ -75,7 +75,7 @@ class Op:
 class Function:
     """A traced function: parameters (the block's arguments), one block ending in `return`, a name."""
 
-    __slots__ = ("name", "block")
+    __slots__ = ("name", "block", "__weakref__")
 
     def __init__(self, name: str, block: Block) -> None:
         self.name = name

@@ -42,8 +42,9 @@ def _assign_kernel(cell: Cell, value: np.ndarray) -> tuple:
     return ()
 
 
-register(OpDef("read", _read_infer, lambda cell: cell.array, NONDIFF, "state",
-               doc="The Variable's current value; reverse mode routes its cotangent to the Variable."))
+register(OpDef("read", _read_infer, lambda cell: cell.array, lambda em, g, out, ref: (g,), "state",
+               doc="The Variable's current value; its cotangent goes to the Variable (IR reverse mode; the eager "
+                   "tape tracks Variable reads itself)."))
 register(OpDef("assign", _assign_infer, _assign_kernel, NONDIFF, "state", nresults=0, effect=True,
                extra={"writes_operand": 0}))
 

@@ -25,6 +25,8 @@ from engine.autograph.transformer import transform
 _cache: dict[Any, Optional[types.CodeType]] = {}   # code object -> converted code (None: not convertible)
 _source_cache: dict[Any, str] = {}
 _LIBRARY_PREFIXES = ("engine", "ir", "autodiff", "codegen", "numpy", "llvmlite")
+_KILN_DIRS = tuple(os.path.realpath(os.path.join(os.path.dirname(__file__), "..", "..", d)) + os.sep
+                   for d in ("engine", "ir", "autodiff", "codegen"))
 _LIBRARY_DIRS = tuple({os.path.realpath(p) + os.sep for key in ("stdlib", "platstdlib", "purelib", "platlib")
                        if (p := sysconfig.get_paths().get(key))})
 
@@ -40,12 +42,14 @@ def _is_library(fn: Any) -> bool:
     code = getattr(fn, "__code__", None)
     if code is None:
         return True
+    # By where the code lives, not by __module__ (functools.wraps copies the wrapped function's module).
     filename = os.path.realpath(code.co_filename)
-    return filename.startswith(_LIBRARY_DIRS)
+    return filename.startswith(_LIBRARY_DIRS) or filename.startswith(_KILN_DIRS)
 
 
 def _function_node(fn: types.FunctionType) -> ast.FunctionDef:
-    source = textwrap.dedent(inspect.getsource(fn))
+    # The code object's own lines: `inspect.getsource(fn)` would follow `__wrapped__` to another function.
+    source = textwrap.dedent(inspect.getsource(fn.__code__))
     tree = ast.parse(source)
     code = fn.__code__
     if fn.__name__ == "<lambda>":

@@ -1,0 +1,239 @@
+"""JAX-style transforms on the IR: `grad`, `value_and_grad`, `vjp`, `jvp`, `hessian` (DESIGN §7).
+
+Each traces the function into an ir.Function (through `engine.function`, so AutoGraph and Variables work as in
+compiled code), transforms it with `autodiff.reverse` / `autodiff.forward`, and either runs the result natively
+(cached per traced signature) or, when called while another function is being traced, inlines it into that trace,
+which is how `engine.function(engine.grad(f))` compiles a gradient and `grad(grad(f))` differentiates one.
+Gradients flow to tensor arguments (any nesting) and to Variables passed as arguments.
+"""
+from __future__ import annotations
+
+import functools
+import weakref
+from typing import Any, Callable, Sequence, Union
+
+import numpy as np
+
+from engine import dispatch, nest
+from engine.convert import convert_to_tensor
+from engine.function import Function
+from engine.tensor import Tensor
+from engine.trace import current
+from engine.variables import Variable
+from ir.core import Function as IRFunction
+
+_compiled: "weakref.WeakKeyDictionary[IRFunction, Any]" = weakref.WeakKeyDictionary()
+
+
+def _as_function(fun: Callable[..., Any]) -> Function:
+    return fun if isinstance(fun, Function) else Function(fun)
+
+
+def _prepare(args: tuple, argnums: Union[int, Sequence[int]]) -> tuple[tuple, tuple[int, ...]]:
+    """Python numbers at differentiated positions become float32 tensors (they have no parameter otherwise)."""
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    out = list(args)
+    for i in nums:
+        if i >= len(args):
+            raise TypeError(f"argnums {i} is out of range for {len(args)} positional argument(s)")
+        out[i] = nest.map_structure(lambda x: convert_to_tensor(x) if isinstance(x, (int, float)) and
+                                    not isinstance(x, bool) else x, args[i])
+    return tuple(out), nums
+
+
+def _params_of(cf: Any, fn: Function, nums: Sequence[int]) -> list[list[int]]:
+    """For each differentiated argument, the indices of the IR parameters of its leaves (tensors, Variables)."""
+    names = list(fn._signature.parameters)
+    n_tensors = len(cf.ir.params) - len(cf.variables)
+    out = []
+    for i in nums:
+        name = names[i]
+        leaves = nest.flatten(cf._arguments[name])
+        idx = []
+        for k, leaf in enumerate(leaves):
+            if isinstance(leaf, Variable):
+                idx.append(n_tensors + next(j for j, v in enumerate(cf.variables) if v is leaf))
+            else:
+                idx.append(cf._param_slots.index((name, k)))
+        out.append(idx)
+    return out
+
+
+def _inputs(cf: Any, args: tuple, kwargs: dict) -> list[Any]:
+    bound = cf._signature.bind(*args, **kwargs)
+    bound.apply_defaults()
+    flat = {k: nest.flatten(v) for k, v in bound.arguments.items()}
+    return [flat[a][i] for a, i in cf._param_slots]
+
+
+def _execute(fn: IRFunction, inputs: list[Any], variables: Sequence[Variable], extra: Sequence[Any] = ()
+             ) -> list[Tensor]:
+    """Runs a transformed function whose parameters are (the traced function's tensors, its Variables, `extra`
+    seeds or tangents): inlined into the trace in progress, else as (cached) native code."""
+    trace = current()
+    if trace is not None:
+        def value(x: Any) -> Any:
+            return trace.value_of(x if isinstance(x, Tensor) else convert_to_tensor(x))
+        operands = [value(x) for x in inputs] + [trace.variable_ref(v) for v in variables] + [value(x) for x in extra]
+        return [Tensor(None, v) for v in trace.inline(fn, operands)]
+    compiled = _compiled.get(fn)
+    if compiled is None:
+        from codegen.runtime import compile_function
+        from ir.passes import optimize
+        compiled = compile_function(optimize(fn))
+        _compiled[fn] = compiled
+    def array(x: Any) -> np.ndarray:
+        return np.asarray(x._value if isinstance(x, Tensor) else x)
+    ordered = [array(x) for x in inputs] + [v.cell for v in variables] + [array(x) for x in extra]
+    return [Tensor(o) for o in compiled(ordered)]
+
+
+class _Traced:
+    """One traced signature of a function being transformed, and its transformed IR (cached per kind)."""
+
+    def __init__(self, fun: Callable[..., Any], args: tuple, kwargs: dict) -> None:
+        self.fn = _as_function(fun)
+        self.cf = self.fn.get_concrete_function(*args, **kwargs)
+        self.inputs = _inputs(self.cf, args, kwargs)
+        self.out_leaves = [x for x in nest.flatten(self.cf.structured_outputs) if x is not None]
+
+    def transformed(self, key: Any, build: Callable[[], IRFunction]) -> IRFunction:
+        cache = self.cf.__dict__.setdefault("_transforms", {})
+        if key not in cache:
+            cache[key] = build()
+        return cache[key]
+
+
+def value_and_grad(fun: Callable[..., Any], argnums: Union[int, Sequence[int]] = 0, has_aux: bool = False
+                   ) -> Callable[..., Any]:
+    """f -> (x -> (f(x), df/dx)) for a scalar floating-point f; with has_aux, f returns (value, aux) and the
+    result is ((value, aux), grads).
+
+    >>> import engine as tf
+    >>> v, g = tf.value_and_grad(lambda x: tf.reduce_sum(x * x))(tf.constant([1.0, 2.0]))
+    >>> g.numpy()
+    array([2., 4.], dtype=float32)
+    """
+    @functools.wraps(fun)
+    def vg(*args: Any, **kwargs: Any) -> Any:
+        from autodiff.reverse import vjp_function
+        args, nums = _prepare(args, argnums)
+        t = _Traced(fun, args, kwargs)
+        outs = t.cf.ir.results
+        if not outs or not outs[0].type.dtype.is_floating or outs[0].type.shape != ():
+            got = "nothing" if not outs else str(outs[0].type)
+            raise TypeError(f"grad requires a function whose {'first output' if has_aux else 'output'} is a "
+                            f"floating-point scalar, got {got}")
+        params = _params_of(t.cf, t.fn, nums)
+        wrt = [i for group in params for i in group]
+        rev = t.transformed(("vjp", tuple(wrt)), lambda: vjp_function(t.cf.ir, wrt))
+        seeds = [np.ones((), outs[0].type.dtype.np) if k == 0 else np.zeros(r.type.shape, r.type.dtype.np)
+                 for k, r in enumerate(r for r in outs if r.type.dtype.is_floating)]
+        results = _execute(rev, t.inputs, t.cf.variables, seeds)
+        values, grads = results[:len(outs)], results[len(outs):]
+        value = t.cf._pack(values) if dispatch.tracing() else _repack(t.cf, values)
+        grouped, k = [], 0
+        for i, group in zip(nums, params):
+            grouped.append(nest.pack_sequence_as(args[i], grads[k:k + len(group)]))
+            k += len(group)
+        g = grouped[0] if isinstance(argnums, int) else tuple(grouped)
+        return value, g
+    return vg
+
+
+def _repack(cf: Any, values: list[Tensor]) -> Any:
+    it = iter(values)
+    return nest.pack_sequence_as(cf.structured_outputs,
+                                 [None if leaf is None else next(it) for leaf in nest.flatten(cf.structured_outputs)])
+
+
+def grad(fun: Callable[..., Any], argnums: Union[int, Sequence[int]] = 0, has_aux: bool = False
+         ) -> Callable[..., Any]:
+    """The gradient of a scalar function with respect to argument(s) `argnums` (JAX's `grad`).
+
+    >>> import engine as tf
+    >>> float(tf.grad(lambda x: x * x * x)(2.0))
+    12.0
+    """
+    vg = value_and_grad(fun, argnums, has_aux)
+
+    @functools.wraps(fun)
+    def g(*args: Any, **kwargs: Any) -> Any:
+        value, grads = vg(*args, **kwargs)
+        return (grads, value[1]) if has_aux else grads
+    return g
+
+
+def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
+    """(f(primals), vjp_fn) where vjp_fn(cotangents) gives the cotangents of all primals (JAX's `vjp`)."""
+    from autodiff.reverse import vjp_function
+    primals, nums = _prepare(primals, tuple(range(len(primals))))
+    t = _Traced(fun, primals, {})
+    params = _params_of(t.cf, t.fn, nums)
+    wrt = [i for group in params for i in group]
+    rev = t.transformed(("vjp", tuple(wrt)), lambda: vjp_function(t.cf.ir, wrt))
+    outs = t.cf.ir.results
+    out = _repack(t.cf, _execute(t.cf.ir, t.inputs, t.cf.variables)) if not dispatch.tracing() else None
+    primary = out[0] if has_aux else out
+
+    def vjp_fn(cotangents: Any) -> tuple:
+        cts = [convert_to_tensor(c) if not isinstance(c, Tensor) else c for c in nest.flatten(cotangents)]
+        float_outs = [r for r in outs if r.type.dtype.is_floating]
+        if len(cts) < len(float_outs):  # with aux, only the primary output takes a cotangent
+            cts += [convert_to_tensor(np.zeros(r.type.shape, r.type.dtype.np)) for r in float_outs[len(cts):]]
+        results = _execute(rev, t.inputs, t.cf.variables, cts)
+        grads = results[len(outs):]
+        grouped, k = [], 0
+        for i, group in zip(nums, params):
+            grouped.append(nest.pack_sequence_as(primals[i], grads[k:k + len(group)]))
+            k += len(group)
+        return tuple(grouped)
+    if has_aux:
+        return primary, vjp_fn, out[1]
+    return primary, vjp_fn
+
+
+def jvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
+    """(f(primals), J·tangents), by forward mode on the IR (JAX's `jvp`)."""
+    from autodiff.forward import jvp_function
+    primals, nums = _prepare(tuple(primals), tuple(range(len(primals))))
+    t = _Traced(fun, primals, {})
+    params = _params_of(t.cf, t.fn, nums)
+    wrt = [i for group in params for i in group]
+    fwd = t.transformed(("jvp", tuple(wrt)), lambda: jvp_function(t.cf.ir, wrt))
+    tans = [x if isinstance(x, Tensor) else convert_to_tensor(np.asarray(x, dtype=np.asarray(p).dtype))
+            for x, p in zip(nest.flatten(list(tangents)), nest.flatten(list(primals)))]
+    results = _execute(fwd, t.inputs, t.cf.variables, tans)
+    n = len(t.cf.ir.results)
+    values, tangent_outs = results[:n], results[n:]
+    float_leaves = [r.type.dtype.is_floating for r in t.cf.ir.results]
+    it = iter(tangent_outs)
+    tan_full = [next(it) if f else None for f in float_leaves]
+    return _repack(t.cf, values), _repack(t.cf, tan_full)
+
+
+def hessian(fun: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
+    """The Hessian of a scalar function, forward over reverse: one jvp of the gradient per input element; the
+    result has shape x.shape + x.shape."""
+    g = grad(fun, argnums)
+
+    @functools.wraps(fun)
+    def h(*args: Any) -> Tensor:
+        from engine.ops import reshape, stack
+        args, _ = _prepare(args, argnums)
+        x = args[argnums]
+        xt = x if isinstance(x, Tensor) else convert_to_tensor(x)
+        shape = tuple(xt.shape)
+        n = int(np.prod(shape, dtype=np.int64))
+        rows = []
+        for k in range(n):
+            e = np.zeros(n, dtype=xt.dtype.np)
+            e[k] = 1
+            tangents = [np.zeros(np.shape(a), np.asarray(a).dtype) if i != argnums else e.reshape(shape)
+                        for i, a in enumerate(args)]
+            _, column = jvp(lambda *a: g(*a), args, tangents)
+            rows.append(column)
+        return reshape(stack(rows), shape + shape)
+    return h
+
+
