@@ -74,9 +74,11 @@ def main() -> None:
           f"{len(concrete.asm.splitlines())} of assembly (.asm)")
 
     section("stages")
-    for name, present in stages():
+    have = stages()
+    for name, present in have:
         print(f"  [{'x' if present else ' '}] {name}")
-    print("Available now: the stages marked [x]; the rest are on the roadmap (README.md).")
+    missing = [name for name, present in have if not present]
+    print("All stages are available." if not missing else f"Not yet available: {', '.join(missing)}.")
 
 
 if __name__ == "__main__":
