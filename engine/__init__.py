@@ -39,4 +39,4 @@ def is_tensor(x: object) -> object:
     return isinstance(x, (Tensor, Variable))
 
 
-from engine import autograph, config, debugging, keras, math, nn, optimizers, random  # noqa: E402,F401  (namespaces)
+from engine import autograph, config, debugging, keras, math, nn, optimizers, random, testing  # noqa: E402,F401

@@ -42,19 +42,30 @@ def _prepare(args: tuple, argnums: Union[int, Sequence[int]]) -> tuple[tuple, tu
 
 
 def _params_of(cf: Any, fn: Function, nums: Sequence[int]) -> list[list[int]]:
-    """For each differentiated argument, the indices of the IR parameters of its leaves (tensors, Variables)."""
-    names = list(fn._signature.parameters)
+    """For each differentiated positional argument, the IR parameter indices of its leaves (tensors, Variables),
+    also for arguments gathered by `*args`."""
+    params = list(fn._signature.parameters.values())
+    positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    varargs = next((p.name for p in params if p.kind is p.VAR_POSITIONAL), None)
     n_tensors = len(cf.ir.params) - len(cf.variables)
     out = []
     for i in nums:
-        name = names[i]
-        leaves = nest.flatten(cf._arguments[name])
+        if i < len(positional):
+            name, start, value = positional[i], 0, cf._arguments[positional[i]]
+        elif varargs is not None:
+            name = varargs
+            items = cf._arguments[varargs]
+            j = i - len(positional)
+            start = sum(len(nest.flatten(x)) for x in items[:j])
+            value = items[j]
+        else:
+            raise TypeError(f"argnums {i}: the function takes {len(positional)} positional argument(s)")
         idx = []
-        for k, leaf in enumerate(leaves):
+        for k, leaf in enumerate(nest.flatten(value)):
             if isinstance(leaf, Variable):
                 idx.append(n_tensors + next(j for j, v in enumerate(cf.variables) if v is leaf))
             else:
-                idx.append(cf._param_slots.index((name, k)))
+                idx.append(cf._param_slots.index((name, start + k)))
         out.append(idx)
     return out
 
