@@ -66,7 +66,7 @@ class _Record:
         self.stacks = list(stacks)
 
 
-class _Sweep:
+class Sweep:
     """The forward and backward sweeps over one block's ops, appending to `em`'s block."""
 
     def __init__(self, em: IREmitter) -> None:
@@ -237,7 +237,7 @@ class _Sweep:
 def region_vjp(region: Block, into: Block, args: Sequence[Value], seeds: dict[int, Value]) -> list[Optional[Value]]:
     """Recompute `region` in `into` on `args`, seed its yields (index -> cotangent) and sweep back; returns the
     cotangent of each region argument (None where none reaches it)."""
-    sweep = _Sweep(IREmitter(Builder(into)))
+    sweep = Sweep(IREmitter(Builder(into)))
     for a, v in zip(region.args, args):
         sweep.vmap[id(a)] = v
     yields = sweep.forward(region.ops)
@@ -253,7 +253,7 @@ def vjp_function(fn: Function, wrt: Sequence[int], name: Optional[str] = None) -
     float_results = [i for i, r in enumerate(fn.results) if differentiable(r)]
     seeds = [Value(ct_type(fn.results[i].type), f"ct_{fn.results[i].name or i}") for i in float_results]
     block = Block(params + seeds, label="entry")
-    sweep = _Sweep(IREmitter(Builder(block)))
+    sweep = Sweep(IREmitter(Builder(block)))
     for old, new in zip(fn.params, params):
         sweep.vmap[id(old)] = new
     results = sweep.forward(fn.block.ops)

@@ -15,6 +15,13 @@ from ir.opdef import NONDIFF, OpDef
 Record = tuple[OpDef, tuple, tuple, dict]
 
 
+def key(value: Any) -> int:
+    """How the tape identifies a value: a traced tensor by its IR value (several tensor objects may wrap one
+    value), anything else by identity."""
+    node = getattr(value, "_node", None)
+    return id(node) if node is not None else id(value)
+
+
 class Tape:
     """What one GradientTape has seen: watched values, the ops that consumed them, and Variable reads."""
 
@@ -27,7 +34,7 @@ class Tape:
         self.handle_reads: dict[int, list[Any]] = {}   # id(variable) -> the values read from it while recording
 
     def watch(self, value: Any) -> None:
-        self.watched[id(value)] = value
+        self.watched[key(value)] = value
 
     def watch_handle(self, handle: Any) -> None:
         self.watched_handles[id(handle)] = handle
@@ -49,13 +56,13 @@ def record(opdef: OpDef, operands: Sequence[Any], results: Sequence[Any], attrs:
     for tape in active:
         watched = tape.watched
         for x in operands:
-            if id(x) in watched:
+            if key(x) in watched:
                 break
         else:
             continue
         tape.records.append((opdef, tuple(operands), tuple(results), attrs))
         for r in results:
-            watched[id(r)] = r
+            watched[key(r)] = r
 
 
 def record_read(handle: Any, value: Any, trainable: bool) -> None:
@@ -67,7 +74,7 @@ def record_read(handle: Any, value: Any, trainable: bool) -> None:
                 continue
             tape.watched_handles[hid] = handle
         tape.handle_reads.setdefault(hid, []).append(value)
-        tape.watched[id(value)] = value
+        tape.watched[key(value)] = value
 
 
 def backprop(records: Sequence[Record], em: Emitter, targets: Sequence[Any], target_grads: Sequence[Any],
@@ -80,38 +87,44 @@ def backprop(records: Sequence[Record], em: Emitter, targets: Sequence[Any], tar
     def differentiable(v: Any) -> bool:
         return em.type_of(v).dtype.is_floating
 
-    source_ids = {id(v) for group in sources for v in group}
+    source_ids = {key(v) for group in sources for v in group}
     connected = set(source_ids)
     relevant = []
     for rec in records:
-        if any(id(x) in connected for x in rec[1]):
+        if any(key(x) in connected for x in rec[1]):
             relevant.append(rec)
-            connected.update(id(r) for r in rec[2])
+            connected.update(key(r) for r in rec[2])
 
     grads: dict[int, Any] = {}
 
     def accumulate(v: Any, g: Any) -> None:
-        key = id(v)
-        grads[key] = g if key not in grads else em.add(grads[key], g)
+        k = key(v)
+        grads[k] = g if k not in grads else em.add(grads[k], g)
 
     for t, g in zip(targets, target_grads):
-        if id(t) in connected and differentiable(t):
+        if key(t) in connected and differentiable(t):
             accumulate(t, g)
 
     for opdef, operands, results, attrs in reversed(relevant):
-        g = grads.get(id(results[0]))
-        if g is None:
-            continue
-        cotangents = opdef.vjp(em, g, results[0], *operands, **attrs)
+        if len(results) == 1 and not hasattr(opdef, "vjp_multi"):
+            g = grads.get(key(results[0]))
+            if g is None:
+                continue
+            cotangents = opdef.vjp(em, g, results[0], *operands, **attrs)
+        else:  # a structured op (cond, while_loop) recorded while tracing: several results
+            gs = [grads.get(key(r)) for r in results]
+            if all(g is None for g in gs):
+                continue
+            cotangents = opdef.vjp_multi(em, gs, results, operands)
         if len(cotangents) != len(operands):
             raise RuntimeError(f"the vjp rule of {opdef.name} returned {len(cotangents)} cotangents "
                                f"for {len(operands)} operands")
         for x, ct in zip(operands, cotangents):
-            if ct is not None and id(x) in connected and differentiable(x):
+            if ct is not None and key(x) in connected and differentiable(x):
                 accumulate(x, ct)
 
     out: list[Optional[Any]] = []
     for group in sources:
-        found = [grads[id(v)] for v in group if id(v) in grads]
+        found = [grads[key(v)] for v in group if key(v) in grads]
         out.append(em.add_n(found) if found else None)
     return out

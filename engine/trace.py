@@ -123,10 +123,46 @@ class Trace:
     def emit_structured(self, opdef: OpDef, operands: Sequence[Value], attrs: dict, regions: Sequence[Block],
                         result_types: Sequence[TensorType], names: Optional[Sequence[Optional[str]]] = None,
                         ) -> list[Value]:
+        from autodiff import tape as _tape
+        if _tape.active:
+            return self._emit_recorded(opdef, operands, attrs, regions, result_types, names)
         results = self.frame.builder.op(opdef, operands, attrs, regions=regions, result_types=result_types,
                                         loc=user_location(), names=names)
         self.frame.define(results)
         return results
+
+    def _emit_recorded(self, opdef: OpDef, operands: Sequence[Value], attrs: dict, regions: Sequence[Block],
+                       result_types: Sequence[TensorType], names: Optional[Sequence[Optional[str]]]) -> list[Value]:
+        """A cond/while_loop under an active GradientTape: emitted as reverse mode's forward sweep would (a loop
+        also counts its trips and stacks its states) and recorded, so tape.gradient can sweep back through it."""
+        from autodiff import tape as _tape
+        from autodiff.reverse import IREmitter, Sweep
+        from ir.core import Op
+        plain = Op(opdef, list(operands), [Value(t, n) for t, n in zip(result_types, names or [None] * len(result_types))],
+                   attrs, regions, user_location())
+        sweep = Sweep(IREmitter(self.frame.builder))
+        for v in operands:
+            sweep.vmap[id(v)] = v
+        start = len(self.frame.block.ops)
+        sweep.forward([plain])
+        for op in self.frame.block.ops[start:]:
+            self.frame.define(op.results)
+        record = sweep.records[-1]
+        results = [sweep.vmap[id(r)] for r in plain.results]
+        operand_tensors = [Tensor(None, v) for v in record.op.operands]
+        self._route_refs(operand_tensors)
+        _tape.record(StructuredVJP(self, record), operand_tensors, [Tensor(None, r) for r in record.op.results], {})
+        return results
+
+    def _route_refs(self, tensors: Sequence[Tensor]) -> None:
+        """A Variable reference passed into a region counts as a read of the Variable for the tapes."""
+        from autodiff import tape as _tape
+        for t in tensors:
+            if not isinstance(t._node.type, RefType):
+                continue
+            for var in self.variables:
+                if self.frame.resolve(self._var_params[id(var)]) is t._node:
+                    _tape.record_read(var, t, var.trainable)
 
     # ---- Variables
     def variable_ref(self, variable: Any) -> Value:
@@ -197,6 +233,32 @@ class Trace:
 
     def __exit__(self, *exc: Any) -> None:
         dispatch._tracer.remove(self)
+
+
+class StructuredVJP:
+    """The tape's view of a cond/while_loop recorded while tracing: its backward runs reverse mode's sweep for
+    that one op, appending IR to the block being traced."""
+
+    vjp = "structured"
+
+    def __init__(self, trace: "Trace", record: Any) -> None:
+        self.trace = trace
+        self.record = record
+        self.name = record.op.opdef.name
+
+    def vjp_multi(self, em: Any, gs: Sequence[Any], results: Sequence[Tensor], operands: Sequence[Tensor]) -> list:
+        from autodiff.reverse import IREmitter, Sweep
+        trace = self.trace
+        sweep = Sweep(IREmitter(trace.frame.builder))
+        for r, g in zip(results, gs):
+            if g is not None:
+                sweep.ct[id(trace.frame.resolve(r._node))] = trace.value_of(g)
+        sweep.records = [self.record]
+        start = len(trace.frame.block.ops)
+        sweep.backward()
+        for op in trace.frame.block.ops[start:]:
+            trace.frame.define(op.results)
+        return [Tensor(None, sweep.ct[id(t._node)]) if id(t._node) in sweep.ct else None for t in operands]
 
 
 def unify_captures(frames: Sequence[Frame]) -> list[Value]:
