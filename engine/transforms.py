@@ -103,8 +103,10 @@ class _Traced:
     """One traced signature of a function being transformed, and its transformed IR (cached per kind)."""
 
     def __init__(self, fun: Callable[..., Any], args: tuple, kwargs: dict) -> None:
+        from engine.custom_gradient import ir_transform_tracing
         self.fn = _as_function(fun)
-        self.cf = self.fn.get_concrete_function(*args, **kwargs)
+        with ir_transform_tracing():
+            self.cf = self.fn.get_concrete_function(*args, **kwargs)
         self.inputs = _inputs(self.cf, args, kwargs)
         self.out_leaves = [x for x in nest.flatten(self.cf.structured_outputs) if x is not None]
 
