@@ -128,6 +128,12 @@ def binary(opdef: OpDef, x: Any, y: Any, public: str) -> Tensor:
             if _tape.active:
                 _tape.record(opdef, (x, y), (result,), {})
             return result
+    elif not _tape.active and not dispatch._tracer:
+        # An eager tensor with a Python number (`x * 2.0`): the number takes the tensor's dtype and numpy
+        # broadcasts it. Nothing records this op, so no broadcast_to needs to exist for a gradient rule.
+        fast = _with_python_scalar(opdef, x, y)
+        if fast is not None:
+            return fast
     if type(x) is not Tensor or type(y) is not Tensor:
         x, y = convert_pair(x, y)
     dx = x.dtype
@@ -140,6 +146,29 @@ def binary(opdef: OpDef, x: Any, y: Any, public: str) -> Tensor:
         shape = broadcast_shapes(public, sx, sy)
         x, y = broadcast(x, shape), broadcast(y, shape)
     return apply(opdef, x, y)
+
+
+_PY_NUMBERS = (float, int)
+
+
+def _with_python_scalar(opdef: OpDef, x: Any, y: Any) -> Any:
+    if type(x) is Tensor and type(y) in _PY_NUMBERS and x._node is None:
+        t, v, tensor_first = x, y, True
+    elif type(y) is Tensor and type(x) in _PY_NUMBERS and y._node is None:
+        t, v, tensor_first = y, x, False
+    else:
+        return None
+    tv = t._value
+    dt = tv.dtype
+    if dt not in _NP_DTYPES[opdef] or (dt.kind != "f" and type(v) is float):
+        return None
+    try:
+        s = dt.type(v)
+    except OverflowError:
+        return None  # the general path names the problem
+    if dt.kind != "f" and s != v:
+        return None
+    return Tensor(opdef.eager(tv, s) if tensor_first else opdef.eager(s, tv))
 
 
 def cast(x: Any, dtype: DType) -> Tensor:
