@@ -185,9 +185,13 @@ def _scatter_add(ctx: LowerContext, op: Any, updates: CValue, indices: CValue) -
         b = ctx.b
         i = _index_value(b, indices, idx[axis:axis + r])
         dst = list(idx[:axis]) + [i] + list(idx[axis + r:])
-        old = out.load(b, dst)
-        new = ctx.flags(b.fadd(old, updates.load(b, idx)), "contract") if t.dtype.is_floating \
-            else b.add(old, updates.load(b, idx))
+        old, update = out.load(b, dst), updates.load(b, idx)
+        if t.dtype.is_floating:
+            new = ctx.flags(b.fadd(old, update), "contract")
+        elif t.dtype is bool_:
+            new = b.or_(old, update)  # numpy adds bools as a logical or (i1 add would wrap: True + True == False)
+        else:
+            new = b.add(old, update)
         out.store(b, dst, new)
     ctx.loop_nest(updates.type.shape, body)
     return out
