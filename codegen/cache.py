@@ -41,13 +41,14 @@ def directory() -> Path:
 
 @functools.cache
 def _fingerprint() -> str:
-    """A hash of the compiler's own sources: entries made by other versions of Kiln never match."""
+    """Identifies the compiler's own sources (path, size and modification time of every file of `ir` and
+    `codegen`, as Python's bytecode cache does): entries made by another version of Kiln never match."""
     h = hashlib.sha256()
     root = Path(__file__).resolve().parent.parent
     for package in ("ir", "codegen"):
         for path in sorted((root / package).rglob("*.py")):
-            h.update(path.relative_to(root).as_posix().encode())
-            h.update(path.read_bytes())
+            st = path.stat()
+            h.update(f"{path.relative_to(root).as_posix()}:{st.st_size}:{st.st_mtime_ns}\n".encode())
     return h.hexdigest()
 
 

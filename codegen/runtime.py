@@ -86,8 +86,7 @@ class CompiledFunction:
 
     def __init__(self, fn: Function, lowered: Lowered, release_gil: bool, tracker: Any, py_entry: Any,
                  callback: Any, method_def: Any) -> None:
-        self.name = fn.name
-        self.fn = fn
+        self._fn = fn
         self.lowered = lowered
         self._release_gil = release_gil
         self._llvm_ir: Optional[str] = None
@@ -101,6 +100,15 @@ class CompiledFunction:
         self._ws_size = lowered.workspace_size + 64
         self._pool: list[np.ndarray] = []
         self.pending: dict[int, str] = {}
+
+    @property
+    def fn(self) -> Function:
+        """The (optimized) ir.Function this code was compiled from."""
+        return self._fn.fn if isinstance(self._fn, _Deferred) else self._fn
+
+    @property
+    def name(self) -> str:
+        return self.fn.name
 
     @property
     def threads(self) -> int:
@@ -128,7 +136,8 @@ class CompiledFunction:
     def llvm_ir(self) -> str:
         """The optimized LLVM IR (rebuilt on demand when the code came from the disk cache)."""
         if self._llvm_ir is None:
-            self._llvm_ir = str(_build(self.fn, self._release_gil, self._tiling)[1])
+            tiling = self._tiling if self._tiling is None or self._tiling[0] is not None else tiling_plan(self.fn)
+            self._llvm_ir = str(_build(self.fn, self._release_gil, tiling)[1])
         return self._llvm_ir
 
     @property
@@ -267,28 +276,53 @@ def _work(fn: Function) -> int:
     return total
 
 
-def compile_function(fn: Function) -> CompiledFunction:
-    """Native code for `fn`, from the disk cache when an entry for this exact IR and machine exists."""
+def compile_function(fn: Any, source: Optional[Function] = None) -> CompiledFunction:
+    """Native code for `fn`, from the disk cache when an entry for this exact IR and machine exists.
+
+    With `source` (the IR `fn` was optimized from), the cache is keyed by `source`, and `fn` may be a
+    zero-argument callable that computes the optimized IR: a hit then skips the passes as well as LLVM."""
     from ir.printer import print_function
-    work = _work(fn)
-    release = work >= RELEASE_GIL_ELEMENTS
-    tiling = tiling_plan(fn) if work >= TILE_ELEMENTS else None
     k = None
     if cache.enabled():
-        options = {"release_gil": release, "chunk_rows": tiling[1] if tiling else 0}
-        k = cache.key(print_function(fn, locations=True), options)
+        k = cache.key(print_function(source if source is not None else fn, locations=True),
+                      {"from": "traced" if source is not None else "optimized"})
         hit = cache.load(k)
         if hit is not None:
             meta, obj = hit
             stats["cache_hits"] += 1
-            return _link(fn, cache.decode_meta(meta), obj, release, tiling)
+            tiling = (None, meta["tile_rows"]) if meta.get("tile_rows") else None
+            return _link(_Deferred(fn), cache.decode_meta(meta), obj, meta["release_gil"], tiling)
         stats["cache_misses"] += 1
+    if not isinstance(fn, Function):
+        fn = fn()
+    work = _work(fn)
+    release = work >= RELEASE_GIL_ELEMENTS
+    tiling = tiling_plan(fn) if work >= TILE_ELEMENTS else None
     lowered, mod, obj = _build(fn, release, tiling)
     if k is not None:
-        cache.store(k, cache.encode_meta(lowered), obj)
+        meta = dict(cache.encode_meta(lowered), release_gil=release, tile_rows=tiling[1] if tiling else 0)
+        cache.store(k, meta, obj)
     compiled = _link(fn, lowered, obj, release, tiling)
     compiled._llvm_ir = str(mod)
     return compiled
+
+
+class _Deferred:
+    """The optimized IR of a function loaded from the cache, computed only if asked for (`.llvm_ir`)."""
+
+    def __init__(self, thunk: Any) -> None:
+        self._thunk = thunk
+        self._fn: Optional[Function] = None
+
+    @property
+    def fn(self) -> Function:
+        if self._fn is None:
+            self._fn = self._thunk() if not isinstance(self._thunk, Function) else self._thunk
+        return self._fn
+
+    @property
+    def name(self) -> str:
+        return self.fn.name
 
 
 #: Functions touching at least this many elements are tiled over rows when their ops allow it.
@@ -344,7 +378,7 @@ def _link(fn: Function, lowered: Lowered, obj: bytes, release: bool,
         builder = builder.import_symbol(name, addr)
     with _lock:
         tracker = builder.export_symbol("kiln_py").link(jit(), lib)
-    method_def = _PyMethodDef(fn.name.encode(), tracker["kiln_py"], _METH_FASTCALL, None)
+    method_def = _PyMethodDef(b"kiln", tracker["kiln_py"], _METH_FASTCALL, None)
     py_entry = _PyCFunction_NewEx(ctypes.addressof(method_def), None, None)
     compiled = CompiledFunction(fn, lowered, release, tracker, py_entry, cb, method_def)
     compiled._tiling = tiling

@@ -187,7 +187,8 @@ class ConcreteFunction:
         """The native code (compiled on first use); None when the function runs on the interpreter."""
         if self._compiled is None and self.jit_compile is not False:
             from codegen.runtime import compile_function
-            self._compiled = compile_function(self.optimized_ir)
+            # Keyed by the traced IR: a disk-cache hit skips the passes as well as LLVM.
+            self._compiled = compile_function(lambda: self.optimized_ir, source=self.ir)
         return self._compiled
 
     @property
