@@ -152,7 +152,12 @@ class LowerContext:
         return self.b.call(f, list(args))
 
     def flags(self, instr: lir.Instruction, *flags: str) -> lir.Instruction:
-        instr.flags.extend(flags)
+        """Fast-math flags on an arithmetic instruction or an intrinsic call (llvmlite keeps a call's apart)."""
+        if isinstance(instr, lir.CallInstr):
+            for flag in flags:
+                instr.fastmath.add(flag)
+        else:
+            instr.flags.extend(flags)
         return instr
 
     # ---- failures
