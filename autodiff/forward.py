@@ -8,7 +8,10 @@ rule (DESIGN §7):
   weight, for sum, prod, max and min alike);
 - shape rows are linear in their floating-point operands: J t = the op applied to the tangents (a pad fills 0);
 - matmul is bilinear: ta @ b + a @ tb;
-- `cond` and `while_loop` carry each floating-point value's tangent beside it through their regions.
+- `cond` and `while_loop` carry each floating-point value's tangent beside it through their regions;
+- stacks (reverse mode's per-trip state, met when differentiating a gradient) are linear containers: a stack of
+  floating-point tensors has a tangent stack, created, pushed and popped alongside it, so forward over reverse
+  (hessian, jvp of grad) sees how the values saved by a forward loop move with the inputs.
 Rows without a derivative (comparisons, argmax, integer ops, random numbers, reads of Variables) give no tangent.
 """
 from __future__ import annotations
@@ -18,7 +21,16 @@ from typing import Optional, Sequence
 from autodiff.reverse import IREmitter, differentiable
 from ir.core import Block, Builder, Function, Op, Value
 from ir.opdef import NONDIFF, OPS
-from ir.types import TensorType
+from ir.types import StackType, TensorType
+
+
+def has_tangent(v: Value) -> bool:
+    """Floating-point values carry tangents, stacks of them included (differentiable() excludes stacks)."""
+    return v.type.dtype.is_floating
+
+
+def tangent_type(t: TensorType) -> TensorType:
+    return t if isinstance(t, StackType) else TensorType(t.dtype, t.shape)
 
 
 class _Forward:
@@ -30,6 +42,9 @@ class _Forward:
 
     def tangent_or_zeros(self, v: Value) -> Value:
         t = self.tan.get(id(v))
+        if t is None and isinstance(v.type, StackType):
+            # Every stack of floats gets its tangent stack where it is created, so the two stay the same depth.
+            raise RuntimeError(f"forward mode: no tangent stack for {v.type} (it was not made by stack_new here)")
         return t if t is not None else self.em.zeros_like(v)
 
     def run(self, ops: Sequence[Op]) -> list[Value]:
@@ -41,6 +56,8 @@ class _Forward:
                 self._cond(op, operands)
             elif op.opdef is OPS["while_loop"]:
                 self._while(op, operands)
+            elif op.opdef.kind == "stack":
+                self._stack(op, operands)
             else:
                 self._plain(op, operands)
         return []
@@ -59,6 +76,19 @@ class _Forward:
         t = self._rule(op, operands, new[0], tangents)
         if t is not None:
             self.tan[id(new[0])] = t
+
+    def _stack(self, op: Op, operands: list[Value]) -> None:
+        """A stack op and, for a stack of floats, the same op on the tangents (stacks are linear containers)."""
+        new = self.b.op(op.opdef, operands, dict(op.attrs), result_types=[r.type for r in op.results], loc=op.loc,
+                        names=[r.name for r in op.results])
+        for old, v in zip(op.results, new):
+            self.vmap[id(old)] = v
+        if not has_tangent(new[0]):
+            return
+        tangents = self.b.op(op.opdef, [self.tangent_or_zeros(x) for x in operands], dict(op.attrs),
+                             result_types=[r.type for r in op.results], loc=op.loc)
+        for v, t in zip(new, tangents):
+            self.tan[id(v)] = t
 
     def _rule(self, op: Op, xs: list[Value], out: Value, ts: list[Optional[Value]]) -> Optional[Value]:
         em, kind, attrs = self.em, op.opdef.kind, op.attrs
@@ -91,7 +121,7 @@ class _Forward:
         for t, a, d in zip(arg_types, region.args, diff):
             args.append(Value(t, a.name))
             if d:
-                args.append(Value(TensorType(t.dtype, t.shape), f"t_{a.name}" if a.name else None))
+                args.append(Value(tangent_type(t), f"t_{a.name}" if a.name else None))
         block = Block(args, label=label)
         inner = _Forward(Builder(block))
         it = iter(block.args)
@@ -104,15 +134,15 @@ class _Forward:
         out, carries = [], []
         for y in yields:
             out.append(y)
-            carries.append(differentiable(y))
-            if differentiable(y):
+            carries.append(has_tangent(y))
+            if has_tangent(y):
                 out.append(inner.tangent_or_zeros(y))
         Builder(block).op(OPS["yield"], out, {})
         return block, carries
 
     def _cond(self, op: Op, operands: list[Value]) -> None:
         pred, captured = operands[0], operands[1:]
-        diff = [differentiable(c) for c in captured]
+        diff = [has_tangent(c) for c in captured]
         types = [c.type for c in captured]
         regions = [self._region(r, types, diff, r.label)[0] for r in op.regions]
         args = [pred]
@@ -123,17 +153,17 @@ class _Forward:
         out_types = []
         for r in op.results:
             out_types.append(r.type)
-            if differentiable(r):
-                out_types.append(TensorType(r.type.dtype, r.type.shape))
+            if has_tangent(r):
+                out_types.append(tangent_type(r.type))
         results = iter(self.b.op(OPS["cond"], args, {}, regions=regions, result_types=out_types, loc=op.loc))
         for r in op.results:
             self.vmap[id(r)] = next(results)
-            if differentiable(r):
+            if has_tangent(r):
                 self.tan[id(self.vmap[id(r)])] = next(results)
 
     def _while(self, op: Op, operands: list[Value]) -> None:
         k = op.attrs["carried"]
-        diff = [differentiable(v) for v in operands]
+        diff = [has_tangent(v) for v in operands]
         types = [v.type for v in operands]
         cond_r, body_r = op.regions
         body, _ = self._region(body_r, types, diff, body_r.label)

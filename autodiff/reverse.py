@@ -95,6 +95,7 @@ class Sweep:
         return []
 
     def _forward_while(self, op: Op, operands: list[Value]) -> None:
+        _refuse_own_backward_loop(op)
         k = op.attrs["carried"]
         carried, captured = operands[:k], operands[k:]
         cond_r, body_r = op.regions
@@ -183,10 +184,7 @@ class Sweep:
 
     def _backward_while(self, rec: _Record) -> None:
         op, old = rec.op, rec.old
-        if any(isinstance(v.type, StackType) for v in old.operands):
-            raise NotImplementedError("reverse mode through a gradient's own backward loop (second-order "
-                                      "gradients through while_loop) is not supported; use forward-over-reverse "
-                                      "(engine.hessian, engine.jvp of engine.grad)")
+        _refuse_own_backward_loop(old)
         k = old.attrs["carried"]
         finals = op.results[:k]
         carried_in = op.operands[:k]
@@ -232,6 +230,15 @@ class Sweep:
             self.accumulate(carried_in[i], g)
         for c, g in zip(wants, results[1 + n_st + len(gs):]):
             self.accumulate(c, g)
+
+
+def _refuse_own_backward_loop(op: Op) -> None:
+    """A loop that carries stacks is a gradient's forward or backward loop: reverse mode through it would push
+    stacks onto stacks, which the stack rows do not allow."""
+    if any(isinstance(v.type, StackType) for v in op.operands):
+        raise NotImplementedError("reverse mode through a gradient's own loops (reverse over reverse through "
+                                  "while_loop) is not supported; use forward over reverse (engine.hessian, "
+                                  "engine.jvp of engine.grad)")
 
 
 def region_vjp(region: Block, into: Block, args: Sequence[Value], seeds: dict[int, Value]) -> list[Optional[Value]]:

@@ -29,6 +29,26 @@ def _as_function(fun: Callable[..., Any]) -> Function:
     return fun if isinstance(fun, Function) else Function(fun)
 
 
+def _wraps(fun: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """functools.wraps without copying `fun.__dict__`: when `fun` is an engine.function, its __dict__ holds its
+    trace cache and python_function, and `engine.function(grad(fun))` (or grad(grad(fun))) copying them would
+    trace `fun` itself instead of its gradient."""
+    return functools.wraps(fun, updated=())
+
+
+def _float_params(cf: Any, params: list[list[int]]) -> list[list[int]]:
+    """Each group's IR parameters that carry a gradient: floating-point tensors and Variables (integer and bool
+    arguments get None, as a GradientTape gives)."""
+    return [[i for i in group if cf.ir.params[i].type.dtype.is_floating] for group in params]
+
+
+def _pack_grads(value: Any, group: list[int], float_group: list[int], grads: list[Tensor]) -> Any:
+    """The gradients of one argument in its structure, None at its non-floating leaves."""
+    it = iter(grads)
+    leaves = [next(it) if i in float_group else None for i in group]
+    return nest.pack_sequence_as(value, leaves)
+
+
 def _prepare(args: tuple, argnums: Union[int, Sequence[int]]) -> tuple[tuple, tuple[int, ...]]:
     """Python numbers at differentiated positions become float32 tensors (they have no parameter otherwise)."""
     nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
@@ -77,16 +97,22 @@ def _inputs(cf: Any, args: tuple, kwargs: dict) -> list[Any]:
     return [flat[a][i] for a, i in cf._param_slots]
 
 
-def _execute(fn: IRFunction, inputs: list[Any], variables: Sequence[Variable], extra: Sequence[Any] = ()
-             ) -> list[Tensor]:
+def _execute(fn: IRFunction, inputs: list[Any], variables: Sequence[Variable], extra: Sequence[Any] = (),
+             jit_compile: Any = True) -> list[Tensor]:
     """Runs a transformed function whose parameters are (the traced function's tensors, its Variables, `extra`
-    seeds or tangents): inlined into the trace in progress, else as (cached) native code."""
+    seeds or tangents): inlined into the trace in progress, else as (cached) native code, or on the interpreter
+    when the transformed engine.function says jit_compile=False."""
     trace = current()
     if trace is not None:
         def value(x: Any) -> Any:
             return trace.value_of(x if isinstance(x, Tensor) else convert_to_tensor(x))
         operands = [value(x) for x in inputs] + [trace.variable_ref(v) for v in variables] + [value(x) for x in extra]
         return [Tensor(None, v) for v in trace.inline(fn, operands)]
+    if jit_compile is False:
+        from ir.interp import run
+        arrays = [np.asarray(x._value if isinstance(x, Tensor) else x) for x in list(inputs) + list(extra)]
+        n = len(inputs)
+        return [Tensor(o) for o in run(fn, arrays[:n] + [v.cell for v in variables] + arrays[n:])]
     compiled = _compiled.get(fn)
     if compiled is None:
         from codegen.runtime import compile_function
@@ -116,6 +142,9 @@ class _Traced:
             cache[key] = build()
         return cache[key]
 
+    def execute(self, fn: IRFunction, extra: Sequence[Any] = ()) -> list[Tensor]:
+        return _execute(fn, self.inputs, self.cf.variables, extra, self.fn.jit_compile)
+
 
 def value_and_grad(fun: Callable[..., Any], argnums: Union[int, Sequence[int]] = 0, has_aux: bool = False
                    ) -> Callable[..., Any]:
@@ -127,28 +156,31 @@ def value_and_grad(fun: Callable[..., Any], argnums: Union[int, Sequence[int]] =
     >>> g.numpy()
     array([2., 4.], dtype=float32)
     """
-    @functools.wraps(fun)
+    fn = _as_function(fun)  # one Function, so later calls with arguments of the same types reuse its trace
+
+    @_wraps(fun)
     def vg(*args: Any, **kwargs: Any) -> Any:
         from autodiff.reverse import vjp_function
         args, nums = _prepare(args, argnums)
-        t = _Traced(fun, args, kwargs)
+        t = _Traced(fn, args, kwargs)
         outs = t.cf.ir.results
         if not outs or not outs[0].type.dtype.is_floating or outs[0].type.shape != ():
             got = "nothing" if not outs else str(outs[0].type)
             raise TypeError(f"grad requires a function whose {'first output' if has_aux else 'output'} is a "
                             f"floating-point scalar, got {got}")
         params = _params_of(t.cf, t.fn, nums)
-        wrt = [i for group in params for i in group]
+        floats = _float_params(t.cf, params)
+        wrt = [i for group in floats for i in group]
         rev = t.transformed(("vjp", tuple(wrt)), lambda: vjp_function(t.cf.ir, wrt))
         seeds = [np.ones((), outs[0].type.dtype.np) if k == 0 else np.zeros(r.type.shape, r.type.dtype.np)
                  for k, r in enumerate(r for r in outs if r.type.dtype.is_floating)]
-        results = _execute(rev, t.inputs, t.cf.variables, seeds)
+        results = t.execute(rev, seeds)
         values, grads = results[:len(outs)], results[len(outs):]
         value = t.cf._pack(values) if dispatch.tracing() else _repack(t.cf, values)
         grouped, k = [], 0
-        for i, group in zip(nums, params):
-            grouped.append(nest.pack_sequence_as(args[i], grads[k:k + len(group)]))
-            k += len(group)
+        for i, group, fgroup in zip(nums, params, floats):
+            grouped.append(_pack_grads(args[i], group, fgroup, grads[k:k + len(fgroup)]))
+            k += len(fgroup)
         g = grouped[0] if isinstance(argnums, int) else tuple(grouped)
         return value, g
     return vg
@@ -170,7 +202,7 @@ def grad(fun: Callable[..., Any], argnums: Union[int, Sequence[int]] = 0, has_au
     """
     vg = value_and_grad(fun, argnums, has_aux)
 
-    @functools.wraps(fun)
+    @_wraps(fun)
     def g(*args: Any, **kwargs: Any) -> Any:
         value, grads = vg(*args, **kwargs)
         return (grads, value[1]) if has_aux else grads
@@ -183,23 +215,37 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
     primals, nums = _prepare(primals, tuple(range(len(primals))))
     t = _Traced(fun, primals, {})
     params = _params_of(t.cf, t.fn, nums)
-    wrt = [i for group in params for i in group]
+    floats = _float_params(t.cf, params)
+    wrt = [i for group in floats for i in group]
     rev = t.transformed(("vjp", tuple(wrt)), lambda: vjp_function(t.cf.ir, wrt))
     outs = t.cf.ir.results
-    out = _repack(t.cf, _execute(t.cf.ir, t.inputs, t.cf.variables)) if not dispatch.tracing() else None
+    out = _repack(t.cf, t.execute(t.cf.ir))
     primary = out[0] if has_aux else out
 
+    # The primary output's leaves other than None are the first results of the traced function (aux follows).
+    primary_leaves = nest.flatten(primary)
+    it = iter(outs)
+    leaf_floats = [leaf is not None and next(it).type.dtype.is_floating for leaf in primary_leaves]
+    n_floats = sum(leaf_floats)
+
     def vjp_fn(cotangents: Any) -> tuple:
-        cts = [convert_to_tensor(c) if not isinstance(c, Tensor) else c for c in nest.flatten(cotangents)]
+        flat = nest.flatten(cotangents)
+        if len(flat) == len(primary_leaves):  # one per output, as JAX takes them: non-float outputs' are ignored
+            flat = [c for c, f in zip(flat, leaf_floats) if f]
+        elif len(flat) != n_floats:
+            raise TypeError(f"vjp: expected {len(primary_leaves)} cotangent(s), one per output (or {n_floats}, "
+                            f"one per floating-point output), got {len(flat)}")
         float_outs = [r for r in outs if r.type.dtype.is_floating]
+        cts = [c if isinstance(c, Tensor) else convert_to_tensor(np.asarray(c, r.type.dtype.np))
+               for c, r in zip(flat, float_outs)]
         if len(cts) < len(float_outs):  # with aux, only the primary output takes a cotangent
             cts += [convert_to_tensor(np.zeros(r.type.shape, r.type.dtype.np)) for r in float_outs[len(cts):]]
-        results = _execute(rev, t.inputs, t.cf.variables, cts)
+        results = t.execute(rev, cts)
         grads = results[len(outs):]
         grouped, k = [], 0
-        for i, group in zip(nums, params):
-            grouped.append(nest.pack_sequence_as(primals[i], grads[k:k + len(group)]))
-            k += len(group)
+        for i, group, fgroup in zip(nums, params, floats):
+            grouped.append(_pack_grads(primals[i], group, fgroup, grads[k:k + len(fgroup)]))
+            k += len(fgroup)
         return tuple(grouped)
     if has_aux:
         return primary, vjp_fn, out[1]
@@ -216,7 +262,7 @@ def jvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
     fwd = t.transformed(("jvp", tuple(wrt)), lambda: jvp_function(t.cf.ir, wrt))
     tans = [x if isinstance(x, Tensor) else convert_to_tensor(np.asarray(x, dtype=np.asarray(p).dtype))
             for x, p in zip(nest.flatten(list(tangents)), nest.flatten(list(primals)))]
-    results = _execute(fwd, t.inputs, t.cf.variables, tans)
+    results = t.execute(fwd, tans)
     n = len(t.cf.ir.results)
     values, tangent_outs = results[:n], results[n:]
     float_leaves = [r.type.dtype.is_floating for r in t.cf.ir.results]
@@ -228,9 +274,10 @@ def jvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
 def hessian(fun: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
     """The Hessian of a scalar function, forward over reverse: one jvp of the gradient per input element; the
     result has shape x.shape + x.shape."""
-    g = grad(fun, argnums)
+    # Traced once per signature (not once per row), run as `fun` runs: natively unless it says jit_compile=False.
+    g = Function(grad(fun, argnums), jit_compile=fun.jit_compile if isinstance(fun, Function) else True)
 
-    @functools.wraps(fun)
+    @_wraps(fun)
     def h(*args: Any) -> Tensor:
         from engine.ops import reshape, stack
         args, _ = _prepare(args, argnums)
@@ -244,7 +291,7 @@ def hessian(fun: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
             e[k] = 1
             tangents = [np.zeros(np.shape(a), np.asarray(a).dtype) if i != argnums else e.reshape(shape)
                         for i, a in enumerate(args)]
-            _, column = jvp(lambda *a: g(*a), args, tangents)
+            _, column = jvp(g, args, tangents)
             rows.append(column)
         return reshape(stack(rows), shape + shape)
     return h
