@@ -3,16 +3,17 @@
 A program starts from one to three parameters of random dtypes and shapes (scalars, size-0 and size-1 dimensions
 included) and applies random ops to values it already has: elementwise rows of every kind, broadcast_to, reshape,
 transpose, slices with negative strides, reductions over random axes, argmax/argmin, concat, pad, select, convert,
-matmul, gather with valid indices (computed in the program: `mod(i, size)`), cond and while_loop carrying values of
-any type, and returns everything it made. That mixes fused expressions, materialized buffers, views of views and
-every loop-nest shape in one function.
+matmul, gather with valid indices (computed in the program: `mod(i, size)`), scatter_add, constant tables, cond
+and while_loop carrying values of any type; it returns everything it made. That mixes fused expressions,
+materialized buffers, views of views and every loop-nest shape in one function. A second test builds programs
+that keep thousands of rows independent, which compile chunk by chunk over the rows (codegen.tiling).
 
 Comparing with the interpreter bit for bit needs arithmetic that does not round: compiled code contracts a*b+c
 into one fma and reassociates sums, both allowed. So float inputs are small multiples of 1/4, a recording
-interpreter recomputes every add, sub, mul, sum, product and matmul in long double, and a program in which one of
-them rounded is discarded (`assume`). Rows that round by nature (div, sqrt, the vector math) make "inexact"
-values: those are compared to RTOL, and only ops that cannot amplify a last-bit difference (views, neg, abs,
-max/min, select, concat, pad, gather, float-to-float converts, max/min reductions) may consume them, never a
+interpreter recomputes every add, sub, mul, sum, product, matmul and scatter_add in long double, and a program in
+which one of them rounded is discarded (`assume`). Rows that round by nature (div, sqrt, the vector math) make
+"inexact" values: those are compared to RTOL, and only ops that cannot amplify a last-bit difference (views, neg,
+abs, max/min, select, concat, pad, gather, float-to-float converts, max/min reductions) may consume them, never a
 comparison, floor, sign or a cast to an integer.
 """
 from __future__ import annotations
@@ -37,7 +38,7 @@ ROUNDING = {"div", "sqrt", "rsqrt", "exp", "expm1", "log", "log1p", "sin", "cos"
 # Rows that turn a last-bit difference of a float operand into a different value.
 DISCONTINUOUS = {"floor", "ceil", "round", "sign", "floordiv", "mod", "eq", "ne", "lt", "le", "gt", "ge"}
 # Rows checked for rounding (in long double) by the recording interpreter.
-CHECKED = {"add", "sub", "mul", "reduce_sum", "reduce_prod", "matmul"}
+CHECKED = {"add", "sub", "mul", "reduce_sum", "reduce_prod", "matmul", "scatter_add"}
 
 
 class Item:
@@ -310,7 +311,27 @@ class Gen:
         self.add(i, True)
         self.add(out, x.exact)
 
-    OPS = ("elementwise",) * 8 + ("cond", "while_loop", "broadcast_to", "reshape", "transpose", "slice", "reduce",
+    def scatter_add(self) -> None:
+        """The transpose of a gather: sums (or, for bools, ors) updates into `size` slots."""
+        x = self.pick(lambda it: it.type.rank > 0 and (it.exact or not it.type.dtype.is_floating))
+        if x is None:
+            return
+        axis = self.draw(st.integers(0, x.type.rank - 1))
+        size = self.draw(st.integers(1, 4))
+        n = x.type.shape[axis]
+        idx = self.b.one("mod", self.b.one("iota", shape=(n,), dtype="int64", axis=0), self.splat(int64, size, (n,)))
+        if self.draw(st.booleans()):  # a permutation of the slots, repeated
+            idx = self.b.one("mod", self.b.one("mul", idx, self.splat(int64, 7, (n,))), self.splat(int64, size, (n,)))
+        self.add(self.b.one("scatter_add", x.value, idx, axis=axis, size=size), x.exact)
+
+    def constant(self) -> None:
+        """A table (not a splat) of any dtype and shape."""
+        dtype = self.choose(ALL_DTYPES)
+        shape = tuple(self.draw(st.lists(st.integers(1, 4), max_size=3)))
+        value = _input(dtype, shape, np.random.default_rng(self.draw(st.integers(0, 1000))))
+        self.add(self.b.one("constant", value=np.asarray(value, dtype.np)), True)
+
+    OPS = ("elementwise",) * 8 + ("scatter_add", "constant", "cond", "while_loop", "broadcast_to", "reshape", "transpose", "slice", "reduce",
            "argmax", "concat", "pad", "select", "convert", "matmul", "gather")
 
 
@@ -328,11 +349,15 @@ class RecordingInterpreter(Interpreter):
         if op.opdef.name in ("sin", "cos") and np.any(np.abs(operands[0]) >= TRIG_LIMIT[operands[0].dtype.name]):
             self.rounded.append("sin/cos beyond the range of its argument reduction")
         if op.opdef.name in CHECKED and op.results[0].type.dtype.is_floating:
-            wide = op.opdef.eager(*[np.asarray(o, np.longdouble) for o in operands], **op.attrs)
+            wide = op.opdef.eager(*[np.asarray(o, np.longdouble) if np.asarray(o).dtype.kind == "f" else o
+                                    for o in operands], **op.attrs)
             with np.errstate(all="ignore"):
                 if not np.array_equal(np.asarray(outs[0], np.longdouble), wide, equal_nan=True):
                     self.rounded.append(op.opdef.name)
         return outs
+
+
+DIMS = [0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 17]  # size 0 now and then; 17 for vector loops and their tails
 
 
 def _input(dtype: DType, shape: Sequence[int], rng: np.random.Generator) -> np.ndarray:
@@ -345,8 +370,7 @@ def _input(dtype: DType, shape: Sequence[int], rng: np.random.Generator) -> np.n
 
 @st.composite
 def programs(draw: Callable[..., Any]) -> tuple[Function, list[np.ndarray], list[bool]]:
-    dims = st.sampled_from([0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 17])  # size 0 now and then; 17 for vector tails
-    shapes = st.lists(dims, max_size=4).map(tuple)
+    shapes = st.lists(st.sampled_from(DIMS), max_size=4).map(tuple)
     types = draw(st.lists(st.tuples(st.sampled_from(ALL_DTYPES), shapes), min_size=1, max_size=3))
     params = [Value(TensorType(d, s), f"x{i}") for i, (d, s) in enumerate(types)]
     b = Builder(Block(params))
@@ -372,3 +396,113 @@ def test_random_program_compiled_matches_interpreter(program: tuple[Function, li
     assert len(got) == len(want)
     for k, (g, w, e) in enumerate(zip(got, want, exact)):
         assert_same(g, w, exact=e, inputs=arrays, where=f"result {k} of\n{fn}")
+
+
+# ---- row-independent programs on many rows: compiled chunk by chunk (codegen.tiling), split across threads ----
+class RowGen(Gen):
+    """Ops that keep every value's leading axis the N rows (so the function can be tiled over rows)."""
+
+    def rows(self, ok: Callable[[Item], bool] = lambda it: True) -> Optional[Item]:
+        return self.pick(lambda it: it.type.rank == 2 and it.type.shape[0] == self.n and ok(it))
+
+    def row_elementwise(self) -> None:
+        before = len(self.items)
+        self.elementwise()
+        made = self.items[before:]
+        if made and (made[-1].type.rank != 2 or made[-1].type.shape[0] != self.n):
+            self.items.pop()  # the elementwise row picked a non-row value (a weight or a constant)
+
+    def row_vector(self) -> None:
+        """A constant row broadcast down the rows."""
+        x = self.rows()
+        value = _input(x.type.dtype, x.type.shape[1:], np.random.default_rng(self.draw(st.integers(0, 99))))
+        c = self.b.one("constant", value=np.asarray(value, x.type.dtype.np))
+        self.add(self.b.one("broadcast_to", c, shape=x.type.shape), True)
+
+    def row_reduce(self) -> None:
+        name = self.choose(["reduce_sum", "reduce_max", "reduce_min", "argmax"])
+        x = self.rows(lambda it: it.type.dtype in NUMERIC_DTYPES and it.type.shape[1] > 0 and
+                      (it.exact or name in ("reduce_max", "reduce_min")))
+        if x is None:
+            return
+        b = self.b
+        if name == "argmax":
+            r = b.one("convert", b.one("argmax", x.value, axis=1, output_type="int64"), dtype=x.type.dtype.name)
+        else:
+            r = b.one(name, x.value, axes=(1,))
+        self.add(b.one("broadcast_to", b.one("reshape", r, shape=(self.n, 1)), shape=x.type.shape), x.exact)
+
+    def row_matmul(self) -> None:
+        x = self.rows(lambda it: it.exact and it.type.dtype in NUMERIC_DTYPES)
+        if x is None:
+            return
+        k = x.type.shape[1]
+        width = self.draw(st.integers(1, 20))
+        w = _input(x.type.dtype, (width, k) if self.draw(st.booleans()) else (k, width),
+                   np.random.default_rng(self.draw(st.integers(0, 99))))
+        wv = self.b.one("constant", value=np.asarray(w, x.type.dtype.np))
+        tb = w.shape[0] == width and (w.shape[1] != width or self.draw(st.booleans()))
+        self.add(self.b.one("matmul", x.value, wv, transpose_a=False, transpose_b=tb), True)
+
+    def row_slice(self) -> None:
+        x = self.rows(lambda it: it.type.shape[1] > 0)
+        d = x.type.shape[1]
+        s = self.choose([1, 2, -1, -3])
+        begin = self.draw(st.integers(0, d - 1)) if s < 0 else self.draw(st.integers(0, d))
+        end = self.draw(st.integers(-1, begin)) if s < 0 else self.draw(st.integers(begin, d))
+        self.add(self.b.one("slice", x.value, begin=(0, begin), end=(self.n, end), strides=(1, s)), x.exact)
+
+    def row_concat(self) -> None:
+        x = self.rows()
+        y = self.rows(lambda it: it.type.dtype is x.type.dtype)
+        self.add(self.b.one("concat", x.value, y.value, axis=1), x.exact and y.exact)
+
+    def row_pad(self) -> None:
+        x = self.rows()
+        paddings = ((0, 0), (self.draw(st.integers(0, 3)), self.draw(st.integers(0, 3))))
+        self.add(self.b.one("pad", x.value, paddings=paddings, value=True if x.type.dtype is bool_ else 1), x.exact)
+
+    def row_gather(self) -> None:
+        x = self.rows(lambda it: it.type.shape[1] > 0)
+        if x is None:
+            return
+        d = x.type.shape[1]
+        idx = np.random.default_rng(self.draw(st.integers(0, 99))).integers(0, d, self.draw(st.integers(1, 9)))
+        iv = self.b.one("constant", value=idx.astype(self.choose([np.int32, np.int64])))
+        self.add(self.b.one("gather", x.value, iv, axis=1), x.exact)
+
+    OPS = ("row_elementwise",) * 6 + ("row_vector", "row_reduce", "row_reduce", "row_matmul", "row_slice",
+                                      "row_concat", "row_pad", "row_gather")
+
+
+@st.composite
+def row_programs(draw: Callable[..., Any]) -> tuple[Function, list[np.ndarray], list[bool]]:
+    n = draw(st.sampled_from([4096, 6144, 8190]))
+    dtype = draw(st.sampled_from(ALL_DTYPES))
+    width = draw(st.sampled_from([8, 16, 23]))
+    x = Value(TensorType(dtype, (n, width)), "x")
+    b = Builder(Block([x]))
+    gen = RowGen(draw, b, [x])
+    gen.n = n  # type: ignore[attr-defined]
+    for _ in range(draw(st.integers(2, 7))):
+        getattr(gen, draw(st.sampled_from(RowGen.OPS)))()
+    made = [it for it in gen.items[1:] if it.type.rank == 2 and it.type.shape[0] == n] or gen.items[:1]
+    b.op("return", [it.value for it in made])
+    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+    return Function("rows", b.block), [_input(dtype, (n, width), rng)], [it.exact for it in made]
+
+
+@given(row_programs())
+def test_random_row_program_compiled_in_chunks_matches_interpreter(
+        program: tuple[Function, list[np.ndarray], list[bool]]) -> None:
+    fn, arrays, exact = program
+    note(str(fn))
+    verify(fn)
+    interp = RecordingInterpreter()
+    want = interp.run(fn, [a.copy() for a in arrays])
+    assume(not interp.rounded)
+    cf = compile_function(fn)
+    got = cf(arrays)
+    for k, (g, w, e) in enumerate(zip(got, want, exact)):
+        assert_same(g, w, exact=e, where=f"result {k} of\n{fn}")
+    note(f"chunks: {cf.lowered.chunks}")
