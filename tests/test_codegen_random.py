@@ -331,8 +331,9 @@ class Gen:
         value = _input(dtype, shape, np.random.default_rng(self.draw(st.integers(0, 1000))))
         self.add(self.b.one("constant", value=np.asarray(value, dtype.np)), True)
 
-    OPS = ("elementwise",) * 8 + ("scatter_add", "constant", "cond", "while_loop", "broadcast_to", "reshape", "transpose", "slice", "reduce",
-           "argmax", "concat", "pad", "select", "convert", "matmul", "gather")
+    OPS = ("elementwise",) * 8 + ("scatter_add", "constant", "cond", "while_loop", "broadcast_to", "reshape",
+                                  "transpose", "slice", "reduce", "argmax", "concat", "pad", "select", "convert",
+                                  "matmul", "gather")
 
 
 class RecordingInterpreter(Interpreter):
