@@ -180,6 +180,8 @@ class CompiledFunction:
         if code:
             status = ws[:16].view(np.int64)
             pool.append(ws)
+            for cell, new in zip(cells, var_outs):  # assigns made before the failure stay, as in eager mode
+                cell.array = new
             err = self.lowered.errors[code - 1]
             detail = self.pending.pop(code, None)
             raise err.kind(err.message.format(value=detail if detail is not None else int(status[1])))
@@ -247,8 +249,10 @@ def _make_callback(lowered: Lowered, holder: list) -> Any:
         arrays = []
         for k, t in enumerate(types):
             p = ctypes.cast(ptrs + 8 * k, ctypes.POINTER(ctypes.c_void_p))[0]
-            n = max(t.size, 1) * t.dtype.np.itemsize
-            buf = (ctypes.c_char * n).from_address(p)
+            if t.size == 0:
+                arrays.append(np.zeros(t.shape, dtype=t.dtype.np))
+                continue
+            buf = (ctypes.c_char * (t.size * t.dtype.np.itemsize)).from_address(p)
             arrays.append(np.frombuffer(buf, dtype=t.dtype.np).reshape(t.shape).copy())
         if entry[0] == "print":
             _, template, stream, summarize, _ = entry

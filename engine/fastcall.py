@@ -65,10 +65,10 @@ def make_fast_call(concrete: Any, compiled: Any, arg_types: list[Any]) -> Callab
     call_args = arrays + outs + [f"w{k}" for k in range(len(assigned))] + ["ws", "0", str(compiled.lowered.chunks)]
     lines.append(f"    code = py({', '.join(call_args)})")
     lines.append("    pool.append(ws)")
+    for k, vi in enumerate(assigned):  # before raising too: assigns made before a failure stay, as in eager mode
+        lines.append(f"    cell{vi}.array = w{k}")
     lines.append("    if code:")
     lines.append("        fail(compiled, code, ws)")
-    for k, vi in enumerate(assigned):
-        lines.append(f"    cell{vi}.array = w{k}")
     if concrete._single_output and len(outs) == 1:
         lines.append("    return Tensor(o0)")
     else:

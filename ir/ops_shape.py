@@ -83,7 +83,9 @@ def _slice_infer(types: list[TensorType], *, begin: Sequence[int], end: Sequence
     if not len(begin) == len(end) == len(strides) == t.rank:
         raise fail("slice", f"begin/end/strides must have one entry per axis of shape {t.shape}")
     for d, b, e, s in zip(t.shape, begin, end, strides):
-        if s == 0 or not (0 <= b <= d and -1 <= e <= d) or (s > 0 and e < 0):
+        # Normalized as slice.indices gives them: a negative stride starts at most at the last index.
+        ok = (0 <= b <= d and 0 <= e <= d) if s > 0 else (-1 <= b <= d - 1 and -1 <= e <= d - 1)
+        if s == 0 or not ok:
             raise fail("slice", f"bad slice begin={list(begin)} end={list(end)} strides={list(strides)} "
                                 f"of shape {t.shape}")
     return (t.with_shape([slice_len(b, e, s) for b, e, s in zip(begin, end, strides)]),)
@@ -247,7 +249,8 @@ def _iota_kernel(*, shape: Sequence[int], dtype: Any, axis: int) -> np.ndarray:
     shape = tuple(shape)
     if not shape:
         return np.zeros((), dtype=as_dtype(dtype).np)
-    r = np.arange(shape[axis], dtype=as_dtype(dtype).np).reshape([-1 if i == axis else 1 for i in range(len(shape))])
+    # Count in int64 and cast: np.arange refuses bool ranges longer than 2 (0 is False, the rest True).
+    r = np.arange(shape[axis]).astype(as_dtype(dtype).np).reshape([-1 if i == axis else 1 for i in range(len(shape))])
     return np.broadcast_to(r, shape)
 
 

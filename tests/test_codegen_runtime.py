@@ -185,9 +185,6 @@ def test_variables_updated_by_compiled_loops_match_eager() -> None:
     assert compiled.experimental_get_tracing_count() == 1
 
 
-@pytest.mark.xfail(reason="codegen/runtime.py CompiledFunction.run and engine/fastcall.py swap the assigned "
-                          "Variables' new arrays in only when the call succeeds, so an assign before a failing op is "
-                          "lost; eager mode and the interpreter keep it (as TensorFlow does)", strict=True)
 def test_assigns_before_a_failure_are_kept_as_in_eager() -> None:
     def f(x, v):
         v.assign_add(x)
