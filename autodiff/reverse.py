@@ -168,7 +168,7 @@ class Sweep:
         gs = [self._zeros_if_none(r) for r in live]
         regions = []
         for region in op.regions:
-            block = Block([Value(v.type, v.name) for v in captured] + [Value(g.type, f"ct") for g in gs],
+            block = Block([Value(v.type, v.name) for v in captured] + [Value(g.type, "ct") for g in gs],
                           label=region.label)
             arg_of = dict(zip((id(c) for c in captured), block.args))
             seeds = dict(zip((i for i, r in enumerate(op.results) if differentiable(r)), block.args[len(captured):]))

@@ -14,7 +14,7 @@ from typing import Any, Callable, Sequence, Union
 
 import numpy as np
 
-from engine import dispatch, nest
+from engine import nest
 from engine.convert import convert_to_tensor
 from engine.function import Function
 from engine.tensor import Tensor
@@ -176,7 +176,7 @@ def value_and_grad(fun: Callable[..., Any], argnums: Union[int, Sequence[int]] =
                  for k, r in enumerate(r for r in outs if r.type.dtype.is_floating)]
         results = t.execute(rev, seeds)
         values, grads = results[:len(outs)], results[len(outs):]
-        value = t.cf._pack(values) if dispatch.tracing() else _repack(t.cf, values)
+        value = _repack(t.cf, values)
         grouped, k = [], 0
         for i, group, fgroup in zip(nums, params, floats):
             grouped.append(_pack_grads(args[i], group, fgroup, grads[k:k + len(fgroup)]))

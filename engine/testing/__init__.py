@@ -12,6 +12,8 @@ __all__ = ["check_grads", "check_jvp", "check_vjp", "numerical_jvp", "strategies
 
 def __getattr__(name: str):  # type: ignore[no-untyped-def]
     if name == "strategies":  # hypothesis is a test dependency, imported only when asked for
-        from engine.testing import strategies
-        return strategies
+        # import_module, not `from engine.testing import strategies`: that form asks this module for the attribute
+        # first, i.e. calls this function again, forever.
+        import importlib
+        return importlib.import_module("engine.testing.strategies")
     raise AttributeError(name)
