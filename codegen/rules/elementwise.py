@@ -42,6 +42,10 @@ def _div(ctx: LowerContext, op: Any, x: lir.Value, y: lir.Value) -> lir.Value:
     return _contract(ctx, ctx.b.fdiv(x, y))
 
 
+def _integer_operands(op: Any) -> bool:
+    return not _dt(op).is_floating
+
+
 def _check_int_divisor(ctx: LowerContext, op: Any, y: lir.Value) -> None:
     code = ctx.error(ZeroDivisionError, f"{op.opdef.name}: integer division by zero" + _at(op))
     ctx.fail_if(ctx.b.icmp_signed("==", y, lir.Constant(y.type, 0)), code)
@@ -83,7 +87,7 @@ def _int_divmod(ctx: LowerContext, x: lir.Value, y: lir.Value) -> tuple[lir.Valu
     return b.select(minus_one, b.neg(q), q), b.srem(x, safe)
 
 
-@lowers("floordiv")
+@lowers("floordiv", may_fail=_integer_operands)
 def _floordiv(ctx: LowerContext, op: Any, x: lir.Value, y: lir.Value) -> lir.Value:
     b = ctx.b
     if _dt(op).is_floating:
@@ -95,7 +99,7 @@ def _floordiv(ctx: LowerContext, op: Any, x: lir.Value, y: lir.Value) -> lir.Val
     return b.select(adjust, b.sub(q, lir.Constant(x.type, 1)), q)
 
 
-@lowers("mod")
+@lowers("mod", may_fail=_integer_operands)
 def _mod(ctx: LowerContext, op: Any, x: lir.Value, y: lir.Value) -> lir.Value:
     b = ctx.b
     if _dt(op).is_floating:
@@ -107,7 +111,7 @@ def _mod(ctx: LowerContext, op: Any, x: lir.Value, y: lir.Value) -> lir.Value:
     return b.select(adjust, b.add(r, y), r)
 
 
-@lowers("pow")
+@lowers("pow", may_fail=_integer_operands)
 def _pow(ctx: LowerContext, op: Any, x: lir.Value, y: lir.Value) -> lir.Value:
     if _dt(op).is_floating:
         return ctx.math("pow", x, y)
