@@ -7,8 +7,9 @@ reductions), and the chunk range is split across threads.
 
 `plan(fn)` decides: it propagates a "row-split" mark from the parameters whose leading dimension is the batch size
 N through the ops, using each row's tiling rule (`@tiles` below: how the op treats its operands' leading axis); any
-op without a rule, or with operands it cannot split consistently, means no tiling. `rewrite(fn, plan, n)` gives the
-same function with N replaced by n in every split value's type and attrs.
+op without a rule, or with operands it cannot split consistently, means no tiling; so does a matmul on split rows
+whose chunks would be shorter than `MIN_MATMUL_ROWS`. `rewrite(fn, plan, n)` gives the same function with N
+replaced by n in every split value's type and attrs.
 """
 from __future__ import annotations
 
@@ -124,6 +125,12 @@ def _pad(op: Op, split: list[bool], N: int) -> Optional[list[bool]]:
     return [split[0]]
 
 
+#: A matmul whose rows are split gets at least this many rows per chunk, or the function is not tiled: every chunk's
+#: BLAS call packs the whole right operand again, which on 16-row chunks of 256x784 @ 784x128 cost 30% more than
+#: one call (and one call lets OpenBLAS thread the product itself).
+MIN_MATMUL_ROWS = 128
+
+
 @tiles("matmul")
 def _matmul(op: Op, split: list[bool], N: int) -> Optional[list[bool]]:
     a, b = split
@@ -180,7 +187,17 @@ def plan(fn: Function, min_rows: int = 2) -> Optional[Plan]:
     res = [split[id(v)] for v in fn.results]
     if not all(res) or not any(params):
         return None
-    return Plan(N, params, res, {k for k, v in split.items() if v})
+    p = Plan(N, params, res, {k for k, v in split.items() if v})
+    split_matmul = any(op.opdef.name == "matmul" and split[id(op.operands[0])] for op in fn.block.ops)
+    if split_matmul and chunk_rows(N, row_elements(fn, p)) < MIN_MATMUL_ROWS:
+        return None
+    return p
+
+
+def row_elements(fn: Function, p: Plan) -> int:
+    """Elements per row of the widest split parameter or result: what `chunk_rows` sizes chunks by."""
+    return max(t.size // p.rows for t, s in zip(fn.param_types + fn.result_types, p.split_params + p.split_results)
+               if s)
 
 
 def rewrite(fn: Function, p: Plan, n: int) -> Function:
