@@ -12,7 +12,8 @@ rule (DESIGN §7):
 - stacks (reverse mode's per-trip state, met when differentiating a gradient) are linear containers: a stack of
   floating-point tensors has a tangent stack, created, pushed and popped alongside it, so forward over reverse
   (hessian, jvp of grad) sees how the values saved by a forward loop move with the inputs.
-Rows without a derivative (comparisons, argmax, integer ops, random numbers, reads of Variables) give no tangent.
+- a read of a Variable carries the Variable's tangent (the table's vjp rule of `read` is the identity).
+Rows without a derivative (comparisons, argmax, integer ops, random numbers) give no tangent.
 """
 from __future__ import annotations
 
@@ -92,7 +93,9 @@ class _Forward:
 
     def _rule(self, op: Op, xs: list[Value], out: Value, ts: list[Optional[Value]]) -> Optional[Value]:
         em, kind, attrs = self.em, op.opdef.kind, op.attrs
-        if kind == "elementwise":
+        # A read of a Variable is the identity from the Variable to its value: every read carries the Variable's
+        # tangent (the transpose of reverse mode, which sums the cotangents of the reads).
+        if kind in ("elementwise", "state"):
             parts = [op.opdef.vjp(em, t, out, *xs, **attrs)[i] for i, t in enumerate(ts) if t is not None]
             parts = [p for p in parts if p is not None]
             return em.add_n(parts) if parts else None
