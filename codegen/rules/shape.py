@@ -1,5 +1,6 @@
-"""Rules of the shape rows. Views (broadcast_to, transpose, slice, iota, splat constants) are cheap `Lazy` index
-maps, so they fuse into their consumers as index arithmetic; reshape is a view of a buffer; concat, pad and
+"""Rules of the shape rows. Views (broadcast_to, transpose, slice, gather) are `Lazy` index maps, as cheap as what
+they view (the driver materializes an expensive value used twice, views of it included); iota and splat constants
+are cheap. They fuse into their consumers as index arithmetic; reshape is a view of a buffer; concat, pad and
 scatter_add write a new buffer; gather checks every index before any element is read.
 """
 from __future__ import annotations
@@ -54,7 +55,7 @@ def _broadcast_to(ctx: LowerContext, op: Any, x: CValue) -> CValue:
 
     def element(b: lir.IRBuilder, idx: Sequence[lir.Value]) -> lir.Value:
         return x.load(b, [zero if d == 1 and t.shape[lead + k] != 1 else idx[lead + k] for k, d in enumerate(src)])
-    return Lazy(t, element, cheap=True)
+    return Lazy(t, element, cheap=x.cheap)
 
 
 @lowers("reshape")
@@ -77,7 +78,7 @@ def _transpose(ctx: LowerContext, op: Any, x: CValue) -> CValue:
         for k, p in enumerate(perm):
             src[p] = idx[k]
         return x.load(b, src)  # type: ignore[arg-type]
-    return Lazy(op.results[0].type, element, cheap=True)
+    return Lazy(op.results[0].type, element, cheap=x.cheap)
 
 
 @lowers("slice")
@@ -90,7 +91,7 @@ def _slice(ctx: LowerContext, op: Any, x: CValue) -> CValue:
             v = i if s == 1 else b.mul(i, lir.Constant(I64, s))
             src.append(v if lo == 0 else b.add(v, lir.Constant(I64, lo)))
         return x.load(b, src)
-    return ctx.lazy(op.results[0].type, element, cheap=True)
+    return ctx.lazy(op.results[0].type, element, cheap=x.cheap)
 
 
 @lowers("iota")
@@ -168,7 +169,7 @@ def _gather(ctx: LowerContext, op: Any, params: CValue, indices: CValue) -> CVal
     def element(b: lir.IRBuilder, idx: Sequence[lir.Value]) -> lir.Value:
         i = _index_value(b, indices, idx[axis:axis + r])
         return params.load(b, list(idx[:axis]) + [i] + list(idx[axis + r:]))
-    return ctx.lazy(op.results[0].type, element, cheap=True)
+    return ctx.lazy(op.results[0].type, element, cheap=params.cheap)
 
 
 @lowers("scatter_add")
