@@ -7,7 +7,8 @@ code indexing `Lowered.errors`. `i32 @kiln_entry(ptr argv, ptr workspace, ptr st
 one array.
 
 Fusion: elementwise ops and views produce `Lazy` values that the consuming loop nest evaluates per element; a Lazy
-value used more than once is materialized into the workspace first, unless it is cheap to recompute.
+value used more than once, or captured by a loop or branch, is materialized into the workspace first, unless it is
+cheap to recompute.
 """
 from __future__ import annotations
 
@@ -87,6 +88,8 @@ def lower_block(ctx: LowerContext, block: Block, args: list[CValue]) -> list[CVa
             raise NotImplementedError(f"codegen: op {op.opdef.name} has no lower rule")
         if op.opdef.extra.get("terminator"):
             return list(rule(ctx, op, *operands))
+        if op.regions:  # an expression captured by a loop or branch is computed once, not on every trip
+            operands = [ctx.materialize(o) if isinstance(o, Lazy) and not o.cheap else o for o in operands]
         if op.opdef.kind == "elementwise":
             results: Any = [_elementwise(ctx, op, rule, operands)]
             if getattr(rule, "may_fail", None) is not None and rule.may_fail(op):

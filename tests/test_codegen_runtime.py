@@ -149,6 +149,31 @@ def test_a_long_compiled_loop_releases_the_gil() -> None:
                                 f"{held:.0f}/s while the GIL is held"
 
 
+def test_an_expression_captured_by_a_loop_is_computed_once() -> None:
+    """101 trips of `acc + e`, with e an expression of four transcendental functions computed before the loop,
+    cost a few times one trip, not a hundred times (as recomputing e on every trip would); timed as a ratio."""
+    @tf.function
+    def f(x, n):
+        e = tf.exp(tf.sin(x)) * tf.tanh(x) + tf.math.log1p(x * x)
+        return tf.while_loop(lambda i, acc: i < n, lambda i, acc: (i + 1, acc + e), (0, tf.zeros_like(x)))[1]
+
+    x = tf.constant(np.random.default_rng(0).standard_normal(50_000).astype(np.float32))
+
+    def best_time(n: int) -> float:
+        trips = tf.constant(n)
+        f(x, trips)
+        times = []
+        for _ in range(7):
+            start = time.perf_counter()
+            f(x, trips)
+            times.append(time.perf_counter() - start)
+        return min(times)
+    one, many = best_time(1), best_time(101)
+    assert many < 25 * one, f"1 trip: {one * 1e3:.3f} ms, 101 trips: {many * 1e3:.3f} ms"
+    e = np.exp(np.sin(x.numpy())) * np.tanh(x.numpy()) + np.log1p(x.numpy() ** 2)
+    np.testing.assert_allclose(f(x, tf.constant(3)).numpy(), 3 * e, rtol=1e-5, atol=1e-5)
+
+
 # ---- Variables -------------------------------------------------------------------------------------------------------
 def _step(x, n, v, w, count):
     """assign and assign_add inside loops and branches: what the compiled function must do to the Variables."""
