@@ -234,9 +234,7 @@ def eager_loss(p: LoopProgram, style: str, floats: list[np.ndarray], ints: list[
 # of one type into one value. Compiled stacks are mutable heap buffers, so two stacks of a loop become one and the
 # backward loop pops values in the wrong order (the interpreter's stacks are immutable values: unaffected).
 # Strict, so the fix shows up as XPASS.
-SHARED_STACKS = ("ir/passes/common.is_pure lets CSE merge identical stack_new ops; compiled stacks are mutable "
-                 "buffers, so two same-typed stacks of a loop become one")
-NATIVE_FAILURES = {"two_states": SHARED_STACKS}  # two carried f64[3] values: two stack<f64[3]>
+NATIVE_FAILURES: dict[str, str] = {}
 
 
 def cases(native: bool) -> list[Any]:
@@ -363,8 +361,7 @@ def tape_grad(f: Callable[[Any], Any], x: np.ndarray) -> np.ndarray:
     return tape.gradient(y, t).numpy()
 
 
-@pytest.mark.parametrize("jit_compile", [False, pytest.param(True, marks=pytest.mark.xfail(
-    reason=SHARED_STACKS + " (here a value's stack and its tangent stack)", strict=True))], ids=JIT_IDS)
+@pytest.mark.parametrize("jit_compile", [False, True], ids=JIT_IDS)
 def test_hessian_through_a_while_loop(jit_compile: bool) -> None:
     """Forward over reverse: the tangents of the values the forward loop saved travel on tangent stacks."""
     x = np.array([0.5, 2.0, -1.5])

@@ -2,7 +2,7 @@
 
 Identical means the same row, the same (already rewritten) operands, equal attrs (numpy arrays by dtype, shape and
 bytes) and equal result types. Only pure plain ops take part: no effects, no regions, no Variable reads (an assign
-between two reads changes the second). Regions are closed, so each block gets its own table: a constant inside a
+between two reads changes the second), no stacks. Regions are closed, so each block gets its own table: a constant inside a
 region must not be replaced by an equal one outside it. Never mutates its input.
 """
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Any
 
 from ir.core import Block, Function, Op, Rewriter, Value
 from ir.passes.common import attrs_key, is_pure
+from ir.types import StackType
 
 
 class _CommonSubexpressions(Rewriter):
@@ -26,7 +27,9 @@ class _CommonSubexpressions(Rewriter):
             self.table = outer
 
     def rewrite(self, op: Op, into: Block) -> None:
-        if not is_pure(op) or not op.results:
+        # A stack is one buffer that pushes and pops update in place once compiled: two equal stack_new ops are
+        # two stacks, never one.
+        if not is_pure(op) or not op.results or any(isinstance(r.type, StackType) for r in op.results):
             self.clone(op, into)
             return
         operands = [self.lookup(v) for v in op.operands]
