@@ -230,10 +230,8 @@ def eager_loss(p: LoopProgram, style: str, floats: list[np.ndarray], ints: list[
     return float(summed(fn_of(p, style))(*[tf.constant(a) for a in floats + ints]).numpy())
 
 
-# A known bug outside autodiff: ir/passes/common.is_pure counts stack_new as pure, so CSE merges two stack_new ops
-# of one type into one value. Compiled stacks are mutable heap buffers, so two stacks of a loop become one and the
-# backward loop pops values in the wrong order (the interpreter's stacks are immutable values: unaffected).
-# Strict, so the fix shows up as XPASS.
+# Programs whose compiled gradients are known to be wrong: program name -> reason (strict xfail). None today; the
+# two_states program pins that CSE keeps two same-typed stacks apart (compiled stacks are buffers updated in place).
 NATIVE_FAILURES: dict[str, str] = {}
 
 
