@@ -15,6 +15,12 @@ Structured ops:
   level below from its own stacks).
 Only floating-point values (and Variable references, whose cotangent is that of their reads) carry cotangents;
 `stop_gradient` and NONDIFF rows stop them.
+
+Recomputation (a backward cond's branch, a backward loop's body) leaves out effects (assign, print, assert): they
+ran in the forward sweep and must not run twice. A Variable read while recomputing reads the Variable as it is
+during the backward pass; that is its value at the forward read unless the function assigns the Variable, so a
+recomputation that needs the read of a Variable the function assigns raises NotImplementedError (read it into a
+tensor before the cond or loop instead) rather than differentiating with a later value.
 """
 from __future__ import annotations
 
@@ -67,11 +73,17 @@ class _Record:
 
 
 class Sweep:
-    """The forward and backward sweeps over one block's ops, appending to `em`'s block."""
+    """The forward and backward sweeps over one block's ops, appending to `em`'s block. A `recompute` sweep (a
+    region recomputed for the backward pass) leaves out effects, which the forward sweep already ran."""
 
-    def __init__(self, em: IREmitter) -> None:
+    def __init__(self, em: IREmitter, recompute: bool = False) -> None:
         self.em = em
         self.b = em.builder
+        self.recompute = recompute
+        # ids of the Variable references (in this sweep's output) that the function assigns somewhere; None when
+        # unknown (a sweep not made by vjp_function), which skips the check of recomputed reads.
+        self.assigned: Optional[set[int]] = None
+        self.stale: set[int] = set()  # recomputed values that depend on reads of assigned Variables
         self.vmap: dict[int, Value] = {}
         self.ct: dict[int, Value] = {}
         self.records: list[_Record] = []
@@ -83,14 +95,18 @@ class Sweep:
             operands = [self.vmap[id(v)] for v in op.operands]
             if op.opdef.extra.get("terminator"):
                 return operands
+            if self.recompute and op.opdef.effect:
+                continue
             if op.opdef is OPS["while_loop"]:
                 self._forward_while(op, operands)
                 continue
-            regions = [clone_block(r) for r in op.regions]
+            regions = [clone_block(r, self.recompute) for r in op.regions]
             new = self.b.op(op.opdef, operands, dict(op.attrs), regions=regions,
                             result_types=[r.type for r in op.results], loc=op.loc, names=[r.name for r in op.results])
             for old, v in zip(op.results, new):
                 self.vmap[id(old)] = v
+            if self.recompute and self.assigned and _reads_assigned(op, [id(v) in self.assigned for v in operands]):
+                self.stale.update(id(v) for v in new)
             self.records.append(_Record(self.b.block.ops[-1], op))
         return []
 
@@ -111,7 +127,7 @@ class Sweep:
                                                                   enumerate(body_r.args[:k])]
         new_cond = layout(names)
         new_cond.label = cond_r.label
-        inline(cond_r, new_cond, new_cond.args[:k] + new_cond.args[2 * k + 1:])
+        inline(cond_r, new_cond, new_cond.args[:k] + new_cond.args[2 * k + 1:], drop_effects=self.recompute)
         new_body = layout(names)
         new_body.label = body_r.label
         bb = Builder(new_body)
@@ -119,7 +135,7 @@ class Sweep:
         pushed = [bb.one(OPS["stack_push"], s, x) for s, x in zip(args[k + 1:2 * k + 1], args[:k])]
         one = bb.one(OPS["constant"], value=np.asarray(1, dtype=np.int32))
         trips = bb.one(OPS["add"], args[k], one)
-        yields = inline(body_r, new_body, args[:k] + args[2 * k + 1:], terminate=False)
+        yields = inline(body_r, new_body, args[:k] + args[2 * k + 1:], terminate=False, drop_effects=self.recompute)
         bb.op(OPS["yield"], yields + [trips] + pushed, {})
         results = self.b.op(OPS["while_loop"], carried + [zero] + stacks0 + captured, {"carried": 2 * k + 1},
                             regions=[new_cond, new_body], result_types=types, loc=op.loc,
@@ -127,6 +143,8 @@ class Sweep:
         for old, v in zip(op.results, results[:k]):
             self.vmap[id(old)] = v
         self.records.append(_Record(self.b.block.ops[-1], op, results[k], results[k + 1:]))
+        if self.recompute and self.assigned and _reads_assigned(op, [id(v) in self.assigned for v in operands]):
+            self.stale.update(id(v) for v in results[:k])
 
     # ---- backward
     def seed(self, value: Value, g: Value) -> None:
@@ -152,6 +170,10 @@ class Sweep:
                     if c is not None and (differentiable(x) or isinstance(x.type, RefType)):
                         self.accumulate(x, c)
 
+    def _flags(self, values: Sequence[Value]) -> Optional[list[bool]]:
+        """Which of `values` are Variables the function assigns (None: unknown)."""
+        return None if self.assigned is None else [id(v) in self.assigned for v in values]
+
     def _zeros_if_none(self, v: Value) -> Value:
         g = self.ct.get(id(v))
         return g if g is not None else self.em.zeros_like(v)
@@ -172,7 +194,7 @@ class Sweep:
                           label=region.label)
             arg_of = dict(zip((id(c) for c in captured), block.args))
             seeds = dict(zip((i for i, r in enumerate(op.results) if differentiable(r)), block.args[len(captured):]))
-            cts = region_vjp(region, block, block.args[:len(captured)], seeds)
+            cts = region_vjp(region, block, block.args[:len(captured)], seeds, self._flags(captured))
             outs = [cts[j] if cts[j] is not None else IREmitter(Builder(block)).zeros_like(arg_of[id(c)])
                     for j, c in enumerate(captured) if differentiable(c) or isinstance(c.type, RefType)]
             Builder(block).op(OPS["yield"], outs, {})
@@ -218,7 +240,7 @@ class Sweep:
         cap_args = args[len(state):]
         body_r = old.regions[1]
         seeds = dict(zip(diff_carried, g_args))
-        cts = region_vjp(body_r, body_b, xs + list(cap_args), seeds)
+        cts = region_vjp(body_r, body_b, xs + list(cap_args), seeds, [False] * k + self._flags(captured))
         em = IREmitter(bb)
         new_gs = [cts[i] if cts[i] is not None else em.zeros_like(xs[i]) for i in diff_carried]
         want_idx = [j for j, c in enumerate(captured) if differentiable(c) or isinstance(c.type, RefType)]
@@ -241,13 +263,59 @@ def _refuse_own_backward_loop(op: Op) -> None:
                                   "engine.jvp of engine.grad)")
 
 
-def region_vjp(region: Block, into: Block, args: Sequence[Value], seeds: dict[int, Value]) -> list[Optional[Value]]:
+def _reads_assigned(op: Op, assigned: Sequence[bool]) -> bool:
+    """Whether `op` (operands flagged when they are assigned Variables) computes anything from a read of one."""
+    if not any(assigned):
+        return False
+    if not op.regions:
+        return bool(op.results) and op.opdef.kind == "state"  # a read (assign has no results)
+    start = op.opdef.extra.get("region_operand_start", 0)
+    return any(_block_reads(r, {id(a) for a, f in zip(r.args, assigned[start:]) if f}) for r in op.regions)
+
+
+def _block_reads(block: Block, refs: set[int]) -> bool:
+    """Whether a value of `block` that is not only stored back by an assign comes from reading one of `refs`."""
+    tainted: set[int] = set()
+    for op in block.ops:
+        flags = [id(v) in refs for v in op.operands]
+        if op.opdef.effect:
+            if op.opdef.extra.get("writes_operand") is None and any(id(v) in tainted for v in op.operands):
+                return True  # printed or asserted
+            continue
+        if op.opdef.extra.get("terminator"):
+            return any(id(v) in tainted for v in op.operands)
+        if _reads_assigned(op, flags) or any(id(v) in tainted for v in op.operands):
+            tainted.update(id(r) for r in op.results)
+    return False
+
+
+def _live(ops: Sequence[Op], outputs: Sequence[Value]) -> set[int]:
+    """ids of the values among `ops`' operands (and `outputs`) that `outputs` depend on."""
+    live = {id(v) for v in outputs}
+    for op in reversed(ops):
+        if any(id(r) in live for r in op.results):
+            live.update(id(v) for v in op.operands)
+    return live
+
+
+def region_vjp(region: Block, into: Block, args: Sequence[Value], seeds: dict[int, Value],
+               assigned: Optional[Sequence[bool]] = None) -> list[Optional[Value]]:
     """Recompute `region` in `into` on `args`, seed its yields (index -> cotangent) and sweep back; returns the
-    cotangent of each region argument (None where none reaches it)."""
-    sweep = Sweep(IREmitter(Builder(into)))
+    cotangent of each region argument (None where none reaches it). `assigned` flags the arguments that are
+    Variables the function assigns: a recomputed value that needs one of their reads raises NotImplementedError."""
+    sweep = Sweep(IREmitter(Builder(into)), recompute=True)
+    if assigned is not None:
+        sweep.assigned = {id(v) for v, f in zip(args, assigned) if f}
     for a, v in zip(region.args, args):
         sweep.vmap[id(a)] = v
+    start = len(into.ops)
     yields = sweep.forward(region.ops)
+    if sweep.stale and _live(into.ops[start:], yields) & sweep.stale:
+        names = sorted({a.name or "?" for a, v in zip(region.args, args) if id(v) in sweep.assigned})
+        raise NotImplementedError(
+            f"reverse mode through a {region.label or ''} region: it reads Variable(s) {', '.join(names)} that the "
+            f"function also assigns, and recomputing the region for the backward pass would read a later value; "
+            f"read the Variable into a tensor before the cond or loop and use that tensor inside")
     for i, g in seeds.items():
         sweep.seed(yields[i], g)
     sweep.backward()
@@ -263,6 +331,8 @@ def vjp_function(fn: Function, wrt: Sequence[int], name: Optional[str] = None) -
     sweep = Sweep(IREmitter(Builder(block)))
     for old, new in zip(fn.params, params):
         sweep.vmap[id(old)] = new
+    assigned = _assigned_refs(fn.block)
+    sweep.assigned = {id(new) for old, new in zip(fn.params, params) if id(old) in assigned}
     results = sweep.forward(fn.block.ops)
     for i, g in zip(float_results, seeds):
         sweep.seed(results[i], g)
@@ -279,15 +349,30 @@ def vjp_function(fn: Function, wrt: Sequence[int], name: Optional[str] = None) -
     return Function(name or f"vjp_{fn.name}", block)
 
 
-def clone_block(block: Block) -> Block:
+def _assigned_refs(block: Block) -> set[int]:
+    """ids of the values of `block` (Variable references) that an op assigns, here or in nested regions."""
+    out: set[int] = set()
+    for op in block.ops:
+        k = op.opdef.extra.get("writes_operand")
+        if k is not None:
+            out.add(id(op.operands[k]))
+        start = op.opdef.extra.get("region_operand_start", 0)
+        for r in op.regions:
+            inner = _assigned_refs(r)
+            out.update(id(v) for a, v in zip(r.args, op.operands[start:]) if id(a) in inner)
+    return out
+
+
+def clone_block(block: Block, drop_effects: bool = False) -> Block:
     new = Block([Value(a.type, a.name) for a in block.args], label=block.label)
-    inline(block, new, new.args)
+    inline(block, new, new.args, drop_effects=drop_effects)
     return new
 
 
-def inline(block: Block, into: Block, args: Sequence[Value], terminate: bool = True) -> list[Value]:
+def inline(block: Block, into: Block, args: Sequence[Value], terminate: bool = True,
+           drop_effects: bool = False) -> list[Value]:
     """Copies `block`'s ops into `into` with its arguments bound to `args`; returns the terminator's operands
-    (copying the terminator itself when `terminate`)."""
+    (copying the terminator itself when `terminate`). `drop_effects` leaves out effect ops, at any depth."""
     vmap = {id(a): v for a, v in zip(block.args, args)}
     b = Builder(into)
     for op in block.ops:
@@ -296,7 +381,9 @@ def inline(block: Block, into: Block, args: Sequence[Value], terminate: bool = T
             if terminate:
                 b.op(op.opdef, operands, dict(op.attrs), result_types=[])
             return operands
-        regions = [clone_block(r) for r in op.regions]
+        if drop_effects and op.opdef.effect:
+            continue
+        regions = [clone_block(r, drop_effects) for r in op.regions]
         new = b.op(op.opdef, operands, dict(op.attrs), regions=regions, result_types=[r.type for r in op.results],
                    loc=op.loc, names=[r.name for r in op.results])
         for old, v in zip(op.results, new):

@@ -7,7 +7,9 @@ cond, loops that run zero times, and `for i in range(n)` over a tensor n, each w
 - `engine.testing.check_grads` at order 1 in both modes;
 - the interpreted (jit_compile=False) and compiled gradients agree;
 - the gradient IR of a while loop has the forward loop's stacks (stack_new/stack_push) and a second, backward
-  while_loop that pops them; forward over reverse (hessian) through a loop, and reverse over reverse refused.
+  while_loop that pops them; forward over reverse (hessian) through a loop, and reverse over reverse refused;
+- effects (assigns, prints) in a differentiated loop or cond run once; Variables read in loops get gradients; a
+  read that recomputation would get wrong (the loop assigns the Variable) is refused with a clear error.
 """
 from __future__ import annotations
 
@@ -378,3 +380,65 @@ def test_hessian_through_a_while_loop(jit_compile: bool) -> None:
 def test_reverse_over_reverse_through_a_loop_is_refused_clearly() -> None:
     with pytest.raises(NotImplementedError, match="use forward over reverse"):
         tf.grad(lambda x: tf.reduce_sum(tf.grad(cube_by_loop)(x)))(tf.constant([1.0, 2.0], tf.float64))
+
+
+# ---- Variables and effects in differentiated loops and conds -------------------------------------------------------
+@pytest.mark.parametrize("jit_compile", JIT, ids=JIT_IDS)
+def test_effects_in_differentiated_loops_and_conds_run_once(jit_compile: bool,
+                                                            capsys: pytest.CaptureFixture) -> None:
+    """The backward pass recomputes a loop's body and a cond's branch without their assigns and prints."""
+    trips, taken = tf.Variable(0.0, dtype=tf.float64), tf.Variable(0.0, dtype=tf.float64)
+
+    def f(x: Any) -> Any:
+        y = tf.ones_like(x)
+        for i in tf.range(3):
+            trips.assign_add(1.0)
+            tf.print("trip", i)
+            y = y * x
+        if tf.reduce_sum(y) > 0.0:
+            taken.assign_add(1.0)
+            y = tf.sin(y)
+        return tf.reduce_sum(y)
+
+    x = np.array([0.5, 1.2])
+    g = tf.grad(tf.function(f, jit_compile=jit_compile))(tf.constant(x))
+    np.testing.assert_allclose(g.numpy(), np.cos(x ** 3) * 3 * x ** 2, rtol=1e-14)
+    assert float(trips.numpy()) == 3.0 and float(taken.numpy()) == 1.0
+    assert capsys.readouterr().err == "trip 0\ntrip 1\ntrip 2\n"
+
+
+def test_variables_read_in_loops_get_gradients() -> None:
+    """A Variable read (not assigned) in a loop and in a cond inside it: gradients to the Variable and to x match
+    the tape."""
+    def rnn(w: Any, x: Any) -> Any:
+        h = x
+        for _ in tf.range(4):
+            if tf.reduce_sum(h) > 0.0:
+                h = tf.tanh(h * w + x)
+            else:
+                h = tf.sin(h) * w
+        return tf.reduce_sum(h)
+
+    w, x = tf.Variable([0.5, -0.25], dtype=tf.float64), tf.constant([0.3, -0.9], tf.float64)
+    gw, gx = tf.grad(tf.function(rnn), argnums=(0, 1))(w, x)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = rnn(w, x)
+    tw, tx = tape.gradient(y, [w, x])
+    np.testing.assert_allclose(gw.numpy(), tw.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(gx.numpy(), tx.numpy(), rtol=1e-12)
+
+
+def test_a_read_of_a_variable_the_loop_assigns_is_refused_clearly() -> None:
+    """Recomputing the body for the backward pass would read the Variable's final value, not each trip's."""
+    v = tf.Variable(0.0, dtype=tf.float64)
+
+    def f(x: Any) -> Any:
+        y = tf.ones_like(x)
+        for _ in tf.range(3):
+            v.assign_add(1.0)
+            y = y * x * v
+        return y
+
+    with pytest.raises(NotImplementedError, match="reads Variable.*also assigns.*before the cond or loop"):
+        tf.grad(f)(tf.constant(1.5, tf.float64))
