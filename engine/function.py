@@ -84,7 +84,8 @@ class Function:
         self._recent: collections.deque = collections.deque(maxlen=_RETRACE_WINDOW)
         self._warned = False
         self._last_key: Any = None
-        functools.update_wrapper(self, python_function)  # type: ignore[arg-type]
+        # Name and docs only: copying __dict__ would copy another engine.function's trace cache into this one.
+        functools.update_wrapper(self, python_function, updated=())  # type: ignore[arg-type]
 
     # ---- binding arguments
     def _bind(self, args: tuple, kwargs: dict) -> inspect.BoundArguments:

@@ -76,7 +76,7 @@ def _tagged(nb: Any, tag: str) -> Any:
 
 
 def test_the_notebooks_are_there() -> None:
-    for name in ("01_tracing_and_ir.ipynb", "02_codegen.ipynb", "04_autograph.ipynb"):
+    for name in ("01_tracing_and_ir.ipynb", "02_codegen.ipynb", "03_autodiff.ipynb", "04_autograph.ipynb"):
         assert name in NOTEBOOKS
 
 
