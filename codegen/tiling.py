@@ -8,7 +8,7 @@ reductions), and the chunk range is split across threads.
 `plan(fn)` decides: it propagates a "row-split" mark from the parameters whose leading dimension is the batch size
 N through the ops, using each row's tiling rule (`@tiles` below: how the op treats its operands' leading axis); any
 op without a rule, or with operands it cannot split consistently, means no tiling; so does a matmul on split rows
-whose chunks would be shorter than `MIN_MATMUL_ROWS`. `rewrite(fn, plan, n)` gives the same function with N
+that calls BLAS on chunks shorter than `MIN_MATMUL_ROWS`. `rewrite(fn, plan, n)` gives the same function with N
 replaced by n in every split value's type and attrs.
 """
 from __future__ import annotations
@@ -125,9 +125,10 @@ def _pad(op: Op, split: list[bool], N: int) -> Optional[list[bool]]:
     return [split[0]]
 
 
-#: A matmul whose rows are split gets at least this many rows per chunk, or the function is not tiled: every chunk's
-#: BLAS call packs the whole right operand again, which on 16-row chunks of 256x784 @ 784x128 cost 30% more than
-#: one call (and one call lets OpenBLAS thread the product itself).
+#: A matmul on split rows that calls BLAS gets at least this many rows per chunk, or the function is not tiled:
+#: every chunk's BLAS call packs the whole right operand again, which on 16-row chunks of 256x784 @ 784x128 cost 30%
+#: more than one call (and one call lets OpenBLAS thread the product itself). Codegen's own vector kernel reads the
+#: right operand in place, so chunks of any size suit it.
 MIN_MATMUL_ROWS = 128
 
 
@@ -188,10 +189,19 @@ def plan(fn: Function, min_rows: int = 2) -> Optional[Plan]:
     if not all(res) or not any(params):
         return None
     p = Plan(N, params, res, {k for k, v in split.items() if v})
-    split_matmul = any(op.opdef.name == "matmul" and split[id(op.operands[0])] for op in fn.block.ops)
-    if split_matmul and chunk_rows(N, row_elements(fn, p)) < MIN_MATMUL_ROWS:
+    n = chunk_rows(N, row_elements(fn, p))
+    if n < MIN_MATMUL_ROWS and any(_blas_on_split_rows(op, split, n) for op in fn.block.ops):
         return None
     return p
+
+
+def _blas_on_split_rows(op: Op, split: dict[int, bool], n: int) -> bool:
+    if op.opdef.name != "matmul" or not split[id(op.operands[0])]:
+        return False
+    from codegen.rules.reduce import vector_gemm_applies
+    b, out = op.operands[1].type, op.results[0].type
+    k = b.shape[-1] if op.attrs["transpose_b"] else b.shape[-2]
+    return not vector_gemm_applies(out.dtype, n, out.shape[-1], k, op.attrs["transpose_b"])
 
 
 def row_elements(fn: Function, p: Plan) -> int:
