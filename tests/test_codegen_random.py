@@ -358,7 +358,7 @@ class RecordingInterpreter(Interpreter):
         return outs
 
 
-DIMS = [0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 17]  # size 0 now and then; 17 for vector loops and their tails
+DIMS = [0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 8, 16, 17]  # size 0 now and then; 8, 16, 17: whole vectors and tails
 
 
 def _input(dtype: DType, shape: Sequence[int], rng: np.random.Generator) -> np.ndarray:
