@@ -223,7 +223,7 @@ def _vector_gemm(ctx: LowerContext, dtype: DType, pa: lir.Value, pb: lir.Value, 
                 splat = b.shuffle_vector(b.insert_element(zero, scalar, lir.Constant(I32, 0)), zero, splat_mask)
                 for c in range(nr):
                     b.store(b.call(fma, [splat, bvs[c], b.load(accs[r][c], typ=vty)]), accs[r][c])
-        ctx.for_range(k, step)
+        ctx.for_range(k, step, vectorize=False)
         for r in range(rows):
             row = b.add(b.mul(b.add(i0, ctx.i64(r)), ctx.i64(n)), j0)
             for c in range(nr):
