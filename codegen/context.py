@@ -11,7 +11,7 @@ from typing import Any, Callable, Optional, Sequence
 
 import llvmlite.ir as lir
 
-from codegen.values import I64, Buffer, CValue, Lazy, Scalar, constant, reg_type
+from codegen.values import I64, PTR, Buffer, CValue, Lazy, Scalar, constant, reg_type
 from ir.types import DType, TensorType
 
 _ALIGN = 64
@@ -28,16 +28,16 @@ class ErrorInfo:
 
 
 class LowerContext:
-    def __init__(self, module: lir.Module, fn: lir.Function, workspace: lir.Value, status: lir.Value,
-                 buffer_args: Optional[Sequence[lir.Value]] = None) -> None:
+    def __init__(self, module: lir.Module, fn: lir.Function, workspace: lir.Value, status: lir.Value) -> None:
         self.module = module
         self.fn = fn
         self.workspace = workspace
         self.status = status
         self.workspace_size = 0
         self.buffer_sizes: list[int] = []  # bytes of each workspace buffer, in allocation order
-        # When given, each buffer is its own `noalias` argument, so LLVM knows intermediates never overlap.
-        self.buffer_args = list(buffer_args) if buffer_args is not None else None
+        # Each buffer is its own `noalias` argument of `fn`, so LLVM knows intermediates never overlap. They are
+        # made as buffers are allocated; the driver appends them to `fn`'s signature when lowering is done.
+        self.buffer_args: list[lir.Argument] = []
         self.errors: list[ErrorInfo] = []
         self.prints: list[Any] = []
         self.entry = fn.append_basic_block("entry")  # holds only stack slots; branches to body at the end
@@ -59,14 +59,13 @@ class LowerContext:
     def alloc(self, ttype: TensorType) -> Buffer:
         """A buffer in the workspace, for the lifetime of one call."""
         nbytes = max(ttype.size, 1) * (1 if ttype.dtype.is_bool else ttype.dtype.size)
-        offset = self.workspace_size
-        self.workspace_size += (nbytes + _ALIGN - 1) // _ALIGN * _ALIGN
-        k = len(self.buffer_sizes)
-        self.buffer_sizes.append((nbytes + _ALIGN - 1) // _ALIGN * _ALIGN)
-        if self.buffer_args is not None:
-            return Buffer(ttype, self.buffer_args[k])
-        ptr = self.b.gep(self.workspace, [self.i64(offset)], inbounds=True, source_etype=lir.IntType(8))
-        return Buffer(ttype, ptr)
+        size = (nbytes + _ALIGN - 1) // _ALIGN * _ALIGN
+        self.workspace_size += size
+        self.buffer_sizes.append(size)
+        arg = lir.Argument(self.fn, PTR)
+        arg.add_attribute("noalias")
+        self.buffer_args.append(arg)
+        return Buffer(ttype, arg)
 
     def entry_alloca(self, ty: lir.Type) -> lir.Value:
         """A stack slot in the entry block (where mem2reg promotes it to registers)."""

@@ -117,27 +117,19 @@ def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[
     """Lower `fn`. With `chunk_bytes` (one entry per pointer: the bytes a chunk advances it, 0 if not split), `fn`
     is the kernel of one chunk of rows and `kiln_entry` loops over a range of chunks (see codegen.tiling).
 
-    Lowering runs twice: the first pass finds the workspace buffers; the second passes each one to the body as its
-    own `noalias` argument (a loop storing one intermediate while loading another then vectorizes)."""
+    Each workspace buffer is passed to the body as its own `noalias` argument (a loop storing one intermediate
+    while loading another then vectorizes); the body's signature gets them once lowering has allocated them all."""
     import codegen.rules  # noqa: F401  (attaches the lower facets to the op table)
-    sizes = _lower(fn, name, chunk_bytes, None).buffer_sizes
-    return _lower(fn, name, chunk_bytes, sizes)
-
-
-def _lower(fn: Function, name: str, chunk_bytes: Sequence[int], buffer_sizes: Any) -> Lowered:
     module = lir.Module(name=fn.name)
     params = [p.type for p in fn.params]
     results = fn.result_types
     assigned = sorted(_assigned_refs(fn))
     n_ptrs = len(params) + len(results) + len(assigned)
-    n_bufs = len(buffer_sizes) if buffer_sizes is not None else 0
-    fnty = lir.FunctionType(I32, [PTR] * (n_ptrs + 2 + n_bufs))
-    body = lir.Function(module, fnty, name)
-    for a in body.args[:n_ptrs] + body.args[n_ptrs + 2:]:
+    body = lir.Function(module, lir.FunctionType(I32, [PTR] * (n_ptrs + 2)), name)
+    for a in body.args[:n_ptrs]:
         a.add_attribute("noalias")
     body.attributes.add("nounwind")
-    ctx = LowerContext(module, body, body.args[n_ptrs], body.args[n_ptrs + 1],
-                       body.args[n_ptrs + 2:] if buffer_sizes is not None else None)
+    ctx = LowerContext(module, body, body.args[n_ptrs], body.args[n_ptrs + 1])
     ctx.lower_block = lower_block
     b = ctx.b
     args: list[CValue] = []
@@ -164,10 +156,10 @@ def _lower(fn: Function, name: str, chunk_bytes: Sequence[int], buffer_sizes: An
     free_stacks(ctx)
     b.ret(b.trunc(b.load(ctx.status, typ=I64), I32))
     ctx.finish()
+    body.args = body.args + tuple(ctx.buffer_args)
+    body.ftype = lir.FunctionType(I32, [PTR] * len(body.args))
     _entry(module, body, n_ptrs, list(chunk_bytes) or [0] * n_ptrs, ctx.buffer_sizes)
-    lowered = Lowered(module, params, results, assigned, ctx.workspace_size, ctx.errors, ctx.prints)
-    lowered.buffer_sizes = ctx.buffer_sizes
-    return lowered
+    return Lowered(module, params, results, assigned, ctx.workspace_size, ctx.errors, ctx.prints)
 
 
 def _entry(module: lir.Module, body: lir.Function, n_ptrs: int, chunk_bytes: list[int],
