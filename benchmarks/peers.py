@@ -16,6 +16,10 @@ The inputs each kernel factory receives (numpy arrays and scalars, made by run.p
 | dense_relu        | x: float32[m, k], w: float32[k, n], b: float32[n]       | relu(x @ w + b)             |
 | while_loop        | x0: np.float32, n: int                                  | n steps of x*0.999 + 0.001*cos(x) |
 | call_overhead     | x, y: float32[8]                                        | x + y                       |
+| mlp_step          | x: float32[b, 784], y: int32[b], w1, b1, w2, b2, lr     | loss, w1, b1, w2, b2 (new)  |
+
+`mlp_step` serves run.py's mlp_step_32 and mlp_step_256: the training step of a 784-128-10 MLP (relu hidden layer,
+mean softmax cross-entropy over the integer labels y, then p -= lr * dloss/dp for the four parameters).
 
 A factory returns `(fn, args)`: run.py times `fn(*args)`, so converting inputs to the peer's own arrays happens once,
 outside the timing. Asynchronous libraries (jax) block on the result inside `fn`, or only the dispatch would be timed.
@@ -158,6 +162,37 @@ class NumbaPeer(Peer):
         def add(x, y):
             return x + y
 
+        @njit(fastmath=reduce_flags)  # mostly reductions (matmuls, softmax sums)
+        def mlp_step(x, y, w1, b1, w2, b2, lr):
+            batch, classes = x.shape[0], w2.shape[1]
+            h = x @ w1
+            for i in range(batch):
+                for j in range(h.shape[1]):
+                    h[i, j] = max(h[i, j] + b1[j], np.float32(0.0))
+            z = h @ w2
+            loss = 0.0
+            for i in range(batch):
+                m = z[i, 0] + b2[0]
+                for j in range(classes):
+                    z[i, j] += b2[j]
+                    m = max(m, z[i, j])
+                loss -= z[i, y[i]] - m
+                s = np.float32(0.0)
+                for j in range(classes):
+                    z[i, j] = np.exp(z[i, j] - m)
+                    s += z[i, j]
+                loss += np.log(s)
+                for j in range(classes):  # z becomes d loss / d logits
+                    z[i, j] = z[i, j] / s / batch
+                z[i, y[i]] -= np.float32(1.0 / batch)
+            dh = z @ w2.T
+            for i in range(batch):
+                for j in range(dh.shape[1]):
+                    if h[i, j] <= 0:
+                        dh[i, j] = 0
+            return (np.float32(loss / batch), w1 - lr * (x.T @ dh), b1 - lr * dh.sum(axis=0),
+                    w2 - lr * (h.T @ z), b2 - lr * z.sum(axis=0))
+
         return {
             "fused_elementwise": lambda d: (fused, (d["x"], d["a"], d["b"])),
             "reduce_sum": lambda d: (rsum, (d["x"],)),
@@ -167,6 +202,7 @@ class NumbaPeer(Peer):
             "dense_relu": lambda d: (dense, (d["x"], d["w"], d["b"])),
             "while_loop": lambda d: (relax, (d["x0"], d["n"])),
             "call_overhead": lambda d: (add, (d["x"], d["y"])),
+            "mlp_step": lambda d: (mlp_step, (d["x"], d["y"], d["w1"], d["b1"], d["w2"], d["b2"], d["lr"])),
         }
 
     def wrap(self, fn: Callable[..., Any], cache: bool = False) -> Callable[..., Any]:

@@ -10,23 +10,29 @@ Workloads (names for --only):
     softmax            numerically stable softmax over the last axis of float32[4096, 1024]
     matmul             float32 1024 x 1024 @ 1024 x 1024
     dense_relu         relu(x @ W + b), float32 256x784 @ 784x128
+    mlp_step_32        one SGD training step of a 784-128-10 MLP (relu, softmax cross-entropy on integer labels,
+    mlp_step_256       w -= 0.1 * grad on all four parameters) at batch 32 / 256, compiled as one function: Kiln's
+                       is TF2 code with engine.value_and_grad; numpy's is the forward and backward written by hand
     while_loop         10M iterations of x = x*0.999 + 0.001*cos(x) on a float32 scalar; numpy's row is a plain
                        Python loop on np.float32, timed on fewer iterations and scaled (the table says by how much)
     call_overhead      one call of a compiled f(x, y) = x + y on float32[8], per call (numpy: x + y)
     first_call         the first call (trace + compile + run) of a fresh 20-op elementwise function, disk cache off
-    cache_hit          the first call of that function in a fresh process whose disk cache a previous process warmed
+    mlp_first_call     the first call (trace + autodiff + compile + run) of a fresh mlp_step at batch 32, cache off
+    cache_hit          the first call of the 20-op function in a fresh process whose disk cache another process filled
 
 Method: every implementation's result is checked against an independent reference before it is timed (a wrong
 answer is reported as FAILED, never timed). Warm-up calls (which compile) are excluded. Each of `--repeats` runs
 makes enough calls to last a few tens of milliseconds; the table gives the median and the minimum time per call
 over the runs, and `x numpy` = numpy's median / this row's median (above 1: faster than numpy; "1/N": N times
-slower). first_call and cache_hit run in subprocesses, one fresh function (from a fresh module file) per repeat.
+slower). first_call, mlp_first_call and cache_hit run in subprocesses, one fresh function (from a fresh module file)
+per repeat (benchmarks/compile_time.py).
 `--quick` uses tiny sizes and one repeat: it checks that everything runs, and its timings mean nothing.
 The process exits with status 1 when a Kiln row failed (an error or a wrong result), else 0.
 """
 from __future__ import annotations
 
 import argparse
+import atexit
 import dataclasses
 import gc
 import glob
@@ -34,11 +40,10 @@ import importlib.util
 import json
 import os
 import platform
+import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 import timeit
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -51,14 +56,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import engine  # noqa: E402
 import peers as peer_lib  # noqa: E402
 
-WORKLOADS = ["fused_elementwise", "reduce_sum", "reduce_max", "softmax", "matmul", "dense_relu", "while_loop",
-             "call_overhead", "first_call", "cache_hit"]
+sys.modules.setdefault("run", sys.modules[__name__])  # compile_time.py's `from run import ...` finds this module
+
+WORKLOADS = ["fused_elementwise", "reduce_sum", "reduce_max", "softmax", "matmul", "dense_relu", "mlp_step_32",
+             "mlp_step_256", "while_loop", "call_overhead", "first_call", "mlp_first_call", "cache_hit"]
+COMPILE_TIME = ("first_call", "mlp_first_call", "cache_hit")  # run by benchmarks/compile_time.py
+MLP_BATCH = {"mlp_step_32": 32, "mlp_step_256": 256}
+PEER_KERNEL = {"mlp_step_32": "mlp_step", "mlp_step_256": "mlp_step"}  # peers.py's kernel name, where it differs
 UNITS = {"call_overhead": "µs"}  # everything else in ms
 
 FULL = dict(elementwise=1 << 22, reduce=1 << 24, softmax=(4096, 1024), matmul=1024, dense=(256, 784, 128),
-            loop=10_000_000, loop_python=200_000, call=8, f20=1024)
+            mlp=(784, 128, 10), mlp_first_batch=32, loop=10_000_000, loop_python=200_000, call=8, f20=1024)
 QUICK = dict(elementwise=4096, reduce=1 << 14, softmax=(16, 64), matmul=64, dense=(8, 32, 16),
-             loop=1000, loop_python=1000, call=8, f20=64)
+             mlp=(16, 8, 10), mlp_first_batch=32, loop=1000, loop_python=1000, call=8, f20=64)
 
 
 @dataclasses.dataclass
@@ -119,6 +129,111 @@ def mismatch(got: Any, expected: np.ndarray, tol: Any) -> Optional[str]:
     return None
 
 
+def flatten(result: Any, to_numpy: Callable[[Any], np.ndarray]) -> np.ndarray:
+    """A result as one array: a tuple of outputs (the MLP step's) becomes their flattened concatenation."""
+    if isinstance(result, (tuple, list)):
+        return np.concatenate([np.ravel(to_numpy(r)).astype(np.float64) for r in result])
+    return to_numpy(result)
+
+
+# ---- functions from generated module files (AutoGraph reads their source) -------------------------------------------
+def write_module(directory: str, name: str, source: str) -> str:
+    path = os.path.join(directory, f"{name}.py")
+    with open(path, "w") as f:
+        f.write(source)
+    return path
+
+
+def load_module(path: str) -> Any:
+    name = Path(path).stem
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+_scratch: list[str] = []
+
+
+def scratch_dir() -> str:
+    """A directory for generated modules that lives as long as this process."""
+    if not _scratch:
+        _scratch.append(tempfile.mkdtemp(prefix="kiln-bench-"))
+        atexit.register(shutil.rmtree, _scratch[0], True)
+    return _scratch[0]
+
+
+# ---- the MLP training step -------------------------------------------------------------------------------------------
+MLP_ARGS = ("x", "y", "w1", "b1", "w2", "b2")
+MLP_LR = 0.1
+MLP_SOURCE = """\
+import engine as tf
+
+
+def loss_fn(params, x, y):
+    w1, b1, w2, b2 = params
+    h = tf.nn.relu(tf.matmul(x, w1) + b1)
+    logits = tf.matmul(h, w2) + b2
+    return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+
+
+@tf.function
+def train_step(x, y, w1, b1, w2, b2):
+    params = (w1, b1, w2, b2)
+    loss, grads = tf.value_and_grad(loss_fn)(params, x, y)
+    return (loss,) + tuple(p - {lr} * g for p, g in zip(params, grads))
+"""
+
+
+def mlp_source() -> str:
+    """Kiln's training step (a module source: the first-call workload loads a fresh copy per repeat)."""
+    return MLP_SOURCE.format(lr=MLP_LR)
+
+
+def mlp_inputs(layers: tuple, batch: int, rng: np.random.Generator) -> dict:
+    """A batch of pixel-like inputs in [0, 1), integer labels, and parameters initialized as a dense layer is."""
+    n_in, n_hidden, n_out = layers
+    f32 = np.float32
+    return {"x": rng.random((batch, n_in), dtype=f32), "y": rng.integers(0, n_out, batch).astype(np.int32),
+            "w1": (rng.standard_normal((n_in, n_hidden)) / n_in ** 0.5).astype(f32),
+            "b1": (0.1 * rng.standard_normal(n_hidden)).astype(f32),
+            "w2": (rng.standard_normal((n_hidden, n_out)) / n_hidden ** 0.5).astype(f32),
+            "b2": (0.1 * rng.standard_normal(n_out)).astype(f32), "lr": f32(MLP_LR)}
+
+
+def numpy_mlp_step(x: np.ndarray, y: np.ndarray, w1: np.ndarray, b1: np.ndarray, w2: np.ndarray, b2: np.ndarray,
+                   lr: Any) -> tuple:
+    """The step's forward and backward written by hand: (loss, new w1, b1, w2, b2)."""
+    h = x @ w1 + b1
+    a = np.maximum(h, 0)
+    z = a @ w2 + b2
+    z -= z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    s = e.sum(axis=1, keepdims=True)
+    rows = np.arange(len(y))
+    loss = np.mean(np.log(s[:, 0]) - z[rows, y])
+    dz = e / s  # d loss / d logits = (softmax - one_hot(y)) / batch
+    dz[rows, y] -= 1
+    dz /= len(y)
+    da = dz @ w2.T
+    da[h <= 0] = 0  # relu's gradient is 0 at 0, as TensorFlow's
+    return loss, w1 - lr * (x.T @ da), b1 - lr * da.sum(axis=0), w2 - lr * (a.T @ dz), b2 - lr * dz.sum(axis=0)
+
+
+def mlp_reference(d: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The step in float64, flattened as `flatten` flattens (loss, w1, b1, w2, b2); tolerance per element: float32
+    rounding of the loss and of each new parameter, plus lr * 1e-4 of the parameter's largest gradient entry."""
+    f64 = {k: np.asarray(d[k], np.float64) for k in MLP_ARGS if k != "y"}
+    loss, *new = numpy_mlp_step(f64["x"], d["y"], f64["w1"], f64["b1"], f64["w2"], f64["b2"], MLP_LR)
+    tol = [np.array([1e-5 * abs(loss) + 1e-6])]
+    for k, q in zip(("w1", "b1", "w2", "b2"), new):
+        largest_step = np.abs(f64[k] - q).max()  # = lr * max |gradient|
+        tol.append(np.ravel(1e-6 * np.abs(q) + 1e-4 * largest_step + 1e-9))
+    return np.concatenate([[loss]] + [np.ravel(q) for q in new]), np.concatenate(tol)
+
+
 # ---- the kernel workloads: inputs, reference, tolerance, numpy and Kiln ----------------------------------------------
 def make_inputs(name: str, s: dict, rng: np.random.Generator) -> dict:
     f32 = np.float32
@@ -137,6 +252,8 @@ def make_inputs(name: str, s: dict, rng: np.random.Generator) -> dict:
         m, k, n = s["dense"]
         return {"x": rng.standard_normal((m, k), dtype=f32), "w": rng.standard_normal((k, n), dtype=f32) / 28,
                 "b": rng.standard_normal(n, dtype=f32)}
+    if name in MLP_BATCH:
+        return mlp_inputs(s["mlp"], MLP_BATCH[name], rng)
     if name == "while_loop":
         return {"x0": f32(0.5), "n": s["loop"], "n_python": s["loop_python"]}
     if name == "call_overhead":
@@ -173,6 +290,8 @@ def reference(name: str, d: dict) -> tuple[np.ndarray, Any]:
     if name == "dense_relu":
         x, w, b = (d[k].astype(np.float64) for k in ("x", "w", "b"))
         return np.maximum(x @ w + b, 0.0), 1e-5 * (np.abs(x) @ np.abs(w) + np.abs(b)) + 1e-6
+    if name in MLP_BATCH:
+        return mlp_reference(d)
     if name == "while_loop":  # the full count and the Python count both converge when they differ (see FULL)
         want = np.array(float(python_relax(d["x0"], d["n_python"])))
         return want, 1e-5 * abs(float(want))
@@ -197,6 +316,8 @@ def numpy_kernel(name: str, d: dict) -> tuple[Callable[..., Any], tuple]:
         return np.matmul, (d["a"], d["b"])
     if name == "dense_relu":
         return (lambda x, w, b: np.maximum(x @ w + b, np.float32(0))), (d["x"], d["w"], d["b"])
+    if name in MLP_BATCH:
+        return numpy_mlp_step, tuple(d[k] for k in MLP_ARGS) + (d["lr"],)
     if name == "while_loop":
         return python_relax, (d["x0"], d["n_python"])
     if name == "call_overhead":
@@ -237,6 +358,9 @@ def kiln_kernel(name: str, d: dict) -> tuple[Callable[..., Any], tuple]:
         def dense(x, w, b):
             return tf.nn.relu(tf.matmul(x, w) + b)
         return dense, (T(d["x"]), T(d["w"]), T(d["b"]))
+    if name in MLP_BATCH:
+        module = load_module(write_module(scratch_dir(), f"kiln_{name}", mlp_source()))
+        return module.train_step, tuple(T(d[k]) for k in MLP_ARGS)
     if name == "while_loop":
         @tf.function
         def relax(x, n):
@@ -259,7 +383,7 @@ def run_kernel_workload(name: str, cfg: Config, peers: list, notes: Notes) -> li
         (f"numpy {np.__version__}", lambda: numpy_kernel(name, d), np.asarray, False),
         (f"kiln {engine.__version__}", lambda: kiln_kernel(name, d), lambda r: r.numpy(), False)]
     for p in peers:
-        impls.append((p.name, lambda p=p: p.kernel(name, d), p.to_numpy, True))
+        impls.append((p.name, lambda p=p: p.kernel(PEER_KERNEL.get(name, name), d), p.to_numpy, True))
     rows = []
     for label, build, to_numpy, is_peer in impls:
         row = Row(name, label)
@@ -267,11 +391,12 @@ def run_kernel_workload(name: str, cfg: Config, peers: list, notes: Notes) -> li
             built = build()
             if built is None:  # a peer without this workload
                 peer = next(p for p in peers if p.name == label)
-                notes_id = notes.add(f"{label}: {name} skipped ({peer.skipped.get(name, 'not available')})")
+                why = peer.skipped.get(PEER_KERNEL.get(name, name), "not available")
+                notes_id = notes.add(f"{label}: {name} skipped ({why})")
                 rows.append(Row(name, label, status="skipped", notes=[notes_id]))
                 continue
             fn, args = built
-            problem = mismatch(to_numpy(fn(*args)), want, tol)  # the first call compiles
+            problem = mismatch(flatten(fn(*args), to_numpy), want, tol)  # the first call compiles
             if problem is None:
                 row.median, row.low = measure(fn, args, cfg)
             else:
@@ -291,199 +416,6 @@ def run_kernel_workload(name: str, cfg: Config, peers: list, notes: Notes) -> li
         how = f"{d['n_python']:,} iterations timed and scaled x{scale:g} to {d['n']:,}" if scale != 1 else \
             f"all {d['n']:,} iterations timed"
         rows[0].notes.append(notes.add(f"while_loop numpy: a plain Python loop on np.float32, {how}"))
-    return rows
-
-
-# ---- compile-time workloads: a 20-op elementwise function in generated modules ---------------------------------------
-F20_SOURCE = '''\
-{import_line}
-
-
-def f20(x):
-    y = x * 0.5 + 0.25
-    y = M.tanh(y) * x
-    z = M.exp(-M.square(x))
-    w = M.sin(y) + M.cos(z)
-    v = M.maximum(w, 0.1) * M.minimum(y, 0.9)
-    u = M.sqrt(M.abs(v) + 1.0)
-    return (u - z) / (1.0 + M.square(w))
-'''
-IMPORTS = {"kiln": "import engine as M", "numpy": "import numpy as M"}
-
-
-def write_module(directory: str, name: str, import_line: str) -> str:
-    path = os.path.join(directory, f"{name}.py")
-    with open(path, "w") as f:
-        f.write(F20_SOURCE.format(import_line=import_line))
-    return path
-
-
-def load_module(path: str) -> Any:
-    name = Path(path).stem
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def f20_input(n: int) -> np.ndarray:
-    return np.linspace(-2.0, 2.0, n, dtype=np.float32)
-
-
-def f20_expected(directory: str, n: int) -> np.ndarray:
-    module = load_module(write_module(directory, f"numpy_f20_{os.getpid()}", IMPORTS["numpy"]))
-    return module.f20(f20_input(n).astype(np.float64))
-
-
-def wrapper_for(impl: str) -> tuple[Callable[[Callable[..., Any], bool], Callable[..., Any]], Callable, Any]:
-    """(wrap(fn, cache), to_numpy, peer or None) for an implementation name, inside a child process."""
-    if impl == "kiln":
-        return (lambda fn, cache: engine.function(fn)), (lambda r: r.numpy()), None
-    peer = peer_lib.load_peers({impl})[0]
-    return peer.wrap, peer.to_numpy, peer
-
-
-def child_first_call(args: argparse.Namespace) -> dict:
-    """Fresh functions from fresh module files; the first one (process-wide setup) is not counted."""
-    wrap, to_numpy, _ = wrapper_for(args.impl)
-    x = f20_input(args.size)
-    want = f20_expected(args.workdir, args.size)
-    x_in = engine.constant(x) if args.impl == "kiln" else x
-    runs = []
-    for i in range(args.count + 1):
-        module = load_module(write_module(args.workdir, f"{args.impl}_f20_{os.getpid()}_{i}", args.import_line))
-        f = wrap(module.f20, False)
-        t0 = time.perf_counter()
-        trace = None
-        if args.impl == "kiln":
-            f.get_concrete_function(x_in)
-            trace = time.perf_counter() - t0
-        result = f(x_in)
-        total = time.perf_counter() - t0
-        problem = mismatch(to_numpy(result), want, 1e-4 * np.abs(want) + 1e-5)
-        runs.append({"total": total, "trace": trace, "problem": problem})
-    return {"warmup": runs[0], "runs": runs[1:]}
-
-
-def child_cache_hit(args: argparse.Namespace) -> dict:
-    wrap, to_numpy, peer = wrapper_for(args.impl)
-    x = f20_input(args.size)
-    want = f20_expected(args.workdir, args.size)
-    x_in = engine.constant(x) if args.impl == "kiln" else x
-    f = wrap(load_module(args.module).f20, True)
-    if peer is None:
-        from codegen import runtime
-        before = runtime.stats.get("cache_hits")
-    t0 = time.perf_counter()
-    result = f(x_in)
-    seconds = time.perf_counter() - t0
-    if peer is None:
-        after = runtime.stats.get("cache_hits")
-        hits = None if before is None or after is None else after - before
-    else:
-        hits = peer.cache_hits(f)
-    return {"seconds": seconds, "hits": hits,
-            "problem": mismatch(to_numpy(result), want, 1e-4 * np.abs(want) + 1e-5)}
-
-
-def child(kind: str, impl: str, import_line: str, env: dict, **extra: Any) -> dict:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", kind, "--impl", impl,
-           "--import-line", import_line] + [a for k, v in extra.items() for a in (f"--{k.replace('_', '-')}", str(v))]
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
-    if out.returncode != 0:
-        tail = (out.stderr.strip().splitlines() or ["(no output)"])[-1]
-        raise RuntimeError(f"{kind} subprocess for {impl} exited {out.returncode}: {tail}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def compile_impls(peers: list) -> list[tuple[str, str, str, Any]]:
-    """(table label, impl name, import line, peer) for Kiln and every peer with a generated-source workload."""
-    found = [(f"kiln {engine.__version__}", "kiln", IMPORTS["kiln"], None)]
-    return found + [(p.name, p.key, p.source_import, p) for p in peers if p.source_import]
-
-
-def numpy_f20_row(name: str, cfg: Config, workdir: str, notes: Notes) -> Row:
-    module = load_module(write_module(workdir, "numpy_f20_eager", IMPORTS["numpy"]))
-    median, low = measure(module.f20, (f20_input(cfg.sizes["f20"]),), cfg)
-    note = notes.add("first_call, cache_hit numpy: nothing to compile; the row times one eager evaluation of the "
-                     "same 20 ops, so `x numpy` says how many numpy calls the compile costs")
-    return Row(name, f"numpy {np.__version__}", median, low, notes=[note])
-
-
-def run_first_call(cfg: Config, peers: list, notes: Notes) -> list[Row]:
-    n = cfg.sizes["f20"]
-    with tempfile.TemporaryDirectory(prefix="kiln-bench-") as workdir:
-        rows = [numpy_f20_row("first_call", cfg, workdir, notes)]
-        progress(rows[0])
-        for label, impl, import_line, peer in compile_impls(peers):
-            env = dict(os.environ, KILN_CACHE="0")
-            row = Row("first_call", label)
-            try:
-                out = child("first_call", impl, import_line, env, count=cfg.repeats, size=n, workdir=workdir)
-                runs = out["runs"]
-                problems = [r["problem"] for r in runs if r["problem"]]
-                if problems:
-                    raise RuntimeError(problems[0])
-                totals = [r["total"] for r in runs]
-                row.median, row.low = statistics.median(totals), min(totals)
-                text = (f"first_call {label}: fresh function per repeat, float32[{n}], excluding the process's first "
-                        f"compile ({out['warmup']['total'] * 1e3:.0f} ms, which pays one-time setup)")
-                if impl == "kiln":
-                    trace = statistics.median(r["trace"] for r in runs)
-                    text += (f"; KILN_CACHE=0; of the median, trace + AutoGraph {trace * 1e3:.1f} ms and "
-                             f"optimize + lower + LLVM + link + run {(row.median - trace) * 1e3:.1f} ms")
-                row.notes.append(notes.add(text))
-            except Exception as e:
-                row.status = "FAILED" if impl == "kiln" else "skipped"
-                row.notes.append(notes.add(f"first_call {label}: {peer_lib.describe_error(e)}"))
-            rows.append(row)
-            progress(row)
-    return rows
-
-
-def run_cache_hit(cfg: Config, peers: list, notes: Notes) -> list[Row]:
-    n = cfg.sizes["f20"]
-    rows = []
-    with tempfile.TemporaryDirectory(prefix="kiln-bench-") as workdir:
-        rows.append(numpy_f20_row("cache_hit", cfg, workdir, notes))
-        progress(rows[0])
-        for label, impl, import_line, peer in compile_impls(peers):
-            row = Row("cache_hit", label)
-            cache_dir = os.path.join(workdir, f"{impl}-cache")
-            if peer is None:
-                env = dict(os.environ, KILN_CACHE="1", KILN_CACHE_DIR=cache_dir)
-            else:
-                env = dict(os.environ, **peer.cache_env(cache_dir))
-                if not peer.cache_env(cache_dir):
-                    continue  # this peer has no disk cache to point at a fresh directory
-            try:
-                module = write_module(workdir, f"{impl}_f20_cached", import_line)
-                kw = dict(module=module, size=n, workdir=workdir)
-                cold = child("cache_hit", impl, import_line, env, **kw)  # fills the cache
-                runs = [child("cache_hit", impl, import_line, env, **kw) for _ in range(cfg.repeats)]
-                problems = [r["problem"] for r in [cold] + runs if r["problem"]]
-                if problems:
-                    raise RuntimeError(problems[0])
-                if any(not r["hits"] for r in runs):
-                    row.status = "n/a"
-                    why = ("codegen.runtime.stats has no 'cache_hits'" if runs[0]["hits"] is None else
-                           "the cache_hits counter did not move in the second process")
-                    took = statistics.median(r["seconds"] for r in runs) * 1e3
-                    row.notes.append(notes.add(f"cache_hit {label}: no disk-cache hit ({why}); that process's "
-                                               f"first call took {took:.0f} ms"))
-                else:
-                    seconds = [r["seconds"] for r in runs]
-                    row.median, row.low = statistics.median(seconds), min(seconds)
-                    row.notes.append(notes.add(
-                        f"cache_hit {label}: time from call to result in a fresh process (one-time process setup "
-                        f"included); the process that filled the cache took {cold['seconds'] * 1e3:.0f} ms"))
-            except Exception as e:
-                row.status = "FAILED" if impl == "kiln" else "skipped"
-                row.notes.append(notes.add(f"cache_hit {label}: {peer_lib.describe_error(e)}"))
-            rows.append(row)
-            progress(row)
     return rows
 
 
@@ -560,6 +492,9 @@ def size_label(name: str, s: dict) -> str:
             "reduce_max": f"{count(s['reduce'])} f32", "softmax": "{}x{} f32".format(*s["softmax"]),
             "matmul": f"{s['matmul']}^3 f32", "dense_relu": "{0}x{1}@{1}x{2}".format(*s["dense"]),
             "while_loop": f"{count(s['loop'])} iters", "call_overhead": f"f32[{s['call']}]/call",
+            "mlp_step_32": "{}-{}-{}, batch 32".format(*s["mlp"]),
+            "mlp_step_256": "{}-{}-{}, batch 256".format(*s["mlp"]),
+            "mlp_first_call": f"step, batch {s['mlp_first_batch']}",
             "first_call": f"20 ops f32[{s['f20']}]", "cache_hit": "fresh process"}[name]
 
 
@@ -609,14 +544,15 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
         parser.add_argument(hidden, help=argparse.SUPPRESS)
     parser.add_argument("--count", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--layers", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
 def main(argv: Optional[list[str]] = None) -> int:
     args = parse_args(argv)
     if args.child:
-        result = {"first_call": child_first_call, "cache_hit": child_cache_hit}[args.child](args)
-        print(json.dumps(result))
+        import compile_time
+        print(json.dumps(compile_time.CHILDREN[args.child](args)))
         return 0
     load_before = os.getloadavg()
     only = [w.strip() for w in args.only.split(",") if w.strip()] or WORKLOADS
@@ -638,10 +574,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     rows: list[Row] = []
     for name in [w for w in WORKLOADS if w in only]:
         print(f"{name} ...", file=sys.stderr, flush=True)
-        if name == "first_call":
-            rows += run_first_call(cfg, peers, notes)
-        elif name == "cache_hit":
-            rows += run_cache_hit(cfg, peers, notes)
+        if name in COMPILE_TIME:
+            import compile_time
+            rows += compile_time.RUNNERS[name](cfg, peers, notes)
         else:
             rows += run_kernel_workload(name, cfg, peers, notes)
         gc.collect()
