@@ -15,8 +15,9 @@ from codegen.values import I64, PTR, Buffer, CValue, Lazy, Scalar, constant, reg
 from ir.types import DType, TensorType
 
 _ALIGN = 64
-#: Loops with a static trip count below this are not offered to the loop vectorizer (see `for_range`).
-SHORT_LOOP = 16
+#: Loops that run fewer times than this in all, counting the trips of the loops around them, are not offered to
+#: the loop vectorizer (see `for_range`).
+SMALL_LOOP_WORK = 1024
 
 
 class ErrorInfo:
@@ -44,6 +45,9 @@ class LowerContext:
         self.b = lir.IRBuilder(fn.append_basic_block("body"))
         self.exit_block = fn.append_basic_block("fail")
         self.lower_block: Callable[..., list[CValue]] = None  # type: ignore[assignment]  (set by the driver)
+        # How many times code at the builder's position runs per call, from the static trip counts of the loops
+        # around it; None inside a while_loop's or cond's region (unknown: maybe many).
+        self._runs: Optional[int] = 1
 
     # ---- types and constants
     def const(self, dtype: DType, value: Any) -> lir.Constant:
@@ -103,10 +107,12 @@ class LowerContext:
     def for_range(self, n: lir.Value | int, body: Callable[[lir.Value], None], start: int = 0,
                   vectorize: bool = True) -> None:
         """for (i = start; i < n; i++) body(i), with `self.b` positioned in the body. LLVM's loop vectorizer is
-        told to leave the loop alone when `vectorize` is False (loops that are vector code already) and when it
-        runs fewer than SHORT_LOOP times (a remainder loop would do most of the work, and the vectorizer's
-        analysis of such loops was a fifth of the optimizer's time on an MLP training step)."""
+        told to leave the loop alone when `vectorize` is False (loops that are vector code already) and when the
+        body runs fewer than SMALL_LOOP_WORK times per call, counting the loops around it (vector code would save
+        little there, and the vectorizer's analysis of such loops was a fifth of the optimizer's time on an MLP
+        training step)."""
         b = self.b
+        trips = n - start if isinstance(n, int) else None
         n = self.i64(n) if isinstance(n, int) else n
         pre = b.block
         head = b.append_basic_block("loop.head")
@@ -118,11 +124,14 @@ class LowerContext:
         i.add_incoming(self.i64(start), pre)
         b.cbranch(b.icmp_signed("<", i, n), loop_body, after)
         b.position_at_end(loop_body)
+        outer = self._runs
+        self._runs = None if outer is None or trips is None else outer * max(trips, 0)
         body(i)
+        runs, self._runs = self._runs, outer
         nxt = b.add(i, self.i64(1), flags=["nsw"])
         i.add_incoming(nxt, b.block)
         latch = b.branch(head)
-        if not vectorize or (isinstance(n, lir.Constant) and int(n.constant) - start < SHORT_LOOP):
+        if not vectorize or (runs is not None and runs < SMALL_LOOP_WORK):
             latch.set_metadata("llvm.loop", self._loop_id("llvm.loop.vectorize.enable"))
         b.position_at_end(after)
 
@@ -193,5 +202,9 @@ class LowerContext:
 
     # ---- regions
     def lower_region(self, block: Any, args: Sequence[CValue]) -> list[CValue]:
-        return self.lower_block(self, block, list(args))
+        outer, self._runs = self._runs, None  # a while_loop's body may run any number of times
+        try:
+            return self.lower_block(self, block, list(args))
+        finally:
+            self._runs = outer
 
