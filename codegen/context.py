@@ -29,7 +29,9 @@ class ErrorInfo:
 
 
 class LowerContext:
-    def __init__(self, module: lir.Module, fn: lir.Function, workspace: lir.Value, status: lir.Value) -> None:
+    def __init__(self, module: lir.Module, fn: lir.Function, workspace: lir.Value, status: lir.Value,
+                 runs: Optional[int] = 1) -> None:
+        """`runs`: how many times `fn` itself runs per call (None: many, e.g. once per chunk of rows)."""
         self.module = module
         self.fn = fn
         self.workspace = workspace
@@ -47,7 +49,7 @@ class LowerContext:
         self.lower_block: Callable[..., list[CValue]] = None  # type: ignore[assignment]  (set by the driver)
         # How many times code at the builder's position runs per call, from the static trip counts of the loops
         # around it; None inside a while_loop's or cond's region (unknown: maybe many).
-        self._runs: Optional[int] = 1
+        self._runs = runs
 
     # ---- types and constants
     def const(self, dtype: DType, value: Any) -> lir.Constant:

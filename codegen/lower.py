@@ -129,7 +129,7 @@ def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[
     for a in body.args[:n_ptrs]:
         a.add_attribute("noalias")
     body.attributes.add("nounwind")
-    ctx = LowerContext(module, body, body.args[n_ptrs], body.args[n_ptrs + 1])
+    ctx = LowerContext(module, body, body.args[n_ptrs], body.args[n_ptrs + 1], runs=None if any(chunk_bytes) else 1)
     ctx.lower_block = lower_block
     b = ctx.b
     args: list[CValue] = []
