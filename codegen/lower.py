@@ -129,6 +129,9 @@ def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[
     for a in body.args[:n_ptrs]:
         a.add_attribute("noalias")
     body.attributes.add("nounwind")
+    # kiln_entry calls the body and kiln_py calls kiln_entry; inlined, a small body was optimized and compiled in
+    # all three (a 32x784 @ 784x128 matmul: 38 -> 20 ms of LLVM time when it stays one function).
+    body.attributes.add("noinline")
     ctx = LowerContext(module, body, body.args[n_ptrs], body.args[n_ptrs + 1], runs=None if any(chunk_bytes) else 1)
     ctx.lower_block = lower_block
     b = ctx.b
