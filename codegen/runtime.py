@@ -362,7 +362,8 @@ def _build(fn: Function, release: bool, tiling: Optional[tuple[Any, int]] = None
     _python_entry(lowered.module, n_arrays, release_gil=release)
     mod = llvm_setup.parse(str(lowered.module))
     llvm_setup.optimize(mod)
-    dump("llvm", fn.name, str(mod))
+    if wanted("llvm"):
+        dump("llvm", fn.name, str(mod))
     tm = llvm_setup.host_target_machine()
     if wanted("asm"):
         dump("asm", fn.name, tm.emit_assembly(mod))

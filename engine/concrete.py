@@ -150,8 +150,9 @@ def trace_function(name: str, pyfunc: Callable[..., Any], signature: inspect.Sig
                 leaf = convert_to_tensor(leaf)
             returned.append(leaf)
         fn = trace.finish(returned)
-    from ir.dump import dump
-    dump("ir", name, str(fn))
+    from ir.dump import dump, wanted
+    if wanted("ir"):  # printing costs milliseconds: only when asked for
+        dump("ir", name, str(fn))
     return ConcreteFunction(name, fn, signature, arguments, param_slots, outputs, trace.variables, jit_compile)
 
 
@@ -176,10 +177,11 @@ class ConcreteFunction:
     @property
     def optimized_ir(self) -> Function:
         if self._optimized is None:
-            from ir.dump import dump
+            from ir.dump import dump, wanted
             from ir.passes import optimize
             self._optimized = optimize(self.ir)
-            dump("opt", self.name, str(self._optimized))
+            if wanted("opt"):
+                dump("opt", self.name, str(self._optimized))
         return self._optimized
 
     @property
