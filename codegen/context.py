@@ -15,6 +15,9 @@ from codegen.values import I64, PTR, Buffer, CValue, Lazy, Scalar, constant, reg
 from ir.types import DType, TensorType
 
 _ALIGN = 64
+# Math functions with an LLVM intrinsic, which becomes a libm call for one value.
+_LIBM = {"exp": "llvm.exp", "log": "llvm.log", "sin": "llvm.sin", "cos": "llvm.cos", "tanh": "llvm.tanh",
+         "pow": "llvm.pow"}
 #: Loops that run fewer times than this in all, counting the trips of the loops around them, are not offered to
 #: the loop vectorizer (see `for_range`).
 SMALL_LOOP_WORK = 1024
@@ -38,6 +41,7 @@ class LowerContext:
         self.status = status
         self.workspace_size = 0
         self.buffer_sizes: list[int] = []  # bytes of each workspace buffer, in allocation order
+        self.scalar = False                # lowering a shape-() elementwise op (see `math`)
         # Each buffer is its own `noalias` argument of `fn`, so LLVM knows intermediates never overlap. They are
         # made as buffers are allocated; the driver appends them to `fn`'s signature when lowering is done.
         self.buffer_args: list[lir.Argument] = []
@@ -169,6 +173,10 @@ class LowerContext:
         return Lazy(ttype, fn, cheap)
 
     def math(self, name: str, *args: lir.Value) -> lir.Value:
+        if self.scalar and name in _LIBM:
+            # One value at a time (a scalar loop's body): libm's version is shorter on the dependency chain than
+            # the branch-free vector one, and it is what numpy itself calls.
+            return self.intrinsic(_LIBM[name], *args)
         from codegen.vmath import define_math
         f = define_math(self.module, name, args[0].type)
         return self.b.call(f, list(args))

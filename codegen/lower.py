@@ -110,6 +110,12 @@ def lower_block(ctx: LowerContext, block: Block, args: list[CValue]) -> list[CVa
 def _elementwise(ctx: LowerContext, op: Any, rule: Any, operands: list[CValue]) -> CValue:
     def element(b: lir.IRBuilder, idx: Sequence[lir.Value]) -> lir.Value:
         return rule(ctx, op, *[o.load(b, idx) for o in operands])
+    if not op.results[0].type.shape:  # computed here, once: scalar code
+        ctx.scalar = True
+        try:
+            return ctx.lazy(op.results[0].type, element)
+        finally:
+            ctx.scalar = False
     return ctx.lazy(op.results[0].type, element)
 
 
