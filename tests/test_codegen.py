@@ -30,6 +30,7 @@ from ir.interp import run
 from ir.types import ALL_DTYPES, Cell, DType, RefType, TensorType, bool_, float32, float64, int32, int64
 from ir.verify import verify
 from programs import PROGRAMS, Program, call, engine_args
+from irbuild import build, cond, region, while_loop
 
 # Floats: compiled vs interpreted. The vector math is within a few ulps; sums are reassociated.
 RTOL = {"float32": 1e-5, "float64": 1e-12}
@@ -37,36 +38,6 @@ ATOL = {"float32": 1e-6, "float64": 1e-12}
 
 
 # ---- helpers --------------------------------------------------------------------------------------------------------
-def build(params: Sequence[TensorType], body: Callable[..., Sequence[Value]], name: str = "f") -> Function:
-    args = [Value(t, f"p{i}") for i, t in enumerate(params)]
-    b = Builder(Block(args))
-    b.op("return", list(body(b, *args)))
-    fn = Function(name, b.block)
-    verify(fn)
-    return fn
-
-
-def region(label: str, types: Sequence[TensorType], body: Callable[..., Sequence[Value]]) -> Block:
-    args = [Value(t, f"{label}{i}") for i, t in enumerate(types)]
-    b = Builder(Block(args, label=label))
-    b.op("yield", list(body(b, *args)))
-    return b.block
-
-
-def cond(b: Builder, pred: Value, captured: Sequence[Value], then: Callable, other: Callable) -> list[Value]:
-    types = [v.type for v in captured]
-    regions = [region("then", types, then), region("else", types, other)]
-    return b.op("cond", [pred, *captured], regions=regions, result_types=[v.type for v in regions[0].ops[-1].operands])
-
-
-def while_loop(b: Builder, carried: Sequence[Value], captured: Sequence[Value], test: Callable,
-               body: Callable) -> list[Value]:
-    types = [v.type for v in [*carried, *captured]]
-    return b.op("while_loop", [*carried, *captured], {"carried": len(carried)},
-                regions=[region("cond", types, test), region("body", types, body)],
-                result_types=[v.type for v in carried])
-
-
 def const(b: Builder, value: Any, dtype: Any) -> Value:
     return b.one("constant", value=np.asarray(value, dtype=dtype))
 

@@ -15,6 +15,7 @@ from ir.opdef import NONDIFF, OpDef
 from ir.ops_state import InvalidArgumentError
 from ir.types import Cell, RefType, TensorType, bool_, float32, float64, int32
 from ir.verify import verify
+from irbuild import cond, region, while_loop
 
 F3 = TensorType(float32, (3,))
 F23 = TensorType(float32, (2, 3))
@@ -31,30 +32,8 @@ def function(name: str, params: Sequence[TensorType], body: Callable[..., Sequen
     return fn
 
 
-def region(label: str, params: Sequence[TensorType], body: Callable[..., Sequence[Value]]) -> Block:
-    args = [Value(t, f"{label}{i}") for i, t in enumerate(params)]
-    b = Builder(Block(args, label=label))
-    b.op("yield", list(body(b, *args)))
-    return b.block
-
-
 def const(b: Builder, value: Any, dtype: Any) -> Value:
     return b.one("constant", value=np.asarray(value, dtype=dtype))
-
-
-def cond(b: Builder, pred: Value, captured: Sequence[Value], then: Callable, other: Callable) -> list[Value]:
-    types = [v.type for v in captured]
-    regions = [region("then", types, then), region("else", types, other)]
-    out_types = [v.type for v in regions[0].ops[-1].operands]
-    return b.op("cond", [pred, *captured], regions=regions, result_types=out_types)
-
-
-def while_loop(b: Builder, carried: Sequence[Value], captured: Sequence[Value], test: Callable,
-               body: Callable) -> list[Value]:
-    types = [v.type for v in [*carried, *captured]]
-    regions = [region("cond", types, test), region("body", types, body)]
-    return b.op("while_loop", [*carried, *captured], {"carried": len(carried)}, regions=regions,
-                result_types=[v.type for v in carried])
 
 
 def rand(shape: Sequence[int], dtype: Any = np.float32, seed: int = 0) -> np.ndarray:

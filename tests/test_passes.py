@@ -17,6 +17,7 @@ from ir.passes import canonicalize, cse, dce, fold, optimize
 from ir.passes.common import count_ops, fingerprint
 from ir.types import Cell, RefType, TensorType, bool_, float32, float64, int32
 from ir.verify import VerifyError, verify
+from irbuild import cond, region, while_loop
 
 F3 = TensorType(float32, (3,))
 I3 = TensorType(int32, (3,))
@@ -33,29 +34,8 @@ def function(params: Sequence[TensorType], body: Callable[..., Sequence[Value]])
     return fn
 
 
-def region(label: str, types: Sequence[TensorType], body: Callable[..., Sequence[Value]]) -> Block:
-    args = [Value(t, f"{label}{i}") for i, t in enumerate(types)]
-    b = Builder(Block(args, label=label))
-    b.op("yield", list(body(b, *args)))
-    return b.block
-
-
 def const(b: Builder, value: Any, dtype: Any = np.float32) -> Value:
     return b.one("constant", value=np.asarray(value, dtype=dtype))
-
-
-def cond(b: Builder, pred: Value, captured: Sequence[Value], then: Callable, other: Callable) -> list[Value]:
-    types = [v.type for v in captured]
-    regions = [region("then", types, then), region("else", types, other)]
-    return b.op("cond", [pred, *captured], regions=regions, result_types=[v.type for v in regions[0].ops[-1].operands])
-
-
-def while_loop(b: Builder, carried: Sequence[Value], captured: Sequence[Value], test: Callable,
-               body: Callable) -> list[Value]:
-    types = [v.type for v in [*carried, *captured]]
-    return b.op("while_loop", [*carried, *captured], {"carried": len(carried)},
-                regions=[region("cond", types, test), region("body", types, body)],
-                result_types=[v.type for v in carried])
 
 
 SPECIAL = np.array([np.nan, np.inf, -np.inf, -0.0, 0.0, 1.5, -2.0, 3.0], np.float32)
