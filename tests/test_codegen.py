@@ -25,12 +25,11 @@ import pytest
 import engine
 import ir
 from codegen.runtime import compile_function
-from ir.core import Block, Builder, Function, Value
+from ir.core import Builder, Function, Value
 from ir.interp import run
 from ir.types import ALL_DTYPES, Cell, DType, RefType, TensorType, bool_, float32, float64, int32, int64
-from ir.verify import verify
+from irbuild import build, cond, while_loop
 from programs import PROGRAMS, Program, call, engine_args
-from irbuild import build, cond, region, while_loop
 
 # Floats: compiled vs interpreted. The vector math is within a few ulps; sums are reassociated.
 RTOL = {"float32": 1e-5, "float64": 1e-12}

@@ -15,7 +15,7 @@ from ir.opdef import NONDIFF, OpDef
 from ir.ops_state import InvalidArgumentError
 from ir.types import Cell, RefType, TensorType, bool_, float32, float64, int32
 from ir.verify import verify
-from irbuild import cond, region, while_loop
+from irbuild import cond, while_loop
 
 F3 = TensorType(float32, (3,))
 F23 = TensorType(float32, (2, 3))

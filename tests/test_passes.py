@@ -17,7 +17,7 @@ from ir.passes import canonicalize, cse, dce, fold, optimize
 from ir.passes.common import count_ops, fingerprint
 from ir.types import Cell, RefType, TensorType, bool_, float32, float64, int32
 from ir.verify import VerifyError, verify
-from irbuild import cond, region, while_loop
+from irbuild import cond, while_loop
 
 F3 = TensorType(float32, (3,))
 I3 = TensorType(int32, (3,))
