@@ -13,7 +13,7 @@ replaced by n in every split value's type and attrs.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 from ir.core import Block, Builder, Function, Op, Value
 from ir.opdef import OPS
