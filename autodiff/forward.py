@@ -6,8 +6,8 @@ rule (DESIGN §7):
 - elementwise rows have diagonal Jacobians, so J t = sum over operands i of vjp(g = t_i)[i];
 - reductions: J t = reduce_sum(vjp(g = ones)[0] * t) over the reduced axes (the vjp is a broadcast of g times a
   weight, for sum, prod, max and min alike);
-- shape rows are linear in their floating-point operands: J t = the op applied to the tangents (a pad fills 0);
-- matmul is bilinear: ta @ b + a @ tb;
+- shape rows are linear in their floating-point operands: J t = the op applied to the tangents;
+- rows with a `jvp` facet use it (matmul is bilinear: ta @ b + a @ tb; pad fills its tangent with 0);
 - `cond` and `while_loop` carry each floating-point value's tangent beside it through their regions;
 - stacks (reverse mode's per-trip state, met when differentiating a gradient) are linear containers: a stack of
   floating-point tensors has a tangent stack, created, pushed and popped alongside it, so forward over reverse
@@ -102,19 +102,12 @@ class _Forward:
         if kind == "reduce":
             weight = op.opdef.vjp(em, em.full_like(out, 1), out, *xs, **attrs)[0]
             return em.reduce_sum(em.mul(weight, ts[0]), axes=tuple(attrs["axes"]))
-        if op.opdef is OPS["matmul"]:
-            a, b = xs
-            parts = []
-            if ts[0] is not None:
-                parts.append(em.matmul(ts[0], b, **attrs))
-            if ts[1] is not None:
-                parts.append(em.matmul(a, ts[1], **attrs))
-            return em.add_n(parts)
+        if op.opdef.jvp is not None:  # a row's own tangent rule (matmul's bilinear one, pad's zero fill)
+            return op.opdef.jvp(em, ts, out, *xs, **attrs)
         if kind == "shape":
             args = [(ts[i] if ts[i] is not None else em.zeros_like(x)) if differentiable(x) else x
                     for i, x in enumerate(xs)]
-            new_attrs = dict(attrs, value=0) if "value" in attrs and op.opdef is OPS["pad"] else dict(attrs)
-            return em.apply(op.opdef, *args, **new_attrs)
+            return em.apply(op.opdef, *args, **attrs)
         raise NotImplementedError(f"forward mode: no tangent rule for {op.opdef.name} (kind {kind})")
 
     def _region(self, region: Block, arg_types: list[TensorType], diff: list[bool], label: str) -> tuple[Block, list[bool]]:

@@ -144,5 +144,12 @@ def _matmul_vjp(em: Any, g: Any, out: Any, a: Any, b: Any, *, transpose_a: bool,
     return (mm(b, g, transpose_a=True, transpose_b=True), mm(g, a, transpose_a=True, transpose_b=True))
 
 
+def _matmul_jvp(em: Any, ts: Sequence[Any], out: Any, a: Any, b: Any, **attrs: Any) -> Any:
+    parts = ([em.matmul(ts[0], b, **attrs)] if ts[0] is not None else []) + \
+        ([em.matmul(a, ts[1], **attrs)] if ts[1] is not None else [])
+    return em.add_n(parts)
+
+
 register(OpDef("matmul", _matmul_infer, _matmul_kernel, _matmul_vjp, "linalg", attrs=("transpose_a", "transpose_b"),
+               jvp=_matmul_jvp,
                doc="Batched matrix product over the last two axes."))

@@ -185,7 +185,11 @@ def _pad_vjp(em: Any, g: Any, out: Any, x: Any, *, paddings: Sequence[Sequence[i
                      end=tuple(lo + d for (lo, _), d in zip(paddings, xshape)), strides=(1,) * len(xshape)),)
 
 
-register(OpDef("pad", _pad_infer, _pad_kernel, _pad_vjp, "shape", attrs=("paddings", "value")))
+def _pad_jvp(em: Any, ts: Sequence[Any], out: Any, x: Any, *, paddings: Sequence[Sequence[int]], value: Any) -> Any:
+    return em.pad(ts[0], paddings=paddings, value=0)  # the padding is constant: its tangent is 0
+
+
+register(OpDef("pad", _pad_infer, _pad_kernel, _pad_vjp, "shape", attrs=("paddings", "value"), jvp=_pad_jvp))
 
 
 # ---- gather and scatter_add -----------------------------------------------------------------------------------------

@@ -9,13 +9,12 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pytest
 
-from ir.core import Block, Builder, Function, Value
+from ir.core import Builder, Function, Value
 from ir.interp import InterpError, Interpreter, run
 from ir.opdef import NONDIFF, OpDef
 from ir.ops_state import InvalidArgumentError
 from ir.types import Cell, RefType, TensorType, bool_, float32, float64, int32
-from ir.verify import verify
-from irbuild import cond, while_loop
+from irbuild import build, cond, while_loop
 
 F3 = TensorType(float32, (3,))
 F23 = TensorType(float32, (2, 3))
@@ -24,12 +23,7 @@ B = TensorType(bool_, ())
 
 
 def function(name: str, params: Sequence[TensorType], body: Callable[..., Sequence[Value]]) -> Function:
-    args = [Value(t, f"p{i}") for i, t in enumerate(params)]
-    b = Builder(Block(args))
-    b.op("return", list(body(b, *args)))
-    fn = Function(name, b.block)
-    verify(fn)
-    return fn
+    return build(params, body, name)
 
 
 def const(b: Builder, value: Any, dtype: Any) -> Value:

@@ -87,28 +87,28 @@ def _int_divmod(ctx: LowerContext, x: lir.Value, y: lir.Value) -> tuple[lir.Valu
     return b.select(minus_one, b.neg(q), q), b.srem(x, safe)
 
 
-@lowers("floordiv", may_fail=_integer_operands)
-def _floordiv(ctx: LowerContext, op: Any, x: lir.Value, y: lir.Value) -> lir.Value:
+def _int_floor_divmod(ctx: LowerContext, op: Any, x: lir.Value, y: lir.Value) -> tuple[lir.Value, lir.Value]:
+    """Python's floor quotient and modulo (the remainder takes the divisor's sign), failing on a zero divisor."""
     b = ctx.b
-    if _dt(op).is_floating:
-        return _float_divmod(ctx, x, y)[0]
     _check_int_divisor(ctx, op, y)
     q, r = _int_divmod(ctx, x, y)
     zero = lir.Constant(x.type, 0)
     adjust = b.and_(b.icmp_signed("!=", r, zero), b.xor(b.icmp_signed("<", r, zero), b.icmp_signed("<", y, zero)))
-    return b.select(adjust, b.sub(q, lir.Constant(x.type, 1)), q)
+    return b.select(adjust, b.sub(q, lir.Constant(x.type, 1)), q), b.select(adjust, b.add(r, y), r)
+
+
+@lowers("floordiv", may_fail=_integer_operands)
+def _floordiv(ctx: LowerContext, op: Any, x: lir.Value, y: lir.Value) -> lir.Value:
+    if _dt(op).is_floating:
+        return _float_divmod(ctx, x, y)[0]
+    return _int_floor_divmod(ctx, op, x, y)[0]
 
 
 @lowers("mod", may_fail=_integer_operands)
 def _mod(ctx: LowerContext, op: Any, x: lir.Value, y: lir.Value) -> lir.Value:
-    b = ctx.b
     if _dt(op).is_floating:
         return _float_divmod(ctx, x, y)[1]
-    _check_int_divisor(ctx, op, y)
-    _, r = _int_divmod(ctx, x, y)
-    zero = lir.Constant(x.type, 0)
-    adjust = b.and_(b.icmp_signed("!=", r, zero), b.xor(b.icmp_signed("<", r, zero), b.icmp_signed("<", y, zero)))
-    return b.select(adjust, b.add(r, y), r)
+    return _int_floor_divmod(ctx, op, x, y)[1]
 
 
 @lowers("pow", may_fail=_integer_operands)

@@ -53,16 +53,23 @@ class ExponentialDecay(LearningRateSchedule):
         self.name = name
 
     def __call__(self, step: Any) -> Tensor:
-        lr = convert_to_tensor(self.initial_learning_rate)
-        dt = lr.dtype
-        p = divide(cast(step, dt), convert_to_tensor(self.decay_steps, dtype=dt))
-        if self.staircase:
-            p = floor(p)
-        return multiply(lr, pow(convert_to_tensor(self.decay_rate, dtype=dt), p))
+        lr, p = _decay_progress(self, step)
+        return multiply(lr, pow(convert_to_tensor(self.decay_rate, dtype=lr.dtype), p))
 
     def get_config(self) -> dict:
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+        return _decay_config(self)
+
+
+def _decay_progress(s: Any, step: Any) -> tuple[Tensor, Tensor]:
+    """(the initial rate as a tensor, step / decay_steps in its dtype, floored when `staircase`)."""
+    lr = convert_to_tensor(s.initial_learning_rate)
+    p = divide(cast(step, lr.dtype), convert_to_tensor(s.decay_steps, dtype=lr.dtype))
+    return lr, floor(p) if s.staircase else p
+
+
+def _decay_config(s: Any) -> dict:
+    return {"initial_learning_rate": s.initial_learning_rate, "decay_steps": s.decay_steps,
+            "decay_rate": s.decay_rate, "staircase": s.staircase, "name": s.name}
 
 
 class InverseTimeDecay(LearningRateSchedule):
@@ -77,17 +84,12 @@ class InverseTimeDecay(LearningRateSchedule):
         self.name = name
 
     def __call__(self, step: Any) -> Tensor:
-        lr = convert_to_tensor(self.initial_learning_rate)
+        lr, p = _decay_progress(self, step)
         dt = lr.dtype
-        p = divide(cast(step, dt), convert_to_tensor(self.decay_steps, dtype=dt))
-        if self.staircase:
-            p = floor(p)
-        denom = add(convert_to_tensor(1, dtype=dt), multiply(convert_to_tensor(self.decay_rate, dtype=dt), p))
-        return divide(lr, denom)
+        return divide(lr, add(convert_to_tensor(1, dtype=dt), multiply(convert_to_tensor(self.decay_rate, dtype=dt), p)))
 
     def get_config(self) -> dict:
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+        return _decay_config(self)
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
