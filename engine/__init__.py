@@ -12,7 +12,7 @@ from __future__ import annotations
 from engine import nest
 from engine.concrete import ConcreteFunction, TensorSpec
 from engine.control_flow import Assert, cond, print, while_loop  # noqa: A004  (tf.print)
-from engine.convert import constant, convert_to_tensor
+from engine.convert import convert_to_tensor
 from engine.custom_gradient import custom_gradient
 from engine.errors import InvalidArgumentError, OperatorNotAllowedInGraphError
 from engine.function import Function, function, make_ir

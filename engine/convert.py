@@ -4,6 +4,10 @@
 - numpy arrays and scalars keep their dtype.
 - A Python scalar next to a tensor adopts the tensor's dtype (`x * 2` stays float32); a float into an integer
   tensor is a TypeError, as in TensorFlow.
+- A (nested) list that holds tensors is packed into one tensor, as TensorFlow's auto-packing does.
+
+This is the bottom of the ops layer: it uses `dispatch.apply` on rows directly and imports no public op, so every
+op module may import it. `constant()` is a public op and lives in `engine.ops.constant_op`.
 """
 from __future__ import annotations
 
@@ -12,10 +16,14 @@ from typing import Any, Optional
 
 import numpy as np
 
+from engine.dispatch import apply
 from engine.tensor import Tensor, TensorLike
+from ir.opdef import OPS
 from ir.types import DType, as_dtype, bool_, float32, from_numpy, int32, int64
 
 _INT32_MIN, _INT32_MAX = -2 ** 31, 2 ** 31 - 1
+_RESHAPE = OPS["reshape"]
+_CONCAT = OPS["concat"]
 
 
 def _python_dtype(value: Any, empty: DType = float32) -> DType:
@@ -85,15 +93,45 @@ def _python_to_array(value: Any, dtype: DType) -> np.ndarray:
     return arr
 
 
-def _stack_if_tensors(value: Any) -> Optional[Tensor]:
-    """A (nested) list holding tensors is packed, as TensorFlow does."""
+def _pack(value: Any) -> Optional[Tensor]:
+    """A (nested) list holding tensors, packed into one tensor along a new first axis, as TensorFlow does.
+
+    Inner lists are converted first; Python and numpy items take the dtype of the first tensor (see `beside`).
+    Built directly on the `reshape` and `concat` rows, so packing records on tapes and traces like any op.
+    """
     def has_tensor(v: Any) -> bool:
         return isinstance(v, TensorLike) or (isinstance(v, (list, tuple)) and any(has_tensor(e) for e in v))
 
-    if isinstance(value, (list, tuple)) and has_tensor(value):
-        from engine.ops import stack
-        return stack([convert_to_tensor(v) if isinstance(v, (list, tuple)) else v for v in value])
-    return None
+    if not (isinstance(value, (list, tuple)) and has_tensor(value)):
+        return None
+    items = [convert_to_tensor(v) if isinstance(v, (list, tuple)) else v for v in value]
+    dtype = next(v for v in items if isinstance(v, TensorLike)).dtype
+    ts = [convert_to_tensor(v) if isinstance(v, TensorLike) else beside(v, dtype) for v in items]
+    dtypes = {t.dtype for t in ts}
+    if len(dtypes) > 1:
+        raise TypeError(f"cannot pack a list of tensors of dtypes {', '.join(sorted(d.name for d in dtypes))} "
+                        f"into one tensor (cast them with engine.cast)")
+    shapes = {tuple(t.shape) for t in ts}
+    if len(shapes) > 1:
+        raise ValueError(f"cannot pack a list of tensors of shapes {sorted(shapes)} into one tensor: "
+                         f"all must have the same shape")
+    rows = [apply(_RESHAPE, t, shape=(1,) + tuple(t.shape)) for t in ts]
+    return rows[0] if len(rows) == 1 else apply(_CONCAT, *rows, axis=0)
+
+
+def beside(value: Any, dtype: DType) -> Tensor:
+    """A non-tensor operand next to a tensor of `dtype`. Python values adopt the dtype (a float into an integer
+    tensor is a TypeError). numpy values convert as TensorFlow's eager conversion does: to a float tensor from
+    floats or integers, to an integer tensor from integers; anything else is a TypeError naming both dtypes."""
+    if not isinstance(value, (np.ndarray, np.generic)):
+        return convert_to_tensor(value, dtype_hint=dtype)
+    have = from_numpy(value.dtype)
+    if have is not dtype:
+        if not ((dtype.is_floating and not have.is_bool) or (dtype.is_integer and have.is_integer)):
+            raise TypeError(f"cannot convert a numpy {have.name} value to a tensor of dtype {dtype.name} "
+                            f"(cast one side with engine.cast)")
+        value = np.asarray(value).astype(dtype.np)
+    return Tensor(np.asarray(value))
 
 
 def convert_to_tensor(value: Any, dtype: Any = None, dtype_hint: Any = None, name: Optional[str] = None) -> Tensor:
@@ -113,7 +151,7 @@ def convert_to_tensor(value: Any, dtype: Any = None, dtype_hint: Any = None, nam
         if want is not None and want is not have:
             raise TypeError(f"expected a value of dtype {want.name}, got a numpy {have.name} array")
         return Tensor(np.asarray(value) if isinstance(value, np.generic) else value)
-    packed = _stack_if_tensors(value)
+    packed = _pack(value)
     if packed is not None:
         return convert_to_tensor(packed, dtype=dtype)
     if dtype is not None:
@@ -128,36 +166,3 @@ def convert_to_tensor(value: Any, dtype: Any = None, dtype_hint: Any = None, nam
                             f"it would be truncated (cast one side with engine.cast)")
         return Tensor(_python_to_array(value, natural))
     return Tensor(_python_to_array(value, _python_dtype(value)))
-
-
-def constant(value: Any, dtype: Any = None, shape: Any = None, name: str = "Const") -> Tensor:
-    """A constant tensor, as `tf.constant`: numpy arrays may be cast to `dtype`; a scalar fills `shape`.
-
-    >>> import engine as tf
-    >>> print(tf.constant([[1, 2], [3, 4]]))
-    engine.Tensor(
-    [[1 2]
-     [3 4]], shape=(2, 2), dtype=int32)
-    """
-    if isinstance(value, TensorLike) and not isinstance(value, Tensor):
-        value = value.value()
-    if isinstance(value, Tensor):
-        from engine.ops import cast
-        t = value if dtype is None else cast(value, dtype)
-    elif isinstance(value, (np.ndarray, np.generic)):
-        arr = np.asarray(value)
-        from_numpy(arr.dtype)  # rejects unsupported dtypes with a clear message
-        t = Tensor(arr if dtype is None else arr.astype(as_dtype(dtype).np))
-    else:
-        t = convert_to_tensor(value, dtype=dtype)
-    if shape is not None:
-        shape = tuple(int(d) for d in shape)
-        from engine.ops import broadcast_to, reshape
-        n = int(np.prod(shape, dtype=np.int64))
-        if t.shape.num_elements() == n:
-            t = reshape(t, shape)
-        elif t.shape.num_elements() == 1:
-            t = broadcast_to(reshape(t, ()), shape)
-        else:
-            raise TypeError(f"constant: {t.shape.num_elements()} value(s) cannot fill shape {shape}")
-    return t

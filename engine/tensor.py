@@ -1,7 +1,8 @@
 """The one Tensor class, its shape object, and the operator dunders shared with Variable.
 
-A Tensor holds a numpy array (eager) or, while a function is being traced, a symbolic IR value (`_node`). Every
-operator goes through the public ops in `engine.ops`, which go through `engine.dispatch.apply`.
+A Tensor holds a numpy array (eager) or, while a function is being traced, a symbolic IR value (`_node`). This
+module imports nothing of the engine at module level: the operator dunders (`__add__`, ..., `__getitem__`) are the
+public ops themselves, installed on `TensorLike` by `engine.ops.tensor_methods`, which sits above the ops.
 """
 from __future__ import annotations
 
@@ -82,14 +83,10 @@ class _Ref:
 
 
 class TensorLike:
-    """Operators shared by Tensor and Variable; each one is a public op, installed by `engine.ops`."""
+    """Operators shared by Tensor and Variable; each one is a public op, installed by `engine.ops.tensor_methods`."""
 
     __slots__ = ()
     __array_priority__ = 100  # numpy defers to our reflected operators: np_array + tensor gives a Tensor
-
-    def __getitem__(self, key: Any) -> Any:
-        from engine.indexing import getitem
-        return getitem(self, key)
 
     def __hash__(self) -> int:
         raise TypeError("Tensor is unhashable: use tensor.ref() as the key")

@@ -12,7 +12,8 @@ import numpy as np
 
 from autodiff import tape as _tape
 from engine import dispatch
-from engine.convert import constant, convert_to_tensor
+from engine.convert import convert_to_tensor
+from engine.ops.constant_op import constant
 from engine.tensor import Tensor, TensorLike, TensorShape, numpy_repr
 from ir.types import Cell, DType, as_dtype
 

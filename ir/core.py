@@ -4,6 +4,9 @@ A Function has parameters and one Block of Ops ending in `return`. An Op has an 
 attrs and regions (Blocks ending in `yield`). Regions are closed: a region's ops use only the region's block
 arguments and values defined inside it. There are no use-lists: a pass builds a new Function, mapping old values
 to new ones (`Rewriter`).
+
+This module imports only the op table and the types: `ir.printer`, above it, gives `Function` its `__str__` (the
+IR text) and `_repr_html_` (the same, highlighted, for notebooks).
 """
 from __future__ import annotations
 
@@ -100,14 +103,6 @@ class Function:
 
     def walk(self) -> Iterator[Op]:
         return self.block.walk()
-
-    def __str__(self) -> str:
-        from ir.printer import print_function
-        return print_function(self)
-
-    def _repr_html_(self) -> str:
-        from ir.printer import function_html
-        return function_html(self)
 
     def __repr__(self) -> str:
         sig = ", ".join(str(t) for t in self.param_types)

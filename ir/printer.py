@@ -256,3 +256,9 @@ def function_html(fn: Function, locations: bool = True) -> str:
     text = print_function(fn, locations=locations)
     body = "\n".join(_highlight(line) for line in text.splitlines())
     return f'<pre style="line-height:1.3">{body}</pre>'
+
+
+# A Function prints as its IR text, and shows itself highlighted in notebooks. They are installed here, not defined
+# in `ir.core`, so that the data structures import nothing that reads them.
+setattr(Function, "__str__", lambda fn: print_function(fn))
+setattr(Function, "_repr_html_", lambda fn: function_html(fn))

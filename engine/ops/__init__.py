@@ -1,7 +1,12 @@
-"""Every public op, gathered; `engine` and its namespaces (`engine.math`, `engine.nn`, ...) re-export from here."""
+"""Every public op, gathered; `engine` and its namespaces (`engine.math`, `engine.nn`, ...) re-export from here.
+
+Importing this package also installs the tensor operators (`engine.ops.tensor_methods`).
+"""
+from engine.ops import tensor_methods as _tensor_methods  # noqa: F401  (installs the operator dunders)
 from engine.ops.array_ops import (broadcast_static_shape, broadcast_to, concat, expand_dims, fill, gather,
                                   identity, one_hot, ones, ones_like, pad, range, rank, reshape, reverse, shape, size,
                                   split, squeeze, stack, tile, transpose, unstack, zeros, zeros_like)
+from engine.ops.constant_op import constant
 from engine.ops.gradient_ops import stop_gradient
 from engine.ops.math_ops import (abs, add, add_n, bitwise_or_logical, cast, ceil, clip_by_value, cos, divide,
                                  divide_no_nan, equal, erf, exp, expm1, floor, floordiv, floormod, greater,
@@ -15,31 +20,3 @@ from engine.ops.reduce_ops import (argmax, argmin, matmul, reduce_all, reduce_an
 
 __all__ = [n for n in dir() if not n.startswith("_")]
 
-
-def _install_operators() -> None:
-    """Python's operators on tensors and Variables are the public ops themselves (no extra call layer)."""
-    from engine.tensor import TensorLike
-
-    def flip(fn):  # type: ignore[no-untyped-def]
-        return lambda self, other: fn(other, self)
-
-    for name, fn in [("add", add), ("sub", subtract), ("mul", multiply), ("truediv", divide),
-                     ("floordiv", floordiv), ("mod", floormod), ("pow", pow), ("matmul", matmul)]:
-        setattr(TensorLike, f"__{name}__", fn)
-        setattr(TensorLike, f"__r{name}__", flip(fn))
-    for name, kind in [("and", "and"), ("or", "or"), ("xor", "xor")]:
-        setattr(TensorLike, f"__{name}__", lambda self, other, k=kind: bitwise_or_logical(k, self, other))
-        setattr(TensorLike, f"__r{name}__", lambda self, other, k=kind: bitwise_or_logical(k, other, self))
-    TensorLike.__neg__ = negative
-    TensorLike.__abs__ = abs
-    TensorLike.__invert__ = invert
-    TensorLike.__lt__ = less
-    TensorLike.__le__ = less_equal
-    TensorLike.__gt__ = greater
-    TensorLike.__ge__ = greater_equal
-    TensorLike.__eq__ = tensor_equals
-    TensorLike.__ne__ = tensor_not_equals
-    TensorLike.__pos__ = lambda self: self
-
-
-_install_operators()

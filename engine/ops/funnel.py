@@ -10,11 +10,11 @@ import numpy as np
 
 from autodiff import tape as _tape
 from engine import dispatch
-from engine.convert import convert_to_tensor
+from engine.convert import beside, convert_to_tensor
 from engine.dispatch import apply
 from engine.tensor import Tensor, TensorLike
 from ir.opdef import OPS, OpDef
-from ir.types import ALL_DTYPES, DType, from_numpy
+from ir.types import ALL_DTYPES, DType
 
 BROADCAST_TO = OPS["broadcast_to"]
 CONVERT = OPS["convert"]
@@ -30,21 +30,6 @@ def as_tensor(x: Any) -> Tensor:
     if isinstance(x, TensorLike):
         return x.value()  # type: ignore[attr-defined]
     return convert_to_tensor(x)
-
-
-def beside(value: Any, dtype: DType) -> Tensor:
-    """A non-tensor operand next to a tensor of `dtype`. Python values adopt the dtype (a float into an integer
-    tensor is a TypeError). numpy values convert as TensorFlow's eager conversion does: to a float tensor from
-    floats or integers, to an integer tensor from integers; anything else is a TypeError naming both dtypes."""
-    if not isinstance(value, (np.ndarray, np.generic)):
-        return convert_to_tensor(value, dtype_hint=dtype)
-    have = from_numpy(value.dtype)
-    if have is not dtype:
-        if not ((dtype.is_floating and not have.is_bool) or (dtype.is_integer and have.is_integer)):
-            raise TypeError(f"cannot convert a numpy {have.name} value to a tensor of dtype {dtype.name} "
-                            f"(cast one side with engine.cast)")
-        value = np.asarray(value).astype(dtype.np)
-    return Tensor(np.asarray(value))
 
 
 def convert_pair(x: Any, y: Any) -> tuple[Tensor, Tensor]:

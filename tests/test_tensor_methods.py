@@ -1,0 +1,114 @@
+"""The operators installed on tensors by `engine.ops.tensor_methods`, and the packing of lists that hold tensors
+(`engine.convert`): values against numpy, gradients against float64 central differences, errors as TensorFlow's.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import engine as tf
+from engine.ops import tensor_methods
+
+
+def test_every_operator_is_installed_on_tensors_and_variables():
+    names = ["add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or", "xor", "lshift",
+             "rshift"]
+    dunders = [f"__{n}__" for n in names] + [f"__r{n}__" for n in names] + \
+        [f"__{n}__" for n in ("neg", "abs", "invert", "pos", "lt", "le", "gt", "ge", "eq", "ne", "getitem")]
+    for cls in (tf.Tensor, tf.Variable):
+        missing = [d for d in dunders if getattr(cls, d, None) in (None, getattr(object, d, None))]
+        assert not missing, (cls, missing)
+
+
+def test_arithmetic_and_indexing_dunders_match_numpy():
+    a = np.array([[1.5, -2.0, 3.0], [0.5, 4.0, -1.0]], np.float32)
+    b = np.array([[2.0, 1.0, -3.0], [1.0, 2.0, 0.5]], np.float32)
+    x, y = tf.constant(a), tf.constant(b)
+    for got, want in [(x + y, a + b), (x - y, a - b), (x * y, a * b), (x / y, a / b), (x // y, a // b),
+                      (x % y, np.mod(a, b)), (2.0 ** x, 2.0 ** a), (3 - x, 3 - a), (-x, -a), (abs(x), np.abs(a)),
+                      (+x, a), (x @ tf.transpose(y), a @ b.T), (x[1, ::-1], a[1, ::-1]), (x < y, a < b),
+                      (x >= 1.5, a >= 1.5)]:
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-6)
+    v = tf.Variable(a)
+    np.testing.assert_allclose((v * 2.0)[0].numpy(), a[0] * 2)
+
+
+def test_bool_operators_are_logical():
+    p, q = np.array([True, True, False, False]), np.array([True, False, True, False])
+    tp, tq = tf.constant(p), tf.constant(q)
+    for got, want in [(tp & tq, p & q), (tp | tq, p | q), (tp ^ tq, p ^ q), (~tp, ~p), (True ^ tp, True ^ p),
+                      (tp & True, p & True)]:
+        assert got.dtype is tf.bool
+        np.testing.assert_array_equal(got.numpy(), want)
+
+
+@pytest.mark.skipif(tensor_methods.bitwise is not None, reason="engine.bitwise exists: integers use it")
+def test_integer_bit_operators_without_engine_bitwise_are_type_errors():
+    a = tf.constant([1, 2, 12])
+    for fn in (lambda: a & a, lambda: a | 3, lambda: 3 ^ a, lambda: ~a, lambda: a << 1, lambda: 1 >> a):
+        with pytest.raises(TypeError, match="integer bitwise ops are not available"):
+            fn()
+
+
+@pytest.mark.skipif(tensor_methods.bitwise is None, reason="engine.bitwise is not on this branch yet")
+def test_integer_bit_operators_use_engine_bitwise():
+    a, b = np.array([1, 2, 12], np.int32), np.array([3, 6, 10], np.int32)
+    ta, tb = tf.constant(a), tf.constant(b)
+    # TF 2.21: a & b = [1 2 8], a | b = [3 6 14], a ^ b = [2 4 6], ~a = [-2 -3 -13], 3 & a = [1 2 0].
+    for got, want in [(ta & tb, [1, 2, 8]), (ta | tb, [3, 6, 14]), (ta ^ tb, [2, 4, 6]), (~ta, [-2, -3, -13]),
+                      (3 & ta, [1, 2, 0]), (ta << 1, a << 1), (ta >> 1, a >> 1)]:
+        assert got.dtype is tf.int32
+        np.testing.assert_array_equal(got.numpy(), want)
+
+
+def test_bit_operators_refuse_floats_and_mixed_dtypes():
+    # TF 2.21 refuses both (BitwiseAnd is not defined for float; int32 and bool do not mix).
+    with pytest.raises(TypeError, match="dtype float32"):
+        tf.constant([1.0]) & tf.constant([1.0])
+    with pytest.raises(TypeError, match="dtype float32"):
+        ~tf.constant([1.0])
+    with pytest.raises(TypeError, match="cannot mix dtypes"):
+        tf.constant([1]) & tf.constant([True])
+    with pytest.raises(TypeError, match="dtype bool"):
+        tf.constant([True]) << tf.constant([True])
+
+
+def test_a_list_of_tensors_packs_like_numpy_stack():
+    a = tf.constant([1.0, 2.0])
+    packed = tf.convert_to_tensor([a, [3.0, 4.0], np.array([5.0, 6.0], np.float64)])
+    assert packed.dtype is tf.float32  # the numpy item takes the first tensor's dtype
+    np.testing.assert_array_equal(packed.numpy(), [[1, 2], [3, 4], [5, 6]])
+    nested = tf.constant([[a, a], [a * 2, a * 3]])
+    np.testing.assert_array_equal(nested.numpy(), [[[1, 2], [1, 2]], [[2, 4], [3, 6]]])
+    np.testing.assert_array_equal(tf.convert_to_tensor([tf.constant(7)]).numpy(), [7])
+    with pytest.raises(TypeError, match="dtypes"):
+        tf.convert_to_tensor([a, tf.constant([1, 2])])
+    with pytest.raises(ValueError, match="same shape"):
+        tf.convert_to_tensor([a, tf.constant([1.0])])
+
+
+def test_packing_records_on_the_tape_and_traces():
+    x = tf.Variable(np.array([0.3, -1.2], np.float64))
+    with tf.GradientTape() as tape:
+        y = tf.reduce_sum(tf.convert_to_tensor([tf.sin(x), x * x]) * tf.constant([[1.0], [2.0]], tf.float64))
+    got = tape.gradient(y, x).numpy()
+
+    def f(v: np.ndarray) -> float:
+        return float(np.sum(np.sin(v) + 2 * v * v))
+
+    eps, v0 = 1e-6, x.numpy()
+    want = [(f(v0 + eps * e) - f(v0 - eps * e)) / (2 * eps) for e in np.eye(2)]
+    np.testing.assert_allclose(got, want, rtol=1e-7)
+
+    @tf.function
+    def g(v):
+        return tf.convert_to_tensor([v, v + 1.0])
+
+    np.testing.assert_array_equal(g(tf.constant([1.0, 2.0])).numpy(), [[1, 2], [2, 3]])
+
+
+def test_constant_keeps_its_import_paths():
+    from engine.ops import constant
+    from engine.ops.constant_op import constant as constant_op
+    assert tf.constant is constant is constant_op
+    np.testing.assert_array_equal(tf.constant(2.0, shape=(2, 2)).numpy(), np.full((2, 2), 2.0, np.float32))
