@@ -1,8 +1,9 @@
 """The IR's text form, reading side: `parse(text) -> Function`, the inverse of `ir.printer.print_function`.
 
-A tokenizer and a recursive-descent parser over the one generic op syntax (see `ir.printer`). Ops come from the op
-table `ir.opdef.OPS`; result types come from the text (the parser does not re-infer them: `ir.verify` does), and
-every Value gets its printed name as its name, so printing the parsed function gives back the same text.
+A recursive-descent parser over the one generic op syntax (see `ir.printer`), reading the tokens of `ir.lexer`;
+array literals are read by `ir.literals`. Ops come from the op table `ir.opdef.OPS`; result types come from the text
+(the parser does not re-infer them: `ir.verify` does), and every Value gets its printed name as its name, so
+printing the parsed function gives back the same text.
 `# file.py:12` comments at the end of an op's last line become `op.loc`; other comments are ignored.
 
 Newlines do not matter except in one place: an op's operands start on the op's own line, so an op without
@@ -13,139 +14,19 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Callable, NamedTuple, Optional, TypeVar
-
-import numpy as np
+from typing import Any, Callable, Optional, TypeVar
 
 import ir.ops  # noqa: F401  (registers every row of the op table)
 from ir.core import Block, Function, Op, Value
+from ir.lexer import ParseError, Token, tokenize
+from ir.literals import array_attrs, to_array
 from ir.opdef import OPS, OpDef
 from ir.types import ALL_DTYPES, DType, RefType, StackType, TensorType
 
 _DTYPES: dict[str, DType] = {d.short: d for d in ALL_DTYPES}
 T = TypeVar("T")
-
-
-class ParseError(ValueError):
-    """Malformed IR text; the message names the line and column, what was expected and what was found."""
-
-    def __init__(self, message: str, line: int, col: int, source_line: str) -> None:
-        super().__init__(f"line {line}:{col}: {message}\n    {source_line}\n    {' ' * (col - 1)}^")
-        self.line = line
-        self.col = col
-
-
-# ---- tokens ---------------------------------------------------------------------------------------------------------
-class Token(NamedTuple):
-    kind: str  # value, func, label, number, string, ident, punct, eof
-    text: str
-    line: int
-    col: int
-
-
-_TOKEN = re.compile(r"""
-    (?P<space>[ \t\r\n]+)
-  | (?P<comment>\#[^\n]*)
-  | (?P<string>"(?:[^"\\\n]|\\.)*")
-  | (?P<value>%[A-Za-z0-9_.$]+)
-  | (?P<func>@(?:[A-Za-z0-9_.$]+|"(?:[^"\\\n]|\\.)*"))
-  | (?P<label>\^[A-Za-z0-9_.$]*)
-  | (?P<punct>->)
-  | (?P<number>-?(?:inf|nan)(?![A-Za-z0-9_])|-?[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?)
-  | (?P<ident>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<punct1>[,(){}\[\]:=&<>])
-  | (?P<bad>.)
-""", re.VERBOSE | re.DOTALL)
 _LOC = re.compile(r"#\s*(\S+):([0-9]+)\s*\Z")
 _INT = re.compile(r"-?[0-9]+\Z")
-
-
-def tokenize(text: str) -> tuple[list[Token], dict[int, str]]:
-    """The tokens, ending in an `eof` token, and the comment at the end of each line that has one."""
-    tokens: list[Token] = []
-    comments: dict[int, str] = {}
-    line, line_start = 1, 0
-    for m in _TOKEN.finditer(text):
-        kind = m.lastgroup
-        if kind == "space":
-            newlines = m.group().count("\n")
-            if newlines:
-                line += newlines
-                line_start = m.start() + m.group().rfind("\n") + 1
-        elif kind == "comment":
-            comments[line] = m.group()
-        elif kind == "bad":
-            raise ParseError(f"unexpected character {m.group()!r}", line, m.start() - line_start + 1,
-                             text.split("\n")[line - 1])
-        else:
-            tokens.append(Token("punct" if kind == "punct1" else kind, m.group(), line, m.start() - line_start + 1))
-    tokens.append(Token("eof", "", line, len(text) - line_start + 1))
-    return tokens, comments
-
-
-# ---- array attrs ----------------------------------------------------------------------------------------------------
-def array_attrs(opdef: OpDef) -> tuple[str, ...]:
-    """The attrs of `opdef` that hold numpy arrays typed like its result (the `constant` row's `value`)."""
-    return opdef.extra.get("array_attrs", ("value",) if opdef.kind == "constant" else ())
-
-
-def _check_elements(data: Any, dtype: DType) -> Optional[str]:
-    """Why the nested literal `data` cannot be an array of `dtype`, or None when it can."""
-    if isinstance(data, tuple):
-        for x in data:
-            problem = _check_elements(x, dtype)
-            if problem:
-                return problem
-        return None
-    ok = (isinstance(data, bool) if dtype.is_bool else
-          isinstance(data, int) and not isinstance(data, bool) if dtype.is_integer else
-          isinstance(data, (int, float)) and not isinstance(data, bool))
-    if not ok:
-        return f"element {data!r} is not a valid {dtype.short} element"
-    if dtype.is_integer and not dtype.min <= data <= dtype.max:
-        return f"element {data} is out of range for {dtype.short}"
-    return None
-
-
-def to_array(data: Any, t: TensorType) -> np.ndarray:
-    """The literal `data` (nested tuples of scalars) as an array of type `t`; ValueError when it does not fit."""
-    problem = _check_elements(data, t.dtype)
-    if problem:
-        raise ValueError(problem)
-    try:
-        a = np.array(data, dtype=np.float64 if t.dtype.np == np.float32 else t.dtype.np)
-    except (ValueError, OverflowError) as e:
-        raise ValueError(f"the nested lists are ragged or out of range ({e})") from None
-    if t.dtype.np == np.float32:
-        a = doubles_to_float32(a)
-    if a.shape != t.shape:
-        if a.size != 0 or t.size != 0:
-            raise ValueError(f"the literal has shape {a.shape} but the type {t} has shape {t.shape}")
-        a = a.reshape(t.shape)
-    return a
-
-
-def doubles_to_float32(d: np.ndarray) -> np.ndarray:
-    """Rounds doubles read from the printer's float32 decimals to the float32s those decimals name.
-
-    Decimal -> double -> float32 rounds twice: when the double lands exactly on the midpoint of two float32s, the
-    tie goes to the even one, which need not be the float32 the decimal was nearer to (`7.038531e-26`, the
-    shortest decimal of the float32 0x15ae43fd, reads as a double that ties, and rounds to 0x15ae43fe). The
-    printer writes each float32's shortest decimal, so on a tie the float32 whose shortest decimal reads as this
-    very double is the one meant. (A hand-written decimal that is no float32's shortest and ties rounds to even.)
-    """
-    with np.errstate(all="ignore"):  # inf and nan pass through; they never tie
-        y = d.astype(np.float32)
-        y64 = y.astype(np.float64)
-        other = np.where(d > y64, np.nextafter(y, np.float32(np.inf)), np.nextafter(y, np.float32(-np.inf)))
-        tie = np.isfinite(y) & np.isfinite(other) & ((y64 + other.astype(np.float64)) / 2 == d)
-    if tie.any():
-        flat_y, flat_other, flat_d = y.reshape(-1), other.reshape(-1), d.reshape(-1)
-        for i in np.flatnonzero(tie):
-            if float(str(flat_other[i])) == flat_d[i]:
-                flat_y[i] = flat_other[i]
-        y = flat_y.reshape(d.shape)
-    return y
 
 
 # ---- the parser -----------------------------------------------------------------------------------------------------

@@ -87,7 +87,7 @@ def format_array(a: np.ndarray) -> str:
         flat = [str(x) for x in a.ravel().tolist()]
     elif a.dtype == np.float32:
         # numpy's str of a float32 is its shortest decimal that rounds to the same float32; the parser reads it
-        # back exactly (ir.parser.doubles_to_float32 undoes the double rounding through float64).
+        # back exactly (ir.literals.doubles_to_float32 undoes the double rounding through float64).
         flat = a.ravel().astype(str).tolist()
     elif kind == "f":
         flat = [format_float(x) for x in a.ravel().tolist()]
