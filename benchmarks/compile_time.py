@@ -25,9 +25,10 @@ from typing import Any, Callable
 import numpy as np
 
 import engine
+import mlp
 import peers as peer_lib
-from run import (MLP_ARGS, Config, Notes, Row, flatten, load_module, measure, mismatch, mlp_inputs, mlp_reference,
-                 mlp_source, numpy_mlp_step, progress, write_module)
+from harness import Config, Notes, Row, Workload, flatten, load_module, measure, mismatch, progress, write_module
+from mlp import MLP_ARGS, mlp_inputs, mlp_reference, mlp_source, numpy_mlp_step
 
 F20_SOURCE = '''\
 {import_line}
@@ -108,9 +109,9 @@ def child_mlp_first_call(args: argparse.Namespace) -> dict:
             trace = time.perf_counter() - t0
             result = module.train_step(*inputs)
         else:
-            built = peer.kernel("mlp_step", d)
+            built = peer.kernel(MLP_STEP, d)
             if built is None:
-                raise RuntimeError(peer.skipped.get("mlp_step", "no mlp_step kernel"))
+                raise RuntimeError(peer.skipped.get(MLP_STEP.name, "no mlp_step kernel"))
             fn, fn_args = built
             t0 = time.perf_counter()
             result = fn(*fn_args)
@@ -188,7 +189,7 @@ def first_call_row(name: str, label: str, out: dict, note: str, notes: Notes) ->
     return row
 
 
-def run_first_call(cfg: Config, peers: list, notes: Notes) -> list[Row]:
+def run_first_call(w: Workload, cfg: Config, peers: list, notes: Notes) -> list[Row]:
     n = cfg.sizes["f20"]
     with tempfile.TemporaryDirectory(prefix="kiln-bench-") as workdir:
         rows = [numpy_f20_row("first_call", cfg, workdir, notes)]
@@ -209,7 +210,7 @@ def run_first_call(cfg: Config, peers: list, notes: Notes) -> list[Row]:
     return rows
 
 
-def run_mlp_first_call(cfg: Config, peers: list, notes: Notes) -> list[Row]:
+def run_mlp_first_call(w: Workload, cfg: Config, peers: list, notes: Notes) -> list[Row]:
     layers, batch = cfg.sizes["mlp"], cfg.sizes["mlp_first_batch"]
     d = mlp_inputs(layers, batch, np.random.default_rng(0))
     median, low = measure(numpy_mlp_step, tuple(d[k] for k in MLP_ARGS) + (d["lr"],), cfg)
@@ -217,7 +218,7 @@ def run_mlp_first_call(cfg: Config, peers: list, notes: Notes) -> list[Row]:
         "mlp_first_call numpy: nothing to compile; the row times one step of the numpy version, so `x numpy` says "
         "how many numpy steps the first call costs")])]
     progress(rows[0])
-    impls = [(f"kiln {engine.__version__}", "kiln")] + [(p.name, p.key) for p in peers if "mlp_step" in p.kernels()]
+    impls = [(f"kiln {engine.__version__}", "kiln")] + [(p.name, p.key) for p in peers if p.key in MLP_STEP.peers]
     with tempfile.TemporaryDirectory(prefix="kiln-bench-") as workdir:
         for label, impl in impls:
             try:
@@ -235,7 +236,7 @@ def run_mlp_first_call(cfg: Config, peers: list, notes: Notes) -> list[Row]:
     return rows
 
 
-def run_cache_hit(cfg: Config, peers: list, notes: Notes) -> list[Row]:
+def run_cache_hit(w: Workload, cfg: Config, peers: list, notes: Notes) -> list[Row]:
     n = cfg.sizes["f20"]
     rows = []
     with tempfile.TemporaryDirectory(prefix="kiln-bench-") as workdir:
@@ -279,4 +280,13 @@ def run_cache_hit(cfg: Config, peers: list, notes: Notes) -> list[Row]:
     return rows
 
 
-RUNNERS = {"first_call": run_first_call, "mlp_first_call": run_mlp_first_call, "cache_hit": run_cache_hit}
+MLP_STEP = mlp.step_workload(32)  # its peers' versions; the batch comes from the child's arguments
+
+WORKLOADS = [
+    Workload("first_call", "the first call (trace + compile + run) of a fresh 20-op elementwise function, disk "
+             "cache off", size=lambda s: f"20 ops f32[{s['f20']}]", run=run_first_call),
+    Workload("mlp_first_call", "the first call (trace + autodiff + compile + run) of a fresh mlp_step at batch 32, "
+             "cache off", size=lambda s: f"step, batch {s['mlp_first_batch']}", run=run_mlp_first_call),
+    Workload("cache_hit", "the first call of the 20-op function in a fresh process whose disk cache another "
+             "process filled", size=lambda s: "fresh process", run=run_cache_hit),
+]

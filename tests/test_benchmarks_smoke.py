@@ -59,3 +59,10 @@ def test_only_selects_workloads_and_rejects_unknown_names(tmp_path):
     bad = subprocess.run([sys.executable, str(RUN), "--only", "no_such_workload"], cwd=tmp_path,
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "no_such_workload" in bad.stderr
+
+
+def test_help_lists_every_workload_record():
+    out = subprocess.run([sys.executable, str(RUN), "--help"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    listed = [line.split()[0] for line in out.stdout.split("workloads:\n", 1)[1].splitlines() if line.strip()]
+    assert listed == WORKLOADS
