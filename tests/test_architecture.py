@@ -191,6 +191,21 @@ def test_layers_import_downward():
     assert not wrong, "imports against the layer order ir <- codegen, autodiff <- engine:\n" + "\n".join(wrong)
 
 
+@pytest.mark.parametrize("module, allowed", [
+    # DESIGN §3: the tensor class imports nothing above it; its operators are installed from the ops layer.
+    ("engine.tensor", {"engine.errors"}),
+    # the funnel's bottom: conversion uses rows through dispatch, never a public op
+    ("engine.dispatch", {"engine.tensor"}),
+    ("engine.convert", {"engine.tensor", "engine.dispatch"}),
+    ("engine.ops.funnel", {"engine.tensor", "engine.dispatch", "engine.convert"}),
+    # the IR's data structures know nothing of the text form
+    ("ir.core", {"ir.opdef", "ir.types"}),
+])
+def test_the_bottom_modules_import_only_below_them(module, allowed):
+    ours = {t for t in GRAPH[module] if t.split(".")[0] == module.split(".")[0]}
+    assert ours <= allowed, f"{module} imports {sorted(ours - allowed)}"
+
+
 def _line_counts() -> dict[str, int]:
     paths = [p for package in PACKAGES + ("benchmarks",) for p in (ROOT / package).rglob("*.py")]
     return {str(p.relative_to(ROOT)): len(p.read_text().splitlines()) for p in paths}
