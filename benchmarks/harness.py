@@ -181,7 +181,8 @@ def run_kernel_workload(w: Workload, cfg: Config, peers: list, notes: Notes) -> 
             built = build()
             if built is None:  # a peer without this workload
                 why = peer.skipped.get(w.name, "not available")
-                rows.append(Row(w.name, label, status="skipped", notes=[notes.add(f"{label}: {w.name} skipped ({why})")]))
+                note = notes.add(f"{label}: {w.name} skipped ({why})")
+                rows.append(Row(w.name, label, status="skipped", notes=[note]))
                 continue
             fn, args = built
             problem = mismatch(flatten(fn(*args), to_numpy), want, tol)  # the first call compiles

@@ -93,20 +93,24 @@ def _python_to_array(value: Any, dtype: DType) -> np.ndarray:
     return arr
 
 
-def _pack(value: Any) -> Optional[Tensor]:
-    """A (nested) list holding tensors, packed into one tensor along a new first axis, as TensorFlow does.
+def _has_tensor(value: Any) -> bool:
+    return isinstance(value, TensorLike) or (isinstance(value, (list, tuple)) and any(_has_tensor(v) for v in value))
 
-    Inner lists are converted first; Python and numpy items take the dtype of the first tensor (see `beside`).
-    Built directly on the `reshape` and `concat` rows, so packing records on tapes and traces like any op.
+
+def _first_tensor(value: Any) -> Any:
+    if isinstance(value, TensorLike):
+        return value
+    return next(_first_tensor(v) for v in value if _has_tensor(v))
+
+
+def _pack(value: Any, dtype: DType) -> Tensor:
+    """A (nested) list holding tensors, packed into one tensor along a new first axis, as TensorFlow does: every
+    item that is not a tensor (a number, a numpy array, a list) converts to `dtype`, the dtype of the first tensor
+    in the whole structure (see `beside`). Built directly on the `reshape` and `concat` rows, so packing records on
+    tapes and traces like any op.
     """
-    def has_tensor(v: Any) -> bool:
-        return isinstance(v, TensorLike) or (isinstance(v, (list, tuple)) and any(has_tensor(e) for e in v))
-
-    if not (isinstance(value, (list, tuple)) and has_tensor(value)):
-        return None
-    items = [convert_to_tensor(v) if isinstance(v, (list, tuple)) else v for v in value]
-    dtype = next(v for v in items if isinstance(v, TensorLike)).dtype
-    ts = [convert_to_tensor(v) if isinstance(v, TensorLike) else beside(v, dtype) for v in items]
+    ts = [convert_to_tensor(v) if isinstance(v, TensorLike) else _pack(v, dtype) if _has_tensor(v) else
+          beside(v, dtype) for v in value]
     dtypes = {t.dtype for t in ts}
     if len(dtypes) > 1:
         raise TypeError(f"cannot pack a list of tensors of dtypes {', '.join(sorted(d.name for d in dtypes))} "
@@ -151,9 +155,8 @@ def convert_to_tensor(value: Any, dtype: Any = None, dtype_hint: Any = None, nam
         if want is not None and want is not have:
             raise TypeError(f"expected a value of dtype {want.name}, got a numpy {have.name} array")
         return Tensor(np.asarray(value) if isinstance(value, np.generic) else value)
-    packed = _pack(value)
-    if packed is not None:
-        return convert_to_tensor(packed, dtype=dtype)
+    if isinstance(value, (list, tuple)) and _has_tensor(value):
+        return convert_to_tensor(_pack(value, _first_tensor(value).dtype), dtype=dtype)
     if dtype is not None:
         return Tensor(_python_to_array(value, as_dtype(dtype)))
     if dtype_hint is not None:

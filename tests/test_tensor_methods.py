@@ -80,6 +80,14 @@ def test_a_list_of_tensors_packs_like_numpy_stack():
     np.testing.assert_array_equal(packed.numpy(), [[1, 2], [3, 4], [5, 6]])
     nested = tf.constant([[a, a], [a * 2, a * 3]])
     np.testing.assert_array_equal(nested.numpy(), [[[1, 2], [1, 2]], [[2, 4], [3, 6]]])
+    # TF 2.21: Python lists anywhere in the structure take the dtype of the first tensor in it.
+    for value, want in [([[1, 2], a], [[1, 2], [1, 2]]), ([1, tf.constant(2.0)], [1, 2]),
+                        ([[a, [3, 4]], [a, a]], [[[1, 2], [3, 4]], [[1, 2], [1, 2]]])]:
+        got = tf.convert_to_tensor(value)
+        assert got.dtype is tf.float32
+        np.testing.assert_array_equal(got.numpy(), want)
+    with pytest.raises(TypeError):  # TF 2.21: "Cannot convert [1.5, 2] to EagerTensor of dtype int32"
+        tf.convert_to_tensor([[1.5, 2], tf.constant([1, 2])])
     np.testing.assert_array_equal(tf.convert_to_tensor([tf.constant(7)]).numpy(), [7])
     with pytest.raises(TypeError, match="dtypes"):
         tf.convert_to_tensor([a, tf.constant([1, 2])])
