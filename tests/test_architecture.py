@@ -33,9 +33,13 @@ KNOWN_CYCLE_EDGES: dict[str, tuple[str, str]] = {
 }
 
 LINE_LIMIT = 400
-# Source files over LINE_LIMIT, each owned by work in progress elsewhere. Remove an entry when its file is split
-# (the test then fails until it is removed, so the list cannot go stale).
-OVER_LIMIT: dict[str, str] = {}
+# Files over LINE_LIMIT, each with why it is still allowed. Remove an entry when its file is split (a test fails
+# while a listed file is within the limit, so the list cannot go stale). All are test files that other work in
+# progress writes to; none is a module of the four packages or of benchmarks/.
+_TESTS_IN_USE = "a test file that parallel work adds to; split it by purpose once that work has merged"
+OVER_LIMIT: dict[str, str] = {f"tests/{name}.py": _TESTS_IN_USE for name in (
+    "autograph_programs", "programs", "test_autograph", "test_codegen", "test_codegen_random", "test_function",
+    "test_grad", "test_grad_loops", "test_ops_numpy", "test_passes", "test_tape_gradients")}
 
 
 # ---- the import graph ----------------------------------------------------------------------------------------------
@@ -207,7 +211,7 @@ def test_the_bottom_modules_import_only_below_them(module, allowed):
 
 
 def _line_counts() -> dict[str, int]:
-    paths = [p for package in PACKAGES + ("benchmarks",) for p in (ROOT / package).rglob("*.py")]
+    paths = [p for package in PACKAGES + ("benchmarks", "tests") for p in (ROOT / package).rglob("*.py")]
     return {str(p.relative_to(ROOT)): len(p.read_text().splitlines()) for p in paths}
 
 
