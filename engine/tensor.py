@@ -1,4 +1,4 @@
-"""The one Tensor class, its shape object, and the operator dunders shared with Variable.
+"""The one Tensor class, its shape object, and `TensorLike`, the base it shares with Variable.
 
 A Tensor holds a numpy array (eager) or, while a function is being traced, a symbolic IR value (`_node`). This
 module imports nothing of the engine at module level: the operator dunders (`__add__`, ..., `__getitem__`) are the

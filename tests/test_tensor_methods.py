@@ -3,6 +3,8 @@
 """
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -61,6 +63,26 @@ def test_integer_bit_operators_use_engine_bitwise():
         np.testing.assert_array_equal(got.numpy(), want)
 
 
+def test_integer_bit_operators_call_engine_bitwise_with_converted_operands(monkeypatch):
+    calls = []
+
+    def recorder(name):
+        def op(*operands):
+            calls.append((name, [(o.dtype.name, o.numpy().tolist()) for o in operands]))
+            return operands[0]
+        return op
+
+    names = ["bitwise_and", "bitwise_or", "bitwise_xor", "invert", "left_shift", "right_shift"]
+    monkeypatch.setattr(tensor_methods, "bitwise", SimpleNamespace(**{n: recorder(n) for n in names}))
+    a = tf.constant([1, 2], tf.int64)
+    _ = (a & 3, 3 | a, a ^ a, ~a, a << 1, 1 >> a)
+    i64 = lambda v: ("int64", v)  # noqa: E731
+    assert calls == [("bitwise_and", [i64([1, 2]), i64(3)]), ("bitwise_or", [i64(3), i64([1, 2])]),
+                     ("bitwise_xor", [i64([1, 2]), i64([1, 2])]), ("invert", [i64([1, 2])]),
+                     ("left_shift", [i64([1, 2]), i64(1)]), ("right_shift", [i64(1), i64([1, 2])])]
+    np.testing.assert_array_equal((tf.constant([True, False]) & tf.constant([True, True])).numpy(), [True, False])
+
+
 def test_bit_operators_refuse_floats_and_mixed_dtypes():
     # TF 2.21 refuses both (BitwiseAnd is not defined for float; int32 and bool do not mix).
     with pytest.raises(TypeError, match="dtype float32"):
@@ -69,7 +91,7 @@ def test_bit_operators_refuse_floats_and_mixed_dtypes():
         ~tf.constant([1.0])
     with pytest.raises(TypeError, match="cannot mix dtypes"):
         tf.constant([1]) & tf.constant([True])
-    with pytest.raises(TypeError, match="dtype bool"):
+    with pytest.raises(TypeError, match="dtype bool: it needs integer tensors"):
         tf.constant([True]) << tf.constant([True])
 
 

@@ -41,10 +41,12 @@ _BIT_OPERATORS: dict[str, tuple[Optional[Callable[..., Tensor]], str]] = {
 _SYMBOLS = {"and": "&", "or": "|", "xor": "^", "lshift": "<<", "rshift": ">>", "invert": "~"}
 
 
-def _integer_op(name: str, symbol: str, dtype: Any) -> Callable[..., Tensor]:
+def _integer_op(name: str, symbol: str, dtype: Any, on_bool: bool) -> Callable[..., Tensor]:
+    """`engine.bitwise`'s op `name` for integer tensors; a TypeError for other dtypes or without the module."""
     fn = getattr(bitwise, name, None) if dtype.is_integer else None
     if fn is None:
-        what = "integer bitwise ops are not available" if dtype.is_integer else "it needs bool or integer tensors"
+        what = ("integer bitwise ops are not available" if dtype.is_integer else
+                "it needs bool or integer tensors" if on_bool else "it needs integer tensors")
         raise TypeError(f"{symbol} is not defined for tensors of dtype {dtype.name}: {what}")
     return fn
 
@@ -59,7 +61,7 @@ def _bit_operator(operator: str) -> Callable[[Any, Any], Tensor]:
             raise mixed_dtypes(symbol, x, y)
         if x.dtype.is_bool and logical is not None:
             return logical(x, y)
-        return _integer_op(integer, symbol, x.dtype)(x, y)
+        return _integer_op(integer, symbol, x.dtype, logical is not None)(x, y)
 
     return apply_operator
 
@@ -69,7 +71,7 @@ def _invert(x: Any) -> Tensor:
     x = as_tensor(x)
     if x.dtype.is_bool:
         return logical_not(x)
-    return _integer_op("invert", "~", x.dtype)(x)
+    return _integer_op("invert", "~", x.dtype, True)(x)
 
 
 def _flip(fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
