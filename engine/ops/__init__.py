@@ -2,6 +2,8 @@
 
 Importing this package also installs the tensor operators (`engine.ops.tensor_methods`).
 """
+import types as _types
+
 from engine.ops import tensor_methods as _tensor_methods  # noqa: F401  (installs the operator dunders)
 from engine.ops.array_ops import (broadcast_static_shape, broadcast_to, concat, expand_dims, fill, gather,
                                   identity, one_hot, ones, ones_like, pad, range, rank, reshape, reverse, shape, size,
@@ -18,5 +20,6 @@ from engine.ops.math_ops import (abs, add, add_n, bitwise_or_logical, cast, ceil
 from engine.ops.reduce_ops import (argmax, argmin, matmul, reduce_all, reduce_any, reduce_logsumexp, reduce_max,
                                    reduce_mean, reduce_min, reduce_prod, reduce_std, reduce_sum, reduce_variance)
 
-__all__ = [n for n in dir() if not n.startswith("_")]
+# The ops, not the modules that hold them (`from engine.ops import *` in `engine` must not add `engine.funnel`).
+__all__ = [n for n, v in globals().items() if not n.startswith("_") and not isinstance(v, _types.ModuleType)]
 
