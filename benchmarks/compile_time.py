@@ -8,6 +8,7 @@ Every function comes from a freshly written module file, so nothing that is cach
 conversion) or per function survives from one repeat to the next. The child processes are `run.py --child KIND`;
 each prints one JSON line, which the parent turns into table rows. The first function of a child is not counted: it
 pays the process's one-time setup (LLVM initialization, the first BLAS call's buffers).
+Each workload is a `Workload` record with its own `run` (`WORKLOADS`, at the end).
 """
 from __future__ import annotations
 
