@@ -6,7 +6,7 @@ rule (DESIGN §7):
 - elementwise rows have diagonal Jacobians, so J t = sum over operands i of vjp(g = t_i)[i];
 - reductions: J t = reduce_sum(vjp(g = ones)[0] * t) over the reduced axes (the vjp is a broadcast of g times a
   weight, for sum, prod, max and min alike);
-- shape rows are linear in their floating-point operands: J t = the op applied to the tangents;
+- rows declared `linear` in their floating-point operands (the shape rows): J t = the op applied to the tangents;
 - rows with a `jvp` facet use it (matmul is bilinear: ta @ b + a @ tb; pad fills its tangent with 0);
 - `cond` and `while_loop` carry each floating-point value's tangent beside it through their regions;
 - stacks (reverse mode's per-trip state, met when differentiating a gradient) are linear containers: a stack of
@@ -51,7 +51,7 @@ class _Forward:
     def run(self, ops: Sequence[Op]) -> list[Value]:
         for op in ops:
             operands = [self.vmap[id(v)] for v in op.operands]
-            if op.opdef.extra.get("terminator"):
+            if op.opdef.terminator:
                 return operands
             if op.opdef is OPS["cond"]:
                 self._cond(op, operands)
@@ -104,7 +104,7 @@ class _Forward:
             return em.reduce_sum(em.mul(weight, ts[0]), axes=tuple(attrs["axes"]))
         if op.opdef.jvp is not None:  # a row's own tangent rule (matmul's bilinear one, pad's zero fill)
             return op.opdef.jvp(em, ts, out, *xs, **attrs)
-        if kind == "shape":
+        if op.opdef.linear:
             args = [(ts[i] if ts[i] is not None else em.zeros_like(x)) if differentiable(x) else x
                     for i, x in enumerate(xs)]
             return em.apply(op.opdef, *args, **attrs)

@@ -30,7 +30,7 @@ import numpy as np
 
 from ir.core import Block, Builder, Function, Op, Value
 from ir.emitter import Emitter
-from ir.opdef import NONDIFF, OPS, OpDef
+from ir.opdef import NONDIFF, OPS, Kind, OpDef
 from ir.types import RefType, StackType, TensorType
 
 
@@ -93,7 +93,7 @@ class Sweep:
         """Copies the ops (instrumenting while loops); returns the new values of the terminator's operands."""
         for op in ops:
             operands = [self.vmap[id(v)] for v in op.operands]
-            if op.opdef.extra.get("terminator"):
+            if op.opdef.terminator:
                 return operands
             if self.recompute and op.opdef.effect:
                 continue
@@ -268,8 +268,8 @@ def _reads_assigned(op: Op, assigned: Sequence[bool]) -> bool:
     if not any(assigned):
         return False
     if not op.regions:
-        return bool(op.results) and op.opdef.kind == "state"  # a read (assign has no results)
-    start = op.opdef.extra.get("region_operand_start", 0)
+        return bool(op.results) and op.opdef.kind is Kind.STATE  # a read (assign has no results)
+    start = op.opdef.region_operand_start
     return any(_block_reads(r, {id(a) for a, f in zip(r.args, assigned[start:]) if f}) for r in op.regions)
 
 
@@ -279,10 +279,10 @@ def _block_reads(block: Block, refs: set[int]) -> bool:
     for op in block.ops:
         flags = [id(v) in refs for v in op.operands]
         if op.opdef.effect:
-            if op.opdef.extra.get("writes_operand") is None and any(id(v) in tainted for v in op.operands):
+            if op.opdef.writes_operand is None and any(id(v) in tainted for v in op.operands):
                 return True  # printed or asserted
             continue
-        if op.opdef.extra.get("terminator"):
+        if op.opdef.terminator:
             return any(id(v) in tainted for v in op.operands)
         if _reads_assigned(op, flags) or any(id(v) in tainted for v in op.operands):
             tainted.update(id(r) for r in op.results)
@@ -353,10 +353,10 @@ def _assigned_refs(block: Block) -> set[int]:
     """ids of the values of `block` (Variable references) that an op assigns, here or in nested regions."""
     out: set[int] = set()
     for op in block.ops:
-        k = op.opdef.extra.get("writes_operand")
+        k = op.opdef.writes_operand
         if k is not None:
             out.add(id(op.operands[k]))
-        start = op.opdef.extra.get("region_operand_start", 0)
+        start = op.opdef.region_operand_start
         for r in op.regions:
             inner = _assigned_refs(r)
             out.update(id(v) for a, v in zip(r.args, op.operands[start:]) if id(a) in inner)
@@ -377,7 +377,7 @@ def inline(block: Block, into: Block, args: Sequence[Value], terminate: bool = T
     b = Builder(into)
     for op in block.ops:
         operands = [vmap.get(id(v), v) for v in op.operands]
-        if op.opdef.extra.get("terminator"):
+        if op.opdef.terminator:
             if terminate:
                 b.op(op.opdef, operands, dict(op.attrs), result_types=[])
             return operands

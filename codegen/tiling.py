@@ -6,9 +6,10 @@ chunks in native code, so every intermediate of a chunk stays in cache (the whol
 reductions), and the chunk range is split across threads.
 
 `plan(fn)` decides: it propagates a "row-split" mark from the parameters whose leading dimension is the batch size
-N through the ops, using each row's tiling rule (`@tiles` below: how the op treats its operands' leading axis); any
-op without a rule, or with operands it cannot split consistently, means no tiling; so does a matmul on split rows
-that calls BLAS on chunks shorter than `MIN_MATMUL_ROWS`. `rewrite(fn, plan, n)` gives the same function with N
+N through the ops, using each row's tiling facet `OpDef.tile` (attached below by `@tiles`, as `@lowers` attaches
+the LLVM rule: how the op treats its operands' leading axis); an op marked `NEVER_TILES`, or with operands it cannot
+split consistently, means no tiling; so does a row's veto of the chunk size (a matmul on split rows that calls BLAS
+on chunks shorter than `MIN_MATMUL_ROWS`). `rewrite(fn, plan, n)` gives the same function with N
 replaced by n in every split value's type and attrs.
 """
 from __future__ import annotations
@@ -16,23 +17,57 @@ from __future__ import annotations
 from typing import Callable, Optional, Sequence
 
 from ir.core import Block, Builder, Function, Op, Value
-from ir.opdef import OPS
+from ir.opdef import OPS, Kind
 from ir.types import RefType, TensorType
 
-# rule(op, split: list[bool], N) -> Optional[list[bool]]: which results are split, or None if the op mixes rows.
-_RULES: dict[str, Callable[..., Optional[list[bool]]]] = {}
-# attrs(op, n) -> new attrs for a split op
-_ATTRS: dict[str, Callable[[Op, int], dict]] = {}
+SplitFn = Callable[[Op, list[bool], int], Optional[list[bool]]]
+AttrsFn = Callable[[Op, int], dict]
+RefusesFn = Callable[[Op, dict[int, bool], int], bool]
 
 
-def tiles(*names: str, attrs: Optional[Callable[[Op, int], dict]] = None) -> Callable[[Callable], Callable]:
-    def register(rule: Callable) -> Callable:
+class Tiling:
+    """A row's tiling facet (`OpDef.tile`): `split(op, split, N)` says which results are split given which operands
+    are (None: the op mixes rows); `attrs(op, n)` gives a split op's attrs in a chunk of n rows; `refuses(op,
+    split, n)` vetoes chunks of n rows that would make the op slower than unsplit."""
+
+    def __init__(self, split: SplitFn, attrs: Optional[AttrsFn] = None, refuses: Optional[RefusesFn] = None) -> None:
+        self._split = split
+        self._attrs = attrs
+        self._refuses = refuses
+
+    def split(self, op: Op, split: list[bool], rows: int) -> Optional[list[bool]]:
+        return self._split(op, split, rows)
+
+    def attrs(self, op: Op, n: int) -> dict:
+        return self._attrs(op, n) if self._attrs is not None else dict(op.attrs)
+
+    def refuses(self, op: Op, split: dict[int, bool], n: int) -> bool:
+        return self._refuses is not None and self._refuses(op, split, n)
+
+
+def _mixes_rows(op: Op, split: list[bool], rows: int) -> Optional[list[bool]]:
+    return None
+
+
+#: The explicit mark of a row that never tiles (regions, effects, Variables, stacks, random draws): a function
+#: containing it runs whole.
+NEVER_TILES = Tiling(_mixes_rows)
+
+
+def tiles(*names: str, attrs: Optional[AttrsFn] = None, refuses: Optional[RefusesFn] = None
+          ) -> Callable[[SplitFn], SplitFn]:
+    """`@tiles("name", ...)`: attach a split rule as the `tile` facet of those rows (as `@lowers` attaches the
+    LLVM rule)."""
+    def attach(rule: SplitFn) -> SplitFn:
         for n in names:
-            _RULES[n] = rule
-            if attrs is not None:
-                _ATTRS[n] = attrs
+            OPS[n].tile = Tiling(rule, attrs, refuses)
         return rule
-    return register
+    return attach
+
+
+def never_tiles(*names: str) -> None:
+    for n in names:
+        OPS[n].tile = NEVER_TILES
 
 
 def _all_or_none(split: Sequence[bool]) -> Optional[bool]:
@@ -43,7 +78,7 @@ def _all_or_none(split: Sequence[bool]) -> Optional[bool]:
     return None
 
 
-@tiles(*[name for name, row in OPS.items() if row.kind == "elementwise"])
+@tiles(*[name for name, row in OPS.items() if row.kind is Kind.ELEMENTWISE])
 def _elementwise(op: Op, split: list[bool], N: int) -> Optional[list[bool]]:
     s = _all_or_none(split)
     return None if s is None else [s]
@@ -132,7 +167,16 @@ def _pad(op: Op, split: list[bool], N: int) -> Optional[list[bool]]:
 MIN_MATMUL_ROWS = 128
 
 
-@tiles("matmul")
+def _blas_on_split_rows(op: Op, split: dict[int, bool], n: int) -> bool:
+    if not split[id(op.operands[0])]:
+        return False
+    from codegen.rules.reduce import vector_gemm_applies
+    b, out = op.operands[1].type, op.results[0].type
+    k = b.shape[-1] if op.attrs["transpose_b"] else b.shape[-2]
+    return n < MIN_MATMUL_ROWS and not vector_gemm_applies(out.dtype, n, out.shape[-1], k, op.attrs["transpose_b"])
+
+
+@tiles("matmul", refuses=_blas_on_split_rows)
 def _matmul(op: Op, split: list[bool], N: int) -> Optional[list[bool]]:
     a, b = split
     if b or op.operands[0].type.rank != 2:
@@ -148,6 +192,18 @@ def _gather(op: Op, split: list[bool], N: int) -> Optional[list[bool]]:
     if i or (p and op.attrs["axis"] == 0):
         return None
     return [p]
+
+
+@tiles("scatter_add")
+def _scatter_add(op: Op, split: list[bool], N: int) -> Optional[list[bool]]:
+    u, i = split
+    if i or (u and op.attrs["axis"] == 0):
+        return None
+    return [u]
+
+
+never_tiles(*[name for name, row in OPS.items() if row.structured or row.effect or row.terminator or
+              row.kind in (Kind.STATE, Kind.STACK, Kind.RANDOM)])
 
 
 class Plan:
@@ -173,12 +229,12 @@ def plan(fn: Function, min_rows: int = 2) -> Optional[Plan]:
         params.append(s)
         split[id(p)] = s
     for op in fn.block.ops:
-        if op.opdef.extra.get("terminator"):
+        if op.opdef.terminator:
             break
-        rule = _RULES.get(op.opdef.name)
-        if rule is None or op.regions:
+        rule = op.opdef.tile
+        if rule is None:  # a row without the facet (tests/test_optable.py requires one for every row)
             return None
-        out = rule(op, [split[id(v)] for v in op.operands], N)
+        out = rule.split(op, [split[id(v)] for v in op.operands], N)
         if out is None:
             return None
         for r, s in zip(op.results, out):
@@ -190,18 +246,9 @@ def plan(fn: Function, min_rows: int = 2) -> Optional[Plan]:
         return None
     p = Plan(N, params, res, {k for k, v in split.items() if v})
     n = chunk_rows(N, row_elements(fn, p))
-    if n < MIN_MATMUL_ROWS and any(_blas_on_split_rows(op, split, n) for op in fn.block.ops):
+    if any(op.opdef.tile.refuses(op, split, n) for op in fn.block.ops if not op.opdef.terminator):
         return None
     return p
-
-
-def _blas_on_split_rows(op: Op, split: dict[int, bool], n: int) -> bool:
-    if op.opdef.name != "matmul" or not split[id(op.operands[0])]:
-        return False
-    from codegen.rules.reduce import vector_gemm_applies
-    b, out = op.operands[1].type, op.results[0].type
-    k = b.shape[-1] if op.attrs["transpose_b"] else b.shape[-2]
-    return not vector_gemm_applies(out.dtype, n, out.shape[-1], k, op.attrs["transpose_b"])
 
 
 def row_elements(fn: Function, p: Plan) -> int:
@@ -224,11 +271,11 @@ def rewrite(fn: Function, p: Plan, n: int) -> Function:
     b = Builder(block)
     for op in fn.block.ops:
         operands = [vmap[id(v)] for v in op.operands]
-        if op.opdef.extra.get("terminator"):
+        if op.opdef.terminator:
             b.op(op.opdef, operands, dict(op.attrs), result_types=[])
             continue
         split_op = any(id(r) in p.split_values for r in op.results)
-        attrs = _ATTRS[op.opdef.name](op, n) if split_op and op.opdef.name in _ATTRS else dict(op.attrs)
+        attrs = op.opdef.tile.attrs(op, n) if split_op else dict(op.attrs)
         results = b.op(op.opdef, operands, attrs, result_types=[chunk(r) for r in op.results], loc=op.loc,
                        names=[r.name for r in op.results])
         for old, new in zip(op.results, results):

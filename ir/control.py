@@ -1,7 +1,7 @@
 """Structural rows of the op table: `cond`, `while_loop` and the terminators `yield` and `return`.
 
-Structured ops carry regions, so two facets differ from plain rows (and are read generically, by `extra` keys):
-- `extra["infer_regions"](operand_types, regions, attrs) -> result types` checks the regions against the operands
+Structured ops carry regions, so two facets differ from plain rows (and are read generically, from typed fields):
+- `infer_regions(operand_types, regions, attrs) -> result types` checks the regions against the operands
   (the verifier calls it; plain `infer` cannot see regions);
 - `eager(*arrays, regions=..., run_block=..., **attrs)` runs the op given a `run_block(block, values) -> values`
   from the interpreter.
@@ -63,8 +63,7 @@ def _cond_eager(pred: Any, *captured: Any, regions: Sequence[Any], run_block: Ca
 
 
 register(OpDef("cond", _no_plain_infer("cond"), _cond_eager, NONDIFF, "structure",
-               extra={"structured": True, "infer_regions": _cond_infer_regions, "regions": ("then", "else"),
-                      "region_operand_start": 1},
+               infer_regions=_cond_infer_regions, regions=("then", "else"), region_operand_start=1,
                doc="Runs the then region if the predicate holds, else the else region; results are what it yields."))
 
 
@@ -97,8 +96,7 @@ def _while_eager(*values: Any, regions: Sequence[Any], run_block: Callable[..., 
 
 
 register(OpDef("while_loop", _no_plain_infer("while_loop"), _while_eager, NONDIFF, "structure", attrs=("carried",),
-               extra={"structured": True, "infer_regions": _while_infer_regions, "regions": ("cond", "body"),
-                      "region_operand_start": 0},
+               infer_regions=_while_infer_regions, regions=("cond", "body"), region_operand_start=0,
                doc="While the cond region yields true, runs the body on the carried values."))
 
 
@@ -108,6 +106,6 @@ def _terminator_eager(*values: Any) -> tuple:
 
 
 register(OpDef("yield", lambda types, **attrs: (), _terminator_eager, NONDIFF, "structure", nresults=0,
-               variadic=True, extra={"terminator": True}, doc="Ends a region, passing its values to the op."))
+               variadic=True, terminator=True, doc="Ends a region, passing its values to the op."))
 register(OpDef("return", lambda types, **attrs: (), _terminator_eager, NONDIFF, "structure", nresults=0,
-               variadic=True, extra={"terminator": True}, doc="Ends a function, returning its values."))
+               variadic=True, terminator=True, doc="Ends a function, returning its values."))

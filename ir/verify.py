@@ -9,7 +9,7 @@ Owns `verify` and `VerifyError`. It checks, reading only generic row properties:
 - attrs: exactly the row's declared attribute names;
 - no op result is a Variable reference (`RefType`): references enter only as parameters;
 - operand/result arity and types, re-inferred from the rows: `opdef.infer(operand_types, **attrs)` for plain
-  rows, `opdef.extra["infer_regions"](operand_types, regions, attrs)` for structured rows, whose regions are
+  rows, `opdef.infer_regions(operand_types, regions, attrs)` for structured rows, whose regions are
   verified recursively first.
 Every error names the op as one line of IR text and the user's source line (`op.loc`) when known.
 Assumes only `ir.core` and the op table.
@@ -181,7 +181,7 @@ class _Verifier:
         for i, op in enumerate(block.ops):
             if not isinstance(op, Op) or not isinstance(op.opdef, OpDef):
                 raise VerifyError(f"verify: {where()} holds {op!r}, not an ir.core.Op with an OpDef")
-            is_terminator = bool(op.opdef.extra.get("terminator"))
+            is_terminator = op.opdef.terminator
             if is_terminator and i != last:
                 raise self.op_error(op, f"the terminator `{op.opdef.name}` must be the last op of {where()}, "
                                         f"but {last - i} op(s) follow it")
@@ -207,14 +207,14 @@ class _Verifier:
             takes = ", ".join(opdef.attrs) or "none"
             raise self.op_error(op, f"bad attrs: {'; '.join(parts)} (`{opdef.name}` takes: {takes})")
         types = [v.type for v in op.operands]
-        if opdef.extra.get("structured"):
+        if opdef.infer_regions is not None:
             for k, region in enumerate(op.regions):
                 if not isinstance(region, Block):
                     raise self.op_error(op, f"region #{k} is a {type(region).__name__}, not an ir.core.Block")
                 label = region.label or str(k)
                 self.block(region, outer + [scope], lambda: f"region ^{label} of op `{format_op(op, self.names)}`",
                            _YIELD)
-            inferred = self.infer(op, lambda: opdef.extra["infer_regions"](types, op.regions, dict(op.attrs)))
+            inferred = self.infer(op, lambda: opdef.infer_regions(types, op.regions, dict(op.attrs)))
         else:
             if op.regions:
                 raise self.op_error(op, f"`{opdef.name}` takes no regions, but the op has {len(op.regions)}")

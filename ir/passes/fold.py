@@ -24,7 +24,7 @@ MAX_ELEMENTS = 1024
 def _foldable(op: Op) -> bool:
     # Random rows are pure, but folding a draw would freeze the numbers into the program text for no gain.
     return (is_pure(op) and op.opdef.nresults == 1 and len(op.results) == 1
-            and op.opdef is not CONSTANT and op.opdef.kind != "random" and op.results[0].type.size <= MAX_ELEMENTS)
+            and op.opdef is not CONSTANT and op.opdef.deterministic and op.results[0].type.size <= MAX_ELEMENTS)
 
 
 class _ConstantFolder(PassRewriter):
