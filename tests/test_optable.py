@@ -116,13 +116,17 @@ REGIONS: dict[str, list[Block]] = {
     "while_loop": [_region("cond", [_I, _I], lambda bld, i, n: [bld.one("lt", i, n)]),
                    _region("body", [_I, _I], lambda bld, i, n: [
                        bld.one("add", i, bld.one("constant", value=arr(1, i32)))])],
+    "call": [_region("body", [_V3, _V3], lambda bld, x, y: [bld.one("mul", x, bld.one("sin", y)), y])],
 }
 SAMPLES["cond"] = [([arr(True, b), arr([1.0, 2.0, 3.0], f32)], {}), ([arr(False, b), arr([1.0, 2.0, 3.0], f32)], {})]
 SAMPLES["while_loop"] = [([arr(0, i32), arr(4, i32)], {"carried": 1})]
+SAMPLES["call"] = [([arr([1.0, 2.0, 3.0], f32), arr([0.5, -1.0, 2.0], f32)], {"callee": "f"})]
 SAMPLES["yield"] = [([arr([1.0], f32), arr(2, i64)], {}), ([], {})]
 SAMPLES["return"] = [([arr([[1, 2]], i32)], {})]
 EXPECTED_STRUCTURED = {("cond", 0): [np.sin(arr([1.0, 2.0, 3.0], f32))], ("cond", 1): [arr([-1.0, -2.0, -3.0], f32)],
-                       ("while_loop", 0): [arr(4, i32)]}
+                       ("while_loop", 0): [arr(4, i32)],
+                       ("call", 0): [arr([1.0, 2.0, 3.0], f32) * np.sin(arr([0.5, -1.0, 2.0], f32)),
+                                     arr([0.5, -1.0, 2.0], f32)]}
 
 CASES = [pytest.param(name, k, id=f"{name}-{k}") for name in sorted(SAMPLES) for k in range(len(SAMPLES[name]))]
 
@@ -174,10 +178,10 @@ def test_row_is_complete(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(ir.OPS))
 def test_row_has_a_tiling_rule(name: str) -> None:
     """Row tiling reads every row's `tile` facet: a rule, or the explicit mark that the row never tiles."""
-    import codegen.tiling
+    import codegen.rules.registry
     rule = ir.OPS[name].tile
-    assert rule is not None, f"{name}: no tiling rule; attach one with codegen.tiling.tiles or never_tiles"
-    assert isinstance(rule, codegen.tiling.Tiling)
+    assert rule is not None, f"{name}: no tiling rule; attach one with codegen.rules.registry.tiles or never_tiles"
+    assert isinstance(rule, codegen.rules.registry.Tiling)
 
 
 LINEAR = {"broadcast_to", "reshape", "transpose", "slice", "concat", "gather", "scatter_add"}
