@@ -130,10 +130,7 @@ class Function:
 
     def _python_callable(self) -> Callable[..., Any]:
         if self.autograph:
-            try:
-                from engine import autograph
-            except ImportError:
-                return self.python_function
+            from engine import autograph
             return autograph.convert_if_possible(self.python_function)
         return self.python_function
 

@@ -14,6 +14,11 @@ from ir.core import Op
 from ir.opdef import OPS
 
 
+def at(op: Op) -> str:
+    """` (at file:line)` of the user's line that made `op`, for run-time error messages; empty if unknown."""
+    return f" (at {op.loc[0]}:{op.loc[1]})" if op.loc else ""
+
+
 def lowers(*names: str, may_fail: Optional[Callable[[Any], bool]] = None) -> Callable[[Callable[..., Any]],
                                                                                      Callable[..., Any]]:
     def attach(rule: Callable[..., Any]) -> Callable[..., Any]:
