@@ -189,18 +189,25 @@ def region_vjp(region: Block, into: Block, args: Sequence[Value], seeds: dict[in
     return [sweep.ct.get(id(v)) for v in args]
 
 
-def vjp_function(fn: Function, wrt: Sequence[int], name: Optional[str] = None) -> Function:
-    """(params..., cotangents of the floating-point results...) -> (results..., cotangents of params[wrt]...)."""
+def vjp_function(fn: Function, wrt: Sequence[int], name: Optional[str] = None, effects: bool = True) -> Function:
+    """(params..., cotangents of the floating-point results...) -> (results..., cotangents of params[wrt]...).
+
+    With `effects=False` the forward sweep leaves out effects (the backward of a call that already ran them):
+    Variables keep their values, so a result that needs a read of a Variable after fn assigns it raises
+    NotImplementedError rather than differentiating with the wrong value."""
     params = [Value(p.type, p.name) for p in fn.params]
     float_results = [i for i, r in enumerate(fn.results) if differentiable(r)]
     seeds = [Value(ct_type(fn.results[i].type), f"ct_{fn.results[i].name or i}") for i in float_results]
     block = Block(params + seeds, label="entry")
-    sweep = Sweep(IREmitter(Builder(block)))
+    sweep = Sweep(IREmitter(Builder(block)), recompute=not effects)
     for old, new in zip(fn.params, params):
         sweep.vmap[id(old)] = new
     assigned = assigned_refs(fn.block)
     sweep.assigned = {id(new) for old, new in zip(fn.params, params) if id(old) in assigned}
     results = sweep.forward(fn.block.ops)
+    if sweep.stale and _live(block.ops, results) & sweep.stale:
+        raise NotImplementedError(f"the gradient of a call of {fn.name} needs a read of a Variable that {fn.name} "
+                                  f"also assigns (a later value than the call saw); read it before assigning")
     for i, g in zip(float_results, seeds):
         sweep.seed(results[i], g)
     sweep.backward()
