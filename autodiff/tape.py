@@ -7,12 +7,25 @@ which is how nested tapes give higher-order gradients.
 """
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from typing import Any, Optional, Sequence, Union
 
 from ir.emitter import Emitter
 from ir.opdef import NONDIFF, OpDef
 
-Record = tuple[OpDef, tuple, tuple, dict]
+
+class TapeRule:
+    """A recorded step whose backward is not a row's single-result `vjp`: a custom gradient, a cond or while_loop
+    recorded while tracing, a call of a compiled function. Subclasses say how to sweep back through it."""
+
+    name: str = "?"
+
+    def backward(self, em: Emitter, gs: Sequence[Optional[Any]], results: Sequence[Any],
+                 operands: Sequence[Any]) -> list[Optional[Any]]:
+        """One cotangent (or None) per operand, given the cotangents `gs` of the results (None where none)."""
+        raise NotImplementedError
+
+
+Record = tuple[Union[OpDef, TapeRule], tuple, tuple, dict]
 
 
 def key(value: Any) -> int:
@@ -32,6 +45,9 @@ class Tape:
         self.watched: dict[int, Any] = {}
         self.watched_handles: dict[int, Any] = {}      # id(variable) -> variable
         self.handle_reads: dict[int, list[Any]] = {}   # id(variable) -> the values read from it while recording
+        # Where the tape started recording: the block being traced (an opaque token of the tracer) when the tape is
+        # used inside a traced function, None eagerly.
+        self.origin: Any = None
 
     def watch(self, value: Any) -> None:
         self.watched[key(value)] = value
@@ -49,9 +65,9 @@ class Tape:
 active: list[Tape] = []
 
 
-def record(opdef: OpDef, operands: Sequence[Any], results: Sequence[Any], attrs: dict) -> None:
-    """Called by the dispatch funnel for every op while any tape records."""
-    if opdef.vjp is NONDIFF:
+def record(opdef: Union[OpDef, TapeRule], operands: Sequence[Any], results: Sequence[Any], attrs: dict) -> None:
+    """Called by the dispatch funnel for every op while any tape records (and for TapeRule steps)."""
+    if isinstance(opdef, OpDef) and opdef.vjp is NONDIFF:
         return
     for tape in active:
         watched = tape.watched
@@ -106,16 +122,16 @@ def backprop(records: Sequence[Record], em: Emitter, targets: Sequence[Any], tar
             accumulate(t, g)
 
     for opdef, operands, results, attrs in reversed(relevant):
-        if len(results) == 1 and not hasattr(opdef, "vjp_multi"):
+        if isinstance(opdef, TapeRule):
+            gs = [grads.get(key(r)) for r in results]
+            if all(g is None for g in gs):
+                continue
+            cotangents = opdef.backward(em, gs, results, operands)
+        else:
             g = grads.get(key(results[0]))
             if g is None:
                 continue
             cotangents = opdef.vjp(em, g, results[0], *operands, **attrs)
-        else:  # a structured op (cond, while_loop) recorded while tracing: several results
-            gs = [grads.get(key(r)) for r in results]
-            if all(g is None for g in gs):
-                continue
-            cotangents = opdef.vjp_multi(em, gs, results, operands)
         if len(cotangents) != len(operands):
             raise RuntimeError(f"the vjp rule of {opdef.name} returned {len(cotangents)} cotangents "
                                f"for {len(operands)} operands")

@@ -18,7 +18,9 @@ import llvmlite.ir as lir
 
 from codegen.context import ErrorInfo, LowerContext
 from codegen.values import I32, I64, PTR, Buffer, CValue, Lazy, Scalar
-from ir.core import Block, Function
+from ir.analysis import assigned_refs
+from ir.core import Block, Function, Op
+from ir.opdef import Kind
 from ir.types import RefType, TensorType
 
 
@@ -44,30 +46,10 @@ class Lowered:
         self.chunks = 1                   # > 1: the body is one chunk of rows; kiln_entry loops over chunks
 
 
-def _assigned_refs(fn: Function) -> set[int]:
-    """Which reference parameters reach an `assign` (directly or captured into regions)."""
-    alias: dict[int, int] = {id(p): i for i, p in enumerate(fn.params) if isinstance(p.type, RefType)}
-    out: set[int] = set()
-
-    def walk(block: Block, mapping: dict[int, int]) -> None:
-        for op in block.ops:
-            written = op.opdef.extra.get("writes_operand")
-            if written is not None and id(op.operands[written]) in mapping:
-                out.add(mapping[id(op.operands[written])])
-            for region in op.regions:
-                inner = {}
-                for operand, arg in zip(_region_operands(op), region.args):
-                    if id(operand) in mapping:
-                        inner[id(arg)] = mapping[id(operand)]
-                walk(region, inner)
-    walk(fn.block, alias)
-    return out
-
-
-def _region_operands(op: Any) -> Sequence[Any]:
-    """The operands a structured op passes to its regions' arguments (row metadata says which)."""
-    skip = op.opdef.extra.get("region_operand_start", 0)
-    return op.operands[skip:]
+def _assigned_params(fn: Function) -> set[int]:
+    """Indices of the reference parameters that reach an `assign` (directly or captured into regions)."""
+    written = assigned_refs(fn.block)
+    return {i for i, p in enumerate(fn.params) if isinstance(p.type, RefType) and id(p) in written}
 
 
 def use_counts(block: Block) -> dict[int, int]:
@@ -86,11 +68,11 @@ def lower_block(ctx: LowerContext, block: Block, args: list[CValue]) -> list[CVa
         rule = op.opdef.lower
         if rule is None:
             raise NotImplementedError(f"codegen: op {op.opdef.name} has no lower rule")
-        if op.opdef.extra.get("terminator"):
+        if op.opdef.terminator:
             return list(rule(ctx, op, *operands))
         if op.regions:  # an expression captured by a loop or branch is computed once, not on every trip
             operands = [ctx.materialize(o) if isinstance(o, Lazy) and not o.cheap else o for o in operands]
-        if op.opdef.kind == "elementwise":
+        if op.opdef.kind is Kind.ELEMENTWISE:
             results: Any = [_elementwise(ctx, op, rule, operands)]
             if getattr(rule, "may_fail", None) is not None and rule.may_fail(op):
                 results = [ctx.materialize(results[0])]  # its checks run here, in program order
@@ -107,7 +89,7 @@ def lower_block(ctx: LowerContext, block: Block, args: list[CValue]) -> list[CVa
     return []
 
 
-def _elementwise(ctx: LowerContext, op: Any, rule: Any, operands: list[CValue]) -> CValue:
+def _elementwise(ctx: LowerContext, op: Op, rule: Any, operands: list[CValue]) -> CValue:
     def element(b: lir.IRBuilder, idx: Sequence[lir.Value]) -> lir.Value:
         return rule(ctx, op, *[o.load(b, idx) for o in operands])
     if not op.results[0].type.shape:  # computed here, once: scalar code
@@ -129,7 +111,7 @@ def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[
     module = lir.Module(name=fn.name)
     params = [p.type for p in fn.params]
     results = fn.result_types
-    assigned = sorted(_assigned_refs(fn))
+    assigned = sorted(_assigned_params(fn))
     n_ptrs = len(params) + len(results) + len(assigned)
     body = lir.Function(module, lir.FunctionType(I32, [PTR] * (n_ptrs + 2)), name)
     for a in body.args[:n_ptrs]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 from autodiff import tape as _tape
 from engine import nest
@@ -32,8 +32,8 @@ def ir_transform_tracing() -> Iterator[None]:
         _ir_transform_depth[0] -= 1
 
 
-class _CustomVJP:
-    vjp = "custom"
+class _CustomVJP(_tape.TapeRule):
+    """The tape's step for a call of a custom_gradient function: its backward is the user's grad_fn."""
 
     def __init__(self, name: str, grad_fn: Callable[..., Any], n_inputs: int, variables: list[Variable]) -> None:
         self.name = name
@@ -41,7 +41,7 @@ class _CustomVJP:
         self.n_inputs = n_inputs
         self.variables = variables
 
-    def vjp_multi(self, em: Any, gs: list[Any], results: Any, operands: Any) -> list[Any]:
+    def backward(self, em: Any, gs: Sequence[Any], results: Sequence[Any], operands: Sequence[Any]) -> list[Any]:
         upstream = [g if g is not None else full(0, r.dtype, tuple(r.shape)) for g, r in zip(gs, results)]
         takes_variables = "variables" in inspect.signature(self.grad_fn).parameters
         if self.variables and not takes_variables:

@@ -16,7 +16,9 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
+from autodiff import tape as _tape
 from engine import dispatch, nest
+from engine.call_gradient import record_call
 from engine.concrete import ConcreteFunction, TensorSpec, trace_function
 from engine.fastcall import MISS
 from engine.tensor import Tensor
@@ -113,7 +115,7 @@ class Function:
 
     # ---- calling
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not kwargs and not dispatch._tracer and not _RUN_EAGERLY[0]:
+        if not kwargs and not dispatch._tracer and not _RUN_EAGERLY[0] and not _tape.active:
             result = self._fast_call(args)  # the last compiled signature, if these arguments fit it
             if result is not MISS:
                 return result
@@ -121,6 +123,8 @@ class Function:
             # Run as Python: eagerly for debugging, or inlined into the function being traced.
             return self._python_callable()(*args, **kwargs)
         concrete = self._concrete_for(args, kwargs)
+        if _tape.active:  # one step on the tapes, whose backward is the function's reverse transform
+            return record_call(concrete, self._bind(args, kwargs))
         result = concrete._call_bound(self._bind(args, kwargs))
         if not kwargs and all(type(a) is Tensor and a._node is None for a in args):
             fast = concrete.fast_call([a.type for a in args])
@@ -130,10 +134,7 @@ class Function:
 
     def _python_callable(self) -> Callable[..., Any]:
         if self.autograph:
-            try:
-                from engine import autograph
-            except ImportError:
-                return self.python_function
+            from engine import autograph
             return autograph.convert_if_possible(self.python_function)
         return self.python_function
 

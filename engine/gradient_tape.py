@@ -62,6 +62,8 @@ class GradientTape:
         self._used = False
 
     def __enter__(self) -> "GradientTape":
+        tracer = dispatch.current_tracer()
+        self._tape.origin = getattr(tracer, "frame", None)
         self._push()
         return self
 

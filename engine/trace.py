@@ -14,9 +14,13 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
+from autodiff import tape as _tape
+from autodiff.reverse import Record, Sweep
 from engine import dispatch
 from engine.tensor import Tensor
-from ir.core import Block, Builder, Function, Loc, Value
+from ir.core import Block, Builder, Function, Loc, Op, Value
+from ir.emitter import IREmitter
+from ir.inline import inline
 from ir.opdef import OPS, OpDef
 from ir.types import RefType, TensorType
 
@@ -123,8 +127,9 @@ class Trace:
     def emit_structured(self, opdef: OpDef, operands: Sequence[Value], attrs: dict, regions: Sequence[Block],
                         result_types: Sequence[TensorType], names: Optional[Sequence[Optional[str]]] = None,
                         ) -> list[Value]:
-        from autodiff import tape as _tape
-        if _tape.active:
+        # Instrumented and recorded only in the block where a tape records: an op inside a region of a recorded op
+        # is differentiated by that op's rule, which recomputes the region.
+        if any(t.origin is self.frame for t in _tape.active):
             return self._emit_recorded(opdef, operands, attrs, regions, result_types, names)
         results = self.frame.builder.op(opdef, operands, attrs, regions=regions, result_types=result_types,
                                         loc=user_location(), names=names)
@@ -135,9 +140,6 @@ class Trace:
                        result_types: Sequence[TensorType], names: Optional[Sequence[Optional[str]]]) -> list[Value]:
         """A cond/while_loop under an active GradientTape: emitted as reverse mode's forward sweep would (a loop
         also counts its trips and stacks its states) and recorded, so tape.gradient can sweep back through it."""
-        from autodiff import tape as _tape
-        from autodiff.reverse import IREmitter, Sweep
-        from ir.core import Op
         plain = Op(opdef, list(operands), [Value(t, n) for t, n in zip(result_types, names or [None] * len(result_types))],
                    attrs, regions, user_location())
         sweep = Sweep(IREmitter(self.frame.builder))
@@ -156,7 +158,6 @@ class Trace:
 
     def _route_refs(self, tensors: Sequence[Tensor]) -> None:
         """A Variable reference passed into a region counts as a read of the Variable for the tapes."""
-        from autodiff import tape as _tape
         for t in tensors:
             if not isinstance(t._node.type, RefType):
                 continue
@@ -188,7 +189,6 @@ class Trace:
     def inline(self, fn: Function, operands: Sequence[Value]) -> list[Value]:
         """Copies `fn`'s ops into the current block with its parameters bound to `operands` (e.g. the gradient
         function of a transform called while tracing); returns the values it returns."""
-        from autodiff.reverse import inline
         block = self.frame.block
         start = len(block.ops)
         outs = inline(fn.block, block, operands, terminate=False)
@@ -228,26 +228,28 @@ class Trace:
 
     # ---- installing
     def __enter__(self) -> "Trace":
+        # Tapes recording outside see a call of the traced function as one step (engine.function records it), not
+        # the symbolic ops of its trace.
+        self._outer_tapes = list(_tape.active)
+        _tape.active.clear()
         dispatch._tracer.append(self)
         return self
 
     def __exit__(self, *exc: Any) -> None:
         dispatch._tracer.remove(self)
+        _tape.active[:] = self._outer_tapes
 
 
-class StructuredVJP:
-    """The tape's view of a cond/while_loop recorded while tracing: its backward runs reverse mode's sweep for
-    that one op, appending IR to the block being traced."""
+class StructuredVJP(_tape.TapeRule):
+    """The tape's step for a cond/while_loop recorded while tracing: its backward runs reverse mode's sweep for
+    that one op (its row's `vjp_region` rule), appending IR to the block being traced."""
 
-    vjp = "structured"
-
-    def __init__(self, trace: "Trace", record: Any) -> None:
+    def __init__(self, trace: "Trace", record: Record) -> None:
         self.trace = trace
         self.record = record
         self.name = record.op.opdef.name
 
-    def vjp_multi(self, em: Any, gs: Sequence[Any], results: Sequence[Tensor], operands: Sequence[Tensor]) -> list:
-        from autodiff.reverse import IREmitter, Sweep
+    def backward(self, em: Any, gs: Sequence[Any], results: Sequence[Tensor], operands: Sequence[Tensor]) -> list:
         trace = self.trace
         sweep = Sweep(IREmitter(trace.frame.builder))
         for r, g in zip(results, gs):
@@ -258,7 +260,15 @@ class StructuredVJP:
         sweep.backward()
         for op in trace.frame.block.ops[start:]:
             trace.frame.define(op.results)
-        return [Tensor(None, sweep.ct[id(t._node)]) if id(t._node) in sweep.ct else None for t in operands]
+        # The sweep sums the cotangent of a value the op takes twice (a loop's initial value also captured): the
+        # tape gets it once, at its first position.
+        out: list[Optional[Tensor]] = []
+        seen: set[int] = set()
+        for t in operands:
+            key = id(t._node)
+            out.append(Tensor(None, sweep.ct[key]) if key in sweep.ct and key not in seen else None)
+            seen.add(key)
+        return out
 
 
 def unify_captures(frames: Sequence[Frame]) -> list[Value]:

@@ -1,18 +1,21 @@
-"""Structural rows of the op table: `cond`, `while_loop` and the terminators `yield` and `return`.
+"""Structural rows of the op table: `cond`, `while_loop`, `call` and the terminators `yield` and `return`.
 
-Structured ops carry regions, so two facets differ from plain rows (and are read generically, by `extra` keys):
-- `extra["infer_regions"](operand_types, regions, attrs) -> result types` checks the regions against the operands
+Structured ops carry regions, so two facets differ from plain rows (and are read generically, from typed fields):
+- `infer_regions(operand_types, regions, attrs) -> result types` checks the regions against the operands
   (the verifier calls it; plain `infer` cannot see regions);
 - `eager(*arrays, regions=..., run_block=..., **attrs)` runs the op given a `run_block(block, values) -> values`
   from the interpreter.
 Layout: `cond %pred, %captured...` with regions (then, else) taking the captured values; `while_loop %carried...,
 %captured... {carried = k}` with regions (cond, body) taking carried then captured values; results are the carried
-values after the last trip.
+values after the last trip; `call %args... {callee = "name"}` with one region, the callee's body (a closed copy of
+another traced function, ending in yield), taking the operands; results are what it yields.
+`emit_yield` / `emit_return` end a block being built, so that drivers need not name the terminators.
 """
 from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
+from ir.core import Builder, Value
 from ir.opdef import NONDIFF, OpDef, fail, register
 from ir.types import TensorType, bool_
 
@@ -63,8 +66,7 @@ def _cond_eager(pred: Any, *captured: Any, regions: Sequence[Any], run_block: Ca
 
 
 register(OpDef("cond", _no_plain_infer("cond"), _cond_eager, NONDIFF, "structure",
-               extra={"structured": True, "infer_regions": _cond_infer_regions, "regions": ("then", "else"),
-                      "region_operand_start": 1},
+               infer_regions=_cond_infer_regions, regions=("then", "else"), region_operand_start=1,
                doc="Runs the then region if the predicate holds, else the else region; results are what it yields."))
 
 
@@ -97,9 +99,27 @@ def _while_eager(*values: Any, regions: Sequence[Any], run_block: Callable[..., 
 
 
 register(OpDef("while_loop", _no_plain_infer("while_loop"), _while_eager, NONDIFF, "structure", attrs=("carried",),
-               extra={"structured": True, "infer_regions": _while_infer_regions, "regions": ("cond", "body"),
-                      "region_operand_start": 0},
+               infer_regions=_while_infer_regions, regions=("cond", "body"), region_operand_start=0,
                doc="While the cond region yields true, runs the body on the carried values."))
+
+
+# ---- call -----------------------------------------------------------------------------------------------------------
+def _call_infer_regions(types: Sequence[TensorType], regions: Sequence[Any], attrs: dict) -> list[TensorType]:
+    if len(regions) != 1:
+        raise fail("call", f"needs one region (the callee's body), got {len(regions)}")
+    if not isinstance(attrs.get("callee"), str):
+        raise fail("call", f"attr callee={attrs.get('callee')!r} must name the called function")
+    _check_args("call", regions[0], types)
+    return _yield_types(regions[0])
+
+
+def _call_eager(*values: Any, regions: Sequence[Any], run_block: Callable[..., Any], callee: str) -> tuple:
+    return tuple(run_block(regions[0], list(values)))
+
+
+register(OpDef("call", _no_plain_infer("call"), _call_eager, NONDIFF, "structure", attrs=("callee",),
+               infer_regions=_call_infer_regions, regions=("body",), region_operand_start=0,
+               doc="Calls another traced function, whose body is the region; results are what it yields."))
 
 
 # ---- terminators ----------------------------------------------------------------------------------------------------
@@ -107,7 +127,17 @@ def _terminator_eager(*values: Any) -> tuple:
     return tuple(values)
 
 
-register(OpDef("yield", lambda types, **attrs: (), _terminator_eager, NONDIFF, "structure", nresults=0,
-               variadic=True, extra={"terminator": True}, doc="Ends a region, passing its values to the op."))
-register(OpDef("return", lambda types, **attrs: (), _terminator_eager, NONDIFF, "structure", nresults=0,
-               variadic=True, extra={"terminator": True}, doc="Ends a function, returning its values."))
+YIELD = register(OpDef("yield", lambda types, **attrs: (), _terminator_eager, NONDIFF, "structure", nresults=0,
+                       variadic=True, terminator=True, doc="Ends a region, passing its values to the op."))
+RETURN = register(OpDef("return", lambda types, **attrs: (), _terminator_eager, NONDIFF, "structure", nresults=0,
+                       variadic=True, terminator=True, doc="Ends a function, returning its values."))
+
+
+def emit_yield(builder: Builder, values: Sequence[Value]) -> None:
+    """Ends a region being built, yielding `values`."""
+    builder.op(YIELD, list(values), {})
+
+
+def emit_return(builder: Builder, values: Sequence[Value]) -> None:
+    """Ends a function body being built, returning `values`."""
+    builder.op(RETURN, list(values), {})

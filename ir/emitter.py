@@ -1,16 +1,19 @@
 """The emitter: the interface every gradient rule is written against (DESIGN §7).
 
 A vjp or jvp rule says `em.mul(g, out)`; the eager tape's emitter runs that on tensors (so outer tapes record it),
-the IR reverse mode's emitter appends an op to a block. Both subclass `Emitter` and supply three methods:
-`apply(opdef, *operands, **attrs)`, `type_of(value)` and `constant(value, dtype)` (a scalar constant).
-Everything else here is derived from those three. Assumes only the op table.
+the IR emitter (`IREmitter`, used by reverse and forward mode) appends an op to a block. Both subclass `Emitter`
+and supply three methods: `apply(opdef, *operands, **attrs)`, `type_of(value)` and `constant(value, dtype)` (a
+scalar constant). Everything else here is derived from those three. Assumes only the op table and `ir.core`.
 """
 from __future__ import annotations
 
 from typing import Any, Sequence
 
+import numpy as np
+
+from ir.core import Builder
 from ir.opdef import OPS, OpDef
-from ir.types import DType, TensorType
+from ir.types import DType, RefType, TensorType
 
 
 class Emitter:
@@ -78,3 +81,25 @@ class Emitter:
         for v in values[1:]:
             acc = self.apply(OPS["add"], acc, v)
         return acc
+
+
+def value_type(t: TensorType) -> TensorType:
+    """The type of the value a value of type t stands for: a Variable reference's value, else t as a tensor."""
+    return t.value_type if isinstance(t, RefType) else TensorType(t.dtype, t.shape)
+
+
+class IREmitter(Emitter):
+    """Rules applied by appending ops to a block (a Variable reference is typed as its value)."""
+
+    def __init__(self, builder: Builder) -> None:
+        self.builder = builder
+
+    def apply(self, opdef: OpDef, *operands: Any, **attrs: Any) -> Any:
+        results = self.builder.op(opdef, operands, attrs)
+        return results[0] if len(results) == 1 else tuple(results)
+
+    def type_of(self, value: Any) -> TensorType:
+        return value_type(value.type)
+
+    def constant(self, value: Any, dtype: DType) -> Any:
+        return self.builder.one(OPS["constant"], value=np.asarray(value, dtype=dtype.np))

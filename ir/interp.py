@@ -96,7 +96,7 @@ class Interpreter:
         env: dict[int, Any] = {id(a): v for a, v in zip(block.args, values)}
         for op in block.ops:
             operands = [env[id(v)] for v in op.operands]
-            if op.opdef.extra.get("terminator"):
+            if op.opdef.terminator:
                 return operands
             outs = self.run_op(op, operands)
             for r, out in zip(op.results, outs):
@@ -106,7 +106,7 @@ class Interpreter:
     def run_op(self, op: Op, operands: Sequence[Any]) -> tuple[Any, ...]:
         opdef = op.opdef
         try:
-            if opdef.extra.get("structured"):
+            if opdef.structured:
                 outs = tuple(opdef.eager(*operands, regions=op.regions, run_block=self.run_block, **op.attrs))
             elif opdef.nresults == 1:
                 outs = (opdef.eager(*operands, **op.attrs),)

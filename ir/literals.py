@@ -12,7 +12,7 @@ from ir.types import DType, TensorType
 
 def array_attrs(opdef: OpDef) -> tuple[str, ...]:
     """The attrs of `opdef` that hold numpy arrays typed like its result (the `constant` row's `value`)."""
-    return opdef.extra.get("array_attrs", ("value",) if opdef.kind == "constant" else ())
+    return opdef.array_attrs
 
 
 def _check_elements(data: Any, dtype: DType) -> Optional[str]:

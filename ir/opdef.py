@@ -6,10 +6,14 @@ Assumes nothing from the rest of Kiln.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Sequence
+import enum
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, Sequence
 
-from ir.types import TensorType
+from ir.types import DType, TensorType
+
+if TYPE_CHECKING:
+    from ir.core import Block, Op
 
 
 class _NonDiff:
@@ -27,6 +31,56 @@ NONDIFF: Any = _NonDiff()
 InferFn = Callable[..., tuple[TensorType, ...]]
 EagerFn = Callable[..., Any]
 VjpFn = Callable[..., Sequence[Any]]
+InferRegionsFn = Callable[[Sequence[TensorType], Sequence["Block"], dict], list[TensorType]]
+
+
+class Kind(str, enum.Enum):
+    """What sort of op a row is; drivers that treat a whole sort alike (fusion of elementwise ops, forward mode's
+    diagonal and reduction rules) read it. A `str` enum, so a row may be declared with the plain name."""
+
+    ELEMENTWISE = "elementwise"
+    REDUCE = "reduce"
+    SHAPE = "shape"
+    LINALG = "linalg"
+    CONSTANT = "constant"
+    STATE = "state"
+    EFFECT = "effect"
+    RANDOM = "random"
+    STACK = "stack"
+    STRUCTURE = "structure"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class TileRule(Protocol):
+    """Row tiling's facet of a row (filled in by `codegen.tiling`, as `lower` is by the codegen rules)."""
+
+    def split(self, op: "Op", split: list[bool], rows: int) -> Optional[list[bool]]:
+        """Which results are split over the leading axis, given which operands are; None if the op mixes rows."""
+
+    def attrs(self, op: "Op", n: int) -> dict:
+        """The op's attrs in a chunk of `n` rows (when its results are split)."""
+
+    def refuses(self, op: "Op", split: dict[int, bool], n: int) -> bool:
+        """Whether chunks of `n` rows would make this op slower than the whole (e.g. BLAS repacking)."""
+
+
+class RegionVJP(Protocol):
+    """Reverse mode's rule for a row whose reverse cannot be a plain `vjp` (ops with regions, several results or
+    calls); filled in by `autodiff`. `sweep` is the driver (autodiff.reverse.Sweep)."""
+
+    def forward(self, sweep: Any, op: "Op", operands: list[Any]) -> None:
+        """Emit the op in the forward sweep (instrumented as the backward needs), binding its results."""
+
+    def backward(self, sweep: Any, record: Any) -> None:
+        """Emit the backward of a recorded op, accumulating its operands' cotangents."""
+
+
+class RegionJVP(Protocol):
+    """Forward mode's rule for such rows (`fwd` is autodiff.forward's driver)."""
+
+    def __call__(self, fwd: Any, op: "Op", operands: list[Any]) -> None: ...
 
 
 class InferError(ValueError):
@@ -42,15 +96,23 @@ class OpDef:
     - `vjp(em, g, out, *operands, **attrs) -> tuple`: one cotangent (or None) per operand, given the cotangent `g`
       of the single result `out`, written against an emitter `em` (`ir.emitter`); or `NONDIFF`.
     - `jvp(em, tangents, out, *operands, **attrs)`: the tangent of the result, tangents None where zero; optional
-      (forward mode derives it from `vjp` where absent).
-    - `lower`: the LLVM rule, filled in by codegen.
+      (forward mode derives it from `vjp` where absent, or applies the op to the tangents of a `linear` row).
+    - `kind`: a `Kind`; `dtypes`: the operand dtypes an elementwise row accepts.
+    - `linear`: the op is linear in its floating-point operands (its tangent is the op applied to theirs).
+    - `deterministic`: the same operands give the same results (False for random numbers: never folded).
+    - `terminator`: ends a block (`yield`, `return`); `writes_operand`: the index of the Variable reference an
+      effect assigns; `array_attrs`: attrs printed as tensor literals.
+    - structured rows: `regions` (the regions' names), `region_operand_start` (the first operand passed to the
+      regions' arguments), `infer_regions(operand_types, regions, attrs) -> result types`.
+    - facets filled in by later layers: `lower` and `tile` (codegen), `vjp_region` and `jvp_region` (autodiff, for
+      rows whose derivative is not a plain per-result rule: cond, while_loop, call, the stack ops).
     """
 
     name: str
     infer: InferFn
     eager: EagerFn
     vjp: Any
-    kind: str
+    kind: Kind
     attrs: tuple[str, ...] = ()
     jvp: Optional[Callable[..., Any]] = None
     lower: Optional[Callable[..., Any]] = None
@@ -58,11 +120,33 @@ class OpDef:
     effect: bool = False
     variadic: bool = False
     doc: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    dtypes: tuple[DType, ...] = ()
+    linear: bool = False
+    deterministic: bool = True
+    terminator: bool = False
+    writes_operand: Optional[int] = None
+    array_attrs: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    region_operand_start: int = 0
+    infer_regions: Optional[InferRegionsFn] = None
+    tile: Optional[TileRule] = None
+    vjp_region: Optional[RegionVJP] = None
+    jvp_region: Optional[RegionJVP] = None
+
+    def __post_init__(self) -> None:
+        self.kind = Kind(self.kind)
+        self.dtypes = tuple(self.dtypes)
+        if bool(self.regions) != (self.infer_regions is not None):
+            raise ValueError(f"op {self.name!r}: a structured row names its regions and infers types from them")
 
     @property
     def differentiable(self) -> bool:
         return self.vjp is not NONDIFF
+
+    @property
+    def structured(self) -> bool:
+        """The op carries regions (its types come from `infer_regions`)."""
+        return bool(self.regions)
 
     def __repr__(self) -> str:
         return f"<OpDef {self.name}>"

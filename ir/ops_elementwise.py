@@ -38,7 +38,7 @@ def _row(name: str, kernel: Any, vjp: Any, allowed: tuple, what: str, nin: int, 
          jvp: Optional[Callable[..., Any]] = None, doc: str = "") -> OpDef:
     infer_impl = _infer(allowed, what, nin, result_dtype)
     return register(OpDef(name=name, infer=lambda types, **attrs: infer_impl(name, types), eager=kernel, vjp=vjp,
-                          jvp=jvp, kind="elementwise", doc=doc, extra={"dtypes": allowed}))
+                          jvp=jvp, kind="elementwise", doc=doc, dtypes=allowed))
 
 
 def unary_float(name: str, kernel: Any, vjp: Any, doc: str = "") -> OpDef:
@@ -176,7 +176,7 @@ _row("logical_not", np.logical_not, NONDIFF, (bool_,), "a bool", 1)
 
 
 register(OpDef("stop_gradient", lambda types, **attrs: (types[0],), lambda x: x, NONDIFF, "elementwise",
-               extra={"dtypes": ALL_DTYPES}, doc="The identity, through which no gradient flows."))
+               dtypes=ALL_DTYPES, doc="The identity, through which no gradient flows."))
 
 
 # ---- select and convert ---------------------------------------------------------------------------------------------
@@ -197,7 +197,7 @@ def _select_vjp(em: Any, g: Any, out: Any, c: Any, a: Any, b: Any) -> tuple:
 
 
 register(OpDef("select", _select_infer, lambda c, a, b: np.where(c, a, b), _select_vjp, "elementwise",
-               extra={"dtypes": ALL_DTYPES},
+               dtypes=ALL_DTYPES,
                doc="select(c, a, b): a where c is true, else b; the gradient of the side not taken is zero."))
 
 
@@ -219,5 +219,5 @@ def _convert_vjp(em: Any, g: Any, out: Any, x: Any, *, dtype: Any) -> tuple:
 
 
 register(OpDef("convert", _convert_infer, _convert_kernel, _convert_vjp, "elementwise", attrs=("dtype",),
-               extra={"dtypes": ALL_DTYPES},
+               dtypes=ALL_DTYPES,
                doc="Casts to `dtype`; floats to integers truncate toward zero, as TensorFlow's cast does."))

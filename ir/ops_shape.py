@@ -23,7 +23,7 @@ def _constant_infer(types: list[TensorType], *, value: np.ndarray) -> tuple[Tens
     return (TensorType(from_numpy(value.dtype), value.shape),)
 
 
-register(OpDef("constant", _constant_infer, lambda *, value: value, NONDIFF, "constant", attrs=("value",),
+register(OpDef("constant", _constant_infer, lambda *, value: value, NONDIFF, "constant", attrs=("value",), array_attrs=("value",),
                doc="A literal; `value` is a numpy array of the result's dtype and shape."))
 
 
@@ -42,7 +42,8 @@ def _broadcast_infer(types: list[TensorType], *, shape: Sequence[int]) -> tuple[
 
 
 register(OpDef("broadcast_to", _broadcast_infer, lambda x, *, shape: np.broadcast_to(x, shape),
-               lambda em, g, out, x, *, shape: (em.sum_to(g, em.shape(x)),), "shape", attrs=("shape",)))
+               lambda em, g, out, x, *, shape: (em.sum_to(g, em.shape(x)),), "shape", attrs=("shape",),
+               linear=True))
 
 
 # ---- reshape --------------------------------------------------------------------------------------------------------
@@ -56,7 +57,8 @@ def _reshape_infer(types: list[TensorType], *, shape: Sequence[int]) -> tuple[Te
 
 
 register(OpDef("reshape", _reshape_infer, lambda x, *, shape: np.reshape(x, shape),
-               lambda em, g, out, x, *, shape: (em.reshape(g, shape=em.shape(x)),), "shape", attrs=("shape",)))
+               lambda em, g, out, x, *, shape: (em.reshape(g, shape=em.shape(x)),), "shape", attrs=("shape",),
+               linear=True))
 
 
 # ---- transpose ------------------------------------------------------------------------------------------------------
@@ -69,7 +71,7 @@ def _transpose_infer(types: list[TensorType], *, perm: Sequence[int]) -> tuple[T
 
 register(OpDef("transpose", _transpose_infer, lambda x, *, perm: np.transpose(x, perm),
                lambda em, g, out, x, *, perm: (em.transpose(g, perm=tuple(int(i) for i in np.argsort(perm))),),
-               "shape", attrs=("perm",)))
+               "shape", attrs=("perm",), linear=True))
 
 
 # ---- slice ----------------------------------------------------------------------------------------------------------
@@ -127,6 +129,7 @@ def _slice_vjp(em: Any, g: Any, out: Any, x: Any, *, begin: Sequence[int], end: 
 
 
 register(OpDef("slice", _slice_infer, _slice_kernel, _slice_vjp, "shape", attrs=("begin", "end", "strides"),
+               linear=True,
                doc="Strided slice with normalized bounds: axis i takes range(begin[i], end[i], strides[i]); "
                    "end -1 with a negative stride means 'through index 0'."))
 
@@ -161,7 +164,7 @@ def _concat_vjp(em: Any, g: Any, out: Any, *xs: Any, axis: int) -> tuple:
 
 
 register(OpDef("concat", _concat_infer, lambda *xs, axis: np.concatenate(xs, axis=axis), _concat_vjp, "shape",
-               attrs=("axis",), variadic=True))
+               attrs=("axis",), variadic=True, linear=True))
 
 
 # ---- pad ------------------------------------------------------------------------------------------------------------
@@ -216,7 +219,7 @@ def _gather_kernel(params: np.ndarray, indices: np.ndarray, *, axis: int) -> np.
 
 register(OpDef("gather", _gather_infer, _gather_kernel,
                lambda em, g, out, p, i, *, axis: (em.scatter_add(g, i, axis=axis, size=em.shape(p)[axis]), None),
-               "shape", attrs=("axis",), doc="params[..., indices, ...] along `axis`; out-of-range indices raise."))
+               "shape", attrs=("axis",), linear=True, doc="params[..., indices, ...] along `axis`; out-of-range indices raise."))
 
 
 def _scatter_infer(types: list[TensorType], *, axis: int, size: int) -> tuple[TensorType, ...]:
@@ -238,7 +241,7 @@ def _scatter_kernel(updates: np.ndarray, indices: np.ndarray, *, axis: int, size
 
 register(OpDef("scatter_add", _scatter_infer, _scatter_kernel,
                lambda em, g, out, u, i, *, axis, size: (em.gather(g, i, axis=axis), None), "shape",
-               attrs=("axis", "size"), doc="The transpose of gather: sums updates into `size` slots along `axis`."))
+               attrs=("axis", "size"), linear=True, doc="The transpose of gather: sums updates into `size` slots along `axis`."))
 
 
 # ---- iota -----------------------------------------------------------------------------------------------------------

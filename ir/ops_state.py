@@ -46,7 +46,7 @@ register(OpDef("read", _read_infer, lambda cell: cell.array, lambda em, g, out, 
                doc="The Variable's current value; its cotangent goes to the Variable (IR reverse mode; the eager "
                    "tape tracks Variable reads itself)."))
 register(OpDef("assign", _assign_infer, _assign_kernel, NONDIFF, "state", nresults=0, effect=True,
-               extra={"writes_operand": 0}))
+               writes_operand=0, doc="Replaces the Variable's value."))
 
 
 # ---- print and assert -----------------------------------------------------------------------------------------------
@@ -167,7 +167,7 @@ def _uniform_infer(types: list[TensorType], *, shape: Sequence[int], dtype: Any)
     return (TensorType(dt, shape),)
 
 
-register(OpDef("random_uniform", _uniform_infer, _uniform_kernel, NONDIFF, "random", attrs=("shape", "dtype"),
+register(OpDef("random_uniform", _uniform_infer, _uniform_kernel, NONDIFF, "random", attrs=("shape", "dtype"), deterministic=False,
                doc="Uniform [0, 1) from Philox 4x32-10 keyed by `seed`, counter blocks from `offset` on: "
                    "24 bits per float32, 53 bits per float64. The same (seed, offset) gives the same numbers "
                    "eager, interpreted or compiled."))

@@ -9,7 +9,7 @@ Owns `verify` and `VerifyError`. It checks, reading only generic row properties:
 - attrs: exactly the row's declared attribute names;
 - no op result is a Variable reference (`RefType`): references enter only as parameters;
 - operand/result arity and types, re-inferred from the rows: `opdef.infer(operand_types, **attrs)` for plain
-  rows, `opdef.extra["infer_regions"](operand_types, regions, attrs)` for structured rows, whose regions are
+  rows, `opdef.infer_regions(operand_types, regions, attrs)` for structured rows, whose regions are
   verified recursively first.
 Every error names the op as one line of IR text and the user's source line (`op.loc`) when known.
 Assumes only `ir.core` and the op table.
@@ -24,6 +24,8 @@ import numpy as np
 from ir.core import Block, Function, Op, Value
 from ir.opdef import OpDef
 from ir.ops import OPS
+from ir.printer import Namer as _Namer
+from ir.printer import format_attrs as _printer_format_attrs
 from ir.types import RefType, TensorType
 
 # Builds the "where" of a message only when there is an error to report.
@@ -38,31 +40,8 @@ class VerifyError(ValueError):
 
 
 # ---- one-line op text for messages ----------------------------------------------------------------------------------
-class _LocalNamer:
-    """Names values as the printer does (`%hint`, `%hint.1`, `%0`, ...); stands in when ir.printer is absent."""
-
-    def __init__(self) -> None:
-        self.names: dict[int, str] = {}
-        self.used: set[str] = set()
-        self.counter = 0
-
-    def __call__(self, v: Any) -> str:
-        if id(v) not in self.names:
-            hint = getattr(v, "name", None)
-            name, k = hint, 0
-            while hint and name in self.used:
-                k += 1
-                name = f"{hint}.{k}"
-            if not hint:
-                while str(self.counter) in self.used:
-                    self.counter += 1
-                name = str(self.counter)
-            self.used.add(str(name))
-            self.names[id(v)] = str(name)
-        return "%" + self.names[id(v)]
-
-
-def _local_format_attrs(attrs: dict[str, Any]) -> str:
+def _plain_format_attrs(attrs: dict[str, Any]) -> str:
+    """Attrs shown without the printer's syntax, for a message about an attr the printer cannot show."""
     def fmt(value: Any) -> str:
         if isinstance(value, (np.ndarray, np.generic)):
             return np.array2string(np.asarray(value), separator=", ", threshold=8).replace("\n", "")
@@ -70,13 +49,6 @@ def _local_format_attrs(attrs: dict[str, Any]) -> str:
             return "[" + ", ".join(fmt(v) for v in value) + "]"
         return str(value.short) if hasattr(value, "short") else repr(value)
     return "{" + ", ".join(f"{k} = {fmt(attrs[k])}" for k in sorted(attrs)) + "}"
-
-
-try:  # the printer owns the text format; messages use its names and attr syntax when it is there
-    from ir.printer import Namer as _Namer
-    from ir.printer import format_attrs as _printer_format_attrs
-except ImportError:  # pragma: no cover
-    _Namer, _printer_format_attrs = _LocalNamer, _local_format_attrs  # type: ignore[assignment,misc]
 
 
 def function_namer(fn: Function) -> Any:
@@ -110,7 +82,7 @@ def format_op(op: Op, names: Any = None) -> str:
         try:
             text += " " + _printer_format_attrs(op.attrs)
         except Exception:  # noqa: BLE001  a message about a bad attr must not fail on printing it
-            text += " " + _local_format_attrs(op.attrs)
+            text += " " + _plain_format_attrs(op.attrs)
     if op.results:
         text += " : " + ", ".join(str(getattr(r, "type", "?")) for r in op.results)
     return text + " {...}" * len(op.regions)
@@ -181,7 +153,7 @@ class _Verifier:
         for i, op in enumerate(block.ops):
             if not isinstance(op, Op) or not isinstance(op.opdef, OpDef):
                 raise VerifyError(f"verify: {where()} holds {op!r}, not an ir.core.Op with an OpDef")
-            is_terminator = bool(op.opdef.extra.get("terminator"))
+            is_terminator = op.opdef.terminator
             if is_terminator and i != last:
                 raise self.op_error(op, f"the terminator `{op.opdef.name}` must be the last op of {where()}, "
                                         f"but {last - i} op(s) follow it")
@@ -207,14 +179,14 @@ class _Verifier:
             takes = ", ".join(opdef.attrs) or "none"
             raise self.op_error(op, f"bad attrs: {'; '.join(parts)} (`{opdef.name}` takes: {takes})")
         types = [v.type for v in op.operands]
-        if opdef.extra.get("structured"):
+        if opdef.infer_regions is not None:
             for k, region in enumerate(op.regions):
                 if not isinstance(region, Block):
                     raise self.op_error(op, f"region #{k} is a {type(region).__name__}, not an ir.core.Block")
                 label = region.label or str(k)
                 self.block(region, outer + [scope], lambda: f"region ^{label} of op `{format_op(op, self.names)}`",
                            _YIELD)
-            inferred = self.infer(op, lambda: opdef.extra["infer_regions"](types, op.regions, dict(op.attrs)))
+            inferred = self.infer(op, lambda: opdef.infer_regions(types, op.regions, dict(op.attrs)))
         else:
             if op.regions:
                 raise self.op_error(op, f"`{opdef.name}` takes no regions, but the op has {len(op.regions)}")

@@ -176,7 +176,7 @@ def arity(name: str) -> int:
     """How many operands the row takes (found by asking its infer facet)."""
     if name == "select":
         return 3
-    t = TensorType(ir.OPS[name].extra["dtypes"][0], (2,))
+    t = TensorType(ir.OPS[name].dtypes[0], (2,))
     for n in (1, 2):
         try:
             ir.OPS[name].infer([t] * n, **({"dtype": "float32"} if name == "convert" else {}))
@@ -220,7 +220,7 @@ def row_cases() -> list[Any]:
     for name in ELEMENTWISE:
         if name == "convert":
             continue
-        allowed = ir.OPS[name].extra["dtypes"]
+        allowed = ir.OPS[name].dtypes
         for dtype in ALL_DTYPES:
             if dtype in allowed:
                 cases.append(pytest.param(name, dtype, id=f"{name}-{dtype.name}"))
@@ -300,7 +300,7 @@ def specials(dtype: DType) -> np.ndarray:
 
 def float_row_cases() -> list[Any]:
     return [pytest.param(name, dtype, id=f"{name}-{dtype.name}") for name in ELEMENTWISE
-            if name not in ("select", "convert") and float32 in ir.OPS[name].extra["dtypes"]
+            if name not in ("select", "convert") and float32 in ir.OPS[name].dtypes
             for dtype in (float32, float64)]
 
 
@@ -363,8 +363,8 @@ def test_integer_rows_on_extreme_pairs(dtype: DType) -> None:
     nonzero = y != 0
     xd, yd = x[nonzero], y[nonzero]
     xp, yp = np.repeat(s, 6), np.tile(np.array([0, 1, 2, 3, 31, 62], dtype.np), s.size)
-    binary = [n for n in ELEMENTWISE if arity(n) == 2 and dtype in ir.OPS[n].extra["dtypes"]]
-    unary = [n for n in ELEMENTWISE if arity(n) == 1 and n != "convert" and dtype in ir.OPS[n].extra["dtypes"]]
+    binary = [n for n in ELEMENTWISE if arity(n) == 2 and dtype in ir.OPS[n].dtypes]
+    unary = [n for n in ELEMENTWISE if arity(n) == 1 and n != "convert" and dtype in ir.OPS[n].dtypes]
     cases = [(n, (xd, yd) if n in ("floordiv", "mod") else (xp, yp) if n == "pow" else (x, y)) for n in binary]
     cases += [(n, (s,)) for n in unary]
     arrays = [a for _, operands in cases for a in operands]

@@ -101,7 +101,7 @@ class Gen:
             return self.convert()
         if name == "select":
             return self.select()
-        allowed = ELEMENTWISE[name].extra["dtypes"]
+        allowed = ELEMENTWISE[name].dtypes
         x = self.pick(lambda it: it.type.dtype in allowed and (it.exact or name not in DISCONTINUOUS | ROUNDING))
         if x is None:
             return None

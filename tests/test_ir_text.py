@@ -213,12 +213,12 @@ def test_every_row_sample_round_trips(name: str, k: int) -> None:
     block = Block(params)
     b = Builder(block)
     opdef = ir.OPS[name]
-    if opdef.extra.get("structured"):
-        types = opdef.extra["infer_regions"]([p.type for p in params], REGIONS[name], attrs)
+    if opdef.structured:
+        types = opdef.infer_regions([p.type for p in params], REGIONS[name], attrs)
         results = b.op(opdef, params, attrs, regions=REGIONS[name], result_types=types)
     else:
         results = b.op(opdef, params, attrs)
-    if not opdef.extra.get("terminator"):
+    if not opdef.terminator:
         b.op("return", results)
     roundtrip(Function(name, block))
 

@@ -100,7 +100,7 @@ def run_block(block: Block, values: Any) -> list[Any]:
     env = {id(a): v for a, v in zip(block.args, values)}
     for op in block.ops:
         args = [env[id(v)] for v in op.operands]
-        if op.opdef.extra.get("terminator"):
+        if op.opdef.terminator:
             return args
         out = op.opdef.eager(*args, **op.attrs)
         for r, o in zip(op.results, [out] if op.opdef.nresults == 1 else out):
@@ -116,13 +116,17 @@ REGIONS: dict[str, list[Block]] = {
     "while_loop": [_region("cond", [_I, _I], lambda bld, i, n: [bld.one("lt", i, n)]),
                    _region("body", [_I, _I], lambda bld, i, n: [
                        bld.one("add", i, bld.one("constant", value=arr(1, i32)))])],
+    "call": [_region("body", [_V3, _V3], lambda bld, x, y: [bld.one("mul", x, bld.one("sin", y)), y])],
 }
 SAMPLES["cond"] = [([arr(True, b), arr([1.0, 2.0, 3.0], f32)], {}), ([arr(False, b), arr([1.0, 2.0, 3.0], f32)], {})]
 SAMPLES["while_loop"] = [([arr(0, i32), arr(4, i32)], {"carried": 1})]
+SAMPLES["call"] = [([arr([1.0, 2.0, 3.0], f32), arr([0.5, -1.0, 2.0], f32)], {"callee": "f"})]
 SAMPLES["yield"] = [([arr([1.0], f32), arr(2, i64)], {}), ([], {})]
 SAMPLES["return"] = [([arr([[1, 2]], i32)], {})]
 EXPECTED_STRUCTURED = {("cond", 0): [np.sin(arr([1.0, 2.0, 3.0], f32))], ("cond", 1): [arr([-1.0, -2.0, -3.0], f32)],
-                       ("while_loop", 0): [arr(4, i32)]}
+                       ("while_loop", 0): [arr(4, i32)],
+                       ("call", 0): [arr([1.0, 2.0, 3.0], f32) * np.sin(arr([0.5, -1.0, 2.0], f32)),
+                                     arr([0.5, -1.0, 2.0], f32)]}
 
 CASES = [pytest.param(name, k, id=f"{name}-{k}") for name in sorted(SAMPLES) for k in range(len(SAMPLES[name]))]
 
@@ -153,15 +157,54 @@ def test_row_is_complete(name: str) -> None:
     assert callable(opdef.eager)
     assert opdef.vjp is ir.NONDIFF or callable(opdef.vjp), f"{name}: vjp must be callable or ir.NONDIFF"
     assert opdef.differentiable == (opdef.vjp is not ir.NONDIFF)
-    if opdef.extra.get("structured"):
-        assert callable(opdef.extra["infer_regions"]), f"{name}: a structured op infers its types from its regions"
-        assert len(opdef.extra["regions"]) == len(REGIONS[name])
+    if opdef.structured:
+        assert callable(opdef.infer_regions), f"{name}: a structured op infers its types from its regions"
+        assert len(opdef.regions) == len(REGIONS[name])
     elif name == "stack_pop":
         assert opdef.nresults == 2  # the rest of the stack, and the top
     else:
         assert opdef.nresults in (0, 1)
     if opdef.nresults == 0:
-        assert opdef.effect or opdef.extra.get("terminator"), f"{name}: an op without results must be an effect"
+        assert opdef.effect or opdef.terminator, f"{name}: an op without results must be an effect"
+    assert isinstance(opdef.kind, ir.opdef.Kind), f"{name}: kind must be an ir.opdef.Kind"
+    assert not hasattr(opdef, "extra"), "rows have typed fields, not a free `extra` dict"
+    if opdef.kind is ir.opdef.Kind.ELEMENTWISE:
+        assert opdef.dtypes and all(isinstance(d, ir.DType) for d in opdef.dtypes), \
+            f"{name}: an elementwise row declares the dtypes it accepts"
+    if opdef.writes_operand is not None:
+        assert opdef.effect and opdef.writes_operand < max(len(SAMPLES[name][0][0]), 1)
+
+
+@pytest.mark.parametrize("name", sorted(ir.OPS))
+def test_row_has_a_tiling_rule(name: str) -> None:
+    """Row tiling reads every row's `tile` facet: a rule, or the explicit mark that the row never tiles."""
+    import codegen.rules.registry
+    rule = ir.OPS[name].tile
+    assert rule is not None, f"{name}: no tiling rule; attach one with codegen.rules.registry.tiles or never_tiles"
+    assert isinstance(rule, codegen.rules.registry.Tiling)
+
+
+LINEAR = {"broadcast_to", "reshape", "transpose", "slice", "concat", "gather", "scatter_add"}
+
+
+@pytest.mark.parametrize("name", sorted(ir.OPS))
+def test_linearity_is_declared_and_true(name: str) -> None:
+    """A row declared linear satisfies f(a x + b y) = a f(x) + b f(y) in its floating-point operands (forward mode
+    applies it to tangents); the list pins which rows say so."""
+    opdef = ir.OPS[name]
+    assert opdef.linear == (name in LINEAR)
+    if not opdef.linear:
+        return
+    rng = np.random.default_rng(0)
+    for operands, attrs in SAMPLES[name]:
+        if not any(np.asarray(x).dtype.kind == "f" for x in operands):
+            continue
+        xs = [rng.standard_normal(np.shape(x)).astype(x.dtype) if x.dtype.kind == "f" else x for x in operands]
+        ys = [rng.standard_normal(np.shape(x)).astype(x.dtype) if x.dtype.kind == "f" else x for x in operands]
+        mix = [2.0 * x - 3.0 * y if x.dtype.kind == "f" else x for x, y in zip(xs, ys)]
+        want = 2.0 * np.asarray(opdef.eager(*xs, **attrs), np.float64) - 3.0 * np.asarray(opdef.eager(*ys, **attrs),
+                                                                                           np.float64)
+        np.testing.assert_allclose(np.asarray(opdef.eager(*mix, **attrs), np.float64), want, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("name, k", CASES)
@@ -170,9 +213,9 @@ def test_eager_matches_infer(name: str, k: int) -> None:
     operands, attrs = SAMPLES[name][k]
     assert set(attrs) == set(opdef.attrs), f"{name}: sample attrs {sorted(attrs)} vs declared {opdef.attrs}"
     types = [type_of(x) for x in operands]
-    if opdef.extra.get("structured"):
+    if opdef.structured:
         regions = REGIONS[name]
-        inferred = tuple(opdef.extra["infer_regions"](types, regions, attrs))
+        inferred = tuple(opdef.infer_regions(types, regions, attrs))
         out = opdef.eager(*operands, regions=regions, run_block=run_block, **attrs)
         assert len(out) == len(inferred)
         for got, want, expected in zip(out, inferred, EXPECTED_STRUCTURED[name, k]):
@@ -182,7 +225,7 @@ def test_eager_matches_infer(name: str, k: int) -> None:
     inferred = opdef.infer(types, **attrs)
     assert isinstance(inferred, tuple) and len(inferred) == opdef.nresults
     out = opdef.eager(*operands, **attrs)
-    if opdef.extra.get("terminator"):  # passes its operands on to the enclosing op
+    if opdef.terminator:  # passes its operands on to the enclosing op
         assert len(out) == len(operands) and all(o is x for o, x in zip(out, operands))
         return
     if opdef.nresults == 0:
@@ -195,7 +238,7 @@ def test_eager_matches_infer(name: str, k: int) -> None:
     assert got.shape == want.shape, f"{name}: eager gave shape {got.shape}, infer said {want}"
 
 
-ELEMENTWISE = sorted(n for n, o in ir.OPS.items() if o.kind == "elementwise" and n not in ("select", "convert"))
+ELEMENTWISE = sorted(n for n, o in ir.OPS.items() if o.kind is ir.opdef.Kind.ELEMENTWISE and n not in ("select", "convert"))
 
 
 def _operand(dtype: ir.DType, shape: tuple[int, ...]) -> np.ndarray:
@@ -213,7 +256,7 @@ def test_elementwise_rows_over_their_dtypes(name: str, shape: tuple[int, ...]) -
     """Each elementwise row runs on every dtype it declares, and infer refuses the others with a TypeError."""
     opdef = ir.OPS[name]
     nin = len(SAMPLES[name][0][0])
-    allowed = opdef.extra["dtypes"]
+    allowed = opdef.dtypes
     for dtype in ALL_DTYPES:
         operands = [_operand(dtype, shape) for _ in range(nin)]
         types = [type_of(x) for x in operands]

@@ -1,6 +1,6 @@
 """Rules of the structured rows: `cond` lowers to branches (scalar results meet in phis, tensor results in
 buffers both branches write), `while_loop` to a loop with one phi per scalar carried value and two buffers per
-tensor carried value, swapped each trip. The terminators `yield` and `return` hand their operands to the op (or
+tensor carried value, swapped each trip; `call` lowers its callee's body in place (inlined). The terminators `yield` and `return` hand their operands to the op (or
 the function) that owns the block.
 """
 from __future__ import annotations
@@ -110,3 +110,8 @@ def _while(ctx: LowerContext, op: Any, *operands: CValue) -> list[CValue]:
     b.branch(head)
     b.position_at_end(done)
     return state
+
+
+@lowers("call")
+def _call(ctx: LowerContext, op: Any, *operands: CValue) -> list[CValue]:
+    return ctx.lower_region(op.regions[0], list(operands))

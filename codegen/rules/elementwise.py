@@ -11,7 +11,7 @@ from typing import Any
 import llvmlite.ir as lir
 
 from codegen.context import LowerContext
-from codegen.rules.registry import lowers
+from codegen.rules.registry import at, lowers
 from codegen.values import I1, constant
 from ir.types import as_dtype, bool_
 
@@ -47,12 +47,8 @@ def _integer_operands(op: Any) -> bool:
 
 
 def _check_int_divisor(ctx: LowerContext, op: Any, y: lir.Value) -> None:
-    code = ctx.error(ZeroDivisionError, f"{op.opdef.name}: integer division by zero" + _at(op))
+    code = ctx.error(ZeroDivisionError, f"{op.opdef.name}: integer division by zero" + at(op))
     ctx.fail_if(ctx.b.icmp_signed("==", y, lir.Constant(y.type, 0)), code)
-
-
-def _at(op: Any) -> str:
-    return f" (at {op.loc[0]}:{op.loc[1]})" if op.loc else ""
 
 
 def _float_divmod(ctx: LowerContext, x: lir.Value, y: lir.Value) -> tuple[lir.Value, lir.Value]:
@@ -117,7 +113,7 @@ def _pow(ctx: LowerContext, op: Any, x: lir.Value, y: lir.Value) -> lir.Value:
         return ctx.math("pow", x, y)
     b = ctx.b
     code = ctx.error(ValueError, "pow: integers to negative integer powers are not allowed (exponent {value})"
-                     + _at(op))
+                     + at(op))
     ctx.fail_if(b.icmp_signed("<", y, lir.Constant(y.type, 0)), code, y)
     # Exponentiation by squaring, branch-free so loops stay vectorizable.
     one = lir.Constant(x.type, 1)

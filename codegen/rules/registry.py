@@ -1,4 +1,6 @@
-"""`@lowers("name", ...)`: attach a function as the `lower` facet of those rows of the op table.
+"""`@lowers("name", ...)`: attach a function as the `lower` facet of those rows of the op table; `@tiles("name",
+...)` attaches a row-tiling rule as their `tile` facet (read by `codegen.tiling`), `never_tiles` the explicit mark
+that a row never tiles.
 
 `may_fail(op) -> bool`, given for elementwise rules that can fail (integer division by zero, negative integer
 powers), tells the driver to evaluate such an op where it stands, so its error comes before any later effect or
@@ -8,7 +10,13 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
+from ir.core import Op
 from ir.opdef import OPS
+
+
+def at(op: Op) -> str:
+    """` (at file:line)` of the user's line that made `op`, for run-time error messages; empty if unknown."""
+    return f" (at {op.loc[0]}:{op.loc[1]})" if op.loc else ""
 
 
 def lowers(*names: str, may_fail: Optional[Callable[[Any], bool]] = None) -> Callable[[Callable[..., Any]],
@@ -20,3 +28,53 @@ def lowers(*names: str, may_fail: Optional[Callable[[Any], bool]] = None) -> Cal
             OPS[name].lower = rule
         return rule
     return attach
+
+
+SplitFn = Callable[[Op, list[bool], int], Optional[list[bool]]]
+AttrsFn = Callable[[Op, int], dict]
+RefusesFn = Callable[[Op, dict[int, bool], int], bool]
+
+
+class Tiling:
+    """A row's tiling facet (`OpDef.tile`): `split(op, split, N)` says which results are split given which operands
+    are (None: the op mixes rows); `attrs(op, n)` gives a split op's attrs in a chunk of n rows; `refuses(op,
+    split, n)` vetoes chunks of n rows that would make the op slower than unsplit."""
+
+    def __init__(self, split: SplitFn, attrs: Optional[AttrsFn] = None, refuses: Optional[RefusesFn] = None) -> None:
+        self._split = split
+        self._attrs = attrs
+        self._refuses = refuses
+
+    def split(self, op: Op, split: list[bool], rows: int) -> Optional[list[bool]]:
+        return self._split(op, split, rows)
+
+    def attrs(self, op: Op, n: int) -> dict:
+        return self._attrs(op, n) if self._attrs is not None else dict(op.attrs)
+
+    def refuses(self, op: Op, split: dict[int, bool], n: int) -> bool:
+        return self._refuses is not None and self._refuses(op, split, n)
+
+
+def _mixes_rows(op: Op, split: list[bool], rows: int) -> Optional[list[bool]]:
+    return None
+
+
+#: The explicit mark of a row that never tiles (regions, effects, Variables, stacks, random draws): a function
+#: containing it runs whole.
+NEVER_TILES = Tiling(_mixes_rows)
+
+
+def tiles(*names: str, attrs: Optional[AttrsFn] = None, refuses: Optional[RefusesFn] = None
+          ) -> Callable[[SplitFn], SplitFn]:
+    """`@tiles("name", ...)`: attach a split rule as the `tile` facet of those rows (as `@lowers` attaches the
+    LLVM rule)."""
+    def attach(rule: SplitFn) -> SplitFn:
+        for n in names:
+            OPS[n].tile = Tiling(rule, attrs, refuses)
+        return rule
+    return attach
+
+
+def never_tiles(*names: str) -> None:
+    for n in names:
+        OPS[n].tile = NEVER_TILES

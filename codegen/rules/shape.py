@@ -11,13 +11,9 @@ import llvmlite.ir as lir
 import numpy as np
 
 from codegen.context import LowerContext
-from codegen.rules.registry import lowers
+from codegen.rules.registry import at, lowers
 from codegen.values import I64, Buffer, CValue, Lazy, Scalar, constant, mem_type, reg_type
 from ir.types import as_dtype, bool_, from_numpy
-
-
-def _at(op: Any) -> str:
-    return f" (at {op.loc[0]}:{op.loc[1]})" if op.loc else ""
 
 
 @lowers("constant")
@@ -142,7 +138,7 @@ def _check_indices(ctx: LowerContext, op: Any, indices: CValue, size: int) -> CV
     """Fail with IndexError naming the first out-of-range index, before anything reads through them."""
     indices = ctx.materialize(indices)
     code = ctx.error(IndexError, f"{op.opdef.name}: index {{value}} is out of bounds for an axis of size {size} "
-                                 f"(valid indices are 0..{size - 1})" + _at(op))
+                                 f"(valid indices are 0..{size - 1})" + at(op))
 
     def check(idx: list[lir.Value]) -> None:
         b = ctx.b

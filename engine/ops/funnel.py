@@ -70,7 +70,7 @@ def mixed_dtypes(opname: str, *ts: Tensor) -> TypeError:
 
 
 def check_dtype(opdef: OpDef, t: Tensor, public: str) -> None:
-    allowed: Sequence[DType] = opdef.extra.get("dtypes", ALL_DTYPES)
+    allowed: Sequence[DType] = opdef.dtypes or ALL_DTYPES
     if t.dtype not in allowed:
         raise TypeError(f"{public}: dtype {t.dtype.name} is not supported (allowed: "
                         f"{', '.join(d.name for d in allowed)})")
@@ -96,7 +96,7 @@ def unary(opdef: OpDef, x: Any, public: str) -> Tensor:
 
 
 def _np_dtypes(opdef: OpDef) -> frozenset:
-    return frozenset(d.np for d in opdef.extra.get("dtypes", ALL_DTYPES))
+    return frozenset(d.np for d in opdef.dtypes or ALL_DTYPES)
 
 
 _NP_DTYPES = {opdef: _np_dtypes(opdef) for opdef in OPS.values() if opdef.kind == "elementwise"}
@@ -124,7 +124,7 @@ def binary(opdef: OpDef, x: Any, y: Any, public: str) -> Tensor:
     dx = x.dtype
     if dx is not y.dtype:
         raise mixed_dtypes(public, x, y)
-    if dx not in opdef.extra["dtypes"]:
+    if dx not in opdef.dtypes:
         check_dtype(opdef, x, public)
     sx, sy = raw_shape(x), raw_shape(y)
     if sx != sy:

@@ -23,11 +23,11 @@ BROADCAST_TO: OpDef = OPS["broadcast_to"]
 
 # ---- generic op properties ------------------------------------------------------------------------------------------
 def is_structured(op: Op) -> bool:
-    return bool(op.opdef.extra.get("structured")) or bool(op.regions)
+    return op.opdef.structured or bool(op.regions)
 
 
 def is_terminator(op: Op) -> bool:
-    return bool(op.opdef.extra.get("terminator"))
+    return op.opdef.terminator
 
 
 def has_effect(op: Op) -> bool:

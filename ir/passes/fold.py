@@ -16,6 +16,7 @@ import numpy as np
 
 from ir.core import Block, Function, Op, Value
 from ir.passes.common import CONSTANT, PassRewriter, is_pure
+from ir.types import TensorType
 
 # Folding trades run time for IR size; a big result would bloat the IR text, the disk cache keys and the binary.
 MAX_ELEMENTS = 1024
@@ -23,8 +24,9 @@ MAX_ELEMENTS = 1024
 
 def _foldable(op: Op) -> bool:
     # Random rows are pure, but folding a draw would freeze the numbers into the program text for no gain.
-    return (is_pure(op) and op.opdef.nresults == 1 and len(op.results) == 1
-            and op.opdef is not CONSTANT and op.opdef.kind != "random" and op.results[0].type.size <= MAX_ELEMENTS)
+    # Only tensors are literals: an empty stack (stack_new, whose kernel returns a Python marker) is not.
+    return (is_pure(op) and op.opdef.nresults == 1 and len(op.results) == 1 and type(op.results[0].type) is TensorType
+            and op.opdef is not CONSTANT and op.opdef.deterministic and op.results[0].type.size <= MAX_ELEMENTS)
 
 
 class _ConstantFolder(PassRewriter):

@@ -1,0 +1,147 @@
+"""Row-tiling rules of the rows (the `tile` facet read by `codegen.tiling`): how each op treats its operands'
+leading axis. `split(op, split, N)` gets which operands are split into row chunks and says which results are, or
+None when the op mixes rows.
+"""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+from codegen.rules.registry import never_tiles, tiles
+from ir.core import Op
+from ir.opdef import OPS, Kind
+
+
+def _all_or_none(split: Sequence[bool]) -> Optional[bool]:
+    if all(split):
+        return True
+    if not any(split):
+        return False
+    return None
+
+
+@tiles(*[name for name, row in OPS.items() if row.kind is Kind.ELEMENTWISE])
+def _elementwise(op: Op, split: list[bool], N: int) -> Optional[list[bool]]:
+    s = _all_or_none(split)
+    return None if s is None else [s]
+
+
+@tiles("constant", "iota")
+def _leaf(op: Op, split: list[bool], N: int) -> Optional[list[bool]]:
+    return [False]
+
+
+@tiles("reduce_sum", "reduce_prod", "reduce_max", "reduce_min")
+def _reduce(op: Op, split: list[bool], N: int) -> Optional[list[bool]]:
+    if split[0] and 0 in op.attrs["axes"]:
+        return None
+    return [split[0]]
+
+
+@tiles("argmax", "argmin")
+def _arg(op: Op, split: list[bool], N: int) -> Optional[list[bool]]:
+    if split[0] and op.attrs["axis"] == 0:
+        return None
+    return [split[0]]
+
+
+def _shape_attr(op: Op, n: int) -> dict:
+    return dict(op.attrs, shape=(n,) + tuple(op.attrs["shape"][1:]))
+
+
+@tiles("broadcast_to", attrs=_shape_attr)
+def _broadcast(op: Op, split: list[bool], N: int) -> Optional[list[bool]]:
+    src, dst = op.operands[0].type.shape, op.results[0].type.shape
+    if split[0]:
+        return [True] if len(src) == len(dst) else None
+    # A row-independent value broadcast over the rows is split as a broadcast to the chunk's rows.
+    if dst and dst[0] == N and (len(src) < len(dst) or src[0] == 1):
+        return [True]
+    return [False]
+
+
+@tiles("reshape", attrs=_shape_attr)
+def _reshape(op: Op, split: list[bool], N: int) -> Optional[list[bool]]:
+    if not split[0]:
+        return [False]
+    new = op.attrs["shape"]
+    return [True] if new and new[0] == N else None
+
+
+@tiles("transpose")
+def _transpose(op: Op, split: list[bool], N: int) -> Optional[list[bool]]:
+    if not split[0]:
+        return [False]
+    return [True] if op.attrs["perm"][0] == 0 else None
+
+
+def _slice_attrs(op: Op, n: int) -> dict:
+    return dict(op.attrs, end=(n,) + tuple(op.attrs["end"][1:]))
+
+
+@tiles("slice", attrs=_slice_attrs)
+def _slice(op: Op, split: list[bool], N: int) -> Optional[list[bool]]:
+    if not split[0]:
+        return [False]
+    ok = op.attrs["begin"][0] == 0 and op.attrs["end"][0] == N and op.attrs["strides"][0] == 1
+    return [True] if ok else None
+
+
+@tiles("concat")
+def _concat(op: Op, split: list[bool], N: int) -> Optional[list[bool]]:
+    s = _all_or_none(split)
+    if s is None or (s and op.attrs["axis"] == 0):
+        return None
+    return [s]
+
+
+@tiles("pad")
+def _pad(op: Op, split: list[bool], N: int) -> Optional[list[bool]]:
+    if split[0] and tuple(op.attrs["paddings"][0]) != (0, 0):
+        return None
+    return [split[0]]
+
+
+#: A matmul on split rows that calls BLAS gets at least this many rows per chunk, or the function is not tiled:
+#: every chunk's BLAS call packs the whole right operand again, which on 16-row chunks of 256x784 @ 784x128 cost 30%
+#: more than one call (and one call lets OpenBLAS thread the product itself). Codegen's own vector kernel reads the
+#: right operand in place, so chunks of any size suit it.
+MIN_MATMUL_ROWS = 128
+
+
+def _blas_on_split_rows(op: Op, split: dict[int, bool], n: int) -> bool:
+    if not split[id(op.operands[0])]:
+        return False
+    from codegen.rules.reduce import vector_gemm_applies
+    b, out = op.operands[1].type, op.results[0].type
+    k = b.shape[-1] if op.attrs["transpose_b"] else b.shape[-2]
+    return n < MIN_MATMUL_ROWS and not vector_gemm_applies(out.dtype, n, out.shape[-1], k, op.attrs["transpose_b"])
+
+
+@tiles("matmul", refuses=_blas_on_split_rows)
+def _matmul(op: Op, split: list[bool], N: int) -> Optional[list[bool]]:
+    a, b = split
+    if b or op.operands[0].type.rank != 2:
+        return None if b else [False] if not a else None
+    if a and op.attrs["transpose_a"]:
+        return None
+    return [a]
+
+
+@tiles("gather")
+def _gather(op: Op, split: list[bool], N: int) -> Optional[list[bool]]:
+    p, i = split
+    if i or (p and op.attrs["axis"] == 0):
+        return None
+    return [p]
+
+
+@tiles("scatter_add")
+def _scatter_add(op: Op, split: list[bool], N: int) -> Optional[list[bool]]:
+    u, i = split
+    if i or (u and op.attrs["axis"] == 0):
+        return None
+    return [u]
+
+
+never_tiles(*[name for name, row in OPS.items() if row.structured or row.effect or row.terminator or
+              row.kind in (Kind.STATE, Kind.STACK, Kind.RANDOM)])

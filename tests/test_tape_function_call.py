@@ -1,0 +1,178 @@
+"""A GradientTape around a call of an `engine.function` (issue 9 item 3): the call is one tape step whose backward
+is the traced function's reverse transform, compiled and cached with it. Expected values are TensorFlow 2.21's
+answers for the same programs (run with /work/tfvenv and hard-coded here), and float64 central differences.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import engine as tf
+from engine.call_gradient import reverse_of
+from oracles import directional_fd
+
+
+def test_tape_around_function_call() -> None:
+    f = tf.function(lambda x: x * x)
+    x = tf.constant(3.0)
+    with tf.GradientTape() as t:
+        t.watch(x)
+        y = f(x)
+    assert len(t._tape.records) == 1  # one step for the whole call
+    assert float(t.gradient(y, x)) == 6.0  # TF 2.21: 6.0
+
+
+V = tf.Variable([1.0, 2.0])
+
+
+@tf.function
+def sin_xv(x):  # type: ignore[no-untyped-def]
+    return tf.reduce_sum(tf.sin(x * V))
+
+
+def test_watched_input_and_variable_read_by_the_function() -> None:
+    x = tf.constant(3.0)
+    with tf.GradientTape() as t:
+        t.watch(x)
+        y = sin_xv(x)
+    gx, gv = t.gradient(y, [x, V])
+    # TF 2.21: 0.9303480386734009, [-2.969977378845215, 2.8805108070373535]
+    assert float(gx) == pytest.approx(0.9303480386734009, rel=1e-6)
+    np.testing.assert_allclose(gv.numpy(), [-2.969977378845215, 2.8805108070373535], rtol=1e-6)
+
+
+def test_nested_tapes_give_the_second_derivative() -> None:
+    x = tf.constant(3.0)
+    with tf.GradientTape() as t2:
+        t2.watch(x)
+        with tf.GradientTape() as t1:
+            t1.watch(x)
+            y = sin_xv(x)
+        d = t1.gradient(y, x)
+    # TF 2.21: 0.93034804, 0.97654194
+    assert float(d) == pytest.approx(0.93034804, rel=1e-6)
+    assert float(t2.gradient(d, x)) == pytest.approx(0.97654194, rel=1e-5)
+
+
+@tf.function
+def loop(x):  # type: ignore[no-untyped-def]
+    y = x
+    for i in tf.range(4):
+        y = tf.sin(y) * 1.5 + x
+    return y
+
+
+def loop_np(x: np.ndarray) -> np.ndarray:
+    y = x
+    for _ in range(4):
+        y = np.sin(y) * 1.5 + x
+    return y
+
+
+def test_persistent_tape_through_a_function_with_a_loop() -> None:
+    xs = tf.constant([0.3, -1.2])
+    with tf.GradientTape(persistent=True) as t:
+        t.watch(xs)
+        y = loop(xs)
+        z = y * y
+    # TF 2.21: [0.3542852997779846, -1.0044598579406738], [1.2581756114959717, 4.0187907218933105]
+    np.testing.assert_allclose(t.gradient(y, xs).numpy(), [0.3542852997779846, -1.0044598579406738], rtol=1e-5)
+    np.testing.assert_allclose(t.gradient(z, xs).numpy(), [1.2581756114959717, 4.0187907218933105], rtol=1e-5)
+
+
+@pytest.mark.parametrize("jit_compile", [True, False], ids=["compiled", "interpreted"])
+def test_float64_gradient_matches_central_differences(jit_compile: bool) -> None:
+    f = tf.function(lambda x: loop.python_function(x), jit_compile=jit_compile)
+    x0 = np.array([0.3, -1.2, 0.8])
+    c = np.array([0.5, -1.0, 2.0])
+    x = tf.constant(x0)
+    with tf.GradientTape() as t:
+        t.watch(x)
+        y = f(x)
+    g = t.gradient(y, x, output_gradients=tf.constant(c)).numpy()
+    d = np.array([1.0, 0.3, -0.7])
+    fd = directional_fd(lambda x: float(loop_np(x) @ c), [x0], [d])
+    assert float(g @ d) == pytest.approx(fd, rel=1e-7)
+
+
+@tf.function
+def two(a, b):  # type: ignore[no-untyped-def]
+    return a * b, tf.cast(a > b, tf.int32), a - b
+
+
+def test_several_outputs_one_of_them_integer() -> None:
+    a, b = tf.constant([1.0, 4.0]), tf.constant([2.0, 3.0])
+    with tf.GradientTape() as t:
+        t.watch([a, b])
+        p, c, q = two(a, b)
+        s = tf.reduce_sum(p * q)
+    ga, gb = t.gradient(s, [a, b])
+    np.testing.assert_allclose(ga.numpy(), [0.0, 15.0])   # TF 2.21: [0.0, 15.0]
+    np.testing.assert_allclose(gb.numpy(), [-3.0, -8.0])  # TF 2.21: [-3.0, -8.0]
+
+
+W = tf.Variable(2.0)
+
+
+@tf.function
+def uses_w(x):  # type: ignore[no-untyped-def]
+    return x * W * W
+
+
+def test_trainable_variable_is_watched_unless_told_not_to() -> None:
+    with tf.GradientTape() as t:
+        y = uses_w(tf.constant(1.5))
+    assert float(t.gradient(y, W)) == 6.0  # TF 2.21: 6.0
+    with tf.GradientTape(watch_accessed_variables=False) as t:
+        y = uses_w(tf.constant(1.5))
+    assert t.gradient(y, W) is None  # TF 2.21: None
+
+
+def test_tape_inside_an_outer_function_around_a_call() -> None:
+    @tf.function
+    def outer(x):  # type: ignore[no-untyped-def]
+        with tf.GradientTape() as t:
+            t.watch(x)
+            y = sin_xv(x) * 2.0
+        return t.gradient(y, x)
+    assert float(outer(tf.constant(0.5))) == pytest.approx(3.9163742, rel=1e-6)  # TF 2.21: 3.9163742
+
+
+def test_unconnected_source_is_none() -> None:
+    x = tf.constant(3.0)
+    with tf.GradientTape() as t:
+        t.watch(x)
+        y = sin_xv(x)
+    assert t.gradient(y, tf.constant(1.0)) is None  # TF 2.21: None
+
+
+def test_the_reverse_transform_is_derived_once_per_traced_function() -> None:
+    f = tf.function(lambda x: tf.exp(x) * x)
+    x = tf.constant([1.0, 2.0])
+    grads = []
+    for _ in range(2):
+        with tf.GradientTape() as t:
+            t.watch(x)
+            y = f(x)
+        grads.append(t.gradient(y, x).numpy())
+    cf = f.get_concrete_function(x)
+    assert reverse_of(cf.ir) is reverse_of(cf.ir)
+    np.testing.assert_allclose(grads[0], np.exp([1.0, 2.0]) * (1 + np.array([1.0, 2.0])), rtol=1e-6)
+    np.testing.assert_array_equal(grads[0], grads[1])
+
+
+def test_effects_run_once_per_call() -> None:
+    """The backward does not replay the function's effects: its assign happened once."""
+    counter = tf.Variable(0.0)
+
+    @tf.function
+    def bump(x):  # type: ignore[no-untyped-def]
+        counter.assign_add(1.0)
+        return x * 3.0
+
+    x = tf.constant(2.0)
+    with tf.GradientTape() as t:
+        t.watch(x)
+        y = bump(x)
+    assert float(t.gradient(y, x)) == 3.0
+    assert float(counter.numpy()) == 1.0
