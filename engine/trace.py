@@ -228,11 +228,11 @@ class Trace:
 
     # ---- installing
     def __enter__(self) -> "Trace":
-        dispatch._tracer.append(self)
+        dispatch.install(self)
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        dispatch._tracer.remove(self)
+        dispatch.uninstall(self)
 
 
 class StructuredVJP:
