@@ -199,10 +199,14 @@ class CompiledFunction:
 
 
 def _fit(a: Any, dtype: np.dtype) -> np.ndarray:
-    """`a` as the native entry takes it: an exact ndarray of `dtype`, C-contiguous and aligned (copied if not)."""
+    """`a` as the native entry takes it: an exact ndarray of `dtype`, C-contiguous and aligned (copied if not).
+    Another dtype is an error: converting is the caller's decision."""
     if type(a) is np.ndarray and a.dtype == dtype and a.flags.c_contiguous and a.flags.aligned:
         return a
-    return np.array(a, dtype=dtype, order="C")
+    arr = np.asarray(a)
+    if arr.dtype != dtype:
+        raise TypeError(f"expected an array of {dtype}, got {arr.dtype}")
+    return np.array(arr, order="C")
 
 
 class _PyMethodDef(ctypes.Structure):
