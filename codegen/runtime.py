@@ -325,13 +325,12 @@ TILE_ELEMENTS = 1 << 16
 
 def tiling_plan(fn: Function) -> Optional[tuple[Any, int]]:
     """(plan, rows per chunk) when `fn` can run chunk by chunk over its leading axis (codegen.tiling)."""
-    from codegen.tiling import chunk_rows, plan
+    from codegen.chunks import rows_per_chunk
+    from codegen.tiling import plan
     p = plan(fn)
     if p is None:
         return None
-    row = max(t.size // p.rows for t, split in zip(fn.param_types + fn.result_types,
-                                                    p.split_params + p.split_results) if split)
-    n = chunk_rows(p.rows, row)
+    n = rows_per_chunk(fn, p)
     return (p, n) if n < p.rows else None
 
 

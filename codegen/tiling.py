@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Callable, Optional, Sequence
 
+from codegen.chunks import rows_per_chunk
 from ir.core import Block, Builder, Function, Op, Value
 from ir.opdef import OPS
 from ir.types import RefType, TensorType
@@ -189,7 +190,7 @@ def plan(fn: Function, min_rows: int = 2) -> Optional[Plan]:
     if not all(res) or not any(params):
         return None
     p = Plan(N, params, res, {k for k, v in split.items() if v})
-    n = chunk_rows(N, row_elements(fn, p))
+    n = rows_per_chunk(fn, p)
     if n < MIN_MATMUL_ROWS and any(_blas_on_split_rows(op, split, n) for op in fn.block.ops):
         return None
     return p
@@ -202,12 +203,6 @@ def _blas_on_split_rows(op: Op, split: dict[int, bool], n: int) -> bool:
     b, out = op.operands[1].type, op.results[0].type
     k = b.shape[-1] if op.attrs["transpose_b"] else b.shape[-2]
     return not vector_gemm_applies(out.dtype, n, out.shape[-1], k, op.attrs["transpose_b"])
-
-
-def row_elements(fn: Function, p: Plan) -> int:
-    """Elements per row of the widest split parameter or result: what `chunk_rows` sizes chunks by."""
-    return max(t.size // p.rows for t, s in zip(fn.param_types + fn.result_types, p.split_params + p.split_results)
-               if s)
 
 
 def rewrite(fn: Function, p: Plan, n: int) -> Function:
@@ -234,15 +229,3 @@ def rewrite(fn: Function, p: Plan, n: int) -> Function:
         for old, new in zip(op.results, results):
             vmap[id(old)] = new
     return Function(fn.name, block)
-
-
-def chunk_rows(N: int, row_elements: int, target: int = 1 << 14) -> int:
-    """Rows per chunk: a divisor of N giving about `target` elements per chunk (at least one row)."""
-    want = max(1, target // max(row_elements, 1))
-    best = 1
-    for d in range(1, min(N, want) + 1):
-        if N % d == 0:
-            best = d
-    return best
-
-
