@@ -18,7 +18,7 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 
 from engine import dispatch, nest
-from engine.concrete import ConcreteFunction, TensorSpec, trace_function
+from engine.concrete import ConcreteFunction, TensorSpec, is_numpy_scalar, trace_function
 from engine.fastcall import MISS
 from engine.tensor import Tensor
 from engine.variables import Variable
@@ -46,7 +46,7 @@ def _leaf_key(x: Any) -> Any:
         return ("T", x.dtype.name, tuple(x._value.shape))
     if isinstance(x, Variable):
         return ("V", x._uid)
-    if isinstance(x, np.ndarray):
+    if isinstance(x, np.ndarray) or is_numpy_scalar(x):
         return ("T", from_numpy(x.dtype).name, x.shape)
     if isinstance(x, TensorSpec):
         return ("T", x.dtype.name, tuple(x.shape))

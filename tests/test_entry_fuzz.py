@@ -22,6 +22,7 @@ import warnings
 from typing import Any, Callable
 
 import numpy as np
+import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -368,6 +369,31 @@ def test_every_public_op_gives_tensors_holding_ndarrays() -> None:
         more.append(tf.grad(lambda x: x * x)(s))
         calls += _assert_eager_ndarrays(more, "state, indexing, random, constants, functions, gradients")
     assert calls > 250, calls
+
+
+@pytest.mark.filterwarnings("ignore:.*retracing:RuntimeWarning")  # TensorFlow warns about these retraces too
+def test_function_arguments_convert_as_tensorflow_does() -> None:
+    """Numpy scalars are tensor arguments (no retrace per value), numpy arrays of any layout convert by dtype and
+    shape, Python numbers retrace per value. Results and trace counts are TensorFlow 2.21's for the same calls."""
+    import engine as tf
+
+    @tf.function
+    def f(x: Any) -> Any:
+        return x * 2
+    buf = np.zeros(13, np.uint8).tobytes()
+    calls = [  # (argument, TF 2.21's result, TF 2.21's tracing count after the call)
+        (np.float32(1), np.float32(2.0), 1), (np.float32(2), np.float32(4.0), 1),
+        (np.array(3.0, np.float32), np.float32(6.0), 1), (np.float64(1), np.float64(2.0), 2),
+        (np.int64(2), np.int64(4), 3), (np.ones(3), np.full(3, 2.0), 4), (np.zeros(3), np.zeros(3), 4),
+        (np.arange(6, dtype=np.float32)[::2], np.array([0.0, 4.0, 8.0], np.float32), 5),
+        (np.ones((2, 3), np.float32).T, np.full((3, 2), 2.0, np.float32), 6),
+        (np.frombuffer(buf, dtype=np.float32, offset=1), np.zeros(3, np.float32), 6),
+        (3, np.int32(6), 7), (4, np.int32(8), 8), (2.5, np.float32(5.0), 9),
+    ]
+    for arg, want, traces in calls:
+        got = f(arg)
+        assert got.dtype.np == np.asarray(want).dtype and np.array_equal(got.numpy(), want), (arg, got)
+        assert f.experimental_get_tracing_count() == traces, (arg, f.experimental_get_tracing_count())
 
 
 def test_no_argument_crashes_the_native_entry() -> None:
