@@ -1,13 +1,16 @@
 """The disk cache of compiled object code (DESIGN §8).
 
 An entry is keyed by a SHA-256 of: the IR text (with source locations, which error messages quote), the compile
-options, the host CPU name and feature string, the llvmlite and LLVM versions, and a fingerprint of Kiln's own `ir`
-and `codegen` sources (so any change to the compiler invalidates old entries). It holds the object code and the
-metadata needed to call it (parameter and result types, workspace size, error table, print/assert table) as JSON.
+options, the host CPU name and feature string, the llvmlite, LLVM and numpy versions (the native entry reads numpy's
+structs), and a fingerprint of Kiln's own `ir` and `codegen` sources (so any change to the compiler invalidates old
+entries). It holds the object code and the metadata needed to call it (parameter and result types, workspace size,
+error table, print/assert table) as JSON.
 
 Entries are written atomically (a temporary file, then `os.replace`) and end with a SHA-256 of their content, so a
-truncated, corrupt or foreign file is detected, ignored and rebuilt. `KILN_CACHE_DIR` chooses the directory
-(default: `$XDG_CACHE_HOME/kiln` or `~/.cache/kiln`); `KILN_CACHE=0` turns the cache off.
+truncated, corrupt or foreign file is detected, ignored and rebuilt. Object code is code this process will run, so
+only regular files owned by this user, in directories owned by this user and closed to others (0700), are read, and
+what they hold must be an object file of the host's format. `KILN_CACHE_DIR` chooses the directory (default:
+`$XDG_CACHE_HOME/kiln` or `~/.cache/kiln`); `KILN_CACHE=0` turns the cache off.
 """
 from __future__ import annotations
 
@@ -15,16 +18,20 @@ import functools
 import hashlib
 import json
 import os
+import stat
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any, Optional
 
 import llvmlite
 import llvmlite.binding as llvm
+import numpy as np
 
 from ir.types import RefType, TensorType, as_dtype
 
 MAGIC = b"KILNOBJ1"
+_OBJECT_MAGIC = b"\xcf\xfa\xed\xfe" if sys.platform == "darwin" else b"\x7fELF"  # what LLVM emits for the host
 
 
 def enabled() -> bool:
@@ -57,7 +64,7 @@ def key(ir_text: str, options: dict[str, Any]) -> str:
     llvm_setup.ensure_initialized()
     h = hashlib.sha256()
     for part in (ir_text, json.dumps(options, sort_keys=True), llvm.get_host_cpu_name(),
-                 llvm.get_host_cpu_features().flatten(), llvmlite.__version__,
+                 llvm.get_host_cpu_features().flatten(), llvmlite.__version__, np.__version__,
                  ".".join(map(str, llvm.llvm_version_info)), _fingerprint()):
         h.update(part.encode())
         h.update(b"\0")
@@ -105,11 +112,24 @@ def _path(k: str) -> Path:
 
 
 def load(k: str) -> Optional[tuple[dict[str, Any], bytes]]:
-    """(metadata, object code) for key `k`, or None when absent, truncated, corrupt or foreign."""
+    """(metadata, object code) for key `k`, or None when absent, truncated, corrupt or foreign, or when the entry
+    or its directory is not ours alone: only a regular file (no symlink, FIFO or device) in a private directory."""
+    if _private_dir(_path(k).parent, create=False) is None:
+        return None
     try:
-        data = _path(k).read_bytes()
+        fd = os.open(_path(k), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid():
+            return None
+        with os.fdopen(os.dup(fd), "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
     if len(data) < len(MAGIC) + 8 + 32 or not data.startswith(MAGIC):
         return None
     body, digest = data[:-32], data[-32:]
@@ -121,9 +141,34 @@ def load(k: str) -> Optional[tuple[dict[str, Any], bytes]]:
         meta = json.loads(body[start:start + n].decode())
     except (UnicodeDecodeError, json.JSONDecodeError):
         return None
-    if meta.get("key") != k:
+    obj = body[start + n:]
+    if not isinstance(meta, dict) or meta.get("key") != k or not obj.startswith(_OBJECT_MAGIC):
         return None
-    return meta, body[start + n:]
+    return meta, obj
+
+
+def _private_dir(path: Path, create: bool) -> Optional[Path]:
+    """`path` (and the cache root above it) if each is a real directory owned by this user and closed to others
+    (made 0700 if we own it), else None; with `create`, missing ones are made 0700 first."""
+    root = directory()
+    for d in (root, path):
+        if create:
+            try:
+                d.mkdir(mode=0o700, parents=True, exist_ok=True)
+            except OSError:
+                return None
+        try:
+            st = os.lstat(d)
+        except OSError:
+            return None
+        if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid():
+            return None
+        if st.st_mode & 0o077:
+            try:
+                os.chmod(d, 0o700)
+            except OSError:
+                return None
+    return path
 
 
 def store(k: str, meta: dict[str, Any], obj: bytes) -> None:
@@ -132,8 +177,9 @@ def store(k: str, meta: dict[str, Any], obj: bytes) -> None:
     head = json.dumps(meta).encode()
     body = MAGIC + len(head).to_bytes(8, "little") + head + obj
     path = _path(k)
+    if _private_dir(path.parent, create=True) is None:
+        return
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         with os.fdopen(fd, "wb") as f:
             f.write(body + hashlib.sha256(body).digest())

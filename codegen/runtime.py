@@ -17,7 +17,7 @@ from typing import Any, Optional, Sequence
 import llvmlite.binding as llvm
 import numpy as np
 
-from codegen import cache, llvm_setup
+from codegen import cache, entry, llvm_setup
 from codegen.lower import Lowered, lower_function
 from ir.core import Function
 from ir.dump import dump, wanted
@@ -100,6 +100,8 @@ class CompiledFunction:
         self._ws_size = lowered.workspace_size + 64
         self._pool: list[np.ndarray] = []
         self.pending: dict[int, str] = {}
+        #: The generated callers of this code (engine.fastcall), by argument types: made once, not per slow call.
+        self.fast_callers: dict[tuple, Any] = {}
 
     @property
     def fn(self) -> Function:
@@ -118,19 +120,31 @@ class CompiledFunction:
             return 1
         return max(1, min(num_threads(), chunks))
 
+    def workspace(self) -> np.ndarray:
+        """A workspace for one call: a pooled one, or a new one (pop-or-allocate is safe across threads)."""
+        try:
+            return self._pool.pop()
+        except IndexError:
+            return np.empty(self._ws_size, dtype=np.uint8)
+
+    def fail(self, code: int, ws: np.ndarray) -> None:
+        """Raises the error the call with workspace `ws` reported, then pools `ws` (only once it has been read)."""
+        try:
+            entry.raise_error(self.lowered, self.pending, code, ws)
+        finally:
+            self._pool.append(ws)
+
     def _run_parallel(self, arrays: list[np.ndarray], chunks: int, parts: int) -> tuple[int, np.ndarray]:
         """Split [0, chunks) into `parts` ranges; the calling thread runs the first, pool threads the rest (the
-        kernel releases the GIL, so they run at once)."""
+        kernel releases the GIL, so they run at once). Returns the first failure's code and workspace, or 0 and a
+        workspace; the others go back to the pool."""
         bounds = [chunks * i // parts for i in range(parts + 1)]
-        spaces = [self._pool.pop() if self._pool else np.empty(self._ws_size, dtype=np.uint8) for _ in range(parts)]
+        spaces = [self.workspace() for _ in range(parts)]
         futures = [executor().submit(self._py, *arrays, spaces[i], bounds[i], bounds[i + 1]) for i in range(1, parts)]
         codes = [self._py(*arrays, spaces[0], bounds[0], bounds[1])] + [f.result() for f in futures]
-        for code, ws in zip(codes, spaces):
-            if code:
-                self._pool.extend(w for w in spaces if w is not ws)
-                return code, ws
-        self._pool.extend(spaces[1:])
-        return 0, spaces[0]
+        failed = next((k for k, code in enumerate(codes) if code), 0)
+        self._pool.extend(w for k, w in enumerate(spaces) if k != failed)
+        return codes[failed], spaces[failed]
 
     @property
     def llvm_ir(self) -> str:
@@ -161,34 +175,38 @@ class CompiledFunction:
         cells = [args[i] for i in self.lowered.assigned]
         return self.run(arrays, cells)
 
-    def run(self, arrays: list[np.ndarray], cells: Sequence[Cell] = ()) -> list[np.ndarray]:
-        """Runs on arrays of exactly the parameter types (Variable parameters as their current arrays); `cells`
-        are the Cells of the assigned Variables, which get their new arrays."""
-        for i, arr in enumerate(arrays):
-            if not arr.flags.c_contiguous:  # views (broadcasts, transposes) get a compact copy
-                arrays[i] = arr.copy(order="C")
+    def run(self, arrays: list[Any], cells: Sequence[Cell] = ()) -> list[np.ndarray]:
+        """Runs on arrays of the parameter types (Variable parameters as their current arrays); `cells` are the
+        Cells of the assigned Variables, which get their new arrays. Arrays the native entry would refuse for their
+        layout (views, transposes, misaligned or foreign-typed buffers, subclasses) are copied first; a wrong shape
+        raises."""
+        arrays = [_fit(a, t.dtype.np) for a, t in zip(arrays, self._params)]
         outs = [np.empty(shape, dtype) for shape, dtype in self._results]
         var_outs = [np.empty(shape, dtype) for shape, dtype in self._var_results]
-        pool = self._pool
         chunks = self.lowered.chunks
         parts = self.threads
         if parts > 1:
             code, ws = self._run_parallel([*arrays, *outs, *var_outs], chunks, parts)
         else:
-            ws = pool.pop() if pool else np.empty(self._ws_size, dtype=np.uint8)
+            ws = self.workspace()
             code = self._py(*arrays, *outs, *var_outs, ws, 0, chunks)
-        if code:
-            status = ws[:16].view(np.int64)
-            pool.append(ws)
-            for cell, new in zip(cells, var_outs):  # assigns made before the failure stay, as in eager mode
-                cell.array = new
-            err = self.lowered.errors[code - 1]
-            detail = self.pending.pop(code, None)
-            raise err.kind(err.message.format(value=detail if detail is not None else int(status[1])))
-        pool.append(ws)
-        for cell, new in zip(cells, var_outs):
+        for cell, new in zip(cells, var_outs):  # assigns made before a failure stay, as in eager mode
             cell.array = new
+        if code:
+            self.fail(code, ws)
+        self._pool.append(ws)
         return outs
+
+
+def _fit(a: Any, dtype: np.dtype) -> np.ndarray:
+    """`a` as the native entry takes it: an exact ndarray of `dtype`, C-contiguous and aligned (copied if not).
+    Another dtype is an error: converting is the caller's decision."""
+    if type(a) is np.ndarray and a.dtype == dtype and a.flags.c_contiguous and a.flags.aligned:
+        return a
+    arr = np.asarray(a)
+    if arr.dtype != dtype:
+        raise TypeError(f"expected an array of {dtype}, got {arr.dtype}")
+    return np.array(arr, order="C")
 
 
 class _PyMethodDef(ctypes.Structure):
@@ -202,44 +220,16 @@ _PyCFunction_NewEx.restype = ctypes.py_object
 _PyCFunction_NewEx.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
 _PY_SYMBOLS = {name: ctypes.cast(getattr(ctypes.pythonapi, name), ctypes.c_void_p).value
                for name in ("PyEval_SaveThread", "PyEval_RestoreThread", "PyLong_FromLongLong", "PyLong_AsLongLong")}
-_NDARRAY_DATA_OFFSET = 16  # PyArrayObject: ob_refcnt, ob_type, then `char *data`
 
 
-def _python_entry(module: Any, n_arrays: int, release_gil: bool) -> None:
-    """`ptr @kiln_py(ptr self, ptr args, i64 nargs)`: a METH_FASTCALL builtin taking the ndarrays (data pointers
-    read straight from the objects; the caller has checked dtype, shape and contiguity), then the workspace array
-    whose first 16 bytes are the status words, then the chunk range [begin, end) as Python ints. Returns the status
-    code as a Python int."""
-    import llvmlite.ir as lir
-    from codegen.values import I32, I64, PTR
-    fn = lir.Function(module, lir.FunctionType(PTR, [PTR, PTR, I64]), "kiln_py")
-    b = lir.IRBuilder(fn.append_basic_block("entry"))
-    _, args, _ = fn.args
-
-    def data(i: int) -> Any:
-        obj = b.load(b.gep(args, [lir.Constant(I64, i)], inbounds=True, source_etype=PTR), typ=PTR)
-        slot = b.gep(obj, [lir.Constant(I64, _NDARRAY_DATA_OFFSET)], inbounds=True, source_etype=lir.IntType(8))
-        return b.load(slot, typ=PTR)
-    argv = b.alloca(lir.ArrayType(PTR, max(n_arrays, 1)))
-    for i in range(n_arrays):
-        b.store(data(i), b.gep(argv, [lir.Constant(I32, 0), lir.Constant(I32, i)], inbounds=True))
-    ws = data(n_arrays)
-    as_int = lir.Function(module, lir.FunctionType(I64, [PTR]), "PyLong_AsLongLong")
-    begin, end = (b.call(as_int, [b.load(b.gep(args, [lir.Constant(I64, n_arrays + k)], inbounds=True,
-                                                 source_etype=PTR), typ=PTR)]) for k in (1, 2))
-    status = ws
-    body_ws = b.gep(ws, [lir.Constant(I64, 64)], inbounds=True, source_etype=lir.IntType(8))
-    entry = module.globals["kiln_entry"]
-    if release_gil:
-        save = lir.Function(module, lir.FunctionType(PTR, []), "PyEval_SaveThread")
-        restore = lir.Function(module, lir.FunctionType(lir.VoidType(), [PTR]), "PyEval_RestoreThread")
-        ts = b.call(save, [])
-        code = b.call(entry, [argv, body_ws, status, begin, end])
-        b.call(restore, [ts])
-    else:
-        code = b.call(entry, [argv, body_ws, status, begin, end])
-    make_int = lir.Function(module, lir.FunctionType(PTR, [I64]), "PyLong_FromLongLong")
-    b.ret(b.call(make_int, [b.sext(code, I64)]))
+def array_specs(lowered: Lowered) -> list[entry.ArraySpec]:
+    """What the native entry requires of each array it takes: the parameters (read), then the results and the new
+    arrays of assigned Variables (written)."""
+    def spec(role: str, t: Any, writable: bool) -> entry.ArraySpec:
+        return entry.ArraySpec(role, t.dtype.np, tuple(t.shape), writable)
+    return ([spec(f"parameter {i}", t, False) for i, t in enumerate(lowered.params)]
+            + [spec(f"result {k}", t, True) for k, t in enumerate(lowered.results)]
+            + [spec(f"the new value of Variable parameter {i}", lowered.params[i], True) for i in lowered.assigned])
 
 
 def _make_callback(lowered: Lowered, holder: list) -> Any:
@@ -335,13 +325,12 @@ TILE_ELEMENTS = 1 << 16
 
 def tiling_plan(fn: Function) -> Optional[tuple[Any, int]]:
     """(plan, rows per chunk) when `fn` can run chunk by chunk over its leading axis (codegen.tiling)."""
-    from codegen.tiling import chunk_rows, plan
+    from codegen.chunks import rows_per_chunk
+    from codegen.tiling import plan
     p = plan(fn)
     if p is None:
         return None
-    row = max(t.size // p.rows for t, split in zip(fn.param_types + fn.result_types,
-                                                    p.split_params + p.split_results) if split)
-    n = chunk_rows(p.rows, row)
+    n = rows_per_chunk(fn, p)
     return (p, n) if n < p.rows else None
 
 
@@ -358,8 +347,7 @@ def _build(fn: Function, release: bool, tiling: Optional[tuple[Any, int]] = None
         lowered.chunks = p.rows // n
     else:
         lowered = lower_function(fn)
-    n_arrays = len(lowered.params) + len(lowered.results) + len(lowered.assigned)
-    _python_entry(lowered.module, n_arrays, release_gil=release)
+    entry.build(lowered.module, array_specs(lowered), lowered.workspace_size + 64, lowered.chunks, release)
     mod = llvm_setup.parse(str(lowered.module))
     llvm_setup.optimize(mod)
     if wanted("llvm"):
@@ -379,7 +367,7 @@ def _link(fn: Function, lowered: Lowered, obj: bytes, release: bool,
     lib = f"kiln_{next(_names)}"
     builder = llvm.JITLibraryBuilder().add_object_img(obj).add_current_process()
     builder = builder.import_symbol("kiln_runtime_callback", ctypes.cast(cb, ctypes.c_void_p).value)
-    for name, addr in _PY_SYMBOLS.items():
+    for name, addr in {**_PY_SYMBOLS, **entry.symbols()}.items():
         builder = builder.import_symbol(name, addr)
     with _lock:
         tracker = builder.export_symbol("kiln_py").link(jit(), lib)

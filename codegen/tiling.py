@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Optional
 
 import codegen.rules  # noqa: F401  (attaches the tile facets to the op table)
+from codegen.chunks import rows_per_chunk
 from ir.core import Block, Builder, Function, Op, Value
 from ir.types import RefType, TensorType
 
@@ -59,16 +60,10 @@ def plan(fn: Function, min_rows: int = 2) -> Optional[Plan]:
     if not all(res) or not any(params):
         return None
     p = Plan(N, params, res, {k for k, v in split.items() if v})
-    n = chunk_rows(N, row_elements(fn, p))
+    n = rows_per_chunk(fn, p)
     if any(op.opdef.tile.refuses(op, split, n) for op in fn.block.ops if not op.opdef.terminator):
         return None
     return p
-
-
-def row_elements(fn: Function, p: Plan) -> int:
-    """Elements per row of the widest split parameter or result: what `chunk_rows` sizes chunks by."""
-    return max(t.size // p.rows for t, s in zip(fn.param_types + fn.result_types, p.split_params + p.split_results)
-               if s)
 
 
 def rewrite(fn: Function, p: Plan, n: int) -> Function:
@@ -96,14 +91,5 @@ def rewrite(fn: Function, p: Plan, n: int) -> Function:
             vmap[id(old)] = new
     return Function(fn.name, block)
 
-
-def chunk_rows(N: int, row_elements: int, target: int = 1 << 14) -> int:
-    """Rows per chunk: a divisor of N giving about `target` elements per chunk (at least one row)."""
-    want = max(1, target // max(row_elements, 1))
-    best = 1
-    for d in range(1, min(N, want) + 1):
-        if N % d == 0:
-            best = d
-    return best
 
 

@@ -72,7 +72,18 @@ class TensorSpec:
 
 
 def _is_tensor_arg(x: Any) -> bool:
-    return isinstance(x, (Tensor, np.ndarray, TensorSpec))
+    return isinstance(x, (Tensor, np.ndarray, TensorSpec)) or is_numpy_scalar(x)
+
+
+def is_numpy_scalar(x: Any) -> bool:
+    """A numpy scalar of a Kiln dtype: a tensor argument, as TensorFlow takes it (no retrace per value)."""
+    if not isinstance(x, np.generic):
+        return False
+    try:
+        from_numpy(x.dtype)
+    except TypeError:
+        return False
+    return True
 
 
 def _type_of_arg(x: Any) -> TensorType:

@@ -14,12 +14,12 @@ import inspect
 from typing import Any, Callable, Iterator, Sequence
 
 from autodiff import tape as _tape
-from engine import nest
+from engine import dispatch, nest
 from engine.ops.funnel import as_tensor, full
 from engine.tensor import Tensor, TensorLike
 from engine.variables import Variable
 
-_ir_transform_depth = [0]
+_ir_transform_depth = dispatch.ThreadDepth()
 
 
 @contextlib.contextmanager

@@ -1,12 +1,15 @@
 """The one funnel every op goes through: `apply(opdef, *operands, **attrs)` (DESIGN §1, §3).
 
-With no trace active it runs the row's numpy kernel and records the op on every active GradientTape; while a
-function is being traced it hands the op to the tracer, which emits an IR op. Operands must already have the exact
-types the row expects: the public ops in `engine.ops` convert, check and broadcast before they get here.
+With no trace active in this thread it runs the row's numpy kernel and records the op on every active GradientTape;
+while this thread traces a function it hands the op to its tracer, which emits an IR op. Tracing is per thread:
+another thread's trace never changes what an op does here. Operands must already have the exact types the row
+expects: the public ops in `engine.ops` convert, check and broadcast before they get here.
 """
 from __future__ import annotations
 
-from typing import Any, Optional, Protocol
+import contextlib
+import threading
+from typing import Any, Iterator, Optional, Protocol
 
 from autodiff import tape as _tape
 from engine.tensor import Tensor
@@ -21,22 +24,72 @@ class Tracer(Protocol):
     def assign_variable(self, variable: Any, value: Tensor) -> None: ...
 
 
-# The tracer of the innermost function being traced, if any.
+class _ThisThread(threading.local):
+    """The tracers installed by this thread, innermost last: tracing is per thread (DESIGN §5)."""
+
+    def __init__(self) -> None:
+        self.tracers: list[Tracer] = []
+
+
+_this_thread = _ThisThread()
+
+#: Every tracer installed in any thread. Empty means no thread traces, which is all the eager fast paths test (one
+#: module-global list is cheaper to test than the thread-local); which tracer an op goes to is decided per thread.
 _tracer: list[Tracer] = []
 
 
+def install(tracer: Tracer) -> None:
+    """From now on `tracer` receives this thread's ops (until `uninstall`)."""
+    _this_thread.tracers.append(tracer)
+    _tracer.append(tracer)
+
+
+def uninstall(tracer: Tracer) -> None:
+    _tracer.remove(tracer)
+    _this_thread.tracers.remove(tracer)
+
+
+@contextlib.contextmanager
+def installed(tracer: Tracer) -> Iterator[Tracer]:
+    """`tracer` receives this thread's ops while the block runs."""
+    install(tracer)
+    try:
+        yield tracer
+    finally:
+        uninstall(tracer)
+
+
 def tracing() -> bool:
-    return bool(_tracer)
+    """Is this thread tracing a function?"""
+    return bool(_tracer) and bool(_this_thread.tracers)
 
 
 def current_tracer() -> Optional[Tracer]:
-    return _tracer[-1] if _tracer else None
+    if not _tracer:
+        return None
+    tracers = _this_thread.tracers
+    return tracers[-1] if tracers else None
+
+
+class ThreadDepth(threading.local):
+    """A nesting depth of some trace-time state, per thread (`depth[0] += 1` ... `depth[0] -= 1`, as the
+    one-element lists used before), so one thread's state never leaks into another's trace."""
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def __getitem__(self, index: int) -> int:
+        return self.value
+
+    def __setitem__(self, index: int, value: int) -> None:
+        self.value = value
 
 
 def apply(opdef: OpDef, *operands: Tensor, **attrs: Any) -> Any:
     """Run one op of the table on tensors; returns a Tensor, a tuple of them (several results) or None (effects)."""
-    if _tracer:
-        out = _tracer[-1].emit(opdef, operands, attrs)
+    tracer = current_tracer() if _tracer else None
+    if tracer is not None:
+        out = tracer.emit(opdef, operands, attrs)
         if _tape.active and out is not None:
             # A tape used while tracing records traced ops: its gradient() then emits the backward IR.
             _tape.record(opdef, operands, out if isinstance(out, tuple) else (out,), attrs)

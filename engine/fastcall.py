@@ -1,10 +1,11 @@
 """The fast call path of a compiled concrete function: a small Python closure generated per signature.
 
-Calling compiled code costs about 0.05 µs; everything around it (checking the arguments, allocating outputs,
-wrapping them as tensors) is Python, so it is generated once per concrete function with the arity, dtypes and
-shapes written in as constants: one function call, a few identity and tuple compares, `np.empty` per output.
-Anything unusual (a non-tensor argument, a view that is not contiguous, another shape) returns `MISS` and the
-caller takes the general path.
+Calling compiled code costs about 0.05 µs; everything around it (allocating outputs, wrapping them as tensors) is
+Python, so it is generated once per concrete function with the arity, dtypes and shapes written in as constants:
+one function call, an identity compare per argument, `np.empty` per output. The arrays' dtypes, shapes and layouts
+are checked by the native entry itself (codegen.entry), which refuses anything else with `EntryArgumentError`;
+that, or an argument that is not an eager Tensor, returns `MISS` and the caller takes the general path (which
+converts, copies or raises a clear error).
 """
 from __future__ import annotations
 
@@ -12,37 +13,27 @@ from typing import Any, Callable
 
 import numpy as np
 
+from codegen.entry import EntryArgumentError
 from engine.tensor import Tensor
 
 MISS = object()
 
 
-def _raise(compiled: Any, code: int, ws: np.ndarray) -> None:
-    status = ws[:16].view(np.int64)
-    err = compiled.lowered.errors[code - 1]
-    detail = compiled.pending.pop(code, None)
-    raise err.kind(err.message.format(value=detail if detail is not None else int(status[1])))
-
-
 def make_fast_call(concrete: Any, compiled: Any, arg_types: list[Any]) -> Callable[[tuple], Any]:
+    """The fast caller of `compiled` for positional eager tensors of `arg_types` (made once per compiled code)."""
+    made = compiled.fast_callers.get(tuple(arg_types))
+    if made is not None:
+        return made
     n = len(arg_types)
     variables = concrete.variables
     assigned = [i - n for i in compiled.lowered.assigned]
     env: dict[str, Any] = {"Tensor": Tensor, "MISS": MISS, "empty": np.empty, "py": compiled._py,
-                           "pool": compiled._pool, "ws_size": compiled._ws_size, "uint8": np.uint8,
-                           "fail": _raise, "compiled": compiled, "pack": concrete._pack}
+                           "pool": compiled._pool, "workspace": compiled.workspace, "fail": compiled.fail,
+                           "Refused": EntryArgumentError, "compiled": compiled, "pack": concrete._pack}
     lines = ["def fast(args):", f"    if len(args) != {n}:", "        return MISS"]
     if n:
         lines.append(f"    {', '.join(f'a{i}' for i in range(n))}{',' if n == 1 else ''} = args")
         lines.append("    if " + " or ".join(f"type(a{i}) is not Tensor" for i in range(n)) + ":")
-        lines.append("        return MISS")
-        lines.append("    " + "; ".join(f"v{i} = a{i}._value" for i in range(n)))
-        checks = []
-        for i, t in enumerate(arg_types):
-            env[f"D{i}"] = t.dtype.np
-            checks.append(f"v{i} is None or v{i}.dtype is not D{i} or v{i}.shape != {t.shape!r} or "
-                          f"not v{i}.flags.c_contiguous")
-        lines.append("    if " + " or ".join(f"({c})" for c in checks) + ":")
         lines.append("        return MISS")
     for k, v in enumerate(variables):
         env[f"cell{k}"] = v.cell
@@ -56,24 +47,33 @@ def make_fast_call(concrete: Any, compiled: Any, arg_types: list[Any]) -> Callab
         t = compiled.lowered.params[n + vi]
         env[f"WD{k}"] = t.dtype.np
         lines.append(f"    w{k} = empty({t.shape!r}, WD{k})")
-    arrays = [f"v{i}" for i in range(n)] + [f"c{k}" for k in range(len(variables))]
+    arrays = [f"a{i}._value" for i in range(n)] + [f"c{k}" for k in range(len(variables))]
     if compiled.threads > 1:  # a big tiled kernel: the general path splits it across threads
         lines.append(f"    outs = compiled.run([{', '.join(arrays)}], [{', '.join(f'cell{vi}' for vi in assigned)}])")
         lines.append("    return Tensor(outs[0])" if concrete._single_output else "    return pack(outs)")
-        return _compile(lines, env)
-    lines.append("    ws = pool.pop() if pool else empty(ws_size, uint8)")
+        return _remember(compiled, arg_types, _compile(lines, env))
     call_args = arrays + outs + [f"w{k}" for k in range(len(assigned))] + ["ws", "0", str(compiled.lowered.chunks)]
-    lines.append(f"    code = py({', '.join(call_args)})")
-    lines.append("    pool.append(ws)")
+    lines.append("    ws = workspace()")
+    lines.append("    try:")
+    lines.append(f"        code = py({', '.join(call_args)})")
+    lines.append("    except Refused:")  # an argument of another dtype, shape or layout: the general path
+    lines.append("        pool.append(ws)")
+    lines.append("        return MISS")
     for k, vi in enumerate(assigned):  # before raising too: assigns made before a failure stay, as in eager mode
         lines.append(f"    cell{vi}.array = w{k}")
     lines.append("    if code:")
-    lines.append("        fail(compiled, code, ws)")
+    lines.append("        fail(code, ws)")
+    lines.append("    pool.append(ws)")
     if concrete._single_output and len(outs) == 1:
         lines.append("    return Tensor(o0)")
     else:
         lines.append(f"    return pack([{', '.join(outs)}])")
-    return _compile(lines, env)
+    return _remember(compiled, arg_types, _compile(lines, env))
+
+
+def _remember(compiled: Any, arg_types: list[Any], fast: Callable[[tuple], Any]) -> Callable[[tuple], Any]:
+    compiled.fast_callers[tuple(arg_types)] = fast
+    return fast
 
 
 def _compile(lines: list[str], env: dict[str, Any]) -> Callable[[tuple], Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import functools
 import inspect
+import threading
 import warnings
 import weakref
 from typing import Any, Callable, Optional, Sequence
@@ -19,7 +20,7 @@ import numpy as np
 from autodiff import tape as _tape
 from engine import dispatch, nest
 from engine.call_gradient import record_call
-from engine.concrete import ConcreteFunction, TensorSpec, trace_function
+from engine.concrete import ConcreteFunction, TensorSpec, is_numpy_scalar, trace_function
 from engine.fastcall import MISS
 from engine.tensor import Tensor
 from engine.variables import Variable
@@ -47,7 +48,7 @@ def _leaf_key(x: Any) -> Any:
         return ("T", x.dtype.name, tuple(x._value.shape))
     if isinstance(x, Variable):
         return ("V", x._uid)
-    if isinstance(x, np.ndarray):
+    if isinstance(x, np.ndarray) or is_numpy_scalar(x):
         return ("T", from_numpy(x.dtype).name, x.shape)
     if isinstance(x, TensorSpec):
         return ("T", x.dtype.name, tuple(x.shape))
@@ -81,6 +82,7 @@ class Function:
         self.name = name or getattr(python_function, "__name__", "function")
         self._signature = inspect.signature(python_function)
         self._cache: dict[Any, ConcreteFunction] = {}
+        self._trace_lock = threading.RLock()
         self._fast_call: Callable[[tuple], Any] = lambda args: MISS
         self._tracing_count = 0
         self._recent: collections.deque = collections.deque(maxlen=_RETRACE_WINDOW)
@@ -115,7 +117,7 @@ class Function:
 
     # ---- calling
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not kwargs and not dispatch._tracer and not _RUN_EAGERLY[0] and not _tape.active:
+        if not kwargs and not _RUN_EAGERLY[0] and not _tape.active and (not dispatch._tracer or not dispatch.tracing()):
             result = self._fast_call(args)  # the last compiled signature, if these arguments fit it
             if result is not MISS:
                 return result
@@ -144,11 +146,17 @@ class Function:
             self._check_signature(bound)
         key = _key(list(bound.arguments.values()))
         concrete = self._cache.get(key)
-        self._recent.append(concrete is None)
         if concrete is None:
-            concrete = self._trace(bound)
-            self._cache[key] = concrete
-            self._maybe_warn(key)
+            # One thread at a time traces this function (each signature once); calls of traced signatures never wait.
+            with self._trace_lock:
+                concrete = self._cache.get(key)
+                self._recent.append(concrete is None)
+                if concrete is None:
+                    concrete = self._trace(bound)
+                    self._cache[key] = concrete
+                    self._maybe_warn(key)
+        else:
+            self._recent.append(False)
         self._last_key = key
         return concrete
 

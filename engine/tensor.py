@@ -106,6 +106,10 @@ class Tensor(TensorLike):
     __slots__ = ("_value", "_node", "__weakref__")
 
     def __init__(self, value: Any, node: Any = None) -> None:
+        if node is None and type(value) is not np.ndarray:
+            # numpy kernels return numpy scalars for 0-d results (and subclasses pass through numpy functions): an
+            # eager tensor always holds an exact ndarray, which compiled code and everything else rely on.
+            value = np.asarray(value)
         self._value = value
         self._node = node
 

@@ -232,11 +232,11 @@ class Trace:
         # the symbolic ops of its trace.
         self._outer_tapes = list(_tape.active)
         _tape.active.clear()
-        dispatch._tracer.append(self)
+        dispatch.install(self)
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        dispatch._tracer.remove(self)
+        dispatch.uninstall(self)
         _tape.active[:] = self._outer_tapes
 
 

@@ -121,7 +121,10 @@ class Variable(TensorLike):
         if tracer is not None:
             tracer.assign_variable(self, t)
         else:
-            self._cell.array = np.asarray(t._value)
+            a = t._value
+            # Compiled code takes the cell's array as it is: keep it C-contiguous and aligned (a transposed or
+            # strided eager value is copied once here rather than on every call).
+            self._cell.array = a if a.flags.c_contiguous and a.flags.aligned else a.copy()
         return self
 
     def assign(self, value: Any, use_locking: Any = None, name: Any = None, read_value: bool = True) -> "Variable":

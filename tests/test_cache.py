@@ -108,3 +108,42 @@ def test_kiln_dump_writes_every_stage(tmp_path: Path) -> None:
     assert "ag__" in files["ast"] or "def f" in files["ast"]
     assert "func @f(" in files["ir"] and "tanh" in files["opt"]
     assert "define" in files["llvm"] and ("zmm" in files["asm"] or "ymm" in files["asm"] or "xmm" in files["asm"])
+
+
+def _entry(k: str) -> tuple[dict, bytes]:
+    return {"release_gil": False}, b"\x7fELF" + bytes(range(256)) * 4
+
+
+def test_entries_live_in_private_directories(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from codegen import cache
+    root = tmp_path / "kiln"
+    monkeypatch.setenv("KILN_CACHE_DIR", str(root))
+    k = "ab" + "0" * 62
+    cache.store(k, *_entry(k))
+    assert cache.load(k) == ({"release_gil": False, "key": k}, _entry(k)[1])
+    for d in (root, cache.entry_path(k).parent):
+        assert os.stat(d).st_mode & 0o777 == 0o700
+    os.chmod(root, 0o777)  # opened up by someone: made private again before anything is read from it
+    assert cache.load(k) is not None and os.stat(root).st_mode & 0o777 == 0o700
+
+
+def test_only_regular_files_of_the_host_object_format_are_read(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from codegen import cache
+    monkeypatch.setenv("KILN_CACHE_DIR", str(tmp_path / "kiln"))
+    k, other = "cd" + "1" * 62, "cd" + "2" * 62
+    cache.store(k, *_entry(k))
+    cache.store(other, *_entry(other))
+    path = cache.entry_path(other)
+    elsewhere = tmp_path / "elsewhere.kobj"
+    path.rename(elsewhere)
+    path.symlink_to(elsewhere)  # a valid entry, but outside the private directory: the symlink is not followed
+    assert cache.load(other) is None
+    path.unlink()
+    os.mkfifo(path)  # a FIFO would block a plain read forever
+    assert cache.load(other) is None
+    path.unlink()
+    meta, _ = _entry(other)
+    cache.store(other, meta, b"#!/bin/sh\n" + b"\0" * 100)  # intact and keyed right, but not an object file
+    assert cache.load(other) is None
+    assert cache.load(k) is not None

@@ -300,12 +300,8 @@ class _EvalTracer:
 
 @contextlib.contextmanager
 def tracing() -> Iterator[_EvalTracer]:
-    tracer = _EvalTracer()
-    dispatch._tracer.append(tracer)
-    try:
+    with dispatch.installed(_EvalTracer()) as tracer:
         yield tracer
-    finally:
-        dispatch._tracer.pop()
 
 
 def traced(value: Any) -> Tensor:

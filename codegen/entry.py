@@ -1,0 +1,212 @@
+"""The native entry of a compiled function: the one builtin Python calls, which checks every argument first.
+
+`build(module, specs, ...)` emits `ptr @kiln_py(ptr self, ptr args, i64 nargs)`, a METH_FASTCALL builtin taking
+the arrays (parameters, then outputs, then the new arrays of assigned Variables), the workspace array (its first 16
+bytes are the status words), and the chunk range [begin, end) as Python ints. Before it reads a single data pointer
+it checks, for every argument, what the kernel relies on: an exact `numpy.ndarray` (no subclass, no other object),
+the dtype (type number and native byte order), the rank and every dimension, C-contiguity, alignment, and
+writability for what it writes; the workspace's size and 8-byte alignment; the chunk range's type and bounds. A
+failed check raises `EntryArgumentError` naming the argument, so no Python object can make the kernel read or write
+out of bounds. The checks are a few loads and compares per argument (a couple of nanoseconds in all).
+
+It reads numpy's C structs at fixed offsets (`PyArrayObject_fields` and `PyArray_Descr`, stable across numpy 1.x and
+2.x); `check_layout()` verifies them against this process's numpy once, at import, so a numpy with another layout
+fails loudly here instead of being misread. The addresses it compares with (the ndarray and int type objects, the
+exception class) are imported symbols resolved when the object code is linked, never constants in the code, so an
+object file from the disk cache is valid in any process.
+
+It also owns `raise_error`, the one place that turns a kernel's nonzero status into the Python exception of the
+error table (`Lowered.errors`).
+"""
+from __future__ import annotations
+
+import ctypes
+import sys
+from typing import Any, NamedTuple, Optional, Sequence
+
+import llvmlite.ir as lir
+import numpy as np
+
+from codegen.values import I8, I32, I64, PTR
+
+
+class EntryArgumentError(TypeError):
+    """An argument of a native entry is not an array of exactly the type the kernel was compiled for."""
+
+
+# PyArrayObject_fields: ob_refcnt, ob_type, data, nd, dimensions, strides, base, descr, flags.
+_OB_TYPE, _DATA, _ND, _DIMS, _DESCR, _FLAGS = 8, 16, 24, 32, 56, 64
+# PyArray_Descr: ob_refcnt, ob_type, typeobj, kind, type, byteorder, (flags), type_num.
+_BYTEORDER, _TYPE_NUM = 26, 28
+C_CONTIGUOUS, ALIGNED, WRITEABLE = 0x0001, 0x0100, 0x0400
+_SWAPPED = ord(">" if sys.byteorder == "little" else "<")
+
+#: Symbols the entry imports, resolved at link time (see `symbols()`).
+SYMBOLS = ("kiln_sym_ndarray", "kiln_sym_int", "kiln_sym_entry_error")
+
+
+def symbols() -> dict[str, int]:
+    """The addresses of this process's objects the entry compares with or raises."""
+    return {"kiln_sym_ndarray": id(np.ndarray), "kiln_sym_int": id(int), "kiln_sym_entry_error": id(EntryArgumentError),
+            "PyErr_SetString": ctypes.cast(ctypes.pythonapi.PyErr_SetString, ctypes.c_void_p).value}
+
+
+def check_layout() -> None:
+    """Verifies the struct offsets above on real arrays of this numpy."""
+    def at(obj: Any, offset: int, ctype: Any) -> Any:
+        return ctype.from_address(id(obj) + offset).value
+    a = np.empty((3, 5), np.float64)
+    v = np.frombuffer(bytearray(13), np.uint8, offset=1)[::2]
+    swapped = np.empty(2, ">i4" if sys.byteorder == "little" else "<i4")
+    ok = (at(a, _OB_TYPE, ctypes.c_void_p) == id(np.ndarray) and at(a, _DATA, ctypes.c_void_p) == a.ctypes.data
+          and at(a, _ND, ctypes.c_int32) == 2 and at(v, _ND, ctypes.c_int32) == 1
+          and list((ctypes.c_int64 * 2).from_address(at(a, _DIMS, ctypes.c_void_p))) == [3, 5]
+          and at(a, _DESCR, ctypes.c_void_p) == id(a.dtype)
+          and at(a.dtype, _TYPE_NUM, ctypes.c_int32) == a.dtype.num
+          and at(swapped.dtype, _TYPE_NUM, ctypes.c_int32) == swapped.dtype.num
+          and at(swapped.dtype, _BYTEORDER, ctypes.c_uint8) == _SWAPPED
+          and at(a, _FLAGS, ctypes.c_int32) & (C_CONTIGUOUS | ALIGNED | WRITEABLE) == C_CONTIGUOUS | ALIGNED | WRITEABLE
+          and at(v, _FLAGS, ctypes.c_int32) & C_CONTIGUOUS == 0)
+    a.flags.writeable = False
+    ok = ok and at(a, _FLAGS, ctypes.c_int32) & WRITEABLE == 0
+    if not ok:
+        raise ImportError(f"numpy {np.__version__}: its ndarray struct layout is not the one Kiln's native entry reads")
+
+
+check_layout()
+
+
+def type_numbers(dtype: np.dtype) -> list[int]:
+    """numpy's type numbers for arrays of `dtype` (int64 is both `long` and `long long` on LP64 platforms)."""
+    return sorted({np.dtype(c).num for c in np.typecodes["All"] if np.dtype(c) == dtype})
+
+
+class ArraySpec(NamedTuple):
+    """One array argument of the entry: what it must be, and how an error names it."""
+    role: str
+    dtype: np.dtype
+    shape: tuple[int, ...]
+    writable: bool
+
+    def describe(self, i: int) -> str:
+        shape = ", ".join(map(str, self.shape))
+        return (f"argument {i} ({self.role}) must be an exact numpy.ndarray of {self.dtype}[{shape}], "
+                f"C-contiguous, aligned" + (" and writable" if self.writable else ""))
+
+
+def build(module: lir.Module, specs: Sequence[ArraySpec], workspace_bytes: int, chunks: int,
+          release_gil: bool) -> None:
+    """Emits `@kiln_py`: checks every argument, then calls `@kiln_entry(argv, workspace + 64, status, begin,
+    end)` (releasing the GIL around it when `release_gil`) and returns its status code as a Python int."""
+    fn = lir.Function(module, lir.FunctionType(PTR, [PTR, PTR, I64]), "kiln_py")
+    _, args, nargs = fn.args
+    b = lir.IRBuilder(fn.append_basic_block("entry"))
+    set_error = lir.Function(module, lir.FunctionType(lir.VoidType(), [PTR, PTR]), "PyErr_SetString")
+    imported = {name: lir.GlobalVariable(module, I8, name) for name in SYMBOLS}
+
+    fails: dict[str, lir.Block] = {}
+
+    def fail_if_not(ok: Any, message: str) -> None:
+        """Continue when `ok`; else raise EntryArgumentError(message) and return NULL (one block per message)."""
+        fail = fails.get(message)
+        if fail is None:
+            fail = fails[message] = fn.append_basic_block("fail")
+            with b.goto_block(fail):
+                text = bytearray(f"kiln native entry: {message}".encode()) + b"\0"
+                msg = lir.GlobalVariable(module, lir.ArrayType(I8, len(text)), f"kiln_msg.{len(fails)}")
+                msg.initializer = lir.Constant(lir.ArrayType(I8, len(text)), text)
+                msg.global_constant = True
+                msg.linkage = "private"
+                b.call(set_error, [imported["kiln_sym_entry_error"], msg])
+                b.ret(lir.Constant(PTR, None))
+        cont = fn.append_basic_block("ok")
+        b.cbranch(ok, cont, fail)
+        b.position_at_end(cont)
+
+    def field(obj: Any, offset: int, typ: lir.Type) -> Any:
+        return b.load(b.gep(obj, [lir.Constant(I64, offset)], inbounds=True, source_etype=I8), typ=typ)
+
+    def arg(i: int) -> Any:
+        return b.load(b.gep(args, [lir.Constant(I64, i)], inbounds=True, source_etype=PTR), typ=PTR)
+
+    def all_of(conds: list[Any]) -> Any:
+        out = conds[0]
+        for c in conds[1:]:
+            out = b.and_(out, c)
+        return out
+
+    def checked_array(i: int, spec: ArraySpec, message: str, min_items: Optional[int] = None) -> Any:
+        """The data pointer of argument i, after checking it against `spec` (with `min_items`: a rank-1 array of
+        at least that many elements rather than an exact shape)."""
+        obj = arg(i)
+        fail_if_not(b.icmp_unsigned("==", field(obj, _OB_TYPE, PTR), imported["kiln_sym_ndarray"]), message)
+        descr = field(obj, _DESCR, PTR)
+        nums = [b.icmp_signed("==", field(descr, _TYPE_NUM, I32), lir.Constant(I32, n))
+                for n in type_numbers(spec.dtype)]
+        is_type = nums[0]
+        for c in nums[1:]:
+            is_type = b.or_(is_type, c)
+        native = b.icmp_unsigned("!=", field(descr, _BYTEORDER, I8), lir.Constant(I8, _SWAPPED))
+        need = C_CONTIGUOUS | ALIGNED | (WRITEABLE if spec.writable else 0)
+        flags = b.and_(field(obj, _FLAGS, I32), lir.Constant(I32, need))
+        rank = len(spec.shape) if min_items is None else 1
+        conds = [is_type, native, b.icmp_signed("==", flags, lir.Constant(I32, need)),
+                 b.icmp_signed("==", field(obj, _ND, I32), lir.Constant(I32, rank))]
+        fail_if_not(all_of(conds), message)
+        if rank:
+            dims = field(obj, _DIMS, PTR)
+            sizes = [b.load(b.gep(dims, [lir.Constant(I64, k)], inbounds=True, source_etype=I64), typ=I64)
+                     for k in range(rank)]
+            if min_items is None:
+                ok = all_of([b.icmp_signed("==", s, lir.Constant(I64, d)) for s, d in zip(sizes, spec.shape)])
+            else:
+                ok = b.icmp_signed(">=", sizes[0], lir.Constant(I64, min_items))
+            fail_if_not(ok, message)
+        return field(obj, _DATA, PTR)
+
+    n = len(specs)
+    fail_if_not(b.icmp_signed("==", nargs, lir.Constant(I64, n + 3)),
+                f"expects {n + 3} arguments ({n} arrays, the workspace, the chunk range begin and end)")
+    argv = b.alloca(lir.ArrayType(PTR, max(n, 1)))
+    for i, spec in enumerate(specs):
+        data = checked_array(i, spec, spec.describe(i))
+        b.store(data, b.gep(argv, [lir.Constant(I32, 0), lir.Constant(I32, i)], inbounds=True))
+    ws = checked_array(n, ArraySpec("the workspace", np.dtype(np.uint8), (workspace_bytes,), True),
+                       f"argument {n} (the workspace) must be an exact, C-contiguous, writable numpy.ndarray of "
+                       f"uint8 with at least {workspace_bytes} elements", min_items=workspace_bytes)
+    fail_if_not(b.icmp_unsigned("==", b.and_(b.ptrtoint(ws, I64), lir.Constant(I64, 7)), lir.Constant(I64, 0)),
+                f"argument {n} (the workspace) must be 8-byte aligned")
+    as_int = lir.Function(module, lir.FunctionType(I64, [PTR]), "PyLong_AsLongLong")
+    bounds = []
+    for k, what in enumerate(("begin", "end")):
+        obj = arg(n + 1 + k)
+        fail_if_not(b.icmp_unsigned("==", field(obj, _OB_TYPE, PTR), imported["kiln_sym_int"]),
+                    f"argument {n + 1 + k} (chunk range {what}) must be an int")
+        bounds.append(b.call(as_int, [obj]))
+    begin, end = bounds
+    fail_if_not(all_of([b.icmp_signed("<=", lir.Constant(I64, 0), begin), b.icmp_signed("<=", begin, end),
+                        b.icmp_signed("<=", end, lir.Constant(I64, chunks))]),
+                f"the chunk range must satisfy 0 <= begin <= end <= {chunks}")
+    status = ws
+    body_ws = b.gep(ws, [lir.Constant(I64, 64)], inbounds=True, source_etype=I8)
+    entry = module.globals["kiln_entry"]
+    if release_gil:
+        save = lir.Function(module, lir.FunctionType(PTR, []), "PyEval_SaveThread")
+        restore = lir.Function(module, lir.FunctionType(lir.VoidType(), [PTR]), "PyEval_RestoreThread")
+        ts = b.call(save, [])
+        code = b.call(entry, [argv, body_ws, status, begin, end])
+        b.call(restore, [ts])
+    else:
+        code = b.call(entry, [argv, body_ws, status, begin, end])
+    make_int = lir.Function(module, lir.FunctionType(PTR, [I64]), "PyLong_FromLongLong")
+    b.ret(b.call(make_int, [b.sext(code, I64)]))
+
+
+def raise_error(lowered: Any, pending: dict[int, str], code: int, ws: np.ndarray) -> None:
+    """Raises the error a kernel reported with status `code`; `ws` is the workspace of that call (its second
+    status word is the offending value), `pending` the details an assert's callback left for the code. Read the
+    workspace before handing it to another call."""
+    value = int(ws[8:16].view(np.int64)[0])
+    err = lowered.errors[code - 1]
+    detail = pending.pop(code, None)
+    raise err.kind(err.message.format(value=detail if detail is not None else value))
