@@ -16,14 +16,17 @@ import numpy as np
 
 from ir.core import Block, Function, Op, Value
 from ir.passes.common import CONSTANT, PassRewriter, is_pure
+from ir.types import TensorType
 
 # Folding trades run time for IR size; a big result would bloat the IR text, the disk cache keys and the binary.
 MAX_ELEMENTS = 1024
 
 
 def _foldable(op: Op) -> bool:
-    # Random rows are pure, but folding a draw would freeze the numbers into the program text for no gain.
-    return (is_pure(op) and op.opdef.nresults == 1 and len(op.results) == 1
+    # Random rows are pure, but folding a draw would freeze the numbers into the program text for no gain. Only a
+    # plain tensor can become a `constant`: a stack (a TensorType subclass) is not an array (numpy made the empty
+    # bool stack the constant `true`, and codegen a phi of a pointer with an integer incoming).
+    return (is_pure(op) and op.opdef.nresults == 1 and len(op.results) == 1 and type(op.results[0].type) is TensorType
             and op.opdef is not CONSTANT and op.opdef.kind != "random" and op.results[0].type.size <= MAX_ELEMENTS)
 
 
