@@ -1,5 +1,6 @@
-"""AutoGraph: Python `if`/`while`/`for`/`break`/`continue`/`return`, `and`/`or`/`not`, conditional expressions,
-`assert` and `print` on tensors become `cond`/`while_loop` and effect ops while tracing (DESIGN §6).
+"""AutoGraph: Python `if`/`while`/`for`/`break`/`continue`/`return`, `and`/`or`/`not`, conditional expressions
+and `assert` on tensors become `cond`/`while_loop` and the `assert` op while tracing (DESIGN §6). Python's `print`
+stays Python's, as in TensorFlow: it runs while tracing; `engine.print` prints on every call.
 
 Conversion rewrites a function's AST once per code object (`converter.py`): first `return`/`break`/`continue`
 become flags (`lowering.py`), then control flow becomes calls to the runtime operators (`transformer.py`, using the
