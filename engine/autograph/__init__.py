@@ -13,12 +13,14 @@ from typing import Any, Callable
 
 
 def convert_if_possible(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """The converted function, or `fn` itself (with a warning) when it cannot be converted."""
+    """What `engine.function` traces for `fn`: the converted function (or `fn` itself, with a warning, when it
+    cannot be converted), enforcing TensorFlow's rule on Variables created while tracing (`variable_rule.py`)."""
     try:
         from engine.autograph.converter import convert
+        from engine.autograph.variable_rule import guarded
     except ImportError:
         return fn
-    return convert(fn)
+    return guarded(fn, convert(fn))
 
 
 def to_code(fn: Callable[..., Any]) -> str:
