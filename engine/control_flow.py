@@ -12,7 +12,7 @@ from engine import dispatch, nest
 from engine.convert import convert_to_tensor
 from engine.ops.funnel import as_tensor
 from engine.tensor import Tensor, TensorLike
-from engine.trace import Trace, current, unify_captures
+from engine.trace import Trace, current, unify_captures, user_location
 from ir.opdef import OPS
 from ir.types import bool_, int32
 
@@ -40,6 +40,22 @@ def _tensors_of(structure: Any, what: str) -> list[Optional[Tensor]]:
 
 def _describe(structure: Any) -> str:
     return repr(nest.map_structure(lambda x: "None" if x is None else "*", structure))
+
+
+def _at() -> str:
+    """"file, line N: " of the user's line that called into Kiln, for messages."""
+    loc = user_location()
+    return "" if loc is None else f"{loc[0]}, line {loc[1]}: "
+
+
+def _check_body_structure(out: Any, structure: Any) -> None:
+    """ValueError (as TensorFlow's) unless the body returned the loop variables' structure; a list for a tuple is
+    fine, as in TensorFlow."""
+    try:
+        nest.assert_same_structure(out, structure)
+    except (ValueError, TypeError):
+        raise ValueError(f"{_at()}while_loop: the body returns {_describe(out)} but the loop variables are "
+                         f"{_describe(structure)}; the body must return the same structure") from None
 
 
 def cond(pred: Any, true_fn: Optional[Callable[[], Any]] = None, false_fn: Optional[Callable[[], Any]] = None,
@@ -129,6 +145,7 @@ def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: An
                 break
             values = repack(call(body, values))
             values = [values] if single else values
+            _check_body_structure(values, structure)
             n += 1
         # The result has the structure of loop_vars (a list stays a list), as when traced.
         return values[0] if single else nest.pack_sequence_as(structure, nest.flatten(list(values)))
@@ -162,17 +179,15 @@ def _traced_while(trace: Trace, cond: Callable[..., Any], body: Callable[..., An
     def body_body(args: list[Tensor]) -> list[Any]:
         out = repack(body(*user_vals(args)))
         out_struct = [out] if single else out
-        try:
-            nest.assert_same_structure(out_struct, structure)
-        except ValueError:
-            raise TypeError(f"while_loop: the body returns {_describe(out_struct)} but the loop variables are "
-                            f"{_describe(structure)}; the body must return the same structure") from None
+        _check_body_structure(out_struct, structure)
         outs = _tensors_of(out_struct, "while_loop's body")
         for i, (a, t) in enumerate(zip(outs, types)):
             if a is None or a.dtype is not t.dtype or tuple(a.shape) != t.shape:
                 got = "None" if a is None else f"{a.dtype.name}{list(a.shape)}"
-                raise TypeError(f"while_loop: loop variable {i} is {t.dtype.name}{list(t.shape)} before the loop "
-                                f"but {got} after one iteration; a loop may not change a variable's dtype or shape")
+                # As TensorFlow: TypeError for another dtype, ValueError for another shape (Kiln's are static).
+                error = ValueError if a is not None and a.dtype is t.dtype else TypeError
+                raise error(f"{_at()}while_loop: loop variable {i} is {t.dtype.name}{list(t.shape)} before the loop "
+                            f"but {got} after one iteration; a loop may not change a variable's dtype or shape")
         if counted:
             from engine.ops import add
             outs = outs + [add(args[-1], 1)]

@@ -6,7 +6,8 @@ earlier keeps its value. While a function is traced, reads and assigns become `r
 from __future__ import annotations
 
 import itertools
-from typing import Any, Optional
+import threading
+from typing import Any, Callable, Optional
 
 import numpy as np
 
@@ -18,6 +19,16 @@ from engine.tensor import Tensor, TensorLike, TensorShape, numpy_repr
 from ir.types import Cell, DType, as_dtype
 
 _uid = itertools.count()
+# Per thread: called with each new Variable before it is made (engine.autograph.variable_rule enforces TensorFlow's
+# rule on Variables created while a function is traced; the hook may raise).
+_creation = threading.local()
+
+
+def set_creation_hook(hook: Optional[Callable[["Variable"], None]]) -> Optional[Callable[["Variable"], None]]:
+    """Installs `hook` for this thread; returns the one it replaces."""
+    old = getattr(_creation, "hook", None)
+    _creation.hook = hook
+    return old
 
 
 class Variable(TensorLike):
@@ -36,6 +47,9 @@ class Variable(TensorLike):
                  name: Optional[str] = None, dtype: Any = None, shape: Any = None, **unused: Any) -> None:
         if initial_value is None:
             raise ValueError("Variable needs an initial_value")
+        hook = getattr(_creation, "hook", None)
+        if hook is not None:
+            hook(self)
         if callable(initial_value):
             initial_value = initial_value()
         t = constant(initial_value, dtype=dtype) if not isinstance(initial_value, Tensor) else initial_value

@@ -309,3 +309,99 @@ def test_runtime_check(fn: Callable[..., Any], good: tuple, bad: tuple, message:
 def test_tensor_if_without_autograph_is_operator_not_allowed() -> None:
     with pytest.raises(engine.OperatorNotAllowedInGraphError, match="as a Python bool is not allowed"):
         tf.function(missing_in_else, autograph=False)(tf.constant(1.0))
+
+
+# ---- Variables created while tracing (TensorFlow 2.21 rejects the same programs) -------------------------------------
+def variable_on_every_call(x):
+    v = tf.Variable(1.0)  # <-
+    return v + x
+
+
+def variable_on_a_later_trace(x):
+    if x.shape[0] == 2:
+        w = tf.Variable(1.0)  # <-
+        return w + x
+    return x
+
+
+class LazyVariable:
+    def __init__(self) -> None:
+        self.v = None
+        self.traces = 0
+
+    @tf.function
+    def __call__(self, x):
+        self.traces += 1
+        if self.v is None:
+            self.v = tf.Variable(2.0)
+        self.v.assign_add(tf.reduce_sum(x))
+        return self.v.read_value()
+
+
+def test_a_variable_created_on_every_call_is_rejected_on_the_first_call() -> None:
+    # TF 2.21: ValueError "tf.function only supports singleton tf.Variables created on the first call", on the
+    # first call and again on the second (a failed first trace leaves the next call a first call).
+    f = tf.function(variable_on_every_call)
+    for _ in range(2):
+        with pytest.raises(ValueError) as info:
+            f(tf.constant(1.0))
+        check(info.value, variable_on_every_call, r"only supports singleton Variables created on the first call")
+
+
+def test_a_variable_created_by_a_later_trace_is_rejected() -> None:
+    # TF 2.21: the first trace (shape [1]) creates nothing; the trace for shape [2] raises ValueError "Creating
+    # variables on a non-first call to a function decorated with tf.function."
+    f = tf.function(variable_on_a_later_trace)
+    assert f(tf.constant([1.0])).numpy().tolist() == [1.0]
+    with pytest.raises(ValueError) as info:
+        f(tf.constant([1.0, 2.0]))
+    check(info.value, variable_on_a_later_trace, r"creating a Variable on a non-first call")
+
+
+def test_a_variable_created_on_the_first_call_only_is_fine() -> None:
+    # TF 2.21 gives 3.0 then 4.0, and traces twice on the first call (the second trace checks that no Variable is
+    # created again) and once for the new shape: 3 traces. Each instance is its own function.
+    m = LazyVariable()
+    assert float(m(tf.constant(1.0))) == 3.0
+    assert float(m(tf.constant(1.0))) == 4.0
+    assert float(m(tf.constant([1.0, 2.0]))) == 7.0
+    assert m.traces == 3
+    other = LazyVariable()
+    assert float(other(tf.constant(5.0))) == 7.0
+    assert other.traces == 2
+
+
+# ---- tf.while_loop bodies that return another structure than the loop variables ---------------------------------------
+def while_body_drops_a_variable(x):
+    return tf.while_loop(lambda a, b: a < 3.0, lambda a, b: (a + 1.0,), (x, x))  # <-
+
+
+def while_body_nests_a_variable(x):
+    return tf.while_loop(lambda a, b: a < 3.0, lambda a, b: [a + 1.0, {"k": b}], [x, x])  # <-
+
+
+def while_body_changes_dtype(x):
+    return tf.while_loop(lambda a: a < 3.0, lambda a: (tf.cast(a, tf.int32) + 1,), [x])  # <-
+
+
+def while_body_changes_shape(x):
+    return tf.while_loop(lambda a: a < 3.0, lambda a: (tf.fill([2], a + 1.0),), [x])  # <-
+
+
+@pytest.mark.parametrize("fn, exc_type, message", [
+    # TF 2.21: ValueError "The two structures don't have the same nested structure", traced and eagerly.
+    (while_body_drops_a_variable, ValueError, r"the body returns \('\*',\) but the loop variables are"),
+    (while_body_nests_a_variable, ValueError, r"the body returns \['\*', \{'k': '\*'\}\] but the loop variables"),
+    # TF 2.21: TypeError "Loop var x:0 enters the loop with type float32 but has type int32 after 1 iteration".
+    (while_body_changes_dtype, TypeError, r"loop variable 0 is float32\[\] before the loop but int32\[\]"),
+    # TF 2.21: ValueError "... enters the loop with shape (), but has shape (2,) after one iteration".
+    (while_body_changes_shape, ValueError, r"loop variable 0 is float32\[\] before the loop but float32\[2\]"),
+], ids=["fewer", "nested", "dtype", "shape"])
+def test_while_loop_body_must_keep_the_loop_variables(fn: Callable[..., Any], exc_type: type, message: str) -> None:
+    with pytest.raises(exc_type) as info:
+        tf.function(fn)(tf.constant(0.0))
+    check(info.value, fn, message)
+    if fn is while_body_drops_a_variable:
+        with pytest.raises(exc_type) as info:
+            fn(tf.constant(0.0))  # eagerly
+        check(info.value, fn, message)

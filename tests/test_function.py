@@ -394,7 +394,7 @@ def test_while_body_changing_a_shape_names_the_variable() -> None:
     def f(x):
         return tf.while_loop(lambda i, y: i < 3, lambda i, y: (i + 1, tf.concat([y, y], 0)), (tf.constant(0), x))
 
-    with pytest.raises(TypeError, match=r"loop variable 1 is float32\[2\] before the loop but float32\[4\]"):
+    with pytest.raises(ValueError, match=r"loop variable 1 is float32\[2\] before the loop but float32\[4\]"):
         f(tf.constant([1.0, 2.0]))
 
     @tf.function

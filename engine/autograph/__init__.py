@@ -1,5 +1,6 @@
-"""AutoGraph: Python `if`/`while`/`for`/`break`/`continue`/`return`, `and`/`or`/`not`, conditional expressions,
-`assert` and `print` on tensors become `cond`/`while_loop` and effect ops while tracing (DESIGN §6).
+"""AutoGraph: Python `if`/`while`/`for`/`break`/`continue`/`return`, `and`/`or`/`not`, conditional expressions
+and `assert` on tensors become `cond`/`while_loop` and the `assert` op while tracing (DESIGN §6). Python's `print`
+stays Python's, as in TensorFlow: it runs while tracing; `engine.print` prints on every call.
 
 Conversion rewrites a function's AST once per code object (`converter.py`): first `return`/`break`/`continue`
 become flags (`lowering.py`), then control flow becomes calls to the runtime operators (`transformer.py`, using the
@@ -12,12 +13,14 @@ from typing import Any, Callable
 
 
 def convert_if_possible(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """The converted function, or `fn` itself (with a warning) when it cannot be converted."""
+    """What `engine.function` traces for `fn`: the converted function (or `fn` itself, with a warning, when it
+    cannot be converted), enforcing TensorFlow's rule on Variables created while tracing (`variable_rule.py`)."""
     try:
         from engine.autograph.converter import convert
+        from engine.autograph.variable_rule import guarded
     except ImportError:
         return fn
-    return convert(fn)
+    return guarded(fn, convert(fn))
 
 
 def to_code(fn: Callable[..., Any]) -> str:

@@ -107,10 +107,13 @@ class Liveness:
             return head
         if isinstance(s, (ast.For, ast.AsyncFor)):
             target = writes(s.target)
-            head = after | self.block(s.orelse, after)
+            # The extra test of a lowered `for` (`not break_N`, `not do_return`) runs before every iteration.
+            extra = getattr(s, "ag_extra_test", None)
+            extra_reads = reads(extra) if extra is not None else set()
+            head = after | extra_reads | self.block(s.orelse, after)
             while True:
                 body_in = self.block(s.body, head) - target
-                new = after | body_in | self.block(s.orelse, after)
+                new = after | extra_reads | body_in | self.block(s.orelse, after)
                 if new == head:
                     break
                 head = new

@@ -18,6 +18,7 @@ from typing import Any, Callable, Optional, Sequence
 from engine import nest
 from engine.convert import convert_to_tensor
 from engine.errors import OperatorNotAllowedInGraphError
+from engine.ops.array_ops import range as engine_range
 from engine.tensor import Tensor, TensorLike
 from engine.trace import current
 from ir.types import bool_, int32
@@ -206,8 +207,7 @@ class TensorRange:
 
 
 def range_call(func: Any, *args: Any) -> Any:
-    import engine
-    if (func is builtins.range or func is engine.range) and any(is_symbolic(a) for a in args):
+    if (func is builtins.range or func is engine_range) and any(is_symbolic(a) for a in args):
         a = list(args)
         start, limit, delta = (0, a[0], 1) if len(a) == 1 else (a[0], a[1], a[2] if len(a) > 2 else 1)
         return TensorRange(start, limit, delta)

@@ -8,8 +8,6 @@ anything else must be tensors or numbers of one dtype and shape in the same nest
 """
 from __future__ import annotations
 
-import builtins
-import sys
 from typing import Any, Callable, Sequence
 
 from engine import nest
@@ -170,20 +168,9 @@ def assert_stmt(test: Any, msg_fn: Callable[[], Any], line: int) -> None:
     Assert(reduce_all(t) if t.shape else t, [f"{where(line)}: {msg if msg is not None else 'assertion failed'}"])
 
 
-def print_(*args: Any, **kwargs: Any) -> None:
-    """`print`: engine.print (on every call) when an argument is a traced tensor, else Python's print."""
-    if any(is_symbolic(a) for a in args):
-        from engine.control_flow import print as tf_print
-        sep, end = kwargs.get("sep"), kwargs.get("end")
-        tf_print(*args, output_stream=kwargs.get("file") or sys.stdout, sep=" " if sep is None else sep,
-                 end="\n" if end is None else end)
-    else:
-        builtins.print(*args, **kwargs)
-
-
 def converted_call(f: Any, args: tuple, kwargs: dict) -> Any:
-    """Calls `f`, converting it first when it is user code (not the standard library, numpy or Kiln)."""
-    if f is builtins.print:
-        return print_(*args, **kwargs)
+    """Calls `f`, converting it first when it is user code (not the standard library, numpy or Kiln). Python's
+    `print` is called as it is: as in TensorFlow, it runs while the function is traced (showing symbolic tensors),
+    and `engine.print` is the op that prints on every call."""
     from engine.autograph.converter import convert_for_call
     return convert_for_call(f)(*args, **kwargs)

@@ -14,6 +14,7 @@ import numpy as np
 from engine import dispatch, nest
 from engine.convert import convert_to_tensor
 from engine.tensor import Tensor, TensorLike
+from engine.trace import user_location as trace_location
 
 
 class AutoGraphError(ValueError):
@@ -84,6 +85,12 @@ def where(line: int) -> str:
     while f is not None and f.f_code.co_filename.startswith(here):
         f = f.f_back
     return f"{f.f_code.co_filename if f is not None else '<unknown>'}, line {line}"
+
+
+def user_location() -> str:
+    """"file, line N" of the innermost frame outside Kiln's packages: the user's line that called into Kiln."""
+    loc = trace_location()
+    return "<unknown>" if loc is None else f"{loc[0]}, line {loc[1]}"
 
 
 def subject(name: str) -> str:
