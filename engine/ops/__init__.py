@@ -3,9 +3,10 @@ from engine.ops.array_ops import (broadcast_static_shape, broadcast_to, concat, 
                                   identity, one_hot, ones, ones_like, pad, range, rank, reshape, reverse, shape, size,
                                   split, squeeze, stack, tile, transpose, unstack, zeros, zeros_like)
 from engine.ops.gradient_ops import stop_gradient
-from engine.ops.math_ops import (abs, add, add_n, bitwise_or_logical, cast, ceil, clip_by_value, cos, divide,
+from engine.ops.bitwise_ops import bitwise_or_logical, invert_or_not
+from engine.ops.math_ops import (abs, add, add_n, cast, ceil, clip_by_value, cos, divide,
                                  divide_no_nan, equal, erf, exp, expm1, floor, floordiv, floormod, greater,
-                                 greater_equal, invert, is_finite, is_inf, is_nan, less, less_equal, log, log1p,
+                                 greater_equal, is_finite, is_inf, is_nan, less, less_equal, log, log1p,
                                  log_sigmoid, logical_and, logical_not, logical_or, logical_xor, maximum, minimum,
                                  mod, multiply, negative, not_equal, pow, reciprocal, round, rsqrt, saturate_cast,
                                  sigmoid, sign, sin, softplus, sqrt, square, squared_difference, subtract, tan, tanh,
@@ -32,7 +33,7 @@ def _install_operators() -> None:
         setattr(TensorLike, f"__r{name}__", lambda self, other, k=kind: bitwise_or_logical(k, other, self))
     TensorLike.__neg__ = negative
     TensorLike.__abs__ = abs
-    TensorLike.__invert__ = invert
+    TensorLike.__invert__ = invert_or_not
     TensorLike.__lt__ = less
     TensorLike.__le__ = less_equal
     TensorLike.__gt__ = greater

@@ -234,19 +234,6 @@ def tensor_not_equals(x: Any, y: Any) -> Any:
     return True if r is False else logical_not(r)
 
 
-def bitwise_or_logical(kind: str, x: Any, y: Any) -> Tensor:
-    """`&`, `|`, `^` on bool tensors (logical); integer bitwise ops are not in the op table."""
-    x, y = _bools(x, y, {"and": "&", "or": "|", "xor": "^"}[kind])
-    return {"and": logical_and, "or": logical_or, "xor": logical_xor}[kind](x, y)
-
-
-def invert(x: Any) -> Tensor:
-    x = as_tensor(x)
-    if x.dtype is not bool_:
-        raise TypeError(f"~ is only defined for bool tensors here, got {x.dtype.name}")
-    return logical_not(x)
-
-
 # ---- select, cast, clip ----------------------------------------------------------------------------------------------
 def where(condition: Any, x: Any = None, y: Any = None, name: Optional[str] = None) -> Tensor:
     """`tf.where`: elements of x where condition holds, else of y, all three broadcast together.
