@@ -16,6 +16,7 @@ from engine.ops.funnel import as_tensor, broadcast, broadcast_shapes, convert_al
 from engine.ops.math_ops import add, equal, multiply, where
 from engine.tensor import Tensor, TensorLike, TensorShape
 from ir.opdef import OPS
+from ir.ops_state import InvalidArgumentError
 from ir.ops_shape import broadcast_shape_ok
 from ir.types import DType, as_dtype, float32, int32
 
@@ -31,18 +32,35 @@ def _axis(public: str, axis: Any, rank: int, extra: int = 0) -> int:
     return axis % n if n else 0
 
 
-def _ints(public: str, v: Any) -> tuple[int, ...]:
-    if isinstance(v, (Tensor,)) or hasattr(v, "numpy"):
+def _ints(public: str, v: Any, float_error: type = TypeError) -> tuple[int, ...]:
+    """Shape-like integers, as TensorFlow takes them: a Python float among them is an error (TypeError where
+    TensorFlow converts to int32 first, as zeros does; InvalidArgumentError where its kernel rejects a float tensor,
+    as fill and reshape do), and so is a tensor of another dtype than int32/int64; numpy arrays convert."""
+    if isinstance(v, TensorLike):
+        if not v.dtype.is_integer:
+            raise InvalidArgumentError(f"{public}: expected an int32 or int64 tensor, got {v.dtype.name}")
         v = np.asarray(v).tolist()
-    if isinstance(v, (int, np.integer)):
-        return (int(v),)
-    return tuple(int(d) for d in v)
+    elif isinstance(v, (np.ndarray, np.generic)):
+        v = np.asarray(v).astype(np.int64).tolist()
+    items = v if isinstance(v, (list, tuple)) else [v]
+    for d in items:
+        if not isinstance(d, (int, np.integer)) or isinstance(d, (bool, np.bool_)):
+            raise float_error(f"{public}: cannot convert {v!r} to int32 sizes: {d!r} is not an integer")
+    return tuple(int(d) for d in items)
+
+
+def _sizes(public: str, shape: Any, float_error: type = TypeError) -> tuple[int, ...]:
+    """A shape for a new tensor: integers (see `_ints`), none negative."""
+    dims = _ints(public, shape, float_error)
+    if any(d < 0 for d in dims):
+        raise InvalidArgumentError(f"{public}: dimensions must not be negative, got {list(dims)}")
+    return dims
 
 
 def reshape(tensor: Any, shape: Any, name: Optional[str] = None) -> Tensor:
     """`tf.reshape`; one dimension may be -1."""
     t = as_tensor(tensor)
-    shape = list(_ints("reshape", shape))
+    shape = list(_ints("reshape", shape, InvalidArgumentError))
     size = int(np.prod(raw_shape(t), dtype=np.int64))
     if shape.count(-1) > 1:
         raise ValueError(f"reshape: at most one -1 is allowed in shape {shape}")
@@ -209,15 +227,15 @@ def fill(dims: Any, value: Any, name: Optional[str] = None) -> Tensor:
     v = as_tensor(value)
     if raw_shape(v) != ():
         raise ValueError(f"fill: value must be a scalar, got shape {tuple(raw_shape(v))}")
-    return broadcast(v, _ints("fill", dims))
+    return broadcast(v, _sizes("fill", dims, InvalidArgumentError))
 
 
 def zeros(shape: Any, dtype: Any = float32, name: Optional[str] = None) -> Tensor:
-    return full(0, as_dtype(dtype), _ints("zeros", shape))
+    return full(0, as_dtype(dtype), _sizes("zeros", shape))
 
 
 def ones(shape: Any, dtype: Any = float32, name: Optional[str] = None) -> Tensor:
-    return full(1, as_dtype(dtype), _ints("ones", shape))
+    return full(1, as_dtype(dtype), _sizes("ones", shape))
 
 
 def zeros_like(input: Any, dtype: Any = None, name: Optional[str] = None) -> Tensor:  # noqa: A002
