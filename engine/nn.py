@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from engine.ops import (cast, exp, log_sigmoid, maximum, multiply, negative, one_hot, reduce_logsumexp, reduce_max,
-                        reduce_sum, sigmoid, softplus, stop_gradient, subtract, tanh)
-from engine.ops.funnel import as_tensor, full
+from engine.convert import convert_to_tensor
+from engine.ops import (cast, exp, log, log_sigmoid, maximum, multiply, negative, one_hot, reduce_max, reduce_sum,
+                        sigmoid, softplus, stop_gradient, subtract, tanh)
+from engine.ops.funnel import as_tensor, floating, full
 from engine.tensor import Tensor
+from ir.types import float32
 
 __all__ = ["relu", "relu6", "sigmoid", "tanh", "softplus", "log_sigmoid", "softmax", "log_softmax", "elu", "gelu",
            "leaky_relu", "silu", "swish", "sparse_softmax_cross_entropy_with_logits",
@@ -27,9 +29,12 @@ def relu6(features: Any, name: Optional[str] = None) -> Tensor:
 
 
 def leaky_relu(features: Any, alpha: float = 0.2, name: Optional[str] = None) -> Tensor:
-    """x where x > 0, else alpha * x (for any alpha, as TensorFlow's kernel); the gradient at 0 is alpha."""
+    """x where x > 0, else alpha * x (for any alpha, as TensorFlow's kernel); the gradient at 0 is alpha. Integer
+    features are converted to float32 first, as TensorFlow does."""
     from engine.ops import greater, where
     x = as_tensor(features)
+    if x.dtype.is_integer:
+        x = cast(x, float32)
     return where(greater(x, full(0, x.dtype, ())), x, multiply(x, full(alpha, x.dtype, ())))
 
 
@@ -62,15 +67,21 @@ swish = silu
 
 def softmax(logits: Any, axis: int = -1, name: Optional[str] = None) -> Tensor:
     """exp(x - max) / sum(exp(x - max)) along `axis`."""
-    x = as_tensor(logits)
+    x = floating(logits, "softmax")
     e = exp(subtract(x, stop_gradient(reduce_max(x, axis=axis, keepdims=True))))
     from engine.ops import divide
     return divide(e, reduce_sum(e, axis=axis, keepdims=True))
 
 
 def log_softmax(logits: Any, axis: int = -1, name: Optional[str] = None) -> Tensor:
-    x = as_tensor(logits)
-    return subtract(x, reduce_logsumexp(x, axis=axis, keepdims=True))
+    """(x - max) - log(sum(exp(x - max))) along `axis`, as TensorFlow's kernel computes it.
+
+    Subtracting the max first keeps the small differences exact: x - (max + log(...)) would round max + log(...)
+    to the precision of max (`log_softmax([1000, 1000, 0])` is -0.6931472, not -0.69317627).
+    """
+    x = floating(logits, "log_softmax")
+    shifted = subtract(x, stop_gradient(reduce_max(x, axis=axis, keepdims=True)))
+    return subtract(shifted, log(reduce_sum(exp(shifted), axis=axis, keepdims=True)))
 
 
 def softmax_cross_entropy_with_logits(labels: Any, logits: Any, axis: int = -1,
@@ -105,16 +116,24 @@ def sparse_softmax_cross_entropy_with_logits(labels: Any, logits: Any, name: Opt
 
 
 def sigmoid_cross_entropy_with_logits(labels: Any = None, logits: Any = None, name: Optional[str] = None) -> Tensor:
-    """max(x, 0) - x * z + log(1 + exp(-|x|)), the stable form TensorFlow uses."""
-    x = as_tensor(logits)
-    z = as_tensor(labels)
-    from engine.ops import abs as abs_, add, exp as exp_, log1p
-    return add(subtract(maximum(x, full(0, x.dtype, ())), multiply(x, z)), log1p(exp_(negative(abs_(x)))))
+    """max(x, 0) - x * z + log(1 + exp(-|x|)), the stable form TensorFlow uses; the gradient with respect to the
+    logits is sigmoid(x) - z everywhere (0.5 - z at 0, as TensorFlow's: see `softplus_pieces`)."""
+    from engine.ops import add
+    from engine.ops.math_ops import softplus_pieces
+    x = floating(logits, "sigmoid_cross_entropy_with_logits")
+    z = convert_to_tensor(labels, dtype_hint=x.dtype)
+    if z.dtype is not x.dtype:
+        raise TypeError(f"sigmoid_cross_entropy_with_logits: labels ({z.dtype.name}) and logits ({x.dtype.name}) "
+                        f"must have the same dtype")
+    if tuple(z.shape) != tuple(x.shape):
+        raise ValueError(f"sigmoid_cross_entropy_with_logits: logits and labels must have the same shape, got "
+                         f"{tuple(x.shape)} and {tuple(z.shape)}")
+    relu_part, log_part = softplus_pieces(x)
+    return add(subtract(relu_part, multiply(x, z)), log_part)
 
 
 def l2_loss(t: Any, name: Optional[str] = None) -> Tensor:
-    x = as_tensor(t)
+    """sum(t ** 2) / 2 of a floating-point tensor."""
+    x = floating(t, "l2_loss")
     return multiply(reduce_sum(multiply(x, x)), full(0.5, x.dtype, ()))
 
-
-_ = (log_sigmoid, softplus, reduce_logsumexp)

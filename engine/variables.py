@@ -130,7 +130,8 @@ class Variable(TensorLike):
                              f"{self._name!r} of shape {tuple(self._shape)}")
         return t
 
-    def _store(self, t: Tensor) -> "Variable":
+    def _store(self, t: Tensor, read_value: bool) -> Optional["Variable"]:
+        """Writes `t`; returns the Variable, or None when `read_value` is False (as TensorFlow does)."""
         tracer = dispatch.current_tracer()
         if tracer is not None:
             tracer.assign_variable(self, t)
@@ -139,18 +140,21 @@ class Variable(TensorLike):
             # Compiled code takes the cell's array as it is: keep it C-contiguous and aligned (a transposed or
             # strided eager value is copied once here rather than on every call).
             self._cell.array = a if a.flags.c_contiguous and a.flags.aligned else a.copy()
-        return self
+        return self if read_value else None
 
-    def assign(self, value: Any, use_locking: Any = None, name: Any = None, read_value: bool = True) -> "Variable":
-        return self._store(self._coerce(value, "assign"))
+    def assign(self, value: Any, use_locking: Any = None, name: Any = None,
+               read_value: bool = True) -> Optional["Variable"]:
+        return self._store(self._coerce(value, "assign"), read_value)
 
-    def assign_add(self, delta: Any, use_locking: Any = None, name: Any = None, read_value: bool = True) -> "Variable":
+    def assign_add(self, delta: Any, use_locking: Any = None, name: Any = None,
+                   read_value: bool = True) -> Optional["Variable"]:
         from engine.ops import add
-        return self._store(self._coerce(add(self.value(), self._coerce_delta(delta)), "assign_add"))
+        return self._store(self._coerce(add(self.value(), self._coerce_delta(delta)), "assign_add"), read_value)
 
-    def assign_sub(self, delta: Any, use_locking: Any = None, name: Any = None, read_value: bool = True) -> "Variable":
+    def assign_sub(self, delta: Any, use_locking: Any = None, name: Any = None,
+                   read_value: bool = True) -> Optional["Variable"]:
         from engine.ops import subtract
-        return self._store(self._coerce(subtract(self.value(), self._coerce_delta(delta)), "assign_sub"))
+        return self._store(self._coerce(subtract(self.value(), self._coerce_delta(delta)), "assign_sub"), read_value)
 
     def _coerce_delta(self, delta: Any) -> Tensor:
         t = delta.value() if isinstance(delta, Variable) else delta

@@ -47,6 +47,10 @@ SAMPLES: dict[str, list[tuple[list[Any], dict[str, Any]]]] = {
     "logical_and": [([arr([True, False, True], b), arr([True, True, False], b)], {})],
     "logical_or": [([arr([True, False, False], b), arr([True, True, False], b)], {})],
     "logical_not": [([arr([[True, False]], b)], {}), ([arr(True, b)], {})],
+    # bitwise (integers only)
+    **{name: [([arr([12, -7, 0], i32), arr([10, 3, -1], i32)], {}), ([arr(-8, i64), arr(70, i64)], {})]
+       for name in ["bitwise_and", "bitwise_or", "bitwise_xor", "left_shift", "right_shift"]},
+    "invert": [([arr([[12, -7, 0]], i32)], {}), ([arr(-1, i64)], {})],
     "stop_gradient": [([_M23], {}), ([arr([1, 2], i32)], {})],
     "select": [([arr([True, False], b), arr([1.0, 2.0], f64), arr([3.0, 4.0], f64)], {}),
                ([arr(False, b), arr(1, i32), arr(2, i32)], {})],

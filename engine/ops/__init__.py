@@ -10,9 +10,11 @@ from engine.ops.array_ops import (broadcast_static_shape, broadcast_to, concat, 
                                   split, squeeze, stack, tile, transpose, unstack, zeros, zeros_like)
 from engine.ops.constant_op import constant
 from engine.ops.gradient_ops import stop_gradient
-from engine.ops.math_ops import (abs, add, add_n, bitwise_or_logical, cast, ceil, clip_by_value, cos, divide,
+from engine.ops.mask_ops import boolean_mask
+from engine.ops.bitwise_ops import bitwise_or_logical, invert_or_not
+from engine.ops.math_ops import (abs, add, add_n, cast, ceil, clip_by_value, cos, divide,
                                  divide_no_nan, equal, erf, exp, expm1, floor, floordiv, floormod, greater,
-                                 greater_equal, invert, is_finite, is_inf, is_nan, less, less_equal, log, log1p,
+                                 greater_equal, is_finite, is_inf, is_nan, less, less_equal, log, log1p,
                                  log_sigmoid, logical_and, logical_not, logical_or, logical_xor, maximum, minimum,
                                  mod, multiply, negative, not_equal, pow, reciprocal, round, rsqrt, saturate_cast,
                                  sigmoid, sign, sin, softplus, sqrt, square, squared_difference, subtract, tan, tanh,

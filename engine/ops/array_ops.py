@@ -16,6 +16,7 @@ from engine.ops.funnel import as_tensor, broadcast, broadcast_shapes, convert_al
 from engine.ops.math_ops import add, equal, multiply, where
 from engine.tensor import Tensor, TensorLike, TensorShape
 from ir.opdef import OPS
+from ir.ops_state import InvalidArgumentError
 from ir.ops_shape import broadcast_shape_ok
 from ir.types import DType, as_dtype, float32, int32
 
@@ -31,18 +32,35 @@ def _axis(public: str, axis: Any, rank: int, extra: int = 0) -> int:
     return axis % n if n else 0
 
 
-def _ints(public: str, v: Any) -> tuple[int, ...]:
-    if isinstance(v, (Tensor,)) or hasattr(v, "numpy"):
+def _ints(public: str, v: Any, float_error: type = TypeError) -> tuple[int, ...]:
+    """Shape-like integers, as TensorFlow takes them: a Python float among them is an error (TypeError where
+    TensorFlow converts to int32 first, as zeros does; InvalidArgumentError where its kernel rejects a float tensor,
+    as fill and reshape do), and so is a tensor of another dtype than int32/int64; numpy arrays convert."""
+    if isinstance(v, TensorLike):
+        if not v.dtype.is_integer:
+            raise InvalidArgumentError(f"{public}: expected an int32 or int64 tensor, got {v.dtype.name}")
         v = np.asarray(v).tolist()
-    if isinstance(v, (int, np.integer)):
-        return (int(v),)
-    return tuple(int(d) for d in v)
+    elif isinstance(v, (np.ndarray, np.generic)):
+        v = np.asarray(v).astype(np.int64).tolist()
+    items = v if isinstance(v, (list, tuple)) else [v]
+    for d in items:
+        if not isinstance(d, (int, np.integer)) or isinstance(d, (bool, np.bool_)):
+            raise float_error(f"{public}: cannot convert {v!r} to int32 sizes: {d!r} is not an integer")
+    return tuple(int(d) for d in items)
+
+
+def _sizes(public: str, shape: Any, float_error: type = TypeError) -> tuple[int, ...]:
+    """A shape for a new tensor: integers (see `_ints`), none negative."""
+    dims = _ints(public, shape, float_error)
+    if any(d < 0 for d in dims):
+        raise InvalidArgumentError(f"{public}: dimensions must not be negative, got {list(dims)}")
+    return dims
 
 
 def reshape(tensor: Any, shape: Any, name: Optional[str] = None) -> Tensor:
     """`tf.reshape`; one dimension may be -1."""
     t = as_tensor(tensor)
-    shape = list(_ints("reshape", shape))
+    shape = list(_ints("reshape", shape, InvalidArgumentError))
     size = int(np.prod(raw_shape(t), dtype=np.int64))
     if shape.count(-1) > 1:
         raise ValueError(f"reshape: at most one -1 is allowed in shape {shape}")
@@ -194,30 +212,69 @@ def gather(params: Any, indices: Any, validate_indices: Any = None, axis: Any = 
 
 def pad(tensor: Any, paddings: Any, mode: str = "CONSTANT", constant_values: Any = 0,
         name: Optional[str] = None) -> Tensor:
+    """`tf.pad`: `paddings[i] = [before, after]` for axis i. CONSTANT fills with `constant_values`; REFLECT mirrors
+    without repeating the edge (`[1, 2, 3]` -> `[3, 2, 1, 2, 3, 2, 1]` for [2, 2]); SYMMETRIC mirrors including it
+    (`[2, 1, 1, 2, 3, 3, 2]`). The mirrored modes are reversed slices concatenated around the tensor, so gradients
+    and compiled code come from those rows.
+    """
     t = as_tensor(tensor)
-    if str(mode).upper() != "CONSTANT":
-        raise NotImplementedError(f"pad: mode {mode!r} is not supported; only CONSTANT")
+    kind = str(mode).upper()
+    if kind not in ("CONSTANT", "REFLECT", "SYMMETRIC"):
+        raise ValueError(f"pad: mode must be one of 'CONSTANT', 'REFLECT', 'SYMMETRIC', got {mode!r}")
+    shape = raw_shape(t)
     p = np.asarray(paddings.numpy() if hasattr(paddings, "numpy") else paddings, dtype=np.int64)
-    rank = len(raw_shape(t))
-    if p.shape != (rank, 2) or (p < 0).any():
-        raise ValueError(f"pad: paddings must be a [{rank}, 2] array of non-negative ints, got {p.tolist()}")
-    return apply(_O["pad"], t, paddings=tuple((int(a), int(b)) for a, b in p),
-                 value=np.asarray(constant_values, dtype=t.dtype.np).item())
+    if p.shape != (len(shape), 2):
+        raise InvalidArgumentError(f"pad: paddings must have shape [{len(shape)}, 2] for a tensor of rank "
+                                   f"{len(shape)}, got {p.tolist()}")
+    if (p < 0).any():
+        raise InvalidArgumentError(f"pad: paddings must not be negative, got {p.tolist()}")
+    pairs = tuple((int(a), int(b)) for a, b in p)
+    if kind == "CONSTANT":
+        value = convert_to_tensor(constant_values, dtype_hint=t.dtype)
+        if value.dtype is not t.dtype or raw_shape(value) != ():
+            raise TypeError(f"pad: constant_values must be a scalar of the tensor's dtype {t.dtype.name}, got "
+                            f"{value.dtype.name} of shape {tuple(raw_shape(value))}")
+        return apply(_O["pad"], t, paddings=pairs, value=np.asarray(value._value).item())
+    for ax, (before, after) in enumerate(pairs):
+        t = _mirror(t, ax, before, after, kind == "SYMMETRIC")
+    return t
+
+
+def _mirror(t: Tensor, ax: int, before: int, after: int, symmetric: bool) -> Tensor:
+    """Pads axis `ax` with mirror images of its ends: reversed slices (stride -1) concatenated around `t`."""
+    shape = raw_shape(t)
+    n = shape[ax]
+    limit = n if symmetric else n - 1
+    if before > limit or after > limit:
+        raise InvalidArgumentError(f"pad: {'SYMMETRIC' if symmetric else 'REFLECT'} paddings ({before}, {after}) "
+                                   f"of axis {ax} must be at most {limit} for its size {n}")
+    skip = 0 if symmetric else 1  # REFLECT leaves out the edge element itself
+
+    def reversed_run(start: int, count: int) -> Tensor:
+        """`count` elements from index `start` downward along `ax`."""
+        begin = tuple(start if i == ax else 0 for i in builtins.range(len(shape)))
+        end = tuple(start - count if i == ax else d for i, d in enumerate(shape))
+        return apply(_O["slice"], t, begin=begin, end=end, strides=tuple(-1 if i == ax else 1
+                                                                          for i in builtins.range(len(shape))))
+
+    pieces = ([reversed_run(before - 1 + skip, before)] if before else []) + [t] + \
+        ([reversed_run(n - 1 - skip, after)] if after else [])
+    return t if len(pieces) == 1 else apply(_O["concat"], *pieces, axis=ax)
 
 
 def fill(dims: Any, value: Any, name: Optional[str] = None) -> Tensor:
     v = as_tensor(value)
     if raw_shape(v) != ():
         raise ValueError(f"fill: value must be a scalar, got shape {tuple(raw_shape(v))}")
-    return broadcast(v, _ints("fill", dims))
+    return broadcast(v, _sizes("fill", dims, InvalidArgumentError))
 
 
 def zeros(shape: Any, dtype: Any = float32, name: Optional[str] = None) -> Tensor:
-    return full(0, as_dtype(dtype), _ints("zeros", shape))
+    return full(0, as_dtype(dtype), _sizes("zeros", shape))
 
 
 def ones(shape: Any, dtype: Any = float32, name: Optional[str] = None) -> Tensor:
-    return full(1, as_dtype(dtype), _ints("ones", shape))
+    return full(1, as_dtype(dtype), _sizes("ones", shape))
 
 
 def zeros_like(input: Any, dtype: Any = None, name: Optional[str] = None) -> Tensor:  # noqa: A002

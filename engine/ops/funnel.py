@@ -76,6 +76,14 @@ def check_dtype(opdef: OpDef, t: Tensor, public: str) -> None:
                         f"{', '.join(d.name for d in allowed)})")
 
 
+def floating(x: Any, public: str) -> Tensor:
+    """`x` as a tensor, which must be floating-point (for composites whose pieces would name another op)."""
+    x = as_tensor(x)
+    if not x.dtype.is_floating:
+        raise TypeError(f"{public}: expected a floating-point tensor, got {x.dtype.name}")
+    return x
+
+
 def broadcast_shapes(opname: str, *shapes: Sequence[int]) -> tuple[int, ...]:
     try:
         return tuple(np.broadcast_shapes(*shapes))

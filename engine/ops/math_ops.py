@@ -9,8 +9,8 @@ from typing import Any, Optional
 import numpy as np
 
 from engine.dispatch import apply
-from engine.ops.funnel import as_tensor, binary, broadcast, broadcast_shapes, cast as _cast, convert_pair, full, \
-    mixed_dtypes, raw_shape, unary
+from engine.ops.funnel import (as_tensor, binary, broadcast, broadcast_shapes, cast as _cast, convert_pair, floating,
+                               full, mixed_dtypes, raw_shape, unary)
 from engine.tensor import Tensor
 from ir.opdef import OPS
 from ir.types import as_dtype, bool_, float64
@@ -134,13 +134,24 @@ def tan(x: Any, name: Optional[str] = None) -> Tensor:
 
 
 def softplus(x: Any, name: Optional[str] = None) -> Tensor:
-    """log(1 + exp(x)) without overflow: max(x, 0) + log1p(exp(-|x|))."""
-    x = as_tensor(x)
-    return add(maximum(x, full(0, x.dtype, ())), log1p(exp(negative(abs(x)))))
+    """log(1 + exp(x)) without overflow; its gradient is sigmoid(x) everywhere (0.5 at 0), as TensorFlow's."""
+    relu_part, log_part = softplus_pieces(floating(x, "softplus"))
+    return add(relu_part, log_part)
+
+
+def softplus_pieces(x: Tensor) -> tuple[Tensor, Tensor]:
+    """max(x, 0) and log1p(exp(-|x|)), whose sum is softplus(x), written so that their gradients sum to sigmoid(x)
+    at 0 too: both are taken by `where` on the sign of x from pieces that are smooth where they are taken
+    (x and -x for x > 0, 0 and x otherwise). Built from maximum and abs instead, their kink conventions (all of the
+    gradient to x at a tie, none at |0|) would give 1 at 0 instead of TensorFlow's 0.5."""
+    zero = full(0, x.dtype, ())
+    positive = greater(x, zero)
+    return where(positive, x, zero), log1p(exp(where(positive, negative(x), x)))
 
 
 def log_sigmoid(x: Any, name: Optional[str] = None) -> Tensor:
-    return negative(softplus(negative(x)))
+    """log(sigmoid(x)) = -softplus(-x); the gradient is sigmoid(-x) (0.5 at 0)."""
+    return negative(softplus(negative(floating(x, "log_sigmoid"))))
 
 
 def is_nan(x: Any, name: Optional[str] = None) -> Tensor:
@@ -234,19 +245,6 @@ def tensor_not_equals(x: Any, y: Any) -> Any:
     return True if r is False else logical_not(r)
 
 
-def bitwise_or_logical(kind: str, x: Any, y: Any) -> Tensor:
-    """`&`, `|`, `^` on bool tensors (logical); integer bitwise ops are not in the op table."""
-    x, y = _bools(x, y, {"and": "&", "or": "|", "xor": "^"}[kind])
-    return {"and": logical_and, "or": logical_or, "xor": logical_xor}[kind](x, y)
-
-
-def invert(x: Any) -> Tensor:
-    x = as_tensor(x)
-    if x.dtype is not bool_:
-        raise TypeError(f"~ is only defined for bool tensors here, got {x.dtype.name}")
-    return logical_not(x)
-
-
 # ---- select, cast, clip ----------------------------------------------------------------------------------------------
 def where(condition: Any, x: Any = None, y: Any = None, name: Optional[str] = None) -> Tensor:
     """`tf.where`: elements of x where condition holds, else of y, all three broadcast together.
@@ -277,10 +275,25 @@ def cast(x: Any, dtype: Any, name: Optional[str] = None) -> Tensor:
 
 
 def saturate_cast(value: Any, dtype: Any, name: Optional[str] = None) -> Tensor:
+    """Casts to `dtype`, clamping values outside its range to its bounds first, as `tf.dtypes.saturate_cast`.
+
+    The upper bound of a float-to-integer cast is the largest source float not above the integer maximum (float32
+    to int32 saturates at 2147483520, TensorFlow's answer); NaN casts as `cast` does (to the integer minimum).
+    """
     dt = as_dtype(dtype)
     x = as_tensor(value)
-    if dt.is_integer and x.dtype.is_floating:
-        x = clip_by_value(x, float(dt.min), float(dt.max))
+    if x.dtype is bool_ or dt is bool_:
+        raise TypeError(f"saturate_cast: bool has no range to saturate to (from {x.dtype.name} to {dt.name})")
+    if x.dtype.is_floating and dt.is_integer:
+        lo = x.dtype.np.type(dt.min)
+        hi = np.nextafter(x.dtype.np.type(dt.max), x.dtype.np.type(0)) if int(x.dtype.np.type(dt.max)) > dt.max \
+            else x.dtype.np.type(dt.max)
+        x = clip_by_value(x, full(lo, x.dtype, ()), full(hi, x.dtype, ()))
+    elif x.dtype.is_floating and dt.is_floating:  # TensorFlow clamps to both ranges: inf to the finite maximum
+        bound = min(float(x.dtype.max), float(dt.max))
+        x = clip_by_value(x, full(-bound, x.dtype, ()), full(bound, x.dtype, ()))
+    elif x.dtype.is_integer and dt.is_integer and dt.size < x.dtype.size:
+        x = clip_by_value(x, full(dt.min, x.dtype, ()), full(dt.max, x.dtype, ()))
     return cast(x, dt)
 
 

@@ -9,10 +9,11 @@ import numpy as np
 
 from engine.dispatch import apply
 from engine.ops.array_ops import reshape
-from engine.ops.funnel import as_tensor, broadcast, broadcast_shapes, cast, full, mixed_dtypes, raw_shape
-from engine.ops.math_ops import add, divide, exp, is_inf, log, multiply, sqrt, square, subtract, where
+from engine.ops.funnel import as_tensor, broadcast, broadcast_shapes, cast, floating, full, mixed_dtypes, raw_shape
+from engine.ops.math_ops import add, divide, exp, greater, is_inf, log, multiply, sqrt, square, subtract, where
 from engine.tensor import Tensor
 from ir.opdef import OPS
+from ir.ops_state import InvalidArgumentError
 from ir.types import as_dtype, bool_, int32, int64
 
 _O = OPS
@@ -24,12 +25,14 @@ def _axes(public: str, axis: Any, rank: int) -> tuple[int, ...]:
     if hasattr(axis, "numpy"):
         axis = np.asarray(axis).tolist()
     items = [axis] if isinstance(axis, (int, np.integer)) else list(axis)
-    out = set()
+    out: list[int] = []
     for a in items:
         a = int(a)
         if not -rank <= a < rank:
-            raise ValueError(f"{public}: axis {a} is out of range for a tensor of rank {rank}")
-        out.add(a % rank)
+            raise InvalidArgumentError(f"{public}: axis {a} is out of range for a tensor of rank {rank}")
+        if a % rank in out:
+            raise InvalidArgumentError(f"{public}: axis {a % rank} is given twice in {items}")
+        out.append(a % rank)
     return tuple(sorted(out))
 
 
@@ -76,8 +79,11 @@ def reduce_mean(input_tensor: Any, axis: Any = None, keepdims: bool = False, nam
     """Mean over `axis`; integer tensors give the truncated integer mean, as in TensorFlow."""
     t = as_tensor(input_tensor)
     s = reduce_sum(t, axis, keepdims)
-    n = full(_count(t, axis, "reduce_mean"), t.dtype, ())
+    count = _count(t, axis, "reduce_mean")
+    n = full(count, t.dtype, ())
     if t.dtype.is_integer:
+        if count == 0:  # TensorFlow's integer mean of nothing is 0 (a float one is 0 / 0 = NaN)
+            return s
         # TensorFlow divides integers truncating toward zero; floordiv rounds toward -inf, so fix negative sums.
         from engine.ops.math_ops import abs as abs_, floordiv, sign
         return multiply(sign(s), floordiv(abs_(s), n))
@@ -100,7 +106,7 @@ def reduce_std(input_tensor: Any, axis: Any = None, keepdims: bool = False, name
 def reduce_logsumexp(input_tensor: Any, axis: Any = None, keepdims: bool = False,
                      name: Optional[str] = None) -> Tensor:
     """log(sum(exp(x))) computed stably around the max (which is treated as a constant where infinite)."""
-    t = as_tensor(input_tensor)
+    t = floating(input_tensor, "reduce_logsumexp")
     m = reduce_max(t, axis, keepdims=True)
     m = where(is_inf(m), full(0, t.dtype, ()), m)
     from engine.ops.gradient_ops import stop_gradient
@@ -114,13 +120,17 @@ def reduce_logsumexp(input_tensor: Any, axis: Any = None, keepdims: bool = False
 
 
 def reduce_any(input_tensor: Any, axis: Any = None, keepdims: bool = False, name: Optional[str] = None) -> Tensor:
+    """Whether any element along `axis` is true; False for none (an empty axis), as TensorFlow."""
     t = _bool_arg(input_tensor, "reduce_any")
-    return cast(reduce_max(cast(t, int32), axis, keepdims), bool_)
+    # The max of no elements is the integer minimum, which is not > 0.
+    return greater(reduce_max(cast(t, int32), axis, keepdims), full(0, int32, ()))
 
 
 def reduce_all(input_tensor: Any, axis: Any = None, keepdims: bool = False, name: Optional[str] = None) -> Tensor:
+    """Whether every element along `axis` is true; True for none (an empty axis), as TensorFlow."""
     t = _bool_arg(input_tensor, "reduce_all")
-    return cast(reduce_min(cast(t, int32), axis, keepdims), bool_)
+    # The min of no elements is the integer maximum, which is > 0.
+    return greater(reduce_min(cast(t, int32), axis, keepdims), full(0, int32, ()))
 
 
 def _bool_arg(x: Any, public: str) -> Tensor:
@@ -138,6 +148,8 @@ def _arg(opname: str, input: Any, axis: Any, output_type: Any) -> Tensor:  # noq
     ax = _axes(opname, 0 if axis is None else axis, len(shape))
     if len(ax) != 1:
         raise ValueError(f"{opname}: axis must be a single axis, got {axis!r}")
+    if shape[ax[0]] == 0:
+        raise InvalidArgumentError(f"{opname}: reduction axis {ax[0]} is empty in shape {tuple(shape)}")
     return apply(_O[opname], t, axis=ax[0], output_type=as_dtype(output_type))
 
 
