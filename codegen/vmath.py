@@ -52,11 +52,11 @@ from typing import Callable
 import llvmlite.ir as ir
 
 from codegen import vmath_erf, vmath_exp, vmath_log, vmath_pow, vmath_trig
-from codegen.vmath_emit import Emitter, FloatTy
+from codegen.vmath_emit import MathBuilder, FloatTy
 
 MATH_FUNCTIONS: tuple[str, ...] = ("exp", "expm1", "log", "log1p", "tanh", "logistic", "sin", "cos", "erf", "pow")
 
-# name -> (number of arguments, body emitter)
+# name -> (number of arguments, body builder)
 _BODIES: dict[str, tuple[int, Callable[..., ir.Value]]] = {
     "exp": (1, vmath_exp.exp),
     "expm1": (1, vmath_exp.expm1),
@@ -100,5 +100,5 @@ def define_math(module: ir.Module, name: str, ty: FloatTy) -> ir.Function:
     fn.attributes.add("alwaysinline")
     fn.attributes.add("nounwind")
     builder = ir.IRBuilder(fn.append_basic_block("entry"))
-    builder.ret(body(Emitter(builder, ty), *fn.args))
+    builder.ret(body(MathBuilder(builder, ty), *fn.args))
     return fn

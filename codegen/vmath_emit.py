@@ -1,7 +1,7 @@
 """A thin typed layer over `llvmlite.ir.IRBuilder` for writing branch-free scalar math in one float type.
 
-What it owns: `Emitter`, which binds a builder to one float type (float or double) and its same-width integer type,
-turns Python numbers into constants of that type, and wraps the handful of instructions and intrinsics the math
+What it owns: `MathBuilder`, which binds an IRBuilder to one float type (float or double) and its same-width integer
+type, turns Python numbers into constants of that type, and wraps the handful of instructions and intrinsics the math
 bodies use (`llvm.fma`, `llvm.fabs`, `llvm.copysign`, `llvm.rint`, `llvm.floor`, `llvm.minnum`, `llvm.maxnum`,
 `select`, bitcasts, integer ops). Every operation is one straight-line instruction, so code written with it stays
 vectorizable after inlining into a loop.
@@ -21,7 +21,7 @@ Val = ir.Value
 Num = Union[Val, float, int]
 
 
-class Emitter:
+class MathBuilder:
     """Straight-line float/integer code in one float type `ty`, emitted through `b`."""
 
     def __init__(self, b: ir.IRBuilder, ty: FloatTy) -> None:
@@ -33,9 +33,9 @@ class Emitter:
         self.bias = 1023 if self.is_f64 else 127
         self.min_normal = 2.0 ** (-1022 if self.is_f64 else -126)
 
-    def with_type(self, ty: FloatTy) -> "Emitter":
-        """An emitter for another float type on the same builder (for mixed-precision bodies)."""
-        return Emitter(self.b, ty)
+    def with_type(self, ty: FloatTy) -> "MathBuilder":
+        """A MathBuilder for another float type on the same IRBuilder (for mixed-precision bodies)."""
+        return MathBuilder(self.b, ty)
 
     # -- constants and coercion -------------------------------------------------------------------------------
 

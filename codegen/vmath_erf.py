@@ -18,7 +18,7 @@ g weighted by exp(-a^2) / erf(a), i.e. the error it causes relative to erf itsel
 from __future__ import annotations
 
 from codegen import vmath_exp
-from codegen.vmath_emit import Emitter, Val
+from codegen.vmath_emit import MathBuilder, Val
 
 # P(z) = c0 + z * Q(z); these are Q's coefficients, c0 is in _C0.
 _P = {
@@ -56,42 +56,42 @@ _G64 = [
 ]
 
 
-def _g64(em: Emitter, a: Val) -> Val:
+def _g64(mb: MathBuilder, a: Val) -> Val:
     """g(a) with the interval's centre and coefficients selected per lane (largest interval first)."""
-    conds = [em.cmp("<", a, upper) for upper, _, _ in _G64[:-1]]
+    conds = [mb.cmp("<", a, upper) for upper, _, _ in _G64[:-1]]
 
     def pick(values: list[float]) -> Val:
-        v = em.c(values[-1])
+        v = mb.c(values[-1])
         for cond, value in reversed(list(zip(conds, values[:-1]))):
-            v = em.sel(cond, value, v)
+            v = mb.sel(cond, value, v)
         return v
 
-    u = em.sub(a, pick([m for _, m, _ in _G64]))
+    u = mb.sub(a, pick([m for _, m, _ in _G64]))
     ncoef = len(_G64[0][2])
     acc = pick([coeffs[0] for _, _, coeffs in _G64])
     for j in range(1, ncoef):
-        acc = em.fma(acc, u, pick([coeffs[j] for _, _, coeffs in _G64]))
+        acc = mb.fma(acc, u, pick([coeffs[j] for _, _, coeffs in _G64]))
     return acc
 
 
-def erf(em: Emitter, x: Val) -> Val:
+def erf(mb: MathBuilder, x: Val) -> Val:
     # x * P(z) = x*c0 + x*(z*Q(z)): with c0 split into hi + lo, x*c0_hi is folded in by the final fma, so the
     # rounding of c0 itself (up to half an ulp) no longer adds to the result's error.
-    c0_hi, c0_lo = _C0[em.is_f64]
-    z = em.mul(x, x)
-    tail = em.fma(z, em.poly(z, _P[em.is_f64]), c0_lo)
-    small = em.fma(x, c0_hi, em.mul(x, tail))
-    a = em.minnum(em.abs(x), _A_MAX[em.is_f64])
-    sq = em.mul(a, a)
-    e = vmath_exp.exp_finite(em, em.neg(sq))
-    if em.is_f64:
+    c0_hi, c0_lo = _C0[mb.is_f64]
+    z = mb.mul(x, x)
+    tail = mb.fma(z, mb.poly(z, _P[mb.is_f64]), c0_lo)
+    small = mb.fma(x, c0_hi, mb.mul(x, tail))
+    a = mb.minnum(mb.abs(x), _A_MAX[mb.is_f64])
+    sq = mb.mul(a, a)
+    e = vmath_exp.exp_finite(mb, mb.neg(sq))
+    if mb.is_f64:
         # a^2 = sq + lo exactly; exp(-sq - lo) = e * (1 - lo) to well below an ulp, since |lo| <= 2^-48.
-        lo = em.fma(a, a, em.neg(sq))
-        e = em.fma(em.neg(e), lo, e)
-        g = _g64(em, a)
+        lo = mb.fma(a, a, mb.neg(sq))
+        e = mb.fma(mb.neg(e), lo, e)
+        g = _g64(mb, a)
     else:
         centre, coeffs = _G32
-        g = em.poly(em.sub(a, centre), coeffs)
-    big = em.copysign(em.fma(em.neg(e), g, 1.0), x)
-    res = em.sel(em.cmp("<", em.abs(x), _T[em.is_f64]), small, big)
-    return em.sel(em.isnan(x), x, res)
+        g = mb.poly(mb.sub(a, centre), coeffs)
+    big = mb.copysign(mb.fma(mb.neg(e), g, 1.0), x)
+    res = mb.sel(mb.cmp("<", mb.abs(x), _T[mb.is_f64]), small, big)
+    return mb.sel(mb.isnan(x), x, res)

@@ -13,7 +13,7 @@ P(r) ~ (expm1(r) - r) / r^2 on [-ln2/2, ln2/2]:
 """
 from __future__ import annotations
 
-from codegen.vmath_emit import Emitter, Val
+from codegen.vmath_emit import MathBuilder, Val
 
 LOG2E = 1.4426950408889634
 
@@ -34,48 +34,48 @@ _P_EXPM1 = {
 EXP_BOUNDS = {False: (-104.0, 89.0), True: (-746.0, 710.0)}
 
 
-def reduce_ln2(em: Emitter, x: Val) -> tuple[Val, Val]:
+def reduce_ln2(mb: MathBuilder, x: Val) -> tuple[Val, Val]:
     """(k, r) with x = k*ln2 + r, |r| <= ln2/2 (plus an ulp); `x` must be finite and within EXP_BOUNDS."""
-    hi, lo = _LN2_SPLIT[em.is_f64]
-    k = em.rint(em.mul(x, LOG2E))
-    r = em.fma(em.neg(k), hi, x)
-    r = em.fma(em.neg(k), lo, r)
+    hi, lo = _LN2_SPLIT[mb.is_f64]
+    k = mb.rint(mb.mul(x, LOG2E))
+    r = mb.fma(mb.neg(k), hi, x)
+    r = mb.fma(mb.neg(k), lo, r)
     return k, r
 
 
-def expm1_reduced(em: Emitter, r: Val, coeffs_f64: bool | None = None, estrin: bool = False) -> Val:
+def expm1_reduced(mb: MathBuilder, r: Val, coeffs_f64: bool | None = None, estrin: bool = False) -> Val:
     """expm1(r) for |r| <= ln2/2: r + r^2*P(r), rounded once at the end. `coeffs_f64` picks P's accuracy
-    (default: that of the emitter's type); `estrin` its evaluation scheme (see `Emitter.poly`)."""
-    p = em.poly(r, _P_EXPM1[em.is_f64 if coeffs_f64 is None else coeffs_f64], estrin)
-    return em.fma(em.mul(r, r), p, r)
+    (default: that of the builder's type); `estrin` its evaluation scheme (see `MathBuilder.poly`)."""
+    p = mb.poly(r, _P_EXPM1[mb.is_f64 if coeffs_f64 is None else coeffs_f64], estrin)
+    return mb.fma(mb.mul(r, r), p, r)
 
 
-def exp_finite(em: Emitter, x: Val, coeffs_f64: bool | None = None, estrin: bool = False) -> Val:
+def exp_finite(mb: MathBuilder, x: Val, coeffs_f64: bool | None = None, estrin: bool = False) -> Val:
     """exp(x) for non-NaN x (±inf allowed): overflow, gradual underflow and flush to zero as IEEE rounds them."""
-    lo, hi = EXP_BOUNDS[em.is_f64]
-    k, r = reduce_ln2(em, em.clamp(x, lo, hi))
-    p = em.add(1.0, expm1_reduced(em, r, coeffs_f64, estrin))
-    return em.scale(p, em.to_int(k))
+    lo, hi = EXP_BOUNDS[mb.is_f64]
+    k, r = reduce_ln2(mb, mb.clamp(x, lo, hi))
+    p = mb.add(1.0, expm1_reduced(mb, r, coeffs_f64, estrin))
+    return mb.scale(p, mb.to_int(k))
 
 
-def exp(em: Emitter, x: Val) -> Val:
-    return em.sel(em.isnan(x), x, exp_finite(em, x))
+def exp(mb: MathBuilder, x: Val) -> Val:
+    return mb.sel(mb.isnan(x), x, exp_finite(mb, x))
 
 
-def expm1(em: Emitter, x: Val) -> Val:
+def expm1(mb: MathBuilder, x: Val) -> Val:
     # Below the lower clamp expm1 rounds to -1 (e^x is under half an ulp of 1); the upper one overflows.
-    lo, hi = (-20.0, 89.0) if not em.is_f64 else (-40.0, 710.0)
-    k, r = reduce_ln2(em, em.clamp(x, lo, hi))
-    e = expm1_reduced(em, r)
+    lo, hi = (-20.0, 89.0) if not mb.is_f64 else (-40.0, 710.0)
+    k, r = reduce_ln2(mb, mb.clamp(x, lo, hi))
+    e = expm1_reduced(mb, r)
     # expm1(x) = 2^k*e + (2^k - 1), computed as 2*(h*e + (h - 1/2)) with h = 2^(k-1): h stays a normal number
     # for k = 128 (float) / 1024 (double), where 2^k itself would already be infinite, and h - 1/2 is exact
     # whenever it matters; the doubling is exact or overflows as the true result does.
-    h = em.pow2i(em.isub(em.to_int(k), 1))
-    res = em.mul(em.fma(h, e, em.sub(h, 0.5)), 2.0)
+    h = mb.pow2i(mb.isub(mb.to_int(k), 1))
+    res = mb.mul(mb.fma(h, e, mb.sub(h, 0.5)), 2.0)
     # Tiny |x| (this also keeps -0.0 and denormals exact): expm1(x) rounds to x.
-    tiny = 2.0 ** (-54 if em.is_f64 else -25)
-    res = em.sel(em.cmp("<", em.abs(x), tiny), x, res)
-    return em.sel(em.isnan(x), x, res)
+    tiny = 2.0 ** (-54 if mb.is_f64 else -25)
+    res = mb.sel(mb.cmp("<", mb.abs(x), tiny), x, res)
+    return mb.sel(mb.isnan(x), x, res)
 
 
 # (tanh(x) - x) / x^3 ~ Q(x^2) on |x| <= 0.625: Remez fits (mpmath) of the absolute error in Q; float degree 5
@@ -90,23 +90,23 @@ _Q_TANH = {
 TANH_SPLIT = 0.625
 
 
-def tanh(em: Emitter, x: Val) -> Val:
-    ax = em.abs(x)
-    z = em.mul(x, x)
-    small = em.fma(em.mul(x, z), em.poly(z, _Q_TANH[em.is_f64]), x)
+def tanh(mb: MathBuilder, x: Val) -> Val:
+    ax = mb.abs(x)
+    z = mb.mul(x, x)
+    small = mb.fma(mb.mul(x, z), mb.poly(z, _Q_TANH[mb.is_f64]), x)
     # |x| >= 0.625: 1 - 2/(e^{2|x|} + 1); the quotient is at most 0.45, so its rounding errors shrink relative to
     # the result. Beyond 10 (float) / 20 (double) tanh rounds to ±1 and the clamp keeps e^{2|x|} finite.
-    big_lim = 20.0 if em.is_f64 else 10.0
-    e2 = exp_finite(em, em.mul(em.minnum(ax, big_lim), 2.0))
-    big = em.sub(1.0, em.div(2.0, em.add(e2, 1.0)))
-    res = em.sel(em.cmp("<", ax, TANH_SPLIT), small, em.copysign(big, x))
+    big_lim = 20.0 if mb.is_f64 else 10.0
+    e2 = exp_finite(mb, mb.mul(mb.minnum(ax, big_lim), 2.0))
+    big = mb.sub(1.0, mb.div(2.0, mb.add(e2, 1.0)))
+    res = mb.sel(mb.cmp("<", ax, TANH_SPLIT), small, mb.copysign(big, x))
     # ±0 returns itself (the fma above would turn -0.0 into +0.0); NaN passes through.
-    return em.sel(em.or_(em.isnan(x), em.cmp("==", x, 0.0)), x, res)
+    return mb.sel(mb.or_(mb.isnan(x), mb.cmp("==", x, 0.0)), x, res)
 
 
-def logistic(em: Emitter, x: Val) -> Val:
+def logistic(mb: MathBuilder, x: Val) -> Val:
     """1 / (1 + e^-x): with t = e^{-|x|} <= 1, 1/(1+t) for x >= 0 and t/(1+t) for x < 0, so neither side cancels."""
-    t = exp_finite(em, em.neg(em.abs(x)))
-    d = em.add(1.0, t)
-    res = em.sel(em.cmp(">=", x, 0.0), em.div(1.0, d), em.div(t, d))
-    return em.sel(em.isnan(x), x, res)
+    t = exp_finite(mb, mb.neg(mb.abs(x)))
+    d = mb.add(1.0, t)
+    res = mb.sel(mb.cmp(">=", x, 0.0), mb.div(1.0, d), mb.div(t, d))
+    return mb.sel(mb.isnan(x), x, res)

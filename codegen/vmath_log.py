@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 
-from codegen.vmath_emit import Emitter, Val
+from codegen.vmath_emit import MathBuilder, Val
 
 _L = {
     False: [0.23332267789940822, 0.2855074135394828, 0.4000012271617929, 0.6666666655306649],
@@ -29,67 +29,67 @@ LN2_SPLIT = {False: (6.9313812256e-01, 9.0580006145e-06),
              True: (6.93147180369123816490e-01, 1.90821492927058770002e-10)}
 
 
-def split_exponent(em: Emitter, u: Val) -> tuple[Val, Val]:
+def split_exponent(mb: MathBuilder, u: Val) -> tuple[Val, Val]:
     """(e, m) with u = 2^e * m, m in [sqrt(1/2), sqrt(2)), for positive normal `u`; e is an integer in the int type."""
-    ibits = em.bits(u)
-    e = em.isub(em.lshr(ibits, em.mant_bits), em.bias)
-    mant_mask = (1 << em.mant_bits) - 1
-    m = em.from_bits(em.ior(em.iand(ibits, mant_mask), em.bias << em.mant_bits))
-    big = em.cmp(">", m, math.sqrt(2.0))
-    m = em.sel(big, em.mul(m, 0.5), m)
-    e = em.isel(big, em.iadd(e, 1), e)
+    ibits = mb.bits(u)
+    e = mb.isub(mb.lshr(ibits, mb.mant_bits), mb.bias)
+    mant_mask = (1 << mb.mant_bits) - 1
+    m = mb.from_bits(mb.ior(mb.iand(ibits, mant_mask), mb.bias << mb.mant_bits))
+    big = mb.cmp(">", m, math.sqrt(2.0))
+    m = mb.sel(big, mb.mul(m, 0.5), m)
+    e = mb.isel(big, mb.iadd(e, 1), e)
     return e, m
 
 
-def log1p_reduced(em: Emitter, f: Val, ef: Val, corr: Val, coeffs_f64: bool | None = None,
+def log1p_reduced(mb: MathBuilder, f: Val, ef: Val, corr: Val, coeffs_f64: bool | None = None,
                   estrin: bool = False) -> Val:
     """e*ln2 + log(1 + f) + corr for f in [sqrt(1/2) - 1, sqrt(2) - 1] and float `ef` = e (fdlibm's ordering).
 
-    `coeffs_f64` picks the polynomial's accuracy (default: that of the emitter's type), so double arithmetic can
+    `coeffs_f64` picks the polynomial's accuracy (default: that of the builder's type), so double arithmetic can
     use the shorter float-accuracy polynomial where float accuracy is all that is needed; `estrin` its
-    evaluation scheme (see `Emitter.poly`).
+    evaluation scheme (see `MathBuilder.poly`).
     """
-    ln2_hi, ln2_lo = LN2_SPLIT[em.is_f64]
-    hfsq = em.mul(em.mul(f, f), 0.5)
-    s = em.div(f, em.add(f, 2.0))
-    z = em.mul(s, s)
-    r = em.mul(z, em.poly(z, _L[em.is_f64 if coeffs_f64 is None else coeffs_f64], estrin))
-    low = em.fma(ef, ln2_lo, corr)
-    t = em.sub(em.sub(hfsq, em.fma(s, em.add(hfsq, r), low)), f)
+    ln2_hi, ln2_lo = LN2_SPLIT[mb.is_f64]
+    hfsq = mb.mul(mb.mul(f, f), 0.5)
+    s = mb.div(f, mb.add(f, 2.0))
+    z = mb.mul(s, s)
+    r = mb.mul(z, mb.poly(z, _L[mb.is_f64 if coeffs_f64 is None else coeffs_f64], estrin))
+    low = mb.fma(ef, ln2_lo, corr)
+    t = mb.sub(mb.sub(hfsq, mb.fma(s, mb.add(hfsq, r), low)), f)
     # e*ln2_hi + (-t) rounded once, so even for the largest |e| the product never rounds separately.
-    return em.fma(ef, ln2_hi, em.neg(t))
+    return mb.fma(ef, ln2_hi, mb.neg(t))
 
 
-def _specials(em: Emitter, x: Val, res: Val, pole: float) -> Val:
+def _specials(mb: MathBuilder, x: Val, res: Val, pole: float) -> Val:
     """NaN for x < pole, -inf at the pole, +inf at +inf, NaN passed through."""
-    res = em.sel(em.cmp("==", x, float("inf")), float("inf"), res)
-    res = em.sel(em.cmp("==", x, pole), float("-inf"), res)
-    res = em.sel(em.cmp("<", x, pole), float("nan"), res)
-    return em.sel(em.isnan(x), x, res)
+    res = mb.sel(mb.cmp("==", x, float("inf")), float("inf"), res)
+    res = mb.sel(mb.cmp("==", x, pole), float("-inf"), res)
+    res = mb.sel(mb.cmp("<", x, pole), float("nan"), res)
+    return mb.sel(mb.isnan(x), x, res)
 
 
-def log(em: Emitter, x: Val) -> Val:
+def log(mb: MathBuilder, x: Val) -> Val:
     # Denormals: multiply by 2^(mant_bits + 1) first, so their exponent field is that of a normal number.
-    shift = em.mant_bits + 1
-    sub = em.cmp("<", x, em.min_normal)
-    xs = em.sel(sub, em.mul(x, 2.0 ** shift), x)
-    e, m = split_exponent(em, xs)
-    e = em.isel(sub, em.isub(e, shift), e)
-    res = log1p_reduced(em, em.sub(m, 1.0), em.to_float(e), em.c(0.0))
-    return _specials(em, x, res, 0.0)
+    shift = mb.mant_bits + 1
+    sub = mb.cmp("<", x, mb.min_normal)
+    xs = mb.sel(sub, mb.mul(x, 2.0 ** shift), x)
+    e, m = split_exponent(mb, xs)
+    e = mb.isel(sub, mb.isub(e, shift), e)
+    res = log1p_reduced(mb, mb.sub(m, 1.0), mb.to_float(e), mb.c(0.0))
+    return _specials(mb, x, res, 0.0)
 
 
-def log1p(em: Emitter, x: Val) -> Val:
-    u = em.add(x, 1.0)
-    e, m = split_exponent(em, u)
-    e0 = em.icmp("==", e, 0)
+def log1p(mb: MathBuilder, x: Val) -> Val:
+    u = mb.add(x, 1.0)
+    e, m = split_exponent(mb, u)
+    e0 = mb.icmp("==", e, 0)
     # The rounding error of u = fl(1 + x), to first order: log(1 + x) = log(u) + (x - (u - 1)) / u. For u >= 2,
     # u - x is exact (Sterbenz, x >= 1); below 2, u - 1 and then x - (u - 1) are.
-    err = em.sel(em.cmp(">=", u, 2.0), em.sub(1.0, em.sub(u, x)), em.sub(x, em.sub(u, 1.0)))
-    corr = em.sel(e0, 0.0, em.div(err, u))
-    f = em.sel(e0, x, em.sub(m, 1.0))
-    res = log1p_reduced(em, f, em.to_float(e), corr)
+    err = mb.sel(mb.cmp(">=", u, 2.0), mb.sub(1.0, mb.sub(u, x)), mb.sub(x, mb.sub(u, 1.0)))
+    corr = mb.sel(e0, 0.0, mb.div(err, u))
+    f = mb.sel(e0, x, mb.sub(m, 1.0))
+    res = log1p_reduced(mb, f, mb.to_float(e), corr)
     # Tiny |x| (including -0.0 and denormals): log1p(x) rounds to x.
-    tiny = 2.0 ** (-54 if em.is_f64 else -25)
-    res = em.sel(em.cmp("<", em.abs(x), tiny), x, res)
-    return _specials(em, x, res, -1.0)
+    tiny = 2.0 ** (-54 if mb.is_f64 else -25)
+    res = mb.sel(mb.cmp("<", mb.abs(x), tiny), x, res)
+    return _specials(mb, x, res, -1.0)

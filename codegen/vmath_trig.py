@@ -16,7 +16,7 @@ double: S degree 6 (|err| <= 1.5e-20), C degree 5 (|err| <= 1.6e-18).
 """
 from __future__ import annotations
 
-from codegen.vmath_emit import Emitter, Val
+from codegen.vmath_emit import MathBuilder, Val
 
 # 2/pi = hi + lo
 _TWO_OVER_PI = {False: (0.6366197466850281, 2.568255326690366e-08),
@@ -36,40 +36,40 @@ _C = {
 _R_MAX = 0.8
 
 
-def _sincos(em: Emitter, x: Val, quadrant_offset: int) -> Val:
-    finite = em.cmp("<", em.abs(x), float("inf"))
-    xs = em.sel(finite, x, 0.0)
+def _sincos(mb: MathBuilder, x: Val, quadrant_offset: int) -> Val:
+    finite = mb.cmp("<", mb.abs(x), float("inf"))
+    xs = mb.sel(finite, x, 0.0)
     # q = rint(x * 2/pi), corrected by the rounding error of the product: rounding x * 2/pi alone can miss the
     # nearest integer once x * 2/pi has few fraction bits left (float beyond ~1e5), which would leave |r| > pi/4.
-    c_hi, c_lo = _TWO_OVER_PI[em.is_f64]
-    q0 = em.rint(em.mul(xs, c_hi))
-    frac = em.fma(xs, c_lo, em.fma(xs, c_hi, em.neg(q0)))
-    q = em.add(q0, em.rint(frac))
-    p1, p2, p3 = _PIO2[em.is_f64]
-    nq = em.neg(q)
-    r = em.fma(nq, p3, em.fma(nq, p2, em.fma(nq, p1, xs)))
-    r = em.clamp(r, -_R_MAX, _R_MAX)
+    c_hi, c_lo = _TWO_OVER_PI[mb.is_f64]
+    q0 = mb.rint(mb.mul(xs, c_hi))
+    frac = mb.fma(xs, c_lo, mb.fma(xs, c_hi, mb.neg(q0)))
+    q = mb.add(q0, mb.rint(frac))
+    p1, p2, p3 = _PIO2[mb.is_f64]
+    nq = mb.neg(q)
+    r = mb.fma(nq, p3, mb.fma(nq, p2, mb.fma(nq, p1, xs)))
+    r = mb.clamp(r, -_R_MAX, _R_MAX)
     # q mod 4 in floating point (exact for every finite q, and 0 once q is a multiple of 4 by magnitude alone),
     # so the integer conversion never sees an out-of-range value.
-    qm = em.sub(q, em.mul(em.floor(em.mul(q, 0.25)), 4.0))
-    iq = em.iadd(em.to_int(qm), quadrant_offset)
-    z = em.mul(r, r)
-    sin_r = em.fma(em.mul(r, z), em.poly(z, _S[em.is_f64]), r)
+    qm = mb.sub(q, mb.mul(mb.floor(mb.mul(q, 0.25)), 4.0))
+    iq = mb.iadd(mb.to_int(qm), quadrant_offset)
+    z = mb.mul(r, r)
+    sin_r = mb.fma(mb.mul(r, z), mb.poly(z, _S[mb.is_f64]), r)
     # 1 - z/2 rounded once, plus what that rounding lost (exact by Sterbenz), before the small z^2*C(z) term.
-    hz = em.mul(z, 0.5)
-    w = em.sub(1.0, hz)
-    lost = em.sub(em.sub(1.0, w), hz)
-    cos_r = em.add(w, em.fma(em.mul(z, z), em.poly(z, _C[em.is_f64]), lost))
-    res = em.sel(em.icmp("!=", em.iand(iq, 1), 0), cos_r, sin_r)
-    res = em.sel(em.icmp("!=", em.iand(iq, 2), 0), em.neg(res), res)
+    hz = mb.mul(z, 0.5)
+    w = mb.sub(1.0, hz)
+    lost = mb.sub(mb.sub(1.0, w), hz)
+    cos_r = mb.add(w, mb.fma(mb.mul(z, z), mb.poly(z, _C[mb.is_f64]), lost))
+    res = mb.sel(mb.icmp("!=", mb.iand(iq, 1), 0), cos_r, sin_r)
+    res = mb.sel(mb.icmp("!=", mb.iand(iq, 2), 0), mb.neg(res), res)
     # x - x is NaN for ±inf and NaN.
-    return em.sel(finite, res, em.sub(x, x))
+    return mb.sel(finite, res, mb.sub(x, x))
 
 
-def sin(em: Emitter, x: Val) -> Val:
+def sin(mb: MathBuilder, x: Val) -> Val:
     # -0.0 would come out as +0.0 from the reduction (fma(+0, P1, -0) = +0).
-    return em.sel(em.cmp("==", x, 0.0), x, _sincos(em, x, 0))
+    return mb.sel(mb.cmp("==", x, 0.0), x, _sincos(mb, x, 0))
 
 
-def cos(em: Emitter, x: Val) -> Val:
-    return _sincos(em, x, 1)
+def cos(mb: MathBuilder, x: Val) -> Val:
+    return _sincos(mb, x, 1)
