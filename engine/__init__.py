@@ -40,4 +40,4 @@ def is_tensor(x: object) -> object:
     return isinstance(x, (Tensor, Variable))
 
 
-from engine import autograph, config, debugging, keras, math, nn, optimizers, random, testing  # noqa: E402,F401
+from engine import autograph, config, data, debugging, keras, math, nn, optimizers, random, testing  # noqa: E402,F401
