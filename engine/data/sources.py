@@ -86,7 +86,11 @@ class Generator(Dataset):
 
     def _elements(self) -> Iterator[Any]:
         flat_dtypes = nest.flatten(self.dtypes)
-        flat_shapes = nest.flatten(self.shapes) if self.shapes is not None else [None] * len(flat_dtypes)
+        if self.shapes is None:
+            flat_shapes = [None] * len(flat_dtypes)
+        else:  # a shape is a tuple: pair each with its dtype rather than flattening it
+            flat_shapes = [box[0] for box in nest.flatten(nest.map_structure(lambda d, s: [s], self.dtypes,
+                                                                             self.shapes))]
         for item in self.generator(*self.args):
             leaves = nest.flatten(item) if isinstance(self.dtypes, (tuple, dict)) else [item]
             if len(leaves) != len(flat_dtypes):

@@ -148,7 +148,8 @@ class Trainer:
             self.optimizer.build(self.trainable_variables)
 
     def _logs(self, prefix: str = "") -> dict[str, float]:
-        return {prefix + m.name: float(m.result()) for m in self.metrics}
+        """Metric results as floats, keys sorted (Keras 3 sorts the logs it hands to callbacks)."""
+        return dict(sorted((prefix + m.name, float(m.result())) for m in self.metrics))
 
     # ---- fit
     def fit(self, x: Any = None, y: Any = None, batch_size: Optional[int] = None, epochs: int = 1,
@@ -186,7 +187,7 @@ class Trainer:
                     break
             logs = self._logs()
             if val_feed is not None and (epoch + 1) % validation_freq == 0:
-                logs.update(self._evaluate_feed(val_feed, prefix="val_"))
+                logs = dict(sorted({**logs, **self._evaluate_feed(val_feed, prefix="val_")}.items()))
             cbs.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
@@ -216,7 +217,7 @@ class Trainer:
         cbs.on_test_end(logs)
         if return_dict:
             return logs
-        values = list(logs.values())
+        values = [logs[name] for name in self.metrics_names]   # loss first, then metrics in compile order
         return values[0] if len(values) == 1 else values
 
     def predict(self, x: Any, batch_size: Optional[int] = None, verbose: Any = "auto", steps: Optional[int] = None,
@@ -244,13 +245,17 @@ class Trainer:
         xb, yb, sw = feed.first_batch()
         self._step("train")(xb, yb, sw)
         logs = self._logs()
-        return logs if return_dict else (list(logs.values()) if len(logs) > 1 else logs["loss"])
+        return logs if return_dict else self._ordered(logs)
+
+    def _ordered(self, logs: dict[str, float]) -> Any:
+        values = [logs[name] for name in self.metrics_names]
+        return values if len(values) > 1 else values[0]
 
     def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False) -> Any:
         self._assert_compiled("test_on_batch")
         feed = DataFeed(x, y, sample_weight, None, shuffle=False, whole=True)
         logs = self._evaluate_feed(feed)
-        return logs if return_dict else (list(logs.values()) if len(logs) > 1 else logs["loss"])
+        return logs if return_dict else self._ordered(logs)
 
     def predict_on_batch(self, x: Any) -> Any:
         return nest.map_structure(lambda t: t.numpy(), self._step("predict")(x if not isinstance(x, np.ndarray)
