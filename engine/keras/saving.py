@@ -42,6 +42,9 @@ def _weights_blob(model: Any) -> bytes:
 def _config(model: Any) -> dict:
     from engine.keras.layers import serialize
     config: dict = {"format": FORMAT, "model": serialize(model)}
+    build_shapes = getattr(model, "_build_shapes", None)
+    if build_shapes is not None:
+        config["build_input_shape"] = build_shapes
     if getattr(model, "compiled", False):
         from engine.keras import losses as _losses
         compile_config: dict = {}
@@ -154,6 +157,8 @@ def load_model(filepath: Any, custom_objects: Optional[dict] = None, compile: bo
     config = _json(members["config.json"], "config.json", path)
     _json(members["metadata.json"], "metadata.json", path)
     model = deserialize(config["model"], custom_objects)
+    if not model.built and config.get("build_input_shape") is not None:
+        _build_by_calling(model, config["build_input_shape"])
     if not model.built:
         raise ValueError(f"load_model: {path!r}: the saved model was never built, so it has no weights to load")
     arrays = _arrays(members["model.weights.npz"], path)
@@ -170,6 +175,16 @@ def load_model(filepath: Any, custom_objects: Optional[dict] = None, compile: bo
                 for key, var in zip(opt_saved, model.optimizer.variables):
                     var.assign(arrays[key])
     return model
+
+
+def _build_by_calling(model: Any, shapes: Any) -> None:
+    """A subclassed model creates its weights in its first call: call it once on zeros of the saved shape."""
+    def zeros(shape: Any) -> np.ndarray:
+        return np.zeros([1 if d is None else d for d in shape], np.float32)
+    if shapes and isinstance(shapes[0], list):
+        model([zeros(s) for s in shapes])
+    else:
+        model(zeros(shapes))
 
 
 def save_weights(model: Any, filepath: Any, overwrite: bool = True) -> None:

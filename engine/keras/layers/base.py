@@ -263,7 +263,12 @@ class Layer:
         if self.built:
             return
         first = args[0] if args else None
-        shapes = nest.map_structure(lambda t: tuple(t.shape) if hasattr(t, "shape") else None, first)
+        if isinstance(first, (list, tuple)):
+            shapes: Any = [tuple(t.shape) for t in first]
+            self._build_shapes = [[None] + list(s[1:]) for s in shapes]
+        else:
+            shapes = tuple(first.shape) if hasattr(first, "shape") else None
+            self._build_shapes = None if shapes is None else [None] + list(shapes[1:])
         self.build(shapes)
         self.built = True
 
