@@ -7,12 +7,13 @@ from engine.convert import convert_to_tensor
 from engine.ops import (cast, exp, log, log_sigmoid, maximum, multiply, negative, one_hot, reduce_max, reduce_sum,
                         sigmoid, softplus, stop_gradient, subtract, tanh)
 from engine.ops.funnel import as_tensor, floating, full
+from engine.dropout import dropout
 from engine.tensor import Tensor
 from ir.types import float32
 
 __all__ = ["relu", "relu6", "sigmoid", "tanh", "softplus", "log_sigmoid", "softmax", "log_softmax", "elu", "gelu",
            "leaky_relu", "silu", "swish", "sparse_softmax_cross_entropy_with_logits",
-           "softmax_cross_entropy_with_logits", "sigmoid_cross_entropy_with_logits", "l2_loss"]
+           "softmax_cross_entropy_with_logits", "sigmoid_cross_entropy_with_logits", "l2_loss", "dropout"]
 
 
 def relu(features: Any, name: Optional[str] = None) -> Tensor:

@@ -18,7 +18,7 @@ from engine.tensor import Tensor
 from engine.variables import Variable
 from ir.types import DType
 
-__all__ = ["Optimizer", "SGD", "Adam", "schedules", "get"]
+__all__ = ["Optimizer", "SGD", "Adam", "RMSprop", "Adagrad", "AdamW", "Adamax", "Nadam", "schedules", "get"]
 
 
 class SGD(Optimizer):
@@ -130,7 +130,10 @@ def _complement(beta: Any, dtype: DType) -> Tensor:
     return _scalar(1 - float(beta), dtype)
 
 
-_BY_NAME: dict[str, Callable[..., Optimizer]] = {"sgd": SGD, "adam": Adam}
+from engine.optimizers_adaptive import Adagrad, Adamax, AdamW, Nadam, RMSprop  # noqa: E402  (they build on Adam)
+
+_BY_NAME: dict[str, Callable[..., Optimizer]] = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop, "adagrad": Adagrad,
+                                                 "adamw": AdamW, "adamax": Adamax, "nadam": Nadam}
 
 
 def get(identifier: Any) -> Optimizer:

@@ -242,9 +242,13 @@ class Optimizer:
         grads = self._clip_gradients(grads)
         self._apply_weight_decay(variables)
         learning_rate = self.learning_rate
+        self._before_updates(variables)
         for g, v in zip(grads, variables):
             self.update_step(g, v, learning_rate)
         self._iterations.assign_add(np.int64(1))
+
+    def _before_updates(self, variables: list[Variable]) -> None:
+        """Once per step, before the per-variable updates (Nadam advances its momentum schedule here)."""
 
     def update_step(self, gradient: Tensor, variable: Variable, learning_rate: Any) -> None:
         raise NotImplementedError(f"{type(self).__name__} must define update_step(gradient, variable, learning_rate)")
