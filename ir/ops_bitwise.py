@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ir.opdef import NONDIFF, OpDef, check_arity, check_dtype, check_same, register
+from ir.opdef import NONDIFF, Kind, OpDef, check_arity, check_dtype, check_same, register
 from ir.types import INT_DTYPES, TensorType
 
 
@@ -24,8 +24,8 @@ def _infer(name: str, nin: int) -> Callable[..., tuple[TensorType, ...]]:
 
 
 def _row(name: str, nin: int, kernel: Callable[..., Any], doc: str) -> OpDef:
-    return register(OpDef(name=name, infer=_infer(name, nin), eager=kernel, vjp=NONDIFF, kind="elementwise",
-                          doc=doc, extra={"dtypes": INT_DTYPES}))
+    return register(OpDef(name=name, infer=_infer(name, nin), eager=kernel, vjp=NONDIFF, kind=Kind.ELEMENTWISE,
+                          doc=doc, dtypes=INT_DTYPES))
 
 
 def _clamped_shift(x: np.ndarray, y: np.ndarray) -> np.ndarray:
