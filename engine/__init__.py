@@ -21,10 +21,10 @@ from engine.ops import *  # noqa: F401,F403  (the public ops, with TensorFlow's 
 from engine.tensor import Tensor, TensorShape
 from engine.transforms import grad, hessian, jvp, value_and_grad, vjp
 from engine.variables import Variable
+from engine.version import __version__
 from ir.types import DType, as_dtype, float32, float64, int32, int64
 from ir.types import bool_ as bool  # noqa: A001  (tf.bool)
 
-__version__ = "0.1.0"
 
 double = float64
 newaxis = None

@@ -14,6 +14,7 @@ import numpy as np
 from engine.keras import schedules
 from engine.keras.base_optimizer import Optimizer, _resolve, _scalar
 from engine.ops import add, cast, divide, maximum, multiply, pow, sqrt, square, subtract
+from engine.optimizers_adaptive import Adagrad, Adamax, Nadam, RMSprop
 from engine.tensor import Tensor
 from engine.variables import Variable
 from ir.types import DType
@@ -124,13 +125,23 @@ class Adam(Optimizer):
                 "amsgrad": self.amsgrad}
 
 
+class AdamW(Adam):
+    """Adam with decoupled weight decay (`w -= lr * weight_decay * w` before each update), default 0.004."""
+
+    def __init__(self, learning_rate: Any = 0.001, weight_decay: float = 0.004, beta_1: Any = 0.9,
+                 beta_2: Any = 0.999, epsilon: float = 1e-7, amsgrad: bool = False, name: str = "adamw",
+                 **kwargs: Any) -> None:
+        if weight_decay is None:
+            raise ValueError("Argument `weight_decay` must be a float. Received: weight_decay=None")
+        super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
+                         amsgrad=amsgrad, weight_decay=weight_decay, name=name, **kwargs)
+
+
 def _complement(beta: Any, dtype: DType) -> Tensor:
     if isinstance(beta, (Tensor, Variable)):
         return subtract(_scalar(1, dtype), cast(beta, dtype))
     return _scalar(1 - float(beta), dtype)
 
-
-from engine.optimizers_adaptive import Adagrad, Adamax, AdamW, Nadam, RMSprop  # noqa: E402  (they build on Adam)
 
 _BY_NAME: dict[str, Callable[..., Optimizer]] = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop, "adagrad": Adagrad,
                                                  "adamw": AdamW, "adamax": Adamax, "nadam": Nadam}

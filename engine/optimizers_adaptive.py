@@ -1,4 +1,4 @@
-"""RMSprop, Adagrad, AdamW, Adamax and Nadam, with Keras 3's update rules and defaults (see each docstring);
+"""RMSprop, Adagrad, Adamax and Nadam, with Keras 3's update rules and defaults (see each docstring);
 `engine.optimizers` exports them next to SGD and Adam."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from engine.tensor import Tensor
 from engine.variables import Variable
 from ir.types import float32
 
-__all__ = ["RMSprop", "Adagrad", "AdamW", "Adamax", "Nadam"]
+__all__ = ["RMSprop", "Adagrad", "Adamax", "Nadam"]
 
 
 def _base_kwargs(kwargs: dict) -> dict:
@@ -162,22 +162,3 @@ class Nadam(Optimizer):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
-
-
-def _adamw() -> type:
-    from engine.optimizers import Adam
-
-    class AdamW(Adam):
-        """Adam with decoupled weight decay (`w -= lr * weight_decay * w` before each update), default 0.004."""
-
-        def __init__(self, learning_rate: Any = 0.001, weight_decay: float = 0.004, beta_1: Any = 0.9,
-                     beta_2: Any = 0.999, epsilon: float = 1e-7, amsgrad: bool = False, name: str = "adamw",
-                     **kwargs: Any) -> None:
-            if weight_decay is None:
-                raise ValueError("Argument `weight_decay` must be a float. Received: weight_decay=None")
-            super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
-                             amsgrad=amsgrad, weight_decay=weight_decay, name=name, **kwargs)
-    return AdamW
-
-
-AdamW = _adamw()

@@ -1,6 +1,7 @@
 """`keras.layers`. Convolution and pooling layers are not here yet: they need IR rows (with LLVM rules and
 gradients) of their own."""
 from engine.keras.layers.base import InputSpec, KerasTensor, Layer
+from engine.keras.registry import get_class
 from engine.keras.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda, Reshape
 from engine.keras.layers.merging import (Add, Average, Concatenate, Embedding, Maximum, Minimum, Multiply,
                                          Subtract)
@@ -16,5 +17,4 @@ def serialize(layer: Layer) -> dict:
 
 
 def deserialize(config: dict, custom_objects: dict | None = None) -> Layer:
-    from engine.keras.saving_registry import get_class
     return get_class(config["class_name"], custom_objects).from_config(config["config"])

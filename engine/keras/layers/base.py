@@ -19,6 +19,7 @@ import numpy as np
 from engine import nest
 from engine.convert import convert_to_tensor
 from engine.keras import initializers
+from engine.keras.registry import register_builtin
 from engine.ops import cast
 from engine.tensor import Tensor
 from engine.variables import Variable
@@ -103,6 +104,10 @@ class Layer:
     >>> [w.name for w in layer.weights]
     ['scale/w:0']
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        register_builtin(cls)
 
     def __init__(self, trainable: bool = True, name: Optional[str] = None, dtype: Any = None,
                  input_shape: Any = None, batch_input_shape: Any = None, input_dim: Optional[int] = None,

@@ -6,7 +6,7 @@ __all__ = ["Model", "Sequential", "load_model", "save_model", "clone_model"]
 
 
 def load_model(filepath: str, custom_objects: dict | None = None, compile: bool = True, **kwargs: object) -> Model:
-    from engine.keras.saving import load_model as _load
+    from engine.keras.archive import load_model as _load
     return _load(filepath, custom_objects=custom_objects, compile=compile)
 
 
@@ -16,5 +16,4 @@ def save_model(model: Model, filepath: str, **kwargs: object) -> None:
 
 def clone_model(model: Model) -> Model:
     """A new model with the same configuration and freshly initialized weights."""
-    from engine.keras.saving_registry import get_class
-    return get_class(type(model).__name__, {type(model).__name__: type(model)}).from_config(model.get_config())
+    return type(model).from_config(model.get_config())

@@ -264,15 +264,15 @@ class Trainer:
     # ---- saving
     def save(self, filepath: Any, overwrite: bool = True, **kwargs: Any) -> None:
         """A `.keras` archive, or a directory for a path without that extension (see engine.keras.saving)."""
-        from engine.keras.saving import save_model
+        from engine.keras.archive import save_model
         save_model(self, filepath, overwrite=overwrite)
 
     def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
-        from engine.keras.saving import save_weights
+        from engine.keras.archive import save_weights
         save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath: Any, **kwargs: Any) -> None:
-        from engine.keras.saving import load_weights
+        from engine.keras.archive import load_weights
         load_weights(self, filepath)
 
     # ---- inspection

@@ -1,0 +1,39 @@
+"""Classes a saved configuration may name, by name: Keras's built-in layers and models (registered as they are
+defined, by `Layer.__init_subclass__`), classes registered with `keras.saving.register_keras_serializable`, and
+`custom_objects` given to `load_model`. Nothing else is ever instantiated from a file."""
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+__all__ = ["register_builtin", "register_keras_serializable", "get_class", "get_registered_object"]
+
+_BUILTIN: dict[str, type] = {}
+_REGISTERED: dict[str, type] = {}
+
+
+def register_builtin(cls: type) -> None:
+    """Called for every subclass of `keras.layers.Layer`; only Kiln's own (`engine.keras...`) are kept."""
+    if cls.__module__.startswith("engine.keras."):
+        _BUILTIN[cls.__name__] = cls
+
+
+def register_keras_serializable(package: str = "Custom", name: Optional[str] = None) -> Callable[[type], type]:
+    def decorator(cls: type) -> type:
+        _REGISTERED[f"{package}>{name or cls.__name__}"] = cls
+        _REGISTERED.setdefault(name or cls.__name__, cls)
+        return cls
+    return decorator
+
+
+def get_registered_object(name: str, custom_objects: Optional[dict] = None) -> Any:
+    if custom_objects and name in custom_objects:
+        return custom_objects[name]
+    return _REGISTERED.get(name)
+
+
+def get_class(name: str, custom_objects: Optional[dict] = None) -> type:
+    cls = (custom_objects or {}).get(name) or _REGISTERED.get(name) or _BUILTIN.get(name)
+    if cls is None:
+        raise ValueError(f"Could not locate class {name!r}. Make sure custom classes are decorated with "
+                         f"`@keras.saving.register_keras_serializable()` or passed in `custom_objects`.")
+    return cls
