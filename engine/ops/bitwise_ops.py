@@ -23,7 +23,7 @@ def bitwise_and(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
 
     >>> import engine as tf
     >>> tf.bitwise.bitwise_and(tf.constant([12, -7]), 10).numpy()
-    array([8, 2], dtype=int32)
+    array([8, 8], dtype=int32)
     """
     return binary(OPS["bitwise_and"], x, y, "bitwise_and")
 
