@@ -41,4 +41,5 @@ def is_tensor(x: object) -> object:
 
 
 from engine import (autograph, bitwise, config, data, debugging, keras, math, nn, optimizers, random,  # noqa: E402,F401
-                    testing)
+                    saved_model, testing, train)
+from engine.module import Module  # noqa: E402
