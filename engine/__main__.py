@@ -21,7 +21,22 @@ def stages() -> list[tuple[str, bool]]:
     return [("eager ops on numpy kernels", True), ("GradientTape", True),
             ("engine.function tracing to typed SSA IR", hasattr(tf, "function")),
             ("AutoGraph", has("engine.autograph")), ("autodiff on the IR", has("autodiff.reverse")),
-            ("LLVM codegen", hasattr(ConcreteFunction, "llvm_ir"))]
+            ("LLVM codegen", hasattr(ConcreteFunction, "llvm_ir")), ("Keras", has("engine.keras.models")),
+            ("tf.data", has("engine.data"))]
+
+
+def keras_tour() -> None:
+    tf.keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2048, 16)).astype(np.float32)
+    y = (x[:, :4].sum(axis=1) > 0).astype(np.int64) + (x[:, 4] > 1).astype(np.int64)
+    model = tf.keras.Sequential([tf.keras.layers.Dense(32, activation="relu", input_shape=(16,)),
+                                 tf.keras.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.summary()
+    model.fit(x, y, batch_size=64, epochs=3, validation_split=0.25)
+    loss, accuracy = model.evaluate(x, y, verbose=0)
+    print(f"evaluate: loss {loss:.4f}, accuracy {accuracy:.4f}")
 
 
 def main() -> None:
@@ -72,6 +87,9 @@ def main() -> None:
     print(str(concrete.ir).rstrip())
     print(f"compiled for this CPU: {len(concrete.llvm_ir.splitlines())} lines of LLVM IR (.llvm_ir), "
           f"{len(concrete.asm.splitlines())} of assembly (.asm)")
+
+    section("Keras: a small classifier fitted on synthetic data, one compiled train step per batch")
+    keras_tour()
 
     section("stages")
     have = stages()

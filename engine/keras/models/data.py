@@ -101,12 +101,13 @@ class DataFeed:
                     break
                 yield _unpack(element, self.class_weight)
             return
-        order = np.random.permutation(self.n) if self.shuffle else None
+        x, y, sw = self.x, self.y, self.sw
+        if self.shuffle:  # one gather per epoch; the batches are then contiguous views of it
+            order = np.random.permutation(self.n)
+            x, y, sw = _take(x, order), _take(y, order), _take(sw, order)
         for s in range(self.steps):
             idx = slice(s * self.batch_size, min((s + 1) * self.batch_size, self.n))
-            if order is not None:
-                idx = order[idx]
-            yield _tensors(_take(self.x, idx)), _tensors(_take(self.y, idx)), _tensors(_take(self.sw, idx))
+            yield _tensors(_take(x, idx)), _tensors(_take(y, idx)), _tensors(_take(sw, idx))
 
     def first_batch(self) -> tuple:
         if self.dataset is not None:

@@ -181,7 +181,7 @@ class Trainer:
             cbs.on_epoch_begin(epoch)
             for i, (xb, yb, sw) in enumerate(feed.epoch()):
                 cbs.on_train_batch_begin(i)
-                step(xb, yb, sw)
+                step(xb, yb) if sw is None else step(xb, yb, sw)
                 cbs.on_train_batch_end(i, self._logs)
                 if self.stop_training:
                     break
@@ -200,7 +200,7 @@ class Trainer:
         step = self._step("test")
         self.reset_metrics()
         for i, (xb, yb, sw) in enumerate(feed.epoch()):
-            step(xb, yb, sw)
+            step(xb, yb) if sw is None else step(xb, yb, sw)
             if cbs is not None:
                 cbs.on_test_batch_end(i, self._logs)
         return self._logs(prefix)
