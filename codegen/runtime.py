@@ -40,7 +40,11 @@ def num_threads() -> int:
 
 
 def executor() -> Any:
+    """The pool that runs a tiled kernel's other chunk ranges. Read without the lock once made: calls must not wait
+    for a compile in another thread that holds it while linking."""
     global _executor
+    if _executor is not None:
+        return _executor
     with _lock:
         if _executor is None:
             from concurrent.futures import ThreadPoolExecutor

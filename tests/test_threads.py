@@ -143,7 +143,7 @@ def test_a_long_compile_does_not_stall_calls_of_another_compiled_function(monkey
         try:
             @tf.function
             def big(v: Any) -> Any:
-                for _ in range(40):
+                for _ in range(25):
                     v = tf.tanh(v) * 1.01 + tf.exp(-v)
                 return v
             big(tf.constant(np.ones(64, np.float32)))
@@ -163,3 +163,26 @@ def test_a_long_compile_does_not_stall_calls_of_another_compiled_function(monkey
     # The caller shares the GIL (and 2 cores) with the compiling thread, so its rounds slow down (the GIL switches
     # every 5 ms), but a lock held during the trace or compile would stop one round for all of it.
     assert len(during) >= 3 and max(during) < compile_time[0] / 3, (alone, compile_time[0], during)
+
+
+@pytest.mark.xfail(strict=True, reason="GradientTapes are process-wide: autodiff/tape.py keeps the recording tapes in "
+                                       "one module list (the autodiff work owns it), so a tape records other "
+                                       "threads' ops; TensorFlow's tapes are per thread")
+def test_a_tape_does_not_record_another_threads_ops() -> None:
+    v = tf.Variable(3.0)
+    out: dict[str, Any] = {}
+    recording, computed = threading.Event(), threading.Event()
+
+    def with_tape() -> None:
+        with tf.GradientTape() as tape:
+            recording.set()
+            computed.wait(timeout=60)
+        out["grad"] = tape.gradient(out["y"], v)
+
+    def without_tape() -> None:
+        recording.wait(timeout=60)
+        out["y"] = v * v
+        computed.set()
+    errors = _run_threads([with_tape, without_tape])
+    assert not errors, errors
+    assert out["grad"] is None  # TensorFlow 2.21 gives None: the tape never saw v * v
