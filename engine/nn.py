@@ -8,12 +8,14 @@ from engine.ops import (cast, exp, log, log_sigmoid, maximum, multiply, negative
                         sigmoid, softplus, stop_gradient, subtract, tanh)
 from engine.ops.funnel import as_tensor, floating, full
 from engine.dropout import dropout
+from engine.nn_conv import avg_pool, avg_pool2d, conv1d, conv2d, convolution, max_pool, max_pool2d
 from engine.tensor import Tensor
 from ir.types import float32
 
 __all__ = ["relu", "relu6", "sigmoid", "tanh", "softplus", "log_sigmoid", "softmax", "log_softmax", "elu", "gelu",
            "leaky_relu", "silu", "swish", "sparse_softmax_cross_entropy_with_logits",
-           "softmax_cross_entropy_with_logits", "sigmoid_cross_entropy_with_logits", "l2_loss", "dropout"]
+           "softmax_cross_entropy_with_logits", "sigmoid_cross_entropy_with_logits", "l2_loss", "dropout", "conv1d",
+           "conv2d", "convolution", "max_pool", "max_pool2d", "avg_pool", "avg_pool2d"]
 
 
 def relu(features: Any, name: Optional[str] = None) -> Tensor:

@@ -1,7 +1,8 @@
-"""`keras.layers`. Convolution and pooling layers are not here yet: they need IR rows (with LLVM rules and
-gradients) of their own."""
+"""`keras.layers`: core, normalization, merging, embedding, convolution and pooling layers."""
 from engine.keras.layers.base import InputSpec, KerasTensor, Layer
 from engine.keras.registry import get_class
+from engine.keras.layers.conv import (AveragePooling2D, Conv1D, Conv2D, GlobalAveragePooling2D,
+                                      GlobalMaxPooling2D, MaxPooling2D)
 from engine.keras.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda, Reshape
 from engine.keras.layers.merging import (Add, Average, Concatenate, Embedding, Maximum, Minimum, Multiply,
                                          Subtract)
@@ -9,7 +10,11 @@ from engine.keras.layers.normalization import BatchNormalization, LayerNormaliza
 
 __all__ = ["Layer", "InputSpec", "KerasTensor", "Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer",
            "Lambda", "Reshape", "Add", "Average", "Concatenate", "Embedding", "Maximum", "Minimum", "Multiply",
-           "Subtract", "BatchNormalization", "LayerNormalization"]
+           "Subtract", "BatchNormalization", "LayerNormalization", "Conv2D", "Conv1D", "MaxPooling2D", "AveragePooling2D",
+           "GlobalAveragePooling2D", "GlobalMaxPooling2D", "MaxPool2D", "AvgPool2D"]
+
+MaxPool2D = MaxPooling2D
+AvgPool2D = AveragePooling2D
 
 
 def serialize(layer: Layer) -> dict:

@@ -29,7 +29,8 @@ def summary(model: Any, print_fn: Callable[[str], Any] = print) -> None:
     if not model.built:
         raise ValueError("This model has not yet been built. Build the model first by calling `build()` or by "
                          "calling the model on a batch of data.")
-    widths = (33, 24, 15)
+    names = [f"{layer.name} ({type(layer).__name__})" for layer in layers]
+    widths = (max([33] + [len(n) + 2 for n in names]), 24, 15)
     top = "┏" + "┳".join("━" * w for w in widths) + "┓"
     mid = "┡" + "╇".join("━" * w for w in widths) + "┩"
     bottom = "└" + "┴".join("─" * w for w in widths) + "┘"

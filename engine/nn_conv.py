@@ -1,0 +1,156 @@
+"""Convolution and pooling (`tf.nn.conv2d`, `conv1d`, `max_pool2d`, `avg_pool2d`), NHWC, as composites of op-table
+rows: the input is padded (`pad`), its windows are gathered into columns by a constant index table computed
+when the op is applied (`gather`, "im2col"), and a `matmul` with the reshaped filters (or a reduction over the
+window axis) finishes. Autodiff, the interpreter and codegen therefore get them from existing rows: the gradient
+of `gather` scatters back into the windows, and compiled code fuses the reshapes. Padding follows TensorFlow:
+SAME pads `max((out - 1) * stride + (k - 1) * dilation + 1 - in, 0)` split with the smaller half before; max pooling
+never picks a padded element and average pooling divides by the number of real elements in each window.
+
+>>> import engine as tf, numpy as np
+>>> x = tf.reshape(tf.range(16.0), [1, 4, 4, 1])
+>>> tf.nn.max_pool2d(x, 2, 2, "VALID")[0, :, :, 0].numpy()
+array([[ 5.,  7.],
+       [13., 15.]], dtype=float32)
+"""
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence, Union
+
+import numpy as np
+
+from engine.ops import constant, divide, gather, matmul, pad, reduce_max, reduce_sum, reshape
+from engine.ops.funnel import as_tensor
+from engine.tensor import Tensor
+
+__all__ = ["conv2d", "conv1d", "max_pool2d", "avg_pool2d", "max_pool", "avg_pool", "convolution"]
+
+IntOr2 = Union[int, Sequence[int]]
+
+
+def _pair(name: str, value: IntOr2, rank: int = 2) -> tuple[int, ...]:
+    """An int or a list of 2 (or of 4, NHWC with 1 for N and C, as TF also accepts)."""
+    v = [int(value)] * rank if np.ndim(value) == 0 else [int(x) for x in value]
+    if len(v) == rank + 2:
+        if v[0] != 1 or v[-1] != 1:
+            raise ValueError(f"{name} over the batch or channel dimension is not supported, got {v}")
+        v = v[1:-1]
+    if len(v) == 1:
+        v = v * rank
+    if len(v) != rank or any(x <= 0 for x in v):
+        raise ValueError(f"{name} must be {rank} positive integers, got {value!r}")
+    return tuple(v)
+
+
+def _geometry(size: int, k: int, stride: int, dilation: int, padding: str) -> tuple[int, int, int]:
+    """(output size, padding before, padding after) of one spatial dimension, as TensorFlow computes them."""
+    span = (k - 1) * dilation + 1
+    if padding == "VALID":
+        if size < span:
+            raise ValueError(f"the window ({span}) is larger than the input ({size}) with padding VALID")
+        return (size - span) // stride + 1, 0, 0
+    out = -(-size // stride)
+    total = max((out - 1) * stride + span - size, 0)
+    return out, total // 2, total - total // 2
+
+
+def _windows(x: Tensor, ksize: tuple[int, int], strides: tuple[int, int], dilations: tuple[int, int],
+             padding: str, fill: float) -> tuple[Tensor, tuple[int, int], np.ndarray]:
+    """The windows of x (N, H, W, C) as (N, OH*OW, KH*KW, C), the output size, and which window elements are real
+    (not padding), as a (OH*OW, KH*KW) bool array."""
+    padding = str(padding).upper()
+    if padding not in ("SAME", "VALID"):
+        raise ValueError(f"padding must be 'SAME' or 'VALID', got {padding!r}")
+    n, h, w, c = x.shape
+    (oh, top, bottom), (ow, left, right) = (_geometry(h, ksize[0], strides[0], dilations[0], padding),
+                                            _geometry(w, ksize[1], strides[1], dilations[1], padding))
+    if top or bottom or left or right:
+        x = pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]], constant_values=fill)
+    hp, wp = h + top + bottom, w + left + right
+    rows = np.arange(oh)[:, None, None, None] * strides[0] + np.arange(ksize[0])[None, None, :, None] * dilations[0]
+    cols = np.arange(ow)[None, :, None, None] * strides[1] + np.arange(ksize[1])[None, None, None, :] * dilations[1]
+    index = (rows * wp + cols).reshape(oh * ow, ksize[0] * ksize[1])
+    real = ((rows >= top) & (rows < top + h) & (cols >= left) & (cols < left + w)).reshape(index.shape)
+    flat = reshape(x, [n, hp * wp, c])
+    cols_t = gather(flat, constant(index.reshape(-1).astype(np.int32)), axis=1)
+    return reshape(cols_t, [n, oh * ow, ksize[0] * ksize[1], c]), (oh, ow), real
+
+
+def _nhwc(x: Any, data_format: str, what: str) -> Tensor:
+    x = as_tensor(x)
+    if data_format not in ("NHWC", "NWC", None):
+        raise ValueError(f"{what}: only data_format NHWC is supported, got {data_format!r}")
+    if len(x.shape) != 4:
+        raise ValueError(f"{what}: input must be 4-D (batch, height, width, channels), got shape {tuple(x.shape)}")
+    if not x.dtype.is_floating:
+        raise TypeError(f"{what}: input must be float16, float32 or float64, got {x.dtype.name}")
+    return x
+
+
+def conv2d(input: Any, filters: Any, strides: IntOr2 = 1, padding: str = "VALID", data_format: str = "NHWC",
+           dilations: IntOr2 = 1, name: Optional[str] = None) -> Tensor:
+    """`tf.nn.conv2d`: input (N, H, W, C), filters (KH, KW, C, OC) -> (N, OH, OW, OC)."""
+    x = _nhwc(input, data_format, "conv2d")
+    f = as_tensor(filters)
+    if f.dtype is not x.dtype:
+        raise TypeError(f"conv2d: input is {x.dtype.name} but filters are {f.dtype.name}")
+    if len(f.shape) != 4 or f.shape[2] != x.shape[3]:
+        raise ValueError(f"conv2d: filters must be (height, width, in_channels={x.shape[3]}, out_channels), got "
+                         f"shape {tuple(f.shape)}")
+    kh, kw, c, oc = f.shape
+    windows, (oh, ow), _ = _windows(x, (kh, kw), _pair("strides", strides), _pair("dilations", dilations),
+                                    padding, 0.0)
+    n = x.shape[0]
+    y = matmul(reshape(windows, [n * oh * ow, kh * kw * c]), reshape(f, [kh * kw * c, oc]))
+    return reshape(y, [n, oh, ow, oc])
+
+
+def conv1d(input: Any, filters: Any, stride: int = 1, padding: str = "VALID", data_format: str = "NWC",
+           dilations: int = 1, name: Optional[str] = None) -> Tensor:
+    """`tf.nn.conv1d`: input (N, W, C), filters (KW, C, OC), as a conv2d of height 1."""
+    x = as_tensor(input)
+    f = as_tensor(filters)
+    if len(x.shape) != 3 or len(f.shape) != 3:
+        raise ValueError(f"conv1d: input must be 3-D and filters 3-D, got {tuple(x.shape)} and {tuple(f.shape)}")
+    y = conv2d(reshape(x, [x.shape[0], 1, x.shape[1], x.shape[2]]), reshape(f, [1] + list(f.shape)),
+               [1, int(stride)], padding, dilations=[1, int(dilations)])
+    return reshape(y, [y.shape[0], y.shape[2], y.shape[3]])
+
+
+def max_pool2d(input: Any, ksize: IntOr2, strides: IntOr2, padding: str, data_format: str = "NHWC",
+               name: Optional[str] = None) -> Tensor:
+    """`tf.nn.max_pool2d`: the maximum of each window (padding never wins)."""
+    x = _nhwc(input, data_format, "max_pool2d")
+    k = _pair("ksize", ksize)
+    windows, (oh, ow), _ = _windows(x, k, _pair("strides", strides), (1, 1), padding, float(x.dtype.min))
+    return reshape(reduce_max(windows, axis=2), [x.shape[0], oh, ow, x.shape[3]])
+
+
+def avg_pool2d(input: Any, ksize: IntOr2, strides: IntOr2, padding: str, data_format: str = "NHWC",
+               name: Optional[str] = None) -> Tensor:
+    """`tf.nn.avg_pool2d`: the mean of the real (unpadded) elements of each window."""
+    x = _nhwc(input, data_format, "avg_pool2d")
+    k = _pair("ksize", ksize)
+    windows, (oh, ow), real = _windows(x, k, _pair("strides", strides), (1, 1), padding, 0.0)
+    counts = constant(real.sum(axis=1).astype(x.dtype.np).reshape(1, oh * ow, 1))
+    mean = divide(reduce_sum(windows, axis=2), counts)
+    return reshape(mean, [x.shape[0], oh, ow, x.shape[3]])
+
+
+def max_pool(input: Any, ksize: IntOr2, strides: IntOr2, padding: str, data_format: str = "NHWC",
+             name: Optional[str] = None) -> Tensor:
+    return max_pool2d(input, ksize, strides, padding, data_format)
+
+
+def avg_pool(input: Any, ksize: IntOr2, strides: IntOr2, padding: str, data_format: str = "NHWC",
+             name: Optional[str] = None) -> Tensor:
+    return avg_pool2d(input, ksize, strides, padding, data_format)
+
+
+def convolution(input: Any, filters: Any, strides: Any = None, padding: str = "VALID", data_format: Any = None,
+                dilations: Any = None, name: Optional[str] = None) -> Tensor:
+    rank = len(as_tensor(input).shape)
+    if rank == 4:
+        return conv2d(input, filters, strides or 1, padding, dilations=dilations or 1)
+    if rank == 3:
+        return conv1d(input, filters, strides or 1, padding, dilations=dilations or 1)
+    raise ValueError(f"convolution: only 1-D and 2-D convolutions are supported, got an input of rank {rank}")
