@@ -23,8 +23,10 @@ EPSILON = 1e-7
 
 
 def _pred(y_pred: Any) -> Tensor:
+    """Predictions as float32 at least: Keras computes losses in float32 (float16/bfloat16 outputs of a mixed
+    policy are widened)."""
     y = convert_to_tensor(y_pred)
-    return y if y.dtype.is_floating else cast(y, "float32")
+    return y if y.dtype.is_floating and y.dtype.size >= 4 else cast(y, "float32")
 
 
 def _true_like(y_true: Any, y_pred: Tensor) -> Tensor:

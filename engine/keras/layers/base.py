@@ -19,6 +19,7 @@ import numpy as np
 from engine import nest
 from engine.convert import convert_to_tensor
 from engine.keras import initializers
+from engine.keras.mixed_precision import policy_of
 from engine.keras.registry import register_builtin
 from engine.ops import cast
 from engine.tensor import Tensor
@@ -119,7 +120,7 @@ class Layer:
         object.__setattr__(self, "_own_weights", [])
         self.name = name or unique_name(snake_case(type(self).__name__))
         self._trainable = bool(trainable)
-        self.dtype_policy = as_dtype(dtype or "float32")
+        self.dtype_policy = policy_of(dtype)
         self.built = False
         self.autocast = kwargs.get("autocast", True)
         self.input_spec = None
@@ -145,15 +146,21 @@ class Layer:
 
     @property
     def dtype(self) -> str:
-        return self.dtype_policy.name
+        return self.dtype_policy.variable_dtype
 
     @property
     def compute_dtype(self) -> str:
-        return self.dtype_policy.name
+        return self.dtype_policy.compute_dtype
 
     @property
     def variable_dtype(self) -> str:
-        return self.dtype_policy.name
+        return self.dtype_policy.variable_dtype
+
+    def read(self, variable: Variable) -> Any:
+        """A Variable as the layer computes with it: cast to the compute dtype under a mixed policy."""
+        if variable.dtype.is_floating and variable.dtype.name != self.compute_dtype:
+            return cast(variable, self.compute_dtype)
+        return variable
 
     def _sublayers(self) -> list["Layer"]:
         return [t for t in self._tracked if isinstance(t, Layer)]
@@ -280,9 +287,10 @@ class Layer:
     def _convert(self, x: Any) -> Any:
         if isinstance(x, (np.ndarray, np.generic, float, int, list)) and not isinstance(x, bool):
             x = convert_to_tensor(x)
+        compute = as_dtype(self.compute_dtype)
         if self.autocast and isinstance(x, (Tensor, Variable)) and x.dtype.is_floating \
-                and x.dtype is not self.dtype_policy and self.dtype_policy.is_floating:
-            x = cast(x, self.dtype_policy)
+                and x.dtype is not compute and compute.is_floating:
+            x = cast(x, compute)
         return x
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -328,7 +336,8 @@ class Layer:
     def compute_output_shape(self, input_shape: Any) -> Any:
         """By default: run `call` on zeros (unknown dimensions as 1) and read the result's shape."""
         def zeros(shape: Any) -> Tensor:
-            return convert_to_tensor(np.zeros([1 if d is None else d for d in shape], self.dtype_policy.np))
+            return convert_to_tensor(np.zeros([1 if d is None else d for d in shape],
+                                              as_dtype(self.compute_dtype).np))
         is_shape = lambda s: isinstance(s, tuple) and all(d is None or isinstance(d, int) for d in s)  # noqa: E731
         dummy = zeros(input_shape) if is_shape(input_shape) else [zeros(s) for s in input_shape]
         kwargs = {"training": False} if self._call_accepts_training else {}
@@ -338,7 +347,7 @@ class Layer:
 
     # ---- configuration
     def get_config(self) -> dict:
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype_policy.name}
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = list(self._batch_input_shape)
         return config

@@ -70,12 +70,12 @@ class _Conv(Layer):
         self.built = True
 
     def _convolve(self, x: Any) -> Any:
-        return conv2d(x, self.kernel, self.strides, self.padding.upper(), dilations=self.dilation_rate)
+        return conv2d(x, self.read(self.kernel), self.strides, self.padding.upper(), dilations=self.dilation_rate)
 
     def call(self, inputs: Any) -> Any:
         y = self._convolve(inputs)
         if self.bias is not None:
-            y = add(y, self.bias)
+            y = add(y, self.read(self.bias))
         return self.activation(y)
 
     def compute_output_shape(self, input_shape: Any) -> tuple:
@@ -101,7 +101,7 @@ class Conv1D(_Conv):
     rank = 1
 
     def _convolve(self, x: Any) -> Any:
-        return conv1d(x, self.kernel, self.strides[0], self.padding.upper(), dilations=self.dilation_rate[0])
+        return conv1d(x, self.read(self.kernel), self.strides[0], self.padding.upper(), dilations=self.dilation_rate[0])
 
 
 class _Pooling2D(Layer):

@@ -51,12 +51,12 @@ class Dense(Layer):
 
     def call(self, inputs: Any) -> Any:
         if len(inputs.shape) == 2:
-            y = matmul(inputs, self.kernel)
+            y = matmul(inputs, self.read(self.kernel))
         else:  # contract the last axis: (..., k) @ (k, units)
             lead = tuple(inputs.shape[:-1])
-            y = reshape(matmul(reshape(inputs, [-1, inputs.shape[-1]]), self.kernel), lead + (self.units,))
+            y = reshape(matmul(reshape(inputs, [-1, inputs.shape[-1]]), self.read(self.kernel)), lead + (self.units,))
         if self.bias is not None:
-            y = add(y, self.bias)
+            y = add(y, self.read(self.bias))
         return self.activation(y)
 
     def compute_output_shape(self, input_shape: Any) -> tuple:

@@ -92,7 +92,7 @@ class Embedding(Layer):
     def call(self, inputs: Any) -> Any:
         if inputs.dtype.is_floating or inputs.dtype.is_bool:
             inputs = cast(inputs, "int32")
-        return gather(self.embeddings, inputs)
+        return gather(self.read(self.embeddings), inputs)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return tuple(input_shape) + (self.output_dim,)

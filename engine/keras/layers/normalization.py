@@ -5,7 +5,7 @@ from typing import Any, Sequence, Union
 
 from engine.keras import initializers
 from engine.keras.layers.base import Layer
-from engine.ops import add, multiply, reduce_mean, reshape, rsqrt, square, subtract
+from engine.ops import add, cast, multiply, reduce_mean, reshape, rsqrt, square, subtract
 
 __all__ = ["BatchNormalization", "LayerNormalization"]
 
@@ -52,6 +52,8 @@ class BatchNormalization(Layer):
         return reshape(v, shape)
 
     def call(self, inputs: Any, training: Any = None) -> Any:
+        out_dtype = inputs.dtype
+        inputs = cast(inputs, self.variable_dtype)   # statistics in the Variables' dtype (float32 under mixed)
         rank = len(inputs.shape)
         reduce = [a for a in range(rank) if a not in self._axis]
         if training and self.trainable:
@@ -68,7 +70,7 @@ class BatchNormalization(Layer):
             y = multiply(y, self._broadcast(self.gamma, rank))
         if self.beta is not None:
             y = add(y, self._broadcast(self.beta, rank))
-        return y
+        return cast(y, out_dtype)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return input_shape
@@ -103,6 +105,8 @@ class LayerNormalization(Layer):
         self.built = True
 
     def call(self, inputs: Any) -> Any:
+        out_dtype = inputs.dtype
+        inputs = cast(inputs, self.variable_dtype)
         rank = len(inputs.shape)
         mean = reduce_mean(inputs, axis=self._axis, keepdims=True)
         var = reduce_mean(square(subtract(inputs, mean)), axis=self._axis, keepdims=True)
@@ -112,7 +116,7 @@ class LayerNormalization(Layer):
             y = multiply(y, reshape(self.gamma, shape))
         if self.beta is not None:
             y = add(y, reshape(self.beta, shape))
-        return y
+        return cast(y, out_dtype)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return input_shape
