@@ -62,10 +62,17 @@ unary_float("exp", _quiet(np.exp), lambda em, g, out, x: (em.mul(g, out),))
 unary_float("expm1", _quiet(np.expm1), lambda em, g, out, x: (em.mul(g, em.add(out, em.scalar_like(out, 1))),))
 unary_float("log", _quiet(np.log), lambda em, g, out, x: (em.div(g, x),))
 unary_float("log1p", _quiet(np.log1p), lambda em, g, out, x: (em.div(g, em.add(x, em.scalar_like(x, 1))),))
-unary_float("sqrt", _quiet(np.sqrt),
-            lambda em, g, out, x: (em.div(g, em.mul(em.scalar_like(out, 2), out)),))
-unary_float("rsqrt", _quiet(lambda x: np.reciprocal(np.sqrt(x))),
-            lambda em, g, out, x: (em.mul(g, em.mul(em.scalar_like(out, -0.5), em.mul(out, em.mul(out, out)))),))
+def _zero_where_g_is(em: Any, g: Any, ct: Any) -> Any:
+    """0 where the incoming cotangent is 0, else `ct`: TensorFlow's sqrt and rsqrt gradients, so that a branch
+    `where` did not take (sqrt(0), sqrt(-1)) gives 0 rather than 0 * inf = NaN."""
+    zero = em.zeros_like(g)
+    return em.select(em.eq(g, zero), zero, ct)
+
+
+unary_float("sqrt", _quiet(np.sqrt), lambda em, g, out, x: (
+    _zero_where_g_is(em, g, em.div(g, em.mul(em.scalar_like(out, 2), out))),))
+unary_float("rsqrt", _quiet(lambda x: np.reciprocal(np.sqrt(x))), lambda em, g, out, x: (
+    _zero_where_g_is(em, g, em.mul(g, em.mul(em.scalar_like(out, -0.5), em.mul(out, em.mul(out, out))))),))
 unary_float("sin", np.sin, lambda em, g, out, x: (em.mul(g, em.cos(x)),))
 unary_float("cos", np.cos, lambda em, g, out, x: (em.neg(em.mul(g, em.sin(x))),))
 unary_float("tanh", np.tanh,
@@ -91,10 +98,23 @@ def _erf(x: np.ndarray) -> np.ndarray:
 
 unary_float("erf", _erf, lambda em, g, out, x: (
     em.mul(g, em.mul(em.scalar_like(x, 2 / math.sqrt(math.pi)), em.exp(em.neg(em.mul(x, x))))),))
-_zero_grad = lambda em, g, out, x: (em.zeros_like(x),)  # noqa: E731  piecewise constant: zero almost everywhere
-unary_float("floor", np.floor, _zero_grad)
-unary_float("ceil", np.ceil, _zero_grad)
-unary_float("round", np.round, _zero_grad, doc="Rounds half to even, as TensorFlow does.")
+# Piecewise constant: TensorFlow registers no gradient, so a tape gives None (sign, by contrast, gives zeros).
+unary_float("floor", np.floor, NONDIFF)
+unary_float("ceil", np.ceil, NONDIFF)
+unary_float("round", np.round, NONDIFF, doc="Rounds half to even, as TensorFlow does.")
+
+
+def _relu(x: np.ndarray) -> np.ndarray:
+    return np.where(x < 0, np.zeros((), x.dtype), x)
+
+
+def _relu_vjp(em: Any, g: Any, out: Any, x: Any) -> tuple:
+    # g * (x > 0), a product as TensorFlow's ReluGrad: NaN and inf coming from upstream pass where x <= 0 too.
+    return (em.mul(g, em.convert(em.gt(x, em.zeros_like(x)), dtype=em.dtype(x))),)
+
+
+_row("relu", _relu, _relu_vjp, _SIGNED, "a numeric", 1,
+     doc="x where x >= 0 (-0.0 and NaN included, as TensorFlow's), else 0.")
 
 
 # ---- binary arithmetic ----------------------------------------------------------------------------------------------
