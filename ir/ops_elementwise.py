@@ -179,6 +179,22 @@ def _max_vjp(pick_x: str) -> Callable[..., tuple]:
     return vjp
 
 
+def _xlogy(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        return np.where(x == 0, np.zeros((), x.dtype), x * np.log(y))
+
+
+def _xlogy_vjp(em: Any, g: Any, out: Any, x: Any, y: Any) -> tuple:
+    # TensorFlow's rule: d/dx = log(y) and d/dy = x / y where x != 0, both 0 where x == 0 (whatever y is).
+    zero = em.zeros_like(x)
+    nonzero = em.ne(x, zero)
+    return (em.mul(g, em.select(nonzero, em.log(y), zero)), em.mul(g, em.select(nonzero, em.div(x, y), zero)))
+
+
+binary("xlogy", _xlogy, _xlogy_vjp, FLOAT_DTYPES, "a floating-point",
+       doc="x * log(y), and 0 where x == 0 (even where log(y) is NaN or -inf), as tf.math.xlogy.")
+
+
 binary("maximum", np.maximum, _max_vjp("ge"), doc="Ties send the gradient to the first operand.")
 binary("minimum", np.minimum, _max_vjp("le"), doc="Ties send the gradient to the first operand.")
 

@@ -204,6 +204,7 @@ CASES: dict[str, st.SearchStrategy] = {
     "relu": elementwise("nonzero"),
     **{name: elementwise("real", "real") for name in ("add", "sub", "mul")},
     "div": elementwise("real", "nonzero"),
+    "xlogy": elementwise("real", "positive"),
     "mod": elementwise("real", "nonzero", transform=mod_operands),
     "pow": elementwise("positive", "real"),
     "maximum": elementwise("real", "nonzero", transform=apart),

@@ -41,6 +41,7 @@ SAMPLES: dict[str, list[tuple[list[Any], dict[str, Any]]]] = {
     "pow": [([_M23, _M23[::-1]], {}), ([arr([3, 7, -8], i32), arr([2, 3, 0], i32)], {}),
             ([arr(2.0, f64), arr(-0.5, f64)], {})],
     "div": [([_M23, _M23[::-1]], {}), ([arr(1.0, f64), arr(4.0, f64)], {})],
+    "xlogy": [([arr([[0.0, 2.0, 1.5]], f32), arr([[0.0, 0.5, 3.0]], f32)], {}), ([arr(0.0, f64), arr(-1.0, f64)], {})],
     # comparisons and logic
     **{name: [([_M23, _M23[::-1]], {}), ([arr([1, 2, 3], i64), arr([3, 2, 1], i64)], {})]
        for name in ["eq", "ne", "lt", "le", "gt", "ge"]},

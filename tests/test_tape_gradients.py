@@ -95,6 +95,7 @@ GRAD_CASES: dict[str, list[Case]] = {
     "relu": _unary(lambda rng: signed(rng, 0.1, 2, 3, 4)),
     "add": _binary(_N, _N), "sub": _binary(_N, _N), "mul": _binary(_N, _N),
     "div": _binary(_N, lambda rng: signed(rng, 0.5, 2, 3, 4)),
+    "xlogy": _binary(_N, lambda rng: uniform(rng, 0.5, 2, 3, 4)),
     "pow": _binary(lambda rng: uniform(rng, 0.5, 2, 3, 4), _N),
     "mod": [lambda rng: (_mod_operands(rng), {})],
     "maximum": [lambda rng: (_max_operands(rng), {}), lambda rng: (_max_operands(rng)[::-1], {})],

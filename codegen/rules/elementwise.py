@@ -37,6 +37,13 @@ lowers("sub")(_arith("fsub", "sub"))
 lowers("mul")(_arith("fmul", "mul"))
 
 
+@lowers("xlogy")
+def _xlogy(ctx: LowerContext, op: Any, x: lir.Value, y: lir.Value) -> lir.Value:
+    b = ctx.b
+    zero = lir.Constant(x.type, 0.0)
+    return b.select(b.fcmp_ordered("==", x, zero), zero, _contract(ctx, b.fmul(x, ctx.math("log", y))))
+
+
 @lowers("div")
 def _div(ctx: LowerContext, op: Any, x: lir.Value, y: lir.Value) -> lir.Value:
     return _contract(ctx, ctx.b.fdiv(x, y))
