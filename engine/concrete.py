@@ -13,7 +13,9 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
+from autodiff import tape as _tape
 from engine import nest
+from engine.call_gradient import record_call
 from engine.convert import convert_to_tensor
 from engine.tensor import Tensor, TensorShape
 from engine.trace import Trace, is_library_file
@@ -223,6 +225,8 @@ class ConcreteFunction:
         except TypeError as e:
             raise TypeError(f"{self.name}(): {e}") from None
         bound.apply_defaults()
+        if _tape.active:  # one step on the tapes, whose backward is the function's reverse transform
+            return record_call(self, bound)
         return self._call_bound(bound)
 
     def _inputs(self, bound: inspect.BoundArguments) -> list[Any]:

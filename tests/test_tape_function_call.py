@@ -176,3 +176,12 @@ def test_effects_run_once_per_call() -> None:
         y = bump(x)
     assert float(t.gradient(y, x)) == 3.0
     assert float(counter.numpy()) == 1.0
+
+
+def test_tape_around_a_concrete_function_call() -> None:
+    cf = sin_xv.get_concrete_function(tf.constant(3.0))
+    x = tf.constant(3.0)
+    with tf.GradientTape() as t:
+        t.watch(x)
+        y = cf(x)
+    assert float(t.gradient(y, x)) == pytest.approx(0.9303480386734009, rel=1e-6)  # TF 2.21 (as tf.function)
