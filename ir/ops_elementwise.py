@@ -6,12 +6,15 @@ Every elementwise op takes operands of one exact type (the tracer and the eager 
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import numpy as np
 
 from ir.opdef import NONDIFF, OpDef, check_arity, check_dtype, check_same, fail, register
 from ir.types import ALL_DTYPES, FLOAT_DTYPES, NUMERIC_DTYPES, TensorType, as_dtype, bool_
+
+if TYPE_CHECKING:
+    from ir.emitter import Emitter
 
 _SIGNED = NUMERIC_DTYPES
 
@@ -62,7 +65,7 @@ unary_float("exp", _quiet(np.exp), lambda em, g, out, x: (em.mul(g, out),))
 unary_float("expm1", _quiet(np.expm1), lambda em, g, out, x: (em.mul(g, em.add(out, em.scalar_like(out, 1))),))
 unary_float("log", _quiet(np.log), lambda em, g, out, x: (em.div(g, x),))
 unary_float("log1p", _quiet(np.log1p), lambda em, g, out, x: (em.div(g, em.add(x, em.scalar_like(x, 1))),))
-def _zero_where_g_is(em: Any, g: Any, ct: Any) -> Any:
+def _zero_where_g_is(em: Emitter, g: Any, ct: Any) -> Any:
     """0 where the incoming cotangent is 0, else `ct`: TensorFlow's sqrt and rsqrt gradients, so that a branch
     `where` did not take (sqrt(0), sqrt(-1)) gives 0 rather than 0 * inf = NaN."""
     zero = em.zeros_like(g)
@@ -108,7 +111,7 @@ def _relu(x: np.ndarray) -> np.ndarray:
     return np.where(x < 0, np.zeros((), x.dtype), x)
 
 
-def _relu_vjp(em: Any, g: Any, out: Any, x: Any) -> tuple:
+def _relu_vjp(em: Emitter, g: Any, out: Any, x: Any) -> tuple:
     # g * (x > 0), a product as TensorFlow's ReluGrad: NaN and inf coming from upstream pass where x <= 0 too.
     return (em.mul(g, em.convert(em.gt(x, em.zeros_like(x)), dtype=em.dtype(x))),)
 
@@ -155,7 +158,7 @@ def _pow(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return np.power(x, y)
 
 
-def _pow_vjp(em: Any, g: Any, out: Any, x: Any, y: Any) -> tuple:
+def _pow_vjp(em: Emitter, g: Any, out: Any, x: Any, y: Any) -> tuple:
     if not em.dtype(x).is_floating:
         return (None, None)
     one = em.scalar_like(y, 1)
@@ -172,7 +175,7 @@ binary("pow", _pow, _pow_vjp)
 
 
 def _max_vjp(pick_x: str) -> Callable[..., tuple]:
-    def vjp(em: Any, g: Any, out: Any, x: Any, y: Any) -> tuple:
+    def vjp(em: Emitter, g: Any, out: Any, x: Any, y: Any) -> tuple:
         mask = getattr(em, pick_x)(x, y)
         zero = em.zeros_like(g)
         return (em.select(mask, g, zero), em.select(mask, zero, g))
@@ -184,7 +187,7 @@ def _xlogy(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return np.where(x == 0, np.zeros((), x.dtype), x * np.log(y))
 
 
-def _xlogy_vjp(em: Any, g: Any, out: Any, x: Any, y: Any) -> tuple:
+def _xlogy_vjp(em: Emitter, g: Any, out: Any, x: Any, y: Any) -> tuple:
     # TensorFlow's rule: d/dx = log(y) and d/dy = x / y where x != 0, both 0 where x == 0 (whatever y is).
     zero = em.zeros_like(x)
     nonzero = em.ne(x, zero)
@@ -227,7 +230,7 @@ def _select_infer(types: list[TensorType], **attrs: Any) -> tuple[TensorType, ..
     return (t,)
 
 
-def _select_vjp(em: Any, g: Any, out: Any, c: Any, a: Any, b: Any) -> tuple:
+def _select_vjp(em: Emitter, g: Any, out: Any, c: Any, a: Any, b: Any) -> tuple:
     zero = em.zeros_like(g)
     return (None, em.select(c, g, zero), em.select(c, zero, g))
 
@@ -247,7 +250,7 @@ def _convert_kernel(x: np.ndarray, *, dtype: Any) -> np.ndarray:
         return np.asarray(x).astype(as_dtype(dtype).np)
 
 
-def _convert_vjp(em: Any, g: Any, out: Any, x: Any, *, dtype: Any) -> tuple:
+def _convert_vjp(em: Emitter, g: Any, out: Any, x: Any, *, dtype: Any) -> tuple:
     src = em.dtype(x)
     if not (src.is_floating and as_dtype(dtype).is_floating):
         return (None,)

@@ -239,7 +239,8 @@ def test_eager_matches_infer(name: str, k: int) -> None:
     assert got.shape == want.shape, f"{name}: eager gave shape {got.shape}, infer said {want}"
 
 
-ELEMENTWISE = sorted(n for n, o in ir.OPS.items() if o.kind is ir.opdef.Kind.ELEMENTWISE and n not in ("select", "convert"))
+ELEMENTWISE = sorted(n for n, o in ir.OPS.items()
+                     if o.kind is ir.opdef.Kind.ELEMENTWISE and n not in ("select", "convert"))
 
 
 def _operand(dtype: ir.DType, shape: tuple[int, ...]) -> np.ndarray:
