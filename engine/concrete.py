@@ -155,7 +155,10 @@ def trace_function(name: str, pyfunc: Callable[..., Any], signature: inspect.Sig
     from ir.dump import dump, wanted
     if wanted("ir"):  # printing costs milliseconds: only when asked for
         dump("ir", name, str(fn))
-    return ConcreteFunction(name, fn, signature, arguments, param_slots, outputs, trace.variables, jit_compile)
+    concrete = ConcreteFunction(name, fn, signature, arguments, param_slots, outputs, trace.variables, jit_compile)
+    if trace.custom_gradients:
+        concrete.custom_gradient_python = pyfunc
+    return concrete
 
 
 class ConcreteFunction:
@@ -175,6 +178,9 @@ class ConcreteFunction:
         self._optimized: Optional[Function] = None
         self._compiled: Any = None
         self._single_output = isinstance(outputs, Tensor) or isinstance(outputs, Variable)
+        # The traced Python function, when it calls a custom_gradient function: the IR differentiates that
+        # function's own ops, so a call under a GradientTape runs the Python instead (engine.call_gradient).
+        self.custom_gradient_python: Optional[Callable[..., Any]] = None
 
     @property
     def optimized_ir(self) -> Function:

@@ -92,6 +92,8 @@ class Trace:
         self.variables: list[Any] = []          # captured Variables, in the order of their reference params
         self._var_params: dict[int, Value] = {}
         self.nparams = 0
+        # A custom_gradient function ran while tracing: the IR holds its ops, not its gradient rule.
+        self.custom_gradients = False
 
     # ---- parameters
     def add_param(self, ttype: TensorType, name: Optional[str]) -> Tensor:

@@ -225,3 +225,44 @@ def test_variable_passed_as_an_argument() -> None:
     with tf.GradientTape() as t:
         y = with_var_arg(v, tf.constant([3.0, 4.0]))
     np.testing.assert_array_equal(t.gradient(y, v).numpy(), [9.0, 16.0])  # TF 2.21
+
+
+@tf.custom_gradient
+def clip_grad(x):  # type: ignore[no-untyped-def]
+    return tf.identity(x), lambda dy: tf.clip_by_value(dy, -1.0, 1.0)
+
+
+@tf.custom_gradient
+def half_grad_square(x):  # type: ignore[no-untyped-def]
+    return x * x, lambda dy: dy * 0.5
+
+
+def test_custom_gradient_inside_a_function_called_under_a_tape() -> None:
+    """The IR of a function holds a custom_gradient function's own ops, not its rule: under a tape the function
+    runs as Python so the rule is honoured (TF honours it in tf.function)."""
+    f = tf.function(lambda x: clip_grad(x * 3.0) * 10.0)
+    g = tf.function(lambda x: half_grad_square(x) + x)
+    x = tf.constant(2.0)
+    with tf.GradientTape(persistent=True) as t:
+        t.watch(x)
+        y, z = f(x), g(x)
+    assert float(y) == 60.0
+    assert float(t.gradient(y, x)) == 3.0  # TF 2.21: 3.0
+    assert float(t.gradient(z, x)) == 1.5  # TF 2.21: 1.5 (0.5 from the rule, 1 from + x)
+    assert float(f(x)) == 60.0             # without a tape: the compiled function
+
+
+def test_custom_gradient_returning_its_input_through_identity() -> None:
+    x = tf.constant(2.0)
+    with tf.GradientTape() as t:
+        t.watch(x)
+        y = clip_grad(x * 3.0) * 10.0
+    assert float(t.gradient(y, x)) == 3.0  # TF 2.21: 3.0 (the rule clips 10 to 1)
+
+    @tf.function
+    def inner_tape(x):  # type: ignore[no-untyped-def]
+        with tf.GradientTape() as t:
+            t.watch(x)
+            y = clip_grad(x * 3.0) * 10.0
+        return t.gradient(y, x)
+    assert float(inner_tape(tf.constant(2.0))) == 3.0  # TF 2.21: 3.0
