@@ -19,15 +19,15 @@ tensor before the cond or loop instead) rather than differentiating with a later
 """
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from typing import Optional, Sequence
 
 from ir.analysis import assigned_refs
 from ir.control import emit_return
 from ir.core import Block, Builder, Function, Op, Value
 from ir.emitter import IREmitter, value_type
 from ir.inline import clone_block
-from ir.opdef import NONDIFF, Kind, OpDef
-from ir.types import DType, RefType, StackType, TensorType
+from ir.opdef import NONDIFF, Kind
+from ir.types import RefType, StackType, TensorType
 
 
 def ct_type(t: TensorType) -> TensorType:

@@ -16,7 +16,9 @@ from typing import Any, Sequence
 
 import llvmlite.ir as lir
 
+import codegen.rules  # noqa: F401  (attaches the lower facets to the op table)
 from codegen.context import ErrorInfo, LowerContext
+from codegen.rules.stack import free_stacks
 from codegen.values import I32, I64, PTR, Buffer, CValue, Lazy, Scalar
 from ir.analysis import assigned_refs
 from ir.core import Block, Function, Op
@@ -107,7 +109,6 @@ def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[
 
     Each workspace buffer is passed to the body as its own `noalias` argument (a loop storing one intermediate
     while loading another then vectorizes); the body's signature gets them once lowering has allocated them all."""
-    import codegen.rules  # noqa: F401  (attaches the lower facets to the op table)
     module = lir.Module(name=fn.name)
     params = [p.type for p in fn.params]
     results = fn.result_types
@@ -140,7 +141,6 @@ def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[
     outs = lower_block(ctx, fn.block, args)
     for k, (cv, t) in enumerate(zip(outs, results)):
         ctx.store_all(Buffer(t, body.args[len(params) + k]), cv)
-    from codegen.rules.stack import free_stacks
     free_stacks(ctx)
     b.ret(lir.Constant(I32, 0))
     b.position_at_end(ctx.exit_block)

@@ -7,10 +7,10 @@ reductions), and the chunk range is split across threads.
 
 `plan(fn)` decides: it propagates a "row-split" mark from the parameters whose leading dimension is the batch size
 N through the ops, using each row's tiling facet `OpDef.tile` (attached in `codegen.rules.tiles` by `@tiles`, as
-`@lowers` attaches the LLVM rule: how the op treats its operands' leading axis); an op marked `NEVER_TILES`, or with operands it cannot
-split consistently, means no tiling; so does a row's veto of the chunk size (a matmul on split rows that calls BLAS
-on chunks shorter than `MIN_MATMUL_ROWS`). `rewrite(fn, plan, n)` gives the same function with N
-replaced by n in every split value's type and attrs.
+`@lowers` attaches the LLVM rule: how the op treats its operands' leading axis); an op marked `NEVER_TILES`, or
+with operands it cannot split consistently, means no tiling; so does a row's veto of the chunk size (a matmul on
+split rows that calls BLAS on chunks shorter than `codegen.rules.tiles.MIN_MATMUL_ROWS`). `rewrite(fn, plan, n)`
+gives the same function with N replaced by n in every split value's type and attrs.
 """
 from __future__ import annotations
 

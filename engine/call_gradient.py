@@ -5,7 +5,8 @@ function call as one op with a gradient function.
 are the tensor arguments and the values of the Variables the function reads (as the tapes saw them read), its
 results the function's outputs. Its backward is the function's reverse transform (`autodiff.reverse.vjp_function`
 without replaying effects), derived once per traced function and compiled once (or interpreted, for
-`jit_compile=False`). Running that backward goes through `call_ir`, which records a `CallStep` of the backward on
+`jit_compile=False`); a function that calls a custom_gradient function runs as Python under a tape instead, so
+that the tapes see the custom rule. Running that backward goes through `call_ir`, which records a `CallStep` of the backward on
 any tape still recording, so nested and persistent tapes give higher-order gradients the same way.
 """
 from __future__ import annotations
@@ -85,7 +86,12 @@ class CallStep(_tape.TapeRule):
 
 
 def record_call(concrete: Any, bound: inspect.BoundArguments) -> Any:
-    """Calls `concrete` (an engine ConcreteFunction) with `bound` arguments as one step of the active tapes."""
+    """Calls `concrete` (an engine ConcreteFunction) with `bound` arguments as one step of the active tapes.
+
+    A function that calls a custom_gradient function runs as Python instead (its ops, the custom rule's step
+    among them, are recorded one by one): its IR holds the custom function's own ops, not the rule."""
+    if concrete.custom_gradient_python is not None:
+        return concrete.custom_gradient_python(*bound.args, **bound.kwargs)
     flat = {k: nest.flatten(v) for k, v in bound.arguments.items()}
     tensors = [leaf if isinstance(leaf, Tensor) else Tensor(np.asarray(leaf))
                for leaf in (flat[arg][i] for arg, i in concrete._param_slots)]

@@ -13,7 +13,9 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
+from autodiff import tape as _tape
 from engine import nest
+from engine.call_gradient import record_call
 from engine.convert import convert_to_tensor
 from engine.tensor import Tensor, TensorShape
 from engine.trace import Trace, is_library_file
@@ -164,7 +166,10 @@ def trace_function(name: str, pyfunc: Callable[..., Any], signature: inspect.Sig
     from ir.dump import dump, wanted
     if wanted("ir"):  # printing costs milliseconds: only when asked for
         dump("ir", name, str(fn))
-    return ConcreteFunction(name, fn, signature, arguments, param_slots, outputs, trace.variables, jit_compile)
+    concrete = ConcreteFunction(name, fn, signature, arguments, param_slots, outputs, trace.variables, jit_compile)
+    if trace.custom_gradients:
+        concrete.custom_gradient_python = pyfunc
+    return concrete
 
 
 class ConcreteFunction:
@@ -184,6 +189,9 @@ class ConcreteFunction:
         self._optimized: Optional[Function] = None
         self._compiled: Any = None
         self._single_output = isinstance(outputs, Tensor) or isinstance(outputs, Variable)
+        # The traced Python function, when it calls a custom_gradient function: the IR differentiates that
+        # function's own ops, so a call under a GradientTape runs the Python instead (engine.call_gradient).
+        self.custom_gradient_python: Optional[Callable[..., Any]] = None
 
     @property
     def optimized_ir(self) -> Function:
@@ -234,6 +242,8 @@ class ConcreteFunction:
         except TypeError as e:
             raise TypeError(f"{self.name}(): {e}") from None
         bound.apply_defaults()
+        if _tape.active:  # one step on the tapes, whose backward is the function's reverse transform
+            return record_call(self, bound)
         return self._call_bound(bound)
 
     def _inputs(self, bound: inspect.BoundArguments) -> list[Any]:

@@ -16,7 +16,10 @@ from typing import Any, Callable, Iterator, Sequence
 from autodiff import tape as _tape
 from engine import dispatch, nest
 from engine.ops.funnel import as_tensor, full
+from engine.dispatch import apply
 from engine.tensor import Tensor, TensorLike
+from ir.opdef import OPS
+from engine.trace import current
 from engine.variables import Variable
 
 _ir_transform_depth = dispatch.ThreadDepth()
@@ -61,6 +64,17 @@ class _CustomVJP(_tape.TapeRule):
         return cts + [None] * (len(operands) - len(cts))
 
 
+def _distinct(t: Tensor, taken: set[int]) -> Tensor:
+    """`t`, or a new tensor of its value when the tapes would take it for an input (f returned an input itself,
+    e.g. through `identity`): the custom step's result must be a value of its own, or the cotangent reaching it
+    would also flow to the input directly, past the custom rule."""
+    if _tape.key(t) not in taken:
+        return t
+    if t._node is None:
+        return Tensor(t._value)
+    return apply(OPS["reshape"], t, shape=tuple(t.shape))  # while tracing: a new IR value (canonicalize drops it)
+
+
 def custom_gradient(f: Callable[..., Any]) -> Callable[..., Any]:
     """Decorator: `f(*x) -> (y, grad_fn)`.
 
@@ -81,6 +95,9 @@ def custom_gradient(f: Callable[..., Any]) -> Callable[..., Any]:
             raise NotImplementedError(f"custom_gradient: {f.__name__} is being traced for an IR transform "
                                       f"(engine.grad, jvp, vjp, hessian), which would ignore its custom rule; "
                                       f"use a GradientTape for it")
+        trace = current()
+        if trace is not None:
+            trace.custom_gradients = True
         inputs = [as_tensor(a) if isinstance(a, (TensorLike, int, float)) else a for a in args]
         tensors = [x for x in inputs if isinstance(x, Tensor)]
         reads: list[Variable] = []
@@ -93,7 +110,12 @@ def custom_gradient(f: Callable[..., Any]) -> Callable[..., Any]:
             _tape.active[:] = saved
         reads = list(probe.watched_handles.values())
         if _tape.active:
-            outs = [as_tensor(o) for o in nest.flatten(y)]
+            taken = {_tape.key(x) for x in tensors}
+            _tape.active.clear()  # the copies _distinct makes are not steps of the tapes
+            try:
+                outs = [_distinct(as_tensor(o), taken) for o in nest.flatten(y)]
+            finally:
+                _tape.active[:] = saved
             read_values = [probe.handle_reads[id(v)][0] for v in reads]
             record = _CustomVJP(f.__name__, grad_fn, len(tensors), reads)
             for var, value in zip(reads, read_values):

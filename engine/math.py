@@ -6,5 +6,19 @@ from engine.ops import (abs, add, add_n, argmax, argmin, ceil, cos, divide, divi
                         reduce_any, reduce_logsumexp, reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_std,
                         reduce_sum, reduce_variance, round, rsqrt, saturate_cast, sigmoid, sign, sin, softplus,
                         sqrt, square, squared_difference, subtract, tan, tanh, truediv)
+from engine.ops.funnel import binary as _binary
+from engine.tensor import Tensor as _Tensor
+from ir.opdef import OPS as _OPS
+
+
+def xlogy(x: object, y: object, name: object = None) -> _Tensor:
+    """x * log(y), and 0 where x == 0, as tf.math.xlogy (floating-point tensors; numpy broadcasting).
+
+    >>> import engine as tf
+    >>> tf.math.xlogy(tf.constant([0.0, 2.0]), tf.constant([0.0, 1.0])).numpy()
+    array([0., 0.], dtype=float32)
+    """
+    return _binary(_OPS["xlogy"], x, y, "xlogy")
+
 
 __all__ = [n for n in dir() if not n.startswith("_")]

@@ -6,9 +6,10 @@ from typing import Any, Optional
 from engine.convert import convert_to_tensor
 from engine.ops import (cast, exp, log, log_sigmoid, maximum, multiply, negative, one_hot, reduce_max, reduce_sum,
                         sigmoid, softplus, stop_gradient, subtract, tanh)
-from engine.ops.funnel import as_tensor, floating, full
+from engine.ops.funnel import as_tensor, floating, full, unary
 from engine.dropout import dropout
 from engine.nn_conv import avg_pool, avg_pool2d, conv1d, conv2d, convolution, max_pool, max_pool2d
+from ir.opdef import OPS
 from engine.tensor import Tensor
 from ir.types import float32
 
@@ -19,9 +20,8 @@ __all__ = ["relu", "relu6", "sigmoid", "tanh", "softplus", "log_sigmoid", "softm
 
 
 def relu(features: Any, name: Optional[str] = None) -> Tensor:
-    """max(x, 0); the gradient at 0 is 0, as TensorFlow's (ties of maximum go to its first operand, the 0)."""
-    x = as_tensor(features)
-    return maximum(full(0, x.dtype, ()), x)
+    """max(x, 0); the gradient is upstream * (x > 0), as TensorFlow's (0 at 0; NaN from upstream passes)."""
+    return unary(OPS["relu"], features, "relu")
 
 
 def relu6(features: Any, name: Optional[str] = None) -> Tensor:

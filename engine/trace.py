@@ -22,7 +22,7 @@ from ir.core import Block, Builder, Function, Loc, Op, Value
 from ir.emitter import IREmitter
 from ir.inline import inline
 from ir.opdef import OPS, OpDef
-from ir.types import RefType, TensorType
+from ir.types import RefType, StackType, TensorType
 
 _LIBRARY_DIRS = tuple(os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep + d + os.sep
                       for d in ("engine", "ir", "autodiff", "codegen"))
@@ -92,6 +92,8 @@ class Trace:
         self.variables: list[Any] = []          # captured Variables, in the order of their reference params
         self._var_params: dict[int, Value] = {}
         self.nparams = 0
+        # A custom_gradient function ran while tracing: the IR holds its ops, not its gradient rule.
+        self.custom_gradients = False
 
     # ---- parameters
     def add_param(self, ttype: TensorType, name: Optional[str]) -> Tensor:
@@ -155,6 +157,19 @@ class Trace:
         self._route_refs(operand_tensors)
         _tape.record(StructuredVJP(self, record), operand_tensors, [Tensor(None, r) for r in record.op.results], {})
         return results
+
+    def record_emitted(self, ops: Sequence[Op]) -> None:
+        """Records ops emitted straight into the block (by a structured op's backward) on the active tapes, as if
+        they had come through the dispatch funnel, so that a gradient of that gradient can sweep back through
+        them. A loop among them is a backward loop over stacks, through which reverse mode does not go."""
+        for op in ops:
+            rule: Any = op.opdef
+            if op.opdef.vjp_region is not None:
+                rule = _NoReverseOverReverse(op.opdef.name) if any(isinstance(v.type, StackType)
+                                                                   for v in op.operands) \
+                    else StructuredVJP(self, Record(op, op))
+            _tape.record(rule, [Tensor(None, v) for v in op.operands], [Tensor(None, r) for r in op.results],
+                         dict(op.attrs))
 
     def _route_refs(self, tensors: Sequence[Tensor]) -> None:
         """A Variable reference passed into a region counts as a read of the Variable for the tapes."""
@@ -248,18 +263,33 @@ class StructuredVJP(_tape.TapeRule):
         self.trace = trace
         self.record = record
         self.name = record.op.opdef.name
+        self.swept = False
 
     def backward(self, em: Any, gs: Sequence[Any], results: Sequence[Tensor], operands: Sequence[Tensor]) -> list:
         trace = self.trace
-        sweep = Sweep(IREmitter(trace.frame.builder))
-        for r, g in zip(results, gs):
-            if g is not None:
-                sweep.ct[id(trace.frame.resolve(r._node))] = trace.value_of(g)
-        sweep.records = [self.record]
         start = len(trace.frame.block.ops)
+        record = self.record
+        if self.swept and record.stacks:
+            # A persistent tape's second gradient: the first backward loop consumed the stacks (each stack value is
+            # used once), so the forward loop runs again, without its effects, to fill new ones.
+            again = Sweep(IREmitter(trace.frame.builder), recompute=True)
+            for v in record.old.operands:
+                again.vmap[id(v)] = trace.frame.resolve(v)
+            again.forward([record.old])
+            record = again.records[-1]
+            for op in trace.frame.block.ops[start:]:
+                trace.frame.define(op.results)
+        self.swept = True
+        sweep = Sweep(IREmitter(trace.frame.builder))
+        for r, new, g in zip(results, record.op.results, gs):
+            if g is not None:
+                sweep.ct[id(trace.frame.resolve(new))] = trace.value_of(g)
+        sweep.records = [record]
         sweep.backward()
         for op in trace.frame.block.ops[start:]:
             trace.frame.define(op.results)
+        if _tape.active:  # tapes still recording (an outer tape, a persistent one) see the backward's ops
+            trace.record_emitted(trace.frame.block.ops[start:])
         # The sweep sums the cotangent of a value the op takes twice (a loop's initial value also captured): the
         # tape gets it once, at its first position.
         out: list[Optional[Tensor]] = []
@@ -269,6 +299,18 @@ class StructuredVJP(_tape.TapeRule):
             out.append(Tensor(None, sweep.ct[key]) if key in sweep.ct and key not in seen else None)
             seen.add(key)
         return out
+
+
+class _NoReverseOverReverse(_tape.TapeRule):
+    """The tape's step for a gradient's own loop (it pops the stacks its forward loop pushed)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def backward(self, em: Any, gs: Sequence[Any], results: Sequence[Any], operands: Sequence[Any]) -> list:
+        raise NotImplementedError("a gradient of a gradient through a loop inside a function (nested "
+                                  "GradientTapes around a tensor loop) is not supported: reverse mode does not go "
+                                  "through a gradient's own loops; use engine.hessian (forward over reverse)")
 
 
 def unify_captures(frames: Sequence[Frame]) -> list[Value]:

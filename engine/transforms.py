@@ -14,8 +14,11 @@ from typing import Any, Callable, Sequence, Union
 
 import numpy as np
 
+from autodiff.forward import jvp_function
+from autodiff.reverse import vjp_function
 from engine import nest
 from engine.convert import convert_to_tensor
+from engine.custom_gradient import ir_transform_tracing
 from engine.function import Function
 from engine.tensor import Tensor
 from engine.trace import current
@@ -129,7 +132,6 @@ class _Traced:
     """One traced signature of a function being transformed, and its transformed IR (cached per kind)."""
 
     def __init__(self, fun: Callable[..., Any], args: tuple, kwargs: dict) -> None:
-        from engine.custom_gradient import ir_transform_tracing
         self.fn = _as_function(fun)
         with ir_transform_tracing():
             self.cf = self.fn.get_concrete_function(*args, **kwargs)
@@ -160,7 +162,6 @@ def value_and_grad(fun: Callable[..., Any], argnums: Union[int, Sequence[int]] =
 
     @_wraps(fun)
     def vg(*args: Any, **kwargs: Any) -> Any:
-        from autodiff.reverse import vjp_function
         args, nums = _prepare(args, argnums)
         t = _Traced(fn, args, kwargs)
         outs = t.cf.ir.results
@@ -211,7 +212,6 @@ def grad(fun: Callable[..., Any], argnums: Union[int, Sequence[int]] = 0, has_au
 
 def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
     """(f(primals), vjp_fn) where vjp_fn(cotangents) gives the cotangents of all primals (JAX's `vjp`)."""
-    from autodiff.reverse import vjp_function
     primals, nums = _prepare(primals, tuple(range(len(primals))))
     t = _Traced(fun, primals, {})
     params = _params_of(t.cf, t.fn, nums)
@@ -254,7 +254,6 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
 
 def jvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
     """(f(primals), J·tangents), by forward mode on the IR (JAX's `jvp`)."""
-    from autodiff.forward import jvp_function
     primals, nums = _prepare(tuple(primals), tuple(range(len(primals))))
     t = _Traced(fun, primals, {})
     params = _params_of(t.cf, t.fn, nums)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-from ir.core import Builder, Value
+from ir.core import Block, Builder, Value
 from ir.opdef import NONDIFF, OpDef, fail, register
 from ir.types import TensorType, bool_
 
@@ -28,18 +28,18 @@ def _no_plain_infer(name: str) -> Callable[..., tuple]:
     return infer
 
 
-def _types(values: Sequence[Any]) -> list[TensorType]:
+def _types(values: Sequence[Value]) -> list[TensorType]:
     return [v.type for v in values]
 
 
-def _yield_types(block: Any) -> list[TensorType]:
+def _yield_types(block: Block) -> list[TensorType]:
     term = block.terminator
     if term is None or term.opdef.name != "yield":
         raise fail("region", f"region ^{block.label} must end with yield")
     return _types(term.operands)
 
 
-def _check_args(opname: str, block: Any, expected: Sequence[TensorType]) -> None:
+def _check_args(opname: str, block: Block, expected: Sequence[TensorType]) -> None:
     got = _types(block.args)
     if got != list(expected):
         raise fail(opname, f"region ^{block.label} takes ({', '.join(map(str, got))}) but the op passes "
@@ -47,7 +47,7 @@ def _check_args(opname: str, block: Any, expected: Sequence[TensorType]) -> None
 
 
 # ---- cond -----------------------------------------------------------------------------------------------------------
-def _cond_infer_regions(types: Sequence[TensorType], regions: Sequence[Any], attrs: dict) -> list[TensorType]:
+def _cond_infer_regions(types: Sequence[TensorType], regions: Sequence[Block], attrs: dict) -> list[TensorType]:
     if len(regions) != 2:
         raise fail("cond", f"needs two regions (then, else), got {len(regions)}")
     if not types or types[0] != BOOL_SCALAR:
@@ -61,7 +61,7 @@ def _cond_infer_regions(types: Sequence[TensorType], regions: Sequence[Any], att
     return then_t
 
 
-def _cond_eager(pred: Any, *captured: Any, regions: Sequence[Any], run_block: Callable[..., Any]) -> tuple:
+def _cond_eager(pred: Any, *captured: Any, regions: Sequence[Block], run_block: Callable[..., Any]) -> tuple:
     return tuple(run_block(regions[0] if bool(pred) else regions[1], captured))
 
 
@@ -71,7 +71,7 @@ register(OpDef("cond", _no_plain_infer("cond"), _cond_eager, NONDIFF, "structure
 
 
 # ---- while_loop -----------------------------------------------------------------------------------------------------
-def _while_infer_regions(types: Sequence[TensorType], regions: Sequence[Any], attrs: dict) -> list[TensorType]:
+def _while_infer_regions(types: Sequence[TensorType], regions: Sequence[Block], attrs: dict) -> list[TensorType]:
     k = attrs.get("carried")
     if not isinstance(k, int) or not 0 <= k <= len(types):
         raise fail("while_loop", f"attr carried={k!r} must count the carried operands (0..{len(types)})")
@@ -90,7 +90,7 @@ def _while_infer_regions(types: Sequence[TensorType], regions: Sequence[Any], at
     return list(types[:k])
 
 
-def _while_eager(*values: Any, regions: Sequence[Any], run_block: Callable[..., Any], carried: int) -> tuple:
+def _while_eager(*values: Any, regions: Sequence[Block], run_block: Callable[..., Any], carried: int) -> tuple:
     carry, captured = list(values[:carried]), list(values[carried:])
     cond, body = regions
     while bool(run_block(cond, carry + captured)[0]):
@@ -104,7 +104,7 @@ register(OpDef("while_loop", _no_plain_infer("while_loop"), _while_eager, NONDIF
 
 
 # ---- call -----------------------------------------------------------------------------------------------------------
-def _call_infer_regions(types: Sequence[TensorType], regions: Sequence[Any], attrs: dict) -> list[TensorType]:
+def _call_infer_regions(types: Sequence[TensorType], regions: Sequence[Block], attrs: dict) -> list[TensorType]:
     if len(regions) != 1:
         raise fail("call", f"needs one region (the callee's body), got {len(regions)}")
     if not isinstance(attrs.get("callee"), str):
@@ -113,7 +113,7 @@ def _call_infer_regions(types: Sequence[TensorType], regions: Sequence[Any], att
     return _yield_types(regions[0])
 
 
-def _call_eager(*values: Any, regions: Sequence[Any], run_block: Callable[..., Any], callee: str) -> tuple:
+def _call_eager(*values: Any, regions: Sequence[Block], run_block: Callable[..., Any], callee: str) -> tuple:
     return tuple(run_block(regions[0], list(values)))
 
 

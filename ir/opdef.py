@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, Sequence
 from ir.types import DType, TensorType
 
 if TYPE_CHECKING:
-    from ir.core import Block, Op
+    from ir.core import Block, Op, Value
 
 
 class _NonDiff:
@@ -54,7 +54,8 @@ class Kind(str, enum.Enum):
 
 
 class TileRule(Protocol):
-    """Row tiling's facet of a row (filled in by `codegen.tiling`, as `lower` is by the codegen rules)."""
+    """Row tiling's facet of a row (filled in by `codegen.rules.tiles`, as `lower` is by the other codegen rules;
+    read by `codegen.tiling`)."""
 
     def split(self, op: "Op", split: list[bool], rows: int) -> Optional[list[bool]]:
         """Which results are split over the leading axis, given which operands are; None if the op mixes rows."""
@@ -70,7 +71,7 @@ class RegionVJP(Protocol):
     """Reverse mode's rule for a row whose reverse cannot be a plain `vjp` (ops with regions, several results or
     calls); filled in by `autodiff`. `sweep` is the driver (autodiff.reverse.Sweep)."""
 
-    def forward(self, sweep: Any, op: "Op", operands: list[Any]) -> None:
+    def forward(self, sweep: Any, op: "Op", operands: list["Value"]) -> None:
         """Emit the op in the forward sweep (instrumented as the backward needs), binding its results."""
 
     def backward(self, sweep: Any, record: Any) -> None:
@@ -80,7 +81,7 @@ class RegionVJP(Protocol):
 class RegionJVP(Protocol):
     """Forward mode's rule for such rows (`fwd` is autodiff.forward's driver)."""
 
-    def __call__(self, fwd: Any, op: "Op", operands: list[Any]) -> None: ...
+    def __call__(self, fwd: Any, op: "Op", operands: list["Value"]) -> None: ...
 
 
 class InferError(ValueError):

@@ -6,12 +6,15 @@ Every elementwise op takes operands of one exact type (the tracer and the eager 
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import numpy as np
 
 from ir.opdef import NONDIFF, OpDef, check_arity, check_dtype, check_same, fail, register
 from ir.types import ALL_DTYPES, FLOAT_DTYPES, NUMERIC_DTYPES, TensorType, as_dtype, bool_
+
+if TYPE_CHECKING:
+    from ir.emitter import Emitter
 
 _SIGNED = NUMERIC_DTYPES
 
@@ -62,10 +65,17 @@ unary_float("exp", _quiet(np.exp), lambda em, g, out, x: (em.mul(g, out),))
 unary_float("expm1", _quiet(np.expm1), lambda em, g, out, x: (em.mul(g, em.add(out, em.scalar_like(out, 1))),))
 unary_float("log", _quiet(np.log), lambda em, g, out, x: (em.div(g, x),))
 unary_float("log1p", _quiet(np.log1p), lambda em, g, out, x: (em.div(g, em.add(x, em.scalar_like(x, 1))),))
-unary_float("sqrt", _quiet(np.sqrt),
-            lambda em, g, out, x: (em.div(g, em.mul(em.scalar_like(out, 2), out)),))
-unary_float("rsqrt", _quiet(lambda x: np.reciprocal(np.sqrt(x))),
-            lambda em, g, out, x: (em.mul(g, em.mul(em.scalar_like(out, -0.5), em.mul(out, em.mul(out, out)))),))
+def _zero_where_g_is(em: Emitter, g: Any, ct: Any) -> Any:
+    """0 where the incoming cotangent is 0, else `ct`: TensorFlow's sqrt and rsqrt gradients, so that a branch
+    `where` did not take (sqrt(0), sqrt(-1)) gives 0 rather than 0 * inf = NaN."""
+    zero = em.zeros_like(g)
+    return em.select(em.eq(g, zero), zero, ct)
+
+
+unary_float("sqrt", _quiet(np.sqrt), lambda em, g, out, x: (
+    _zero_where_g_is(em, g, em.div(g, em.mul(em.scalar_like(out, 2), out))),))
+unary_float("rsqrt", _quiet(lambda x: np.reciprocal(np.sqrt(x))), lambda em, g, out, x: (
+    _zero_where_g_is(em, g, em.mul(g, em.mul(em.scalar_like(out, -0.5), em.mul(out, em.mul(out, out))))),))
 unary_float("sin", np.sin, lambda em, g, out, x: (em.mul(g, em.cos(x)),))
 unary_float("cos", np.cos, lambda em, g, out, x: (em.neg(em.mul(g, em.sin(x))),))
 unary_float("tanh", np.tanh,
@@ -91,10 +101,23 @@ def _erf(x: np.ndarray) -> np.ndarray:
 
 unary_float("erf", _erf, lambda em, g, out, x: (
     em.mul(g, em.mul(em.scalar_like(x, 2 / math.sqrt(math.pi)), em.exp(em.neg(em.mul(x, x))))),))
-_zero_grad = lambda em, g, out, x: (em.zeros_like(x),)  # noqa: E731  piecewise constant: zero almost everywhere
-unary_float("floor", np.floor, _zero_grad)
-unary_float("ceil", np.ceil, _zero_grad)
-unary_float("round", np.round, _zero_grad, doc="Rounds half to even, as TensorFlow does.")
+# Piecewise constant: TensorFlow registers no gradient, so a tape gives None (sign, by contrast, gives zeros).
+unary_float("floor", np.floor, NONDIFF)
+unary_float("ceil", np.ceil, NONDIFF)
+unary_float("round", np.round, NONDIFF, doc="Rounds half to even, as TensorFlow does.")
+
+
+def _relu(x: np.ndarray) -> np.ndarray:
+    return np.where(x < 0, np.zeros((), x.dtype), x)
+
+
+def _relu_vjp(em: Emitter, g: Any, out: Any, x: Any) -> tuple:
+    # g * (x > 0), a product as TensorFlow's ReluGrad: NaN and inf coming from upstream pass where x <= 0 too.
+    return (em.mul(g, em.convert(em.gt(x, em.zeros_like(x)), dtype=em.dtype(x))),)
+
+
+_row("relu", _relu, _relu_vjp, _SIGNED, "a numeric", 1,
+     doc="x where x >= 0 (-0.0 and NaN included, as TensorFlow's), else 0.")
 
 
 # ---- binary arithmetic ----------------------------------------------------------------------------------------------
@@ -135,7 +158,7 @@ def _pow(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return np.power(x, y)
 
 
-def _pow_vjp(em: Any, g: Any, out: Any, x: Any, y: Any) -> tuple:
+def _pow_vjp(em: Emitter, g: Any, out: Any, x: Any, y: Any) -> tuple:
     if not em.dtype(x).is_floating:
         return (None, None)
     one = em.scalar_like(y, 1)
@@ -152,11 +175,27 @@ binary("pow", _pow, _pow_vjp)
 
 
 def _max_vjp(pick_x: str) -> Callable[..., tuple]:
-    def vjp(em: Any, g: Any, out: Any, x: Any, y: Any) -> tuple:
+    def vjp(em: Emitter, g: Any, out: Any, x: Any, y: Any) -> tuple:
         mask = getattr(em, pick_x)(x, y)
         zero = em.zeros_like(g)
         return (em.select(mask, g, zero), em.select(mask, zero, g))
     return vjp
+
+
+def _xlogy(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        return np.where(x == 0, np.zeros((), x.dtype), x * np.log(y))
+
+
+def _xlogy_vjp(em: Emitter, g: Any, out: Any, x: Any, y: Any) -> tuple:
+    # TensorFlow's rule: d/dx = log(y) and d/dy = x / y where x != 0, both 0 where x == 0 (whatever y is).
+    zero = em.zeros_like(x)
+    nonzero = em.ne(x, zero)
+    return (em.mul(g, em.select(nonzero, em.log(y), zero)), em.mul(g, em.select(nonzero, em.div(x, y), zero)))
+
+
+binary("xlogy", _xlogy, _xlogy_vjp, FLOAT_DTYPES, "a floating-point",
+       doc="x * log(y), and 0 where x == 0 (even where log(y) is NaN or -inf), as tf.math.xlogy.")
 
 
 binary("maximum", np.maximum, _max_vjp("ge"), doc="Ties send the gradient to the first operand.")
@@ -191,7 +230,7 @@ def _select_infer(types: list[TensorType], **attrs: Any) -> tuple[TensorType, ..
     return (t,)
 
 
-def _select_vjp(em: Any, g: Any, out: Any, c: Any, a: Any, b: Any) -> tuple:
+def _select_vjp(em: Emitter, g: Any, out: Any, c: Any, a: Any, b: Any) -> tuple:
     zero = em.zeros_like(g)
     return (None, em.select(c, g, zero), em.select(c, zero, g))
 
@@ -211,7 +250,7 @@ def _convert_kernel(x: np.ndarray, *, dtype: Any) -> np.ndarray:
         return np.asarray(x).astype(as_dtype(dtype).np)
 
 
-def _convert_vjp(em: Any, g: Any, out: Any, x: Any, *, dtype: Any) -> tuple:
+def _convert_vjp(em: Emitter, g: Any, out: Any, x: Any, *, dtype: Any) -> tuple:
     src = em.dtype(x)
     if not (src.is_floating and as_dtype(dtype).is_floating):
         return (None,)

@@ -5,12 +5,15 @@ engine adds. matmul takes operands of equal rank >= 2 whose batch dimensions alr
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
 from ir.opdef import NONDIFF, OpDef, check_arity, check_dtype, fail, register
 from ir.types import INT_DTYPES, NUMERIC_DTYPES, TensorType, as_dtype
+
+if TYPE_CHECKING:
+    from ir.emitter import Emitter
 
 
 def _reduce_infer(opname: str) -> Any:
@@ -29,23 +32,23 @@ def _keepdims_shape(xshape: Sequence[int], axes: Sequence[int]) -> tuple[int, ..
     return tuple(1 if i in axes else d for i, d in enumerate(xshape))
 
 
-def _expand_back(em: Any, v: Any, x: Any, axes: Sequence[int]) -> Any:
+def _expand_back(em: Emitter, v: Any, x: Any, axes: Sequence[int]) -> Any:
     """Broadcast a reduced value back to x's shape."""
     return em.bcast(em.reshape_to(v, _keepdims_shape(em.shape(x), axes)), em.shape(x))
 
 
-def _sum_vjp(em: Any, g: Any, out: Any, x: Any, *, axes: Sequence[int]) -> tuple:
+def _sum_vjp(em: Emitter, g: Any, out: Any, x: Any, *, axes: Sequence[int]) -> tuple:
     return (_expand_back(em, g, x, axes),)
 
 
-def _extremum_vjp(em: Any, g: Any, out: Any, x: Any, *, axes: Sequence[int]) -> tuple:
+def _extremum_vjp(em: Emitter, g: Any, out: Any, x: Any, *, axes: Sequence[int]) -> tuple:
     """The gradient is shared equally among the elements that attain the extremum, as TensorFlow does."""
     mask = em.convert(em.eq(x, _expand_back(em, out, x, axes)), dtype=em.dtype(x))
     count = em.reduce_sum(mask, axes=tuple(axes))
     return (em.mul(_expand_back(em, em.div(g, count), x, axes), mask),)
 
 
-def _prod_vjp(em: Any, g: Any, out: Any, x: Any, *, axes: Sequence[int]) -> tuple:
+def _prod_vjp(em: Emitter, g: Any, out: Any, x: Any, *, axes: Sequence[int]) -> tuple:
     """d prod / d x_i = product of the others, exact when some x are zero (no y/x division by zero)."""
     zero, one = em.zeros_like(x), em.scalar_like(x, 1)
     is_zero = em.eq(x, zero)
@@ -133,7 +136,7 @@ def _matmul_kernel(a: np.ndarray, b: np.ndarray, *, transpose_a: bool, transpose
     return np.matmul(a, b)
 
 
-def _matmul_vjp(em: Any, g: Any, out: Any, a: Any, b: Any, *, transpose_a: bool, transpose_b: bool) -> tuple:
+def _matmul_vjp(em: Emitter, g: Any, out: Any, a: Any, b: Any, *, transpose_a: bool, transpose_b: bool) -> tuple:
     mm = em.matmul
     if not transpose_a and not transpose_b:
         return (mm(g, b, transpose_a=False, transpose_b=True), mm(a, g, transpose_a=True, transpose_b=False))
@@ -144,7 +147,7 @@ def _matmul_vjp(em: Any, g: Any, out: Any, a: Any, b: Any, *, transpose_a: bool,
     return (mm(b, g, transpose_a=True, transpose_b=True), mm(g, a, transpose_a=True, transpose_b=True))
 
 
-def _matmul_jvp(em: Any, ts: Sequence[Any], out: Any, a: Any, b: Any, **attrs: Any) -> Any:
+def _matmul_jvp(em: Emitter, ts: Sequence[Any], out: Any, a: Any, b: Any, **attrs: Any) -> Any:
     parts = ([em.matmul(ts[0], b, **attrs)] if ts[0] is not None else []) + \
         ([em.matmul(a, ts[1], **attrs)] if ts[1] is not None else [])
     return em.add_n(parts)

@@ -4,12 +4,15 @@ reads them without re-deriving numpy's rules.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
 from ir.opdef import NONDIFF, OpDef, check_arity, check_dtype, fail, register
 from ir.types import INT_DTYPES, TensorType, as_dtype, from_numpy
+
+if TYPE_CHECKING:
+    from ir.emitter import Emitter
 
 
 def _one(opname: str, types: Sequence[TensorType]) -> TensorType:
@@ -23,7 +26,8 @@ def _constant_infer(types: list[TensorType], *, value: np.ndarray) -> tuple[Tens
     return (TensorType(from_numpy(value.dtype), value.shape),)
 
 
-register(OpDef("constant", _constant_infer, lambda *, value: value, NONDIFF, "constant", attrs=("value",), array_attrs=("value",),
+register(OpDef("constant", _constant_infer, lambda *, value: value, NONDIFF, "constant", attrs=("value",),
+               array_attrs=("value",),
                doc="A literal; `value` is a numpy array of the result's dtype and shape."))
 
 
@@ -97,7 +101,7 @@ def _slice_kernel(x: np.ndarray, *, begin: Sequence[int], end: Sequence[int], st
     return x[tuple(slice(b, e if e >= 0 else None, s) for b, e, s in zip(begin, end, strides))]
 
 
-def _slice_vjp(em: Any, g: Any, out: Any, x: Any, *, begin: Sequence[int], end: Sequence[int],
+def _slice_vjp(em: Emitter, g: Any, out: Any, x: Any, *, begin: Sequence[int], end: Sequence[int],
                strides: Sequence[int]) -> tuple:
     """Scatter g back into zeros of x's shape, one axis at a time, with only slice, reshape and pad."""
     xshape = em.shape(x)
@@ -151,7 +155,7 @@ def _concat_infer(types: list[TensorType], *, axis: int) -> tuple[TensorType, ..
     return (t0.with_shape(shape),)
 
 
-def _concat_vjp(em: Any, g: Any, out: Any, *xs: Any, axis: int) -> tuple:
+def _concat_vjp(em: Emitter, g: Any, out: Any, *xs: Any, axis: int) -> tuple:
     gshape = em.shape(g)
     grads, start = [], 0
     for x in xs:
@@ -182,13 +186,13 @@ def _pad_kernel(x: np.ndarray, *, paddings: Sequence[Sequence[int]], value: Any)
     return np.pad(x, [tuple(p) for p in paddings], constant_values=np.asarray(value, dtype=x.dtype))
 
 
-def _pad_vjp(em: Any, g: Any, out: Any, x: Any, *, paddings: Sequence[Sequence[int]], value: Any) -> tuple:
+def _pad_vjp(em: Emitter, g: Any, out: Any, x: Any, *, paddings: Sequence[Sequence[int]], value: Any) -> tuple:
     xshape = em.shape(x)
     return (em.slice(g, begin=tuple(lo for lo, _ in paddings),
                      end=tuple(lo + d for (lo, _), d in zip(paddings, xshape)), strides=(1,) * len(xshape)),)
 
 
-def _pad_jvp(em: Any, ts: Sequence[Any], out: Any, x: Any, *, paddings: Sequence[Sequence[int]], value: Any) -> Any:
+def _pad_jvp(em: Emitter, ts: Sequence[Any], out: Any, x: Any, *, paddings: Sequence[Sequence[int]], value: Any) -> Any:
     return em.pad(ts[0], paddings=paddings, value=0)  # the padding is constant: its tangent is 0
 
 
@@ -219,7 +223,8 @@ def _gather_kernel(params: np.ndarray, indices: np.ndarray, *, axis: int) -> np.
 
 register(OpDef("gather", _gather_infer, _gather_kernel,
                lambda em, g, out, p, i, *, axis: (em.scatter_add(g, i, axis=axis, size=em.shape(p)[axis]), None),
-               "shape", attrs=("axis",), linear=True, doc="params[..., indices, ...] along `axis`; out-of-range indices raise."))
+               "shape", attrs=("axis",), linear=True,
+               doc="params[..., indices, ...] along `axis`; out-of-range indices raise."))
 
 
 def _scatter_infer(types: list[TensorType], *, axis: int, size: int) -> tuple[TensorType, ...]:
@@ -241,7 +246,8 @@ def _scatter_kernel(updates: np.ndarray, indices: np.ndarray, *, axis: int, size
 
 register(OpDef("scatter_add", _scatter_infer, _scatter_kernel,
                lambda em, g, out, u, i, *, axis, size: (em.gather(g, i, axis=axis), None), "shape",
-               attrs=("axis", "size"), linear=True, doc="The transpose of gather: sums updates into `size` slots along `axis`."))
+               attrs=("axis", "size"), linear=True,
+               doc="The transpose of gather: sums updates into `size` slots along `axis`."))
 
 
 # ---- iota -----------------------------------------------------------------------------------------------------------

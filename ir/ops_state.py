@@ -167,7 +167,8 @@ def _uniform_infer(types: list[TensorType], *, shape: Sequence[int], dtype: Any)
     return (TensorType(dt, shape),)
 
 
-register(OpDef("random_uniform", _uniform_infer, _uniform_kernel, NONDIFF, "random", attrs=("shape", "dtype"), deterministic=False,
+register(OpDef("random_uniform", _uniform_infer, _uniform_kernel, NONDIFF, "random", attrs=("shape", "dtype"),
+               deterministic=False,
                doc="Uniform [0, 1) from Philox 4x32-10 keyed by `seed`, counter blocks from `offset` on: "
                    "24 bits per float32, 53 bits per float64. The same (seed, offset) gives the same numbers "
                    "eager, interpreted or compiled."))

@@ -33,7 +33,7 @@ SAMPLES: dict[str, list[tuple[list[Any], dict[str, Any]]]] = {
                     "floor", "ceil", "round"]},
     # elementwise unary (numeric)
     **{name: [([arr([[-1.5, 0.0, 2.0]], f32)], {}), ([arr([-3, 0, 4], i64)], {}), ([arr(-2, i32)], {})]
-       for name in ["neg", "abs", "sign"]},
+       for name in ["neg", "abs", "sign", "relu"]},
     # elementwise binary (numeric)
     **{name: [([_M23, _M23[::-1]], {}), ([arr([3, 7, -8], i32), arr([2, -3, 5], i32)], {}),
               ([arr(5, i64), arr(3, i64)], {})]
@@ -41,6 +41,7 @@ SAMPLES: dict[str, list[tuple[list[Any], dict[str, Any]]]] = {
     "pow": [([_M23, _M23[::-1]], {}), ([arr([3, 7, -8], i32), arr([2, 3, 0], i32)], {}),
             ([arr(2.0, f64), arr(-0.5, f64)], {})],
     "div": [([_M23, _M23[::-1]], {}), ([arr(1.0, f64), arr(4.0, f64)], {})],
+    "xlogy": [([arr([[0.0, 2.0, 1.5]], f32), arr([[0.0, 0.5, 3.0]], f32)], {}), ([arr(0.0, f64), arr(-1.0, f64)], {})],
     # comparisons and logic
     **{name: [([_M23, _M23[::-1]], {}), ([arr([1, 2, 3], i64), arr([3, 2, 1], i64)], {})]
        for name in ["eq", "ne", "lt", "le", "gt", "ge"]},
@@ -242,7 +243,8 @@ def test_eager_matches_infer(name: str, k: int) -> None:
     assert got.shape == want.shape, f"{name}: eager gave shape {got.shape}, infer said {want}"
 
 
-ELEMENTWISE = sorted(n for n, o in ir.OPS.items() if o.kind is ir.opdef.Kind.ELEMENTWISE and n not in ("select", "convert"))
+ELEMENTWISE = sorted(n for n, o in ir.OPS.items()
+                     if o.kind is ir.opdef.Kind.ELEMENTWISE and n not in ("select", "convert"))
 
 
 def _operand(dtype: ir.DType, shape: tuple[int, ...]) -> np.ndarray:

@@ -176,3 +176,93 @@ def test_effects_run_once_per_call() -> None:
         y = bump(x)
     assert float(t.gradient(y, x)) == 3.0
     assert float(counter.numpy()) == 1.0
+
+
+def test_tape_around_a_concrete_function_call() -> None:
+    cf = sin_xv.get_concrete_function(tf.constant(3.0))
+    x = tf.constant(3.0)
+    with tf.GradientTape() as t:
+        t.watch(x)
+        y = cf(x)
+    assert float(t.gradient(y, x)) == pytest.approx(0.9303480386734009, rel=1e-6)  # TF 2.21 (as tf.function)
+
+
+def test_training_steps_with_a_compiled_loss_match_tf() -> None:
+    """The usual TF 2 training loop: the loss is an engine.function, the tape and the update are eager."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((8, 3)).astype(np.float32)
+    y = rng.standard_normal((8, 1)).astype(np.float32)
+    w = tf.Variable(np.full((3, 1), 0.5, np.float32))
+    b = tf.Variable(np.zeros((1,), np.float32))
+
+    @tf.function
+    def loss_fn(x, y):  # type: ignore[no-untyped-def]
+        return tf.reduce_mean(tf.square(tf.matmul(x, w) + b - y))
+
+    # TF 2.21's (loss, dw, db) at each of three SGD steps with learning rate 0.1
+    tf_steps = [(1.1373990774154663, [1.9182542562484741, 0.9266067743301392, 0.16646365821361542],
+                 [0.18860125541687012]),
+                (0.7444922924041748, [1.314417839050293, 0.7394850850105286, 0.05041108280420303],
+                 [0.220380499958992]),
+                (0.5442966818809509, [0.9010478258132935, 0.6024543046951294, -0.01999233104288578],
+                 [0.22424310445785522])]
+    for want_loss, want_gw, want_gb in tf_steps:
+        with tf.GradientTape() as t:
+            loss = loss_fn(tf.constant(x), tf.constant(y))
+        gw, gb = t.gradient(loss, [w, b])
+        w.assign_sub(0.1 * gw)
+        b.assign_sub(0.1 * gb)
+        assert float(loss) == pytest.approx(want_loss, rel=1e-6)
+        np.testing.assert_allclose(gw.numpy().ravel(), want_gw, rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(gb.numpy(), want_gb, rtol=1e-5)
+
+
+def test_variable_passed_as_an_argument() -> None:
+    @tf.function
+    def with_var_arg(v, x):  # type: ignore[no-untyped-def]
+        return tf.reduce_sum(v * x * x)
+    v = tf.Variable([1.0, 2.0])
+    with tf.GradientTape() as t:
+        y = with_var_arg(v, tf.constant([3.0, 4.0]))
+    np.testing.assert_array_equal(t.gradient(y, v).numpy(), [9.0, 16.0])  # TF 2.21
+
+
+@tf.custom_gradient
+def clip_grad(x):  # type: ignore[no-untyped-def]
+    return tf.identity(x), lambda dy: tf.clip_by_value(dy, -1.0, 1.0)
+
+
+@tf.custom_gradient
+def half_grad_square(x):  # type: ignore[no-untyped-def]
+    return x * x, lambda dy: dy * 0.5
+
+
+def test_custom_gradient_inside_a_function_called_under_a_tape() -> None:
+    """The IR of a function holds a custom_gradient function's own ops, not its rule: under a tape the function
+    runs as Python so the rule is honoured (TF honours it in tf.function)."""
+    f = tf.function(lambda x: clip_grad(x * 3.0) * 10.0)
+    g = tf.function(lambda x: half_grad_square(x) + x)
+    x = tf.constant(2.0)
+    with tf.GradientTape(persistent=True) as t:
+        t.watch(x)
+        y, z = f(x), g(x)
+    assert float(y) == 60.0
+    assert float(t.gradient(y, x)) == 3.0  # TF 2.21: 3.0
+    assert float(t.gradient(z, x)) == 1.5  # TF 2.21: 1.5 (0.5 from the rule, 1 from + x)
+    assert float(f(x)) == 60.0             # without a tape: the compiled function
+
+
+def test_custom_gradient_returning_its_input_through_identity() -> None:
+    x = tf.constant(2.0)
+    with tf.GradientTape() as t:
+        t.watch(x)
+        y = clip_grad(x * 3.0) * 10.0
+    assert float(t.gradient(y, x)) == 3.0  # TF 2.21: 3.0 (the rule clips 10 to 1)
+
+    @tf.function
+    def inner_tape(x):  # type: ignore[no-untyped-def]
+        with tf.GradientTape() as t:
+            t.watch(x)
+            y = clip_grad(x * 3.0) * 10.0
+        return t.gradient(y, x)
+    assert float(inner_tape(tf.constant(2.0))) == 3.0  # TF 2.21: 3.0

@@ -123,3 +123,91 @@ def test_tape_inside_function_loop_with_variable_matches_tf() -> None:
     gx, gv = variable_in_loop(tf.constant(2.0))
     # TF 2.21: [8.125, 21.5]; analytically y = x (v^3 + v^2 + v + 1), dy/dv = x (3 v^2 + 2 v + 1).
     np.testing.assert_allclose([float(gx), float(gv)], [8.125, 21.5], rtol=1e-6)
+
+
+@tf.function
+def persistent_two_gradients(x):  # type: ignore[no-untyped-def]
+    with tf.GradientTape(persistent=True) as t:
+        t.watch(x)
+        y = x
+        for i in tf.range(3):
+            y = tf.sin(y) * 2.0
+        z = y * y
+    return t.gradient(y, x), t.gradient(z, x)
+
+
+def test_persistent_tape_sweeps_back_through_a_loop_twice() -> None:
+    """The second backward loop gets stacks of its own (the first one consumed the forward loop's)."""
+    gy, gz = persistent_two_gradients(tf.constant(0.4))
+    np.testing.assert_allclose([float(gy), float(gz)], [0.86601907, 3.4165192], rtol=1e-6)  # TF 2.21
+
+
+@tf.function
+def cond_under_tape(x):  # type: ignore[no-untyped-def]
+    with tf.GradientTape() as t:
+        t.watch(x)
+        if x > 0:
+            y = x * x * x
+        else:
+            y = -x
+    return t.gradient(y, x)
+
+
+def test_tape_through_autograph_if() -> None:
+    assert float(cond_under_tape(tf.constant(2.0))) == 12.0   # TF 2.21
+    assert float(cond_under_tape(tf.constant(-2.0))) == -1.0  # TF 2.21
+
+
+@tf.function
+def second_order_through_cond(x):  # type: ignore[no-untyped-def]
+    with tf.GradientTape() as t2:
+        t2.watch(x)
+        with tf.GradientTape() as t1:
+            t1.watch(x)
+            if x > 0:
+                y = x * x * x
+            else:
+                y = tf.sin(x)
+        d = t1.gradient(y, x)
+    return d, t2.gradient(d, x)
+
+
+@tf.function
+def second_order_persistent_cond(x):  # type: ignore[no-untyped-def]
+    with tf.GradientTape(persistent=True) as t:
+        t.watch(x)
+        if x > 0:
+            y = x * x * x
+        else:
+            y = tf.sin(x)
+        d = t.gradient(y, x)
+    return d, t.gradient(d, x)
+
+
+def test_nested_and_persistent_tapes_differentiate_a_cond_twice() -> None:
+    """The backward of a traced cond is recorded on tapes still recording, so their gradient sweeps through it."""
+    np.testing.assert_allclose([float(v) for v in second_order_through_cond(tf.constant(1.5))], [6.75, 9.0])
+    np.testing.assert_allclose([float(v) for v in second_order_through_cond(tf.constant(-0.5))],
+                               [0.87758255, 0.47942555], rtol=1e-6)  # TF 2.21 (both)
+    np.testing.assert_allclose([float(v) for v in second_order_persistent_cond(tf.constant(1.5))], [6.75, 9.0])
+
+
+@tf.function
+def second_order_through_loop(x):  # type: ignore[no-untyped-def]
+    with tf.GradientTape() as t2:
+        t2.watch(x)
+        with tf.GradientTape() as t1:
+            t1.watch(x)
+            y = x
+            for i in tf.range(2):
+                y = y * y
+        d = t1.gradient(y, x)
+    return d, t2.gradient(d, x)
+
+
+@pytest.mark.xfail(strict=True, raises=NotImplementedError,
+                   reason="reverse mode does not go through a gradient's own (stack-popping) loops; it raises "
+                          "instead of giving None (TF 2.21 gives 13.5, 27.0)")
+def test_second_order_through_a_loop_inside_a_function() -> None:
+    d, dd = second_order_through_loop(tf.constant(1.5))
+    np.testing.assert_allclose([float(d), float(dd)], [13.5, 27.0])

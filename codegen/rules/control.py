@@ -1,7 +1,7 @@
 """Rules of the structured rows: `cond` lowers to branches (scalar results meet in phis, tensor results in
 buffers both branches write), `while_loop` to a loop with one phi per scalar carried value and two buffers per
-tensor carried value, swapped each trip; `call` lowers its callee's body in place (inlined). The terminators `yield` and `return` hand their operands to the op (or
-the function) that owns the block.
+tensor carried value, swapped each trip; `call` lowers its callee's body in place (inlined). The terminators
+`yield` and `return` hand their operands to the op (or the function) that owns the block.
 """
 from __future__ import annotations
 
@@ -12,15 +12,16 @@ import llvmlite.ir as lir
 from codegen.context import LowerContext
 from codegen.rules.registry import lowers
 from codegen.values import PTR, Buffer, CValue, Scalar, is_register, llvm_type
+from ir.core import Op
 
 
 @lowers("yield", "return")
-def _terminator(ctx: LowerContext, op: Any, *operands: CValue) -> list[CValue]:
+def _terminator(ctx: LowerContext, op: Op, *operands: CValue) -> list[CValue]:
     return list(operands)
 
 
 @lowers("cond")
-def _cond(ctx: LowerContext, op: Any, pred: CValue, *captured: CValue) -> list[CValue]:
+def _cond(ctx: LowerContext, op: Op, pred: CValue, *captured: CValue) -> list[CValue]:
     b = ctx.b
     types = [r.type for r in op.results]
     slots = [None if is_register(t) else ctx.alloc(t) for t in types]
@@ -54,7 +55,7 @@ def _cond(ctx: LowerContext, op: Any, pred: CValue, *captured: CValue) -> list[C
 
 
 @lowers("while_loop")
-def _while(ctx: LowerContext, op: Any, *operands: CValue) -> list[CValue]:
+def _while(ctx: LowerContext, op: Op, *operands: CValue) -> list[CValue]:
     k = op.attrs["carried"]
     init, captured = operands[:k], operands[k:]
     types = [r.type for r in op.results]
@@ -113,5 +114,5 @@ def _while(ctx: LowerContext, op: Any, *operands: CValue) -> list[CValue]:
 
 
 @lowers("call")
-def _call(ctx: LowerContext, op: Any, *operands: CValue) -> list[CValue]:
+def _call(ctx: LowerContext, op: Op, *operands: CValue) -> list[CValue]:
     return ctx.lower_region(op.regions[0], list(operands))

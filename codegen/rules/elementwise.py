@@ -37,6 +37,13 @@ lowers("sub")(_arith("fsub", "sub"))
 lowers("mul")(_arith("fmul", "mul"))
 
 
+@lowers("xlogy")
+def _xlogy(ctx: LowerContext, op: Any, x: lir.Value, y: lir.Value) -> lir.Value:
+    b = ctx.b
+    zero = lir.Constant(x.type, 0.0)
+    return b.select(b.fcmp_ordered("==", x, zero), zero, _contract(ctx, b.fmul(x, ctx.math("log", y))))
+
+
 @lowers("div")
 def _div(ctx: LowerContext, op: Any, x: lir.Value, y: lir.Value) -> lir.Value:
     return _contract(ctx, ctx.b.fdiv(x, y))
@@ -153,6 +160,16 @@ def _abs(ctx: LowerContext, op: Any, x: lir.Value) -> lir.Value:
         return ctx.intrinsic("llvm.fabs", x)
     b = ctx.b
     return b.select(b.icmp_signed("<", x, lir.Constant(x.type, 0)), b.neg(x), x)
+
+
+@lowers("relu")
+def _relu(ctx: LowerContext, op: Any, x: lir.Value) -> lir.Value:
+    b, dt = ctx.b, _dt(op)
+    if dt.is_floating:  # ordered compare: NaN and -0.0 pass through, as the kernel's x < 0
+        return b.select(b.fcmp_ordered("<", x, lir.Constant(x.type, 0.0)), lir.Constant(x.type, 0.0), x)
+    if dt.np.kind == "u":
+        return x
+    return b.select(b.icmp_signed("<", x, lir.Constant(x.type, 0)), lir.Constant(x.type, 0), x)
 
 
 @lowers("sign")

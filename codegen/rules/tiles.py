@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
+from codegen.rules.reduce import vector_gemm_applies
 from codegen.rules.registry import never_tiles, tiles
 from ir.core import Op
 from ir.opdef import OPS, Kind
@@ -111,7 +112,6 @@ MIN_MATMUL_ROWS = 128
 def _blas_on_split_rows(op: Op, split: dict[int, bool], n: int) -> bool:
     if not split[id(op.operands[0])]:
         return False
-    from codegen.rules.reduce import vector_gemm_applies
     b, out = op.operands[1].type, op.results[0].type
     k = b.shape[-1] if op.attrs["transpose_b"] else b.shape[-2]
     return n < MIN_MATMUL_ROWS and not vector_gemm_applies(out.dtype, n, out.shape[-1], k, op.attrs["transpose_b"])
