@@ -4,13 +4,13 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from engine.convert import convert_to_tensor
+from engine.dropout import dropout
+from engine.nn_conv import avg_pool, avg_pool2d, conv1d, conv2d, convolution, max_pool, max_pool2d
 from engine.ops import (cast, exp, log, log_sigmoid, maximum, multiply, negative, one_hot, reduce_max, reduce_sum,
                         sigmoid, softplus, stop_gradient, subtract, tanh)
 from engine.ops.funnel import as_tensor, floating, full, unary
-from engine.dropout import dropout
-from engine.nn_conv import avg_pool, avg_pool2d, conv1d, conv2d, convolution, max_pool, max_pool2d
-from ir.opdef import OPS
 from engine.tensor import Tensor
+from ir.opdef import OPS
 from ir.types import float32
 
 __all__ = ["relu", "relu6", "sigmoid", "tanh", "softplus", "log_sigmoid", "softmax", "log_softmax", "elu", "gelu",
