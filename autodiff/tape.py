@@ -7,6 +7,8 @@ which is how nested tapes give higher-order gradients.
 """
 from __future__ import annotations
 
+import threading
+
 from typing import Any, Optional, Sequence, Union
 
 from ir.emitter import Emitter
@@ -41,6 +43,7 @@ class Tape:
     def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True) -> None:
         self.persistent = persistent
         self.watch_accessed_variables = watch_accessed_variables
+        self.thread = threading.get_ident()
         self.records: list[Record] = []
         self.watched: dict[int, Any] = {}
         self.watched_handles: dict[int, Any] = {}      # id(variable) -> variable
@@ -62,14 +65,47 @@ class Tape:
         self.handle_reads.clear()
 
 
+# Every recording tape of every thread: a cheap "is anything recording?" gate for the eager fast paths. Each tape
+# records only its own thread's ops (TensorFlow's tapes are per thread): `record` skips other threads' tapes.
 active: list[Tape] = []
+
+
+def push(tape: Tape) -> None:
+    tape.thread = threading.get_ident()
+    active.append(tape)
+
+
+def pop(tape: Tape) -> None:
+    if tape in active:
+        active.remove(tape)
+
+
+def mine() -> list[Tape]:
+    """The tapes recording in the current thread, innermost last."""
+    me = threading.get_ident()
+    return [t for t in active if t.thread == me]
+
+
+def suspend() -> list[Tape]:
+    """Stops the current thread's tapes (a traced function's ops are not theirs); `resume` restarts them."""
+    tapes = mine()
+    for t in tapes:
+        pop(t)
+    return tapes
+
+
+def resume(tapes: Sequence[Tape]) -> None:
+    active.extend(tapes)
 
 
 def record(opdef: Union[OpDef, TapeRule], operands: Sequence[Any], results: Sequence[Any], attrs: dict) -> None:
     """Called by the dispatch funnel for every op while any tape records (and for TapeRule steps)."""
     if isinstance(opdef, OpDef) and opdef.vjp is NONDIFF:
         return
-    for tape in active:
+    me = threading.get_ident()
+    for tape in list(active):
+        if tape.thread != me:
+            continue
         watched = tape.watched
         for x in operands:
             if key(x) in watched:
@@ -83,7 +119,10 @@ def record(opdef: Union[OpDef, TapeRule], operands: Sequence[Any], results: Sequ
 
 def record_read(handle: Any, value: Any, trainable: bool) -> None:
     """A Variable was read: tapes that watch it (or watch every accessed trainable Variable) track the value."""
-    for tape in active:
+    me = threading.get_ident()
+    for tape in list(active):
+        if tape.thread != me:
+            continue
         hid = id(handle)
         if hid not in tape.watched_handles:
             if not (trainable and tape.watch_accessed_variables):

@@ -242,7 +242,7 @@ class ConcreteFunction:
         except TypeError as e:
             raise TypeError(f"{self.name}(): {e}") from None
         bound.apply_defaults()
-        if _tape.active:  # one step on the tapes, whose backward is the function's reverse transform
+        if _tape.active and _tape.mine():  # one step on this thread's tapes: backward = the reverse transform
             return record_call(self, bound)
         return self._call_bound(bound)
 

@@ -101,21 +101,22 @@ def custom_gradient(f: Callable[..., Any]) -> Callable[..., Any]:
         inputs = [as_tensor(a) if isinstance(a, (TensorLike, int, float)) else a for a in args]
         tensors = [x for x in inputs if isinstance(x, Tensor)]
         reads: list[Variable] = []
-        saved = list(_tape.active)
+        saved = _tape.suspend()
         probe = _tape.Tape(persistent=True, watch_accessed_variables=True)
-        _tape.active[:] = [probe]  # ops inside f are not recorded; the probe only notices Variable reads
+        _tape.push(probe)  # ops inside f are not recorded; the probe only notices Variable reads
         try:
             y, grad_fn = f(*inputs, **kwargs)
         finally:
-            _tape.active[:] = saved
+            _tape.pop(probe)
+            _tape.resume(saved)
         reads = list(probe.watched_handles.values())
-        if _tape.active:
+        if saved:
             taken = {_tape.key(x) for x in tensors}
-            _tape.active.clear()  # the copies _distinct makes are not steps of the tapes
+            hidden = _tape.suspend()  # the copies _distinct makes are not steps of the tapes
             try:
                 outs = [_distinct(as_tensor(o), taken) for o in nest.flatten(y)]
             finally:
-                _tape.active[:] = saved
+                _tape.resume(hidden)
             read_values = [probe.handle_reads[id(v)][0] for v in reads]
             record = _CustomVJP(f.__name__, grad_fn, len(tensors), reads)
             for var, value in zip(reads, read_values):

@@ -117,7 +117,8 @@ class Function:
 
     # ---- calling
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not kwargs and not _RUN_EAGERLY[0] and not _tape.active and (not dispatch._tracer or not dispatch.tracing()):
+        if not kwargs and not _RUN_EAGERLY[0] and not _tape.active and \
+                (not dispatch._tracer or not dispatch.tracing()):
             result = self._fast_call(args)  # the last compiled signature, if these arguments fit it
             if result is not MISS:
                 return result
@@ -125,7 +126,7 @@ class Function:
             # Run as Python: eagerly for debugging, or inlined into the function being traced.
             return self._python_callable()(*args, **kwargs)
         concrete = self._concrete_for(args, kwargs)
-        if _tape.active:  # one step on the tapes, whose backward is the function's reverse transform
+        if _tape.active and _tape.mine():  # one step on this thread's tapes: backward = the reverse transform
             return record_call(concrete, self._bind(args, kwargs))
         result = concrete._call_bound(self._bind(args, kwargs))
         if not kwargs and all(type(a) is Tensor and a._node is None for a in args):

@@ -71,12 +71,11 @@ class GradientTape:
         self._pop()
 
     def _push(self) -> None:
-        _tape.active.append(self._tape)
+        _tape.push(self._tape)
         self._recording = True
 
     def _pop(self) -> None:
-        if self._tape in _tape.active:
-            _tape.active.remove(self._tape)
+        _tape.pop(self._tape)
         self._recording = False
 
     def watch(self, tensor: Any) -> None:

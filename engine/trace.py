@@ -131,7 +131,7 @@ class Trace:
                         ) -> list[Value]:
         # Instrumented and recorded only in the block where a tape records: an op inside a region of a recorded op
         # is differentiated by that op's rule, which recomputes the region.
-        if any(t.origin is self.frame for t in _tape.active):
+        if any(t.origin is self.frame for t in _tape.mine()):
             return self._emit_recorded(opdef, operands, attrs, regions, result_types, names)
         results = self.frame.builder.op(opdef, operands, attrs, regions=regions, result_types=result_types,
                                         loc=user_location(), names=names)
@@ -245,14 +245,13 @@ class Trace:
     def __enter__(self) -> "Trace":
         # Tapes recording outside see a call of the traced function as one step (engine.function records it), not
         # the symbolic ops of its trace.
-        self._outer_tapes = list(_tape.active)
-        _tape.active.clear()
+        self._outer_tapes = _tape.suspend()
         dispatch.install(self)
         return self
 
     def __exit__(self, *exc: Any) -> None:
         dispatch.uninstall(self)
-        _tape.active[:] = self._outer_tapes
+        _tape.resume(self._outer_tapes)
 
 
 class StructuredVJP(_tape.TapeRule):

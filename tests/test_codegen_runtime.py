@@ -145,7 +145,8 @@ def test_a_long_compiled_loop_releases_the_gil() -> None:
     held = main_thread_rate(lambda: ctypes.PyDLL(None).usleep(int(seconds * 1e6)))
     released = main_thread_rate(lambda: spin(tf.constant(trips), x))
     # Before the worker's call starts, this thread counts for up to a few switch intervals (5 ms) either way.
-    assert released > 5 * held, f"main thread: {released:.0f} iterations/s during the compiled loop, " \
+    # A loaded machine (other processes on both cores) narrows the gap; 2x still separates the two cases.
+    assert released > 2 * held, f"main thread: {released:.0f} iterations/s during the compiled loop, " \
                                 f"{held:.0f}/s while the GIL is held"
 
 

@@ -165,9 +165,6 @@ def test_a_long_compile_does_not_stall_calls_of_another_compiled_function(monkey
     assert len(during) >= 3 and max(during) < compile_time[0] / 3, (alone, compile_time[0], during)
 
 
-@pytest.mark.xfail(strict=True, reason="GradientTapes are process-wide: autodiff/tape.py keeps the recording tapes in "
-                                       "one module list (the autodiff work owns it), so a tape records other "
-                                       "threads' ops; TensorFlow's tapes are per thread")
 def test_a_tape_does_not_record_another_threads_ops() -> None:
     v = tf.Variable(3.0)
     out: dict[str, Any] = {}
