@@ -1,0 +1,38 @@
+"""Running one oracle program under a framework, and the catalogue of all hand-written programs."""
+from __future__ import annotations
+
+import importlib
+import linecache
+import pkgutil
+from typing import Any
+
+import numpy as np
+
+from tests.oracle import programs as _programs_pkg
+from tests.oracle.observe import observe, observe_error
+from tests.oracle.program import Program, check_unique
+
+
+def run_program(tf: Any, program: Program) -> Any:
+    """Execute the program's source with `tf` as the framework; its observation (or the exception's)."""
+    filename = f"/oracle/{program.name}.py"
+    # AutoGraph (TensorFlow's and Kiln's) reads a function's source: register it as a file's lines.
+    linecache.cache[filename] = (len(program.source), None, program.source.splitlines(True), filename)
+    namespace: dict[str, Any] = {"tf": tf, "np": np, "__name__": f"oracle_{program.name}", "__file__": filename}
+    try:
+        code = compile(program.source, filename, "exec")
+        exec(code, namespace)
+        return observe(tf, namespace.get("result"))
+    except Exception as exc:  # noqa: BLE001 - which exception a program raises is what is observed
+        return observe_error(exc)
+
+
+def modules() -> list[str]:
+    """The modules of `tests/oracle/programs`, each one golden file."""
+    return sorted(m.name for m in pkgutil.iter_modules(_programs_pkg.__path__) if not m.name.startswith("_"))
+
+
+def load(module: str) -> list[Program]:
+    progs = list(importlib.import_module(f"tests.oracle.programs.{module}").PROGRAMS)
+    check_unique(progs)
+    return progs
