@@ -4,6 +4,8 @@ from __future__ import annotations
 import importlib
 import linecache
 import pkgutil
+import sys
+import types
 from typing import Any
 
 import numpy as np
@@ -18,13 +20,21 @@ def run_program(tf: Any, program: Program) -> Any:
     filename = f"/oracle/{program.name}.py"
     # AutoGraph (TensorFlow's and Kiln's) reads a function's source: register it as a file's lines.
     linecache.cache[filename] = (len(program.source), None, program.source.splitlines(True), filename)
-    namespace: dict[str, Any] = {"tf": tf, "np": np, "__name__": f"oracle_{program.name}", "__file__": filename}
+    # The namespace is a registered module's: TF's AutoGraph finds a lambda's source through inspect.getmodule, and
+    # runs a function it cannot convert unconverted (a Python `if` on a tensor then raises).
+    module = types.ModuleType(f"oracle_{program.name}")
+    module.__file__ = filename
+    namespace: dict[str, Any] = module.__dict__
+    namespace.update({"tf": tf, "np": np})
+    sys.modules[module.__name__] = module
     try:
         code = compile(program.source, filename, "exec")
         exec(code, namespace)
         return observe(tf, namespace.get("result"))
     except Exception as exc:  # noqa: BLE001 - which exception a program raises is what is observed
         return observe_error(exc)
+    finally:
+        del sys.modules[module.__name__]
 
 
 def modules() -> list[str]:
