@@ -15,6 +15,14 @@ from tests.oracle.observe import observe, observe_error
 from tests.oracle.program import Program, check_unique
 
 
+class _SourceLoader:
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def get_source(self, name: str) -> str:
+        return self.source
+
+
 def run_program(tf: Any, program: Program) -> Any:
     """Execute the program's source with `tf` as the framework; its observation (or the exception's)."""
     filename = f"/oracle/{program.name}.py"
@@ -22,8 +30,11 @@ def run_program(tf: Any, program: Program) -> Any:
     linecache.cache[filename] = (len(program.source), None, program.source.splitlines(True), filename)
     # The namespace is a registered module's: TF's AutoGraph finds a lambda's source through inspect.getmodule, and
     # runs a function it cannot convert unconverted (a Python `if` on a tensor then raises).
+    # TF's AutoGraph also refreshes linecache from the module's `__loader__` when a module's `__file__` is the
+    # function's file: the loader hands back the program's source.
     module = types.ModuleType(f"oracle_{program.name}")
     module.__file__ = filename
+    module.__loader__ = _SourceLoader(program.source)
     namespace: dict[str, Any] = module.__dict__
     namespace.update({"tf": tf, "np": np})
     sys.modules[module.__name__] = module
