@@ -1,6 +1,7 @@
 """tf.function: retracing rules and trace counts, input signatures, concrete functions, Variables and closures.
 
-A Python list appended to inside the function counts its traces, as TF users count them.
+A Python list appended to inside the function counts its traces, as TF users count them. Every float result here
+is exactly representable (small integers and halves), hence the `exact` class throughout.
 """
 from tests.oracle.program import programs
 
@@ -469,5 +470,42 @@ PROGRAMS = programs("exact",
             return tf.constant(1.5) * x
         r = f(2.0)
         result = (r, r.dtype)
+    """,
+    fn_arg_is_eager_scalar_op_result="""
+        @tf.function
+        def f(x):
+            return x * 2.0
+        result = f(tf.constant(1.5) * tf.constant(2.0))
+    """,
+    fn_arg_is_eager_reduction_result="""
+        @tf.function
+        def f(x, y):
+            return x + y
+        s = tf.reduce_sum(tf.constant([1.0, 2.0, 3.0]))
+        result = f(s, tf.constant(0.5))
+    """,
+    fn_tutorial_add_and_multiply="""
+        @tf.function
+        def add_and_multiply(a, b, c):
+            return (a + b) * c
+        a = tf.constant([1.0, 2.0])
+        b = tf.constant([3.0, 4.0])
+        c = tf.constant(1.5)
+        result = add_and_multiply(a, b, c * 2.0)
+    """,
+    fn_arg_is_eager_int_scalar_op_result="""
+        @tf.function
+        def f(n):
+            return tf.range(5)[n]
+        result = f(tf.constant(1) + tf.constant(2))
+    """,
+    fn_result_fed_back_as_argument="""
+        @tf.function
+        def step(x):
+            return x * 0.5 + 1.0
+        x = tf.constant(8.0)
+        for _ in range(4):
+            x = step(x)
+        result = x
     """,
 )
