@@ -71,6 +71,18 @@ PROGRAMS = programs("exact",
         x = tf.constant([1, 2, 3])
         result = x[[0, 2]]
     """,
+    ix_list_index_2d_is_multi_index="""
+        x = tf.constant([[1, 2], [3, 4]])
+        result = x[[0, 1]]
+    """,
+    ix_numpy_integer_index="""
+        x = tf.constant([10, 20, 30])
+        result = (x[np.int64(2)], x[np.int32(-1)], x[1:np.int64(3)])
+    """,
+    ix_bool_scalar_tensor_index_raises="""
+        x = tf.constant([10, 20, 30])
+        result = x[tf.constant(True)]
+    """,
     ix_index_in_function="""
         @tf.function
         def f(x, i):
