@@ -312,4 +312,83 @@ PROGRAMS = programs("arith",
             return y
         result = f(tf.constant(1.0))
     """,
+    agn_ternary_on_tensor="""
+        @tf.function
+        def f(x):
+            return x * 2.0 if x > 0.0 else x - 5.0
+        result = (f(tf.constant(3.0)), f(tf.constant(-3.0)))
+    """,
+    agn_if_static_shape_condition="""
+        traces = []
+        @tf.function
+        def f(x):
+            traces.append(1)
+            if x.shape[0] > 2:
+                return tf.reduce_sum(x)
+            return tf.reduce_prod(x)
+        result = (f(tf.constant([1.0, 2.0, 3.0])), f(tf.constant([4.0, 5.0])), len(traces))
+    """,
+    agn_if_python_flag_and_tensor="""
+        @tf.function
+        def f(x, use):
+            if use and x > 0.0:
+                y = x + 100.0
+            else:
+                y = x
+            return y
+        result = (f(tf.constant(1.0), True), f(tf.constant(1.0), False), f(tf.constant(-1.0), True))
+    """,
+    agn_if_reduce_any="""
+        @tf.function
+        def f(x):
+            if tf.reduce_any(x < 0.0):
+                x = tf.abs(x)
+            return x
+        result = (f(tf.constant([1.0, -2.0])), f(tf.constant([1.0, 2.0])))
+    """,
+    agn_if_is_none_python="""
+        @tf.function
+        def f(x, bias=None):
+            if bias is not None:
+                x = x + bias
+            return x * 2.0
+        result = (f(tf.constant(1.0)), f(tf.constant(1.0), tf.constant(0.5)))
+    """,
+    agn_list_append_in_tensor_loop_raises="""
+        @tf.function
+        def f(n):
+            out = []
+            for i in tf.range(n):
+                out.append(i)
+            return tf.stack(out)
+        result = f(tf.constant(3))
+    """,
+    agn_list_append_in_python_loop_stack="""
+        @tf.function
+        def f(x):
+            out = []
+            for i in range(3):
+                out.append(x * float(i))
+            return tf.stack(out)
+        result = f(tf.constant([1.0, 2.0]))
+    """,
+    agn_if_elif_on_python_value="""
+        @tf.function
+        def f(x, k):
+            if k == 0:
+                y = x
+            elif k == 1:
+                y = x * x
+            else:
+                y = -x
+            return y
+        result = [f(tf.constant(3.0), k) for k in (0, 1, 2)]
+    """,
+    agn_tensor_if_without_else_return_raises="""
+        @tf.function
+        def f(x):
+            if x > 0.0:
+                return x
+        result = f(tf.constant(1.0))
+    """,
 )
