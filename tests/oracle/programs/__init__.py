@@ -1,0 +1,1 @@
+"""Hand-written oracle programs, one module per subject; each module defines `PROGRAMS: list[Program]`."""
