@@ -360,6 +360,43 @@ def test_generator_helper_runs_unconverted_with_a_warning() -> None:
         assert float(tf.function(f)(tf.constant(1.5))) == 4.5
 
 
+# ---- recursion --------------------------------------------------------------------------------------------------------
+@tf.function
+def factorial(n):
+    if n <= 1:
+        return tf.constant(1.0)
+    return n * factorial(n - 1)
+
+
+@tf.function
+def fibonacci(n):
+    if n < 2:
+        return n
+    return fibonacci(n - 1) + fibonacci(n - 2)
+
+
+def doubling(n, x):
+    if n == 0:
+        return x
+    return doubling(n - 1, x * 2.0)
+
+
+def test_recursion_with_a_python_base_case_unrolls_while_tracing() -> None:
+    # TF 2.21: factorial(4) is 24.0 (float32), fibonacci(6) is 8 (int32), doubling 3 times 1.0 is 8.0: each call
+    # with a Python int traces and unrolls the recursion.
+    assert_same(np.float32(24.0), factorial(4))
+    assert_same(np.int32(8), fibonacci(6))
+    assert_same(np.float32(8.0), tf.function(lambda x: doubling(3, x))(tf.constant(1.0)))
+
+    def make_closure():
+        def halving(n, x):
+            return x if n == 0 else halving(n - 1, x * 0.5)
+        return halving
+    halving = make_closure()
+    assert_same(np.float32(0.25), tf.function(lambda x: halving(2, x))(tf.constant(1.0)))
+    assert "def doubling(n, x):" in tf.autograph.to_code(doubling)
+
+
 # ---- gradients through staged loops with break ----------------------------------------------------------------------
 def power_with_break(x):
     y = x

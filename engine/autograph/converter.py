@@ -74,8 +74,17 @@ def _function_node(fn: types.FunctionType) -> ast.FunctionDef:
     return node  # type: ignore[return-value]
 
 
-def _converted_tree(fn: types.FunctionType) -> ast.Module:
+# The converted function's name inside its factory. Not the user's: a recursive function refers to itself by its
+# name, which must still find the user's global (or closure cell), not the factory's local. The code object then
+# takes the user's name back, for tracebacks.
+_CONVERTED = "ag__converted"
+
+
+def _converted_tree(fn: types.FunctionType) -> tuple[ast.Module, str]:
+    """The module that defines the factory of the converted function, and the converted source (for to_code)."""
     node = transform(lower(_function_node(fn)))
+    source = ast.unparse(node)
+    node.name = _CONVERTED
     freevars = [n for n in fn.__code__.co_freevars]
     factory = ast.FunctionDef(
         name="ag__factory",
@@ -85,7 +94,7 @@ def _converted_tree(fn: types.FunctionType) -> ast.Module:
     ast.copy_location(factory, node)
     module = ast.Module(body=[factory], type_ignores=[])
     ast.fix_missing_locations(module)
-    return module
+    return module, source
 
 
 def _inner_code(module_code: types.CodeType, name: str) -> types.CodeType:
@@ -105,11 +114,10 @@ def _convert_code(fn: types.FunctionType) -> types.CodeType:
             raise ConversionError("generators and coroutines are run unconverted")
         if "super" in code.co_names and "__class__" in code.co_freevars:
             raise ConversionError("zero-argument super() needs the class cell; run unconverted")
-        module = _converted_tree(fn)
-        name = "ag__lambda" if fn.__name__ == "<lambda>" else module.body[0].body[0].name  # type: ignore[attr-defined]
+        module, source = _converted_tree(fn)
         compiled = compile(module, code.co_filename, "exec")
-        inner = _inner_code(compiled, name)
-        _source_cache[code] = ast.unparse(module.body[0].body[0])  # type: ignore[attr-defined]
+        inner = _inner_code(compiled, _CONVERTED).replace(co_name=code.co_name, co_qualname=code.co_qualname)
+        _source_cache[code] = source
         from ir.dump import dump
         dump("ast", fn.__qualname__, _source_cache[code])
     except (OSError, TypeError, SyntaxError, ConversionError, IndexError, StopIteration) as e:

@@ -8,20 +8,22 @@ anything else must be tensors or numbers of one dtype and shape in the same nest
 """
 from __future__ import annotations
 
+import collections
+import sys
 from typing import Any, Callable, Sequence
 
-from engine import nest
+from engine import dispatch, nest
 from engine.control_flow import emit_cond, trace_branches
 from engine.convert import convert_to_tensor
 from engine.tensor import Tensor, TensorLike
-from engine.trace import current
+from engine.trace import current, is_library_file
 from ir.types import bool_
 
 from engine.autograph.loops import TensorRange, for_stmt, range_call, while_stmt  # noqa: F401  (ag__ API)
-from engine.autograph.values import (AutoGraphError, AutoGraphTypeError, ReturnMissingError,  # noqa: F401
-                                     Undefined, UndefinedRead, UndefinedReturnValue, assert_same_structure,
-                                     is_leaf_value, is_symbolic, is_undefined, ld, retval, speculating, subject,
-                                     to_tensor, where, zero_like)
+from engine.autograph.values import (AutoGraphError, AutoGraphRecursionError, AutoGraphTypeError,  # noqa: F401
+                                     ReturnMissingError, Undefined, UndefinedRead, UndefinedReturnValue,
+                                     assert_same_structure, is_leaf_value, is_symbolic, is_undefined, ld, retval,
+                                     speculating, subject, to_tensor, where, zero_like)
 
 
 # ---- if -------------------------------------------------------------------------------------------------------------
@@ -173,4 +175,29 @@ def converted_call(f: Any, args: tuple, kwargs: dict) -> Any:
     `print` is called as it is: as in TensorFlow, it runs while the function is traced (showing symbolic tensors),
     and `engine.print` is the op that prints on every call."""
     from engine.autograph.converter import convert_for_call
-    return convert_for_call(f)(*args, **kwargs)
+    try:
+        return convert_for_call(f)(*args, **kwargs)
+    except RecursionError as e:
+        if not dispatch.tracing():
+            raise
+        raise _endless_recursion(e) from None
+
+
+def _endless_recursion(e: RecursionError) -> AutoGraphRecursionError:
+    """The error for a recursion that hit Python's limit while tracing, naming the user's function that recursed
+    most on the stack (its file and `def` line). The innermost converted call makes it; outer ones let it pass."""
+    counts: collections.Counter = collections.Counter()
+    frame = sys._getframe(1)  # the recursion is on the stack above the innermost converted call
+    while frame is not None:
+        if not is_library_file(frame.f_code.co_filename):
+            counts[frame.f_code] += 1
+        frame = frame.f_back
+    if not counts:
+        return AutoGraphRecursionError(f"recursion too deep while tracing ({e})")
+    code, _ = counts.most_common(1)[0]
+    return AutoGraphRecursionError(
+        f"{code.co_filename}, line {code.co_firstlineno}: {code.co_name}() calls itself without end while it is "
+        f"traced. Tracing follows a recursion only down to a base case decided by Python values (it then unrolls, "
+        f"as in TensorFlow); a base case decided by a tensor never stops it, since both branches of a tensor `if` "
+        f"are traced. Make the recursion depth a Python value, or write it as a loop (a `while` on the tensor, or "
+        f"engine.while_loop)")

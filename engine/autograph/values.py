@@ -31,6 +31,10 @@ class ReturnMissingError(AutoGraphError):
     """A tensor-dependent `if` returns a value from one branch only."""
 
 
+class AutoGraphRecursionError(AutoGraphError):
+    """A function called itself without end while it was traced (a recursion whose base case is a tensor)."""
+
+
 class UndefinedRead(UnboundLocalError):
     """A converted function read a variable that no path had assigned yet (`name` says which)."""
 
