@@ -6,7 +6,8 @@ body pattern (`PATTERNS`: break at the end or the start of the body, a break bra
 an if/else, continue, continue then break, return, an else clause with and without break, nested ifs) and what the
 condition reads (`CONDITIONS`: the index, the item, the loop state). Then hand-written nestings below: loop in loop
 (break in the inner vs the outer loop, return from inside nested loops), loop in a tensor `if`, else clauses on
-inner and outer loops, flags and loop targets read after the loop.
+inner and outer loops, flags and loop targets read after the loop; and more (`misc__`): Python numbers as loop
+state, empty and negative ranges, rows of a matrix, list and dict state, `and`/`or` and conditional expressions.
 
 Every case is a function of `x` (float32 [4], `X`), run as `tf.function(case)(tf.constant(X))`. The generated
 cases' source is registered with `linecache` under `GENERATED_FILE`, so that AutoGraph (Kiln's and TensorFlow's)
@@ -337,8 +338,207 @@ def nest__return_inside_nested_tensor_ifs_in_loop(x):
     return s - 1.0
 
 
-NESTED = {name: fn for name, fn in list(globals().items()) if name.startswith("nest__")}
-CASES = {**GENERATED, **NESTED}
+
+# ---- more: Python values as loop state, empty and negative ranges, nested Python/tensor loops, nested state ---
+def misc__python_float_state_in_tensor_loop(x):
+    s = 0.0
+    for v in x:
+        s += v
+    return s
+
+
+def misc__python_int_counter_in_tensor_loop(x):
+    n = 0
+    for v in x:
+        if v > 1.5:
+            n += 1
+    return n
+
+
+def misc__python_int_state_plus_float_in_tensor_loop(x):
+    s = 0
+    for v in x:
+        s = s + tf.cast(v, tf.int32)
+    return s
+
+
+def misc__zero_trip_tensor_range(x):
+    s = tf.constant(5.0)
+    for i in tf.range(tf.shape(x)[0] - 4):
+        s = s + x[i]
+    return s
+
+
+def misc__negative_step_tensor_range(x):
+    s = tf.constant(0.0)
+    for i in tf.range(3, -1, -2):
+        s = s * 10.0 + x[i]
+    return s
+
+
+def misc__negative_step_range_of_tensor_bound(x):
+    s = tf.constant(0.0)
+    for i in range(tf.shape(x)[0] - 1, 0, -1):
+        s = s * 10.0 + x[i]
+    return s
+
+
+def misc__rows_of_a_matrix_with_break(x):
+    m = tf.reshape(x, [2, 2])
+    s = tf.constant(0.0)
+    for row in m:
+        s = s + tf.reduce_sum(row)
+        if row[0] > 0.5:
+            break
+    return s
+
+
+def misc__tensor_while_with_continue(x):
+    i = tf.constant(0)
+    s = tf.constant(0.0)
+    while i < 4:
+        i += 1
+        if x[i - 1] > 2.5:
+            continue
+        s += x[i - 1]
+    return s, i
+
+
+def misc__python_loop_inside_tensor_while_with_break(x):
+    s = tf.constant(0.0)
+    k = tf.constant(0)
+    while k < 3:
+        for j in range(4):
+            if j == 2:
+                break
+            s += x[j]
+        k += 1
+    return s
+
+
+def misc__tensor_for_inside_python_for_with_break_outer(x):
+    s = tf.constant(0.0)
+    for j in range(3):
+        for v in x:
+            s += v
+        if j >= 1:
+            break
+    return s
+
+
+def misc__list_state_in_tensor_loop(x):
+    acc = [tf.constant(0.0), tf.constant(1.0)]
+    for v in x:
+        acc = [acc[0] + v, acc[1] * v]
+        if v > 2.5:
+            break
+    return acc[0], acc[1]
+
+
+def misc__dict_state_in_tensor_loop(x):
+    acc = {"sum": tf.constant(0.0), "max": tf.constant(-1.0)}
+    for v in x:
+        acc = {"sum": acc["sum"] + v, "max": tf.maximum(acc["max"], v)}
+    return acc["sum"], acc["max"]
+
+
+def misc__break_from_while_true_python_counter(x):
+    s = tf.constant(0.0)
+    j = 0
+    while True:
+        s += x[j]
+        j += 1
+        if j == 3:
+            break
+    return s
+
+
+def misc__early_return_before_loop(x):
+    if x[0] > 100.0:
+        return x[0]
+    s = tf.constant(0.0)
+    for v in x:
+        s += v
+    return s
+
+
+def misc__loop_after_tensor_return_branch(x):
+    if x[0] > 0.5:
+        return x[0] * 2.0
+    for v in x:
+        x = x + v
+    return x[0]
+
+
+def misc__nested_break_continue_same_loop(x):
+    s = tf.constant(0.0)
+    for i in tf.range(4):
+        if i == 0:
+            continue
+        if x[i] > 3.5:
+            break
+        s += x[i]
+    return s
+
+
+def misc__bool_state_flag_in_while(x):
+    found = tf.constant(False)
+    i = tf.constant(0)
+    while i < 4 and not found:
+        found = x[i] > 2.5
+        i += 1
+    return found, i
+
+
+def misc__loop_var_shadowing_argument(x):
+    for x in x:
+        pass
+    return x
+
+
+def misc__enumerate_list_of_tensors_break(x):
+    s = tf.constant(0.0)
+    for i, v in enumerate([x[0], x[1], x[2]]):
+        s += v
+        if i == 1:
+            break
+    return s
+
+
+def misc__conditional_expression_in_loop(x):
+    s = tf.constant(0.0)
+    for v in x:
+        s += v if v > 2.0 else -v
+    return s
+
+
+def misc__and_or_conditions_with_break(x):
+    s = tf.constant(0.0)
+    for v in x:
+        if v > 1.5 and s > 0.5 or v > 3.5:
+            break
+        s += v
+    return s
+
+
+def misc__int_python_state_assigned_float_in_break_branch(x):
+    s = tf.constant(0.0)
+    for v in x:
+        s += v
+        if v > 2.5:
+            s = s * 0.5
+            break
+    return s
+
+
+def misc__return_value_only_in_loop_with_fallback(x):
+    for v in x:
+        if v > 2.5:
+            return v * 100.0
+    return tf.constant(-1.0)
+
+HAND_WRITTEN = {name: fn for name, fn in list(globals().items()) if name.startswith(("nest__", "misc__"))}
+CASES = {**GENERATED, **HAND_WRITTEN}
 
 
 def record(fn, staged=True):
@@ -350,7 +550,7 @@ def record(fn, staged=True):
         lines = [line.strip() for line in str(e).splitlines() if line.strip()]
         return ["raises", type(e).__name__, lines[-1][:100] if lines else ""]
     outs = out if isinstance(out, (tuple, list)) else (out,)
-    return [[t.dtype.name, t.numpy().tolist()] for t in outs]
+    return [[t.dtype.name, t.numpy().tolist()] if hasattr(t, "numpy") else [type(t).__name__, t] for t in outs]
 
 
 def load_answers() -> dict:
