@@ -15,6 +15,7 @@ reads it as it reads a file. `autograph_cases_tf.json` holds TensorFlow 2.21's a
 this file with TensorFlow (`/work/tfvenv/bin/python tests/autograph_cases.py`) records them again. The suite never
 imports TensorFlow.
 """
+import contextlib
 import json
 import linecache
 import os
@@ -536,6 +537,44 @@ def misc__return_value_only_in_loop_with_fallback(x):
         if v > 2.5:
             return v * 100.0
     return tf.constant(-1.0)
+
+
+@contextlib.contextmanager
+def _scope():
+    yield
+
+
+def misc__break_inside_with(x):
+    s = tf.constant(0.0)
+    for v in x:
+        with _scope():
+            s += v
+            if v > 2.5:
+                break
+    return s
+
+
+def misc__break_inside_try_finally(x):
+    s = tf.constant(0.0)
+    for v in x:
+        try:
+            s += v
+            if v > 2.5:
+                break
+        finally:
+            pass
+    return s
+
+
+def misc__continue_inside_with_inside_if(x):
+    s = tf.constant(0.0)
+    for v in x:
+        if v > 1.5:
+            with _scope():
+                s += v
+                continue
+        s -= 1.0
+    return s
 
 HAND_WRITTEN = {name: fn for name, fn in list(globals().items()) if name.startswith(("nest__", "misc__"))}
 CASES = {**GENERATED, **HAND_WRITTEN}
