@@ -576,6 +576,20 @@ def misc__continue_inside_with_inside_if(x):
         s -= 1.0
     return s
 
+
+def misc__return_in_tensor_loop_without_return_at_the_end(x):
+    for v in x:
+        if v > 10.0:
+            return v
+
+
+def misc__return_in_tensor_while_without_return_at_the_end(x):
+    i = tf.constant(0)
+    while i < 4:
+        if x[i] > 10.0:
+            return x[i]
+        i += 1
+
 HAND_WRITTEN = {name: fn for name, fn in list(globals().items()) if name.startswith(("nest__", "misc__"))}
 CASES = {**GENERATED, **HAND_WRITTEN}
 

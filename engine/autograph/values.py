@@ -72,8 +72,17 @@ class UndefinedReturnValue:
         return "UndefinedReturnValue()"
 
 
-def retval(v: Any) -> Any:
-    return None if isinstance(v, UndefinedReturnValue) else v
+def retval(v: Any, returned: Any = True, line: int = 0) -> Any:
+    """What the converted function returns. `returned` is `do_return` when the function may reach its end without
+    a `return` (Python then returns None): a Python flag picks; a traced one means some run may return a value (from
+    inside a staged loop or if) and another None, which a traced function cannot express (TensorFlow rejects it)."""
+    if isinstance(v, UndefinedReturnValue):
+        return None
+    if is_symbolic(returned):
+        raise ReturnMissingError(f"{where(line)}: this function returns a value from inside a tensor-dependent loop "
+                                 f"or if, but may also reach its end without a return (returning None); a traced "
+                                 f"function must return a value on every path: add a return at its end")
+    return v if returned else None
 
 
 def ld(local_vars: dict, names: tuple) -> tuple:
