@@ -526,3 +526,19 @@ def test_autograph_modules_do_not_import_the_top_level_package() -> None:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 assert all(a.name != "engine" for a in node.names), f"{path.name}:{node.lineno}: import engine"
+
+
+def test_speculative_tracing_state_is_per_thread() -> None:
+    """Tracing is per thread: one thread typing a loop body must not let another thread's staged `if` fill in a
+    variable it leaves undefined."""
+    import threading
+    from engine.autograph.values import speculation
+    speculation.depth += 1
+    try:
+        seen: list[int] = []
+        t = threading.Thread(target=lambda: seen.append(speculation.depth))
+        t.start()
+        t.join()
+        assert seen == [0]
+    finally:
+        speculation.depth -= 1

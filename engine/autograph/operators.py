@@ -23,7 +23,7 @@ from engine.autograph.loops import TensorRange, for_stmt, range_call, while_stmt
 from engine.autograph.values import (AutoGraphError, AutoGraphRecursionError, AutoGraphTypeError,  # noqa: F401
                                      ReturnMissingError, Undefined, UndefinedRead, UndefinedReturnValue,
                                      assert_same_structure, is_leaf_value, is_symbolic, is_undefined, ld, retval,
-                                     speculating, subject, to_tensor, where, zero_like)
+                                     speculation, subject, to_tensor, where, zero_like)
 
 
 # ---- if -------------------------------------------------------------------------------------------------------------
@@ -66,7 +66,7 @@ def _merge_leaf(name: str, a: Any, b: Any, where_: str) -> Any:
 
 def _merge(name: str, a: Any, b: Any, where_: str) -> Any:
     """What an output variable is after a staged if: Python values and _Staged leaves in its structure."""
-    if (is_undefined(a) or is_undefined(b)) and speculating[0] and not (is_undefined(a) and is_undefined(b)):
+    if (is_undefined(a) or is_undefined(b)) and speculation.depth and not (is_undefined(a) and is_undefined(b)):
         # Typing a loop body whose variable is not defined before the loop: the real trace carries a value in its
         # place, so the undefined side gets a zero of the other side's type.
         a, b = (zero_like(b), b) if is_undefined(a) else (a, zero_like(a))

@@ -7,6 +7,7 @@ Python numbers. `where(line)` names the user's file (the converted function keep
 from __future__ import annotations
 
 import sys
+import threading
 from typing import Any
 
 import numpy as np
@@ -168,5 +169,11 @@ def zero_like(v: Any) -> Any:
     return nest.map_structure(zero, v)
 
 
-# > 0 while a loop body is traced once only to learn the types of variables it defines (loops._loop_init).
-speculating = [0]
+class _Speculation(threading.local):
+    """Per thread (tracing is): `depth` > 0 while a loop body is traced once only to learn the types of variables
+    it defines (loops._loop_init)."""
+
+    depth = 0
+
+
+speculation = _Speculation()
