@@ -16,6 +16,7 @@ import ast
 import collections
 import json
 import re
+import sys
 import warnings
 from typing import Any
 
@@ -487,6 +488,28 @@ def test_lambda_as_the_function() -> None:
     g = tf.function(lambda x: x * 2.0 if x > 0.0 else -x)
     assert float(g(tf.constant(3.0))) == 6.0 and float(g(tf.constant(-3.0))) == 3.0
     assert op_counts(g.get_concrete_function(tf.constant(1.0)).ir)["cond"] == 1
+
+
+def _sign(x):
+    if x > 0.0:
+        return tf.constant(1.0)
+    return tf.constant(-1.0)
+
+
+def test_lambdas_whose_lines_are_not_statements_are_converted() -> None:
+    """A lambda's source lines may be a fragment (an entry of a dict display, the middle of a call): it is still
+    converted, so the helpers it calls are too, and its errors name its line."""
+    table = {"sign": lambda x: _sign(x),
+             "double_if_positive": lambda x: x * 2.0 if x > 0.0 else x}
+    g = tf.function(
+        lambda x:
+            table["sign"](x) + table["double_if_positive"](x))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert float(g(tf.constant(3.0))) == 7.0 and float(g(tf.constant(-3.0))) == -4.0
+    bad = {"k": lambda x: x if x > 0.0 else tf.constant(1)}
+    with pytest.raises(TypeError, match=r"test_autograph.py, line %d: .*dtype" % (sys._getframe().f_lineno - 1)):
+        tf.function(bad["k"])(tf.constant(1.0))
 
 
 def test_closure_cells_are_the_originals() -> None:

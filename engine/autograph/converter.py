@@ -11,7 +11,9 @@ from __future__ import annotations
 import ast
 import functools
 import inspect
+import linecache
 import os
+import re
 import sysconfig
 import textwrap
 import types
@@ -47,22 +49,59 @@ def _is_library(fn: Any) -> bool:
     return filename.startswith(_LIBRARY_DIRS) or filename.startswith(_KILN_DIRS)
 
 
+def _lambda_trees(source: str) -> list[ast.AST]:
+    """Parse trees holding the lambdas of `source`: the lines of a lambda's code object, which need not be a
+    statement (`"k": lambda x: f(x),` in a dict display, or the middle of a call spread over lines). Each lambda is
+    parsed, in brackets, from its keyword to the longest end that parses; line numbers stay those of `source`."""
+    try:
+        return [ast.parse(source)]
+    except SyntaxError:
+        pass
+    trees = []
+    for start in (m.start() for m in re.finditer(r"\blambda\b", source)):
+        for end in range(len(source), start, -1):
+            try:
+                tree = ast.parse("(" + source[start:end] + "\n)", mode="eval")  # in brackets, lines may break
+            except SyntaxError:
+                continue
+            ast.increment_lineno(tree, source.count("\n", 0, start))
+            trees.append(tree)
+            break
+    return trees
+
+
+def _lambda_source(code: types.CodeType) -> str:
+    """The lines a lambda spans, from its code object's instruction positions (inspect.getsource stops at the first
+    line of a lambda whose body continues on the next)."""
+    lines = linecache.getlines(code.co_filename)
+    last = max((p[1] for p in code.co_positions() if p[1] is not None), default=code.co_firstlineno)
+    if not lines or last > len(lines):
+        return inspect.getsource(code)
+    return "".join(lines[code.co_firstlineno - 1:last])
+
+
 def _function_node(fn: types.FunctionType) -> ast.FunctionDef:
-    # The code object's own lines: `inspect.getsource(fn)` would follow `__wrapped__` to another function.
-    source = textwrap.dedent(inspect.getsource(fn.__code__))
-    tree = ast.parse(source)
     code = fn.__code__
+    # The code object's own lines: `inspect.getsource(fn)` would follow `__wrapped__` to another function.
+    source = textwrap.dedent(_lambda_source(code) if fn.__name__ == "<lambda>" else inspect.getsource(code))
     if fn.__name__ == "<lambda>":
-        lambdas = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda)
-                   and [a.arg for a in n.args.args] == list(code.co_varnames[:code.co_argcount])]
-        if len(lambdas) != 1:
-            raise ConversionError("several lambdas on one line; cannot tell which one to convert")
-        lam = lambdas[0]
+        params = list(code.co_varnames[:code.co_argcount])
+        found: dict[tuple[int, str], ast.Lambda] = {}
+        for tree in _lambda_trees(source):
+            for n in ast.walk(tree):
+                if isinstance(n, ast.Lambda) and [a.arg for a in n.args.args] == params:
+                    found.setdefault((n.lineno, ast.unparse(n)), n)
+        if len(found) != 1:
+            raise ConversionError("several lambdas with these parameters on one line; cannot tell which one to "
+                                  "convert" if found else "no lambda found in the source")
+        lam = next(iter(found.values()))
+        ast.increment_lineno(lam, code.co_firstlineno - 1)
         node = ast.FunctionDef(name="ag__lambda", args=lam.args, body=[ast.Return(value=lam.body)],
                                decorator_list=[], returns=None)
         ast.copy_location(node, lam)
         ast.copy_location(node.body[0], lam.body)
     else:
+        tree = ast.parse(source)
         defs = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
         if not defs:
             raise ConversionError("no function definition in the source")
@@ -70,7 +109,7 @@ def _function_node(fn: types.FunctionType) -> ast.FunctionDef:
         if isinstance(node, ast.AsyncFunctionDef):
             raise ConversionError("async functions are not converted")
         node.decorator_list = []
-    ast.increment_lineno(tree, code.co_firstlineno - 1)
+        ast.increment_lineno(tree, code.co_firstlineno - 1)
     return node  # type: ignore[return-value]
 
 
