@@ -208,3 +208,16 @@ def test_recursion_with_a_python_base_case_unrolls_while_tracing() -> None:
     halving = make_closure()
     assert answer(tf.function(lambda x: halving(2, x))(tf.constant(1.0))) == ("float32", 0.25)
     assert "def doubling(n, x):" in tf.autograph.to_code(doubling)
+
+
+# ---- builtins that AutoGraph overloads ------------------------------------------------------------------------------
+def test_float_and_int_of_a_traced_tensor_are_casts() -> None:
+    @tf.function
+    def f(x, n):
+        return float(x[1]), int(x[1]), float(n), int(n), float(tf.cast(x, tf.float64)[1]), float(3), int(2.5)
+    # TF 2.21's answer: float32 and int32 casts (int truncates), Python numbers as they are.
+    want = [("float32", -3.7), ("int32", -3), ("float32", 7.0), ("int32", 7), ("float32", -3.7), ("float32", 3.0),
+            ("int32", 2)]
+    got = f(tf.constant([1.0, -3.7]), tf.constant(7))
+    assert [t.dtype.name for t in got] == [d for d, _ in want]
+    np.testing.assert_allclose([float(t.numpy()) for t in got], [v for _, v in want], rtol=1e-6)

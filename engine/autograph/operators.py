@@ -173,7 +173,9 @@ def assert_stmt(test: Any, msg_fn: Callable[[], Any], line: int) -> None:
 def converted_call(f: Any, args: tuple, kwargs: dict) -> Any:
     """Calls `f`, converting it first when it is user code (not the standard library, numpy or Kiln). Python's
     `print` is called as it is: as in TensorFlow, it runs while the function is traced (showing symbolic tensors),
-    and `engine.print` is the op that prints on every call."""
+    and `engine.print` is the op that prints on every call. `float` and `int` of a traced tensor cast it."""
+    if (f is float or f is int) and len(args) == 1 and not kwargs and is_symbolic(args[0]):
+        return _cast_builtin(f, args[0])
     from engine.autograph.converter import convert_for_call
     try:
         return convert_for_call(f)(*args, **kwargs)
@@ -181,6 +183,14 @@ def converted_call(f: Any, args: tuple, kwargs: dict) -> Any:
         if not dispatch.tracing():
             raise
         raise _endless_recursion(e) from None
+
+
+def _cast_builtin(f: Any, x: Any) -> Tensor:
+    """`float(t)` and `int(t)` of a traced tensor are casts to float32 and int32, as TensorFlow's AutoGraph makes
+    them (Python would need the value, which exists only when the function runs)."""
+    from engine.ops import cast
+    from ir.types import float32, int32
+    return cast(to_tensor(x), float32 if f is float else int32)
 
 
 def _endless_recursion(e: RecursionError) -> AutoGraphRecursionError:
