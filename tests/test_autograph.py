@@ -346,6 +346,11 @@ def test_do_not_convert_keeps_python_semantics() -> None:
     with pytest.raises(engine.OperatorNotAllowedInGraphError):
         tf.function(f)(tf.constant(1.0))
     assert float(f(tf.constant(-2.0))) == 2.0, "eagerly, Python control flow on a concrete tensor works"
+    # TensorFlow's spelling, with and without parentheses.
+    for mark in (tf.autograph.experimental.do_not_convert, tf.autograph.experimental.do_not_convert()):
+        marked = mark(lambda v: v if v > 0.0 else -v)
+        with pytest.raises(engine.OperatorNotAllowedInGraphError):
+            tf.function(lambda x: marked(x))(tf.constant(1.0))
 
 
 def test_generator_helper_runs_unconverted_with_a_warning() -> None:
