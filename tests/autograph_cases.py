@@ -7,7 +7,8 @@ an if/else, continue, continue then break, return, an else clause with and witho
 condition reads (`CONDITIONS`: the index, the item, the loop state). Then hand-written nestings below: loop in loop
 (break in the inner vs the outer loop, return from inside nested loops), loop in a tensor `if`, else clauses on
 inner and outer loops, flags and loop targets read after the loop; and more (`misc__`): Python numbers as loop
-state, empty and negative ranges, rows of a matrix, list and dict state, `and`/`or` and conditional expressions.
+state, empty and negative ranges, rows of a matrix, list and dict state (also changed by item assignment), `and`/`or`
+and conditional expressions.
 
 Every case is a function of `x` (float32 [4], `X`), run as `tf.function(case)(tf.constant(X))`. The generated
 cases' source is registered with `linecache` under `GENERATED_FILE`, so that AutoGraph (Kiln's and TensorFlow's)
@@ -589,6 +590,52 @@ def misc__return_in_tensor_while_without_return_at_the_end(x):
         if x[i] > 10.0:
             return x[i]
         i += 1
+
+
+def misc__item_assignment_counter_in_staged_loop(x):
+    count = [0]
+    for v in x:
+        count[0] += 1
+    return count[0]
+
+
+def misc__dict_item_assignment_in_staged_loop(x):
+    d = {"a": tf.constant(0.0)}
+    for v in x:
+        d["a"] = d["a"] + v
+    return d["a"]
+
+
+def misc__nested_item_assignment_in_staged_loop(x):
+    d = {"a": [tf.constant(0.0)]}
+    for v in x:
+        d["a"][0] = d["a"][0] + v
+    return d["a"][0]
+
+
+def misc__dict_item_assignment_in_both_branches(x):
+    d = {"a": tf.constant(0.0)}
+    if x[0] > 0.0:
+        d["a"] = d["a"] + 1.0
+    else:
+        d["a"] = d["a"] - 1.0
+    return d["a"]
+
+
+def misc__list_item_assignment_in_one_branch(x):
+    items = [tf.constant(0.0), tf.constant(5.0)]
+    if x[0] > 0.0:
+        items[1] = items[1] * 2.0
+    return items[0], items[1]
+
+
+def misc__append_in_staged_while_traces_once(x):
+    out = []
+    i = tf.constant(0)
+    while i < 4:
+        out.append(x[i])
+        i += 1
+    return len(out)
 
 HAND_WRITTEN = {name: fn for name, fn in list(globals().items()) if name.startswith(("nest__", "misc__"))}
 CASES = {**GENERATED, **HAND_WRITTEN}

@@ -99,6 +99,11 @@ def _condition(cond: Any, where_: str, what: str) -> Tensor:
     return pred
 
 
+def _fresh(values: tuple) -> tuple:
+    """`values` with new (shallow) copies of their nested lists, tuples and dicts."""
+    return tuple(nest.map_structure(lambda leaf: leaf, v) if nest.is_nested(v) else v for v in values)
+
+
 def if_stmt(cond: Any, then_fn: Callable[..., tuple], else_fn: Callable[..., tuple], inputs: tuple,
             out_names: Sequence[str], in_names: Sequence[str], line: int) -> tuple:
     if not is_symbolic(cond):
@@ -108,8 +113,10 @@ def if_stmt(cond: Any, then_fn: Callable[..., tuple], else_fn: Callable[..., tup
                       "a conditional expression")
     trace = current()
     assert trace is not None
-    (f_then, out_then), (f_else, out_else) = trace_branches(trace, lambda: then_fn(*inputs),
-                                                            lambda: else_fn(*inputs))
+    # Each branch gets its own copy of the containers it may change in place (`d[k] = v`), so that what the if
+    # branch stores is not what the else branch reads.
+    (f_then, out_then), (f_else, out_else) = trace_branches(trace, lambda: then_fn(*_fresh(inputs)),
+                                                            lambda: else_fn(*_fresh(inputs)))
     merged = [_merge(name, a, b, where_) for name, a, b in zip(out_names, out_then, out_else)]
     staged = [leaf for m in merged for leaf in nest.flatten(m) if isinstance(leaf, _Staged)]
     results = iter(emit_cond(trace, pred, f_then, f_else, [s.then for s in staged], [s.orelse for s in staged]))
