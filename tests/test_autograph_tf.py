@@ -162,6 +162,22 @@ def test_a_loop_body_that_defines_a_variable_is_traced_twice(capsys: pytest.Capt
     assert capsys.readouterr().out == "body\nbody\n"
 
 
+def test_engine_print_in_staged_loops_and_branches_prints_every_iteration(capsys: pytest.CaptureFixture) -> None:
+    import sys
+
+    @tf.function
+    def f(x):
+        for i in tf.range(3):
+            tf.print("i", i, output_stream=sys.stdout)
+            if x > 0.0:
+                tf.print("pos", output_stream=sys.stdout)
+        return x
+    f(tf.constant(1.0))
+    f(tf.constant(-1.0))
+    # TF 2.21's output for the same two calls.
+    assert capsys.readouterr().out.splitlines() == ["i 0", "pos", "i 1", "pos", "i 2", "pos", "i 0", "i 1", "i 2"]
+
+
 def test_python_print_of_python_values_runs_once_per_trace(capsys: pytest.CaptureFixture) -> None:
     # TF 2.21 prints "g sees 3" and "g sees 4": a new Python argument value is a new trace.
     @tf.function
