@@ -153,7 +153,8 @@ def _python_loop_test(c: Any, where_: str) -> bool:
     if is_symbolic(c):
         raise OperatorNotAllowedInGraphError(
             f"{where_}: the condition of this Python loop became a tensor during the loop (a tensor-dependent "
-            f"break or return inside a loop over Python values); make the loop itself depend on a tensor")
+            f"break or return inside a loop over Python values, or a Python value the condition reads became a "
+            f"tensor); make the loop itself depend on a tensor")
     return bool(c)
 
 
