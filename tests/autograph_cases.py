@@ -7,8 +7,8 @@ an if/else, continue, continue then break, return, an else clause with and witho
 condition reads (`CONDITIONS`: the index, the item, the loop state). Then hand-written nestings below: loop in loop
 (break in the inner vs the outer loop, return from inside nested loops), loop in a tensor `if`, else clauses on
 inner and outer loops, flags and loop targets read after the loop; and more (`misc__`): Python numbers as loop
-state, empty and negative ranges, rows of a matrix, list and dict state (also changed by item assignment), `and`/`or`
-and conditional expressions.
+state, empty and negative ranges, rows of a matrix, list and dict state (also changed by item assignment), attributes
+of objects as state, `and`/`or` and conditional expressions.
 
 Every case is a function of `x` (float32 [4], `X`), run as `tf.function(case)(tf.constant(X))`. The generated
 cases' source is registered with `linecache` under `GENERATED_FILE`, so that AutoGraph (Kiln's and TensorFlow's)
@@ -636,6 +636,58 @@ def misc__append_in_staged_while_traces_once(x):
         out.append(x[i])
         i += 1
     return len(out)
+
+
+class _Box:
+    """A plain object whose attributes the cases change (TF's AutoGraph carries `obj.attr` as state)."""
+
+
+def misc__attribute_state_in_staged_loop(x):
+    box = _Box()
+    box.acc = tf.constant(0.0)
+    for v in x:
+        box.acc = box.acc + v
+        if v > 2.5:
+            break
+    return box.acc
+
+
+def misc__attribute_augmented_in_tensor_if_in_loop(x):
+    box = _Box()
+    box.acc = tf.constant(0.0)
+    box.n = tf.constant(0)
+    for v in x:
+        box.acc += v
+        if v > 1.5:
+            box.n += 1
+    return box.acc, box.n
+
+
+def misc__attribute_in_both_branches(x):
+    box = _Box()
+    if x[0] > 0.0:
+        box.value = x[1]
+    else:
+        box.value = -x[1]
+    return box.value
+
+
+def misc__attribute_in_one_branch_only(x):
+    box = _Box()
+    box.value = tf.constant(1.0)
+    if x[0] > 0.0:
+        box.value = box.value * 5.0
+    return box.value
+
+
+def misc__attribute_in_tensor_while(x):
+    box = _Box()
+    box.i = tf.constant(0)
+    box.s = tf.constant(0.0)
+    while box.i < 4:
+        box.s += x[box.i]
+        box.i += 1
+    return box.s, box.i
 
 HAND_WRITTEN = {name: fn for name, fn in list(globals().items()) if name.startswith(("nest__", "misc__"))}
 CASES = {**GENERATED, **HAND_WRITTEN}

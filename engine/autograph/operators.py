@@ -23,7 +23,7 @@ from engine.autograph.loops import TensorRange, for_stmt, range_call, while_stmt
 from engine.autograph.values import (AutoGraphError, AutoGraphRecursionError, AutoGraphTypeError,  # noqa: F401
                                      ReturnMissingError, Undefined, UndefinedRead, UndefinedReturnValue,
                                      assert_same_structure, is_leaf_value, is_symbolic, is_undefined, ld, retval,
-                                     speculation, subject, to_tensor, where, zero_like)
+                                     set_attribute, speculation, subject, to_tensor, where, zero_like)
 
 
 # ---- if -------------------------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 
@@ -86,9 +86,24 @@ def retval(v: Any, returned: Any = True, line: int = 0) -> Any:
     return v if returned else None
 
 
-def ld(local_vars: dict, names: tuple) -> tuple:
-    """The current values of `names` (Undefined for those not assigned yet)."""
-    return tuple(local_vars[n] if n in local_vars else Undefined(n) for n in names)
+def ld(local_vars: dict, names: tuple, getters: Optional[dict] = None) -> tuple:
+    """The current values of `names` (Undefined for those not assigned yet); an attribute `obj.attr` is read
+    through its getter in `getters`."""
+    def value(n: str) -> Any:
+        if getters and n in getters:
+            try:
+                return getters[n]()
+            except (AttributeError, NameError):
+                return Undefined(n)
+        return local_vars[n] if n in local_vars else Undefined(n)
+    return tuple(value(n) for n in names)
+
+
+def set_attribute(obj: Any, attr: str, value: Any) -> None:
+    """`obj.attr = value` for attribute state, unless `value` is Undefined (the attribute did not exist before the
+    statement, and this path did not set it)."""
+    if not isinstance(value, Undefined):
+        setattr(obj, attr, value)
 
 
 def where(line: int) -> str:
