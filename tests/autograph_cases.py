@@ -4,9 +4,11 @@ The generated cases span three axes: the loop kind (`LOOPS`: Python `range`, `tf
 tensor, a Python list, `while` on a tensor and on a Python int, `enumerate` and `zip` of tensors and of lists), the
 body pattern (`PATTERNS`: break at the end or the start of the body, a break branch that assigns a float, break in
 an if/else, continue, continue then break, return, an else clause with and without break, nested ifs) and what the
-condition reads (`CONDITIONS`: the index, the item, the loop state). Then hand-written nestings below: loop in loop
-(break in the inner vs the outer loop, return from inside nested loops), loop in a tensor `if`, else clauses on
-inner and outer loops, flags and loop targets read after the loop.
+condition reads (`CONDITIONS`: the index, the item, the loop state). Then the hand-written cases of
+autograph_cases_hand.py: nestings (loop in loop, break in the inner vs the outer loop, return from inside nested
+loops, loop in a tensor `if`, else clauses on inner and outer loops, flags and loop targets read after the loop) and
+more: Python numbers as loop state, empty and negative ranges, rows of a matrix, list and dict state (also changed
+by item assignment), attributes of objects as state, `and`/`or` and conditional expressions.
 
 Every case is a function of `x` (float32 [4], `X`), run as `tf.function(case)(tf.constant(X))`. The generated
 cases' source is registered with `linecache` under `GENERATED_FILE`, so that AutoGraph (Kiln's and TensorFlow's)
@@ -23,6 +25,8 @@ if __name__ == "__main__":
     import tensorflow as tf  # recording TensorFlow's answers
 else:
     import engine as tf
+
+import autograph_cases_hand as hand  # noqa: E402
 
 X = [1.0, 3.0, 2.0, 4.0]
 ANSWERS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "autograph_cases_tf.json")
@@ -89,256 +93,10 @@ def _define_generated() -> dict:
 GENERATED = _define_generated()
 
 
-# ---- hand-written nestings -------------------------------------------------------------------------------------
-def nest__break_inner__tensor_in_tensor(x):
-    s = tf.constant(0.0)
-    for i in tf.range(3):
-        for v in x:
-            s = s + v
-            if v > 2.5:
-                break
-        s = s * 2.0
-    return s
-
-
-def nest__break_outer_after_inner__tensor_in_tensor(x):
-    s = tf.constant(0.0)
-    for i in tf.range(3):
-        for v in x:
-            s = s + v
-        if s > 15.0:
-            break
-    return s
-
-
-def nest__break_both__tensor_in_tensor(x):
-    s = tf.constant(0.0)
-    for i in tf.range(4):
-        for j in tf.range(4):
-            s = s + x[j]
-            if j >= i:
-                break
-        if s > 8.0:
-            break
-    return s
-
-
-def nest__continue_then_break_inner__tensor_in_tensor(x):
-    s = tf.constant(0.0)
-    for i in tf.range(3):
-        for v in x:
-            if v < 1.5:
-                continue
-            s = s + v
-            if s > 6.0:
-                break
-    return s
-
-
-def nest__return_from_inner__tensor_in_tensor(x):
-    s = tf.constant(0.0)
-    for i in tf.range(3):
-        for v in x:
-            s = s + v
-            if s > 12.0:
-                return s * 10.0
-    return s
-
-
-def nest__return_from_inner__python_in_tensor(x):
-    s = tf.constant(0.0)
-    for i in tf.range(3):
-        for j in range(4):
-            s = s + x[j]
-            if s > 12.0:
-                return s * 10.0
-    return s
-
-
-def nest__break_inner_python__python_in_tensor(x):
-    s = tf.constant(0.0)
-    for i in tf.range(3):
-        for j in range(4):
-            if j == 2:
-                break
-            s = s + x[j]
-    return s
-
-
-def nest__break_inner_tensor__tensor_in_python(x):
-    s = tf.constant(0.0)
-    for i in range(3):
-        for v in x:
-            s = s + v
-            if v > 2.5:
-                break
-        s = s * 2.0
-    return s
-
-
-def nest__break_outer_python__tensor_in_python(x):
-    s = tf.constant(0.0)
-    for i in range(3):
-        for v in x:
-            s = s + v
-        if i == 1:
-            break
-    return s
-
-
-def nest__while_in_while__break_inner(x):
-    s = tf.constant(0.0)
-    i = tf.constant(0)
-    while i < 3:
-        j = tf.constant(0)
-        while j < 4:
-            s = s + x[j]
-            j = j + 1
-            if s > 5.0:
-                break
-        i = i + 1
-    return s
-
-
-def nest__loop_in_tensor_if(x):
-    s = tf.constant(0.0)
-    if x[0] > 0.0:
-        for v in x:
-            s = s + v
-            if v > 2.5:
-                break
-    else:
-        s = s - 1.0
-    return s
-
-
-def nest__return_in_loop_in_tensor_if(x):
-    s = tf.constant(0.0)
-    if x[0] > 0.0:
-        for v in x:
-            s = s + v
-            if v > 2.5:
-                return s * 10.0
-    return s
-
-
-def nest__else_on_inner_loop_with_break(x):
-    s = tf.constant(0.0)
-    for i in tf.range(2):
-        for v in x:
-            s = s + v
-            if v > 3.5:
-                break
-        else:
-            s = s + 100.0
-    return s
-
-
-def nest__else_on_outer_loop_inner_break(x):
-    s = tf.constant(0.0)
-    for i in tf.range(2):
-        for v in x:
-            s = s + v
-            if v > 2.5:
-                break
-    else:
-        s = s + 100.0
-    return s
-
-
-def nest__two_breaks_in_one_loop(x):
-    s = tf.constant(0.0)
-    for v in x:
-        if v > 3.5:
-            break
-        s = s + v
-        if s > 5.0:
-            s = s + 0.25
-            break
-    return s
-
-
-def nest__while_true_tensor_break(x):
-    s = tf.constant(0.0)
-    i = tf.constant(0)
-    while True:
-        s = s + x[i]
-        i = i + 1
-        if i >= 3:
-            break
-    return s
-
-
-def nest__while_tensor_return_value(x):
-    s = tf.constant(0.0)
-    i = tf.constant(0)
-    while i < 4:
-        s = s + x[i]
-        i = i + 1
-        if s > 3.5:
-            return s, i
-    return s, i
-
-
-def nest__break_flag_after_loop_used(x):
-    s = tf.constant(0.0)
-    found = tf.constant(False)
-    for v in x:
-        if v > 2.5:
-            found = tf.constant(True)
-            break
-        s = s + v
-    return s, found
-
-
-def nest__loop_target_after_break(x):
-    s = tf.constant(0.0)
-    for i in tf.range(4):
-        s = s + x[i]
-        if s > 3.5:
-            break
-    return s, i
-
-
-def nest__int_state_break(x):
-    n = tf.constant(0)
-    for v in x:
-        n = n + 1
-        if v > 2.5:
-            break
-    return n
-
-
-def nest__continue_in_python_loop_tensor_condition(x):
-    s = tf.constant(0.0)
-    for j in range(4):
-        if x[j] > 2.5:
-            continue
-        s = s + x[j]
-    return s
-
-
-def nest__return_python_loop_python_condition(x):
-    s = tf.constant(0.0)
-    for j in range(4):
-        s = s + x[j]
-        if j == 1:
-            return s * 10.0
-    return s
-
-
-def nest__return_inside_nested_tensor_ifs_in_loop(x):
-    s = tf.constant(0.0)
-    for v in x:
-        s = s + v
-        if v > 1.5:
-            if s > 5.0:
-                return s + 1000.0
-    return s - 1.0
-
-
-NESTED = {name: fn for name, fn in list(globals().items()) if name.startswith("nest__")}
-CASES = {**GENERATED, **NESTED}
+# The hand-written cases live in autograph_cases_hand.py; their `tf` is this module's.
+hand.tf = tf
+HAND_WRITTEN = {name: fn for name, fn in vars(hand).items() if name.startswith(("nest__", "misc__"))}
+CASES = {**GENERATED, **HAND_WRITTEN}
 
 
 def record(fn, staged=True):
@@ -350,7 +108,7 @@ def record(fn, staged=True):
         lines = [line.strip() for line in str(e).splitlines() if line.strip()]
         return ["raises", type(e).__name__, lines[-1][:100] if lines else ""]
     outs = out if isinstance(out, (tuple, list)) else (out,)
-    return [[t.dtype.name, t.numpy().tolist()] for t in outs]
+    return [[t.dtype.name, t.numpy().tolist()] if hasattr(t, "numpy") else [type(t).__name__, t] for t in outs]
 
 
 def load_answers() -> dict:

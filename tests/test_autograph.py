@@ -5,8 +5,10 @@
   the same values, dtypes, shapes and nested structure, and the same final Variables. The IR traced from tensors
   holds `cond` / `while_loop` where the program says so, and none where Python values drive the statement.
 - Pins: the acceptance example; what a Python `if` on a Python value leaves in the IR; both branches of a staged
-  `if` traced once; `to_code`; `autograph=False`; functions without source; library code left alone; print and
-  assert on tensors; global/nonlocal declarations; methods, lambdas, generators, `do_not_convert`.
+  `if` traced once; `to_code`; `autograph=False`; functions without source; library code left alone; gradients
+  through a loop with break; assert on tensors; global/nonlocal declarations; methods, lambdas, generators,
+  `do_not_convert`; no import of the top-level package from engine/autograph.
+- What TensorFlow 2.21 answers (loop table, print, recursion) is pinned in test_autograph_tf.py.
 """
 from __future__ import annotations
 
@@ -344,6 +346,11 @@ def test_do_not_convert_keeps_python_semantics() -> None:
     with pytest.raises(engine.OperatorNotAllowedInGraphError):
         tf.function(f)(tf.constant(1.0))
     assert float(f(tf.constant(-2.0))) == 2.0, "eagerly, Python control flow on a concrete tensor works"
+    # TensorFlow's spelling, with and without parentheses.
+    for mark in (tf.autograph.experimental.do_not_convert, tf.autograph.experimental.do_not_convert()):
+        marked = mark(lambda v: v if v > 0.0 else -v)
+        with pytest.raises(engine.OperatorNotAllowedInGraphError):
+            tf.function(lambda x: marked(x))(tf.constant(1.0))
 
 
 def test_generator_helper_runs_unconverted_with_a_warning() -> None:
@@ -390,55 +397,7 @@ def test_gradient_through_a_while_loop_whose_break_branch_assigns_a_float(x0: fl
     np.testing.assert_allclose(float(tf.grad(power_with_break)(tf.constant(x0))), want, rtol=1e-5)
 
 
-# ---- print and assert ------------------------------------------------------------------------------------------------
-def printing(x):
-    print("tracing")
-    print("x is", x, "sum", x + 1.0, sep="|")
-    if x > 0.0:
-        print("positive", x)
-    else:
-        print("negative", x)
-    for i in tf.range(2):
-        print("in loop", i)
-        x = x + 1.0
-    tf.print("tfprint", x)
-    return x
-
-
-# TensorFlow 2.21 prints this for tf.function(printing) called on 2.0 and then -1.0 (stdout; the symbolic tensors
-# show as Tensor("x:0", shape=(), dtype=float32)): Python's print runs while tracing, in both branches of a tensor
-# `if` and once in a tensor loop's body; tf.print (to stderr) on every call.
-TF_PRINTING_STDOUT = ["tracing", "x is|<x>|sum|<x + 1>", "positive <x>", "negative <x>", "in loop <i>"]
-TF_PRINTING_STDERR = ["tfprint 4", "tfprint 1"]
-
-
-@pytest.mark.parametrize("jit", [True, False], ids=["compiled", "interpreted"])
-def test_python_print_runs_while_tracing_and_engine_print_on_every_call(capsys: pytest.CaptureFixture,
-                                                                        jit: bool) -> None:
-    f = tf.function(printing, jit_compile=jit)
-    f(tf.constant(2.0))
-    f(tf.constant(-1.0))
-    out, err = capsys.readouterr()
-    lines = out.splitlines()
-    symbolic = re.compile(r'engine\.Tensor\("[^"]*", shape=\(\), dtype=(float32|int32)\)')
-    assert [symbolic.sub("<t>", line) for line in lines] == \
-        [re.sub(r"<[^>]*>", "<t>", line) for line in TF_PRINTING_STDOUT], out
-    # engine.print shows 4.0 where tf.print shows 4 (formatting is the print row's, not AutoGraph's): compare values.
-    assert [(line.split()[0], float(line.split()[1])) for line in err.splitlines()] == \
-        [(line.split()[0], float(line.split()[1])) for line in TF_PRINTING_STDERR], err
-
-
-def test_python_print_of_python_values_runs_once_per_trace(capsys: pytest.CaptureFixture) -> None:
-    # TF 2.21 prints "g sees 3" and "g sees 4": a new Python argument value is a new trace.
-    @tf.function
-    def g(n):
-        print("g sees", n)
-        return tf.constant(n)
-    for n in (3, 3, 4):
-        assert int(g(n)) == n
-    assert capsys.readouterr().out == "g sees 3\ng sees 4\n"
-
-
+# ---- assert ------------------------------------------------------------------------------------------------
 def test_assert_on_a_tensor_fails_at_run_time_with_the_users_line() -> None:
     def f(x):
         assert x > 0.0, "x must be positive"
@@ -536,6 +495,28 @@ def test_lambda_as_the_function() -> None:
     assert op_counts(g.get_concrete_function(tf.constant(1.0)).ir)["cond"] == 1
 
 
+def _sign(x):
+    if x > 0.0:
+        return tf.constant(1.0)
+    return tf.constant(-1.0)
+
+
+def test_lambdas_whose_lines_are_not_statements_are_converted() -> None:
+    """A lambda's source lines may be a fragment (an entry of a dict display, the middle of a call): it is still
+    converted, so the helpers it calls are too, and its errors name its line."""
+    table = {"sign": lambda x: _sign(x),
+             "double_if_positive": lambda x: x * 2.0 if x > 0.0 else x}
+    g = tf.function(
+        lambda x:
+            table["sign"](x) + table["double_if_positive"](x))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert float(g(tf.constant(3.0))) == 7.0 and float(g(tf.constant(-3.0))) == -4.0
+    bad = {"k": lambda x: x if x > 0.0 else tf.constant(1)}
+    with pytest.raises(TypeError, match=r"test_autograph.py, line %d: .*dtype" % (sys._getframe().f_lineno - 1)):
+        tf.function(bad["k"])(tf.constant(1.0))
+
+
 def test_closure_cells_are_the_originals() -> None:
     scale = 2.0
 
@@ -564,3 +545,28 @@ def test_converted_code_warns_nothing_for_ordinary_programs() -> None:
         warnings.simplefilter("error")
         p = AG_PROGRAMS[0]
         tf.function(p.fn)(*engine_args(make(p, 0)))
+
+
+def test_autograph_modules_do_not_import_the_top_level_package() -> None:
+    """`engine/__init__` imports engine.autograph; an `import engine` back (loops.py had one) is an import cycle."""
+    import pathlib
+    for path in sorted(pathlib.Path(engine.autograph.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                assert all(a.name != "engine" for a in node.names), f"{path.name}:{node.lineno}: import engine"
+
+
+def test_speculative_tracing_state_is_per_thread() -> None:
+    """Tracing is per thread: one thread typing a loop body must not let another thread's staged `if` fill in a
+    variable it leaves undefined."""
+    import threading
+    from engine.autograph.values import speculation
+    speculation.depth += 1
+    try:
+        seen: list[int] = []
+        t = threading.Thread(target=lambda: seen.append(speculation.depth))
+        t.start()
+        t.join()
+        assert seen == [0]
+    finally:
+        speculation.depth -= 1

@@ -405,3 +405,20 @@ def test_while_loop_body_must_keep_the_loop_variables(fn: Callable[..., Any], ex
         with pytest.raises(exc_type) as info:
             fn(tf.constant(0.0))  # eagerly
         check(info.value, fn, message)
+
+
+# ---- recursion on a tensor condition ------------------------------------------------------------------------------------
+def recursion_on_a_tensor(n):  # <-
+    if n <= 1:
+        return tf.constant(1)
+    return n * recursion_on_a_tensor(n - 1)
+
+
+def test_recursion_ending_on_a_tensor_condition_is_a_clear_error() -> None:
+    # TF 2.21 fails with a StagingError wrapping Python's RecursionError ("maximum recursion depth exceeded").
+    with pytest.raises(AutoGraphError) as info:
+        tf.function(recursion_on_a_tensor)(tf.constant(4))
+    check(info.value, recursion_on_a_tensor, r"recursion_on_a_tensor\(\) calls itself without end while it is traced")
+    assert "tensor" in str(info.value) and "Python value" in str(info.value)
+    # The failed trace leaves nothing behind: the next function traces and runs.
+    assert int(tf.function(lambda n: n + 1)(tf.constant(1))) == 2

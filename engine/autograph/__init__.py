@@ -33,3 +33,6 @@ def do_not_convert(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Marks `fn` so AutoGraph calls it as it is."""
     fn.__kiln_do_not_convert__ = True  # type: ignore[attr-defined]
     return fn
+
+
+from engine.autograph import experimental  # noqa: E402,F401  (tf.autograph.experimental)

@@ -21,6 +21,17 @@ class _Names(ast.NodeVisitor):
         else:
             self.writes.add(node.id)
 
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        # `d[k] = v` (and `l[i] += 1`, `d[a][b] = v`) changes the container `d`: as in TensorFlow's AutoGraph, it
+        # is written, so it is state of the loop or if around it.
+        if isinstance(node.ctx, (ast.Store, ast.Del)):
+            base = node.value
+            while isinstance(base, ast.Subscript):
+                base = base.value
+            if isinstance(base, ast.Name):
+                self.writes.add(base.id)
+        self.generic_visit(node)
+
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         if isinstance(node.target, ast.Name):
             self.reads.add(node.target.id)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import ast
 import functools
 import inspect
+import linecache
 import os
+import re
 import sysconfig
 import textwrap
 import types
@@ -47,22 +49,59 @@ def _is_library(fn: Any) -> bool:
     return filename.startswith(_LIBRARY_DIRS) or filename.startswith(_KILN_DIRS)
 
 
+def _lambda_trees(source: str) -> list[ast.AST]:
+    """Parse trees holding the lambdas of `source`: the lines of a lambda's code object, which need not be a
+    statement (`"k": lambda x: f(x),` in a dict display, or the middle of a call spread over lines). Each lambda is
+    parsed, in brackets, from its keyword to the longest end that parses; line numbers stay those of `source`."""
+    try:
+        return [ast.parse(source)]
+    except SyntaxError:
+        pass
+    trees = []
+    for start in (m.start() for m in re.finditer(r"\blambda\b", source)):
+        for end in range(len(source), start, -1):
+            try:
+                tree = ast.parse("(" + source[start:end] + "\n)", mode="eval")  # in brackets, lines may break
+            except SyntaxError:
+                continue
+            ast.increment_lineno(tree, source.count("\n", 0, start))
+            trees.append(tree)
+            break
+    return trees
+
+
+def _lambda_source(code: types.CodeType) -> str:
+    """The lines a lambda spans, from its code object's instruction positions (inspect.getsource stops at the first
+    line of a lambda whose body continues on the next)."""
+    lines = linecache.getlines(code.co_filename)
+    last = max((p[1] for p in code.co_positions() if p[1] is not None), default=code.co_firstlineno)
+    if not lines or last > len(lines):
+        return inspect.getsource(code)
+    return "".join(lines[code.co_firstlineno - 1:last])
+
+
 def _function_node(fn: types.FunctionType) -> ast.FunctionDef:
-    # The code object's own lines: `inspect.getsource(fn)` would follow `__wrapped__` to another function.
-    source = textwrap.dedent(inspect.getsource(fn.__code__))
-    tree = ast.parse(source)
     code = fn.__code__
+    # The code object's own lines: `inspect.getsource(fn)` would follow `__wrapped__` to another function.
+    source = textwrap.dedent(_lambda_source(code) if fn.__name__ == "<lambda>" else inspect.getsource(code))
     if fn.__name__ == "<lambda>":
-        lambdas = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda)
-                   and [a.arg for a in n.args.args] == list(code.co_varnames[:code.co_argcount])]
-        if len(lambdas) != 1:
-            raise ConversionError("several lambdas on one line; cannot tell which one to convert")
-        lam = lambdas[0]
+        params = list(code.co_varnames[:code.co_argcount])
+        found: dict[tuple[int, str], ast.Lambda] = {}
+        for tree in _lambda_trees(source):
+            for n in ast.walk(tree):
+                if isinstance(n, ast.Lambda) and [a.arg for a in n.args.args] == params:
+                    found.setdefault((n.lineno, ast.unparse(n)), n)
+        if len(found) != 1:
+            raise ConversionError("several lambdas with these parameters on one line; cannot tell which one to "
+                                  "convert" if found else "no lambda found in the source")
+        lam = next(iter(found.values()))
+        ast.increment_lineno(lam, code.co_firstlineno - 1)
         node = ast.FunctionDef(name="ag__lambda", args=lam.args, body=[ast.Return(value=lam.body)],
                                decorator_list=[], returns=None)
         ast.copy_location(node, lam)
         ast.copy_location(node.body[0], lam.body)
     else:
+        tree = ast.parse(source)
         defs = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
         if not defs:
             raise ConversionError("no function definition in the source")
@@ -70,12 +109,21 @@ def _function_node(fn: types.FunctionType) -> ast.FunctionDef:
         if isinstance(node, ast.AsyncFunctionDef):
             raise ConversionError("async functions are not converted")
         node.decorator_list = []
-    ast.increment_lineno(tree, code.co_firstlineno - 1)
+        ast.increment_lineno(tree, code.co_firstlineno - 1)
     return node  # type: ignore[return-value]
 
 
-def _converted_tree(fn: types.FunctionType) -> ast.Module:
+# The converted function's name inside its factory. Not the user's: a recursive function refers to itself by its
+# name, which must still find the user's global (or closure cell), not the factory's local. The code object then
+# takes the user's name back, for tracebacks.
+_CONVERTED = "ag__converted"
+
+
+def _converted_tree(fn: types.FunctionType) -> tuple[ast.Module, str]:
+    """The module that defines the factory of the converted function, and the converted source (for to_code)."""
     node = transform(lower(_function_node(fn)))
+    source = ast.unparse(node)
+    node.name = _CONVERTED
     freevars = [n for n in fn.__code__.co_freevars]
     factory = ast.FunctionDef(
         name="ag__factory",
@@ -85,7 +133,7 @@ def _converted_tree(fn: types.FunctionType) -> ast.Module:
     ast.copy_location(factory, node)
     module = ast.Module(body=[factory], type_ignores=[])
     ast.fix_missing_locations(module)
-    return module
+    return module, source
 
 
 def _inner_code(module_code: types.CodeType, name: str) -> types.CodeType:
@@ -105,11 +153,10 @@ def _convert_code(fn: types.FunctionType) -> types.CodeType:
             raise ConversionError("generators and coroutines are run unconverted")
         if "super" in code.co_names and "__class__" in code.co_freevars:
             raise ConversionError("zero-argument super() needs the class cell; run unconverted")
-        module = _converted_tree(fn)
-        name = "ag__lambda" if fn.__name__ == "<lambda>" else module.body[0].body[0].name  # type: ignore[attr-defined]
+        module, source = _converted_tree(fn)
         compiled = compile(module, code.co_filename, "exec")
-        inner = _inner_code(compiled, name)
-        _source_cache[code] = ast.unparse(module.body[0].body[0])  # type: ignore[attr-defined]
+        inner = _inner_code(compiled, _CONVERTED).replace(co_name=code.co_name, co_qualname=code.co_qualname)
+        _source_cache[code] = source
         from ir.dump import dump
         dump("ast", fn.__qualname__, _source_cache[code])
     except (OSError, TypeError, SyntaxError, ConversionError, IndexError, StopIteration) as e:

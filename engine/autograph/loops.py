@@ -25,7 +25,7 @@ from ir.types import bool_, int32
 
 from engine.autograph.values import (AutoGraphError, AutoGraphTypeError, ReturnMissingError, UndefinedRead,
                                      UndefinedReturnValue, assert_same_structure, is_leaf_value, is_symbolic,
-                                     is_undefined, speculating, to_tensor, where, zero_like)
+                                     is_undefined, speculation, to_tensor, where, zero_like)
 
 
 # ---- state: nested values <-> the flat tensors a while_loop carries --------------------------------------------------
@@ -107,11 +107,11 @@ def _loop_init(inputs: tuple, names: Sequence[str], where_: str,
         state = list(inputs)
         for i, v in zip(defined, _unflatten(structures, args[len(lead_types):])):
             state[i] = v
-        speculating[0] += 1
+        speculation.depth += 1
         try:
             return one_iteration(args[:len(lead_types)], tuple(state))
         finally:
-            speculating[0] -= 1
+            speculation.depth -= 1
 
     try:
         _, first = trace.trace_region("speculate", list(lead_types) + [t.type for t in flat],
@@ -153,7 +153,8 @@ def _python_loop_test(c: Any, where_: str) -> bool:
     if is_symbolic(c):
         raise OperatorNotAllowedInGraphError(
             f"{where_}: the condition of this Python loop became a tensor during the loop (a tensor-dependent "
-            f"break or return inside a loop over Python values); make the loop itself depend on a tensor")
+            f"break or return inside a loop over Python values, or a Python value the condition reads became a "
+            f"tensor); make the loop itself depend on a tensor")
     return bool(c)
 
 

@@ -1,7 +1,8 @@
 """First AutoGraph pass: `return`, `break` and `continue` become boolean flags, as TensorFlow's AutoGraph does.
 
 - `return x` inside control flow: `do_return = True; retval_ = x`, with `retval_` starting as
-  `ag__.UndefinedReturnValue()` and one final `return ag__.retval(retval_)`.
+  `ag__.UndefinedReturnValue()` and one final `return ag__.retval(retval_)` (given `do_return` too when the
+  function may also reach its end without a return).
 - `break`: `break_N = True`, and the loop's test gains `and not break_N` (for loops: an extra test).
 - `continue`: `continue_N = True`, reset at the top of each iteration.
 Statements after one that may set a flag run under `if not flag:`. The flags are plain variables, so the
@@ -103,11 +104,15 @@ class FlagLowering:
         inner_returns = any(_contains(s, (ast.Return,)) or isinstance(s, ast.Return) for s in body[:-1]) or \
             (body and not isinstance(body[-1], ast.Return) and _contains(body[-1], (ast.Return,)))
         self.lower_returns = bool(inner_returns)
+        falls_off = not _definitely_returns(body)
         new_body, _ = self.block(body, None)
         if self.lower_returns:
+            # A function that may reach its end without `return` hands retval the flag, which then says whether
+            # this path returned (see values.retval).
+            args = [_name(RETVAL)] + ([_name(RETURN_FLAG), ast.Constant(fn.lineno)] if falls_off else [])
             new_body = [_assign(RETURN_FLAG, ast.Constant(False)),
                         _assign(RETVAL, ast.Call(func=_ag("UndefinedReturnValue"), args=[], keywords=[]))] + \
-                new_body + [ast.Return(value=ast.Call(func=_ag("retval"), args=[_name(RETVAL)], keywords=[]))]
+                new_body + [ast.Return(value=ast.Call(func=_ag("retval"), args=args, keywords=[]))]
         fn.body = new_body or [ast.Pass()]
 
     def block(self, stmts: list[ast.stmt], loop: Optional[_Loop]) -> tuple[list[ast.stmt], list[str]]:

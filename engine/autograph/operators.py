@@ -8,20 +8,22 @@ anything else must be tensors or numbers of one dtype and shape in the same nest
 """
 from __future__ import annotations
 
+import collections
+import sys
 from typing import Any, Callable, Sequence
 
-from engine import nest
+from engine import dispatch, nest
 from engine.control_flow import emit_cond, trace_branches
 from engine.convert import convert_to_tensor
 from engine.tensor import Tensor, TensorLike
-from engine.trace import current
+from engine.trace import current, is_library_file
 from ir.types import bool_
 
 from engine.autograph.loops import TensorRange, for_stmt, range_call, while_stmt  # noqa: F401  (ag__ API)
-from engine.autograph.values import (AutoGraphError, AutoGraphTypeError, ReturnMissingError,  # noqa: F401
-                                     Undefined, UndefinedRead, UndefinedReturnValue, assert_same_structure,
-                                     is_leaf_value, is_symbolic, is_undefined, ld, retval, speculating, subject,
-                                     to_tensor, where, zero_like)
+from engine.autograph.values import (AutoGraphError, AutoGraphRecursionError, AutoGraphTypeError,  # noqa: F401
+                                     ReturnMissingError, Undefined, UndefinedRead, UndefinedReturnValue,
+                                     assert_same_structure, is_leaf_value, is_symbolic, is_undefined, ld, retval,
+                                     set_attribute, speculation, subject, to_tensor, where, zero_like)
 
 
 # ---- if -------------------------------------------------------------------------------------------------------------
@@ -64,7 +66,7 @@ def _merge_leaf(name: str, a: Any, b: Any, where_: str) -> Any:
 
 def _merge(name: str, a: Any, b: Any, where_: str) -> Any:
     """What an output variable is after a staged if: Python values and _Staged leaves in its structure."""
-    if (is_undefined(a) or is_undefined(b)) and speculating[0] and not (is_undefined(a) and is_undefined(b)):
+    if (is_undefined(a) or is_undefined(b)) and speculation.depth and not (is_undefined(a) and is_undefined(b)):
         # Typing a loop body whose variable is not defined before the loop: the real trace carries a value in its
         # place, so the undefined side gets a zero of the other side's type.
         a, b = (zero_like(b), b) if is_undefined(a) else (a, zero_like(a))
@@ -97,6 +99,11 @@ def _condition(cond: Any, where_: str, what: str) -> Tensor:
     return pred
 
 
+def _fresh(values: tuple) -> tuple:
+    """`values` with new (shallow) copies of their nested lists, tuples and dicts."""
+    return tuple(nest.map_structure(lambda leaf: leaf, v) if nest.is_nested(v) else v for v in values)
+
+
 def if_stmt(cond: Any, then_fn: Callable[..., tuple], else_fn: Callable[..., tuple], inputs: tuple,
             out_names: Sequence[str], in_names: Sequence[str], line: int) -> tuple:
     if not is_symbolic(cond):
@@ -106,8 +113,10 @@ def if_stmt(cond: Any, then_fn: Callable[..., tuple], else_fn: Callable[..., tup
                       "a conditional expression")
     trace = current()
     assert trace is not None
-    (f_then, out_then), (f_else, out_else) = trace_branches(trace, lambda: then_fn(*inputs),
-                                                            lambda: else_fn(*inputs))
+    # Each branch gets its own copy of the containers it may change in place (`d[k] = v`), so that what the if
+    # branch stores is not what the else branch reads.
+    (f_then, out_then), (f_else, out_else) = trace_branches(trace, lambda: then_fn(*_fresh(inputs)),
+                                                            lambda: else_fn(*_fresh(inputs)))
     merged = [_merge(name, a, b, where_) for name, a, b in zip(out_names, out_then, out_else)]
     staged = [leaf for m in merged for leaf in nest.flatten(m) if isinstance(leaf, _Staged)]
     results = iter(emit_cond(trace, pred, f_then, f_else, [s.then for s in staged], [s.orelse for s in staged]))
@@ -171,6 +180,41 @@ def assert_stmt(test: Any, msg_fn: Callable[[], Any], line: int) -> None:
 def converted_call(f: Any, args: tuple, kwargs: dict) -> Any:
     """Calls `f`, converting it first when it is user code (not the standard library, numpy or Kiln). Python's
     `print` is called as it is: as in TensorFlow, it runs while the function is traced (showing symbolic tensors),
-    and `engine.print` is the op that prints on every call."""
+    and `engine.print` is the op that prints on every call. `float` and `int` of a traced tensor cast it."""
+    if (f is float or f is int) and len(args) == 1 and not kwargs and is_symbolic(args[0]):
+        return _cast_builtin(f, args[0])
     from engine.autograph.converter import convert_for_call
-    return convert_for_call(f)(*args, **kwargs)
+    try:
+        return convert_for_call(f)(*args, **kwargs)
+    except RecursionError as e:
+        if not dispatch.tracing():
+            raise
+        raise _endless_recursion(e) from None
+
+
+def _cast_builtin(f: Any, x: Any) -> Tensor:
+    """`float(t)` and `int(t)` of a traced tensor are casts to float32 and int32, as TensorFlow's AutoGraph makes
+    them (Python would need the value, which exists only when the function runs)."""
+    from engine.ops import cast
+    from ir.types import float32, int32
+    return cast(to_tensor(x), float32 if f is float else int32)
+
+
+def _endless_recursion(e: RecursionError) -> AutoGraphRecursionError:
+    """The error for a recursion that hit Python's limit while tracing, naming the user's function that recursed
+    most on the stack (its file and `def` line). The innermost converted call makes it; outer ones let it pass."""
+    counts: collections.Counter = collections.Counter()
+    frame = sys._getframe(1)  # the recursion is on the stack above the innermost converted call
+    while frame is not None:
+        if not is_library_file(frame.f_code.co_filename):
+            counts[frame.f_code] += 1
+        frame = frame.f_back
+    if not counts:
+        return AutoGraphRecursionError(f"recursion too deep while tracing ({e})")
+    code, _ = counts.most_common(1)[0]
+    return AutoGraphRecursionError(
+        f"{code.co_filename}, line {code.co_firstlineno}: {code.co_name}() calls itself without end while it is "
+        f"traced. Tracing follows a recursion only down to a base case decided by Python values (it then unrolls, "
+        f"as in TensorFlow); a base case decided by a tensor never stops it, since both branches of a tensor `if` "
+        f"are traced. Make the recursion depth a Python value, or write it as a loop (a `while` on the tensor, or "
+        f"engine.while_loop)")

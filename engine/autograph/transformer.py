@@ -39,14 +39,35 @@ def _lambda(body: ast.expr) -> ast.Lambda:
                                          kwarg=None, defaults=[]), body=body)
 
 
+def _ref(state: str, store: bool = False) -> ast.expr:
+    """The expression of a piece of state: a name, or an attribute `obj.attr` of a name."""
+    if "." not in state:
+        return _name(state, store)
+    base, attr = state.split(".", 1)
+    return ast.Attribute(value=_name(base), attr=attr, ctx=ast.Store() if store else ast.Load())
+
+
+def _param(state: str) -> str:
+    return state if "." not in state else "ag__attr_" + state.replace(".", "_")
+
+
+def _inputs(state: list[str]) -> ast.expr:
+    """`ag__.ld(locals(), names, getters)`: the current values of the state (attributes through getters)."""
+    getters = ast.Dict(keys=[ast.Constant(n) for n in state if "." in n],
+                       values=[_lambda(_ref(n)) for n in state if "." in n])
+    return _call(_ag("ld"), _call(_name("locals")), _strs(state), getters)
+
+
 def _def(name: str, params: list[str], body: list[ast.stmt], like: ast.AST,
          scope: tuple[list[str], list[str]] = ([], [])) -> ast.FunctionDef:
     """`def name(*params): body`, re-declaring the user function's `global` and `nonlocal` names (`scope`), so
-    that assigning one inside a branch or loop body still assigns the user's variable."""
+    that assigning one inside a branch or loop body still assigns the user's variable. An attribute `obj.attr` in
+    `params` is a parameter `ag__attr_obj_attr` that the body first stores back into the attribute."""
     globals_, nonlocals = scope
     decls: list[ast.stmt] = ([ast.Global(names=list(globals_))] if globals_ else []) + \
         ([ast.Nonlocal(names=list(nonlocals))] if nonlocals else [])
-    fn = ast.FunctionDef(name=name, args=ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in params],
+    decls += [_set_attribute(p, _name(_param(p))) for p in params if "." in p]
+    fn = ast.FunctionDef(name=name, args=ast.arguments(posonlyargs=[], args=[ast.arg(arg=_param(p)) for p in params],
                                                        vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
                                                        defaults=[]),
                          body=decls + (body or [ast.Pass()]), decorator_list=[], returns=None)
@@ -55,16 +76,39 @@ def _def(name: str, params: list[str], body: list[ast.stmt], like: ast.AST,
 
 
 def _return_tuple(names: list[str]) -> ast.Return:
-    return ast.Return(value=ast.Tuple(elts=[_name(n) for n in names], ctx=ast.Load()))
+    return ast.Return(value=ast.Tuple(elts=[_ref(n) for n in names], ctx=ast.Load()))
 
 
-def _unpack(names: list[str], value: ast.expr, like: ast.AST) -> ast.stmt:
+def _set_attribute(state: str, value: ast.expr) -> ast.stmt:
+    """`obj.attr = value`, unless value is Undefined (the attribute did not exist and this path did not set it)."""
+    base, attr = state.split(".", 1)
+    return ast.Expr(value=_call(_ag("set_attribute"), _name(base), ast.Constant(attr), value))
+
+
+def _unpack(names: list[str], value: ast.expr, like: ast.AST) -> list[ast.stmt]:
     if names:
-        target = ast.Tuple(elts=[_name(n, store=True) for n in names], ctx=ast.Store())
-        stmt: ast.stmt = ast.Assign(targets=[target], value=value)
+        target = ast.Tuple(elts=[_name(_param(n), store=True) for n in names], ctx=ast.Store())
+        stmts: list[ast.stmt] = [ast.Assign(targets=[target], value=value)]
+        stmts += [_set_attribute(n, _name(_param(n))) for n in names if "." in n]
     else:
-        stmt = ast.Expr(value=value)
-    return ast.copy_location(stmt, like)
+        stmts = [ast.Expr(value=value)]
+    return [ast.copy_location(stmt, like) for stmt in stmts]
+
+
+def _attribute_writes(stmts: list[ast.stmt]) -> set[str]:
+    """`obj.attr` for every attribute of a plain name that `stmts` assign (not looking into nested functions and
+    classes, which run at other times): as in TensorFlow, such attributes are state of the loop or if."""
+    out: set[str] = set()
+    stack: list[ast.AST] = list(stmts)
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name) \
+                and not n.value.id.startswith("ag__"):
+            out.add(f"{n.value.id}.{n.attr}")
+        stack.extend(ast.iter_child_nodes(n))
+    return out
 
 
 class ControlFlowTransformer(ast.NodeTransformer):
@@ -102,28 +146,29 @@ class ControlFlowTransformer(ast.NodeTransformer):
     def visit_If(self, node: ast.If) -> list[ast.stmt]:
         live_out = self.live.live_out.get(id(node), set())
         test = self.visit(node.test)
+        attrs = sorted(_attribute_writes(node.body + node.orelse))  # before the rewrite hides them in branch defs
         self.generic_visit_body(node)
-        params = self._state(writes(*node.body, *node.orelse))
-        outputs = [n for n in params if n in live_out]
+        params = self._state(writes(*node.body, *node.orelse)) + attrs
+        outputs = [n for n in params if n in live_out or n in attrs]
         then_name, else_name = self._fresh("if_true"), self._fresh("if_false")
         then_fn = _def(then_name, params, node.body + [_return_tuple(outputs)], node, self.scope)
         else_fn = _def(else_name, params, node.orelse + [_return_tuple(outputs)], node, self.scope)
-        call = _call(_ag("if_stmt"), test, _name(then_name), _name(else_name),
-                     _call(_ag("ld"), _call(_name("locals")), _strs(params)), _strs(outputs), _strs(params),
-                     self._loc(node))
-        return [then_fn, else_fn, _unpack(outputs, call, node)]
+        call = _call(_ag("if_stmt"), test, _name(then_name), _name(else_name), _inputs(params), _strs(outputs),
+                     _strs(params), self._loc(node))
+        return [then_fn, else_fn, *_unpack(outputs, call, node)]
 
     def visit_While(self, node: ast.While) -> list[ast.stmt]:
         head = self.live.loop_head.get(id(node), set()) | self.live.live_out.get(id(node), set())
         test = self.visit(node.test)
+        attrs = sorted(_attribute_writes(node.body))
         self.generic_visit_body(node)
-        state = self._state(writes(*node.body) & head)
+        state = self._state(writes(*node.body) & head) + attrs
         test_name, body_name = self._fresh("loop_test"), self._fresh("loop_body")
         test_fn = _def(test_name, state, [ast.Return(value=test)], node, self.scope)
         body_fn = _def(body_name, state, node.body + [_return_tuple(state)], node, self.scope)
         call = _call(_ag("while_stmt"), _name(test_name), _name(body_name),
-                     _call(_ag("ld"), _call(_name("locals")), _strs(state)), _strs(state), self._loc(node))
-        out: list[ast.stmt] = [test_fn, body_fn, _unpack(state, call, node)]
+                     _inputs(state), _strs(state), self._loc(node))
+        out: list[ast.stmt] = [test_fn, body_fn, *_unpack(state, call, node)]
         for s in node.orelse:
             out.extend(self._as_list(self.visit(s)))
         return out
@@ -132,11 +177,12 @@ class ControlFlowTransformer(ast.NodeTransformer):
         head = self.live.loop_head.get(id(node), set()) | self.live.live_out.get(id(node), set())
         iter_ = self._iter(node.iter)
         extra: Optional[ast.expr] = getattr(node, "ag_extra_test", None)
+        attrs = sorted(_attribute_writes(node.body))
         self.generic_visit_body(node)
         targets = writes(node.target)
         # The target is state only when read after the loop (it then keeps the last item, as in Python).
         live_out = self.live.live_out.get(id(node), set())
-        state = self._state(((writes(*node.body) - targets) & head) | (targets & live_out))
+        state = self._state(((writes(*node.body) - targets) & head) | (targets & live_out)) + attrs
         body_name = self._fresh("for_body")
         item = self._fresh("item")
         bind = ast.copy_location(ast.Assign(targets=[node.target], value=_name(item)), node)
@@ -148,8 +194,8 @@ class ControlFlowTransformer(ast.NodeTransformer):
             out.append(_def(extra_name, state, [ast.Return(value=self.visit(extra))], node, self.scope))
             extra_ref = _name(extra_name)
         call = _call(_ag("for_stmt"), iter_, extra_ref, _name(body_name),
-                     _call(_ag("ld"), _call(_name("locals")), _strs(state)), _strs(state), self._loc(node))
-        out.append(_unpack(state, call, node))
+                     _inputs(state), _strs(state), self._loc(node))
+        out.extend(_unpack(state, call, node))
         for s in node.orelse:
             out.extend(self._as_list(self.visit(s)))
         return out

@@ -7,7 +7,8 @@ Python numbers. `where(line)` names the user's file (the converted function keep
 from __future__ import annotations
 
 import sys
-from typing import Any
+import threading
+from typing import Any, Optional
 
 import numpy as np
 
@@ -29,6 +30,10 @@ class AutoGraphTypeError(AutoGraphError, TypeError):
 
 class ReturnMissingError(AutoGraphError):
     """A tensor-dependent `if` returns a value from one branch only."""
+
+
+class AutoGraphRecursionError(AutoGraphError):
+    """A function called itself without end while it was traced (a recursion whose base case is a tensor)."""
 
 
 class UndefinedRead(UnboundLocalError):
@@ -68,13 +73,37 @@ class UndefinedReturnValue:
         return "UndefinedReturnValue()"
 
 
-def retval(v: Any) -> Any:
-    return None if isinstance(v, UndefinedReturnValue) else v
+def retval(v: Any, returned: Any = True, line: int = 0) -> Any:
+    """What the converted function returns. `returned` is `do_return` when the function may reach its end without
+    a `return` (Python then returns None): a Python flag picks; a traced one means some run may return a value (from
+    inside a staged loop or if) and another None, which a traced function cannot express (TensorFlow rejects it)."""
+    if isinstance(v, UndefinedReturnValue):
+        return None
+    if is_symbolic(returned):
+        raise ReturnMissingError(f"{where(line)}: this function returns a value from inside a tensor-dependent loop "
+                                 f"or if, but may also reach its end without a return (returning None); a traced "
+                                 f"function must return a value on every path: add a return at its end")
+    return v if returned else None
 
 
-def ld(local_vars: dict, names: tuple) -> tuple:
-    """The current values of `names` (Undefined for those not assigned yet)."""
-    return tuple(local_vars[n] if n in local_vars else Undefined(n) for n in names)
+def ld(local_vars: dict, names: tuple, getters: Optional[dict] = None) -> tuple:
+    """The current values of `names` (Undefined for those not assigned yet); an attribute `obj.attr` is read
+    through its getter in `getters`."""
+    def value(n: str) -> Any:
+        if getters and n in getters:
+            try:
+                return getters[n]()
+            except (AttributeError, NameError):
+                return Undefined(n)
+        return local_vars[n] if n in local_vars else Undefined(n)
+    return tuple(value(n) for n in names)
+
+
+def set_attribute(obj: Any, attr: str, value: Any) -> None:
+    """`obj.attr = value` for attribute state, unless `value` is Undefined (the attribute did not exist before the
+    statement, and this path did not set it)."""
+    if not isinstance(value, Undefined):
+        setattr(obj, attr, value)
 
 
 def where(line: int) -> str:
@@ -155,5 +184,11 @@ def zero_like(v: Any) -> Any:
     return nest.map_structure(zero, v)
 
 
-# > 0 while a loop body is traced once only to learn the types of variables it defines (loops._loop_init).
-speculating = [0]
+class _Speculation(threading.local):
+    """Per thread (tracing is): `depth` > 0 while a loop body is traced once only to learn the types of variables
+    it defines (loops._loop_init)."""
+
+    depth = 0
+
+
+speculation = _Speculation()
