@@ -5,6 +5,6 @@ from engine.ops import (abs, add, add_n, argmax, argmin, ceil, cos, divide, divi
                         maximum, minimum, mod, multiply, negative, not_equal, pow, reciprocal, reduce_all,
                         reduce_any, reduce_logsumexp, reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_std,
                         reduce_sum, reduce_variance, round, rsqrt, saturate_cast, sigmoid, sign, sin, softplus,
-                        sqrt, square, squared_difference, subtract, tan, tanh, truediv)
+                        sqrt, square, squared_difference, subtract, tan, tanh, truediv, truncatediv)
 
 __all__ = [n for n in dir() if not n.startswith("_")]

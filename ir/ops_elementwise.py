@@ -62,10 +62,18 @@ unary_float("exp", _quiet(np.exp), lambda em, g, out, x: (em.mul(g, out),))
 unary_float("expm1", _quiet(np.expm1), lambda em, g, out, x: (em.mul(g, em.add(out, em.scalar_like(out, 1))),))
 unary_float("log", _quiet(np.log), lambda em, g, out, x: (em.div(g, x),))
 unary_float("log1p", _quiet(np.log1p), lambda em, g, out, x: (em.div(g, em.add(x, em.scalar_like(x, 1))),))
+def _zero_where_g_is(em: Any, g: Any, grad: Any) -> Any:
+    """TensorFlow's SqrtGrad and RsqrtGrad give 0 where the incoming cotangent is 0, even where the derivative is
+    infinite, so `where(x > 0, sqrt(x), 0)` has gradient 0 (not NaN) at x = 0."""
+    zero = em.zeros_like(g)
+    return em.select(em.eq(g, zero), zero, grad)
+
+
 unary_float("sqrt", _quiet(np.sqrt),
-            lambda em, g, out, x: (em.div(g, em.mul(em.scalar_like(out, 2), out)),))
+            lambda em, g, out, x: (_zero_where_g_is(em, g, em.div(g, em.mul(em.scalar_like(out, 2), out))),))
 unary_float("rsqrt", _quiet(lambda x: np.reciprocal(np.sqrt(x))),
-            lambda em, g, out, x: (em.mul(g, em.mul(em.scalar_like(out, -0.5), em.mul(out, em.mul(out, out)))),))
+            lambda em, g, out, x: (_zero_where_g_is(em, g, em.mul(g, em.mul(em.scalar_like(out, -0.5),
+                                                                            em.mul(out, em.mul(out, out))))),))
 unary_float("sin", np.sin, lambda em, g, out, x: (em.mul(g, em.cos(x)),))
 unary_float("cos", np.cos, lambda em, g, out, x: (em.neg(em.mul(g, em.sin(x))),))
 unary_float("tanh", np.tanh,
@@ -91,10 +99,10 @@ def _erf(x: np.ndarray) -> np.ndarray:
 
 unary_float("erf", _erf, lambda em, g, out, x: (
     em.mul(g, em.mul(em.scalar_like(x, 2 / math.sqrt(math.pi)), em.exp(em.neg(em.mul(x, x))))),))
-_zero_grad = lambda em, g, out, x: (em.zeros_like(x),)  # noqa: E731  piecewise constant: zero almost everywhere
-unary_float("floor", np.floor, _zero_grad)
-unary_float("ceil", np.ceil, _zero_grad)
-unary_float("round", np.round, _zero_grad, doc="Rounds half to even, as TensorFlow does.")
+# Piecewise constant: TensorFlow registers no gradient for them, so a tape gives None, not zeros.
+unary_float("floor", np.floor, NONDIFF)
+unary_float("ceil", np.ceil, NONDIFF)
+unary_float("round", np.round, NONDIFF, doc="Rounds half to even, as TensorFlow does.")
 
 
 # ---- binary arithmetic ----------------------------------------------------------------------------------------------

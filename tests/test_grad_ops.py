@@ -70,16 +70,6 @@ def elementwise(*domains: str, transform: Callable[..., list[np.ndarray]] = lamb
     return draw()
 
 
-def off_integers(x: np.ndarray) -> list[np.ndarray]:
-    """x moved to an integer plus a fraction in [0.25, 0.75]: away from the jumps of floor and ceil."""
-    return [np.floor(x) + 0.25 + 0.5 * (x - np.floor(x))]
-
-
-def off_half_integers(x: np.ndarray) -> list[np.ndarray]:
-    """x moved to within 0.25 of an integer: away from the jumps of round."""
-    return [np.round(x) + 0.5 * (x - np.round(x))]
-
-
 def mod_operands(x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
     """x / y kept at least 0.2 from an integer, so x mod y stays away from its jumps."""
     q = x / y
@@ -211,8 +201,6 @@ CASES: dict[str, st.SearchStrategy] = {
     **{name: elementwise("real") for name in ("neg", "exp", "expm1", "sin", "cos", "tanh", "logistic", "erf")},
     "abs": elementwise("nonzero"), "sign": elementwise("nonzero"),
     **{name: elementwise("positive") for name in ("log", "log1p", "sqrt", "rsqrt")},
-    "floor": elementwise("real", transform=off_integers), "ceil": elementwise("real", transform=off_integers),
-    "round": elementwise("real", transform=off_half_integers),
     **{name: elementwise("real", "real") for name in ("add", "sub", "mul")},
     "div": elementwise("real", "nonzero"),
     "mod": elementwise("real", "nonzero", transform=mod_operands),

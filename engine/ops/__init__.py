@@ -11,7 +11,8 @@ from engine.ops.math_ops import (abs, add, add_n, cast, ceil, clip_by_value, cos
                                  log_sigmoid, logical_and, logical_not, logical_or, logical_xor, maximum, minimum,
                                  mod, multiply, negative, not_equal, pow, reciprocal, round, rsqrt, saturate_cast,
                                  sigmoid, sign, sin, softplus, sqrt, square, squared_difference, subtract, tan, tanh,
-                                 tensor_equals, tensor_not_equals, truediv, where)
+                                 tensor_equals, tensor_not_equals, truediv, truncatediv, truncatemod,
+                                 where)
 from engine.ops.reduce_ops import (argmax, argmin, matmul, reduce_all, reduce_any, reduce_logsumexp, reduce_max,
                                    reduce_mean, reduce_min, reduce_prod, reduce_std, reduce_sum, reduce_variance)
 

@@ -319,16 +319,32 @@ def one_hot(indices: Any, depth: int, on_value: Any = None, off_value: Any = Non
     i = as_tensor(indices)
     if not i.dtype.is_integer:
         raise TypeError(f"one_hot: indices must be integers, got {i.dtype.name}")
-    given = on_value if on_value is not None else off_value  # TensorFlow takes the dtype from on, else off
-    dt = as_dtype(dtype) if dtype is not None else (as_tensor(given).dtype if given is not None else float32)
+    dt, on, off = _on_off(on_value, off_value, dtype)
     shape = list(raw_shape(i))
     ax = len(shape) if axis == -1 else _axis("one_hot", axis, len(shape), extra=1)
     out_shape = shape[:ax] + [int(depth)] + shape[ax:]
     positions = apply(_O["iota"], shape=tuple(out_shape), dtype=i.dtype, axis=ax)
     hot = equal(broadcast(expand_dims(i, ax), tuple(out_shape)), positions)
-    on = full(1 if on_value is None else np.asarray(on_value), dt, ())
-    off = full(0 if off_value is None else np.asarray(off_value), dt, ())
     return where(hot, on, off)
+
+
+def _on_off(on_value: Any, off_value: Any, dtype: Any) -> tuple[DType, Tensor, Tensor]:
+    """one_hot's dtype and its two values, with TensorFlow's rules: the dtype is `dtype`, else on_value's, else
+    off_value's, else float32; on and off must have it (a TypeError otherwise); they default to 1 and 0."""
+    given = {k: None if v is None else v if isinstance(v, TensorLike) else convert_to_tensor(v, dtype=dtype)
+             for k, v in (("on_value", on_value), ("off_value", off_value))}
+    known = [(k, as_tensor(v).dtype) for k, v in given.items() if v is not None]
+    dt = as_dtype(dtype) if dtype is not None else (known[0][1] if known else float32)
+    for k, d in known:
+        if d is not dt:
+            raise TypeError(f"one_hot: the dtype {d.name} of {k} does not match the dtype {dt.name}"
+                            + (" of on_value" if dtype is None else ""))
+    on = as_tensor(given["on_value"]) if given["on_value"] is not None else convert_to_tensor(1, dtype=dt)
+    off = as_tensor(given["off_value"]) if given["off_value"] is not None else convert_to_tensor(0, dtype=dt)
+    for k, v in (("on_value", on), ("off_value", off)):
+        if raw_shape(v) != ():
+            raise ValueError(f"one_hot: {k} must be a scalar, got shape {tuple(raw_shape(v))}")
+    return dt, on, off
 
 
 def shape(input: Any, out_type: Any = int32, name: Optional[str] = None) -> Tensor:  # noqa: A002

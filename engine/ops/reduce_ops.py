@@ -142,6 +142,8 @@ def _bool_arg(x: Any, public: str) -> Tensor:
 
 def _arg(opname: str, input: Any, axis: Any, output_type: Any) -> Tensor:  # noqa: A002
     t = as_tensor(input)
+    if t.dtype is bool_:  # TensorFlow ranks False below True
+        t = cast(t, int32)
     shape = raw_shape(t)
     if not shape:
         raise ValueError(f"{opname}: needs a tensor of rank >= 1, got a scalar")
