@@ -328,3 +328,19 @@ def test_sizes_and_constants_reject_floats() -> None:
             make()
     check(tf.zeros(np.array([2.0, 3.0])), np.zeros((2, 3), np.float32), "float32")  # TF 2.21 accepts numpy floats
     check(tf.constant([True], tf.int32), np.int32([1]), "int32")
+
+
+ARG_NAN = [  # (values, TF 2.21's argmax, TF 2.21's argmin): NaN are skipped, all-NaN gives 0
+    ([1.0, NAN, 3.0, NAN], 2, 0), ([NAN, 1.0, 2.0], 2, 1), ([NAN, 2.0, 1.0], 1, 2), ([3.0, NAN, 1.0], 0, 2),
+    ([NAN, NAN], 0, 0), ([1.0, 3.0, 3.0, 2.0], 1, 0), ([1.0, 0.0, 0.0, 2.0], 3, 1),
+    ([1, 2, NAN, 5, 4, NAN, 0, 3, 1, 2, 3, 4, 5, 6, 7, 8, 9, 1], 16, 6),
+]
+
+
+@pytest.mark.parametrize("values, amax, amin", ARG_NAN)
+def test_argmax_argmin_skip_nan_and_pick_the_first_tie(values: list, amax: int, amin: int) -> None:
+    for got in both(tf.argmax, np.float32(values)):
+        check(got, np.int64(amax), "int64")
+    for got in both(lambda x: tf.argmin(x, output_type=tf.int32), np.float64(values)):
+        check(got, np.int32(amin), "int32")
+    check(tf.argmax(tf.constant([False, True])), np.int64(1), "int64")  # TF 2.21 ranks bools too
