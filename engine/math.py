@@ -3,8 +3,9 @@ from engine.ops import (abs, add, add_n, argmax, argmin, ceil, cos, divide, divi
                         floor, floordiv, floormod, greater, greater_equal, is_finite, is_inf, is_nan, less,
                         less_equal, log, log1p, log_sigmoid, logical_and, logical_not, logical_or, logical_xor,
                         maximum, minimum, mod, multiply, negative, not_equal, pow, reciprocal, reduce_all,
-                        reduce_any, reduce_logsumexp, reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_std,
-                        reduce_sum, reduce_variance, round, rsqrt, saturate_cast, sigmoid, sign, sin, softplus,
-                        sqrt, square, squared_difference, subtract, tan, tanh, truediv, truncatediv)
+                        reduce_any, reduce_euclidean_norm, reduce_logsumexp, reduce_max, reduce_mean, reduce_min,
+                        reduce_prod, reduce_std, reduce_sum, reduce_variance, round, rsqrt, saturate_cast, sigmoid,
+                        sign, sin, softplus, sqrt, square, squared_difference, subtract, tan, tanh, truediv,
+                        truncatediv)
 
 __all__ = [n for n in dir() if not n.startswith("_")]

@@ -105,6 +105,20 @@ unary_float("ceil", np.ceil, NONDIFF)
 unary_float("round", np.round, NONDIFF, doc="Rounds half to even, as TensorFlow does.")
 
 
+def _relu(x: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return np.where(x <= 0, np.zeros((), x.dtype), x)  # NaN stays NaN, -0.0 becomes 0.0, as in TensorFlow
+
+
+def _relu_vjp(em: Any, g: Any, out: Any, x: Any) -> tuple:
+    # g * (x > 0), a product as TensorFlow's ReluGrad: NaN and inf coming from above pass through everywhere.
+    return (em.mul(g, em.convert(em.gt(x, em.zeros_like(x)), dtype=em.dtype(x))),)
+
+
+_row("relu", _relu, _relu_vjp, _SIGNED, "a numeric", 1,
+     doc="max(x, 0), NaN kept. A row (not maximum(0, x)): its gradient multiplies by the step, as TensorFlow's.")
+
+
 # ---- binary arithmetic ----------------------------------------------------------------------------------------------
 binary("add", np.add, lambda em, g, out, x, y: (g, g))
 binary("sub", np.subtract, lambda em, g, out, x, y: (g, em.neg(g)))

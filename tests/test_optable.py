@@ -33,7 +33,7 @@ SAMPLES: dict[str, list[tuple[list[Any], dict[str, Any]]]] = {
                     "floor", "ceil", "round"]},
     # elementwise unary (numeric)
     **{name: [([arr([[-1.5, 0.0, 2.0]], f32)], {}), ([arr([-3, 0, 4], i64)], {}), ([arr(-2, i32)], {})]
-       for name in ["neg", "abs", "sign"]},
+       for name in ["neg", "abs", "sign", "relu"]},
     # elementwise binary (numeric)
     **{name: [([_M23, _M23[::-1]], {}), ([arr([3, 7, -8], i32), arr([2, -3, 5], i32)], {}),
               ([arr(5, i64), arr(3, i64)], {})]

@@ -146,6 +146,14 @@ lowers("maximum")(_extremum(">", ">="))
 lowers("minimum")(_extremum("<", "<="))
 
 
+@lowers("relu")
+def _relu(ctx: LowerContext, op: Any, x: lir.Value) -> lir.Value:
+    b = ctx.b
+    zero = lir.Constant(x.type, 0.0 if _dt(op).is_floating else 0)
+    at_most_zero = b.fcmp_ordered("<=", x, zero) if _dt(op).is_floating else b.icmp_signed("<=", x, zero)
+    return b.select(at_most_zero, zero, x)  # NaN is not <= 0, so it passes; -0.0 becomes 0.0
+
+
 @lowers("neg")
 def _neg(ctx: LowerContext, op: Any, x: lir.Value) -> lir.Value:
     return ctx.b.fneg(x) if _dt(op).is_floating else ctx.b.neg(x)

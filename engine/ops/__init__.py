@@ -13,8 +13,9 @@ from engine.ops.math_ops import (abs, add, add_n, cast, ceil, clip_by_value, cos
                                  sigmoid, sign, sin, softplus, sqrt, square, squared_difference, subtract, tan, tanh,
                                  tensor_equals, tensor_not_equals, truediv, truncatediv, truncatemod,
                                  where)
-from engine.ops.reduce_ops import (argmax, argmin, matmul, reduce_all, reduce_any, reduce_logsumexp, reduce_max,
-                                   reduce_mean, reduce_min, reduce_prod, reduce_std, reduce_sum, reduce_variance)
+from engine.ops.reduce_ops import (argmax, argmin, matmul, norm, reduce_all, reduce_any, reduce_euclidean_norm,
+                                   reduce_logsumexp, reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_std,
+                                   reduce_sum, reduce_variance)
 
 __all__ = [n for n in dir() if not n.startswith("_")]
 

@@ -14,7 +14,7 @@ from engine.ops.math_ops import add, divide, exp, greater, is_inf, log, multiply
 from engine.tensor import Tensor
 from ir.opdef import OPS
 from ir.ops_state import InvalidArgumentError
-from ir.types import as_dtype, bool_, int32, int64
+from ir.types import as_dtype, bool_, float64, int32, int64
 
 _O = OPS
 
@@ -117,6 +117,32 @@ def reduce_logsumexp(input_tensor: Any, axis: Any = None, keepdims: bool = False
         axes = _axes("reduce_logsumexp", axis, len(shape))
         out = reshape(out, [d for i, d in enumerate(shape) if i not in axes])
     return out
+
+
+def reduce_euclidean_norm(input_tensor: Any, axis: Any = None, keepdims: bool = False,
+                          name: Optional[str] = None) -> Tensor:
+    """sqrt(sum(x ** 2)) over `axis`; integers are summed, rooted in float64 and truncated back, as TensorFlow."""
+    t = as_tensor(input_tensor)
+    squares = reduce_sum(multiply(t, t), axis, keepdims)
+    if t.dtype.is_integer:
+        return cast(sqrt(cast(squares, float64)), t.dtype)
+    return sqrt(squares)
+
+
+def norm(tensor: Any, ord: Any = "euclidean", axis: Any = None, keepdims: Any = None,  # noqa: A002
+         name: Optional[str] = None) -> Tensor:
+    """Vector norms as `tf.norm`: 'euclidean' (or 'fro', or 2 over one axis), 1 and inf, over `axis` (all elements
+    when None, taken as one vector); floating-point tensors only."""
+    from engine.ops.math_ops import abs as abs_
+    t = floating(tensor, "norm")
+    keep = bool(keepdims)
+    if ord in ("euclidean", "fro") or (ord == 2 and axis is not None):
+        return sqrt(reduce_sum(multiply(t, t), axis, keep))
+    if ord == 1:
+        return reduce_sum(abs_(t), axis, keep)
+    if ord == np.inf:
+        return reduce_max(abs_(t), axis, keep)
+    raise NotImplementedError(f"norm: ord={ord!r} is not supported (only 'euclidean', 'fro', 1, 2 and inf)")
 
 
 def reduce_any(input_tensor: Any, axis: Any = None, keepdims: bool = False, name: Optional[str] = None) -> Tensor:

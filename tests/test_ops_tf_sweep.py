@@ -1,0 +1,192 @@
+"""The sweep of public ops against TensorFlow 2.21: integer division, casts, clipping, one_hot, comparisons, numpy
+operands and the nn activations and helpers, eagerly and compiled (see test_ops_tf.py for the conventions; every
+expected value was produced by TensorFlow 2.21 and is hard-coded)."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+
+import engine as tf
+from engine.errors import InvalidArgumentError
+from test_ops_tf import INF, NAN, both, check, grad
+
+_IA, _IB = np.int32([7, -7, 7, -7, 0]), np.int32([2, 2, -2, -2, 3])
+_FA, _FB = np.float32([7, -7, 7, -7, 0, 5.5, -0.0]), np.float32([2, 2, -2, -2, 3, 0, 0])
+DIVISION = {  # name: (fn, x, y, TF 2.21's answer, its dtype)
+    "floordiv int": (tf.math.floordiv, _IA, _IB, [3, -4, -4, 3, 0], "int32"),
+    "floormod int": (tf.math.floormod, _IA, _IB, [1, 1, -1, -1, 0], "int32"),
+    "truncatediv int": (tf.math.truncatediv, _IA, _IB, [3, -3, -3, 3, 0], "int32"),
+    "floordiv float": (tf.math.floordiv, _FA, _FB, [3, -4, -4, 3, 0, INF, NAN], "float32"),
+    "floormod float": (tf.math.floormod, _FA, _FB, [1, 1, -1, -1, 0, NAN, NAN], "float32"),
+    "divide int": (tf.divide, _IA, _IB, [3.5, -3.5, -3.5, 3.5, 0], "float64"),
+    "divide_no_nan": (tf.math.divide_no_nan, _FA, _FB, [3.5, -3.5, -3.5, 3.5, 0, 0, 0], "float32"),
+    "divide_no_nan int": (tf.math.divide_no_nan, _IA, _IB, [3.5, -3.5, -3.5, 3.5, 0], "float64"),
+    "divide_no_nan special": (tf.math.divide_no_nan, np.float32([NAN, INF, 1]), np.float32([0, 0, NAN]),
+                              [0, 0, NAN], "float32"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DIVISION))
+def test_division(name: str) -> None:
+    fn, x, y, want, dtype = DIVISION[name]
+    for got in both(fn, x, y):
+        check(got, np.asarray(want, dtype), dtype)
+
+
+def test_truncatemod_and_divide_no_nan_gradient() -> None:
+    check(tf.truncatemod(tf.constant(_IA), tf.constant(_IB)), np.fmod(_IA, _IB), "int32")  # C's %, as TF
+    gx, gy = grad(tf.math.divide_no_nan, [1.0, 2.0], [0.0, 4.0])
+    check(gx, np.float32([0.0, 0.25]), "float32")  # TF 2.21
+    check(gy, np.float32([0.0, -0.125]), "float32")
+
+
+CASTS = [  # (values, source, target, TF 2.21's answer)
+    ([NAN, INF, -INF, 3.9, -3.9, 1e10], "float32", "int32", [-2 ** 31, -2 ** 31, -2 ** 31, 3, -3, -2 ** 31]),
+    ([NAN, INF, -INF, 3.9, -3.9, 1e10], "float32", "int64", [-2 ** 63, -2 ** 63, -2 ** 63, 3, -3, 10 ** 10]),
+    ([NAN, 0.0, -0.0, 0.1], "float32", "bool", [True, False, False, True]),
+    ([2, 0, -1], "int32", "bool", [True, False, True]),
+    ([2 ** 40 + 5, -2 ** 33], "int64", "int32", [5, 0]),
+]
+
+
+@pytest.mark.parametrize("values, src, dst, want", CASTS, ids=[f"{s}-{d}" for _, s, d, _ in CASTS])
+def test_cast(values: list, src: str, dst: str, want: list) -> None:
+    for got in both(lambda x: tf.cast(x, dst), np.asarray(values, src)):
+        check(got, np.asarray(want, dst), dst)
+
+
+def test_round_is_half_to_even() -> None:
+    for got in both(tf.round, np.float32([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4999, NAN, INF])):
+        check(got, np.float32([0, 2, 2, -0.0, -2, -2, 2, NAN, INF]), "float32")
+
+
+def test_clip_by_value() -> None:
+    for got in both(lambda x: tf.clip_by_value(x, 0.0, 1.0), np.float32([-2, 0.5, 3, NAN])):
+        check(got, np.float32([0, 0.5, 1, NAN]), "float32")
+    check(tf.clip_by_value(tf.constant([-2.0, 0.5, 3.0]), 2.0, 1.0), np.float32([2, 2, 2]), "float32")  # min wins
+    check(tf.clip_by_value(tf.constant([[-2.0, 0.5, 3.0]]), [0.0, 0.0, 0.0], [1.0, 1.0, 2.0]),
+          np.float32([[0, 0.5, 2]]), "float32")
+    g = grad(lambda x, lo, hi: tf.clip_by_value(x, lo, hi), [-1, 0, 0.5, 1, 2], [0] * 5, [1] * 5)
+    for got, want in zip(g, ([0, 1, 1, 1, 0], [1, 0, 0, 0, 0], [0, 0, 0, 0, 1])):
+        check(got, np.float32(want), "float32")
+    with pytest.raises(TypeError):
+        tf.clip_by_value(tf.constant([-2, 1, 3]), 0.5, 2.5)
+
+
+ONE_HOT = {  # name: (kwargs, TF 2.21's answer, its dtype)
+    "default": ({}, [[1, 0, 0], [0, 0, 1]], "float32"),
+    "on off": ({"on_value": 5, "off_value": -1}, [[5, -1, -1], [-1, -1, 5]], "int32"),
+    "on only": ({"on_value": 5.0}, [[5, 0, 0], [0, 0, 5]], "float32"),
+    "off only": ({"off_value": 2}, [[1, 2, 2], [2, 2, 1]], "int32"),
+    "dtype": ({"dtype": tf.int64}, [[1, 0, 0], [0, 0, 1]], "int64"),
+    "axis 0": ({"axis": 0}, [[1, 0], [0, 0], [0, 1]], "float32"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ONE_HOT))
+def test_one_hot(name: str) -> None:
+    kwargs, want, dtype = ONE_HOT[name]
+    for got in both(lambda i: tf.one_hot(i, 3, **kwargs), np.int32([0, 2])):
+        check(got, np.asarray(want, dtype), dtype)
+
+
+def test_one_hot_edges() -> None:
+    check(tf.one_hot([0, 2, -1, 3], 3), np.float32([[1, 0, 0], [0, 0, 1], [0, 0, 0], [0, 0, 0]]), "float32")
+    check(tf.one_hot([[0, 2], [1, 1]], 3, axis=1),
+          np.float32([[[1, 0], [0, 0], [0, 1]], [[0, 0], [1, 1], [0, 0]]]), "float32")
+    check(tf.one_hot([0, 2], 0), np.zeros((2, 0), np.float32), "float32")
+    for bad in (dict(on_value=1.0, dtype=tf.int32), dict(on_value=1.0, off_value=0), dict(dtype=tf.bool)):
+        with pytest.raises(TypeError):  # TF 2.21: TypeError
+            tf.one_hot([0, 2], 3, **bad)
+    with pytest.raises(TypeError):
+        tf.one_hot([0.0, 2.0], 3)
+
+
+def test_equality_operators() -> None:
+    check(tf.constant([1.0]) == 1, [True], "bool")
+    check(tf.constant([1, 2]) == [1, 3], [True, False], "bool")
+    check(tf.constant([1, 2]) == tf.constant([1, 2, 3]), False, "bool")  # unbroadcastable: a bool tensor
+    check(tf.constant([1, 2]) != tf.constant([1, 2, 3]), True, "bool")
+    assert (tf.constant([1, 2]) == None) is False  # noqa: E711
+    for bad in (lambda: tf.constant([1]) == 1.5, lambda: tf.constant([1]) == "a",
+                lambda: tf.constant([1]) == tf.constant([1.0]), lambda: tf.constant([1]) != tf.constant([1.0])):
+        with pytest.raises(TypeError):  # TF 2.21: TypeError, or InvalidArgumentError for two dtypes
+            bad()
+
+
+def test_numpy_operands_and_add_n() -> None:
+    check(tf.constant([1]) + np.float32(2.0), np.int32([3]), "int32")  # TF 2.21 converts to the tensor's dtype
+    check(tf.constant([1]) + np.array([True]), np.int32([2]), "int32")
+    check(tf.constant([1]) + np.array([2 ** 40]), np.int32([1]), "int32")
+    check(tf.add_n([tf.constant([1, 2]), tf.constant([3, 4]), [5, 6]]), np.int32([9, 12]), "int32")
+    with pytest.raises(InvalidArgumentError):
+        tf.add_n([tf.constant([1, 2]), tf.constant(3)])
+
+
+def test_where_with_one_argument_takes_numbers() -> None:
+    check(tf.where(tf.constant([1, 0, 2])), np.int64([[0], [2]]), "int64")
+    check(tf.where(tf.constant([[True, False], [False, True]])), np.int64([[0, 0], [1, 1]]), "int64")
+    with pytest.raises(TypeError):
+        tf.where(tf.constant([1, 0]), tf.constant([1, 2]), tf.constant([3, 4]))
+
+
+# ---- nn --------------------------------------------------------------------------------------------------------------
+_ACT_X = np.float32([-INF, -1.0, -0.0, 0.0, 1.0, INF, NAN, 6.0, 7.0])
+ACTIVATIONS = {  # name: (fn, TF 2.21's values at _ACT_X, gradient at [-1, 0, 1, 7] with upstream [nan, inf, nan, 1])
+    "relu": (tf.nn.relu, [0, 0, 0, 0, 1, INF, NAN, 6, 7], [NAN, NAN, NAN, 1]),
+    "relu6": (tf.nn.relu6, [0, 0, 0, 0, 1, 6, NAN, 6, 6], [NAN, NAN, NAN, 0]),
+    "elu": (tf.nn.elu, [-1, -0.63212055, -0.0, 0, 1, INF, NAN, 6, 7], [NAN, INF, NAN, 1]),
+    "selu": (tf.nn.selu, [-1.7580993, -1.1113307, -0.0, 0, 1.050701, INF, NAN, 6.304206, 7.354907],
+             [NAN, INF, NAN, 1.050701]),
+    # Deviation: an infinite upstream at x = 0 gives NaN (TF 2.21: inf), from the |x| term of the composite.
+    "softsign": (tf.nn.softsign, [NAN, -0.5, -0.0, 0, 0.5, NAN, NAN, 0.85714287, 0.875], [NAN, NAN, NAN, 0.015625]),
+    "leaky_relu": (tf.nn.leaky_relu, [-INF, -0.2, -0.0, 0, 1, INF, NAN, 6, 7], [NAN, INF, NAN, 1]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_activations(name: str) -> None:
+    fn, values, upstream_grad = ACTIVATIONS[name]
+    for got in both(fn, _ACT_X):
+        check(got, np.float32(values), "float32")
+        zeros = np.float32(values) == 0
+        assert list(np.signbit(got.numpy()[zeros])) == list(np.signbit(np.float32(values)[zeros])), \
+            "signed zeros differ from TF's"
+    x = tf.constant([-1.0, 0.0, 1.0, 7.0])
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = fn(x)
+    check(tape.gradient(y, x, output_gradients=tf.constant([NAN, INF, NAN, 1.0])), np.float32(upstream_grad),
+          "float32")
+
+
+def test_nn_helpers() -> None:
+    x = np.float32([[1, -2, 0], [3, 4, -0.5]])
+    check(tf.nn.bias_add(x, [1.0, 2.0, 3.0]), np.float32([[2, 0, 3], [4, 6, 2.5]]), "float32")
+    check(tf.nn.bias_add(tf.ones([1, 2, 3]), [1.0, 2.0], data_format="NCHW"),
+          np.float32([[[2, 2, 2], [3, 3, 3]]]), "float32")
+    with pytest.raises(InvalidArgumentError):
+        tf.nn.bias_add(x, [1.0, 2.0])
+    mean, var = tf.nn.moments(tf.constant(x), axes=[0])
+    check(mean, np.float32([2, 1, -0.25]), "float32")
+    check(var, np.float32([1, 9, 0.0625]), "float32")
+    mean, var = tf.nn.moments(tf.constant(x), axes=[0, 1], keepdims=True)
+    check(mean, np.float32([[0.9166667]]), "float32")
+    check(var, np.float32([[4.2013889]]), "float32")
+    for got in both(lambda v: tf.nn.l2_normalize(v, axis=1), x):
+        check(got, np.float32([[0.4472136, -0.8944272, 0], [0.5970224, 0.7960298, -0.09950373]]), "float32")
+    check(grad(tf.nn.l2_normalize, [0.0, 0.0]), np.float32([1e6, 1e6]), "float32")
+    check(tf.norm(x), np.float32(5.5), "float32")
+    check(tf.norm(x, axis=-1, keepdims=True), np.float32([[2.236068], [5.0249376]]), "float32")
+    check(tf.norm(x, ord=1, axis=1), np.float32([3, 7.5]), "float32")
+    check(tf.norm(x, ord=np.inf, axis=1), np.float32([2, 4]), "float32")
+    check(tf.math.reduce_euclidean_norm(tf.constant([3, 4])), np.int32(5), "int32")
+    check(tf.nn.leaky_relu(tf.constant([-1, 2])), np.float32([-0.2, 2.0]), "float32")  # TF 2.21 converts ints
+
+
+@pytest.mark.parametrize("fn", [tf.nn.sigmoid, tf.nn.elu, tf.nn.l2_loss, tf.norm, tf.exp, tf.floor, tf.math.ceil])
+def test_float_only_ops_refuse_integers(fn: Callable[..., Any]) -> None:
+    with pytest.raises(TypeError):  # TF 2.21 refuses too (InvalidArgumentError when eager, TypeError when traced)
+        fn(tf.constant([1, 2]))
