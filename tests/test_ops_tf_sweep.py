@@ -190,3 +190,22 @@ def test_nn_helpers() -> None:
 def test_float_only_ops_refuse_integers(fn: Callable[..., Any]) -> None:
     with pytest.raises(TypeError):  # TF 2.21 refuses too (InvalidArgumentError when eager, TypeError when traced)
         fn(tf.constant([1, 2]))
+
+
+@pytest.mark.parametrize("bad", [
+    lambda: tf.reshape(tf.ones([2, 3]), [4, 2]), lambda: tf.reshape(tf.ones([2, 3]), [-1, -1]),
+    lambda: tf.transpose(tf.ones([2, 3]), [0, 0]), lambda: tf.concat([tf.constant(1), tf.constant(2)], 0),
+    lambda: tf.stack([tf.constant([1]), tf.constant([1, 2])]), lambda: tf.tile(tf.ones([2, 3]), [2]),
+    lambda: tf.reverse(tf.ones([2, 3]), [1, 1]), lambda: tf.split(tf.ones([2, 3]), 2, axis=1),
+    lambda: tf.squeeze(tf.zeros([1, 2, 1]), axis=1), lambda: tf.expand_dims(tf.ones([2, 3]), 4),
+    lambda: tf.range(5, 0), lambda: tf.range(-3), lambda: tf.range(0, 3, 0),
+    lambda: tf.broadcast_to(tf.constant([1, 2]), [2, 3]), lambda: tf.matmul(tf.ones([2]), tf.ones([2, 1])),
+    lambda: tf.constant([1, 2]) + tf.constant([1, 2, 3]),
+], ids=["reshape", "reshape -1 -1", "transpose", "concat scalars", "stack", "tile", "reverse twice", "split",
+        "squeeze", "expand_dims", "range up", "range(-3)", "range delta 0", "broadcast_to", "matmul rank 1",
+        "broadcast"])
+def test_shape_errors_are_invalid_argument_errors(bad: Callable[[], Any]) -> None:
+    """TF 2.21 raises InvalidArgumentError for each (eagerly); Kiln's is also a ValueError, as TF's traced errors."""
+    with pytest.raises(InvalidArgumentError):
+        bad()
+    check(tf.range(2, 2, -1), np.zeros((0,), np.int32), "int32")

@@ -1,10 +1,10 @@
 """Every public op, gathered; `engine` and its namespaces (`engine.math`, `engine.nn`, ...) re-export from here."""
 from engine.ops.array_ops import (broadcast_static_shape, broadcast_to, concat, expand_dims, fill, gather,
-                                  identity, one_hot, ones, ones_like, pad, range, rank, reshape, reverse, shape, size,
+                                  identity, one_hot, ones, ones_like, range, rank, reshape, reverse, shape, size,
                                   split, squeeze, stack, tile, transpose, unstack, zeros, zeros_like)
+from engine.ops.bitwise_ops import bitwise_or_logical, invert_or_not
 from engine.ops.gradient_ops import stop_gradient
 from engine.ops.mask_ops import boolean_mask
-from engine.ops.bitwise_ops import bitwise_or_logical, invert_or_not
 from engine.ops.math_ops import (abs, add, add_n, cast, ceil, clip_by_value, cos, divide,
                                  divide_no_nan, equal, erf, exp, expm1, floor, floordiv, floormod, greater,
                                  greater_equal, is_finite, is_inf, is_nan, less, less_equal, log, log1p,
@@ -13,6 +13,7 @@ from engine.ops.math_ops import (abs, add, add_n, cast, ceil, clip_by_value, cos
                                  sigmoid, sign, sin, softplus, sqrt, square, squared_difference, subtract, tan, tanh,
                                  tensor_equals, tensor_not_equals, truediv, truncatediv, truncatemod,
                                  where)
+from engine.ops.pad_ops import pad
 from engine.ops.reduce_ops import (argmax, argmin, matmul, norm, reduce_all, reduce_any, reduce_euclidean_norm,
                                    reduce_logsumexp, reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_std,
                                    reduce_sum, reduce_variance)

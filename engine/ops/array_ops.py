@@ -28,7 +28,7 @@ def _axis(public: str, axis: Any, rank: int, extra: int = 0) -> int:
     axis = int(axis)
     n = rank + extra
     if not -n <= axis < n:
-        raise ValueError(f"{public}: axis {axis} is out of range for a tensor of rank {rank}")
+        raise InvalidArgumentError(f"{public}: axis {axis} is out of range for a tensor of rank {rank}")
     return axis % n if n else 0
 
 
@@ -63,13 +63,16 @@ def reshape(tensor: Any, shape: Any, name: Optional[str] = None) -> Tensor:
     shape = list(_ints("reshape", shape, InvalidArgumentError))
     size = int(np.prod(raw_shape(t), dtype=np.int64))
     if shape.count(-1) > 1:
-        raise ValueError(f"reshape: at most one -1 is allowed in shape {shape}")
+        raise InvalidArgumentError(f"reshape: at most one -1 is allowed in shape {shape}")
     if -1 in shape:
         known = int(np.prod([d for d in shape if d != -1], dtype=np.int64))
         if known == 0 or size % known:
-            raise ValueError(f"reshape: cannot reshape a tensor of shape {tuple(raw_shape(t))} ({size} elements) "
-                             f"into shape {tuple(shape)}")
+            raise InvalidArgumentError(f"reshape: cannot reshape a tensor of shape {tuple(raw_shape(t))} "
+                                       f"({size} elements) into shape {tuple(shape)}")
         shape[shape.index(-1)] = size // known
+    if int(np.prod(shape, dtype=np.int64)) != size:
+        raise InvalidArgumentError(f"reshape: cannot reshape a tensor of shape {tuple(raw_shape(t))} ({size} elements) "
+                                   f"into shape {tuple(shape)}")
     if tuple(shape) == raw_shape(t):
         return t
     return apply(_O["reshape"], t, shape=tuple(shape))
@@ -78,7 +81,13 @@ def reshape(tensor: Any, shape: Any, name: Optional[str] = None) -> Tensor:
 def transpose(a: Any, perm: Any = None, conjugate: bool = False, name: Optional[str] = None) -> Tensor:
     t = as_tensor(a)
     rank = len(raw_shape(t))
-    perm = tuple(builtins.range(rank))[::-1] if perm is None else tuple(_axis("transpose", p, rank) for p in _ints("", perm))
+    if perm is None:
+        perm = tuple(builtins.range(rank))[::-1]
+    else:
+        perm = tuple(_axis("transpose", p, rank) for p in _ints("transpose", perm))
+        if sorted(perm) != list(builtins.range(rank)):
+            raise InvalidArgumentError(f"transpose: perm {list(perm)} is not a permutation of the {rank} axes of "
+                                       f"shape {tuple(raw_shape(t))}")
     if perm == tuple(builtins.range(rank)):
         return t
     return apply(_O["transpose"], t, perm=perm)
@@ -100,7 +109,8 @@ def squeeze(input: Any, axis: Any = None, name: Optional[str] = None) -> Tensor:
         axes = {_axis("squeeze", a, len(shape)) for a in _ints("squeeze", axis)}
         for a in axes:
             if shape[a] != 1:
-                raise ValueError(f"squeeze: cannot squeeze axis {a} of size {shape[a]} (shape {tuple(shape)})")
+                raise InvalidArgumentError(f"squeeze: cannot squeeze axis {a} of size {shape[a]} "
+                                           f"(shape {tuple(shape)})")
     return reshape(t, [d for i, d in enumerate(shape) if i not in axes])
 
 
@@ -113,16 +123,16 @@ def _same_dtype(public: str, ts: Sequence[Tensor]) -> None:
 def concat(values: Sequence[Any], axis: int, name: Optional[str] = None) -> Tensor:
     ts = convert_all(list(values))
     if not ts:
-        raise ValueError("concat needs at least one tensor")
+        raise InvalidArgumentError("concat needs at least one tensor")
     _same_dtype("concat", ts)
     rank = len(raw_shape(ts[0]))
     if rank == 0:
-        raise ValueError("concat: cannot concatenate scalars; use engine.stack")
+        raise InvalidArgumentError("concat: cannot concatenate scalars; use engine.stack")
     ax = _axis("concat", axis, rank)
     for t in ts[1:]:
         s0, s = raw_shape(ts[0]), raw_shape(t)
         if len(s) != rank or any(a != b for i, (a, b) in enumerate(zip(s0, s)) if i != ax):
-            raise ValueError(f"concat: shapes {tuple(s0)} and {tuple(s)} must agree except on axis {ax}")
+            raise InvalidArgumentError(f"concat: shapes {tuple(s0)} and {tuple(s)} must agree except on axis {ax}")
     if len(ts) == 1:
         return ts[0]
     return apply(_O["concat"], *ts, axis=ax)
@@ -138,11 +148,11 @@ def stack(values: Sequence[Any], axis: int = 0, name: Optional[str] = None) -> T
             pass
     ts = convert_all(values, dtype)
     if not ts:
-        raise ValueError("stack needs at least one tensor")
+        raise InvalidArgumentError("stack needs at least one tensor")
     _same_dtype("stack", ts)
     shapes = {tuple(raw_shape(t)) for t in ts}
     if len(shapes) > 1:
-        raise ValueError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")
+        raise InvalidArgumentError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")
     ax = _axis("stack", axis, len(raw_shape(ts[0])), extra=1)
     expanded = [expand_dims(t, ax) for t in ts]
     return expanded[0] if len(expanded) == 1 else concat(expanded, ax)
@@ -168,14 +178,14 @@ def split(value: Any, num_or_size_splits: Any, axis: int = 0, num: Any = None, n
     if isinstance(num_or_size_splits, (int, np.integer)):
         n = int(num_or_size_splits)
         if n <= 0 or shape[ax] % n:
-            raise ValueError(f"split: axis {ax} of size {shape[ax]} does not split into {n} equal parts")
+            raise InvalidArgumentError(f"split: axis {ax} of size {shape[ax]} does not split into {n} equal parts")
         sizes = [shape[ax] // n] * n
     else:
         sizes = list(_ints("split", num_or_size_splits))
         if sizes.count(-1) == 1:
             sizes[sizes.index(-1)] = shape[ax] - (sum(sizes) + 1)
         if sum(sizes) != shape[ax] or min(sizes) < 0:
-            raise ValueError(f"split: sizes {sizes} do not add up to axis {ax} of size {shape[ax]}")
+            raise InvalidArgumentError(f"split: sizes {sizes} do not add up to axis {ax} of size {shape[ax]}")
     out, start = [], 0
     for s in sizes:
         begin = tuple(start if j == ax else 0 for j in builtins.range(len(shape)))
@@ -189,7 +199,7 @@ def broadcast_to(input: Any, shape: Any, name: Optional[str] = None) -> Tensor: 
     t = as_tensor(input)
     shape = _ints("broadcast_to", shape)
     if not broadcast_shape_ok(raw_shape(t), shape):
-        raise ValueError(f"broadcast_to: cannot broadcast shape {tuple(raw_shape(t))} to {shape}")
+        raise InvalidArgumentError(f"broadcast_to: cannot broadcast shape {tuple(raw_shape(t))} to {shape}")
     return broadcast(t, shape)
 
 
@@ -210,62 +220,10 @@ def gather(params: Any, indices: Any, validate_indices: Any = None, axis: Any = 
     return apply(_O["gather"], p, i, axis=ax)
 
 
-def pad(tensor: Any, paddings: Any, mode: str = "CONSTANT", constant_values: Any = 0,
-        name: Optional[str] = None) -> Tensor:
-    """`tf.pad`: `paddings[i] = [before, after]` for axis i. CONSTANT fills with `constant_values`; REFLECT mirrors
-    without repeating the edge (`[1, 2, 3]` -> `[3, 2, 1, 2, 3, 2, 1]` for [2, 2]); SYMMETRIC mirrors including it
-    (`[2, 1, 1, 2, 3, 3, 2]`). The mirrored modes are reversed slices concatenated around the tensor, so gradients
-    and compiled code come from those rows.
-    """
-    t = as_tensor(tensor)
-    kind = str(mode).upper()
-    if kind not in ("CONSTANT", "REFLECT", "SYMMETRIC"):
-        raise ValueError(f"pad: mode must be one of 'CONSTANT', 'REFLECT', 'SYMMETRIC', got {mode!r}")
-    shape = raw_shape(t)
-    p = np.asarray(paddings.numpy() if hasattr(paddings, "numpy") else paddings, dtype=np.int64)
-    if p.shape != (len(shape), 2):
-        raise InvalidArgumentError(f"pad: paddings must have shape [{len(shape)}, 2] for a tensor of rank "
-                                   f"{len(shape)}, got {p.tolist()}")
-    if (p < 0).any():
-        raise InvalidArgumentError(f"pad: paddings must not be negative, got {p.tolist()}")
-    pairs = tuple((int(a), int(b)) for a, b in p)
-    if kind == "CONSTANT":
-        value = convert_to_tensor(constant_values, dtype_hint=t.dtype)
-        if value.dtype is not t.dtype or raw_shape(value) != ():
-            raise TypeError(f"pad: constant_values must be a scalar of the tensor's dtype {t.dtype.name}, got "
-                            f"{value.dtype.name} of shape {tuple(raw_shape(value))}")
-        return apply(_O["pad"], t, paddings=pairs, value=np.asarray(value._value).item())
-    for ax, (before, after) in enumerate(pairs):
-        t = _mirror(t, ax, before, after, kind == "SYMMETRIC")
-    return t
-
-
-def _mirror(t: Tensor, ax: int, before: int, after: int, symmetric: bool) -> Tensor:
-    """Pads axis `ax` with mirror images of its ends: reversed slices (stride -1) concatenated around `t`."""
-    shape = raw_shape(t)
-    n = shape[ax]
-    limit = n if symmetric else n - 1
-    if before > limit or after > limit:
-        raise InvalidArgumentError(f"pad: {'SYMMETRIC' if symmetric else 'REFLECT'} paddings ({before}, {after}) "
-                                   f"of axis {ax} must be at most {limit} for its size {n}")
-    skip = 0 if symmetric else 1  # REFLECT leaves out the edge element itself
-
-    def reversed_run(start: int, count: int) -> Tensor:
-        """`count` elements from index `start` downward along `ax`."""
-        begin = tuple(start if i == ax else 0 for i in builtins.range(len(shape)))
-        end = tuple(start - count if i == ax else d for i, d in enumerate(shape))
-        return apply(_O["slice"], t, begin=begin, end=end, strides=tuple(-1 if i == ax else 1
-                                                                          for i in builtins.range(len(shape))))
-
-    pieces = ([reversed_run(before - 1 + skip, before)] if before else []) + [t] + \
-        ([reversed_run(n - 1 - skip, after)] if after else [])
-    return t if len(pieces) == 1 else apply(_O["concat"], *pieces, axis=ax)
-
-
 def fill(dims: Any, value: Any, name: Optional[str] = None) -> Tensor:
     v = as_tensor(value)
     if raw_shape(v) != ():
-        raise ValueError(f"fill: value must be a scalar, got shape {tuple(raw_shape(v))}")
+        raise InvalidArgumentError(f"fill: value must be a scalar, got shape {tuple(raw_shape(v))}")
     return broadcast(v, _sizes("fill", dims, InvalidArgumentError))
 
 
@@ -305,7 +263,9 @@ def range(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None,  # n
         dt = as_dtype(dtype)
     s, l, d = (float(v) if dt.is_floating else int(v) for v in vals)
     if d == 0:
-        raise ValueError("range: delta must not be zero")
+        raise InvalidArgumentError("range: delta must not be zero")
+    if (d > 0 and s > l) or (d < 0 and s < l):
+        raise InvalidArgumentError(f"range: start {s} must be {'<=' if d > 0 else '>='} limit {l} when delta is {d}")
     n = max(0, int(np.ceil((l - s) / d)))
     i = apply(_O["iota"], shape=(n,), dtype=dt, axis=0)
     if (s, d) == (0, 1):
@@ -367,7 +327,8 @@ def tile(input: Any, multiples: Any, name: Optional[str] = None) -> Tensor:  # n
     shp = raw_shape(t)
     mult = _ints("tile", multiples)
     if len(mult) != len(shp):
-        raise ValueError(f"tile: multiples {list(mult)} must have one entry per axis of shape {tuple(shp)}")
+        raise InvalidArgumentError(f"tile: multiples {list(mult)} must have one entry per axis of shape "
+                                   f"{tuple(shp)}")
     inter = tuple(v for m, d in zip(mult, shp) for v in (1, d))
     target = tuple(v for m, d in zip(mult, shp) for v in (m, d))
     return reshape(broadcast(reshape(t, inter), target), [m * d for m, d in zip(mult, shp)])
@@ -376,7 +337,10 @@ def tile(input: Any, multiples: Any, name: Optional[str] = None) -> Tensor:  # n
 def reverse(tensor: Any, axis: Any, name: Optional[str] = None) -> Tensor:
     t = as_tensor(tensor)
     shp = raw_shape(t)
-    axes = {_axis("reverse", a, len(shp)) for a in _ints("reverse", axis)}
+    given = [_axis("reverse", a, len(shp)) for a in _ints("reverse", axis)]
+    axes = set(given)
+    if len(axes) != len(given):
+        raise InvalidArgumentError(f"reverse: an axis is given more than once in {list(_ints('reverse', axis))}")
     return apply(_O["slice"], t, begin=tuple(d - 1 if i in axes else 0 for i, d in enumerate(shp)),
                  end=tuple(-1 if i in axes else d for i, d in enumerate(shp)),
                  strides=tuple(-1 if i in axes else 1 for i, _ in enumerate(shp)))

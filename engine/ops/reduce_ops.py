@@ -172,10 +172,10 @@ def _arg(opname: str, input: Any, axis: Any, output_type: Any) -> Tensor:  # noq
         t = cast(t, int32)
     shape = raw_shape(t)
     if not shape:
-        raise ValueError(f"{opname}: needs a tensor of rank >= 1, got a scalar")
+        raise InvalidArgumentError(f"{opname}: needs a tensor of rank >= 1, got a scalar")
     ax = _axes(opname, 0 if axis is None else axis, len(shape))
     if len(ax) != 1:
-        raise ValueError(f"{opname}: axis must be a single axis, got {axis!r}")
+        raise InvalidArgumentError(f"{opname}: axis must be a single axis, got {axis!r}")
     if shape[ax[0]] == 0:
         raise InvalidArgumentError(f"{opname}: reduction axis {ax[0]} is empty in shape {tuple(shape)}")
     return apply(_O[opname], t, axis=ax[0], output_type=as_dtype(output_type))
@@ -209,17 +209,17 @@ def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
     ta, tb = bool(transpose_a or adjoint_a), bool(transpose_b or adjoint_b)
     sa, sb = raw_shape(a), raw_shape(b)
     if len(sa) < 2 or len(sb) < 2:
-        raise ValueError(f"matmul: both operands need rank >= 2, got shapes {tuple(sa)} and {tuple(sb)}")
+        raise InvalidArgumentError(f"matmul: both operands need rank >= 2, got shapes {tuple(sa)} and {tuple(sb)}")
     ka = sa[-2] if ta else sa[-1]
     kb = sb[-1] if tb else sb[-2]
     if ka != kb:
-        raise ValueError(f"matmul: inner dimensions differ: shapes {tuple(sa)} and {tuple(sb)} "
-                         f"(transpose_a={ta}, transpose_b={tb})")
+        raise InvalidArgumentError(f"matmul: inner dimensions differ: shapes {tuple(sa)} and {tuple(sb)} "
+                                   f"(transpose_a={ta}, transpose_b={tb})")
     try:
         batch = broadcast_shapes("matmul", sa[:-2], sb[:-2])
     except ValueError:
-        raise ValueError(f"matmul: the batch dimensions of shapes {tuple(sa)} and {tuple(sb)} cannot be broadcast "
-                         f"together") from None
+        raise InvalidArgumentError(f"matmul: the batch dimensions of shapes {tuple(sa)} and {tuple(sb)} cannot be "
+                                   f"broadcast together") from None
     a = broadcast(a, batch + tuple(sa[-2:]))
     b = broadcast(b, batch + tuple(sb[-2:]))
     return apply(_O["matmul"], a, b, transpose_a=ta, transpose_b=tb)
