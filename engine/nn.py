@@ -122,7 +122,8 @@ def softmax_cross_entropy_with_logits(labels: Any, logits: Any, axis: int = -1,
 
 
 def sparse_softmax_cross_entropy_with_logits(labels: Any, logits: Any, name: Optional[str] = None) -> Tensor:
-    """Cross entropy against integer class `labels` (shape = logits.shape[:-1]); out-of-range labels raise."""
+    """Cross entropy against integer class `labels` (shape = logits.shape[:-1]); an out-of-range label raises
+    InvalidArgumentError eagerly, as TensorFlow's (traced, it gives a row of zeros: one_hot of it is all off)."""
     x = as_tensor(logits)
     lab = as_tensor(labels)
     if not lab.dtype.is_integer:
@@ -137,8 +138,8 @@ def sparse_softmax_cross_entropy_with_logits(labels: Any, logits: Any, name: Opt
         v = np.asarray(lab._value)
         if v.size and (v.min() < 0 or v.max() >= depth):
             bad = v[(v < 0) | (v >= depth)].flat[0]
-            raise IndexError(f"sparse_softmax_cross_entropy_with_logits: label {bad} is out of range "
-                             f"[0, {depth})")
+            raise InvalidArgumentError(f"sparse_softmax_cross_entropy_with_logits: label {bad} is out of range "
+                                       f"[0, {depth})")
     return softmax_cross_entropy_with_logits(one_hot(lab, depth, dtype=x.dtype), x)
 
 

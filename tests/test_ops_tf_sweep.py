@@ -209,3 +209,30 @@ def test_shape_errors_are_invalid_argument_errors(bad: Callable[[], Any]) -> Non
     with pytest.raises(InvalidArgumentError):
         bad()
     check(tf.range(2, 2, -1), np.zeros((0,), np.int32), "int32")
+
+
+SCANS = {  # name: (fn, kwargs, TF 2.21's answer for [[1, 2, 3], [4, 5, 6]])
+    "cumsum": (tf.math.cumsum, {}, [[1, 2, 3], [5, 7, 9]]),
+    "cumsum axis 1": (tf.math.cumsum, {"axis": 1}, [[1, 3, 6], [4, 9, 15]]),
+    "cumsum exclusive": (tf.cumsum, {"axis": -1, "exclusive": True}, [[0, 1, 3], [0, 4, 9]]),
+    "cumsum reverse": (tf.cumsum, {"axis": 1, "reverse": True}, [[6, 5, 3], [15, 11, 6]]),
+    "cumsum both": (tf.cumsum, {"axis": 1, "reverse": True, "exclusive": True}, [[5, 3, 0], [11, 6, 0]]),
+    "cumprod": (tf.math.cumprod, {"axis": 1}, [[1, 2, 6], [4, 20, 120]]),
+    "cumprod both": (tf.math.cumprod, {"axis": 1, "exclusive": True, "reverse": True}, [[6, 3, 1], [30, 6, 1]]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCANS))
+def test_scans(name: str) -> None:
+    fn, kwargs, want = SCANS[name]
+    for got in both(lambda x: fn(x, **kwargs), np.int32([[1, 2, 3], [4, 5, 6]])):
+        check(got, np.int32(want), "int32")
+
+
+def test_scan_special_values_and_gradients() -> None:
+    for got in both(tf.cumsum, np.float32([1, INF, 2, NAN, 1])):
+        check(got, np.float32([1, INF, INF, NAN, NAN]), "float32")
+    check(grad(lambda v: tf.cumsum(v) * tf.constant([1.0, 2.0, 3.0]), [1, 2, 3]), np.float32([6, 5, 3]), "float32")
+    check(grad(tf.math.cumprod, [1, 2, 3]), np.float32([9, 4, 2]), "float32")
+    # Deviation: TF 2.21 gives [1, 0, 0] here (its gradient divides by x); Kiln gives the exact [1, 4, 0].
+    check(grad(tf.math.cumprod, [1, 0, 3]), np.float32([1, 4, 0]), "float32")
