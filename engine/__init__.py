@@ -40,4 +40,5 @@ def is_tensor(x: object) -> object:
     return isinstance(x, (Tensor, Variable))
 
 
-from engine import autograph, bitwise, config, debugging, keras, math, nn, optimizers, random, testing  # noqa: E402,F401,E501
+from engine import (autograph, bitwise, config, debugging, keras, math, nn, optimizers, random,  # noqa: E402,F401
+                    testing)

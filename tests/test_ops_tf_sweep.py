@@ -236,3 +236,51 @@ def test_scan_special_values_and_gradients() -> None:
     check(grad(tf.math.cumprod, [1, 2, 3]), np.float32([9, 4, 2]), "float32")
     # Deviation: TF 2.21 gives [1, 0, 0] here (its gradient divides by x); Kiln gives the exact [1, 4, 0].
     check(grad(tf.math.cumprod, [1, 0, 3]), np.float32([1, 4, 0]), "float32")
+
+
+COMPOSITES = {  # name: (call, TF 2.21's answer, its dtype)
+    "eye": (lambda: tf.eye(2, 3, dtype=tf.int32), [[1, 0, 0], [0, 1, 0]], "int32"),
+    "eye batch": (lambda: tf.eye(2, batch_shape=[2]), [[[1, 0], [0, 1]]] * 2, "float32"),
+    "linspace": (lambda: tf.linspace(0.0, 1.0, 5), [0, 0.25, 0.5, 0.75, 1], "float32"),
+    "linspace int": (lambda: tf.linspace(0, 10, 3), [0, 5, 10], "float64"),
+    "linspace 1": (lambda: tf.linspace(2.0, 5.0, 1), [2], "float32"),
+    "sequence_mask": (lambda: tf.sequence_mask([1, 3, 0], 4),
+                      [[1, 0, 0, 0], [1, 1, 1, 0], [0, 0, 0, 0]], "bool"),
+    "sequence_mask 2d": (lambda: tf.sequence_mask([[1, 2], [0, 3]]),
+                         [[[1, 0, 0], [1, 1, 0]], [[0, 0, 0], [1, 1, 1]]], "bool"),
+    "sequence_mask float": (lambda: tf.sequence_mask([1, 2], 3, dtype=tf.float32), [[1, 0, 0], [1, 1, 0]], "float32"),
+    "clip_by_norm": (lambda: tf.clip_by_norm(tf.constant([[3.0, 4.0], [0.3, 0.4]]), 1.0, axes=[1]),
+                     [[0.6, 0.8], [0.3, 0.4]], "float32"),
+    "clip_by_norm zero": (lambda: tf.clip_by_norm(tf.constant([0.0, 0.0]), 1.0), [0, 0], "float32"),
+    "count_nonzero": (lambda: tf.math.count_nonzero(tf.constant([[1, 0, 2], [0, 0, 3]])), 3, "int64"),
+    "count_nonzero nan": (lambda: tf.math.count_nonzero(tf.constant([[1.0, 0.0, NAN], [0.0, -0.0, 3.0]]), axis=1),
+                          [2, 1], "int64"),
+    "count_nonzero int32": (lambda: tf.math.count_nonzero(tf.constant([1, 0]), dtype=tf.int32), 1, "int32"),
+    "reciprocal_no_nan": (lambda: tf.math.reciprocal_no_nan(tf.constant([0.0, 2.0, INF])), [0, 0.5, 0], "float32"),
+    "sinh": (lambda: tf.math.sinh(tf.constant([0.0, 1e-8, 1.0, -3.0, 100.0])),
+             [0, 1e-8, 1.1752012, -10.017875, INF], "float32"),
+    "cosh": (lambda: tf.math.cosh(tf.constant([0.0, 1e-8, 1.0, -3.0, 100.0])),
+             [1, 1, 1.5430806, 10.067662, INF], "float32"),
+    "rint": (lambda: tf.math.rint(tf.constant([0.5, 1.5, -2.5])), [0, 2, -2], "float32"),
+    "math.log_softmax": (lambda: tf.math.log_softmax(tf.constant([1.0, 2.0])), [-1.3132616, -0.31326166], "float32"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMPOSITES))
+def test_composites(name: str) -> None:
+    call, want, dtype = COMPOSITES[name]
+    check(call(), np.asarray(want, dtype), dtype)
+
+
+def test_clip_by_norm_and_global_norm_as_tensorflow() -> None:
+    check(grad(lambda v: tf.clip_by_norm(v, 1.0), [0.0, 0.0]), np.float32([1, 1]), "float32")  # TF 2.21
+    check(grad(lambda v: tf.clip_by_norm(v, 1.0), [3.0, 4.0]), np.float32([0.032, -0.024]), "float32", rtol=1e-5)
+    clipped, norm = tf.clip_by_global_norm([tf.constant([3.0, 4.0]), tf.constant([12.0])], 6.5)
+    check(clipped[0], np.float32([1.5, 2.0]), "float32")
+    check(clipped[1], np.float32([6.0]), "float32")
+    check(norm, np.float32(13.0), "float32")
+    clipped, norm = tf.clip_by_global_norm([tf.constant([3.0, 4.0]), None], 1.0)
+    check(clipped[0], np.float32([0.6, 0.8]), "float32")
+    assert clipped[1] is None
+    for got in both(lambda v: tf.clip_by_global_norm([v], 1.0)[0][0], np.float32([3.0, 4.0])):
+        check(got, np.float32([0.6, 0.8]), "float32")
