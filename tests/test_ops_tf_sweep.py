@@ -284,3 +284,10 @@ def test_clip_by_norm_and_global_norm_as_tensorflow() -> None:
     assert clipped[1] is None
     for got in both(lambda v: tf.clip_by_global_norm([v], 1.0)[0][0], np.float32([3.0, 4.0])):
         check(got, np.float32([0.6, 0.8]), "float32")
+
+
+def test_integer_pow_with_a_negative_exponent_is_an_invalid_argument() -> None:
+    """TF 2.21: InvalidArgumentError "Integers to negative integer powers are not allowed"."""
+    for run in (lambda x, y: tf.pow(x, y), tf.function(lambda x, y: tf.pow(x, y))):
+        with pytest.raises(InvalidArgumentError, match="negative integer powers"):
+            run(tf.constant([2, 3]), tf.constant([-1, 2]))

@@ -13,6 +13,7 @@ import llvmlite.ir as lir
 from codegen.context import LowerContext
 from codegen.rules.registry import lowers
 from codegen.values import I1, constant
+from ir.ops_state import InvalidArgumentError
 from ir.types import as_dtype, bool_
 
 
@@ -116,7 +117,7 @@ def _pow(ctx: LowerContext, op: Any, x: lir.Value, y: lir.Value) -> lir.Value:
     if _dt(op).is_floating:
         return ctx.math("pow", x, y)
     b = ctx.b
-    code = ctx.error(ValueError, "pow: integers to negative integer powers are not allowed (exponent {value})"
+    code = ctx.error(InvalidArgumentError, "pow: integers to negative integer powers are not allowed (exponent {value})"
                      + _at(op))
     ctx.fail_if(b.icmp_signed("<", y, lir.Constant(y.type, 0)), code, y)
     # Exponentiation by squaring, branch-free so loops stay vectorizable.
