@@ -288,6 +288,10 @@ def saturate_cast(value: Any, dtype: Any, name: Optional[str] = None) -> Tensor:
 
     The upper bound of a float-to-integer cast is the largest source float not above the integer maximum (float32
     to int32 saturates at 2147483520, TensorFlow's answer); NaN casts as `cast` does (to the integer minimum).
+
+    >>> import engine as tf
+    >>> tf.saturate_cast(tf.constant([1e10, -1e10, 2.5]), tf.int32).numpy()
+    array([ 2147483520, -2147483648,           2], dtype=int32)
     """
     dt = as_dtype(dtype)
     x = as_tensor(value)

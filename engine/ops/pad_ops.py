@@ -23,6 +23,10 @@ def pad(tensor: Any, paddings: Any, mode: str = "CONSTANT", constant_values: Any
     without repeating the edge (`[1, 2, 3]` -> `[3, 2, 1, 2, 3, 2, 1]` for [2, 2]); SYMMETRIC mirrors including it
     (`[2, 1, 1, 2, 3, 3, 2]`). The mirrored modes are reversed slices concatenated around the tensor, so gradients
     and compiled code come from those rows.
+
+    >>> import engine as tf
+    >>> tf.pad(tf.constant([1, 2, 3]), [[2, 2]], mode="REFLECT").numpy()
+    array([3, 2, 1, 2, 3, 2, 1], dtype=int32)
     """
     t = as_tensor(tensor)
     kind = str(mode).upper()
