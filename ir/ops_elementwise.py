@@ -11,7 +11,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from ir.opdef import NONDIFF, OpDef, check_arity, check_dtype, check_same, fail, register
-from ir.ops_state import InvalidArgumentError
+from ir.ops_state import IntegerDivisionByZeroError, InvalidArgumentError
 from ir.types import ALL_DTYPES, FLOAT_DTYPES, NUMERIC_DTYPES, TensorType, as_dtype, bool_
 
 _SIGNED = NUMERIC_DTYPES
@@ -131,7 +131,7 @@ binary("div", _quiet(np.true_divide),
 
 def _int_zero_check(name: str, y: np.ndarray) -> None:
     if y.dtype.kind in "iu" and not np.all(y):
-        raise ZeroDivisionError(f"{name}: integer division by zero")
+        raise IntegerDivisionByZeroError(f"{name}: integer division by zero")
 
 
 def _floordiv(x: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -291,3 +291,10 @@ def test_integer_pow_with_a_negative_exponent_is_an_invalid_argument() -> None:
     for run in (lambda x, y: tf.pow(x, y), tf.function(lambda x, y: tf.pow(x, y))):
         with pytest.raises(InvalidArgumentError, match="negative integer powers"):
             run(tf.constant([2, 3]), tf.constant([-1, 2]))
+
+
+def test_integer_division_by_zero_is_an_invalid_argument() -> None:
+    """TF 2.21: InvalidArgumentError "Integer division by zero"; Kiln's error is also a ZeroDivisionError."""
+    for run in (tf.math.floordiv, tf.math.floormod, tf.function(lambda x, y: x // y), tf.function(lambda x, y: x % y)):
+        with pytest.raises(InvalidArgumentError, match="division by zero"):
+            run(tf.constant([7, 1]), tf.constant([2, 0]))

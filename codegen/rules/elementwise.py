@@ -13,7 +13,7 @@ import llvmlite.ir as lir
 from codegen.context import LowerContext
 from codegen.rules.registry import lowers
 from codegen.values import I1, constant
-from ir.ops_state import InvalidArgumentError
+from ir.ops_state import IntegerDivisionByZeroError, InvalidArgumentError
 from ir.types import as_dtype, bool_
 
 
@@ -48,7 +48,7 @@ def _integer_operands(op: Any) -> bool:
 
 
 def _check_int_divisor(ctx: LowerContext, op: Any, y: lir.Value) -> None:
-    code = ctx.error(ZeroDivisionError, f"{op.opdef.name}: integer division by zero" + _at(op))
+    code = ctx.error(IntegerDivisionByZeroError, f"{op.opdef.name}: integer division by zero" + _at(op))
     ctx.fail_if(ctx.b.icmp_signed("==", y, lir.Constant(y.type, 0)), code)
 
 
