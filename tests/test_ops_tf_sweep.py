@@ -298,3 +298,11 @@ def test_integer_division_by_zero_is_an_invalid_argument() -> None:
     for run in (tf.math.floordiv, tf.math.floormod, tf.function(lambda x, y: x // y), tf.function(lambda x, y: x % y)):
         with pytest.raises(InvalidArgumentError, match="division by zero"):
             run(tf.constant([7, 1]), tf.constant([2, 0]))
+
+
+def test_gather_out_of_range_is_an_invalid_argument() -> None:
+    """TF 2.21: InvalidArgumentError "indices[0] = 3 is not in [0, 3)"; Kiln's error is also an IndexError."""
+    for run in (tf.gather, tf.function(lambda p, i: tf.gather(p, i))):
+        for bad in ([3], [-1]):
+            with pytest.raises(InvalidArgumentError, match="out of bounds"):
+                run(tf.constant([1, 2, 3]), tf.constant(bad))

@@ -209,7 +209,8 @@ def broadcast_static_shape(a: Any, b: Any) -> TensorShape:
 
 def gather(params: Any, indices: Any, validate_indices: Any = None, axis: Any = None, batch_dims: int = 0,
            name: Optional[str] = None) -> Tensor:
-    """`tf.gather`: params[..., indices, ...] along `axis`; an out-of-range index raises IndexError."""
+    """`tf.gather`: params[..., indices, ...] along `axis`; an out-of-range index raises IndexOutOfRangeError (an
+    InvalidArgumentError, as TensorFlow's, and an IndexError)."""
     p = as_tensor(params)
     i = as_tensor(indices)
     if not i.dtype.is_integer:
