@@ -13,7 +13,7 @@ from ir.ops_state import InvalidArgumentError
 from ir.types import float32
 
 __all__ = ["relu", "relu6", "sigmoid", "tanh", "softplus", "log_sigmoid", "softmax", "log_softmax", "elu", "selu",
-           "softsign", "gelu", "bias_add", "moments", "l2_normalize",
+           "softsign", "gelu", "bias_add", "moments", "l2_normalize", "dropout",
            "leaky_relu", "silu", "swish", "sparse_softmax_cross_entropy_with_logits",
            "softmax_cross_entropy_with_logits", "sigmoid_cross_entropy_with_logits", "l2_loss"]
 
@@ -201,3 +201,24 @@ def l2_normalize(x: Any, axis: Any = None, epsilon: float = 1e-12, name: Optiona
     axis = dim if axis is None else axis
     squares = reduce_sum(multiply(t, t), axis=axis, keepdims=True)
     return multiply(t, rsqrt(maximum(squares, full(epsilon, t.dtype, ()))))
+
+
+def dropout(x: Any, rate: Any, noise_shape: Any = None, seed: Optional[int] = None,
+            name: Optional[str] = None) -> Tensor:
+    """Zeros each element with probability `rate` and scales the rest by 1 / (1 - rate), as `tf.nn.dropout`
+    (the kept elements differ from TensorFlow's: the random streams are Kiln's own). `noise_shape` broadcasts one
+    draw over axes of size 1."""
+    from engine import random
+    from engine.ops import divide, greater_equal, where
+    t = as_tensor(x)
+    if not t.dtype.is_floating:  # TensorFlow says ValueError here
+        raise ValueError(f"dropout: x must be a floating-point tensor (it is scaled), got {t.dtype.name}")
+    r = float(rate)
+    if not 0.0 <= r < 1.0:
+        raise ValueError(f"dropout: rate must be a float in [0, 1), got {rate!r}")
+    if r == 0.0:
+        return t
+    shape = tuple(t.shape) if noise_shape is None else tuple(int(d) for d in noise_shape)
+    keep = greater_equal(random.uniform(shape, dtype=t.dtype, seed=seed), full(r, t.dtype, ()))
+    scaled = divide(t, full(1.0 - r, t.dtype, ()))
+    return where(keep, scaled, full(0, t.dtype, ()))

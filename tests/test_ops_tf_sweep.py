@@ -306,3 +306,22 @@ def test_gather_out_of_range_is_an_invalid_argument() -> None:
         for bad in ([3], [-1]):
             with pytest.raises(InvalidArgumentError, match="out of bounds"):
                 run(tf.constant([1, 2, 3]), tf.constant(bad))
+
+
+def test_dropout() -> None:
+    """Kiln's random stream is its own, so the kept elements differ from TF's; the rules are TF 2.21's."""
+    x = tf.ones([20000])
+    y = tf.nn.dropout(x, 0.3, seed=5)
+    kept = y.numpy() != 0
+    assert abs(kept.mean() - 0.7) < 0.02
+    np.testing.assert_allclose(y.numpy()[kept], 1 / 0.7, rtol=1e-6)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.nn.dropout(x, 0.5, seed=2)
+    np.testing.assert_array_equal(tape.gradient(y, x).numpy(), y.numpy())  # d/dx of x * mask / 0.5
+    check(tf.nn.dropout(tf.constant([3.0, 4.0]), rate=0.0), np.float32([3, 4]), "float32")
+    rows = tf.nn.dropout(tf.ones([6, 3]), rate=0.5, noise_shape=[6, 1], seed=3).numpy()
+    assert all(len(set(row)) == 1 for row in rows)  # one draw per row
+    for bad in (lambda: tf.nn.dropout(x, 1.0), lambda: tf.nn.dropout(x, -0.1), lambda: tf.nn.dropout([1, 2], 0.5)):
+        with pytest.raises(ValueError):  # TF 2.21: ValueError
+            bad()
