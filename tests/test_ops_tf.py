@@ -100,12 +100,13 @@ def test_values_of_the_rewritten_composites_stay_stable() -> None:
     for got in both(tf.nn.softplus, np.float32(x)):  # TF 2.21 (up to an ulp; TF flushes exp(-100) to 0)
         check(got, np.float32([0.0, 3.7835059e-44, 0.31326169, 0.6931472, 1.3132616, 7.000911, 100.0, INF, NAN]),
               "float32")
-    for got in both(lambda v: tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.constant([0.3, 1.0, 0.0, 0.5]),
-                                                                       logits=v), np.float32([0.0, 200.0, -300.0, 2.0])):
+    labels = tf.constant([0.3, 1.0, 0.0, 0.5])
+    for got in both(lambda v: tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=v),
+                    np.float32([0.0, 200.0, -300.0, 2.0])):
         check(got, np.float32([0.6931472, 0.0, 0.0, 1.126928]), "float32")
 
 
-# ---- 2. values ---------------------------------------------------------------------------------------------------------
+# ---- 2. values -------------------------------------------------------------------------------------------------------
 _FLOATS = [1e10, -1e10, 3.7, -3.7, NAN, INF, -INF, 2147483647.0, 9.3e18, -9.3e18]
 _I32_MIN, _I32_MAX, _I64_MIN = -2 ** 31, 2 ** 31 - 1, -2 ** 63
 SATURATE = [  # (source values, source dtype, target dtype, TF 2.21's answer)
@@ -189,7 +190,7 @@ def test_float_only_composites_refuse_integers(fn: Callable[..., Any]) -> None:
         fn(tf.constant([1, 2]))
 
 
-# ---- 3. conventions ----------------------------------------------------------------------------------------------------
+# ---- 3. conventions --------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("method", ["assign", "assign_add", "assign_sub"])
 def test_assign_with_read_value_false_returns_none(method: str) -> None:
     v = tf.Variable([1.0, 2.0])
@@ -306,8 +307,8 @@ def test_pad_limits_and_errors() -> None:
     check(tf.pad(tf.constant(_X), [[2, 2], [3, 0]], mode="SYMMETRIC"),
           np.float32([[6, 5, 4, 4, 5, 6], [3, 2, 1, 1, 2, 3], [3, 2, 1, 1, 2, 3], [6, 5, 4, 4, 5, 6],
                       [6, 5, 4, 4, 5, 6], [3, 2, 1, 1, 2, 3]]), "float32")
-    for paddings, mode in [([[2, 0], [0, 0]], "REFLECT"), ([[3, 0], [0, 0]], "SYMMETRIC"), ([[-1, 0], [0, 0]], "CONSTANT"),
-                           ([[1, 0]], "CONSTANT")]:
+    for paddings, mode in [([[2, 0], [0, 0]], "REFLECT"), ([[3, 0], [0, 0]], "SYMMETRIC"),
+                           ([[-1, 0], [0, 0]], "CONSTANT"), ([[1, 0]], "CONSTANT")]:
         with pytest.raises(InvalidArgumentError):
             tf.pad(tf.constant(_X), paddings, mode=mode)
     with pytest.raises(ValueError):

@@ -325,3 +325,26 @@ def test_dropout() -> None:
     for bad in (lambda: tf.nn.dropout(x, 1.0), lambda: tf.nn.dropout(x, -0.1), lambda: tf.nn.dropout([1, 2], 0.5)):
         with pytest.raises(ValueError):  # TF 2.21: ValueError
             bad()
+
+
+GATHER_BATCHED = [  # (indices, batch_dims, axis, TF 2.21's answer) for params = reshape(range(24), [2, 3, 4])
+    ([[0, 2], [1, 1]], 1, 1, [[[0, 1, 2, 3], [8, 9, 10, 11]], [[16, 17, 18, 19], [16, 17, 18, 19]]]),
+    ([[0, 2], [1, 1]], 1, None, [[[0, 1, 2, 3], [8, 9, 10, 11]], [[16, 17, 18, 19], [16, 17, 18, 19]]]),
+    ([[[0], [3]], [[1], [2]]], 1, 2,
+     [[[[0], [3]], [[4], [7]], [[8], [11]]], [[[13], [14]], [[17], [18]], [[21], [22]]]]),
+    ([[0, 3], [1, 2]], -1, 2, [[[0, 3], [4, 7], [8, 11]], [[13, 14], [17, 18], [21, 22]]]),
+]
+
+
+@pytest.mark.parametrize("indices, batch_dims, axis, want", GATHER_BATCHED)
+def test_gather_with_batch_dims(indices: list, batch_dims: int, axis: Any, want: list) -> None:
+    params = np.arange(24, dtype=np.int32).reshape(2, 3, 4)
+    for got in both(lambda p, i: tf.gather(p, i, batch_dims=batch_dims, axis=axis), params, np.int32(indices)):
+        check(got, np.int32(want), "int32")
+
+
+def test_gather_with_batch_dims_gradient_and_range_check() -> None:
+    g = grad(lambda x: tf.gather(x, [[2, 2], [0, 1]], batch_dims=1), [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    check(g, np.float32([[0, 0, 2], [1, 1, 0]]), "float32")  # TF 2.21
+    with pytest.raises(InvalidArgumentError):  # 3 is outside its row even though the flattened axis has 6
+        tf.gather(tf.ones([2, 3]), [[3, 0], [0, 1]], batch_dims=1)
