@@ -1,4 +1,5 @@
-"""`engine.nn`: activations, softmax and the cross-entropy losses, as composites of the op table."""
+"""`engine.nn`: activations, softmax, the cross-entropy losses and helpers (bias_add, moments, l2_normalize, dropout),
+as composites of the op table; relu is a row of its own, for its gradient (see `relu`)."""
 from __future__ import annotations
 
 from typing import Any, Optional
