@@ -125,17 +125,13 @@ def _pack(value: Any, dtype: DType) -> Tensor:
 
 def beside(value: Any, dtype: DType) -> Tensor:
     """A non-tensor operand next to a tensor of `dtype`. Python values adopt the dtype (a float into an integer
-    tensor is a TypeError). numpy values convert as TensorFlow's eager conversion does: to a float tensor from
-    floats or integers, to an integer tensor from integers; anything else is a TypeError naming both dtypes."""
+    tensor is a TypeError). numpy values are converted to the dtype as TensorFlow's eager conversion does, even
+    where that truncates or wraps (`tf.constant([1]) + np.array([1.5])` is `[2]` in TensorFlow 2.21)."""
     if not isinstance(value, (np.ndarray, np.generic)):
         return convert_to_tensor(value, dtype_hint=dtype)
-    have = from_numpy(value.dtype)
-    if have is not dtype:
-        if not ((dtype.is_floating and not have.is_bool) or (dtype.is_integer and have.is_integer)):
-            raise TypeError(f"cannot convert a numpy {have.name} value to a tensor of dtype {dtype.name} "
-                            f"(cast one side with engine.cast)")
-        value = np.asarray(value).astype(dtype.np)
-    return Tensor(np.asarray(value))
+    from_numpy(value.dtype)  # rejects dtypes Kiln does not support, naming them
+    with np.errstate(all="ignore"):
+        return Tensor(np.asarray(value).astype(dtype.np, copy=False))
 
 
 def convert_to_tensor(value: Any, dtype: Any = None, dtype_hint: Any = None, name: Optional[str] = None) -> Tensor:

@@ -1,11 +1,13 @@
 """`engine.math`: TensorFlow's tf.math namespace (elementwise math, reductions and statistics)."""
-from engine.ops import (abs, add, add_n, argmax, argmin, ceil, cos, divide, divide_no_nan, equal, erf, exp, expm1,
-                        floor, floordiv, floormod, greater, greater_equal, is_finite, is_inf, is_nan, less,
-                        less_equal, log, log1p, log_sigmoid, logical_and, logical_not, logical_or, logical_xor,
-                        maximum, minimum, mod, multiply, negative, not_equal, pow, reciprocal, reduce_all,
-                        reduce_any, reduce_logsumexp, reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_std,
-                        reduce_sum, reduce_variance, round, rsqrt, saturate_cast, sigmoid, sign, sin, softplus,
-                        sqrt, square, squared_difference, subtract, tan, tanh, truediv)
+from engine.nn import l2_normalize, log_softmax, softmax, softsign
+from engine.ops import (abs, add, add_n, argmax, argmin, ceil, cos, cosh, count_nonzero, cumprod, cumsum, divide,
+                        divide_no_nan, equal, erf, exp, expm1, floor, floordiv, floormod, greater, greater_equal,
+                        is_finite, is_inf, is_nan, less, less_equal, log, log1p, log_sigmoid, logical_and,
+                        logical_not, logical_or, logical_xor, maximum, minimum, mod, multiply, negative, not_equal,
+                        pow, reciprocal, reciprocal_no_nan, reduce_all, reduce_any, reduce_euclidean_norm,
+                        reduce_logsumexp, reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_std, reduce_sum,
+                        reduce_variance, round, rsqrt, saturate_cast, sigmoid, sign, sin, sinh, softplus, sqrt,
+                        square, squared_difference, subtract, tan, tanh, truediv, truncatediv)
 from engine.ops.funnel import binary as _binary
 from engine.tensor import Tensor as _Tensor
 from ir.opdef import OPS as _OPS
@@ -20,5 +22,7 @@ def xlogy(x: object, y: object, name: object = None) -> _Tensor:
     """
     return _binary(_OPS["xlogy"], x, y, "xlogy")
 
+
+rint = round  # tf.math.rint: half to even, as round
 
 __all__ = [n for n in dir() if not n.startswith("_")]

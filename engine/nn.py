@@ -1,4 +1,5 @@
-"""`engine.nn`: activations, softmax and the cross-entropy losses, as composites of the op table."""
+"""`engine.nn`: activations, softmax, the cross-entropy losses and helpers (bias_add, moments, l2_normalize, dropout),
+as composites of the op table; relu is a row of its own, for its gradient (see `relu`)."""
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -11,9 +12,11 @@ from engine.ops import (cast, exp, log, log_sigmoid, maximum, multiply, negative
 from engine.ops.funnel import as_tensor, floating, full, unary
 from engine.tensor import Tensor
 from ir.opdef import OPS
+from ir.ops_state import InvalidArgumentError
 from ir.types import float32
 
-__all__ = ["relu", "relu6", "sigmoid", "tanh", "softplus", "log_sigmoid", "softmax", "log_softmax", "elu", "gelu",
+__all__ = ["relu", "relu6", "sigmoid", "tanh", "softplus", "log_sigmoid", "softmax", "log_softmax", "elu", "selu",
+           "softsign", "gelu", "bias_add", "moments", "l2_normalize", "dropout",
            "leaky_relu", "silu", "swish", "sparse_softmax_cross_entropy_with_logits",
            "softmax_cross_entropy_with_logits", "sigmoid_cross_entropy_with_logits", "l2_loss", "dropout", "conv1d",
            "conv2d", "convolution", "max_pool", "max_pool2d", "avg_pool", "avg_pool2d"]
@@ -42,10 +45,34 @@ def leaky_relu(features: Any, alpha: float = 0.2, name: Optional[str] = None) ->
 
 
 def elu(features: Any, name: Optional[str] = None) -> Tensor:
-    from engine.ops import expm1, greater, minimum, where
-    x = as_tensor(features)
+    """x where x >= 0, else exp(x) - 1; the gradient at 0 is 1 and elu(-0.0) is -0.0, as TensorFlow's."""
+    return _exponential_linear(features, "elu", 1.0, 1.0)
+
+
+def selu(features: Any, name: Optional[str] = None) -> Tensor:
+    """scale * elu with alpha, the self-normalizing constants of TensorFlow (gradient `scale` at 0)."""
+    return _exponential_linear(features, "selu", 1.6732632423543772848170429916717,
+                               1.0507009873554804934193349852946)
+
+
+def _exponential_linear(features: Any, public: str, alpha: float, scale: float) -> Tensor:
+    from engine.ops import expm1, less, where
+    x = floating(features, public)
     zero = full(0, x.dtype, ())
-    return where(greater(x, zero), x, expm1(minimum(x, zero)))
+    negative_side = less(x, zero)
+    # expm1 sees only the negative side, so no overflow (inf * 0 would be NaN) leaks into the other's gradient.
+    below = expm1(where(negative_side, x, zero))
+    if alpha != 1.0:
+        below = multiply(below, full(alpha, x.dtype, ()))
+    out = where(negative_side, below, x)
+    return out if scale == 1.0 else multiply(out, full(scale, x.dtype, ()))
+
+
+def softsign(features: Any, name: Optional[str] = None) -> Tensor:
+    """x / (1 + |x|)."""
+    from engine.ops import abs as abs_, add, divide
+    x = floating(features, "softsign")
+    return divide(x, add(full(1, x.dtype, ()), abs_(x)))
 
 
 def gelu(features: Any, approximate: bool = False, name: Optional[str] = None) -> Tensor:
@@ -98,7 +125,8 @@ def softmax_cross_entropy_with_logits(labels: Any, logits: Any, axis: int = -1,
 
 
 def sparse_softmax_cross_entropy_with_logits(labels: Any, logits: Any, name: Optional[str] = None) -> Tensor:
-    """Cross entropy against integer class `labels` (shape = logits.shape[:-1]); out-of-range labels raise."""
+    """Cross entropy against integer class `labels` (shape = logits.shape[:-1]); an out-of-range label raises
+    InvalidArgumentError eagerly, as TensorFlow's (traced, it gives a row of zeros: one_hot of it is all off)."""
     x = as_tensor(logits)
     lab = as_tensor(labels)
     if not lab.dtype.is_integer:
@@ -113,8 +141,8 @@ def sparse_softmax_cross_entropy_with_logits(labels: Any, logits: Any, name: Opt
         v = np.asarray(lab._value)
         if v.size and (v.min() < 0 or v.max() >= depth):
             bad = v[(v < 0) | (v >= depth)].flat[0]
-            raise IndexError(f"sparse_softmax_cross_entropy_with_logits: label {bad} is out of range "
-                             f"[0, {depth})")
+            raise InvalidArgumentError(f"sparse_softmax_cross_entropy_with_logits: label {bad} is out of range "
+                                       f"[0, {depth})")
     return softmax_cross_entropy_with_logits(one_hot(lab, depth, dtype=x.dtype), x)
 
 
@@ -140,3 +168,60 @@ def l2_loss(t: Any, name: Optional[str] = None) -> Tensor:
     x = floating(t, "l2_loss")
     return multiply(reduce_sum(multiply(x, x)), full(0.5, x.dtype, ()))
 
+
+
+def bias_add(value: Any, bias: Any, data_format: Optional[str] = None, name: Optional[str] = None) -> Tensor:
+    """value + bias along the channel axis: the last one, or axis 1 for data formats starting "NC"."""
+    from engine.ops import add, reshape
+    from engine.ops.funnel import convert_pair, raw_shape
+    x, b = convert_pair(value, bias)
+    shape = raw_shape(x)
+    channels_first = bool(data_format) and str(data_format).startswith("NC")
+    axis = 1 if channels_first else len(shape) - 1
+    if len(raw_shape(b)) != 1 or len(shape) < 2 or raw_shape(b)[0] != shape[axis]:
+        raise InvalidArgumentError(f"bias_add: a bias of shape {tuple(raw_shape(b))} must have one element per "
+                                   f"channel (axis {axis}) of a value of shape {tuple(shape)}")
+    return add(x, reshape(b, [shape[axis] if i == axis else 1 for i in range(len(shape))]))
+
+
+def moments(x: Any, axes: Any, shift: Any = None, keepdims: bool = False, name: Optional[str] = None) -> tuple:
+    """(mean, variance) over `axes`; the variance treats the mean as a constant, as TensorFlow's does."""
+    from engine.ops import reduce_mean, squared_difference, squeeze
+    t = floating(x, "moments")
+    mean = reduce_mean(t, axes, keepdims=True)
+    variance = reduce_mean(squared_difference(t, stop_gradient(mean)), axes, keepdims=True)
+    if keepdims:
+        return mean, variance
+    axes_list = [axes] if isinstance(axes, int) else list(axes)
+    return squeeze(mean, axes_list), squeeze(variance, axes_list)
+
+
+def l2_normalize(x: Any, axis: Any = None, epsilon: float = 1e-12, name: Optional[str] = None,
+                 dim: Any = None) -> Tensor:
+    """x / sqrt(max(sum(x ** 2, axis), epsilon)); all axes when `axis` is None."""
+    from engine.ops import rsqrt
+    t = floating(x, "l2_normalize")
+    axis = dim if axis is None else axis
+    squares = reduce_sum(multiply(t, t), axis=axis, keepdims=True)
+    return multiply(t, rsqrt(maximum(squares, full(epsilon, t.dtype, ()))))
+
+
+def dropout(x: Any, rate: Any, noise_shape: Any = None, seed: Optional[int] = None,
+            name: Optional[str] = None) -> Tensor:
+    """Zeros each element with probability `rate` and scales the rest by 1 / (1 - rate), as `tf.nn.dropout`
+    (the kept elements differ from TensorFlow's: the random streams are Kiln's own). `noise_shape` broadcasts one
+    draw over axes of size 1."""
+    from engine import random
+    from engine.ops import divide, greater_equal, where
+    t = as_tensor(x)
+    if not t.dtype.is_floating:  # TensorFlow says ValueError here
+        raise ValueError(f"dropout: x must be a floating-point tensor (it is scaled), got {t.dtype.name}")
+    r = float(rate)
+    if not 0.0 <= r < 1.0:
+        raise ValueError(f"dropout: rate must be a float in [0, 1), got {rate!r}")
+    if r == 0.0:
+        return t
+    shape = tuple(t.shape) if noise_shape is None else tuple(int(d) for d in noise_shape)
+    keep = greater_equal(random.uniform(shape, dtype=t.dtype, seed=seed), full(r, t.dtype, ()))
+    scaled = divide(t, full(1.0 - r, t.dtype, ()))
+    return where(keep, scaled, full(0, t.dtype, ()))

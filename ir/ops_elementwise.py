@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 import numpy as np
 
 from ir.opdef import NONDIFF, OpDef, check_arity, check_dtype, check_same, fail, register
+from ir.ops_state import IntegerDivisionByZeroError, InvalidArgumentError
 from ir.types import ALL_DTYPES, FLOAT_DTYPES, NUMERIC_DTYPES, TensorType, as_dtype, bool_
 
 if TYPE_CHECKING:
@@ -131,7 +132,7 @@ binary("div", _quiet(np.true_divide),
 
 def _int_zero_check(name: str, y: np.ndarray) -> None:
     if y.dtype.kind in "iu" and not np.all(y):
-        raise ZeroDivisionError(f"{name}: integer division by zero")
+        raise IntegerDivisionByZeroError(f"{name}: integer division by zero")
 
 
 def _floordiv(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -153,7 +154,7 @@ binary("mod", _mod, lambda em, g, out, x, y: (g, em.neg(em.mul(g, em.floor(em.di
 
 def _pow(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     if x.dtype.kind in "iu" and np.any(y < 0):
-        raise ValueError(f"pow: integers to negative integer powers are not allowed (exponent {y.min()})")
+        raise InvalidArgumentError(f"pow: integers to negative integer powers are not allowed (exponent {y.min()})")
     with np.errstate(all="ignore"):
         return np.power(x, y)
 

@@ -5,7 +5,7 @@ engine adds. matmul takes operands of equal rank >= 2 whose batch dimensions alr
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
@@ -102,12 +102,24 @@ def _arg_infer(opname: str) -> Any:
     return infer
 
 
-register(OpDef("argmax", _arg_infer("argmax"),
-               lambda x, *, axis, output_type: np.argmax(x, axis=axis).astype(as_dtype(output_type).np),
-               NONDIFF, "reduce", attrs=("axis", "output_type"), doc="The first index of the maximum."))
-register(OpDef("argmin", _arg_infer("argmin"),
-               lambda x, *, axis, output_type: np.argmin(x, axis=axis).astype(as_dtype(output_type).np),
-               NONDIFF, "reduce", attrs=("axis", "output_type"), doc="The first index of the minimum."))
+def _arg_kernel(best: Callable[..., Any]) -> Callable[..., np.ndarray]:
+    """The first index of the best value along `axis`, skipping NaN as TensorFlow's kernels do (0 where all are
+    NaN); numpy's argmax/argmin would pick the first NaN instead."""
+    def kernel(x: np.ndarray, *, axis: int, output_type: Any) -> np.ndarray:
+        if x.dtype.kind == "f":
+            nan = np.isnan(x)
+            b = best(np.where(nan, -np.inf if best is np.max else np.inf, x), axis=axis, keepdims=True)
+            index = np.argmax(x == b, axis=axis)  # NaN equals nothing; no hit at all gives 0
+        else:
+            index = (np.argmax if best is np.max else np.argmin)(x, axis=axis)
+        return np.asarray(index).astype(as_dtype(output_type).np)
+    return kernel
+
+
+register(OpDef("argmax", _arg_infer("argmax"), _arg_kernel(np.max), NONDIFF, "reduce", attrs=("axis", "output_type"),
+               doc="The first index of the maximum; NaN are skipped (index 0 where all are NaN), as in TensorFlow."))
+register(OpDef("argmin", _arg_infer("argmin"), _arg_kernel(np.min), NONDIFF, "reduce", attrs=("axis", "output_type"),
+               doc="The first index of the minimum; NaN are skipped (index 0 where all are NaN), as in TensorFlow."))
 
 
 # ---- matmul ---------------------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from ir.opdef import NONDIFF, OpDef, check_arity, check_dtype, fail, register
+from ir.ops_state import IndexOutOfRangeError
 from ir.types import INT_DTYPES, TensorType, as_dtype, from_numpy
 
 if TYPE_CHECKING:
@@ -212,8 +213,8 @@ def _gather_infer(types: list[TensorType], *, axis: int) -> tuple[TensorType, ..
 def check_indices(opname: str, indices: np.ndarray, size: int) -> None:
     if indices.size and (indices.min() < 0 or indices.max() >= size):
         bad = indices[(indices < 0) | (indices >= size)].flat[0]
-        raise IndexError(f"{opname}: index {bad} is out of bounds for an axis of size {size} "
-                         f"(valid indices are 0..{size - 1})")
+        raise IndexOutOfRangeError(f"{opname}: index {bad} is out of bounds for an axis of size {size} "
+                                   f"(valid indices are 0..{size - 1})")
 
 
 def _gather_kernel(params: np.ndarray, indices: np.ndarray, *, axis: int) -> np.ndarray:

@@ -19,6 +19,14 @@ class InvalidArgumentError(ValueError):
     """A runtime check failed (an `assert` op); TensorFlow raises the error of the same name."""
 
 
+class IntegerDivisionByZeroError(InvalidArgumentError, ZeroDivisionError):
+    """Integer floordiv or mod by zero: TensorFlow's InvalidArgumentError, and Python's ZeroDivisionError too."""
+
+
+class IndexOutOfRangeError(InvalidArgumentError, IndexError):
+    """A gathered index outside its axis: TensorFlow's InvalidArgumentError, and Python's IndexError too."""
+
+
 # ---- Variables ------------------------------------------------------------------------------------------------------
 def _read_infer(types: list[TensorType], **attrs: Any) -> tuple[TensorType, ...]:
     check_arity("read", types, 1)

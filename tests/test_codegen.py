@@ -618,7 +618,7 @@ def test_reductions_over_every_axis_subset(dtype: DType, shape: tuple) -> None:
 
 @pytest.mark.parametrize("dtype", (float32, float64), ids=lambda d: d.name)
 def test_reductions_of_special_values(dtype: DType) -> None:
-    """Rows of NaN, inf, -inf, signed zeros: max/min/argmax/argmin propagate NaN (argmax: the first NaN wins), sums
+    """Rows of NaN, inf, -inf, signed zeros: max/min propagate NaN, argmax/argmin skip it (as TensorFlow), sums
     of -0.0 are -0.0, inf - inf is NaN, empty sums are +0.0 and empty max -inf."""
     nan, inf = np.nan, np.inf
     rows = np.array([[1.0, nan, 3.0, nan], [-inf, -inf, -inf, -inf], [inf, -inf, 1.0, 2.0], [-0.0, -0.0, -0.0, -0.0],

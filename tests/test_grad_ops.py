@@ -199,7 +199,7 @@ def scatter_case(d: Any) -> Case:
 
 CASES: dict[str, st.SearchStrategy] = {
     **{name: elementwise("real") for name in ("neg", "exp", "expm1", "sin", "cos", "tanh", "logistic", "erf")},
-    "abs": elementwise("nonzero"), "sign": elementwise("nonzero"),
+    "abs": elementwise("nonzero"), "sign": elementwise("nonzero"), "relu": elementwise("nonzero"),
     **{name: elementwise("positive") for name in ("log", "log1p", "sqrt", "rsqrt")},
     "relu": elementwise("nonzero"),
     **{name: elementwise("real", "real") for name in ("add", "sub", "mul")},

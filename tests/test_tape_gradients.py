@@ -88,6 +88,7 @@ GRAD_CASES: dict[str, list[Case]] = {
     "tanh": _unary(_N), "logistic": _unary(_N), "erf": _unary(_N),
     "abs": _unary(lambda rng: signed(rng, 0.1, 2, 3, 4)),
     "sign": _unary(lambda rng: signed(rng, 0.1, 2, 3, 4)),
+    "relu": _unary(lambda rng: signed(rng, 0.1, 2, 3, 4)),
     "log": _unary(lambda rng: uniform(rng, 0.5, 2, 3, 4)),
     "sqrt": _unary(lambda rng: uniform(rng, 0.5, 2, 3, 4)),
     "rsqrt": _unary(lambda rng: uniform(rng, 0.5, 2, 3, 4)),

@@ -13,6 +13,7 @@ import llvmlite.ir as lir
 from codegen.context import LowerContext
 from codegen.rules.registry import at, lowers
 from codegen.values import I1, constant
+from ir.ops_state import IntegerDivisionByZeroError, InvalidArgumentError
 from ir.types import as_dtype, bool_
 
 
@@ -54,7 +55,7 @@ def _integer_operands(op: Any) -> bool:
 
 
 def _check_int_divisor(ctx: LowerContext, op: Any, y: lir.Value) -> None:
-    code = ctx.error(ZeroDivisionError, f"{op.opdef.name}: integer division by zero" + at(op))
+    code = ctx.error(IntegerDivisionByZeroError, f"{op.opdef.name}: integer division by zero" + at(op))
     ctx.fail_if(ctx.b.icmp_signed("==", y, lir.Constant(y.type, 0)), code)
 
 
@@ -119,8 +120,8 @@ def _pow(ctx: LowerContext, op: Any, x: lir.Value, y: lir.Value) -> lir.Value:
     if _dt(op).is_floating:
         return ctx.math("pow", x, y)
     b = ctx.b
-    code = ctx.error(ValueError, "pow: integers to negative integer powers are not allowed (exponent {value})"
-                     + at(op))
+    code = ctx.error(InvalidArgumentError, "pow: integers to negative integer powers are not allowed "
+                     "(exponent {value})" + at(op))
     ctx.fail_if(b.icmp_signed("<", y, lir.Constant(y.type, 0)), code, y)
     # Exponentiation by squaring, branch-free so loops stay vectorizable.
     one = lir.Constant(x.type, 1)
@@ -147,6 +148,14 @@ def _extremum(fpred: str, ipred: str) -> Any:
 
 lowers("maximum")(_extremum(">", ">="))
 lowers("minimum")(_extremum("<", "<="))
+
+
+@lowers("relu")
+def _relu(ctx: LowerContext, op: Any, x: lir.Value) -> lir.Value:
+    b = ctx.b
+    zero = lir.Constant(x.type, 0.0 if _dt(op).is_floating else 0)
+    at_most_zero = b.fcmp_ordered("<=", x, zero) if _dt(op).is_floating else b.icmp_signed("<=", x, zero)
+    return b.select(at_most_zero, zero, x)  # NaN is not <= 0, so it passes; -0.0 becomes 0.0
 
 
 @lowers("neg")

@@ -132,9 +132,10 @@ def _arg(better_pred: str) -> Any:
                 v = x.load(b, at(j))
                 cur = b.load(best_v, typ=best_v.allocated_type)
                 if floating:
-                    # numpy: the first NaN wins; otherwise the first strict improvement.
+                    # TensorFlow: NaN are skipped (a number replaces a NaN best); otherwise the first strict
+                    # improvement. All NaN leaves index 0.
                     better = b.or_(b.fcmp_ordered(better_pred, v, cur),
-                                   b.and_(b.fcmp_unordered("uno", v, v), b.fcmp_ordered("ord", cur, cur)))
+                                   b.and_(b.fcmp_unordered("uno", cur, cur), b.fcmp_ordered("ord", v, v)))
                 else:
                     better = b.icmp_signed(better_pred, v, cur)
                 b.store(b.select(better, v, cur), best_v)

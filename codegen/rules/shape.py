@@ -13,6 +13,7 @@ import numpy as np
 from codegen.context import LowerContext
 from codegen.rules.registry import at, lowers
 from codegen.values import I64, Buffer, CValue, Lazy, Scalar, constant, mem_type, reg_type
+from ir.ops_state import IndexOutOfRangeError
 from ir.types import as_dtype, bool_, from_numpy
 
 
@@ -135,10 +136,11 @@ def _pad(ctx: LowerContext, op: Any, x: CValue) -> CValue:
 
 
 def _check_indices(ctx: LowerContext, op: Any, indices: CValue, size: int) -> CValue:
-    """Fail with IndexError naming the first out-of-range index, before anything reads through them."""
+    """Fail with IndexOutOfRangeError (an IndexError) naming the first out-of-range index, before anything reads
+    through them."""
     indices = ctx.materialize(indices)
-    code = ctx.error(IndexError, f"{op.opdef.name}: index {{value}} is out of bounds for an axis of size {size} "
-                                 f"(valid indices are 0..{size - 1})" + at(op))
+    code = ctx.error(IndexOutOfRangeError, f"{op.opdef.name}: index {{value}} is out of bounds for an axis of size "
+                                           f"{size} (valid indices are 0..{size - 1})" + at(op))
 
     def check(idx: list[lir.Value]) -> None:
         b = ctx.b

@@ -187,8 +187,8 @@ class Optimizer:
         previous = self._learning_rate
         if callable(learning_rate):  # a schedule, or any function of no arguments
             self._learning_rate = learning_rate
-            if isinstance(previous, Variable):
-                self._variables.remove(previous)
+            if isinstance(previous, Variable):  # by identity: == on tensors is elementwise (and dtype-checked)
+                self._variables = [v for v in self._variables if v is not previous]
         elif isinstance(previous, Variable):
             previous.assign(np.float32(_number("learning_rate", learning_rate)))
         else:

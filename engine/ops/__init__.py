@@ -6,21 +6,26 @@ import types as _types
 
 from engine.ops import tensor_methods as _tensor_methods  # noqa: F401  (installs the operator dunders)
 from engine.ops.array_ops import (broadcast_static_shape, broadcast_to, concat, expand_dims, fill, gather,
-                                  identity, one_hot, ones, ones_like, pad, range, rank, reshape, reverse, shape, size,
+                                  identity, one_hot, ones, ones_like, range, rank, reshape, reverse, shape, size,
                                   split, squeeze, stack, tile, transpose, unstack, zeros, zeros_like)
 from engine.ops.constant_op import constant
+from engine.ops.composite_ops import (clip_by_global_norm, clip_by_norm, cosh, count_nonzero, eye, linspace,
+                                      reciprocal_no_nan, sequence_mask, sinh)
 from engine.ops.gradient_ops import stop_gradient
 from engine.ops.mask_ops import boolean_mask
-from engine.ops.bitwise_ops import bitwise_or_logical, invert_or_not
 from engine.ops.math_ops import (abs, add, add_n, cast, ceil, clip_by_value, cos, divide,
                                  divide_no_nan, equal, erf, exp, expm1, floor, floordiv, floormod, greater,
                                  greater_equal, is_finite, is_inf, is_nan, less, less_equal, log, log1p,
                                  log_sigmoid, logical_and, logical_not, logical_or, logical_xor, maximum, minimum,
                                  mod, multiply, negative, not_equal, pow, reciprocal, round, rsqrt, saturate_cast,
                                  sigmoid, sign, sin, softplus, sqrt, square, squared_difference, subtract, tan, tanh,
-                                 tensor_equals, tensor_not_equals, truediv, where)
-from engine.ops.reduce_ops import (argmax, argmin, matmul, reduce_all, reduce_any, reduce_logsumexp, reduce_max,
-                                   reduce_mean, reduce_min, reduce_prod, reduce_std, reduce_sum, reduce_variance)
+                                 tensor_equals, tensor_not_equals, truediv, truncatediv, truncatemod,
+                                 where)
+from engine.ops.pad_ops import pad
+from engine.ops.scan_ops import cumprod, cumsum
+from engine.ops.reduce_ops import (argmax, argmin, matmul, norm, reduce_all, reduce_any, reduce_euclidean_norm,
+                                   reduce_logsumexp, reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_std,
+                                   reduce_sum, reduce_variance)
 
 # The ops, not the modules that hold them (`from engine.ops import *` in `engine` must not add `engine.funnel`).
 __all__ = [n for n, v in globals().items() if not n.startswith("_") and not isinstance(v, _types.ModuleType)]

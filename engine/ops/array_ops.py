@@ -12,8 +12,8 @@ import numpy as np
 
 from engine.dispatch import apply
 from engine.convert import convert_to_tensor
-from engine.ops.funnel import as_tensor, broadcast, broadcast_shapes, convert_all, full, raw_shape
-from engine.ops.math_ops import add, equal, multiply, where
+from engine.ops.funnel import as_tensor, broadcast, broadcast_shapes, cast, convert_all, full, raw_shape
+from engine.ops.math_ops import add, equal, greater, greater_equal, less, logical_and, multiply, where
 from engine.tensor import Tensor, TensorLike, TensorShape
 from ir.opdef import OPS
 from ir.ops_state import InvalidArgumentError
@@ -28,7 +28,7 @@ def _axis(public: str, axis: Any, rank: int, extra: int = 0) -> int:
     axis = int(axis)
     n = rank + extra
     if not -n <= axis < n:
-        raise ValueError(f"{public}: axis {axis} is out of range for a tensor of rank {rank}")
+        raise InvalidArgumentError(f"{public}: axis {axis} is out of range for a tensor of rank {rank}")
     return axis % n if n else 0
 
 
@@ -63,13 +63,16 @@ def reshape(tensor: Any, shape: Any, name: Optional[str] = None) -> Tensor:
     shape = list(_ints("reshape", shape, InvalidArgumentError))
     size = int(np.prod(raw_shape(t), dtype=np.int64))
     if shape.count(-1) > 1:
-        raise ValueError(f"reshape: at most one -1 is allowed in shape {shape}")
+        raise InvalidArgumentError(f"reshape: at most one -1 is allowed in shape {shape}")
     if -1 in shape:
         known = int(np.prod([d for d in shape if d != -1], dtype=np.int64))
         if known == 0 or size % known:
-            raise ValueError(f"reshape: cannot reshape a tensor of shape {tuple(raw_shape(t))} ({size} elements) "
-                             f"into shape {tuple(shape)}")
+            raise InvalidArgumentError(f"reshape: cannot reshape a tensor of shape {tuple(raw_shape(t))} "
+                                       f"({size} elements) into shape {tuple(shape)}")
         shape[shape.index(-1)] = size // known
+    if int(np.prod(shape, dtype=np.int64)) != size:
+        raise InvalidArgumentError(f"reshape: cannot reshape a tensor of shape {tuple(raw_shape(t))} ({size} elements) "
+                                   f"into shape {tuple(shape)}")
     if tuple(shape) == raw_shape(t):
         return t
     return apply(_O["reshape"], t, shape=tuple(shape))
@@ -78,7 +81,13 @@ def reshape(tensor: Any, shape: Any, name: Optional[str] = None) -> Tensor:
 def transpose(a: Any, perm: Any = None, conjugate: bool = False, name: Optional[str] = None) -> Tensor:
     t = as_tensor(a)
     rank = len(raw_shape(t))
-    perm = tuple(builtins.range(rank))[::-1] if perm is None else tuple(_axis("transpose", p, rank) for p in _ints("", perm))
+    if perm is None:
+        perm = tuple(builtins.range(rank))[::-1]
+    else:
+        perm = tuple(_axis("transpose", p, rank) for p in _ints("transpose", perm))
+        if sorted(perm) != list(builtins.range(rank)):
+            raise InvalidArgumentError(f"transpose: perm {list(perm)} is not a permutation of the {rank} axes of "
+                                       f"shape {tuple(raw_shape(t))}")
     if perm == tuple(builtins.range(rank)):
         return t
     return apply(_O["transpose"], t, perm=perm)
@@ -100,7 +109,8 @@ def squeeze(input: Any, axis: Any = None, name: Optional[str] = None) -> Tensor:
         axes = {_axis("squeeze", a, len(shape)) for a in _ints("squeeze", axis)}
         for a in axes:
             if shape[a] != 1:
-                raise ValueError(f"squeeze: cannot squeeze axis {a} of size {shape[a]} (shape {tuple(shape)})")
+                raise InvalidArgumentError(f"squeeze: cannot squeeze axis {a} of size {shape[a]} "
+                                           f"(shape {tuple(shape)})")
     return reshape(t, [d for i, d in enumerate(shape) if i not in axes])
 
 
@@ -113,16 +123,16 @@ def _same_dtype(public: str, ts: Sequence[Tensor]) -> None:
 def concat(values: Sequence[Any], axis: int, name: Optional[str] = None) -> Tensor:
     ts = convert_all(list(values))
     if not ts:
-        raise ValueError("concat needs at least one tensor")
+        raise InvalidArgumentError("concat needs at least one tensor")
     _same_dtype("concat", ts)
     rank = len(raw_shape(ts[0]))
     if rank == 0:
-        raise ValueError("concat: cannot concatenate scalars; use engine.stack")
+        raise InvalidArgumentError("concat: cannot concatenate scalars; use engine.stack")
     ax = _axis("concat", axis, rank)
     for t in ts[1:]:
         s0, s = raw_shape(ts[0]), raw_shape(t)
         if len(s) != rank or any(a != b for i, (a, b) in enumerate(zip(s0, s)) if i != ax):
-            raise ValueError(f"concat: shapes {tuple(s0)} and {tuple(s)} must agree except on axis {ax}")
+            raise InvalidArgumentError(f"concat: shapes {tuple(s0)} and {tuple(s)} must agree except on axis {ax}")
     if len(ts) == 1:
         return ts[0]
     return apply(_O["concat"], *ts, axis=ax)
@@ -138,11 +148,11 @@ def stack(values: Sequence[Any], axis: int = 0, name: Optional[str] = None) -> T
             pass
     ts = convert_all(values, dtype)
     if not ts:
-        raise ValueError("stack needs at least one tensor")
+        raise InvalidArgumentError("stack needs at least one tensor")
     _same_dtype("stack", ts)
     shapes = {tuple(raw_shape(t)) for t in ts}
     if len(shapes) > 1:
-        raise ValueError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")
+        raise InvalidArgumentError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")
     ax = _axis("stack", axis, len(raw_shape(ts[0])), extra=1)
     expanded = [expand_dims(t, ax) for t in ts]
     return expanded[0] if len(expanded) == 1 else concat(expanded, ax)
@@ -168,14 +178,14 @@ def split(value: Any, num_or_size_splits: Any, axis: int = 0, num: Any = None, n
     if isinstance(num_or_size_splits, (int, np.integer)):
         n = int(num_or_size_splits)
         if n <= 0 or shape[ax] % n:
-            raise ValueError(f"split: axis {ax} of size {shape[ax]} does not split into {n} equal parts")
+            raise InvalidArgumentError(f"split: axis {ax} of size {shape[ax]} does not split into {n} equal parts")
         sizes = [shape[ax] // n] * n
     else:
         sizes = list(_ints("split", num_or_size_splits))
         if sizes.count(-1) == 1:
             sizes[sizes.index(-1)] = shape[ax] - (sum(sizes) + 1)
         if sum(sizes) != shape[ax] or min(sizes) < 0:
-            raise ValueError(f"split: sizes {sizes} do not add up to axis {ax} of size {shape[ax]}")
+            raise InvalidArgumentError(f"split: sizes {sizes} do not add up to axis {ax} of size {shape[ax]}")
     out, start = [], 0
     for s in sizes:
         begin = tuple(start if j == ax else 0 for j in builtins.range(len(shape)))
@@ -189,7 +199,7 @@ def broadcast_to(input: Any, shape: Any, name: Optional[str] = None) -> Tensor: 
     t = as_tensor(input)
     shape = _ints("broadcast_to", shape)
     if not broadcast_shape_ok(raw_shape(t), shape):
-        raise ValueError(f"broadcast_to: cannot broadcast shape {tuple(raw_shape(t))} to {shape}")
+        raise InvalidArgumentError(f"broadcast_to: cannot broadcast shape {tuple(raw_shape(t))} to {shape}")
     return broadcast(t, shape)
 
 
@@ -199,73 +209,55 @@ def broadcast_static_shape(a: Any, b: Any) -> TensorShape:
 
 def gather(params: Any, indices: Any, validate_indices: Any = None, axis: Any = None, batch_dims: int = 0,
            name: Optional[str] = None) -> Tensor:
-    """`tf.gather`: params[..., indices, ...] along `axis`; an out-of-range index raises IndexError."""
+    """`tf.gather`: params[..., indices, ...] along `axis`; an out-of-range index raises IndexOutOfRangeError (an
+    InvalidArgumentError, as TensorFlow's, and an IndexError)."""
     p = as_tensor(params)
     i = as_tensor(indices)
     if not i.dtype.is_integer:
         raise TypeError(f"gather: indices must be int32 or int64, got {i.dtype.name}")
-    if batch_dims:
-        raise NotImplementedError("gather: batch_dims other than 0 is not supported yet")
-    ax = _axis("gather", 0 if axis is None else axis, len(raw_shape(p)))
-    return apply(_O["gather"], p, i, axis=ax)
+    rank = len(raw_shape(p))
+    b = int(batch_dims) + (len(raw_shape(i)) if batch_dims < 0 else 0)
+    ax = _axis("gather", b if axis is None else axis, rank)
+    if b == 0:
+        return apply(_O["gather"], p, i, axis=ax)
+    return _batched_gather(p, i, ax, b)
 
 
-def pad(tensor: Any, paddings: Any, mode: str = "CONSTANT", constant_values: Any = 0,
-        name: Optional[str] = None) -> Tensor:
-    """`tf.pad`: `paddings[i] = [before, after]` for axis i. CONSTANT fills with `constant_values`; REFLECT mirrors
-    without repeating the edge (`[1, 2, 3]` -> `[3, 2, 1, 2, 3, 2, 1]` for [2, 2]); SYMMETRIC mirrors including it
-    (`[2, 1, 1, 2, 3, 3, 2]`). The mirrored modes are reversed slices concatenated around the tensor, so gradients
-    and compiled code come from those rows.
-    """
-    t = as_tensor(tensor)
-    kind = str(mode).upper()
-    if kind not in ("CONSTANT", "REFLECT", "SYMMETRIC"):
-        raise ValueError(f"pad: mode must be one of 'CONSTANT', 'REFLECT', 'SYMMETRIC', got {mode!r}")
-    shape = raw_shape(t)
-    p = np.asarray(paddings.numpy() if hasattr(paddings, "numpy") else paddings, dtype=np.int64)
-    if p.shape != (len(shape), 2):
-        raise InvalidArgumentError(f"pad: paddings must have shape [{len(shape)}, 2] for a tensor of rank "
-                                   f"{len(shape)}, got {p.tolist()}")
-    if (p < 0).any():
-        raise InvalidArgumentError(f"pad: paddings must not be negative, got {p.tolist()}")
-    pairs = tuple((int(a), int(b)) for a, b in p)
-    if kind == "CONSTANT":
-        value = convert_to_tensor(constant_values, dtype_hint=t.dtype)
-        if value.dtype is not t.dtype or raw_shape(value) != ():
-            raise TypeError(f"pad: constant_values must be a scalar of the tensor's dtype {t.dtype.name}, got "
-                            f"{value.dtype.name} of shape {tuple(raw_shape(value))}")
-        return apply(_O["pad"], t, paddings=pairs, value=np.asarray(value._value).item())
-    for ax, (before, after) in enumerate(pairs):
-        t = _mirror(t, ax, before, after, kind == "SYMMETRIC")
-    return t
-
-
-def _mirror(t: Tensor, ax: int, before: int, after: int, symmetric: bool) -> Tensor:
-    """Pads axis `ax` with mirror images of its ends: reversed slices (stride -1) concatenated around `t`."""
-    shape = raw_shape(t)
-    n = shape[ax]
-    limit = n if symmetric else n - 1
-    if before > limit or after > limit:
-        raise InvalidArgumentError(f"pad: {'SYMMETRIC' if symmetric else 'REFLECT'} paddings ({before}, {after}) "
-                                   f"of axis {ax} must be at most {limit} for its size {n}")
-    skip = 0 if symmetric else 1  # REFLECT leaves out the edge element itself
-
-    def reversed_run(start: int, count: int) -> Tensor:
-        """`count` elements from index `start` downward along `ax`."""
-        begin = tuple(start if i == ax else 0 for i in builtins.range(len(shape)))
-        end = tuple(start - count if i == ax else d for i, d in enumerate(shape))
-        return apply(_O["slice"], t, begin=begin, end=end, strides=tuple(-1 if i == ax else 1
-                                                                          for i in builtins.range(len(shape))))
-
-    pieces = ([reversed_run(before - 1 + skip, before)] if before else []) + [t] + \
-        ([reversed_run(n - 1 - skip, after)] if after else [])
-    return t if len(pieces) == 1 else apply(_O["concat"], *pieces, axis=ax)
+def _batched_gather(p: Tensor, i: Tensor, ax: int, b: int) -> Tensor:
+    """gather with `b` leading batch dimensions shared by params and indices: the batch and gathered axes are
+    flattened into one, each index offset by its batch row, then one plain gather. Indices are checked against
+    their own row first (an assert op, eager or compiled), since an offset index could otherwise read another row."""
+    ps, ishape = raw_shape(p), raw_shape(i)
+    if not 0 < b <= min(ax, len(ishape)) or tuple(ps[:b]) != tuple(ishape[:b]):
+        raise InvalidArgumentError(f"gather: batch_dims {b} needs the first {b} dimensions of params {tuple(ps)} and "
+                                   f"indices {tuple(ishape)} to agree, and axis {ax} >= batch_dims")
+    between = list(builtins.range(b, ax))
+    if between:  # bring the gathered axis right after the batch axes
+        order = list(builtins.range(b)) + [ax] + between + list(builtins.range(ax + 1, len(ps)))
+        p = transpose(p, order)
+        ps = raw_shape(p)
+    n = ps[b]
+    inside = cast(logical_and(greater_equal(i, full(0, i.dtype, ())), less(i, full(n, i.dtype, ()))), int32)
+    all_inside = greater(apply(_O["reduce_min"], inside, axes=tuple(builtins.range(len(ishape)))), full(0, int32, ()))
+    apply(_O["assert"], all_inside, i, message=f"gather: an index is out of range [0, {n}) of its batch row",
+          summarize=3)
+    batch = int(np.prod(ps[:b], dtype=np.int64))
+    rows = reshape(apply(_O["iota"], shape=(batch,), dtype=i.dtype, axis=0), list(ishape[:b]) + [1] * (len(ishape) - b))
+    flat = apply(_O["gather"], reshape(p, [batch * n] + list(ps[b + 1:])),
+                 add(i, multiply(broadcast(rows, ishape), full(n, i.dtype, ()))), axis=0)
+    out = reshape(flat, list(ishape) + list(ps[b + 1:]))
+    if between:  # the gathered dims came before the `between` axes: move them after
+        k = len(ishape) - b
+        order = list(builtins.range(b)) + [b + k + j for j in builtins.range(len(between))] + \
+            [b + j for j in builtins.range(k)] + list(builtins.range(b + k + len(between), len(raw_shape(out))))
+        out = transpose(out, order)
+    return out
 
 
 def fill(dims: Any, value: Any, name: Optional[str] = None) -> Tensor:
     v = as_tensor(value)
     if raw_shape(v) != ():
-        raise ValueError(f"fill: value must be a scalar, got shape {tuple(raw_shape(v))}")
+        raise InvalidArgumentError(f"fill: value must be a scalar, got shape {tuple(raw_shape(v))}")
     return broadcast(v, _sizes("fill", dims, InvalidArgumentError))
 
 
@@ -305,7 +297,9 @@ def range(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None,  # n
         dt = as_dtype(dtype)
     s, l, d = (float(v) if dt.is_floating else int(v) for v in vals)
     if d == 0:
-        raise ValueError("range: delta must not be zero")
+        raise InvalidArgumentError("range: delta must not be zero")
+    if (d > 0 and s > l) or (d < 0 and s < l):
+        raise InvalidArgumentError(f"range: start {s} must be {'<=' if d > 0 else '>='} limit {l} when delta is {d}")
     n = max(0, int(np.ceil((l - s) / d)))
     i = apply(_O["iota"], shape=(n,), dtype=dt, axis=0)
     if (s, d) == (0, 1):
@@ -319,16 +313,32 @@ def one_hot(indices: Any, depth: int, on_value: Any = None, off_value: Any = Non
     i = as_tensor(indices)
     if not i.dtype.is_integer:
         raise TypeError(f"one_hot: indices must be integers, got {i.dtype.name}")
-    given = on_value if on_value is not None else off_value  # TensorFlow takes the dtype from on, else off
-    dt = as_dtype(dtype) if dtype is not None else (as_tensor(given).dtype if given is not None else float32)
+    dt, on, off = _on_off(on_value, off_value, dtype)
     shape = list(raw_shape(i))
     ax = len(shape) if axis == -1 else _axis("one_hot", axis, len(shape), extra=1)
     out_shape = shape[:ax] + [int(depth)] + shape[ax:]
     positions = apply(_O["iota"], shape=tuple(out_shape), dtype=i.dtype, axis=ax)
     hot = equal(broadcast(expand_dims(i, ax), tuple(out_shape)), positions)
-    on = full(1 if on_value is None else np.asarray(on_value), dt, ())
-    off = full(0 if off_value is None else np.asarray(off_value), dt, ())
     return where(hot, on, off)
+
+
+def _on_off(on_value: Any, off_value: Any, dtype: Any) -> tuple[DType, Tensor, Tensor]:
+    """one_hot's dtype and its two values, with TensorFlow's rules: the dtype is `dtype`, else on_value's, else
+    off_value's, else float32; on and off must have it (a TypeError otherwise); they default to 1 and 0."""
+    given = {k: None if v is None else v if isinstance(v, TensorLike) else convert_to_tensor(v, dtype=dtype)
+             for k, v in (("on_value", on_value), ("off_value", off_value))}
+    known = [(k, as_tensor(v).dtype) for k, v in given.items() if v is not None]
+    dt = as_dtype(dtype) if dtype is not None else (known[0][1] if known else float32)
+    for k, d in known:
+        if d is not dt:
+            raise TypeError(f"one_hot: the dtype {d.name} of {k} does not match the dtype {dt.name}"
+                            + (" of on_value" if dtype is None else ""))
+    on = as_tensor(given["on_value"]) if given["on_value"] is not None else convert_to_tensor(1, dtype=dt)
+    off = as_tensor(given["off_value"]) if given["off_value"] is not None else convert_to_tensor(0, dtype=dt)
+    for k, v in (("on_value", on), ("off_value", off)):
+        if raw_shape(v) != ():
+            raise ValueError(f"one_hot: {k} must be a scalar, got shape {tuple(raw_shape(v))}")
+    return dt, on, off
 
 
 def shape(input: Any, out_type: Any = int32, name: Optional[str] = None) -> Tensor:  # noqa: A002
@@ -351,7 +361,8 @@ def tile(input: Any, multiples: Any, name: Optional[str] = None) -> Tensor:  # n
     shp = raw_shape(t)
     mult = _ints("tile", multiples)
     if len(mult) != len(shp):
-        raise ValueError(f"tile: multiples {list(mult)} must have one entry per axis of shape {tuple(shp)}")
+        raise InvalidArgumentError(f"tile: multiples {list(mult)} must have one entry per axis of shape "
+                                   f"{tuple(shp)}")
     inter = tuple(v for m, d in zip(mult, shp) for v in (1, d))
     target = tuple(v for m, d in zip(mult, shp) for v in (m, d))
     return reshape(broadcast(reshape(t, inter), target), [m * d for m, d in zip(mult, shp)])
@@ -360,7 +371,10 @@ def tile(input: Any, multiples: Any, name: Optional[str] = None) -> Tensor:  # n
 def reverse(tensor: Any, axis: Any, name: Optional[str] = None) -> Tensor:
     t = as_tensor(tensor)
     shp = raw_shape(t)
-    axes = {_axis("reverse", a, len(shp)) for a in _ints("reverse", axis)}
+    given = [_axis("reverse", a, len(shp)) for a in _ints("reverse", axis)]
+    axes = set(given)
+    if len(axes) != len(given):
+        raise InvalidArgumentError(f"reverse: an axis is given more than once in {list(_ints('reverse', axis))}")
     return apply(_O["slice"], t, begin=tuple(d - 1 if i in axes else 0 for i, d in enumerate(shp)),
                  end=tuple(-1 if i in axes else d for i, d in enumerate(shp)),
                  strides=tuple(-1 if i in axes else 1 for i, _ in enumerate(shp)))

@@ -22,8 +22,8 @@ def bitwise_and(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
     """x & y of integer tensors, with broadcasting.
 
     >>> import engine as tf
-    >>> tf.bitwise.bitwise_and(tf.constant([12, -7]), 10).numpy()
-    array([8, 8], dtype=int32)
+    >>> tf.bitwise.bitwise_and(tf.constant([12, -7]), 3).numpy()
+    array([0, 1], dtype=int32)
     """
     return binary(OPS["bitwise_and"], x, y, "bitwise_and")
 

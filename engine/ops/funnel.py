@@ -14,6 +14,7 @@ from engine.convert import beside, convert_to_tensor
 from engine.dispatch import apply
 from engine.tensor import Tensor, TensorLike
 from ir.opdef import OPS, OpDef
+from ir.ops_state import InvalidArgumentError
 from ir.types import ALL_DTYPES, DType
 
 BROADCAST_TO = OPS["broadcast_to"]
@@ -88,8 +89,8 @@ def broadcast_shapes(opname: str, *shapes: Sequence[int]) -> tuple[int, ...]:
     try:
         return tuple(np.broadcast_shapes(*shapes))
     except ValueError:
-        raise ValueError(f"{opname}: incompatible shapes {' and '.join(str(tuple(s)) for s in shapes)} "
-                         f"cannot be broadcast together") from None
+        raise InvalidArgumentError(f"{opname}: incompatible shapes {' and '.join(str(tuple(s)) for s in shapes)} "
+                                   f"cannot be broadcast together") from None
 
 
 def broadcast(t: Tensor, shape: tuple[int, ...]) -> Tensor:

@@ -8,11 +8,13 @@ from typing import Any, Optional
 
 import numpy as np
 
+from engine.convert import convert_to_tensor
 from engine.dispatch import apply
 from engine.ops.funnel import (as_tensor, binary, broadcast, broadcast_shapes, cast as _cast, convert_pair, floating,
                                full, mixed_dtypes, raw_shape, unary)
-from engine.tensor import Tensor
+from engine.tensor import Tensor, TensorLike
 from ir.opdef import OPS
+from ir.ops_state import InvalidArgumentError
 from ir.types import as_dtype, bool_, float64
 
 _O = OPS
@@ -93,7 +95,8 @@ def square(x: Any, name: Optional[str] = None) -> Tensor:
 
 
 def reciprocal(x: Any, name: Optional[str] = None) -> Tensor:
-    x = as_tensor(x)
+    """1 / x of a floating-point tensor (TensorFlow has no integer kernel)."""
+    x = floating(x, "reciprocal")
     return divide(full(1, x.dtype, ()), x)
 
 
@@ -155,22 +158,25 @@ def log_sigmoid(x: Any, name: Optional[str] = None) -> Tensor:
 
 
 def is_nan(x: Any, name: Optional[str] = None) -> Tensor:
-    x = as_tensor(x)
+    x = floating(x, "is_nan")
     return not_equal(x, x)
 
 
 def is_inf(x: Any, name: Optional[str] = None) -> Tensor:
-    x = as_tensor(x)
+    x = floating(x, "is_inf")
     return equal(abs(x), full(np.inf, x.dtype, ()))
 
 
 def is_finite(x: Any, name: Optional[str] = None) -> Tensor:
+    x = floating(x, "is_finite")
     return logical_not(logical_or(is_nan(x), is_inf(x)))
 
 
 def divide_no_nan(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
-    """x / y, and 0 wherever y is 0."""
+    """x / y, and 0 wherever y is 0; integers are divided as floats (float64), as `divide` does."""
     x, y = convert_pair(x, y)
+    if x.dtype is y.dtype and x.dtype.is_integer:
+        x, y = _cast(x, float64), _cast(y, float64)
     zero = full(0, y.dtype, ())
     is_zero = equal(y, zero)
     safe = where(is_zero, full(1, y.dtype, ()), y)
@@ -227,20 +233,23 @@ def _bools(x: Any, y: Any, public: str) -> tuple[Tensor, Tensor]:
 
 
 def tensor_equals(x: Any, y: Any) -> Any:
-    """`x == y`: elementwise, or False when the shapes cannot broadcast or y is not tensor-like (TF2)."""
+    """`x == y` as TensorFlow 2: elementwise; a bool scalar False when the shapes cannot broadcast; Python False
+    against None. An operand that does not convert (a string, a float next to an integer tensor) is a TypeError,
+    and so are tensors of two dtypes."""
     if y is None:
         return False
-    try:
-        x, y = convert_pair(x, y)
-        broadcast_shapes("equal", raw_shape(x), raw_shape(y))
-    except (TypeError, ValueError):
-        return False
+    x, y = convert_pair(x, y)
     if x.dtype is not y.dtype:
-        return False
+        raise mixed_dtypes("equal", x, y)
+    try:
+        broadcast_shapes("equal", raw_shape(x), raw_shape(y))
+    except ValueError:
+        return full(False, bool_, ())
     return equal(x, y)
 
 
 def tensor_not_equals(x: Any, y: Any) -> Any:
+    """`x != y`: the negation of `tensor_equals` (Python True against None)."""
     r = tensor_equals(x, y)
     return True if r is False else logical_not(r)
 
@@ -253,13 +262,13 @@ def where(condition: Any, x: Any = None, y: Any = None, name: Optional[str] = No
     rows depends on the data).
     """
     c = as_tensor(condition)
-    if c.dtype is not bool_:
-        raise TypeError(f"where: condition must be bool, got {c.dtype.name}")
-    if x is None and y is None:
+    if x is None and y is None:  # numeric conditions count as true where non-zero, as in TensorFlow
         from engine import dispatch
         if dispatch.tracing():
             raise TypeError("where(condition) with one argument has a data-dependent shape and cannot be traced")
         return Tensor(np.argwhere(np.asarray(c._value)).astype(np.int64))
+    if c.dtype is not bool_:
+        raise TypeError(f"where: condition must be bool, got {c.dtype.name}")
     if x is None or y is None:
         raise ValueError("where: give both x and y, or neither")
     x, y = convert_pair(x, y)
@@ -279,6 +288,10 @@ def saturate_cast(value: Any, dtype: Any, name: Optional[str] = None) -> Tensor:
 
     The upper bound of a float-to-integer cast is the largest source float not above the integer maximum (float32
     to int32 saturates at 2147483520, TensorFlow's answer); NaN casts as `cast` does (to the integer minimum).
+
+    >>> import engine as tf
+    >>> tf.saturate_cast(tf.constant([1e10, -1e10, 2.5]), tf.int32).numpy()
+    array([ 2147483520, -2147483648,           2], dtype=int32)
     """
     dt = as_dtype(dtype)
     x = as_tensor(value)
@@ -298,16 +311,48 @@ def saturate_cast(value: Any, dtype: Any, name: Optional[str] = None) -> Tensor:
 
 
 def clip_by_value(t: Any, clip_value_min: Any, clip_value_max: Any, name: Optional[str] = None) -> Tensor:
+    """maximum(minimum(t, max), min), in TensorFlow's order (so min wins when min > max); at a bound the gradient
+    goes to t (ties of maximum and minimum go to their first operand)."""
     t = as_tensor(t)
-    return minimum(maximum(t, clip_value_min), clip_value_max)
+    return maximum(minimum(t, clip_value_max), clip_value_min)
 
 
 def add_n(inputs: Any, name: Optional[str] = None) -> Tensor:
-    inputs = list(inputs)
-    if not inputs:
+    """The sum of tensors of one shape and dtype (no broadcasting, as TensorFlow's AddN)."""
+    ts = [as_tensor(v) if isinstance(v, TensorLike) else None for v in inputs]
+    first = next((t for t in ts if t is not None), None)
+    ts = [t if t is not None else convert_to_tensor(v, dtype_hint=first.dtype if first is not None else None)
+          for t, v in zip(ts, inputs)]
+    if not ts:
         raise ValueError("add_n needs at least one input")
-    acc = as_tensor(inputs[0])
-    for x in inputs[1:]:
-        acc = add(acc, x)
+    for t in ts[1:]:
+        if t.dtype is not ts[0].dtype:
+            raise mixed_dtypes("add_n", ts[0], t)
+        if raw_shape(t) != raw_shape(ts[0]):
+            raise InvalidArgumentError(f"add_n: inputs must have the same shape, got {tuple(raw_shape(ts[0]))} and "
+                                       f"{tuple(raw_shape(t))}")
+    acc = ts[0]
+    for t in ts[1:]:
+        acc = add(acc, t)
     return acc
 
+
+def truncatediv(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
+    """x / y rounded toward zero (C's integer division), as `tf.truncatediv`; floats too."""
+    x, y = convert_pair(x, y)
+    q = floordiv(x, y)
+    return where(_floor_differs(x, y), add(q, full(1, q.dtype, ())), q)
+
+
+def truncatemod(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
+    """The remainder with the sign of x (C's `%`, fmod for floats), as `tf.truncatemod`."""
+    x, y = convert_pair(x, y)
+    r = floormod(x, y)
+    return where(_floor_differs(x, y), subtract(r, y), r)
+
+
+def _floor_differs(x: Tensor, y: Tensor) -> Tensor:
+    """Where rounding x / y toward zero differs from rounding it down: a nonzero remainder of the other sign."""
+    zero = full(0, x.dtype, ())
+    r = floormod(x, y)
+    return logical_and(not_equal(r, zero), not_equal(less(r, zero), less(x, zero)))

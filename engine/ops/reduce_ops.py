@@ -14,7 +14,7 @@ from engine.ops.math_ops import add, divide, exp, greater, is_inf, log, multiply
 from engine.tensor import Tensor
 from ir.opdef import OPS
 from ir.ops_state import InvalidArgumentError
-from ir.types import as_dtype, bool_, int32, int64
+from ir.types import as_dtype, bool_, float64, int32, int64
 
 _O = OPS
 
@@ -119,6 +119,32 @@ def reduce_logsumexp(input_tensor: Any, axis: Any = None, keepdims: bool = False
     return out
 
 
+def reduce_euclidean_norm(input_tensor: Any, axis: Any = None, keepdims: bool = False,
+                          name: Optional[str] = None) -> Tensor:
+    """sqrt(sum(x ** 2)) over `axis`; integers are summed, rooted in float64 and truncated back, as TensorFlow."""
+    t = as_tensor(input_tensor)
+    squares = reduce_sum(multiply(t, t), axis, keepdims)
+    if t.dtype.is_integer:
+        return cast(sqrt(cast(squares, float64)), t.dtype)
+    return sqrt(squares)
+
+
+def norm(tensor: Any, ord: Any = "euclidean", axis: Any = None, keepdims: Any = None,  # noqa: A002
+         name: Optional[str] = None) -> Tensor:
+    """Vector norms as `tf.norm`: 'euclidean' (or 'fro', or 2 over one axis), 1 and inf, over `axis` (all elements
+    when None, taken as one vector); floating-point tensors only."""
+    from engine.ops.math_ops import abs as abs_
+    t = floating(tensor, "norm")
+    keep = bool(keepdims)
+    if ord in ("euclidean", "fro") or (ord == 2 and axis is not None):
+        return sqrt(reduce_sum(multiply(t, t), axis, keep))
+    if ord == 1:
+        return reduce_sum(abs_(t), axis, keep)
+    if ord == np.inf:
+        return reduce_max(abs_(t), axis, keep)
+    raise NotImplementedError(f"norm: ord={ord!r} is not supported (only 'euclidean', 'fro', 1, 2 and inf)")
+
+
 def reduce_any(input_tensor: Any, axis: Any = None, keepdims: bool = False, name: Optional[str] = None) -> Tensor:
     """Whether any element along `axis` is true; False for none (an empty axis), as TensorFlow."""
     t = _bool_arg(input_tensor, "reduce_any")
@@ -142,12 +168,14 @@ def _bool_arg(x: Any, public: str) -> Tensor:
 
 def _arg(opname: str, input: Any, axis: Any, output_type: Any) -> Tensor:  # noqa: A002
     t = as_tensor(input)
+    if t.dtype is bool_:  # TensorFlow ranks False below True
+        t = cast(t, int32)
     shape = raw_shape(t)
     if not shape:
-        raise ValueError(f"{opname}: needs a tensor of rank >= 1, got a scalar")
+        raise InvalidArgumentError(f"{opname}: needs a tensor of rank >= 1, got a scalar")
     ax = _axes(opname, 0 if axis is None else axis, len(shape))
     if len(ax) != 1:
-        raise ValueError(f"{opname}: axis must be a single axis, got {axis!r}")
+        raise InvalidArgumentError(f"{opname}: axis must be a single axis, got {axis!r}")
     if shape[ax[0]] == 0:
         raise InvalidArgumentError(f"{opname}: reduction axis {ax[0]} is empty in shape {tuple(shape)}")
     return apply(_O[opname], t, axis=ax[0], output_type=as_dtype(output_type))
@@ -181,17 +209,17 @@ def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
     ta, tb = bool(transpose_a or adjoint_a), bool(transpose_b or adjoint_b)
     sa, sb = raw_shape(a), raw_shape(b)
     if len(sa) < 2 or len(sb) < 2:
-        raise ValueError(f"matmul: both operands need rank >= 2, got shapes {tuple(sa)} and {tuple(sb)}")
+        raise InvalidArgumentError(f"matmul: both operands need rank >= 2, got shapes {tuple(sa)} and {tuple(sb)}")
     ka = sa[-2] if ta else sa[-1]
     kb = sb[-1] if tb else sb[-2]
     if ka != kb:
-        raise ValueError(f"matmul: inner dimensions differ: shapes {tuple(sa)} and {tuple(sb)} "
-                         f"(transpose_a={ta}, transpose_b={tb})")
+        raise InvalidArgumentError(f"matmul: inner dimensions differ: shapes {tuple(sa)} and {tuple(sb)} "
+                                   f"(transpose_a={ta}, transpose_b={tb})")
     try:
         batch = broadcast_shapes("matmul", sa[:-2], sb[:-2])
     except ValueError:
-        raise ValueError(f"matmul: the batch dimensions of shapes {tuple(sa)} and {tuple(sb)} cannot be broadcast "
-                         f"together") from None
+        raise InvalidArgumentError(f"matmul: the batch dimensions of shapes {tuple(sa)} and {tuple(sb)} cannot be "
+                                   f"broadcast together") from None
     a = broadcast(a, batch + tuple(sa[-2:]))
     b = broadcast(b, batch + tuple(sb[-2:]))
     return apply(_O["matmul"], a, b, transpose_a=ta, transpose_b=tb)
