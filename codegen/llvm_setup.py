@@ -9,7 +9,8 @@ What it owns:
   `jit=True` (large code model, as the JIT expects). LLJIT and `emit_object`/`emit_assembly` may share it; MCJIT
   takes ownership of its TargetMachine and must get a fresh one from `new_host_target_machine()`.
 - `optimize(module)`: the new pass manager at speed level 3 with loop and SLP vectorization on (SLP is off by
-  default in llvmlite), in place on a parsed `llvmlite.binding.ModuleRef`.
+  default in llvmlite), in place on a parsed `llvmlite.binding.ModuleRef`; then the always-inliner once more, for
+  the vector variants the loop vectorizer called (`VECTOR_VARIANT_MARK`, see `codegen.vmath_lanes`).
 - `parse(ir_module)`: text of an `llvmlite.ir.Module` to a verified `ModuleRef` bound to the host triple and data
   layout.
 
