@@ -1,7 +1,7 @@
 """A rare exact path for some elements of vectorized math, taken only where an element needs it.
 
 What it owns: `where_rare(mb, cond, fast, x, exact)`, which returns `exact(x)` where `cond` holds and `fast`
-elsewhere, and `RARE_VECTOR_WIDTHS`. The math bodies are branch-free so that LLVM's loop vectorizer turns them into
+elsewhere, and `rare_vector_widths`. The math bodies are branch-free so that LLVM's loop vectorizer turns them into
 vector code; a few arguments (sin and cos of huge x) need a slow exact computation that vector code should not pay
 for on every element. The scheme:
 
@@ -9,7 +9,7 @@ for on every element. The scheme:
   `kiln.<f>.<ty>.exact`, `noinline`, without memory effects. In a loop that is not vectorized this stays an ordinary
   branch around a call.
 - That function declares masked vector variants in LLVM's vector function ABI (the `vector-function-abi-variant`
-  attribute, names `_ZGV_LLVM_M<N>v_<name>`), one per vector width N in `RARE_VECTOR_WIDTHS`. The loop vectorizer
+  attribute, names `_ZGV_LLVM_M<N>v_<name>`), one per vector width N of `rare_vector_widths`. The loop vectorizer
   replaces the conditional call by a call of the variant of its width, with the lanes' condition as the mask.
 - Each variant `<name>.v<N>` tests whether any lane of its mask is set, and only then stores the vector to the
   stack and calls `<name>.lanes`, which applies the scalar function to the lanes in the mask, out of line. The
@@ -22,19 +22,31 @@ before the vectorizer does, and an internal function without callers is deleted 
 """
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
+import llvmlite.binding as llvm
 import llvmlite.ir as ir
 
+from codegen import llvm_setup
 from codegen.llvm_setup import VECTOR_VARIANT_MARK
 from codegen.vmath_emit import FloatTy, MathBuilder, Val
 
 #: The exact function's body: one scalar result from one scalar argument.
 ExactBody = Callable[[ir.IRBuilder, Val], Val]
 
-#: The vector widths that get a variant, per float type (keyed by "is double"): 128, 256 and 512-bit registers. A
-#: width without a variant is only not chosen (the vectorizer would have to call the scalar function per lane).
-RARE_VECTOR_WIDTHS: dict[bool, tuple[int, ...]] = {False: (4, 8, 16), True: (2, 4, 8)}
+
+@functools.cache
+def rare_vector_widths(is_f64: bool) -> tuple[int, ...]:
+    """The vector widths (lanes) that get a variant: every power of two from a 128-bit register's up to the host's
+    widest (512 bits with AVX-512, 256 with AVX). The narrower ones are needed too: the loop vectorizer uses them
+    for short inner loops, vector epilogues and on CPUs that prefer 256 bits, and without a variant it would call
+    the scalar function lane by lane, behind a branch each. Each variant costs compile time (mostly in the loop
+    vectorizer and instcombine, about 1.5 ms per width for each of sin and cos a function calls)."""
+    llvm_setup.ensure_initialized()
+    features = llvm.get_host_cpu_features()
+    widest = 512 if features.get("avx512f") else 256 if features.get("avx") else 128
+    return tuple(bits // (64 if is_f64 else 32) for bits in (128, 256, 512) if bits <= widest)
 
 
 class _Attributes(ir.FunctionAttributes):
@@ -72,7 +84,7 @@ def _exact_function(module: ir.Module, ty: FloatTy, name: str, body: ExactBody) 
     existing = module.globals.get(name)
     if existing is not None:
         return existing
-    widths = RARE_VECTOR_WIDTHS[isinstance(ty, ir.DoubleType)]
+    widths = rare_vector_widths(isinstance(ty, ir.DoubleType))
     mappings = ",".join(f"_ZGV_LLVM_M{n}v_{name}({name}.v{n})" for n in widths)
     fn = ir.Function(module, ir.FunctionType(ty, [ty]), name=name)
     fn.linkage = "internal"
