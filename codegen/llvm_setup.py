@@ -9,7 +9,8 @@ What it owns:
   `jit=True` (large code model, as the JIT expects). LLJIT and `emit_object`/`emit_assembly` may share it; MCJIT
   takes ownership of its TargetMachine and must get a fresh one from `new_host_target_machine()`.
 - `optimize(module)`: the new pass manager at speed level 3 with loop and SLP vectorization on (SLP is off by
-  default in llvmlite), in place on a parsed `llvmlite.binding.ModuleRef`.
+  default in llvmlite), in place on a parsed `llvmlite.binding.ModuleRef`; then the always-inliner once more, for
+  the vector variants the loop vectorizer called (`VECTOR_VARIANT_MARK`, see `codegen.vmath_lanes`).
 - `parse(ir_module)`: text of an `llvmlite.ir.Module` to a verified `ModuleRef` bound to the host triple and data
   layout.
 
@@ -22,6 +23,10 @@ import functools
 
 import llvmlite.binding as llvm
 import llvmlite.ir as lir
+
+#: The string attribute of functions that exist only for the loop vectorizer to call and `optimize` to inline
+#: (codegen.vmath_lanes): external until then, dropped after.
+VECTOR_VARIANT_MARK = b'"kiln-vector-variant"'
 
 
 @functools.cache
@@ -67,4 +72,16 @@ def optimize(module: llvm.ModuleRef, speed_level: int = 3) -> llvm.ModuleRef:
     pto.loop_unrolling = False
     pb = llvm.create_pass_builder(host_target_machine(), pto)
     pb.getModulePassManager().run(module, pb)
+    # The loop vectorizer calls `alwaysinline` vector variants of functions (codegen.vmath_lanes) after the
+    # pipeline's inliner has run: inline them now, then drop the variants, which had to stay external until here.
+    late = llvm.create_new_module_pass_manager()
+    late.add_always_inliner_pass()
+    late.run(module, pb)
+    variants = [fn for fn in module.functions if any(VECTOR_VARIANT_MARK in a for a in fn.attributes)]
+    if variants:
+        for fn in variants:
+            fn.linkage = "internal"
+        dce = llvm.create_new_module_pass_manager()
+        dce.add_global_dead_code_eliminate_pass()
+        dce.run(module, pb)
     return module

@@ -30,7 +30,7 @@ from ir.core import Block, Builder, Function, Value
 from ir.interp import Interpreter
 from ir.types import ALL_DTYPES, NUMERIC_DTYPES, DType, TensorType, bool_, int32, int64
 from ir.verify import verify
-from test_codegen import TRIG_LIMIT, assert_same
+from test_codegen import assert_same
 
 ELEMENTWISE = {name: row for name, row in ir.OPS.items() if row.kind == "elementwise"}
 # Rows whose float results are rounded values the compiled code may not reproduce to the bit.
@@ -338,8 +338,7 @@ class Gen:
 
 class RecordingInterpreter(Interpreter):
     """The reference interpreter, noting whether any float add, sub, mul, sum, product or matmul rounded (its
-    result differs from the same kernel run in long double), or sin/cos got an argument beyond the range where
-    codegen's argument reduction is exact (a known limitation, see test_codegen.test_sin_cos_of_huge_arguments)."""
+    result differs from the same kernel run in long double)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -347,8 +346,6 @@ class RecordingInterpreter(Interpreter):
 
     def run_op(self, op: Any, operands: Sequence[Any]) -> tuple[Any, ...]:
         outs = super().run_op(op, operands)
-        if op.opdef.name in ("sin", "cos") and np.any(np.abs(operands[0]) >= TRIG_LIMIT[operands[0].dtype.name]):
-            self.rounded.append("sin/cos beyond the range of its argument reduction")
         if op.opdef.name in CHECKED and op.results[0].type.dtype.is_floating:
             wide = op.opdef.eager(*[np.asarray(o, np.longdouble) if np.asarray(o).dtype.kind == "f" else o
                                     for o in operands], **op.attrs)
