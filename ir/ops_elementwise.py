@@ -109,7 +109,8 @@ unary_float("round", np.round, NONDIFF, doc="Rounds half to even, as TensorFlow 
 
 
 def _relu(x: np.ndarray) -> np.ndarray:
-    return np.where(x < 0, np.zeros((), x.dtype), x)
+    with np.errstate(invalid="ignore"):
+        return np.where(x <= 0, np.zeros((), x.dtype), x)  # NaN stays NaN; -0.0 becomes 0.0
 
 
 def _relu_vjp(em: Emitter, g: Any, out: Any, x: Any) -> tuple:
@@ -118,7 +119,7 @@ def _relu_vjp(em: Emitter, g: Any, out: Any, x: Any) -> tuple:
 
 
 _row("relu", _relu, _relu_vjp, _SIGNED, "a numeric", 1,
-     doc="x where x >= 0 (-0.0 and NaN included, as TensorFlow's), else 0.")
+     doc="max(x, 0) with NaN kept and -0.0 made 0.0, as TensorFlow's vectorized kernel (its scalar tail keeps -0.0).")
 
 
 # ---- binary arithmetic ----------------------------------------------------------------------------------------------

@@ -21,10 +21,6 @@ PACKAGES = ("ir", "codegen", "autodiff", "engine")
 # Docstring examples that show the right (TensorFlow's) answer while the code gives another: strict xfail, so the
 # entry must go once the code is fixed.
 KNOWN_FAILURES: dict[str, str] = {
-    "engine.custom_gradient.custom_gradient":
-        "gives 11.0, TF 2.21 gives 1.0: tf.identity(x) returns x itself, so the custom op's output aliases its input "
-        "and the tape also sends the direct gradient (10) to x; wrapping outputs that are inputs in fresh Tensors "
-        "before recording fixes it",
 }
 
 

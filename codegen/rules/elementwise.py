@@ -171,16 +171,6 @@ def _abs(ctx: LowerContext, op: Any, x: lir.Value) -> lir.Value:
     return b.select(b.icmp_signed("<", x, lir.Constant(x.type, 0)), b.neg(x), x)
 
 
-@lowers("relu")
-def _relu(ctx: LowerContext, op: Any, x: lir.Value) -> lir.Value:
-    b, dt = ctx.b, _dt(op)
-    if dt.is_floating:  # ordered compare: NaN and -0.0 pass through, as the kernel's x < 0
-        return b.select(b.fcmp_ordered("<", x, lir.Constant(x.type, 0.0)), lir.Constant(x.type, 0.0), x)
-    if dt.np.kind == "u":
-        return x
-    return b.select(b.icmp_signed("<", x, lir.Constant(x.type, 0)), lir.Constant(x.type, 0), x)
-
-
 @lowers("sign")
 def _sign(ctx: LowerContext, op: Any, x: lir.Value) -> lir.Value:
     b = ctx.b

@@ -29,10 +29,5 @@ def to_code(fn: Callable[..., Any]) -> str:
     return _to_code(fn)
 
 
-def do_not_convert(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Marks `fn` so AutoGraph calls it as it is."""
-    fn.__kiln_do_not_convert__ = True  # type: ignore[attr-defined]
-    return fn
-
-
 from engine.autograph import experimental  # noqa: E402,F401  (tf.autograph.experimental)
+from engine.autograph.experimental import mark_do_not_convert as do_not_convert  # noqa: E402

@@ -4,7 +4,12 @@ from __future__ import annotations
 from typing import Any, Callable, Optional
 
 
+def mark_do_not_convert(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Marks `fn` so AutoGraph calls it as it is (`engine.autograph.do_not_convert`)."""
+    fn.__kiln_do_not_convert__ = True  # type: ignore[attr-defined]
+    return fn
+
+
 def do_not_convert(func: Optional[Callable[..., Any]] = None) -> Any:
     """Marks `func` so AutoGraph calls it as it is; as a decorator with or without parentheses."""
-    from engine.autograph import do_not_convert as mark
-    return mark if func is None else mark(func)
+    return mark_do_not_convert if func is None else mark_do_not_convert(func)
