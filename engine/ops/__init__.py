@@ -4,8 +4,9 @@ from engine.ops.array_ops import (broadcast_static_shape, broadcast_to, concat, 
                                   split, squeeze, stack, tile, transpose, unstack, zeros, zeros_like)
 from engine.ops.bitwise_ops import bitwise_or_logical, invert_or_not
 from engine.ops.composite_ops import (clip_by_global_norm, clip_by_norm, cosh, count_nonzero, eye, linspace,
-                                      reciprocal_no_nan, sequence_mask, sinh)
+                                      realdiv, reciprocal_no_nan, scalar_mul, sequence_mask, sinh, zero_fraction)
 from engine.ops.gradient_ops import stop_gradient
+from engine.ops.layout_ops import meshgrid, repeat, roll, slice
 from engine.ops.mask_ops import boolean_mask
 from engine.ops.math_ops import (abs, add, add_n, cast, ceil, clip_by_value, cos, divide,
                                  divide_no_nan, equal, erf, exp, expm1, floor, floordiv, floormod, greater,
