@@ -387,3 +387,11 @@ def test_layout_ops_edges_and_gradients() -> None:
     check(tf.realdiv(tf.constant([1.0, 2.0]), 4.0), np.float32([0.25, 0.5]), "float32")
     check(tf.math.scalar_mul(2.0, tf.constant([1.0, 2.0])), np.float32([2, 4]), "float32")
     check(tf.math.zero_fraction(tf.constant([0, 1, 0])), np.float32(2 / 3), "float32")
+
+
+def test_sparse_cross_entropy_checks_labels_when_compiled_too() -> None:
+    """TF 2.21: InvalidArgumentError "Received a label value of 3 which is outside the valid range of [0, 3)"."""
+    run = tf.function(lambda lab, x: tf.nn.sparse_softmax_cross_entropy_with_logits(labels=lab, logits=x))
+    check(run(tf.constant([0, 2]), tf.ones([2, 3])), np.float32([1.0986123] * 2), "float32")
+    with pytest.raises(InvalidArgumentError, match="out of range"):
+        run(tf.constant([0, 3]), tf.ones([2, 3]))
