@@ -395,3 +395,15 @@ def test_sparse_cross_entropy_checks_labels_when_compiled_too() -> None:
     check(run(tf.constant([0, 2]), tf.ones([2, 3])), np.float32([1.0986123] * 2), "float32")
     with pytest.raises(InvalidArgumentError, match="out of range"):
         run(tf.constant([0, 3]), tf.ones([2, 3]))
+
+
+def test_tensordot() -> None:
+    a, b = np.arange(24, dtype=np.float32).reshape(2, 3, 4), np.arange(12, dtype=np.float32).reshape(4, 3)
+    for got in both(lambda x, y: tf.tensordot(x, y, [[1, 2], [1, 0]]), a, b):
+        check(got, np.float32([440, 1232]), "float32")  # TF 2.21
+    check(tf.tensordot(a, b, 1)[1, 2], np.float32([402, 488, 574]), "float32")
+    check(tf.tensordot(a, np.arange(6, dtype=np.float32).reshape(3, 2), [1, 0])[1, 3], np.float32([130, 187]),
+          "float32")
+    check(tf.tensordot(tf.constant([1.0, 2.0]), tf.constant([3.0, 4.0]), 0), np.float32([[3, 4], [6, 8]]), "float32")
+    check(tf.tensordot(tf.constant([1.0, 2.0]), tf.constant([3.0, 4.0]), 1), np.float32(11), "float32")
+    check(tf.tensordot(tf.zeros([2, 0]), tf.zeros([0, 3]), 1), np.zeros((2, 3), np.float32), "float32")

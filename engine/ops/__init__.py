@@ -20,7 +20,7 @@ from engine.ops.pad_ops import pad
 from engine.ops.scan_ops import cumprod, cumsum
 from engine.ops.reduce_ops import (argmax, argmin, matmul, norm, reduce_all, reduce_any, reduce_euclidean_norm,
                                    reduce_logsumexp, reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_std,
-                                   reduce_sum, reduce_variance)
+                                   reduce_sum, reduce_variance, tensordot)
 
 __all__ = [n for n in dir() if not n.startswith("_")]
 
