@@ -6,8 +6,9 @@ from engine.ops import (abs, add, add_n, argmax, argmin, ceil, cos, cosh, count_
                         logical_not, logical_or, logical_xor, maximum, minimum, mod, multiply, negative, not_equal,
                         pow, reciprocal, reciprocal_no_nan, reduce_all, reduce_any, reduce_euclidean_norm,
                         reduce_logsumexp, reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_std, reduce_sum,
-                        reduce_variance, round, rsqrt, saturate_cast, sigmoid, sign, sin, sinh, softplus, sqrt,
-                        square, squared_difference, subtract, tan, tanh, truediv, truncatediv)
+                        reduce_variance, round, rsqrt, saturate_cast, scalar_mul, sigmoid, sign, sin, sinh,
+                        softplus, sqrt, square, squared_difference, subtract, tan, tanh, truediv, truncatediv,
+                        zero_fraction)
 from engine.ops.funnel import binary as _binary
 from engine.tensor import Tensor as _Tensor
 from ir.opdef import OPS as _OPS

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from engine.convert import convert_to_tensor
-from engine.dropout import dropout
 from engine.nn_conv import avg_pool, avg_pool2d, conv1d, conv2d, convolution, max_pool, max_pool2d
 from engine.ops import (cast, exp, log, log_sigmoid, maximum, multiply, negative, one_hot, reduce_max, reduce_sum,
                         sigmoid, softplus, stop_gradient, subtract, tanh)
@@ -126,7 +125,7 @@ def softmax_cross_entropy_with_logits(labels: Any, logits: Any, axis: int = -1,
 
 def sparse_softmax_cross_entropy_with_logits(labels: Any, logits: Any, name: Optional[str] = None) -> Tensor:
     """Cross entropy against integer class `labels` (shape = logits.shape[:-1]); an out-of-range label raises
-    InvalidArgumentError eagerly, as TensorFlow's (traced, it gives a row of zeros: one_hot of it is all off)."""
+    InvalidArgumentError, as TensorFlow's: eagerly at once, in a traced function when it runs (an assert op)."""
     x = as_tensor(logits)
     lab = as_tensor(labels)
     if not lab.dtype.is_integer:
@@ -143,6 +142,12 @@ def sparse_softmax_cross_entropy_with_logits(labels: Any, logits: Any, name: Opt
             bad = v[(v < 0) | (v >= depth)].flat[0]
             raise InvalidArgumentError(f"sparse_softmax_cross_entropy_with_logits: label {bad} is out of range "
                                        f"[0, {depth})")
+    else:
+        from engine.control_flow import Assert
+        from engine.ops import greater_equal, less, logical_and, reduce_all
+        inside = logical_and(greater_equal(lab, full(0, lab.dtype, ())), less(lab, full(depth, lab.dtype, ())))
+        Assert(reduce_all(inside), [f"sparse_softmax_cross_entropy_with_logits: a label is out of range [0, {depth}):",
+                                    lab])
     return softmax_cross_entropy_with_logits(one_hot(lab, depth, dtype=x.dtype), x)
 
 

@@ -348,3 +348,62 @@ def test_gather_with_batch_dims_gradient_and_range_check() -> None:
     check(g, np.float32([[0, 0, 2], [1, 1, 0]]), "float32")  # TF 2.21
     with pytest.raises(InvalidArgumentError):  # 3 is outside its row even though the flattened axis has 6
         tf.gather(tf.ones([2, 3]), [[3, 0], [0, 1]], batch_dims=1)
+
+
+_GRID = np.arange(12, dtype=np.int32).reshape(3, 4)
+LAYOUT = {  # name: (fn of the [3, 4] grid 0..11, TF 2.21's answer)
+    "slice": (lambda x: tf.slice(x, [1, 1], [2, 2]), [[5, 6], [9, 10]]),
+    "slice -1": (lambda x: tf.slice(x, [1, 0], [-1, 3]), [[4, 5, 6], [8, 9, 10]]),
+    "roll": (lambda x: tf.roll(x, [1, -1], [0, 1]), [[9, 10, 11, 8], [1, 2, 3, 0], [5, 6, 7, 4]]),
+    "roll one axis twice": (lambda x: tf.roll(x, [1, 2], [1, 1]), [[1, 2, 3, 0], [5, 6, 7, 4], [9, 10, 11, 8]]),
+    "roll -1": (lambda x: tf.roll(x, 1, -1), [[3, 0, 1, 2], [7, 4, 5, 6], [11, 8, 9, 10]]),
+    "repeat": (lambda x: tf.repeat(x[0, :2], 3), [0, 0, 0, 1, 1, 1]),
+    "repeat counts": (lambda x: tf.repeat(x, [1, 0, 2, 1], axis=1), [[0, 2, 2, 3], [4, 6, 6, 7], [8, 10, 10, 11]]),
+    "repeat flat": (lambda x: tf.repeat(x[:2, :2], 2), [0, 0, 1, 1, 4, 4, 5, 5]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAYOUT))
+def test_layout_ops(name: str) -> None:
+    fn, want = LAYOUT[name]
+    for got in both(fn, _GRID):
+        check(got, np.int32(want), "int32")
+
+
+def test_layout_ops_edges_and_gradients() -> None:
+    check(tf.roll(tf.range(5), 7, 0), np.int32([3, 4, 0, 1, 2]), "int32")
+    with pytest.raises(InvalidArgumentError):
+        tf.slice(tf.constant(_GRID), [2, 0], [2, 1])
+    xs, ys = tf.meshgrid(tf.constant([1, 2, 3]), tf.constant([4, 5]))
+    check(xs, np.int32([[1, 2, 3], [1, 2, 3]]), "int32")
+    check(ys, np.int32([[4, 4, 4], [5, 5, 5]]), "int32")
+    xs, ys = tf.meshgrid(tf.constant([1, 2, 3]), tf.constant([4, 5]), indexing="ij")
+    check(xs, np.int32([[1, 1], [2, 2], [3, 3]]), "int32")
+    check(ys, np.int32([[4, 5], [4, 5], [4, 5]]), "int32")
+    w = tf.constant([1.0, 2.0, 3.0])
+    check(grad(lambda v: tf.roll(v, 1, 0) * w, [1, 2, 3]), np.float32([2, 3, 1]), "float32")  # TF 2.21
+    check(grad(lambda v: tf.repeat(v, [1, 2], axis=0) * w, [1, 2]), np.float32([1, 5]), "float32")
+    check(grad(lambda v: tf.slice(v, [1], [2]) * w[:2], [1, 2, 3]), np.float32([0, 1, 2]), "float32")
+    check(tf.realdiv(tf.constant([1.0, 2.0]), 4.0), np.float32([0.25, 0.5]), "float32")
+    check(tf.math.scalar_mul(2.0, tf.constant([1.0, 2.0])), np.float32([2, 4]), "float32")
+    check(tf.math.zero_fraction(tf.constant([0, 1, 0])), np.float32(2 / 3), "float32")
+
+
+def test_sparse_cross_entropy_checks_labels_when_compiled_too() -> None:
+    """TF 2.21: InvalidArgumentError "Received a label value of 3 which is outside the valid range of [0, 3)"."""
+    run = tf.function(lambda lab, x: tf.nn.sparse_softmax_cross_entropy_with_logits(labels=lab, logits=x))
+    check(run(tf.constant([0, 2]), tf.ones([2, 3])), np.float32([1.0986123] * 2), "float32")
+    with pytest.raises(InvalidArgumentError, match="out of range"):
+        run(tf.constant([0, 3]), tf.ones([2, 3]))
+
+
+def test_tensordot() -> None:
+    a, b = np.arange(24, dtype=np.float32).reshape(2, 3, 4), np.arange(12, dtype=np.float32).reshape(4, 3)
+    for got in both(lambda x, y: tf.tensordot(x, y, [[1, 2], [1, 0]]), a, b):
+        check(got, np.float32([440, 1232]), "float32")  # TF 2.21
+    check(tf.tensordot(a, b, 1)[1, 2], np.float32([402, 488, 574]), "float32")
+    check(tf.tensordot(a, np.arange(6, dtype=np.float32).reshape(3, 2), [1, 0])[1, 3], np.float32([130, 187]),
+          "float32")
+    check(tf.tensordot(tf.constant([1.0, 2.0]), tf.constant([3.0, 4.0]), 0), np.float32([[3, 4], [6, 8]]), "float32")
+    check(tf.tensordot(tf.constant([1.0, 2.0]), tf.constant([3.0, 4.0]), 1), np.float32(11), "float32")
+    check(tf.tensordot(tf.zeros([2, 0]), tf.zeros([0, 3]), 1), np.zeros((2, 3), np.float32), "float32")

@@ -14,7 +14,7 @@ TF does: a number, `INFINITE_CARDINALITY` (-1) or `UNKNOWN_CARDINALITY` (-2).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Iterator
 
 import numpy as np
 

@@ -4,7 +4,6 @@ from engine.keras import (activations, callbacks, datasets, initializers, layers
                           mixed_precision, models, optimizers, saving, utils)
 from engine.keras.layers import Input, Layer
 from engine.keras.models import Model, Sequential
-from engine.keras import saving
 
 __all__ = ["activations", "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "mixed_precision", "models",
            "optimizers", "utils", "saving", "Input", "Layer", "Model", "Sequential"]

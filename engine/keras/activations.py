@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Callable, Optional
 
 from engine import nn
-from engine.ops import abs, add, divide, exp, expm1, greater, maximum, minimum, multiply, where
+from engine.ops import exp, expm1, greater, maximum, minimum, multiply, where
 from engine.ops import sigmoid as _sigmoid
 from engine.ops import tanh as _tanh
 
@@ -53,12 +53,8 @@ def elu(x: Any, alpha: float = 1.0) -> Any:
     return nn.elu(x) if alpha == 1.0 else where(greater(x, 0.0), x, multiply(alpha, expm1(x)))
 
 
-_SELU_ALPHA = 1.6732632423543772848170429916717
-_SELU_SCALE = 1.0507009873554804934193349852946
-
-
 def selu(x: Any) -> Any:
-    return multiply(_SELU_SCALE, where(greater(x, 0.0), x, multiply(_SELU_ALPHA, expm1(x))))
+    return nn.selu(x)
 
 
 def gelu(x: Any, approximate: bool = False) -> Any:
@@ -70,7 +66,7 @@ def softplus(x: Any) -> Any:
 
 
 def softsign(x: Any) -> Any:
-    return divide(x, add(abs(x), 1.0))
+    return nn.softsign(x)
 
 
 def silu(x: Any) -> Any:

@@ -10,8 +10,8 @@ from typing import Any, Callable, Optional
 
 from engine import nn
 from engine.convert import convert_to_tensor
-from engine.ops import (abs, add, cast, clip_by_value, divide, equal, less_equal, log, maximum, multiply, negative,
-                        one_hot, reduce_mean, reduce_sum, reshape, size, square, subtract, where)
+from engine.ops import (abs, add, cast, clip_by_value, divide, less_equal, log, maximum, multiply, negative,
+                        reduce_mean, reduce_sum, reshape, size, square, subtract, where)
 from engine.tensor import Tensor
 
 __all__ = ["Loss", "SparseCategoricalCrossentropy", "CategoricalCrossentropy", "BinaryCrossentropy",

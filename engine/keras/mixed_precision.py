@@ -9,7 +9,7 @@ The policies need the float16 and bfloat16 dtypes; where Kiln lacks one, setting
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 

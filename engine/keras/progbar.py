@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any, Callable, Optional, TextIO
+from typing import Callable, Optional, TextIO
 
 __all__ = ["Progbar"]
 

@@ -10,8 +10,9 @@ from engine.ops.array_ops import (broadcast_static_shape, broadcast_to, concat, 
                                   split, squeeze, stack, tile, transpose, unstack, zeros, zeros_like)
 from engine.ops.constant_op import constant
 from engine.ops.composite_ops import (clip_by_global_norm, clip_by_norm, cosh, count_nonzero, eye, linspace,
-                                      reciprocal_no_nan, sequence_mask, sinh)
+                                      realdiv, reciprocal_no_nan, scalar_mul, sequence_mask, sinh, zero_fraction)
 from engine.ops.gradient_ops import stop_gradient
+from engine.ops.layout_ops import meshgrid, repeat, roll, slice
 from engine.ops.mask_ops import boolean_mask
 from engine.ops.math_ops import (abs, add, add_n, cast, ceil, clip_by_value, cos, divide,
                                  divide_no_nan, equal, erf, exp, expm1, floor, floordiv, floormod, greater,
@@ -25,7 +26,7 @@ from engine.ops.pad_ops import pad
 from engine.ops.scan_ops import cumprod, cumsum
 from engine.ops.reduce_ops import (argmax, argmin, matmul, norm, reduce_all, reduce_any, reduce_euclidean_norm,
                                    reduce_logsumexp, reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_std,
-                                   reduce_sum, reduce_variance)
+                                   reduce_sum, reduce_variance, tensordot)
 
 # The ops, not the modules that hold them (`from engine.ops import *` in `engine` must not add `engine.funnel`).
 __all__ = [n for n, v in globals().items() if not n.startswith("_") and not isinstance(v, _types.ModuleType)]

@@ -1,6 +1,7 @@
 """Composites TensorFlow programs call often, over other public ops: eye, linspace, sequence_mask, clip_by_norm,
-clip_by_global_norm, count_nonzero, reciprocal_no_nan, sinh, cosh. Each follows TensorFlow 2.21's formula where the
-formula decides a value or a gradient at an edge (the zero norm of clip_by_norm, the last point of linspace)."""
+clip_by_global_norm, count_nonzero, reciprocal_no_nan, sinh, cosh, realdiv, scalar_mul, zero_fraction. Each
+follows TensorFlow 2.21's formula where the formula decides a value or a gradient at an edge (the zero norm of
+clip_by_norm, the last point of linspace)."""
 from __future__ import annotations
 
 from typing import Any, Optional, Sequence
@@ -116,3 +117,24 @@ def cosh(x: Any, name: Optional[str] = None) -> Tensor:
     """(exp(x) + exp(-x)) / 2."""
     t = floating(x, "cosh")
     return multiply(add(exp(t), exp(negative(t))), full(0.5, t.dtype, ()))
+
+
+def realdiv(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
+    """x / y of floating-point tensors (TensorFlow has no integer kernel)."""
+    return divide(floating(x, "realdiv"), y)
+
+
+def scalar_mul(scalar: Any, x: Any, name: Optional[str] = None) -> Tensor:
+    """scalar * x for a scalar."""
+    s = as_tensor(scalar) if isinstance(scalar, Tensor) else scalar
+    if isinstance(s, Tensor) and raw_shape(s) != ():
+        raise ValueError(f"scalar_mul: the scalar must have shape (), got {tuple(raw_shape(s))}")
+    return multiply(s, x)
+
+
+def zero_fraction(value: Any, name: Optional[str] = None) -> Tensor:
+    """The fraction of zeros in `value`, as float32."""
+    t = as_tensor(value)
+    zeros = cast(equal(t, full(0, t.dtype, ())), float32)
+    n = int(np.prod(raw_shape(t), dtype=np.int64))
+    return divide(reduce_sum(zeros), full(n, float32, ()))

@@ -224,3 +224,32 @@ def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
     b = broadcast(b, batch + tuple(sb[-2:]))
     return apply(_O["matmul"], a, b, transpose_a=ta, transpose_b=tb)
 
+
+
+def tensordot(a: Any, b: Any, axes: Any, name: Optional[str] = None) -> Tensor:
+    """Sums of products over `axes` of a and b: an int n (the last n of a with the first n of b) or two lists of
+    axes. Written as transpose, reshape to matrices, one matmul, reshape back."""
+    from engine.ops.array_ops import transpose
+    from engine.ops.funnel import convert_pair
+    a, b = convert_pair(a, b)
+    sa, sb = raw_shape(a), raw_shape(b)
+    if isinstance(axes, (int, np.integer)):
+        n = int(axes)
+        if not 0 <= n <= min(len(sa), len(sb)):
+            raise InvalidArgumentError(f"tensordot: cannot contract {n} axes of shapes {tuple(sa)} and {tuple(sb)}")
+        ax_a, ax_b = list(range(len(sa) - n, len(sa))), list(range(n))
+    else:
+        pair = list(axes)
+        if len(pair) != 2:
+            raise InvalidArgumentError(f"tensordot: axes must be an int or a pair of axis lists, got {axes!r}")
+        ax_a = [a_ % len(sa) for a_ in ([pair[0]] if isinstance(pair[0], (int, np.integer)) else pair[0])]
+        ax_b = [b_ % len(sb) for b_ in ([pair[1]] if isinstance(pair[1], (int, np.integer)) else pair[1])]
+    if len(ax_a) != len(ax_b) or any(sa[i] != sb[j] for i, j in zip(ax_a, ax_b)):
+        raise InvalidArgumentError(f"tensordot: axes {ax_a} of {tuple(sa)} and {ax_b} of {tuple(sb)} do not match")
+    free_a = [i for i in range(len(sa)) if i not in ax_a]
+    free_b = [j for j in range(len(sb)) if j not in ax_b]
+    def size(shape: Any, dims: list[int]) -> int:
+        return int(np.prod([shape[i] for i in dims], dtype=np.int64))
+    left = reshape(transpose(a, free_a + ax_a), [size(sa, free_a), size(sa, ax_a)])
+    right = reshape(transpose(b, ax_b + free_b), [size(sb, ax_b), size(sb, free_b)])
+    return reshape(matmul(left, right), [sa[i] for i in free_a] + [sb[j] for j in free_b])

@@ -5,9 +5,9 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
-from engine.dropout import dropout
 from engine.keras import activations, initializers
 from engine.keras.layers.base import KerasTensor, Layer
+from engine.nn import dropout
 from engine.ops import add, matmul, reshape
 
 __all__ = ["Dense", "Activation", "Dropout", "Flatten", "Reshape", "Lambda", "InputLayer", "Input"]
