@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 import json
 import os
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
