@@ -2,7 +2,8 @@
 
 int32/int64 arithmetic with small values (bounded far from overflow), floor division and modulo with negative
 operands and divisors (never zero), true division of integers (float64 in TensorFlow), comparisons, boolean logic,
-`where`, integer reductions, argmax/argmin (with ties: the values are small) and casts. Results compare exactly.
+`where`, integer reductions and casts. Results compare exactly, except where a true division makes floats: TF's
+graph optimizer rewrites `x / c` as `x * (1 / c)`, one ulp off the correctly rounded quotient.
 """
 from __future__ import annotations
 
@@ -81,6 +82,7 @@ class IntBuilder(ChainBuilder):
             return False
         d, _, shape = self._divisor(a)
         self._new(f"{a.name} / {d}", shape, "float64", a.bound)
+        self.chain.transc = True    # a float result: compared with the `arith` tolerance, not exactly
         return True
 
     def compare(self) -> bool:
@@ -135,11 +137,9 @@ class IntBuilder(ChainBuilder):
         ax = self.rng.randrange(-r, r)
         rest = tuple(d for i, d in enumerate(a.shape) if i != ax % r)
         n = a.shape[ax]
-        fn = self.rng.choice(["tf.reduce_sum", "tf.reduce_max", "tf.reduce_min", "tf.reduce_prod", "tf.argmax",
-                              "tf.argmin", "tf.reduce_sum"])
-        if fn in ("tf.argmax", "tf.argmin"):
-            self._new(f"{fn}({a.name}, axis={ax})", rest, "int64", n)
-            return True
+        # No argmax/argmin: small integers tie often, and TF leaves the index of a tie unspecified (a traced
+        # argmin of [1, 1, 1] gave 1 where eager gives 0); the hand-written reductions module pins eager ties.
+        fn = self.rng.choice(["tf.reduce_sum", "tf.reduce_max", "tf.reduce_min", "tf.reduce_prod"])
         bound = a.bound ** n if fn == "tf.reduce_prod" else a.bound * n
         if bound > ICAP:
             return False
