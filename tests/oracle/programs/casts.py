@@ -127,6 +127,12 @@ PROGRAMS = programs("exact",
             return tf.cast(x > 0.0, tf.float32) * x, tf.cast(tf.cast(x, tf.bool), tf.int32)
         result = f(tf.constant([-1.0, 0.0, 2.0]))
     """,
+    cast_eager_scalar_arg_cast_result_to_function="""
+        @tf.function
+        def f(n):
+            return n * 3, tf.cast(n, tf.float64) / 4.0
+        result = f(tf.cast(tf.constant(2.7) + tf.constant(1.0), tf.int32))
+    """,
     cast_unsupported_string_dtype_raises="""
         result = tf.cast(tf.constant([1.0]), "not_a_dtype")
     """,

@@ -134,6 +134,12 @@ PROGRAMS = programs("exact",
         f = tf.function(lambda a, b: a // b)
         result = f(tf.constant([4, 5]), tf.constant([2, 0]))
     """,
+    intdiv_eager_scalar_arg_floordiv_result_to_function="""
+        @tf.function
+        def f(q):
+            return q % 3, q // -4
+        result = f(tf.constant(17) // tf.constant(2))
+    """,
     intdiv_floordiv_identity="""
         a = tf.constant([-9, -4, 0, 4, 9])
         b = tf.constant([4, -3, 5, -2, 7])

@@ -101,6 +101,12 @@ PROGRAMS = programs("transc",
             return tf.nn.relu(x), tf.nn.relu6(x), tf.nn.elu(x), tf.nn.leaky_relu(x), tf.nn.softmax(x)
         result = f(tf.constant([-2.0, 0.0, 3.0, 8.0]))
     """,
+    nn_eager_scalar_arg_relu_result_to_function="""
+        @tf.function
+        def f(x):
+            return tf.sigmoid(x) * 2.0
+        result = (f(tf.nn.relu(tf.constant(-2.0))), f(tf.nn.relu(tf.constant(1.5))))
+    """,
     nn_losses_in_function="""
         @tf.function
         def f(labels, logits):

@@ -35,6 +35,13 @@ PROGRAMS = programs("arith",
             return tf.reduce_sum(x, axis=1), tf.reduce_max(x, axis=0), tf.reduce_mean(x), tf.reduce_min(x, -1)
         result = f(tf.constant([[1.0, 7.0, -3.0], [2.0, 2.0, 0.25]]))
     """,
+    reduce_eager_scalar_arg_sum_to_function="""
+        @tf.function
+        def f(s, m):
+            return s / m
+        x = tf.constant([[1.0, 2.0], [3.5, -1.0]])
+        result = f(tf.reduce_sum(x), tf.reduce_max(x) - tf.reduce_min(x))
+    """,
     reduce_float64_sum="""
         x = tf.constant([1e16, 1.0, -1e16, 1.0], tf.float64)
         result = tf.reduce_sum(tf.reshape(x, [2, 2]), axis=0)
