@@ -138,11 +138,9 @@ NONDIFF = ["tf.floor({a})", "tf.round({a})", "tf.math.ceil({a})", "tf.cast(tf.ca
 class ChainBuilder:
     """Grows one chain; `step` adds one statement of a randomly chosen kind."""
 
-    def __init__(self, rng: random.Random, n_inputs: int, float64: bool = False, transc: bool = True,
-                 nondiff: bool = False) -> None:
+    def __init__(self, rng: random.Random, n_inputs: int, float64: bool = False, nondiff: bool = False) -> None:
         self.rng = rng
         self.chain = Chain()
-        self.allow_transc = transc
         self.allow_nondiff = nondiff
         dtype = "float64" if float64 else "float32"
         for i, shape in enumerate(input_shapes(rng, n_inputs)):
@@ -171,8 +169,7 @@ class ChainBuilder:
 
     # -- the kinds of statement
     def unary(self) -> bool:
-        table = ARITH_UNARY + (TRANSC_UNARY if self.allow_transc else [])
-        tmpl, bound, limit = self.rng.choice(table)
+        tmpl, bound, limit = self.rng.choice(ARITH_UNARY + TRANSC_UNARY)
         a = self._pick(lambda v: v.bound <= limit)
         if a is None:
             return False

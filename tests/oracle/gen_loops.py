@@ -2,9 +2,10 @@
 
 A loop carries 1-3 float tensors of one shape through a Python `range`, a `tf.range` (of a literal or of a tensor
 argument), a `while` on tensor conditions with a counter, an iteration over a tensor's rows, or an explicit
-`tf.while_loop`; its body updates the carried tensors with contractive steps (so nothing grows), with `if`s on
-Python or tensor conditions and `break`/`continue` where TensorFlow allows them (a break that depends on a tensor
-is only allowed in a TF loop: AutoGraph raises NotImplementedError in a Python loop).
+`tf.while_loop` (or, without a loop, `if`s on tensors and `tf.cond`s); its body updates the carried tensors with
+contractive steps (so nothing grows), with `if`s on Python or tensor conditions and `break`/`continue` where
+TensorFlow allows them (a break that depends on a tensor is only allowed in a TF loop: AutoGraph raises
+NotImplementedError in a Python loop).
 """
 from __future__ import annotations
 
@@ -43,10 +44,10 @@ class LoopBuilder:
         self.dt = "tf.float64" if float64 else "tf.float32"
         self.loop = Loop()
 
-    def _update(self, i: str) -> str:
-        tmpl, transc = self.rng.choice(UPDATES)
+    def _update(self, i: str, v: str = "") -> str:
+        tmpl, transc = self.rng.choice([u for u in UPDATES if i != "0" or "{i}" not in u[0]])
         self.loop.transc |= transc
-        v = self.rng.choice(self.loop.carried)
+        v = v or self.rng.choice(self.loop.carried)
         others = [x for x in self.loop.carried if x != v] + ["c"]
         w = v if self.rng.random() < 0.1 else self.rng.choice(others)
         return tmpl.format(v=v, w=w, i=i, dt=self.dt)
@@ -60,15 +61,15 @@ class LoopBuilder:
         out: list[str] = []
         for _ in range(self.rng.randint(1, 3)):
             r = self.rng.random()
-            if r < 0.45 or depth > 1:
+            if r < 0.4 or depth > 1:
                 out.append(self._update(i))
-            elif r < 0.7:
+            elif r < 0.6:
                 out.append(f"if {self._tensor_cond()}:")
                 out.extend("    " + s for s in [self._update(i)])
                 if self.rng.random() < 0.5:
                     out.append("else:")
                     out.append("    " + self._update(i))
-            elif r < 0.85 and may_exit:
+            elif r < 0.88 and may_exit:
                 word = self.rng.choice(["break", "continue"])
                 if py_index or (i != "0" and self.rng.random() < 0.5):
                     cond = self.rng.choice([f"{i} == {self.rng.randrange(n)}", f"{i} % 2 == 1", f"{i} >= {n - 2}"])
@@ -88,8 +89,8 @@ class LoopBuilder:
     def build(self) -> Loop:
         rng, lp = self.rng, self.loop
         k = rng.randint(1, 3)
-        kind = rng.choices(["range", "tf.range", "tf.range(n)", "while", "rows", "while_loop"],
-                           [3, 3, 2, 3, 1.5, 1])[0]
+        kind = rng.choices(["range", "tf.range", "tf.range(n)", "while", "rows", "while_loop", "if"],
+                           [3, 3, 2, 3, 1.5, 1, 1.5])[0]
         shape = rng.choice(SHAPES[1:] if kind == "rows" else SHAPES)
         lp.carried = [f"x{j}" for j in range(k)]
         lp.params = lp.carried + ["c"]
@@ -116,10 +117,28 @@ class LoopBuilder:
                 args.append(f"tf.constant({literal(rng, (n, shape[-1]), value)}, {self.dt})")
             head, body = "for row in m:", [f"{lp.carried[0]} = {lp.carried[0]} + row * 0.25"] + \
                 self._body("0", False, n, 0)
+        elif kind == "if":
+            return self._conds()
         else:
             return self._while_loop(n)
         lp.lines += [head] + ["    " + s for s in body]
         lp.returns = lp.carried + lp.returns
+        return lp
+
+    def _conds(self) -> Loop:
+        """No loop: AutoGraph `if`s on tensor conditions (one branch or two) and explicit `tf.cond`s."""
+        lp = self.loop
+        for _ in range(self.rng.randint(1, 3)):
+            v = self.rng.choice(lp.carried)
+            if self.rng.random() < 0.3:
+                yes, no = (self._update("0", v).split(" = ", 1)[1] for _ in range(2))
+                lp.lines.append(f"{v} = tf.cond({self._tensor_cond()}, lambda: {yes}, lambda: {no})")
+                continue
+            lp.lines += [f"if {self._tensor_cond()}:", "    " + self._update("0")]
+            if self.rng.random() < 0.6:
+                lp.lines += ["else:", "    " + self._update("0")]
+            lp.lines.append(self._update("0"))
+        lp.returns = list(lp.carried)
         return lp
 
     def _while_loop(self, n: int) -> Loop:

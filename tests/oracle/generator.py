@@ -9,13 +9,13 @@ Six classes, one golden file each (`COUNTS` programs per class):
                                (watched inputs and Variables; unconnected and non-differentiable paths give None)
   generated_tape_in_function   a tape inside a function, around a chain or an AutoGraph loop
   generated_autograph          AutoGraph loops carrying 1-3 tensors (Python range, tf.range, while on tensors, rows of
-                               a tensor, tf.while_loop) with if/else, break and continue
+                               a tensor, tf.while_loop) with if/else, break and continue; ifs and tf.cond on tensors
   generated_int                int32/int64 and bool programs, eager and in functions
 
 Program i of class C is drawn from `random.Random(f"{C}:{i}")` (a string seed hashes the same on every run and
 every platform), so the source text is the same every time and classes do not shift each other. The tolerance
-class is chosen per program: `exact` for integer programs (`arith` where a true division makes floats), `arith` for float chains without transcendental
-functions, `transc` with them, `grad` for gradients.
+class is chosen per program: `exact` for integer programs (`arith` where a true division makes floats), `arith`
+for float chains without transcendental functions, `transc` with them, `grad` for gradients.
 """
 from __future__ import annotations
 
@@ -71,22 +71,31 @@ def eager(rng: random.Random) -> tuple[str, str]:
 
 
 def _function_lines(rng: random.Random, chain: Chain, returns: str) -> tuple[list[str], list[str]]:
-    """A traced function computing the chain (its first input sometimes a Variable read from outside), and the
-    lines that call it twice with other values of the same shapes."""
+    """A traced function computing the chain, and the lines that call it twice with other values of the same
+    shapes. Its first input is sometimes a Variable read from outside (assigned between the calls); sometimes it
+    also takes a Python number, the same or another one in the second call (TF traces once per Python value)."""
     inputs = [v for v, _ in chain.inputs]
     variable = inputs[0] if rng.random() < 0.25 else None
-    params = [v for v in inputs if v is not variable]
+    params = [v.name for v in inputs if v is not variable]
     head: list[str] = ["traces = []"]
     if variable is not None:
         head.insert(0, f"{variable.name} = tf.Variable({_const(variable, chain.inputs[0][1])})")
-    head += ["", "@tf.function", f"def f({', '.join(v.name for v in params)}):", "    traces.append(1)"]
+    numbers: list[str] = []
+    if rng.random() < 0.25:
+        params.append("s")
+        numbers = ["2", rng.choice(["2", "3"])] if inputs[0].dtype.startswith("int") else \
+            ["0.5", rng.choice(["0.5", "1.5"])]
+        chain.stmts.append(f"u = {inputs[0].name} * s")
+        returns += ", u"
+    head += ["", "@tf.function", f"def f({', '.join(params)}):", "    traces.append(1)"]
     head += _indent(chain.stmts) + [f"    return {returns}", ""]
-    first = ", ".join(_const(v, lit) for v, lit in chain.inputs if v is not variable)
-    calls = [f"a = f({first})"]
+    first = [_const(v, lit) for v, lit in chain.inputs if v is not variable]
+    calls = [f"a = f({', '.join(first + numbers[:1])})"]
     if variable is not None:
         make = ivalue if variable.dtype.startswith("int") else value
         calls.append(f"{variable.name}.assign({literal(rng, variable.shape, make)})")
-    calls.append(f"b = f({', '.join(_fresh(rng, v) for v in params)})")
+    second = [_fresh(rng, v) for v in inputs if v is not variable]
+    calls.append(f"b = f({', '.join(second + numbers[1:])})")
     return head, calls
 
 
@@ -103,13 +112,13 @@ def _target(chain: Chain) -> str:
     return outs[0] if len(outs) == 1 else "[" + ", ".join(outs) + "]"
 
 
-def _sources(rng: random.Random, chain: Chain) -> list[Var]:
+def _sources(chain: Chain) -> list[Var]:
     return [v for v, _ in chain.inputs]
 
 
 def tape(rng: random.Random) -> tuple[str, str]:
     chain = ChainBuilder(rng, rng.randint(1, 3), float64=rng.random() < 0.15, nondiff=True).build(rng.randint(2, 6))
-    sources = _sources(rng, chain)
+    sources = _sources(chain)
     target = _target(chain)
     srcs = "[" + ", ".join(v.name for v in sources) + "]"
     kinds = {v.name: rng.choice(["constant", "constant", "variable"]) for v in sources}
@@ -140,7 +149,7 @@ def tape_in_function(rng: random.Random) -> tuple[str, str]:
     if rng.random() < 0.35:
         return _tape_loop(rng)
     chain = ChainBuilder(rng, rng.randint(1, 3), float64=rng.random() < 0.15, nondiff=True).build(rng.randint(2, 6))
-    sources = _sources(rng, chain)
+    sources = _sources(chain)
     target = _target(chain)
     srcs = "[" + ", ".join(v.name for v in sources) + "]"
     body = ["traces.append(1)", "with tf.GradientTape() as tape:"]
@@ -159,20 +168,20 @@ def _tape_loop(rng: random.Random) -> tuple[str, str]:
     srcs = [p for p in lp.params if p != "n" and p != "m"]
     target = " + ".join(f"tf.reduce_sum({v})" for v in lp.carried)
     renamed = [f"p_{p}" if p in srcs else p for p in lp.params]
+    watched = [r for r in renamed if r.startswith("p_")]
     if rng.random() < 0.25:
         lines = ["@tf.function", f"def f({', '.join(lp.params)}):"] + _indent(lp.lines)
         lines += [f"    return {target}", ""]
         lines += [f"{r} = {a}" for r, a in zip(renamed, lp.args[0])]
-        lines += ["with tf.GradientTape() as tape:"] + _indent([f"tape.watch({r})" for r in renamed if r.startswith("p_")])
-        lines += [f"    y = f({', '.join(renamed)})",
-                  f"result = (y, tape.gradient(y, [{', '.join(r for r in renamed if r.startswith('p_'))}]))"]
+        lines += ["with tf.GradientTape() as tape:"] + _indent([f"tape.watch({r})" for r in watched])
+        lines += [f"    y = f({', '.join(renamed)})", f"result = (y, tape.gradient(y, [{', '.join(watched)}]))"]
         return "\n".join(lines), "grad"
     body = ["with tf.GradientTape() as tape:"]
-    inner = [f"tape.watch({r})" for r in renamed if r.startswith("p_")]
+    inner = [f"tape.watch({r})" for r in watched]
     inner += [f"{p} = {r}" for p, r in zip(lp.params, renamed) if r != p]
     inner += lp.lines + [f"y = {target}"]
     body += _indent(inner)
-    body.append(f"return y, tape.gradient(y, [{', '.join(r for r in renamed if r.startswith('p_'))}])")
+    body.append(f"return y, tape.gradient(y, [{', '.join(watched)}])")
     lines = ["@tf.function", f"def f({', '.join(renamed)}):"] + _indent(body)
     lines += ["", f"a = f({', '.join(lp.args[0])})", f"b = f({', '.join(lp.args[1])})", "result = (a, b)"]
     return "\n".join(lines), "grad"
