@@ -120,7 +120,9 @@ class GradientTape:
             if isinstance(s, Variable):
                 groups.append(list(self._tape.handle_reads.get(id(s), [])))
             elif isinstance(s, Tensor):
-                groups.append([s])
+                # A tensor the tape never watched (not watched, not computed from watched values) has no gradient,
+                # even if recorded ops consumed it: TensorFlow gives None.
+                groups.append([s] if _tape.key(s) in self._tape.watched else [])
             else:
                 raise ValueError(f"gradient sources must be tensors or Variables, got {type(s).__name__}: {s!r}")
         return _tape.backprop(list(self._tape.records), _EMITTER, targets, seeds, groups)
