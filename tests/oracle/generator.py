@@ -188,10 +188,19 @@ def _tape_loop(rng: random.Random) -> tuple[str, str]:
 
 
 def autograph(rng: random.Random) -> tuple[str, str]:
+    """A loop function called twice; sometimes its loop also adds to a Variable (which keeps its value across calls)."""
     lp = LoopBuilder(rng, float64=rng.random() < 0.15).build()
+    body = list(lp.lines)
+    heads = [j for j, s in enumerate(body) if s.startswith(("for ", "while "))]
+    variable = bool(heads) and rng.random() < 0.3
+    if variable:
+        body.insert(heads[0] + 1, f"    acc.assign_add(tf.reduce_sum({lp.carried[0]}))")
     lines = ["traces = []", "", "@tf.function", f"def f({', '.join(lp.params)}):", "    traces.append(1)"]
-    lines += _indent(lp.lines) + [f"    return {', '.join(lp.returns)}", ""]
-    lines += [f"a = f({', '.join(lp.args[0])})", f"b = f({', '.join(lp.args[1])})", "result = (a, b, len(traces))"]
+    lines += _indent(body) + [f"    return {', '.join(lp.returns)}", ""]
+    if variable:
+        lines.insert(0, f"acc = tf.Variable(0.0, dtype={lp.dtype})")
+    lines += [f"a = f({', '.join(lp.args[0])})", f"b = f({', '.join(lp.args[1])})"]
+    lines.append("result = (a, b, len(traces)" + (", acc)" if variable else ")"))
     return "\n".join(lines), _float_tol(lp.transc)
 
 
