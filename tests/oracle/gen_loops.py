@@ -36,13 +36,14 @@ class Loop:
     returns: list[str] = field(default_factory=list)
     carried: list[str] = field(default_factory=list)
     transc: bool = False
+    dtype: str = "tf.float32"                                  # of the carried tensors
 
 
 class LoopBuilder:
     def __init__(self, rng: random.Random, float64: bool = False) -> None:
         self.rng = rng
         self.dt = "tf.float64" if float64 else "tf.float32"
-        self.loop = Loop()
+        self.loop = Loop(dtype=self.dt)
 
     def _update(self, i: str, v: str = "") -> str:
         tmpl, transc = self.rng.choice([u for u in UPDATES if i != "0" or "{i}" not in u[0]])

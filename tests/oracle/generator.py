@@ -50,10 +50,6 @@ def _indent(lines: list[str], n: int = 4) -> list[str]:
     return [" " * n + s for s in lines]
 
 
-def _outputs(rng: random.Random, chain: Chain) -> list[Var]:
-    return chain.outputs(4)
-
-
 def _observed(outs: list[Var], rng: random.Random) -> str:
     """What `result` shows of a chain's outputs: the tensors, sometimes with the last one's dtype and shape."""
     names = [v.name for v in outs]
@@ -66,7 +62,7 @@ def _observed(outs: list[Var], rng: random.Random) -> str:
 def eager(rng: random.Random) -> tuple[str, str]:
     chain = ChainBuilder(rng, rng.randint(1, 3), float64=rng.random() < 0.15).build(rng.randint(2, 7))
     lines = [f"{v.name} = {_const(v, lit)}" for v, lit in chain.inputs] + chain.stmts
-    lines.append(f"result = {_observed(_outputs(rng, chain), rng)}")
+    lines.append(f"result = {_observed(chain.outputs(4), rng)}")
     return "\n".join(lines), _float_tol(chain.transc)
 
 
@@ -101,7 +97,7 @@ def _function_lines(rng: random.Random, chain: Chain, returns: str) -> tuple[lis
 
 def function(rng: random.Random) -> tuple[str, str]:
     chain = ChainBuilder(rng, rng.randint(1, 3), float64=rng.random() < 0.15).build(rng.randint(4, 9))
-    outs = _outputs(rng, chain)
+    outs = chain.outputs(4)
     head, calls = _function_lines(rng, chain, ", ".join(v.name for v in outs))
     return "\n".join(head + calls + ["result = (a, b, len(traces))"]), _float_tol(chain.transc)
 
@@ -188,16 +184,25 @@ def _tape_loop(rng: random.Random) -> tuple[str, str]:
 
 
 def autograph(rng: random.Random) -> tuple[str, str]:
+    """A loop function called twice; sometimes its loop also adds to a Variable (which keeps its value across calls)."""
     lp = LoopBuilder(rng, float64=rng.random() < 0.15).build()
+    body = list(lp.lines)
+    heads = [j for j, s in enumerate(body) if s.startswith(("for ", "while "))]
+    variable = bool(heads) and rng.random() < 0.3
+    if variable:
+        body.insert(heads[0] + 1, f"    acc.assign_add(tf.reduce_sum({lp.carried[0]}))")
     lines = ["traces = []", "", "@tf.function", f"def f({', '.join(lp.params)}):", "    traces.append(1)"]
-    lines += _indent(lp.lines) + [f"    return {', '.join(lp.returns)}", ""]
-    lines += [f"a = f({', '.join(lp.args[0])})", f"b = f({', '.join(lp.args[1])})", "result = (a, b, len(traces))"]
+    lines += _indent(body) + [f"    return {', '.join(lp.returns)}", ""]
+    if variable:
+        lines.insert(0, f"acc = tf.Variable(0.0, dtype={lp.dtype})")
+    lines += [f"a = f({', '.join(lp.args[0])})", f"b = f({', '.join(lp.args[1])})"]
+    lines.append("result = (a, b, len(traces)" + (", acc)" if variable else ")"))
     return "\n".join(lines), _float_tol(lp.transc)
 
 
 def integer(rng: random.Random) -> tuple[str, str]:
     chain = IntBuilder(rng, rng.randint(1, 3), dtype=rng.choice(["int32", "int32", "int64"])).build(rng.randint(2, 7))
-    outs = _outputs(rng, chain)
+    outs = chain.outputs(4)
     tol = "arith" if chain.transc else "exact"
     if rng.random() < 0.75:
         lines = [f"{v.name} = {_const(v, lit)}" for v, lit in chain.inputs] + chain.stmts
