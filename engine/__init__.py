@@ -22,7 +22,8 @@ from engine.tensor import Tensor, TensorShape
 from engine.transforms import grad, hessian, jvp, value_and_grad, vjp
 from engine.variables import Variable
 from engine.version import __version__
-from ir.types import DType, as_dtype, float32, float64, int32, int64
+from ir.types import (DType, as_dtype, bfloat16, float16, float32, float64, half, int8, int16, int32, int64, uint8,
+                      uint16, uint32, uint64)
 from ir.types import bool_ as bool  # noqa: A001  (tf.bool)
 
 

@@ -11,9 +11,26 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from ir.opdef import NONDIFF, OpDef, check_arity, check_dtype, check_same, fail, register
-from ir.types import ALL_DTYPES, FLOAT_DTYPES, NUMERIC_DTYPES, TensorType, as_dtype, bool_
+from ir.types import (ALL_DTYPES, FLOAT_DTYPES, INT_DTYPES, NUMERIC_DTYPES, SIGNED_DTYPES, TensorType, as_dtype,
+                      bool_, float32, int32, int64)
 
-_SIGNED = NUMERIC_DTYPES
+# Which dtypes each row takes follows TF 2.21's kernels: neg, abs, sign and pow have no unsigned kernels; the
+# transcendental functions take floats only; + - * // % min/max and comparisons take every numeric dtype.
+_SIGNED = SIGNED_DTYPES
+
+
+def half_in_float32(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A float kernel that computes float16/bfloat16 in float32 and rounds once at the end, as TF's CPU kernels
+    (Eigen) and compiled code do. numpy's own float16 loops do the same per op; ml_dtypes' bfloat16 loops too,
+    but not every numpy function has a bfloat16 loop, so the kernel never relies on one."""
+    def kernel(*arrays: Any, **attrs: Any) -> Any:
+        dt = arrays[0].dtype
+        if dt.itemsize != 2 or dt.kind in "iub":
+            return fn(*arrays, **attrs)
+        r = np.asarray(fn(*[a.astype(np.float32) for a in arrays], **attrs))
+        return r.astype(dt) if r.dtype == np.float32 else r
+    kernel.__name__ = getattr(fn, "__name__", "kernel")
+    return kernel
 
 
 def _quiet(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -37,6 +54,7 @@ def _infer(allowed: tuple, what: str, nin: int, result_dtype: Any = None) -> Cal
 def _row(name: str, kernel: Any, vjp: Any, allowed: tuple, what: str, nin: int, result_dtype: Any = None,
          jvp: Optional[Callable[..., Any]] = None, doc: str = "") -> OpDef:
     infer_impl = _infer(allowed, what, nin, result_dtype)
+    kernel = half_in_float32(kernel)
     return register(OpDef(name=name, infer=lambda types, **attrs: infer_impl(name, types), eager=kernel, vjp=vjp,
                           jvp=jvp, kind="elementwise", doc=doc, dtypes=allowed))
 
@@ -94,7 +112,8 @@ unary_float("erf", _erf, lambda em, g, out, x: (
 _zero_grad = lambda em, g, out, x: (em.zeros_like(x),)  # noqa: E731  piecewise constant: zero almost everywhere
 unary_float("floor", np.floor, _zero_grad)
 unary_float("ceil", np.ceil, _zero_grad)
-unary_float("round", np.round, _zero_grad, doc="Rounds half to even, as TensorFlow does.")
+_row("round", np.round, _zero_grad, NUMERIC_DTYPES, "a numeric", 1,
+     doc="Rounds half to even, as TensorFlow does; the identity on integers.")
 
 
 # ---- binary arithmetic ----------------------------------------------------------------------------------------------
@@ -148,7 +167,7 @@ def _pow_vjp(em: Any, g: Any, out: Any, x: Any, y: Any) -> tuple:
     return (gx, gy)
 
 
-binary("pow", _pow, _pow_vjp)
+binary("pow", _pow, _pow_vjp, _SIGNED, "a signed numeric")
 
 
 def _max_vjp(pick_x: str) -> Callable[..., tuple]:
@@ -206,9 +225,27 @@ def _convert_infer(types: list[TensorType], *, dtype: Any) -> tuple[TensorType, 
     return (TensorType(as_dtype(dtype), types[0].shape),)
 
 
+def float_to_int(x: np.ndarray, dst: Any) -> np.ndarray:
+    """TF's float-to-integer cast on x86: truncation toward zero into int32 (destinations of up to 32 bits) or
+    int64, where NaN and values out of that range give its minimum (what cvttss2si does), then wrapped to the
+    destination's width. So -1.0 casts to 255 as uint8, 300.0 to 44, NaN to 0 as uint8 and to INT32_MIN as int32,
+    as TF 2.21 gives for float32 sources (for other sources TF's kernels differ out of range; Kiln uses one rule)."""
+    wide = np.int32 if dst.bits <= 32 else np.int64
+    bound = 2.0 ** (8 * np.dtype(wide).itemsize - 1)
+    x = np.asarray(x).astype(np.float64)
+    ok = (x >= -bound) & (x < bound)
+    t = np.where(ok, np.trunc(np.where(ok, x, 0.0)), 0.0).astype(wide)
+    t = np.where(ok, t, np.iinfo(wide).min).astype(wide)
+    return t.astype(dst.np)
+
+
 def _convert_kernel(x: np.ndarray, *, dtype: Any) -> np.ndarray:
+    dst = as_dtype(dtype)
+    x = np.asarray(x)
     with np.errstate(all="ignore"):
-        return np.asarray(x).astype(as_dtype(dtype).np)
+        if dst.is_integer and x.dtype.kind not in "iub":
+            return float_to_int(x, dst)
+        return x.astype(dst.np)
 
 
 def _convert_vjp(em: Any, g: Any, out: Any, x: Any, *, dtype: Any) -> tuple:

@@ -12,7 +12,7 @@ import numpy as np
 
 from codegen.context import LowerContext
 from codegen.rules.registry import at, lowers
-from codegen.values import I64, Buffer, CValue, Lazy, Scalar, constant, mem_type, reg_type
+from codegen.values import I64, Buffer, CValue, Lazy, Scalar, constant, mem_type, reg_type, round_to
 from ir.types import as_dtype, bool_, from_numpy
 
 
@@ -99,7 +99,7 @@ def _iota(ctx: LowerContext, op: Any) -> CValue:
     def element(b: lir.IRBuilder, idx: Sequence[lir.Value]) -> lir.Value:
         i = idx[axis]
         if dtype.is_floating:
-            return b.sitofp(i, reg_type(dtype))
+            return round_to(b, dtype, b.sitofp(i, reg_type(dtype)))
         if dtype is bool_:
             return b.icmp_signed("!=", i, lir.Constant(I64, 0))
         return i if dtype.size == 8 else b.trunc(i, reg_type(dtype))
