@@ -41,5 +41,5 @@ def is_tensor(x: object) -> object:
     return isinstance(x, (Tensor, Variable))
 
 
-from engine import (autograph, bitwise, config, data, debugging, keras, math, nn, optimizers, random,  # noqa: E402,F401
-                    testing)
+from engine import (autograph, bitwise, config, data, debugging, dtypes, image, keras, math, nn,  # noqa: E402,F401
+                    optimizers, random, testing)

@@ -225,18 +225,29 @@ def _convert_infer(types: list[TensorType], *, dtype: Any) -> tuple[TensorType, 
     return (TensorType(as_dtype(dtype), types[0].shape),)
 
 
+def float_to_int_range(dst: Any) -> tuple[int, float, float]:
+    """(bits of the intermediate integer, lo, hi) of TF's float-to-integer cast on x86: values truncated toward zero
+    in [lo, hi) convert exactly (wrapping to the destination's width); NaN and the rest give -2**31 (destinations of
+    up to 32 bits) or -2**63, wrapped. uint32 goes through int64 (so [2**31, 2**32) is exact) but keeps 2**31 for
+    invalid values, as TF does."""
+    if dst.bits <= 16 or dst.bits == 32 and not dst.is_unsigned:
+        return 32, -2.0 ** 31, 2.0 ** 31
+    if dst.bits == 32:
+        return 64, -2.0 ** 31, 2.0 ** 32
+    return 64, -2.0 ** 63, 2.0 ** 63
+
+
 def float_to_int(x: np.ndarray, dst: Any) -> np.ndarray:
-    """TF's float-to-integer cast on x86: truncation toward zero into int32 (destinations of up to 32 bits) or
-    int64, where NaN and values out of that range give its minimum (what cvttss2si does), then wrapped to the
-    destination's width. So -1.0 casts to 255 as uint8, 300.0 to 44, NaN to 0 as uint8 and to INT32_MIN as int32,
-    as TF 2.21 gives for float32 sources (for other sources TF's kernels differ out of range; Kiln uses one rule)."""
-    wide = np.int32 if dst.bits <= 32 else np.int64
-    bound = 2.0 ** (8 * np.dtype(wide).itemsize - 1)
+    """TF 2.21's float-to-integer cast (for float32 sources; out of range TF's kernels for other sources differ by
+    vector path, and Kiln keeps this one rule): -1.0 casts to 255 as uint8, 300.0 to 44, NaN to 0 as uint8 and to
+    INT32_MIN as int32. See `float_to_int_range`."""
+    bits, lo, hi = float_to_int_range(dst)
+    wide = np.int32 if bits == 32 else np.int64
+    invalid = -(1 << (min(dst.bits, 32) - 1)) if dst.bits <= 32 else -(1 << 63)
     x = np.asarray(x).astype(np.float64)
-    ok = (x >= -bound) & (x < bound)
-    t = np.where(ok, np.trunc(np.where(ok, x, 0.0)), 0.0).astype(wide)
-    t = np.where(ok, t, np.iinfo(wide).min).astype(wide)
-    return t.astype(dst.np)
+    ok = (x >= lo) & (x < hi)
+    t = np.trunc(np.where(ok, x, 0.0)).astype(wide)
+    return np.where(ok, t, wide(invalid)).astype(wide).astype(dst.np)
 
 
 def _convert_kernel(x: np.ndarray, *, dtype: Any) -> np.ndarray:

@@ -13,6 +13,7 @@ import llvmlite.ir as lir
 from codegen.context import LowerContext
 from codegen.rules.registry import at, lowers
 from codegen.values import I1, I32
+from ir.ops_elementwise import float_to_int_range
 from ir.types import as_dtype, bool_, float64
 
 
@@ -256,16 +257,16 @@ def _convert(ctx: LowerContext, op: Any, x: lir.Value) -> lir.Value:
 
 
 def _float_to_int(ctx: LowerContext, dst: Any, x: lir.Value) -> lir.Value:
-    """TF's cast on x86 (see ir.ops_elementwise.float_to_int): truncate into int32 or int64, where NaN and values
-    out of range give its minimum (LLVM's fptosi would be poison there), then wrap to the destination's width."""
+    """TF's cast on x86 (see ir.ops_elementwise.float_to_int): truncate into int32 or int64 where the value is in
+    range, else the invalid pattern (LLVM's fptosi would be poison there), then wrap to the destination's width."""
     b = ctx.b
-    wide = I32 if dst.bits <= 32 else lir.IntType(64)
-    bound = 2.0 ** (wide.width - 1)  # an exact power of two: the range is [-bound, bound)
-    ok = b.and_(b.fcmp_ordered(">=", x, lir.Constant(x.type, -bound)),
-                b.fcmp_ordered("<", x, lir.Constant(x.type, bound)))
+    bits, lo, hi = float_to_int_range(dst)  # lo and hi are exact powers of two
+    wide = lir.IntType(bits)
+    invalid = -(1 << (min(dst.bits, 32) - 1)) if dst.bits <= 32 else -(1 << 63)
+    ok = b.and_(b.fcmp_ordered(">=", x, lir.Constant(x.type, lo)), b.fcmp_ordered("<", x, lir.Constant(x.type, hi)))
     safe = b.select(ok, x, lir.Constant(x.type, 0.0))
-    t = b.select(ok, b.fptosi(safe, wide), lir.Constant(wide, -(1 << (wide.width - 1))))
-    return t if dst.bits == wide.width else b.trunc(t, ctx.reg(dst))
+    t = b.select(ok, b.fptosi(safe, wide), lir.Constant(wide, invalid))
+    return t if dst.bits == bits else b.trunc(t, ctx.reg(dst))
 
 
 def _float_to_float(ctx: LowerContext, src: Any, dst: Any, x: lir.Value) -> lir.Value:
