@@ -13,7 +13,7 @@ from engine.ops.funnel import (as_tensor, binary, broadcast, broadcast_shapes, c
                                full, mixed_dtypes, raw_shape, unary)
 from engine.tensor import Tensor
 from ir.opdef import OPS
-from ir.types import DType, as_dtype, bool_, float64
+from ir.types import DType, as_dtype, bool_, float32, float64
 
 _O = OPS
 
@@ -32,13 +32,15 @@ def multiply(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
 
 
 def divide(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
-    """True division; int32/int64 operands are converted to float64 first, as TensorFlow's truediv does."""
+    """True division; integer operands are converted first, as TensorFlow's truediv does: 8- and 16-bit ones to
+    float32, 32- and 64-bit ones to float64."""
     if not isinstance(x, Tensor) or not isinstance(y, Tensor):
         x, y = convert_pair(x, y)
     if x.dtype is not y.dtype:
         raise mixed_dtypes("divide", x, y)
     if x.dtype.is_integer:
-        x, y = _cast(x, float64), _cast(y, float64)
+        to = float32 if x.dtype.size <= 2 else float64
+        x, y = _cast(x, to), _cast(y, to)
     return binary(_O["div"], x, y, "divide")
 
 
