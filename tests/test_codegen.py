@@ -207,6 +207,11 @@ def operand_values(name: str, dtype: DType, shape: Sequence[int], k: int, rng: n
     return x
 
 
+def flip_row(dtype: DType) -> str:
+    """A unary row that changes every value of `dtype` (unsigned integers have no neg, as in TF)."""
+    return "logical_not" if dtype is bool_ else "invert" if dtype.is_unsigned else "neg"
+
+
 def non_contiguous(a: np.ndarray) -> np.ndarray:
     """The same values in a view that is not C-contiguous: Fortran order, or every other element of a buffer."""
     if a.size <= 1:
@@ -467,7 +472,7 @@ def check_ops(dtype: DType, cases: Sequence[tuple[Sequence[int], Callable[[Build
     `logical_not` of it) so the op also reads a Lazy operand."""
     shapes = [s for s, _ in cases]
     arrays = [non_contiguous(values(dtype, s, seed=i)) for i, s in enumerate(shapes)]
-    flip = "logical_not" if dtype is bool_ else "neg"
+    flip = flip_row(dtype)
 
     def body(b: Builder, *xs: Value) -> list[Value]:
         out = [op(b, x) for (_, op), x in zip(cases, xs)]
@@ -519,7 +524,7 @@ def test_slice_starting_past_the_end_with_a_negative_stride_is_refused() -> None
 
 @pytest.mark.parametrize("dtype", ALL_DTYPES, ids=lambda d: d.name)
 def test_concat_pad_iota(dtype: DType) -> None:
-    pad_value = True if dtype is bool_ else -1.5 if dtype.is_floating else -7
+    pad_value = True if dtype is bool_ else -1.5 if dtype.is_floating else 7 if dtype.is_unsigned else -7
     shapes = [(2, 3), (0, 3), (1, 3), (2, 0), (2, 2), (3,), (0,), ()]
     arrays = [non_contiguous(values(dtype, s, seed=i)) for i, s in enumerate(shapes)]
 
@@ -530,7 +535,7 @@ def test_concat_pad_iota(dtype: DType) -> None:
                 b.one("pad", a, paddings=((1, 0), (0, 2)), value=pad_value),
                 b.one("pad", e0, paddings=((2, 1), (0, 0)), value=pad_value),
                 b.one("pad", s, paddings=(), value=pad_value),
-                b.one("pad", b.one("neg" if dtype is not bool_ else "logical_not", v), paddings=((3, 4),),
+                b.one("pad", b.one(flip_row(dtype), v), paddings=((3, 4),),
                       value=pad_value),
                 *iotas(b, dtype)]
     got, want = compiled_and_interpreted(build([TensorType(dtype, s) for s in shapes], body), arrays)
@@ -736,7 +741,7 @@ def test_variable_reads_assigns_and_snapshots() -> None:
 def test_variables_of_every_dtype_and_awkward_shape(dtype: DType) -> None:
     """Each Variable is read, assigned a function of its old value and of an input, and read again."""
     shapes = [(), (0,), (1,), (2, 1, 3, 2), (3, 37)]
-    flip = "logical_not" if dtype is bool_ else "neg"
+    flip = flip_row(dtype)
 
     def body(b: Builder, *xs: Value) -> list[Value]:
         out = []

@@ -30,9 +30,13 @@ def _constant(ctx: LowerContext, op: Any) -> CValue:
         if not t.shape:
             return Scalar(t, c)
         return Lazy(t, lambda b, idx: c, cheap=True)
-    ety = mem_type(dtype)
+    if dtype.is_half or dtype.is_integer:  # bit patterns (unsigned values as LLVM's two's-complement integers)
+        ety = lir.IntType(dtype.bits)
+        elems = [lir.Constant(ety, int(v)) for v in flat.view(f"i{dtype.size}")]
+    else:
+        ety = mem_type(dtype)
+        elems = [lir.Constant(ety, int(v)) if not dtype.is_floating else lir.Constant(ety, float(v)) for v in flat]
     arr_ty = lir.ArrayType(ety, flat.size)
-    elems = [lir.Constant(ety, int(v)) if not dtype.is_floating else lir.Constant(ety, float(v)) for v in flat]
     g = lir.GlobalVariable(ctx.module, arr_ty, name=ctx.module.get_unique_name("const"))
     g.linkage = "internal"
     g.global_constant = True
