@@ -243,7 +243,7 @@ def float_to_int(x: np.ndarray, dst: Any) -> np.ndarray:
     INT32_MIN as int32. See `float_to_int_range`."""
     bits, lo, hi = float_to_int_range(dst)
     wide = np.int32 if bits == 32 else np.int64
-    invalid = -(1 << (min(dst.bits, 32) - 1)) if dst.bits <= 32 else -(1 << 63)
+    invalid = -(1 << 31) if dst.bits <= 32 else -(1 << 63)
     x = np.asarray(x).astype(np.float64)
     ok = (x >= lo) & (x < hi)
     t = np.trunc(np.where(ok, x, 0.0)).astype(wide)

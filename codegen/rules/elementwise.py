@@ -262,7 +262,7 @@ def _float_to_int(ctx: LowerContext, dst: Any, x: lir.Value) -> lir.Value:
     b = ctx.b
     bits, lo, hi = float_to_int_range(dst)  # lo and hi are exact powers of two
     wide = lir.IntType(bits)
-    invalid = -(1 << (min(dst.bits, 32) - 1)) if dst.bits <= 32 else -(1 << 63)
+    invalid = -(1 << 31) if dst.bits <= 32 else -(1 << 63)
     ok = b.and_(b.fcmp_ordered(">=", x, lir.Constant(x.type, lo)), b.fcmp_ordered("<", x, lir.Constant(x.type, hi)))
     safe = b.select(ok, x, lir.Constant(x.type, 0.0))
     t = b.select(ok, b.fptosi(safe, wide), lir.Constant(wide, invalid))
