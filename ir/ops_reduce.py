@@ -13,7 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ir.opdef import NONDIFF, OpDef, check_arity, check_dtype, fail, register
-from ir.types import FLOAT_DTYPES, INDEX_DTYPES, NUMERIC_DTYPES, TensorType, as_dtype, from_numpy, int32, int64
+from ir.types import FLOAT_DTYPES, INDEX_DTYPES, NUMERIC_DTYPES, TensorType, as_dtype, bfloat16, int32, int64
 
 
 def _reduce_infer(opname: str) -> Any:
@@ -62,17 +62,24 @@ def _prod_vjp(em: Any, g: Any, out: Any, x: Any, *, axes: Sequence[int]) -> tupl
     return (em.mul(_expand_back(em, g, x, axes), grad),)
 
 
+def _kind(dt: np.dtype) -> tuple[bool, bool]:
+    """(a 16-bit float, a float) for any numpy dtype, bfloat16 (kind "V") and longdouble included (tests widen
+    operands to longdouble to check rounding)."""
+    floating = dt.kind == "f" or dt == bfloat16.np
+    return floating and dt.itemsize == 2, floating
+
+
 def _reduce_kernel(fn: Any, identity: str) -> Any:
     def kernel(x: np.ndarray, *, axes: Sequence[int]) -> np.ndarray:
         axes = tuple(axes)
-        dt = from_numpy(x.dtype)
+        half, floating = _kind(x.dtype)
         if identity in ("sum", "prod"):
-            acc = np.float32 if dt.is_half else x.dtype
+            acc = np.float32 if half else x.dtype
             with np.errstate(over="ignore"):
                 return np.asarray(fn(x.astype(acc, copy=False), axis=axes, dtype=acc)).astype(x.dtype)
         # An empty max is the lowest value (-inf for floats), as in TensorFlow.
-        lowest = -np.inf if dt.is_floating else np.iinfo(x.dtype).min
-        initial = lowest if identity == "max" else -lowest if dt.is_floating else np.iinfo(x.dtype).max
+        lowest = -np.inf if floating else np.iinfo(x.dtype).min
+        initial = lowest if identity == "max" else -lowest if floating else np.iinfo(x.dtype).max
         return np.asarray(fn(x, axis=axes, initial=x.dtype.type(initial)))
     return kernel
 
@@ -137,7 +144,7 @@ def _matmul_kernel(a: np.ndarray, b: np.ndarray, *, transpose_a: bool, transpose
         a = np.swapaxes(a, -1, -2)
     if transpose_b:
         b = np.swapaxes(b, -1, -2)
-    if from_numpy(a.dtype).is_half:
+    if _kind(a.dtype)[0]:
         return np.matmul(a.astype(np.float32), b.astype(np.float32)).astype(a.dtype)
     return np.matmul(a, b)
 
