@@ -299,7 +299,7 @@ def saturate_cast(value: Any, dtype: Any, name: Optional[str] = None) -> Tensor:
 
 def _exact(v: Any) -> Any:
     """A dtype bound as an exact Python number (int for integers, float for floats)."""
-    return float(v) if isinstance(v, (float, np.floating)) or type(v).__name__ == "bfloat16" else int(v)
+    return int(v) if isinstance(v, (int, np.integer)) else float(v)
 
 
 def _inner_bound(src: DType, bound: Any, dt: DType) -> Any:
