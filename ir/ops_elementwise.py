@@ -11,8 +11,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from ir.opdef import NONDIFF, OpDef, check_arity, check_dtype, check_same, fail, register
-from ir.types import (ALL_DTYPES, FLOAT_DTYPES, INT_DTYPES, NUMERIC_DTYPES, SIGNED_DTYPES, TensorType, as_dtype,
-                      bool_, float32, int32, int64)
+from ir.types import ALL_DTYPES, FLOAT_DTYPES, NUMERIC_DTYPES, SIGNED_DTYPES, TensorType, as_dtype, bool_
 
 # Which dtypes each row takes follows TF 2.21's kernels: neg, abs, sign and pow have no unsigned kernels; the
 # transcendental functions take floats only; + - * // % min/max and comparisons take every numeric dtype.

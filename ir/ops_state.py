@@ -12,7 +12,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ir.opdef import NONDIFF, OpDef, check_arity, fail, register
-from ir.types import FLOAT_DTYPES, Cell, RefType, TensorType, as_dtype, bool_, float32, float64, int64
+from ir.types import Cell, RefType, TensorType, as_dtype, bool_, float32, float64, int64
 
 
 class InvalidArgumentError(ValueError):

@@ -27,8 +27,8 @@ import ir
 from codegen.runtime import compile_function
 from ir.core import Builder, Function, Value
 from ir.interp import run
-from ir.types import (ALL_DTYPES, FLOAT_DTYPES, INT_DTYPES, Cell, DType, RefType, TensorType, bfloat16, bool_, float16,
-                      float32, float64, from_numpy, int32, int64)
+from ir.types import (ALL_DTYPES, FLOAT_DTYPES, INT_DTYPES, Cell, DType, RefType, TensorType, bool_, float32, float64,
+                      from_numpy, int32, int64)
 from irbuild import build, cond, while_loop
 from programs import PROGRAMS, Program, call, engine_args
 

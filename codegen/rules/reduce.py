@@ -112,7 +112,6 @@ def _rounded(ctx: LowerContext, t: Any, acc: Buffer) -> CValue:
     if acc.type.dtype is t.dtype:
         return acc
     return ctx.lazy(t, lambda b, idx: round_to(b, t.dtype, acc.load(b, idx)), cheap=True)
-    return rule
 
 
 lowers("reduce_sum")(_reduce("sum"))
