@@ -28,7 +28,7 @@ import llvmlite
 import llvmlite.binding as llvm
 import numpy as np
 
-from ir.types import RefType, TensorType, as_dtype
+from ir.types import RefType, TensorType, as_dtype, bfloat16
 
 MAGIC = b"KILNOBJ1"
 _OBJECT_MAGIC = b"\xcf\xfa\xed\xfe" if sys.platform == "darwin" else b"\x7fELF"  # what LLVM emits for the host
@@ -65,7 +65,7 @@ def key(ir_text: str, options: dict[str, Any]) -> str:
     h = hashlib.sha256()
     for part in (ir_text, json.dumps(options, sort_keys=True), llvm.get_host_cpu_name(),
                  llvm.get_host_cpu_features().flatten(), llvmlite.__version__, np.__version__,
-                 ".".join(map(str, llvm.llvm_version_info)), _fingerprint()):
+                 ".".join(map(str, llvm.llvm_version_info)), _fingerprint(), str(bfloat16.np.num)):
         h.update(part.encode())
         h.update(b"\0")
     return h.hexdigest()

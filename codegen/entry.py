@@ -77,8 +77,10 @@ check_layout()
 
 
 def type_numbers(dtype: np.dtype) -> list[int]:
-    """numpy's type numbers for arrays of `dtype` (int64 is both `long` and `long long` on LP64 platforms)."""
-    return sorted({np.dtype(c).num for c in np.typecodes["All"] if np.dtype(c) == dtype})
+    """numpy's type numbers for arrays of `dtype` (int64 is both `long` and `long long` on LP64 platforms). An
+    extension dtype (ml_dtypes' bfloat16) has the number numpy gave it when it was registered in this process; the
+    disk cache's key includes it (codegen.cache.key)."""
+    return sorted({np.dtype(c).num for c in np.typecodes["All"] if np.dtype(c) == dtype}) or [np.dtype(dtype).num]
 
 
 class ArraySpec(NamedTuple):

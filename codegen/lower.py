@@ -19,7 +19,7 @@ import llvmlite.ir as lir
 import codegen.rules  # noqa: F401  (attaches the lower facets to the op table)
 from codegen.context import ErrorInfo, LowerContext
 from codegen.rules.stack import free_stacks
-from codegen.values import I32, I64, PTR, Buffer, CValue, Lazy, Scalar
+from codegen.values import I32, I64, PTR, Buffer, CValue, Lazy, Scalar, round_to
 from ir.analysis import assigned_refs
 from ir.core import Block, Function, Op
 from ir.opdef import Kind
@@ -92,8 +92,11 @@ def lower_block(ctx: LowerContext, block: Block, args: list[CValue]) -> list[CVa
 
 
 def _elementwise(ctx: LowerContext, op: Op, rule: Any, operands: list[CValue]) -> CValue:
+    dtype = op.results[0].type.dtype
+
     def element(b: lir.IRBuilder, idx: Sequence[lir.Value]) -> lir.Value:
-        return rule(ctx, op, *[o.load(b, idx) for o in operands])
+        # float16/bfloat16 compute in float32 registers; each op's result is rounded as numpy rounds it
+        return round_to(b, dtype, rule(ctx, op, *[o.load(b, idx) for o in operands]))
     if not op.results[0].type.shape:  # computed here, once: scalar code
         ctx.scalar = True
         try:

@@ -4,7 +4,11 @@
 - `Buffer`: a row-major array at a pointer (function arguments, outputs, and materialized intermediates).
 - `Lazy`: an element function `idx -> value` that is evaluated inside whatever loop nest consumes it; chains of
   elementwise ops, broadcasts, transposes and slices are Lazy, which is what fusion means here: no temporaries.
-Booleans are i1 in registers and one byte in memory, as numpy stores them.
+Booleans are i1 in registers and one byte in memory, as numpy stores them. Unsigned integers are the same LLVM
+integer types as signed ones (the rules pick udiv, icmp unsigned, zext, uitofp by the dtype). float16 and bfloat16
+are 16 bits in memory (`half`, and `i16` for bfloat16) and float32 in registers: loads widen them, stores round to
+nearest even, and every elementwise result of such a dtype is rounded to it (`round_to`), so fused chains give what
+numpy gives op by op.
 """
 from __future__ import annotations
 
@@ -12,17 +16,27 @@ from typing import Any, Callable, Sequence
 
 import llvmlite.ir as lir
 
-from ir.types import DType, TensorType, bool_, float32, float64, int32, int64
+from ir.types import ALL_DTYPES, DType, TensorType, bfloat16, bool_, float16, float64
 
 I1 = lir.IntType(1)
 I8 = lir.IntType(8)
+I16 = lir.IntType(16)
 I32 = lir.IntType(32)
 I64 = lir.IntType(64)
+F32 = lir.FloatType()
 PTR = lir.PointerType()
 
-_REG = {float32.name: lir.FloatType(), float64.name: lir.DoubleType(), int32.name: I32, int64.name: I64,
-        bool_.name: I1}
-_MEM = dict(_REG, **{bool_.name: I8})
+
+def _reg(d: DType) -> lir.Type:
+    if d is bool_:
+        return I1
+    if d.is_integer:
+        return lir.IntType(d.bits)
+    return lir.DoubleType() if d is float64 else F32
+
+
+_REG = {d.name: _reg(d) for d in ALL_DTYPES}
+_MEM = dict(_REG, **{bool_.name: I8, float16.name: lir.HalfType(), bfloat16.name: I16})
 
 
 def is_register(t: TensorType) -> bool:
@@ -109,11 +123,42 @@ class Lazy(CValue):
 
 
 def from_memory(b: lir.IRBuilder, dtype: DType, v: lir.Value) -> lir.Value:
-    return b.icmp_unsigned("!=", v, lir.Constant(I8, 0)) if dtype is bool_ else v
+    if dtype is bool_:
+        return b.icmp_unsigned("!=", v, lir.Constant(I8, 0))
+    if dtype is float16:
+        return b.fpext(v, F32)
+    if dtype is bfloat16:  # the upper half of a float32
+        return b.bitcast(b.shl(b.zext(v, I32), lir.Constant(I32, 16)), F32)
+    return v
 
 
 def to_memory(b: lir.IRBuilder, dtype: DType, v: lir.Value) -> lir.Value:
-    return b.zext(v, I8) if dtype is bool_ else v
+    if dtype is bool_:
+        return b.zext(v, I8)
+    if dtype is float16:
+        return b.fptrunc(v, lir.HalfType())
+    if dtype is bfloat16:
+        return _float32_to_bfloat16(b, v)
+    return v
+
+
+def _float32_to_bfloat16(b: lir.IRBuilder, v: lir.Value) -> lir.Value:
+    """Round to nearest even by adding 0x7fff plus the lowest kept bit, then keep the upper 16 bits; a NaN keeps
+    its sign and upper bits and is made quiet (as ml_dtypes and TF do)."""
+    bits = b.bitcast(v, I32)
+    upper = b.lshr(bits, lir.Constant(I32, 16))
+    lsb = b.and_(upper, lir.Constant(I32, 1))
+    rounded = b.lshr(b.add(bits, b.add(lsb, lir.Constant(I32, 0x7FFF))), lir.Constant(I32, 16))
+    nan = b.or_(upper, lir.Constant(I32, 0x40))
+    out = b.select(b.fcmp_unordered("uno", v, v), nan, rounded)
+    return b.trunc(out, I16)
+
+
+def round_to(b: lir.IRBuilder, dtype: DType, v: lir.Value) -> lir.Value:
+    """A float32 register value rounded to `dtype`'s precision (float16, bfloat16; others unchanged)."""
+    if not dtype.is_half:
+        return v
+    return from_memory(b, dtype, to_memory(b, dtype, v))
 
 
 def constant(dtype: DType, value: Any) -> lir.Constant:
@@ -121,4 +166,5 @@ def constant(dtype: DType, value: Any) -> lir.Constant:
         return lir.Constant(reg_type(dtype), float(value))
     if dtype is bool_:
         return lir.Constant(I1, int(bool(value)))
-    return lir.Constant(reg_type(dtype), int(value))
+    value = int(value)
+    return lir.Constant(reg_type(dtype), value - (1 << dtype.bits) if value >= 1 << (dtype.bits - 1) else value)

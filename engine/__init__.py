@@ -22,7 +22,8 @@ from engine.tensor import Tensor, TensorShape
 from engine.transforms import grad, hessian, jvp, value_and_grad, vjp
 from engine.variables import Variable
 from engine.version import __version__
-from ir.types import DType, as_dtype, float32, float64, int32, int64
+from ir.types import (DType, as_dtype, bfloat16, float16, float32, float64, half, int8, int16, int32, int64, uint8,
+                      uint16, uint32, uint64)
 from ir.types import bool_ as bool  # noqa: A001  (tf.bool)
 
 
@@ -40,6 +41,6 @@ def is_tensor(x: object) -> object:
     return isinstance(x, (Tensor, Variable))
 
 
-from engine import (autograph, bitwise, config, data, debugging, keras, math, nn, optimizers, random,  # noqa: E402,F401
-                    saved_model, testing, train)
+from engine import (autograph, bitwise, config, data, debugging, dtypes, image, keras, math, nn,  # noqa: E402,F401
+                    optimizers, random, saved_model, testing, train)
 from engine.module import Module  # noqa: E402

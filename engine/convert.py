@@ -2,8 +2,9 @@
 
 - Python floats make float32, ints int32 (int64 when they do not fit), bools bool.
 - numpy arrays and scalars keep their dtype.
-- A Python scalar next to a tensor adopts the tensor's dtype (`x * 2` stays float32); a float into an integer
-  tensor is a TypeError, as in TensorFlow.
+- A Python scalar next to a tensor adopts the tensor's dtype (`x * 2` stays float32, `u8 + 1` uint8); a float into
+  an integer tensor, or an integer out of the tensor's range (`u8 + 300`, `u8 - (-1)`), is a TypeError, as in
+  TensorFlow.
 - A (nested) list that holds tensors is packed into one tensor, as TensorFlow's auto-packing does.
 
 This is the bottom of the ops layer: it uses `dispatch.apply` on rows directly and imports no public op, so every
@@ -158,7 +159,7 @@ def convert_to_tensor(value: Any, dtype: Any = None, dtype_hint: Any = None, nam
     if dtype_hint is not None:
         hint = as_dtype(dtype_hint)
         natural = _python_dtype(value)
-        if natural is hint or (hint.is_floating and not natural.is_bool) or (natural is int32 and hint is int64):
+        if natural is hint or (hint.is_floating and not natural.is_bool) or (natural.is_integer and hint.is_integer):
             return Tensor(_python_to_array(value, hint))
         if natural.is_floating and hint.is_integer:
             raise TypeError(f"cannot use the Python value {value!r} with a tensor of dtype {hint.name}: "

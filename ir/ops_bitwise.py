@@ -1,8 +1,8 @@
 """Bitwise rows of the op table: bitwise_and, bitwise_or, bitwise_xor, invert, left_shift, right_shift.
 
-Integer operands only (int32, int64), of one exact type, as every elementwise row; none has a gradient. Shifts
+Integer operands only (signed and unsigned, 8 to 64 bits), of one exact type, as every elementwise row; none has a gradient. Shifts
 follow TensorFlow's kernels: the shift amount is clamped to [0, bits - 1] (so `1 << 40` on int32 is `1 << 31` and
-`x << -1` is `x`), left shifts wrap, and right shifts of signed integers are arithmetic (they copy the sign bit).
+`x << -1` is `x`), left shifts wrap, and right shifts of signed integers are arithmetic (they copy the sign bit), of unsigned ones logical.
 """
 from __future__ import annotations
 

@@ -12,12 +12,28 @@ import numpy as np
 
 from ir.opdef import NONDIFF, OpDef, check_arity, check_dtype, check_same, fail, register
 from ir.ops_state import IntegerDivisionByZeroError, InvalidArgumentError
-from ir.types import ALL_DTYPES, FLOAT_DTYPES, NUMERIC_DTYPES, TensorType, as_dtype, bool_
+from ir.types import ALL_DTYPES, FLOAT_DTYPES, NUMERIC_DTYPES, SIGNED_DTYPES, TensorType, as_dtype, bool_
 
 if TYPE_CHECKING:
     from ir.emitter import Emitter
 
-_SIGNED = NUMERIC_DTYPES
+# Which dtypes each row takes follows TF 2.21's kernels: neg, abs, sign and pow have no unsigned kernels; the
+# transcendental functions take floats only; + - * // % min/max and comparisons take every numeric dtype.
+_SIGNED = SIGNED_DTYPES
+
+
+def half_in_float32(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A float kernel that computes float16/bfloat16 in float32 and rounds once at the end, as TF's CPU kernels
+    (Eigen) and compiled code do. numpy's own float16 loops do the same per op; ml_dtypes' bfloat16 loops too,
+    but not every numpy function has a bfloat16 loop, so the kernel never relies on one."""
+    def kernel(*arrays: Any, **attrs: Any) -> Any:
+        dt = arrays[0].dtype
+        if dt.itemsize != 2 or dt.kind in "iub":
+            return fn(*arrays, **attrs)
+        r = np.asarray(fn(*[a.astype(np.float32) for a in arrays], **attrs))
+        return r.astype(dt) if r.dtype == np.float32 else r
+    kernel.__name__ = getattr(fn, "__name__", "kernel")
+    return kernel
 
 
 def _quiet(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -41,6 +57,7 @@ def _infer(allowed: tuple, what: str, nin: int, result_dtype: Any = None) -> Cal
 def _row(name: str, kernel: Any, vjp: Any, allowed: tuple, what: str, nin: int, result_dtype: Any = None,
          jvp: Optional[Callable[..., Any]] = None, doc: str = "") -> OpDef:
     infer_impl = _infer(allowed, what, nin, result_dtype)
+    kernel = half_in_float32(kernel)
     return register(OpDef(name=name, infer=lambda types, **attrs: infer_impl(name, types), eager=kernel, vjp=vjp,
                           jvp=jvp, kind="elementwise", doc=doc, dtypes=allowed))
 
@@ -105,7 +122,8 @@ unary_float("erf", _erf, lambda em, g, out, x: (
 # Piecewise constant: TensorFlow registers no gradient, so a tape gives None (sign, by contrast, gives zeros).
 unary_float("floor", np.floor, NONDIFF)
 unary_float("ceil", np.ceil, NONDIFF)
-unary_float("round", np.round, NONDIFF, doc="Rounds half to even, as TensorFlow does.")
+_row("round", np.round, NONDIFF, NUMERIC_DTYPES, "a numeric", 1,
+     doc="Rounds half to even, as TensorFlow does; the identity on integers.")
 
 
 def _relu(x: np.ndarray) -> np.ndarray:
@@ -173,7 +191,7 @@ def _pow_vjp(em: Emitter, g: Any, out: Any, x: Any, y: Any) -> tuple:
     return (gx, gy)
 
 
-binary("pow", _pow, _pow_vjp)
+binary("pow", _pow, _pow_vjp, _SIGNED, "a signed numeric")
 
 
 def _max_vjp(pick_x: str) -> Callable[..., tuple]:
@@ -247,9 +265,38 @@ def _convert_infer(types: list[TensorType], *, dtype: Any) -> tuple[TensorType, 
     return (TensorType(as_dtype(dtype), types[0].shape),)
 
 
+def float_to_int_range(dst: Any) -> tuple[int, float, float]:
+    """(bits of the intermediate integer, lo, hi) of TF's float-to-integer cast on x86: values truncated toward zero
+    in [lo, hi) convert exactly (wrapping to the destination's width); NaN and the rest give -2**31 (destinations of
+    up to 32 bits) or -2**63, wrapped. uint32 goes through int64 (so [2**31, 2**32) is exact) but keeps 2**31 for
+    invalid values, as TF does."""
+    if dst.bits <= 16 or dst.bits == 32 and not dst.is_unsigned:
+        return 32, -2.0 ** 31, 2.0 ** 31
+    if dst.bits == 32:
+        return 64, -2.0 ** 31, 2.0 ** 32
+    return 64, -2.0 ** 63, 2.0 ** 63
+
+
+def float_to_int(x: np.ndarray, dst: Any) -> np.ndarray:
+    """TF 2.21's float-to-integer cast (for float32 sources; out of range TF's kernels for other sources differ by
+    vector path, and Kiln keeps this one rule): -1.0 casts to 255 as uint8, 300.0 to 44, NaN to 0 as uint8 and to
+    INT32_MIN as int32. See `float_to_int_range`."""
+    bits, lo, hi = float_to_int_range(dst)
+    wide = np.int32 if bits == 32 else np.int64
+    invalid = -(1 << 31) if dst.bits <= 32 else -(1 << 63)
+    x = np.asarray(x).astype(np.float64)
+    ok = (x >= lo) & (x < hi)
+    t = np.trunc(np.where(ok, x, 0.0)).astype(wide)
+    return np.where(ok, t, wide(invalid)).astype(wide).astype(dst.np)
+
+
 def _convert_kernel(x: np.ndarray, *, dtype: Any) -> np.ndarray:
+    dst = as_dtype(dtype)
+    x = np.asarray(x)
     with np.errstate(all="ignore"):
-        return np.asarray(x).astype(as_dtype(dtype).np)
+        if dst.is_integer and x.dtype.kind not in "iub":
+            return float_to_int(x, dst)
+        return x.astype(dst.np)
 
 
 def _convert_vjp(em: Emitter, g: Any, out: Any, x: Any, *, dtype: Any) -> tuple:

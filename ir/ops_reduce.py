@@ -1,5 +1,8 @@
 """Reduction and contraction rows of the op table: reduce_sum/max/min/prod, argmax/argmin, matmul.
 
+float16/bfloat16 sums, products and matmuls accumulate in float32 and round once, as TF's CPU kernels do and as
+compiled code does. matmul takes TF's dtypes: floats, int32, int64.
+
 Reductions take normalized `axes` (sorted, distinct, non-negative) and drop them; `keepdims` is a reshape that the
 engine adds. matmul takes operands of equal rank >= 2 whose batch dimensions already agree.
 """
@@ -10,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 import numpy as np
 
 from ir.opdef import NONDIFF, OpDef, check_arity, check_dtype, fail, register
-from ir.types import INT_DTYPES, NUMERIC_DTYPES, TensorType, as_dtype
+from ir.types import FLOAT_DTYPES, INDEX_DTYPES, NUMERIC_DTYPES, TensorType, as_dtype, bfloat16, int32, int64
 
 if TYPE_CHECKING:
     from ir.emitter import Emitter
@@ -62,17 +65,25 @@ def _prod_vjp(em: Emitter, g: Any, out: Any, x: Any, *, axes: Sequence[int]) -> 
     return (em.mul(_expand_back(em, g, x, axes), grad),)
 
 
+def _kind(dt: np.dtype) -> tuple[bool, bool]:
+    """(a 16-bit float, a float) for any numpy dtype, bfloat16 (kind "V") and longdouble included (tests widen
+    operands to longdouble to check rounding)."""
+    floating = dt.kind == "f" or dt == bfloat16.np
+    return floating and dt.itemsize == 2, floating
+
+
 def _reduce_kernel(fn: Any, identity: str) -> Any:
     def kernel(x: np.ndarray, *, axes: Sequence[int]) -> np.ndarray:
         axes = tuple(axes)
-        if identity == "sum":
-            return np.asarray(np.sum(x, axis=axes, dtype=x.dtype))
-        if identity == "prod":
-            return np.asarray(np.prod(x, axis=axes, dtype=x.dtype))
+        half, floating = _kind(x.dtype)
+        if identity in ("sum", "prod"):
+            acc = np.float32 if half else x.dtype
+            with np.errstate(over="ignore"):
+                return np.asarray(fn(x.astype(acc, copy=False), axis=axes, dtype=acc)).astype(x.dtype)
         # An empty max is the lowest value (-inf for floats), as in TensorFlow.
-        lowest = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-        initial = lowest if identity == "max" else -lowest if x.dtype.kind == "f" else np.iinfo(x.dtype).max
-        return np.asarray(fn(x, axis=axes, initial=initial))
+        lowest = -np.inf if floating else np.iinfo(x.dtype).min
+        initial = lowest if identity == "max" else -lowest if floating else np.iinfo(x.dtype).max
+        return np.asarray(fn(x, axis=axes, initial=x.dtype.type(initial)))
     return kernel
 
 
@@ -96,7 +107,7 @@ def _arg_infer(opname: str) -> Any:
         if t.shape[axis] == 0:
             raise fail(opname, f"cannot take {opname} over the empty axis {axis} of shape {t.shape}")
         out = as_dtype(output_type)
-        if out not in INT_DTYPES:
+        if out not in INDEX_DTYPES:
             raise TypeError(f"{opname}: output_type must be int32 or int64, got {out.name}")
         return (TensorType(out, t.shape[:axis] + t.shape[axis + 1:]),)
     return infer
@@ -123,12 +134,15 @@ register(OpDef("argmin", _arg_infer("argmin"), _arg_kernel(np.min), NONDIFF, "re
 
 
 # ---- matmul ---------------------------------------------------------------------------------------------------------
+MATMUL_DTYPES = FLOAT_DTYPES + (int32, int64)
+
+
 def _matmul_infer(types: list[TensorType], *, transpose_a: bool, transpose_b: bool) -> tuple[TensorType, ...]:
     check_arity("matmul", types, 2)
     a, b = types
     if a.dtype is not b.dtype:
         raise TypeError(f"matmul: operands have different dtypes {a.dtype.name} and {b.dtype.name}")
-    check_dtype("matmul", a, NUMERIC_DTYPES, "a numeric")
+    check_dtype("matmul", a, MATMUL_DTYPES, "a float, int32 or int64")
     if a.rank < 2 or a.rank != b.rank or a.shape[:-2] != b.shape[:-2]:
         raise fail("matmul", f"operands must have equal rank >= 2 and equal batch dimensions, got shapes "
                              f"{a.shape} and {b.shape}")
@@ -145,6 +159,8 @@ def _matmul_kernel(a: np.ndarray, b: np.ndarray, *, transpose_a: bool, transpose
         a = np.swapaxes(a, -1, -2)
     if transpose_b:
         b = np.swapaxes(b, -1, -2)
+    if _kind(a.dtype)[0]:
+        return np.matmul(a.astype(np.float32), b.astype(np.float32)).astype(a.dtype)
     return np.matmul(a, b)
 
 

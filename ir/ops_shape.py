@@ -10,7 +10,7 @@ import numpy as np
 
 from ir.opdef import NONDIFF, OpDef, check_arity, check_dtype, fail, register
 from ir.ops_state import IndexOutOfRangeError
-from ir.types import INT_DTYPES, TensorType, as_dtype, from_numpy
+from ir.types import INDEX_DTYPES, TensorType, as_dtype, from_numpy
 
 if TYPE_CHECKING:
     from ir.emitter import Emitter
@@ -204,7 +204,7 @@ register(OpDef("pad", _pad_infer, _pad_kernel, _pad_vjp, "shape", attrs=("paddin
 def _gather_infer(types: list[TensorType], *, axis: int) -> tuple[TensorType, ...]:
     check_arity("gather", types, 2)
     p, i = types
-    check_dtype("gather", i, INT_DTYPES, "an integer indices")
+    check_dtype("gather", i, INDEX_DTYPES, "an int32 or int64 indices")
     if not 0 <= axis < p.rank:
         raise fail("gather", f"axis {axis} is out of range for params of shape {p.shape}")
     return (p.with_shape(p.shape[:axis] + i.shape + p.shape[axis + 1:]),)
@@ -231,7 +231,7 @@ register(OpDef("gather", _gather_infer, _gather_kernel,
 def _scatter_infer(types: list[TensorType], *, axis: int, size: int) -> tuple[TensorType, ...]:
     check_arity("scatter_add", types, 2)
     u, i = types
-    check_dtype("scatter_add", i, INT_DTYPES, "an integer indices")
+    check_dtype("scatter_add", i, INDEX_DTYPES, "an int32 or int64 indices")
     if u.shape[axis:axis + i.rank] != i.shape:
         raise fail("scatter_add", f"updates of shape {u.shape} do not hold indices of shape {i.shape} at axis {axis}")
     return (u.with_shape(u.shape[:axis] + (size,) + u.shape[axis + i.rank:]),)

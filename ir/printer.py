@@ -89,8 +89,8 @@ def format_array(a: np.ndarray) -> str:
         # numpy's str of a float32 is its shortest decimal that rounds to the same float32; the parser reads it
         # back exactly (ir.literals.doubles_to_float32 undoes the double rounding through float64).
         flat = a.ravel().astype(str).tolist()
-    elif kind == "f":
-        flat = [format_float(x) for x in a.ravel().tolist()]
+    elif kind == "f" or as_dtype(a.dtype).is_floating:  # float64, float16, bfloat16 (numpy kind "V")
+        flat = [format_float(x) for x in a.ravel().astype(np.float64).tolist()]
     else:
         raise TypeError(f"cannot print an array of dtype {a.dtype} as an attr")
     if a.size == 0:

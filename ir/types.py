@@ -1,40 +1,51 @@
 """Element types and tensor types of the IR.
 
-Owns: `DType` (the five dtypes Kiln knows), `TensorType` (dtype + static shape), `RefType` (a Variable's
+Owns: `DType` (the thirteen dtypes Kiln knows: TF's integer, float and bool types; bfloat16's numpy dtype is
+`ml_dtypes.bfloat16`, the one JAX and TF use), `TensorType` (dtype + static shape), `RefType` (a Variable's
 reference) and `Cell`, the mutable box a Variable keeps its array in. Assumes nothing from the rest of Kiln.
 """
 from __future__ import annotations
 
 from typing import Any, Iterable
 
+import ml_dtypes
 import numpy as np
 
 
 class DType:
     """One element type. Instances are unique: compare with `is` or `==`."""
 
-    __slots__ = ("name", "short", "np", "is_floating", "is_integer", "is_bool", "size")
+    __slots__ = ("name", "short", "np", "is_floating", "is_integer", "is_unsigned", "is_bool", "size", "bits")
 
-    def __init__(self, name: str, short: str, np_dtype: Any) -> None:
+    def __init__(self, name: str, short: str, np_dtype: Any, kind: str = "") -> None:
         self.name = name
         self.short = short
         self.np = np.dtype(np_dtype)
-        self.is_floating = self.np.kind == "f"
-        self.is_integer = self.np.kind in "iu"
-        self.is_bool = self.np.kind == "b"
+        kind = kind or self.np.kind  # bfloat16's numpy kind is "V" (an extension dtype): it says "f" itself
+        self.is_floating = kind == "f"
+        self.is_integer = kind in "iu"
+        self.is_unsigned = kind == "u"
+        self.is_bool = kind == "b"
         self.size = self.np.itemsize
+        self.bits = 8 * self.size
 
     @property
     def as_numpy_dtype(self) -> type:
         return self.np.type
 
     @property
+    def is_half(self) -> bool:
+        """A 16-bit float (float16, bfloat16): stored in 16 bits, computed in float32 where the CPU has no native
+        arithmetic, and summed in a float32 accumulator (as TF does on CPU)."""
+        return self.is_floating and self.size == 2
+
+    @property
     def min(self) -> Any:
-        return np.finfo(self.np).min if self.is_floating else (False if self.is_bool else np.iinfo(self.np).min)
+        return ml_dtypes.finfo(self.np).min if self.is_floating else (False if self.is_bool else np.iinfo(self.np).min)
 
     @property
     def max(self) -> Any:
-        return np.finfo(self.np).max if self.is_floating else (True if self.is_bool else np.iinfo(self.np).max)
+        return ml_dtypes.finfo(self.np).max if self.is_floating else (True if self.is_bool else np.iinfo(self.np).max)
 
     def __repr__(self) -> str:
         return f"engine.{self.name}"
@@ -51,11 +62,26 @@ float64 = DType("float64", "f64", np.float64)
 int32 = DType("int32", "i32", np.int32)
 int64 = DType("int64", "i64", np.int64)
 bool_ = DType("bool", "bool", np.bool_)
+float16 = DType("float16", "f16", np.float16)
+bfloat16 = DType("bfloat16", "bf16", ml_dtypes.bfloat16, kind="f")
+int8 = DType("int8", "i8", np.int8)
+int16 = DType("int16", "i16", np.int16)
+uint8 = DType("uint8", "u8", np.uint8)
+uint16 = DType("uint16", "u16", np.uint16)
+uint32 = DType("uint32", "u32", np.uint32)
+uint64 = DType("uint64", "u64", np.uint64)
+half = float16
 
-ALL_DTYPES: tuple[DType, ...] = (float32, float64, int32, int64, bool_)
-FLOAT_DTYPES: tuple[DType, ...] = (float32, float64)
-INT_DTYPES: tuple[DType, ...] = (int32, int64)
+FLOAT_DTYPES: tuple[DType, ...] = (float32, float64, float16, bfloat16)
+SIGNED_INT_DTYPES: tuple[DType, ...] = (int32, int64, int8, int16)
+UNSIGNED_INT_DTYPES: tuple[DType, ...] = (uint8, uint16, uint32, uint64)
+INT_DTYPES: tuple[DType, ...] = SIGNED_INT_DTYPES + UNSIGNED_INT_DTYPES
 NUMERIC_DTYPES: tuple[DType, ...] = FLOAT_DTYPES + INT_DTYPES
+#: Dtypes with a sign: what TF's neg/abs/sign kernels take (no unsigned kernels for them).
+SIGNED_DTYPES: tuple[DType, ...] = FLOAT_DTYPES + SIGNED_INT_DTYPES
+#: Integer index dtypes of gather/scatter and `argmax(output_type=...)` (TF: int32, int64 and more for indices).
+INDEX_DTYPES: tuple[DType, ...] = (int32, int64)
+ALL_DTYPES: tuple[DType, ...] = NUMERIC_DTYPES + (bool_,)
 
 _BY_NAME = {d.name: d for d in ALL_DTYPES} | {d.short: d for d in ALL_DTYPES}
 _BY_NP = {d.np: d for d in ALL_DTYPES}

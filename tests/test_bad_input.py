@@ -89,8 +89,9 @@ def test_python_float_into_an_integer_tensor_op_raises_type_error(fn: Callable) 
     assert re.search(r"int(32|64)", message) and re.search(r"\d\.5", message), message
 
 
-@pytest.mark.parametrize("value", [np.array([1 + 2j]), np.array([1.0], np.complex64), np.array([1], np.uint8),
-                                   np.array([1.0], np.float16)], ids=["complex128", "complex64", "uint8", "float16"])
+# (uint8 and float16 were here until Kiln supported them: tests/test_dtypes.py)
+@pytest.mark.parametrize("value", [np.array([1 + 2j]), np.array([1.0], np.complex64), np.array([1.0], np.longdouble)],
+                         ids=["complex128", "complex64", "longdouble"])
 def test_unsupported_numpy_dtypes_raise_type_error(value: np.ndarray) -> None:
     for convert in (tf.constant, tf.convert_to_tensor, lambda v: tf.ones([1]) + v):
         raises(TypeError, lambda: convert(value), value.dtype.name, "float32")

@@ -28,6 +28,7 @@ import ir
 from codegen.runtime import compile_function
 from ir.core import Block, Builder, Function, Value
 from ir.interp import Interpreter
+from ir.ops_reduce import MATMUL_DTYPES
 from ir.types import ALL_DTYPES, NUMERIC_DTYPES, DType, TensorType, bool_, int32, int64
 from ir.verify import verify
 from test_codegen import assert_same
@@ -91,7 +92,8 @@ class Gen:
         if kind == "self":
             return x
         dtype = x.type.dtype
-        value = self.choose([True, False]) if dtype is bool_ else self.choose([-1.5, -1, 0, 0.25, 2, 3])
+        value = self.choose([True, False]) if dtype is bool_ else self.choose(
+            [-1.5, -1, 0, 0.25, 2, 3] if dtype.is_floating else [0, 2, 3] if dtype.is_unsigned else [-1, 0, 2, 3])
         return Item(self.splat(dtype, value, x.type.shape), True)
 
     # ---- ops
@@ -225,11 +227,12 @@ class Gen:
     def pad(self) -> None:
         x = self.pick()
         paddings = tuple((self.draw(st.integers(0, 2)), self.draw(st.integers(0, 2))) for _ in x.type.shape)
-        value = True if x.type.dtype is bool_ else self.choose([0, -1, 2.5 if x.type.dtype.is_floating else 7])
+        value = True if x.type.dtype is bool_ else self.choose([0, 7 if x.type.dtype.is_unsigned else -1,
+                                                                2.5 if x.type.dtype.is_floating else 7])
         self.add(self.b.one("pad", x.value, paddings=paddings, value=value), x.exact)
 
     def matmul(self) -> None:
-        x = self.pick(lambda it: it.exact and it.type.rank >= 2 and it.type.dtype in NUMERIC_DTYPES)
+        x = self.pick(lambda it: it.exact and it.type.rank >= 2 and it.type.dtype in MATMUL_DTYPES)
         if x is None:
             return
         ta, tb = self.draw(st.booleans()), self.draw(st.booleans())
@@ -267,7 +270,7 @@ class Gen:
                          end=tuple(-1 if d else 0 for d in shape), strides=tuple(-1 if d else 1 for d in shape))
         if kind == "twice":
             return b.one("add", x, x)
-        return b.one("neg" if dtype is not bool_ else "logical_not", x)
+        return b.one("logical_not" if dtype is bool_ else "invert" if dtype.is_unsigned else "neg", x)
 
     def predicate(self) -> Value:
         """A bool scalar computed from some value (exact, so both sides take the same branch)."""
@@ -363,7 +366,7 @@ def _input(dtype: DType, shape: Sequence[int], rng: np.random.Generator) -> np.n
         return rng.random(shape) < 0.5
     if dtype.is_floating:
         return (rng.integers(-8, 9, shape) / 4).astype(dtype.np)  # multiples of 1/4: products stay exact
-    return rng.integers(-20, 21, shape).astype(dtype.np)
+    return rng.integers(0 if dtype.is_unsigned else -20, 21, shape).astype(dtype.np)
 
 
 @st.composite
@@ -431,7 +434,7 @@ class RowGen(Gen):
         self.add(b.one("broadcast_to", b.one("reshape", r, shape=(self.n, 1)), shape=x.type.shape), x.exact)
 
     def row_matmul(self) -> None:
-        x = self.rows(lambda it: it.exact and it.type.dtype in NUMERIC_DTYPES)
+        x = self.rows(lambda it: it.exact and it.type.dtype in MATMUL_DTYPES)
         if x is None:
             return
         k = x.type.shape[1]

@@ -18,19 +18,23 @@ lowers("bitwise_xor")(lambda ctx, op, x, y: ctx.b.xor(x, y))
 lowers("invert")(lambda ctx, op, x: ctx.b.not_(x))
 
 
-def _clamped(ctx: LowerContext, y: lir.Value) -> lir.Value:
+def _clamped(ctx: LowerContext, op: Any, y: lir.Value) -> lir.Value:
     b = ctx.b
     zero = lir.Constant(y.type, 0)
     top = lir.Constant(y.type, y.type.width - 1)
+    if op.operands[0].type.dtype.is_unsigned:
+        return b.select(b.icmp_unsigned(">", y, top), top, y)
     y = b.select(b.icmp_signed("<", y, zero), zero, y)
     return b.select(b.icmp_signed(">", y, top), top, y)
 
 
 @lowers("left_shift")
 def _left_shift(ctx: LowerContext, op: Any, x: lir.Value, y: lir.Value) -> lir.Value:
-    return ctx.b.shl(x, _clamped(ctx, y))
+    return ctx.b.shl(x, _clamped(ctx, op, y))
 
 
 @lowers("right_shift")
 def _right_shift(ctx: LowerContext, op: Any, x: lir.Value, y: lir.Value) -> lir.Value:
-    return ctx.b.ashr(x, _clamped(ctx, y))
+    # arithmetic (sign-copying) for signed integers, logical for unsigned ones, as numpy and TF
+    shift = ctx.b.lshr if op.operands[0].type.dtype.is_unsigned else ctx.b.ashr
+    return shift(x, _clamped(ctx, op, y))

@@ -12,9 +12,10 @@ import llvmlite.ir as lir
 
 from codegen.context import LowerContext
 from codegen.rules.registry import at, lowers
-from codegen.values import I1, constant
+from codegen.values import I1, I32
+from ir.ops_elementwise import float_to_int_range
 from ir.ops_state import IntegerDivisionByZeroError, InvalidArgumentError
-from ir.types import as_dtype, bool_
+from ir.types import as_dtype, bool_, float64
 
 
 def _dt(op: Any, i: int = 0) -> Any:
@@ -95,6 +96,8 @@ def _int_floor_divmod(ctx: LowerContext, op: Any, x: lir.Value, y: lir.Value) ->
     """Python's floor quotient and modulo (the remainder takes the divisor's sign), failing on a zero divisor."""
     b = ctx.b
     _check_int_divisor(ctx, op, y)
+    if _dt(op).is_unsigned:
+        return b.udiv(x, y), b.urem(x, y)
     q, r = _int_divmod(ctx, x, y)
     zero = lir.Constant(x.type, 0)
     adjust = b.and_(b.icmp_signed("!=", r, zero), b.xor(b.icmp_signed("<", r, zero), b.icmp_signed("<", y, zero)))
@@ -134,6 +137,12 @@ def _pow(ctx: LowerContext, op: Any, x: lir.Value, y: lir.Value) -> lir.Value:
     return result
 
 
+def _icmp(ctx: LowerContext, op: Any) -> Any:
+    """The integer comparison for the operands' dtype: unsigned for unsigned integers and bool."""
+    dt = _dt(op)
+    return ctx.b.icmp_unsigned if dt.is_unsigned or dt is bool_ else ctx.b.icmp_signed
+
+
 def _extremum(fpred: str, ipred: str) -> Any:
     def rule(ctx: LowerContext, op: Any, x: lir.Value, y: lir.Value) -> lir.Value:
         b = ctx.b
@@ -142,7 +151,7 @@ def _extremum(fpred: str, ipred: str) -> Any:
             # maximum(0.0, -0.0), y wins, as maxps/minps do.
             take_x = b.or_(b.fcmp_ordered(fpred, x, y), b.fcmp_unordered("uno", x, x))
             return b.select(take_x, x, y)
-        return b.select(b.icmp_signed(ipred, x, y), x, y)
+        return b.select(_icmp(ctx, op)(ipred, x, y), x, y)
     return rule
 
 
@@ -202,7 +211,12 @@ def _intrinsic(name: str) -> Any:
 lowers("sqrt")(_intrinsic("llvm.sqrt"))
 lowers("floor")(_intrinsic("llvm.floor"))
 lowers("ceil")(_intrinsic("llvm.ceil"))
-lowers("round")(_intrinsic("llvm.rint"))  # the default rounding mode rounds half to even, as numpy does
+
+
+@lowers("round")
+def _round(ctx: LowerContext, op: Any, x: lir.Value) -> lir.Value:
+    # the default rounding mode rounds half to even, as numpy does; integers are already round
+    return ctx.intrinsic("llvm.rint", x) if _dt(op).is_floating else x
 
 
 @lowers("rsqrt")
@@ -215,9 +229,7 @@ def _compare(fpred: str, ipred: str, unordered: bool = False) -> Any:
         dt = _dt(op)
         if dt.is_floating:
             return (ctx.b.fcmp_unordered if unordered else ctx.b.fcmp_ordered)(fpred, x, y)
-        if dt is bool_:
-            return ctx.b.icmp_unsigned(ipred, x, y)
-        return ctx.b.icmp_signed(ipred, x, y)
+        return _icmp(ctx, op)(ipred, x, y)
     return rule
 
 
@@ -248,12 +260,48 @@ def _convert(ctx: LowerContext, op: Any, x: lir.Value) -> lir.Value:
     if src is bool_:
         return b.uitofp(x, to) if dst.is_floating else b.zext(x, to)
     if src.is_floating and dst.is_floating:
-        return b.fpext(x, to) if dst.size > src.size else b.fptrunc(x, to)
+        return _float_to_float(ctx, src, dst, x)
     if src.is_floating:
-        lo, hi = float(dst.min), float(dst.max) + 1.0  # exact powers of two: [-2^(n-1), 2^(n-1))
-        ok = b.and_(b.fcmp_ordered(">=", x, lir.Constant(x.type, lo)), b.fcmp_ordered("<", x, lir.Constant(x.type, hi)))
-        safe = b.select(ok, x, lir.Constant(x.type, 0.0))
-        return b.select(ok, b.fptosi(safe, to), constant(dst, dst.min))
+        return _float_to_int(ctx, dst, x)
     if dst.is_floating:
-        return b.sitofp(x, to)
-    return b.sext(x, to) if dst.size > src.size else b.trunc(x, to)
+        return b.uitofp(x, to) if src.is_unsigned else b.sitofp(x, to)
+    if dst.bits == src.bits:
+        return x
+    if dst.bits < src.bits:
+        return b.trunc(x, to)
+    return b.zext(x, to) if src.is_unsigned else b.sext(x, to)
+
+
+def _float_to_int(ctx: LowerContext, dst: Any, x: lir.Value) -> lir.Value:
+    """TF's cast on x86 (see ir.ops_elementwise.float_to_int): truncate into int32 or int64 where the value is in
+    range, else the invalid pattern (LLVM's fptosi would be poison there), then wrap to the destination's width."""
+    b = ctx.b
+    bits, lo, hi = float_to_int_range(dst)  # lo and hi are exact powers of two
+    wide = lir.IntType(bits)
+    invalid = -(1 << 31) if dst.bits <= 32 else -(1 << 63)
+    ok = b.and_(b.fcmp_ordered(">=", x, lir.Constant(x.type, lo)), b.fcmp_ordered("<", x, lir.Constant(x.type, hi)))
+    safe = b.select(ok, x, lir.Constant(x.type, 0.0))
+    t = b.select(ok, b.fptosi(safe, wide), lir.Constant(wide, invalid))
+    return t if dst.bits == bits else b.trunc(t, ctx.reg(dst))
+
+
+def _float_to_float(ctx: LowerContext, src: Any, dst: Any, x: lir.Value) -> lir.Value:
+    """Between float registers (float16/bfloat16 live in float32 ones; the driver rounds the result to `dst`).
+    float64 to a 16-bit float must not round twice (to float32, then again): it rounds to float32 *to odd* (the
+    inexact result's last bit set), after which the one rounding to 16 bits is the correctly rounded one."""
+    b = ctx.b
+    to = ctx.reg(dst)
+    if src is float64 and dst.is_half:
+        r = b.fptrunc(x, to)
+        bits = b.bitcast(r, I32)
+        inexact = b.fcmp_unordered("!=", b.fpext(r, x.type), x)
+        even = b.icmp_unsigned("==", b.and_(bits, lir.Constant(I32, 1)), lir.Constant(I32, 0))
+        # the odd neighbour on the side of x: toward zero if r is farther from zero than x, else away from zero
+        farther = b.fcmp_ordered(">", ctx.intrinsic("llvm.fabs", b.fpext(r, x.type)), ctx.intrinsic("llvm.fabs", x))
+        step = b.select(farther, lir.Constant(I32, -1), lir.Constant(I32, 1))
+        fix = b.and_(b.and_(inexact, even), b.fcmp_ordered("==", x, x))
+        fix = b.and_(fix, b.fcmp_ordered("!=", ctx.intrinsic("llvm.fabs", r), lir.Constant(r.type, float("inf"))))
+        return b.bitcast(b.select(fix, b.add(bits, step), bits), to)
+    if to == x.type:
+        return x
+    return b.fpext(x, to) if dst.size > src.size else b.fptrunc(x, to)

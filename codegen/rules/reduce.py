@@ -18,7 +18,7 @@ import llvmlite.ir as lir
 
 from codegen.context import LowerContext
 from codegen.rules.registry import lowers
-from codegen.values import I32, I64, PTR, Buffer, CValue, Scalar, constant, reg_type
+from codegen.values import I32, I64, PTR, Buffer, CValue, Lazy, Scalar, constant, reg_type, round_to
 from ir.types import DType, float32
 
 
@@ -37,7 +37,8 @@ def _combine(kind: str, dtype: DType) -> tuple[Any, Callable[[LowerContext, lir.
         name = "llvm.maximum" if kind == "max" else "llvm.minimum"
         return ident, lambda ctx, a, x: ctx.flags(ctx.intrinsic(name, a, x), "reassoc")
     ident = dtype.min if kind == "max" else dtype.max
-    name = "llvm.smax" if kind == "max" else "llvm.smin"
+    name = ("llvm.umax" if kind == "max" else "llvm.umin") if dtype.is_unsigned else \
+        ("llvm.smax" if kind == "max" else "llvm.smin")
     return ident, lambda ctx, a, x: ctx.intrinsic(name, a, x)
 
 
@@ -87,22 +88,30 @@ def _reduce(kind: str) -> Any:
                 if out is not None:
                     out.store(b, idx, result)
                 else:
-                    scalar.append(result)
+                    scalar.append(round_to(b, t.dtype, result))
             scalar: list[lir.Value] = []
             if kept:
                 ctx.loop_nest(kept, outer)
                 return out  # type: ignore[return-value]
             outer([])
             return Scalar(t, scalar[0])
-        out = ctx.alloc(t)
+        # float16/bfloat16 accumulate in a float32 buffer, rounded once when read
+        out = ctx.alloc(t.with_dtype(float32) if t.dtype.is_half else t)
         ctx.loop_nest(t.shape, lambda idx: out.store(b, idx, constant(t.dtype, ident)))
 
         def body(idx: list[lir.Value]) -> None:
             dst = [i for k, i in enumerate(idx) if k not in axes]
             out.store(b, dst, combine(ctx, out.load(b, dst), x.load(b, idx)))
         ctx.loop_nest(shape, body)
-        return out
+        return _rounded(ctx, t, out)
     return rule
+
+
+def _rounded(ctx: LowerContext, t: Any, acc: Buffer) -> CValue:
+    """A float32 accumulator buffer read as `t` (float16/bfloat16: each element rounded); other dtypes: itself."""
+    if acc.type.dtype is t.dtype:
+        return acc
+    return ctx.lazy(t, lambda b, idx: round_to(b, t.dtype, acc.load(b, idx)), cheap=True)
 
 
 lowers("reduce_sum")(_reduce("sum"))
@@ -136,6 +145,8 @@ def _arg(better_pred: str) -> Any:
                     # improvement. All NaN leaves index 0.
                     better = b.or_(b.fcmp_ordered(better_pred, v, cur),
                                    b.and_(b.fcmp_unordered("uno", cur, cur), b.fcmp_ordered("ord", v, v)))
+                elif x.type.dtype.is_unsigned:
+                    better = b.icmp_unsigned(better_pred, v, cur)
                 else:
                     better = b.icmp_signed(better_pred, v, cur)
                 b.store(b.select(better, v, cur), best_v)
@@ -269,6 +280,9 @@ def vector_gemm_applies(dtype: DType, m: int, n: int, k: int, transpose_b: bool)
 def _matmul(ctx: LowerContext, op: Any, a: CValue, bv: CValue) -> CValue:
     ta, tb = op.attrs["transpose_a"], op.attrs["transpose_b"]
     t = op.results[0].type
+    if t.dtype.is_half:  # as float32 (the halves widen exactly), rounded once at the end
+        a, bv = (Lazy(v.type.with_dtype(float32), v.load) for v in (a, bv))
+        t = t.with_dtype(float32)
     A, B = ctx.buffer(a), ctx.buffer(bv)
     out = ctx.alloc(t)
     m, n = t.shape[-2:]
@@ -294,7 +308,7 @@ def _matmul(ctx: LowerContext, op: Any, a: CValue, bv: CValue) -> CValue:
             ctx.loop_nest(batch, one)
         else:
             one([])
-        return out
+        return _rounded(ctx, op.results[0].type, out)
     # Integer matmul: i-k-j loops, the inner one contiguous in B and C.
     zero = constant(t.dtype, 0)
     ctx.loop_nest(t.shape, lambda idx: out.store(b, idx, zero))

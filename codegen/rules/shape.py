@@ -12,7 +12,7 @@ import numpy as np
 
 from codegen.context import LowerContext
 from codegen.rules.registry import at, lowers
-from codegen.values import I64, Buffer, CValue, Lazy, Scalar, constant, mem_type, reg_type
+from codegen.values import I64, Buffer, CValue, Lazy, Scalar, constant, mem_type, reg_type, round_to
 from ir.ops_state import IndexOutOfRangeError
 from ir.types import as_dtype, bool_, from_numpy
 
@@ -31,9 +31,13 @@ def _constant(ctx: LowerContext, op: Any) -> CValue:
         if not t.shape:
             return Scalar(t, c)
         return Lazy(t, lambda b, idx: c, cheap=True)
-    ety = mem_type(dtype)
+    if dtype.is_half or dtype.is_integer:  # bit patterns (unsigned values as LLVM's two's-complement integers)
+        ety = lir.IntType(dtype.bits)
+        elems = [lir.Constant(ety, int(v)) for v in flat.view(f"i{dtype.size}")]
+    else:
+        ety = mem_type(dtype)
+        elems = [lir.Constant(ety, int(v)) if not dtype.is_floating else lir.Constant(ety, float(v)) for v in flat]
     arr_ty = lir.ArrayType(ety, flat.size)
-    elems = [lir.Constant(ety, int(v)) if not dtype.is_floating else lir.Constant(ety, float(v)) for v in flat]
     g = lir.GlobalVariable(ctx.module, arr_ty, name=ctx.module.get_unique_name("const"))
     g.linkage = "internal"
     g.global_constant = True
@@ -100,7 +104,7 @@ def _iota(ctx: LowerContext, op: Any) -> CValue:
     def element(b: lir.IRBuilder, idx: Sequence[lir.Value]) -> lir.Value:
         i = idx[axis]
         if dtype.is_floating:
-            return b.sitofp(i, reg_type(dtype))
+            return round_to(b, dtype, b.sitofp(i, reg_type(dtype)))
         if dtype is bool_:
             return b.icmp_signed("!=", i, lir.Constant(I64, 0))
         return i if dtype.size == 8 else b.trunc(i, reg_type(dtype))

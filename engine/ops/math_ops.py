@@ -15,7 +15,7 @@ from engine.ops.funnel import (as_tensor, binary, broadcast, broadcast_shapes, c
 from engine.tensor import Tensor, TensorLike
 from ir.opdef import OPS
 from ir.ops_state import InvalidArgumentError
-from ir.types import as_dtype, bool_, float64
+from ir.types import DType, as_dtype, bool_, float32, float64
 
 _O = OPS
 
@@ -34,13 +34,15 @@ def multiply(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
 
 
 def divide(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
-    """True division; int32/int64 operands are converted to float64 first, as TensorFlow's truediv does."""
+    """True division; integer operands are converted first, as TensorFlow's truediv does: 8- and 16-bit ones to
+    float32, 32- and 64-bit ones to float64."""
     if not isinstance(x, Tensor) or not isinstance(y, Tensor):
         x, y = convert_pair(x, y)
     if x.dtype is not y.dtype:
         raise mixed_dtypes("divide", x, y)
     if x.dtype.is_integer:
-        x, y = _cast(x, float64), _cast(y, float64)
+        to = float32 if x.dtype.size <= 2 else float64
+        x, y = _cast(x, to), _cast(y, to)
     return binary(_O["div"], x, y, "divide")
 
 
@@ -286,28 +288,40 @@ def cast(x: Any, dtype: Any, name: Optional[str] = None) -> Tensor:
 def saturate_cast(value: Any, dtype: Any, name: Optional[str] = None) -> Tensor:
     """Casts to `dtype`, clamping values outside its range to its bounds first, as `tf.dtypes.saturate_cast`.
 
-    The upper bound of a float-to-integer cast is the largest source float not above the integer maximum (float32
-    to int32 saturates at 2147483520, TensorFlow's answer); NaN casts as `cast` does (to the integer minimum).
-
-    >>> import engine as tf
-    >>> tf.saturate_cast(tf.constant([1e10, -1e10, 2.5]), tf.int32).numpy()
-    array([ 2147483520, -2147483648,           2], dtype=int32)
+    The bounds are the source values nearest the destination's range from inside (float32 to int32 saturates at
+    2147483520, float16 to int32 at +-65504: TensorFlow's answers); NaN casts as `cast` does. TF 2.21 overflows
+    computing some bounds (int64 to uint64 or bfloat16 gives all zeros or -2**63; float32/float64/bfloat16 to int64
+    casts inf to -2**63); Kiln clamps to the largest source value in range there.
     """
     dt = as_dtype(dtype)
     x = as_tensor(value)
-    if x.dtype is bool_ or dt is bool_:
-        raise TypeError(f"saturate_cast: bool has no range to saturate to (from {x.dtype.name} to {dt.name})")
-    if x.dtype.is_floating and dt.is_integer:
-        lo = x.dtype.np.type(dt.min)
-        hi = np.nextafter(x.dtype.np.type(dt.max), x.dtype.np.type(0)) if int(x.dtype.np.type(dt.max)) > dt.max \
-            else x.dtype.np.type(dt.max)
-        x = clip_by_value(x, full(lo, x.dtype, ()), full(hi, x.dtype, ()))
-    elif x.dtype.is_floating and dt.is_floating:  # TensorFlow clamps to both ranges: inf to the finite maximum
-        bound = min(float(x.dtype.max), float(dt.max))
-        x = clip_by_value(x, full(-bound, x.dtype, ()), full(bound, x.dtype, ()))
-    elif x.dtype.is_integer and dt.is_integer and dt.size < x.dtype.size:
-        x = clip_by_value(x, full(dt.min, x.dtype, ()), full(dt.max, x.dtype, ()))
+    src = x.dtype
+    if src is bool_ or dt is bool_:
+        raise TypeError(f"saturate_cast: bool has no range to saturate to (from {src.name} to {dt.name})")
+    lo, hi = _inner_bound(src, max(_exact(src.min), _exact(dt.min)), dt), \
+        _inner_bound(src, min(_exact(src.max), _exact(dt.max)), dt)
+    if lo is not None or hi is not None:
+        x = clip_by_value(x, full(lo if lo is not None else src.min, src, ()),
+                          full(hi if hi is not None else src.max, src, ()))
     return cast(x, dt)
+
+
+def _exact(v: Any) -> Any:
+    """A dtype bound as an exact Python number (int for integers, float for floats)."""
+    return int(v) if isinstance(v, (int, np.integer)) else float(v)
+
+
+def _inner_bound(src: DType, bound: Any, dt: DType) -> Any:
+    """`bound` as a `src` value no farther from zero than `bound` and within `dt`'s range; None when it is `src`'s
+    own extreme (nothing to clamp)."""
+    if src.is_integer and bound in (_exact(src.min), _exact(src.max)):
+        return None  # (a float source is always clamped: inf to its finite maximum, as TF does)
+    v = np.asarray(bound, dtype=np.float64 if src.is_floating else object).astype(src.np)
+    if src.is_floating and not _exact(dt.min) <= float(v) <= _exact(dt.max):
+        # one step toward zero: the magnitude bits minus one (the float rounded away from zero, out of range)
+        bits = v.view(np.dtype(f"u{src.size}"))
+        v = (bits - bits.dtype.type(1)).view(src.np)
+    return v[()]
 
 
 def clip_by_value(t: Any, clip_value_min: Any, clip_value_max: Any, name: Optional[str] = None) -> Tensor:

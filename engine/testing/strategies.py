@@ -66,7 +66,8 @@ def arrays(draw: Any, dtype: Any, shape: Any, domain: str = "real", distinct: bo
     if dt.is_bool:
         return np.asarray(draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool).reshape(shp)
     if dt.is_integer:
-        return np.asarray(draw(st.lists(st.integers(-20, 20), min_size=n, max_size=n)), dtype=dt.np).reshape(shp)
+        low = 0 if dt.is_unsigned else -20
+        return np.asarray(draw(st.lists(st.integers(low, 20), min_size=n, max_size=n)), dtype=dt.np).reshape(shp)
     lo, hi, gap = DOMAINS[domain]
     seed = draw(st.integers(0, 2 ** 32 - 1))
     rng = np.random.default_rng(seed)
