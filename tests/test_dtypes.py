@@ -61,8 +61,8 @@ def test_arrays_keep_their_dtype_and_print_as_tensorflow(dtype):
 @pytest.mark.parametrize("dtype", NEW)
 def test_ir_text_round_trips_every_dtype(dtype):
     d = tf.as_dtype(dtype)
-    values = np.array([0.5, -1.25, 65504.0] if d is tf.float16 else [0.5, -1.25, 3e38] if d.is_floating else
-                      [int(d.min), 0, int(d.max)]).astype(d.np)
+    values = np.array([0.5, -1.25, 65504.0] if d is tf.float16 else [0.5, -1.25, 3e38]).astype(d.np) \
+        if d.is_floating else np.array([int(d.min), 0, int(d.max)], d.np)
 
     def f(x):
         return tf.reduce_max(x * tf.constant(values) + x, axis=0), tf.cast(x, tf.float32)
