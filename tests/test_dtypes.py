@@ -86,8 +86,9 @@ def test_float32_casts_to_integers_match_tensorflow(mode):
     kernel path: the first 16 of 19 values; its scalar tail differs for uint32, which Kiln does not imitate)."""
     x = tf.constant(_cast_inputs("float32"))
     for dtype, want in CAST_F32.items():
-        f = (lambda x: tf.cast(x, dtype)) if mode == "eager" else tf.function(lambda x: tf.cast(x, dtype))
-        got = f(x)
+        def f(x):
+            return tf.cast(x, dtype)
+        got = f(x) if mode == "eager" else tf.function(f)(x)
         assert got.dtype.name == dtype
         assert got.numpy().tolist()[:16] == want[:16], dtype
 
