@@ -31,7 +31,8 @@ def half_in_float32(fn: Callable[..., Any]) -> Callable[..., Any]:
         if dt.itemsize != 2 or dt.kind in "iub":
             return fn(*arrays, **attrs)
         r = np.asarray(fn(*[a.astype(np.float32) for a in arrays], **attrs))
-        return r.astype(dt) if r.dtype == np.float32 else r
+        with np.errstate(over="ignore"):  # overflow to inf is the result, as in TF
+            return r.astype(dt) if r.dtype == np.float32 else r
     kernel.__name__ = getattr(fn, "__name__", "kernel")
     return kernel
 

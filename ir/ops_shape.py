@@ -178,6 +178,8 @@ def _pad_infer(types: list[TensorType], *, paddings: Sequence[Sequence[int]], va
     if len(paddings) != t.rank or any(len(p) != 2 or p[0] < 0 or p[1] < 0 for p in paddings):
         raise fail("pad", f"paddings {[list(p) for p in paddings]} must be one non-negative [before, after] pair "
                           f"per axis of shape {t.shape}")
+    if t.dtype.is_integer and not (isinstance(value, (int, np.integer)) and t.dtype.min <= value <= t.dtype.max):
+        raise fail("pad", f"the value {value!r} is not a {t.dtype.name}")
     return (t.with_shape([d + lo + hi for d, (lo, hi) in zip(t.shape, paddings)]),)
 
 

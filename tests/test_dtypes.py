@@ -61,8 +61,8 @@ def test_arrays_keep_their_dtype_and_print_as_tensorflow(dtype):
 @pytest.mark.parametrize("dtype", NEW)
 def test_ir_text_round_trips_every_dtype(dtype):
     d = tf.as_dtype(dtype)
-    values = np.array([0.5, -1.25, 65504.0] if d is tf.float16 else [0.5, -1.25, 3e38] if d.is_floating else
-                      [int(d.min), 0, int(d.max)]).astype(d.np)
+    values = np.array([0.5, -1.25, 65504.0] if d is tf.float16 else [0.5, -1.25, 3e38]).astype(d.np) \
+        if d.is_floating else np.array([int(d.min), 0, int(d.max)], d.np)
 
     def f(x):
         return tf.reduce_max(x * tf.constant(values) + x, axis=0), tf.cast(x, tf.float32)
@@ -86,8 +86,9 @@ def test_float32_casts_to_integers_match_tensorflow(mode):
     kernel path: the first 16 of 19 values; its scalar tail differs for uint32, which Kiln does not imitate)."""
     x = tf.constant(_cast_inputs("float32"))
     for dtype, want in CAST_F32.items():
-        f = (lambda x: tf.cast(x, dtype)) if mode == "eager" else tf.function(lambda x: tf.cast(x, dtype))
-        got = f(x)
+        def f(x):
+            return tf.cast(x, dtype)
+        got = f(x) if mode == "eager" else tf.function(f)(x)
         assert got.dtype.name == dtype
         assert got.numpy().tolist()[:16] == want[:16], dtype
 

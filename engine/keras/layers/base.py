@@ -99,7 +99,7 @@ class Layer:
     ...         self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="w")
     ...     def call(self, x):
     ...         return x * self.w
-    >>> layer = Scale()
+    >>> layer = Scale(name="scale")
     >>> layer(tf.constant([[1.0, 2.0]])).numpy()
     array([[1., 2.]], dtype=float32)
     >>> [w.name for w in layer.weights]
