@@ -101,20 +101,29 @@ class LossScaleOptimizer:
         return [None if g is None else divide(g, cast(self.loss_scale, g.dtype)) for g in grads]
 
     def apply_gradients(self, grads_and_vars: Any) -> Any:
-        from engine.ops import is_finite, reduce_all, stack
+        """Unscales; with all gradients finite, applies them (and doubles the scale after `dynamic_growth_steps`
+        such steps), else skips the step and halves the scale. Written with `cond`, so it compiles."""
+        from engine.control_flow import cond
+        from engine.ops import greater_equal, is_finite, reduce_all, stack
         pairs = list(grads_and_vars)
         grads = self.get_unscaled_gradients([g for g, _ in pairs])
         variables = [v for _, v in pairs]
-        finite = reduce_all(stack([reduce_all(is_finite(g)) for g in grads if g is not None])) if self.dynamic \
-            else None
-        if finite is not None and not bool(finite):
+        if not self.dynamic:
+            return self.inner_optimizer.apply_gradients(zip(grads, variables))
+        self.inner_optimizer.build([v for g, v in zip(grads, variables) if g is not None])
+        finite = reduce_all(stack([reduce_all(is_finite(g)) for g in grads if g is not None]))
+
+        def good() -> Any:
+            self.inner_optimizer.apply_gradients(zip(grads, variables))
+            self.step_counter.assign_add(np.int64(1))
+            grow = greater_equal(self.step_counter.value(), np.int64(self.dynamic_growth_steps))
+            self.loss_scale.assign(self.loss_scale.value() * cond(grow, lambda: np.float32(2.0),
+                                                                  lambda: np.float32(1.0)))
+            self.step_counter.assign(cond(grow, lambda: np.int64(0), lambda: self.step_counter.value()))
+            return finite
+
+        def bad() -> Any:
             self.loss_scale.assign(self.loss_scale.value() * 0.5)
             self.step_counter.assign(np.int64(0))
-            return None
-        result = self.inner_optimizer.apply_gradients(zip(grads, variables))
-        if self.dynamic:
-            self.step_counter.assign_add(np.int64(1))
-            if int(self.step_counter.numpy()) >= self.dynamic_growth_steps:
-                self.loss_scale.assign(self.loss_scale.value() * 2.0)
-                self.step_counter.assign(np.int64(0))
-        return result
+            return finite
+        return cond(finite, good, bad)
