@@ -23,7 +23,8 @@ from engine.autograph.loops import TensorRange, for_stmt, range_call, while_stmt
 from engine.autograph.values import (AutoGraphError, AutoGraphRecursionError, AutoGraphTypeError,  # noqa: F401
                                      ReturnMissingError, Undefined, UndefinedRead, UndefinedReturnValue,
                                      assert_same_structure, is_leaf_value, is_symbolic, is_undefined, ld, retval,
-                                     set_attribute, speculation, subject, to_tensor, where, zero_like)
+                                     set_attribute, speculation, stages, subject, to_tensor, where,
+                                     zero_like)
 
 
 # ---- if -------------------------------------------------------------------------------------------------------------
@@ -159,7 +160,7 @@ def or_(a_fn: Callable[[], Any], b_fn: Callable[[], Any]) -> Any:
 
 
 def not_(a: Any) -> Any:
-    if is_symbolic(a):
+    if stages(a):
         from engine.ops import logical_not
         return logical_not(_as_bool_tensor(a, "not"))
     return not a
