@@ -107,7 +107,7 @@ def _fresh(values: tuple) -> tuple:
 
 def if_stmt(cond: Any, then_fn: Callable[..., tuple], else_fn: Callable[..., tuple], inputs: tuple,
             out_names: Sequence[str], in_names: Sequence[str], line: int) -> tuple:
-    if not is_symbolic(cond):
+    if not stages(cond):
         return (then_fn if cond else else_fn)(*inputs)
     where_ = where(line)
     pred = _condition(cond, where_, "an if statement" if out_names != ("<expression>",) else
@@ -126,7 +126,7 @@ def if_stmt(cond: Any, then_fn: Callable[..., tuple], else_fn: Callable[..., tup
 
 
 def if_exp(cond: Any, true_fn: Callable[[], Any], false_fn: Callable[[], Any], line: int) -> Any:
-    if not is_symbolic(cond):
+    if not stages(cond):
         return true_fn() if cond else false_fn()
     (value,) = if_stmt(cond, lambda: (true_fn(),), lambda: (false_fn(),), (), ("<expression>",), (), line)
     return value
