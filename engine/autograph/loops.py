@@ -1,5 +1,6 @@
 """AutoGraph's `while` and `for` at run time: plain Python loops for Python values (they unroll while tracing),
-one `while_loop` op for a traced condition, a `range()` with a traced bound, or a traced tensor to iterate.
+one `while_loop` op for a tensor condition, a `range()` with a tensor bound, or a tensor to iterate, while a
+function is traced (`values.stages`: a constant made inside the function counts, as in TensorFlow).
 
 The loop variables (state) are those the transformer found: assigned by the body and live at the loop head. Each
 may be a nested list/tuple/dict of tensors and numbers; the staged loop carries their leaves. As in TensorFlow:

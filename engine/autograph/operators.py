@@ -1,5 +1,6 @@
 """The runtime half of AutoGraph (`ag__` in converted code): each operator runs Python for Python values and
-stages `cond`/`while_loop` for traced tensors, with AutoGraph's error messages naming the variable and the user's
+stages `cond`/`while_loop` for tensors while a function is traced (`values.stages`: as in TensorFlow, a constant
+made inside the function counts as a tensor), with AutoGraph's error messages naming the variable and the user's
 file and line. Loops live in `loops.py`, the shared values and errors in `values.py`; both are re-exported here.
 
 A staged `if` traces both branches once and merges what they leave in each output variable: the same object
