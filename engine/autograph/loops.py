@@ -28,8 +28,8 @@ from ir.types import bool_, int32
 
 from engine.autograph.values import (AutoGraphError, AutoGraphTypeError, PythonLoopReturnError,
                                      PythonLoopTensorConditionError, ReturnMissingError, UndefinedRead,
-                                     UndefinedReturnValue, assert_same_structure, is_leaf_value, is_symbolic, is_undefined, speculation, stages, to_tensor, where,
-                                     zero_like)
+                                     UndefinedReturnValue, assert_same_structure, is_leaf_value, is_symbolic,
+                                     is_undefined, speculation, stages, to_tensor, where, zero_like)
 
 
 # ---- state: nested values <-> the flat tensors a while_loop carries --------------------------------------------------
