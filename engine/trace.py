@@ -47,6 +47,12 @@ class TraceError(ValueError):
     """A traced function used a value in a way the IR cannot express (e.g. a tensor leaked from another trace)."""
 
 
+class InaccessibleTensorError(TraceError):
+    """A tensor used outside the region that defines it: a loop body's or branch's tensor kept in a Python list
+    (`out.append(i)` in a tensor loop) and read after it, or a tensor from another traced function. TensorFlow's
+    class of the same name (a ValueError too)."""
+
+
 class Frame:
     """One block being traced. Values from enclosing frames are captured as extra block arguments."""
 
@@ -70,8 +76,14 @@ class Frame:
         if key in self.captured:
             return self.captured[key]
         if self.parent is None:
-            raise TraceError(f"a tensor ({v.name or 'unnamed'}: {v.type}) from another traced function or an "
-                             f"exited control-flow branch was used here; return it from that function instead")
+            loc = user_location()
+            here = f"{loc[0]}, line {loc[1]}: " if loc is not None else ""
+            raise InaccessibleTensorError(
+                f"{here}a tensor ({v.name or 'unnamed'}: {v.type}) from another traced function or from the body "
+                f"of a tensor loop or branch that has ended was used here; return it from that function or carry "
+                f"it as a loop variable instead. A Python list appended to in a tensor loop keeps only the first "
+                f"trace of the body: to collect one value per iteration use tf.TensorArray in TensorFlow (Kiln "
+                f"has none yet), or a Python loop (which unrolls), or carry a tensor that the body updates")
         outer = self.parent.resolve(v)
         arg = Value(v.type, v.name)
         self.block.args.append(arg)

@@ -1,5 +1,6 @@
 """AutoGraph's `while` and `for` at run time: plain Python loops for Python values (they unroll while tracing),
-one `while_loop` op for a traced condition, a `range()` with a traced bound, or a traced tensor to iterate.
+one `while_loop` op for a tensor condition, a `range()` with a tensor bound, or a tensor to iterate, while a
+function is traced (`values.stages`: a constant made inside the function counts, as in TensorFlow).
 
 The loop variables (state) are those the transformer found: assigned by the body and live at the loop head. Each
 may be a nested list/tuple/dict of tensors and numbers; the staged loop carries their leaves. As in TensorFlow:
@@ -7,8 +8,11 @@ may be a nested list/tuple/dict of tensors and numbers; the staged loop carries 
   zero of the type one iteration gives it (the body is traced once more, into a region that is thrown away), and a
   runtime check says so if the loop ran zero times (the return value of a `return` inside the loop is exempt);
 - a variable keeps its structure, dtype and shape across iterations (Kiln's shapes are static: no invariants);
-- a Python loop whose condition turns into a tensor (a tensor-dependent `break` or `return` in a loop over Python
-  values) is an OperatorNotAllowedInGraphError.
+- a variable that is None before the loop is treated as undefined (TensorFlow does the same), so `y = None`
+  followed by a loop that assigns `y` a tensor works;
+- a Python loop whose condition turns into a tensor (a tensor-dependent `break` in a loop over Python values) is a
+  PythonLoopTensorConditionError, a NotImplementedError as TensorFlow's; a tensor-dependent `return` in one is a
+  PythonLoopReturnError (a ValueError, as TensorFlow's "the else branch must also have a return statement").
 """
 from __future__ import annotations
 
@@ -17,15 +21,15 @@ from typing import Any, Callable, Optional, Sequence
 
 from engine import nest
 from engine.convert import convert_to_tensor
-from engine.errors import OperatorNotAllowedInGraphError
 from engine.ops.array_ops import range as engine_range
 from engine.tensor import Tensor, TensorLike
 from engine.trace import current
 from ir.types import bool_, int32
 
-from engine.autograph.values import (AutoGraphError, AutoGraphTypeError, ReturnMissingError, UndefinedRead,
+from engine.autograph.values import (AutoGraphError, AutoGraphTypeError, PythonLoopReturnError,
+                                     PythonLoopTensorConditionError, ReturnMissingError, UndefinedRead,
                                      UndefinedReturnValue, assert_same_structure, is_leaf_value, is_symbolic,
-                                     is_undefined, speculation, to_tensor, where, zero_like)
+                                     is_undefined, speculation, stages, to_tensor, where, zero_like)
 
 
 # ---- state: nested values <-> the flat tensors a while_loop carries --------------------------------------------------
@@ -95,7 +99,8 @@ def _loop_init(inputs: tuple, names: Sequence[str], where_: str,
     (speculative) iteration gives them; and the names of those that at least one iteration must set.
     `one_iteration(lead, state)` runs the body on block arguments of `lead_types` (the for loop's index) and
     the state."""
-    undefined = [i for i, v in enumerate(inputs) if is_undefined(v)]
+    # None counts as undefined: TensorFlow's AutoGraph types such a variable by one speculative iteration too.
+    undefined = [i for i, v in enumerate(inputs) if is_undefined(v) or v is None]
     if not undefined:
         return inputs, []
     defined = [i for i in range(len(inputs)) if i not in undefined]
@@ -151,7 +156,7 @@ def _bool_condition(c: Any, where_: str, what: str) -> Tensor:
 
 def _python_loop_test(c: Any, where_: str) -> bool:
     if is_symbolic(c):
-        raise OperatorNotAllowedInGraphError(
+        raise PythonLoopTensorConditionError(
             f"{where_}: the condition of this Python loop became a tensor during the loop (a tensor-dependent "
             f"break or return inside a loop over Python values, or a Python value the condition reads became a "
             f"tensor); make the loop itself depend on a tensor")
@@ -163,8 +168,10 @@ def _python_iteration(body_fn: Callable[..., tuple], args: tuple, where_: str) -
     undefined on the other path, which the `if` reports; the cause is the Python loop, so say that."""
     try:
         return body_fn(*args)
+    except PythonLoopReturnError:
+        raise  # an inner Python loop already said so
     except ReturnMissingError as e:
-        raise OperatorNotAllowedInGraphError(
+        raise PythonLoopReturnError(
             f"{where_}: the condition of this Python loop became a tensor during the loop (a tensor-dependent "
             f"return inside a loop over Python values: {e}); make the loop itself depend on a tensor") from None
 
@@ -174,7 +181,7 @@ def while_stmt(test_fn: Callable[..., Any], body_fn: Callable[..., tuple], input
                line: int) -> tuple:
     where_ = where(line)
     c = test_fn(*inputs)
-    if not is_symbolic(c):
+    if not stages(c):
         state = inputs
         while _python_loop_test(c, where_):
             state = _python_iteration(body_fn, state, where_)
@@ -208,7 +215,7 @@ class TensorRange:
 
 
 def range_call(func: Any, *args: Any) -> Any:
-    if (func is builtins.range or func is engine_range) and any(is_symbolic(a) for a in args):
+    if (func is builtins.range or func is engine_range) and any(stages(a) for a in args):
         a = list(args)
         start, limit, delta = (0, a[0], 1) if len(a) == 1 else (a[0], a[1], a[2] if len(a) > 2 else 1)
         return TensorRange(start, limit, delta)
@@ -220,7 +227,7 @@ def for_stmt(iterable: Any, extra_test: Optional[Callable[..., Any]], body_fn: C
     where_ = where(line)
     if isinstance(iterable, TensorRange):
         return _for_range(iterable, extra_test, body_fn, inputs, names, where_)
-    if isinstance(iterable, Tensor) and is_symbolic(iterable):
+    if isinstance(iterable, Tensor) and stages(iterable):
         return _for_tensor(iterable, extra_test, body_fn, inputs, names, where_)
     state = inputs
     for item in iterable:

@@ -1,5 +1,6 @@
 """The runtime half of AutoGraph (`ag__` in converted code): each operator runs Python for Python values and
-stages `cond`/`while_loop` for traced tensors, with AutoGraph's error messages naming the variable and the user's
+stages `cond`/`while_loop` for tensors while a function is traced (`values.stages`: as in TensorFlow, a constant
+made inside the function counts as a tensor), with AutoGraph's error messages naming the variable and the user's
 file and line. Loops live in `loops.py`, the shared values and errors in `values.py`; both are re-exported here.
 
 A staged `if` traces both branches once and merges what they leave in each output variable: the same object
@@ -23,7 +24,8 @@ from engine.autograph.loops import TensorRange, for_stmt, range_call, while_stmt
 from engine.autograph.values import (AutoGraphError, AutoGraphRecursionError, AutoGraphTypeError,  # noqa: F401
                                      ReturnMissingError, Undefined, UndefinedRead, UndefinedReturnValue,
                                      assert_same_structure, is_leaf_value, is_symbolic, is_undefined, ld, retval,
-                                     set_attribute, speculation, subject, to_tensor, where, zero_like)
+                                     set_attribute, speculation, stages, subject, to_tensor, where,
+                                     zero_like)
 
 
 # ---- if -------------------------------------------------------------------------------------------------------------
@@ -106,7 +108,7 @@ def _fresh(values: tuple) -> tuple:
 
 def if_stmt(cond: Any, then_fn: Callable[..., tuple], else_fn: Callable[..., tuple], inputs: tuple,
             out_names: Sequence[str], in_names: Sequence[str], line: int) -> tuple:
-    if not is_symbolic(cond):
+    if not stages(cond):
         return (then_fn if cond else else_fn)(*inputs)
     where_ = where(line)
     pred = _condition(cond, where_, "an if statement" if out_names != ("<expression>",) else
@@ -125,7 +127,7 @@ def if_stmt(cond: Any, then_fn: Callable[..., tuple], else_fn: Callable[..., tup
 
 
 def if_exp(cond: Any, true_fn: Callable[[], Any], false_fn: Callable[[], Any], line: int) -> Any:
-    if not is_symbolic(cond):
+    if not stages(cond):
         return true_fn() if cond else false_fn()
     (value,) = if_stmt(cond, lambda: (true_fn(),), lambda: (false_fn(),), (), ("<expression>",), (), line)
     return value
@@ -159,7 +161,7 @@ def or_(a_fn: Callable[[], Any], b_fn: Callable[[], Any]) -> Any:
 
 
 def not_(a: Any) -> Any:
-    if is_symbolic(a):
+    if stages(a):
         from engine.ops import logical_not
         return logical_not(_as_bool_tensor(a, "not"))
     return not a

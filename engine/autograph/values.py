@@ -32,6 +32,17 @@ class ReturnMissingError(AutoGraphError):
     """A tensor-dependent `if` returns a value from one branch only."""
 
 
+class PythonLoopTensorConditionError(NotImplementedError):
+    """A loop over Python values (or a `while` on a Python condition) whose condition became a tensor during the
+    loop: a tensor-dependent `break` inside it, or a Python value its condition reads turned into a tensor. The IR
+    cannot stop an unrolled loop at run time. TensorFlow raises NotImplementedError here too."""
+
+
+class PythonLoopReturnError(ReturnMissingError):
+    """A tensor-dependent `return` inside a loop over Python values (a ValueError, as TensorFlow's "the else branch
+    must also have a return statement")."""
+
+
 class AutoGraphRecursionError(AutoGraphError):
     """A function called itself without end while it was traced (a recursion whose base case is a tensor)."""
 
@@ -138,6 +149,14 @@ def is_symbolic(x: Any) -> bool:
     if isinstance(x, TensorLike):
         return dispatch.tracing()
     return False
+
+
+def stages(x: Any) -> bool:
+    """Whether a loop on `x` (its condition, what it iterates, a bound of its range) or `not x` is staged: a traced
+    tensor, or any tensor while a function is traced. In TensorFlow every tensor inside a tf.function is a graph
+    tensor, `tf.constant(False)` included, so `done = tf.constant(False)` then `while not done:` is a tensor loop
+    whose body may make `done` a traced tensor; Kiln keeps such constants concrete, so it asks this instead."""
+    return is_symbolic(x) or (isinstance(x, Tensor) and dispatch.tracing())
 
 
 def is_undefined(x: Any) -> bool:

@@ -16,5 +16,41 @@ class Deviation:
     kiln: Any       # the observation Kiln gives (observe.observe's JSON form)
 
 
+RETURN = "`return` inside a tensor loop"
+ELSE = "`else` on a tensor `for`/`while` loop"
+UNROLL = "`enumerate`/`zip`/`list` over a tensor"
+STATIC = "Static shapes (no unknown dimensions yet)"
+
+
+def _t(dtype: str, *values: Any, shape: tuple = ()) -> dict:
+    return {"tensor": {"dtype": dtype, "shape": list(shape), "v": list(values)}}
+
+
+def _error(name: str, *bases: str) -> dict:
+    return {"error": name, "mro": [name, *bases, "Exception"], "message": ""}
+
+
+# Each value below was checked by hand against plain Python's answer (the same program run eagerly, which is also
+# what TensorFlow 2.21 gives with tf.config.run_functions_eagerly(True)).
 DEVIATIONS: dict[str, Deviation] = {
+    # TF: NotImplementedError "a return statement cannot be placed inside this TensorFlow loop".
+    "ag_return_in_tensor_for": Deviation(RETURN, {"tuple": [_t("float32", 40.0), _t("float32", -10.0)]}),
+    "ag_return_in_nested_loops": Deviation(RETURN, {"tuple": [_t("float32", 7.0), _t("int32", 1), _t("int32", 2)]}),
+    "ag_return_in_while": Deviation(RETURN, _t("float32", 22.0)),
+    # TF: "for/else statement not yet supported"; the function then runs unconverted and fails on the tensor loop.
+    "ag_for_else_no_break": Deviation(ELSE, _t("float32", 30.0)),
+    "ag_for_else_with_break": Deviation(ELSE, _t("float32", 2.0)),
+    "ag_while_else": Deviation(ELSE, _t("float32", -6.0)),
+    # TF: OperatorNotAllowedInGraphError "Iterating over a symbolic `tf.Tensor` is not allowed".
+    "ag_enumerate_tensor": Deviation(UNROLL, _t("float32", 8.0)),
+    "ag_zip_tensor_rows": Deviation(UNROLL, _t("float32", 32.0)),
+    # TF: one trace for every length under a [None] signature or reduce_retracing; Kiln traces per shape.
+    "fn_input_signature_no_retrace": Deviation(STATIC, {"tuple": [_t("float32", 3.0), _t("float32", 6.0),
+                                                                  {"int": 2}]}),
+    "fn_reduce_retracing_trace_count": Deviation(STATIC, {"tuple": [
+        {"list": [_t("float32", 1.0), _t("float32", 2.0), _t("float32", 3.0), _t("float32", 4.0)]}, {"int": 4}]}),
+    # TF: a concrete function of a [2] spec accepts a [3] tensor (the spec's shape is only relaxed); Kiln: TypeError.
+    "fn_get_concrete_function_wrong_shape": Deviation(STATIC, _error("TypeError")),
+    # TF: x[i:] with a traced i has shape [None]; Kiln: TypeError naming the slice bound.
+    "ix_index_in_function": Deviation(STATIC, _error("TypeError")),
 }
