@@ -3,7 +3,7 @@
 - Python floats make float32, ints int32 (int64 when they do not fit), bools bool.
 - numpy arrays and scalars keep their dtype.
 - A Python scalar next to a tensor adopts the tensor's dtype (`x * 2` stays float32); a float into an integer
-  tensor is a TypeError, as in TensorFlow.
+  tensor is an InvalidDTypeError (TypeError and InvalidArgumentError), as in TensorFlow.
 - A (nested) list that holds tensors is packed into one tensor, as TensorFlow's auto-packing does.
 
 This is the bottom of the ops layer: it uses `dispatch.apply` on rows directly and imports no public op, so every
@@ -17,6 +17,7 @@ from typing import Any, Optional
 import numpy as np
 
 from engine.dispatch import apply
+from engine.errors import DTypeConversionError, InvalidDTypeError
 from engine.tensor import Tensor, TensorLike
 from ir.opdef import OPS
 from ir.types import DType, as_dtype, bool_, float32, from_numpy, int32, int64
@@ -137,11 +138,13 @@ def beside(value: Any, dtype: DType) -> Tensor:
 def convert_to_tensor(value: Any, dtype: Any = None, dtype_hint: Any = None, name: Optional[str] = None) -> Tensor:
     """A Tensor for `value`: a Tensor itself, a Variable's current value, a numpy array, or Python data.
 
-    `dtype` must hold exactly (TypeError otherwise); `dtype_hint` is only preferred for Python values.
+    `dtype` must hold exactly (a tensor of another dtype is a DTypeConversionError, TensorFlow's ValueError);
+    `dtype_hint` is only preferred for Python values.
     """
     if type(value) is Tensor:
         if dtype is not None and value.dtype is not as_dtype(dtype):
-            raise TypeError(f"expected a tensor of dtype {as_dtype(dtype).name}, got one of dtype {value.dtype.name}")
+            raise DTypeConversionError(f"Tensor conversion requested dtype {as_dtype(dtype).name} for a tensor of "
+                                       f"dtype {value.dtype.name} (cast it with engine.cast)")
         return value
     if isinstance(value, TensorLike):  # a Variable, or any other tensor-like
         return convert_to_tensor(value.value(), dtype=dtype)
@@ -161,7 +164,7 @@ def convert_to_tensor(value: Any, dtype: Any = None, dtype_hint: Any = None, nam
         if natural is hint or (hint.is_floating and not natural.is_bool) or (natural is int32 and hint is int64):
             return Tensor(_python_to_array(value, hint))
         if natural.is_floating and hint.is_integer:
-            raise TypeError(f"cannot use the Python value {value!r} with a tensor of dtype {hint.name}: "
+            raise InvalidDTypeError(f"cannot use the Python value {value!r} with a tensor of dtype {hint.name}: "
                             f"it would be truncated (cast one side with engine.cast)")
         return Tensor(_python_to_array(value, natural))
     return Tensor(_python_to_array(value, _python_dtype(value)))

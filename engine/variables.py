@@ -14,6 +14,7 @@ import numpy as np
 from autodiff import tape as _tape
 from engine import dispatch
 from engine.convert import convert_to_tensor
+from engine.errors import DTypeConversionError
 from engine.ops.constant_op import constant
 from engine.tensor import Tensor, TensorLike, TensorShape, numpy_repr
 from ir.types import Cell, DType, as_dtype
@@ -118,13 +119,13 @@ class Variable(TensorLike):
         if isinstance(value, (Tensor, Variable)):
             t = value if isinstance(value, Tensor) else value.value()
             if t.dtype is not self._dtype:
-                raise TypeError(f"{what}: cannot assign a value of dtype {t.dtype.name} to the {self._dtype.name} "
-                                f"Variable {self._name!r}")
+                raise DTypeConversionError(f"{what}: cannot assign a value of dtype {t.dtype.name} to the "
+                                           f"{self._dtype.name} Variable {self._name!r}")
         else:
             t = convert_to_tensor(value, dtype_hint=self._dtype)
             if t.dtype is not self._dtype:
-                raise TypeError(f"{what}: cannot assign a value of dtype {t.dtype.name} to the {self._dtype.name} "
-                                f"Variable {self._name!r}")
+                raise DTypeConversionError(f"{what}: cannot assign a value of dtype {t.dtype.name} to the "
+                                           f"{self._dtype.name} Variable {self._name!r}")
         if tuple(t.shape) != tuple(self._shape):
             raise ValueError(f"{what}: cannot assign a value of shape {tuple(t.shape)} to the Variable "
                              f"{self._name!r} of shape {tuple(self._shape)}")

@@ -12,6 +12,7 @@ import numpy as np
 
 from engine.dispatch import apply
 from engine.convert import convert_to_tensor
+from engine.errors import InvalidDTypeError
 from engine.ops.funnel import as_tensor, broadcast, broadcast_shapes, cast, convert_all, full, raw_shape
 from engine.ops.math_ops import add, equal, greater, greater_equal, less, logical_and, multiply, where
 from engine.tensor import Tensor, TensorLike, TensorShape
@@ -117,7 +118,7 @@ def squeeze(input: Any, axis: Any = None, name: Optional[str] = None) -> Tensor:
 def _same_dtype(public: str, ts: Sequence[Tensor]) -> None:
     dtypes = {t.dtype for t in ts}
     if len(dtypes) > 1:
-        raise TypeError(f"{public}: cannot mix dtypes {', '.join(sorted(d.name for d in dtypes))}")
+        raise InvalidDTypeError(f"{public}: cannot mix dtypes {', '.join(sorted(d.name for d in dtypes))}")
 
 
 def concat(values: Sequence[Any], axis: int, name: Optional[str] = None) -> Tensor:

@@ -10,6 +10,7 @@ import numpy as np
 
 from engine.convert import convert_to_tensor
 from engine.dispatch import apply
+from engine.errors import InvalidDTypeError
 from engine.ops.funnel import (as_tensor, binary, broadcast, broadcast_shapes, cast as _cast, convert_pair, floating,
                                full, mixed_dtypes, raw_shape, unary)
 from engine.tensor import Tensor, TensorLike
@@ -228,7 +229,7 @@ def _bools(x: Any, y: Any, public: str) -> tuple[Tensor, Tensor]:
     x, y = convert_pair(x, y)
     for t in (x, y):
         if t.dtype is not bool_:
-            raise TypeError(f"{public}: expected bool tensors, got {t.dtype.name}")
+            raise InvalidDTypeError(f"{public}: expected bool tensors, got {t.dtype.name}")
     return x, y
 
 
