@@ -524,3 +524,22 @@ def test_input_signature_converts_python_values() -> None:
     assert int(g(3)) == 6
     with pytest.raises(TypeError):
         g(3.5)
+
+
+def test_assign_with_read_value_false() -> None:
+    # TF 2.21: None eagerly; inside a function the assign Operation (so `r is None` is False there), which is
+    # not a tensor and cannot be returned (TypeError).
+    v = tf.Variable(0)
+    assert v.assign_add(1, read_value=False) is None
+
+    @tf.function
+    def f():
+        r = v.assign_add(5, read_value=False)
+        return r is None
+    assert bool(f()) is False and int(v) == 6
+
+    @tf.function
+    def g():
+        return v.assign(2, read_value=False)
+    with pytest.raises(TypeError):
+        g()
