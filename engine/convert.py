@@ -1,7 +1,7 @@
 """Turning Python and numpy values into tensors, with TensorFlow's dtype rules (DESIGN §3).
 
 - Python floats make float32, ints int32 (int64 when they do not fit), bools bool.
-- numpy arrays and scalars keep their dtype.
+- numpy arrays and scalars keep their dtype (converted as numpy's astype does when a dtype is requested).
 - A Python scalar next to a tensor adopts the tensor's dtype (`x * 2` stays float32); a float into an integer
   tensor is an InvalidDTypeError (TypeError and InvalidArgumentError), as in TensorFlow.
 - A (nested) list that holds tensors is packed into one tensor, as TensorFlow's auto-packing does.
@@ -114,8 +114,9 @@ def _pack(value: Any, dtype: DType) -> Tensor:
           beside(v, dtype) for v in value]
     dtypes = {t.dtype for t in ts}
     if len(dtypes) > 1:
-        raise TypeError(f"cannot pack a list of tensors of dtypes {', '.join(sorted(d.name for d in dtypes))} "
-                        f"into one tensor (cast them with engine.cast)")
+        raise DTypeConversionError(f"cannot pack a list of tensors of dtypes "
+                                   f"{', '.join(sorted(d.name for d in dtypes))} into one tensor (cast them with "
+                                   f"engine.cast)")
     shapes = {tuple(t.shape) for t in ts}
     if len(shapes) > 1:
         raise ValueError(f"cannot pack a list of tensors of shapes {sorted(shapes)} into one tensor: "
@@ -152,7 +153,7 @@ def convert_to_tensor(value: Any, dtype: Any = None, dtype_hint: Any = None, nam
         want = as_dtype(dtype) if dtype is not None else None
         have = from_numpy(value.dtype)
         if want is not None and want is not have:
-            raise TypeError(f"expected a value of dtype {want.name}, got a numpy {have.name} array")
+            return beside(value, want)  # TensorFlow 2.21 casts numpy values as numpy's astype does
         return Tensor(np.asarray(value) if isinstance(value, np.generic) else value)
     if isinstance(value, (list, tuple)) and _has_tensor(value):
         return convert_to_tensor(_pack(value, _first_tensor(value).dtype), dtype=dtype)

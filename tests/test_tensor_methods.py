@@ -143,6 +143,13 @@ MIXED = [
     lambda: tf.concat([tf.constant([1]), tf.constant([1.0])], 0),
     lambda: tf.logical_and(tf.constant([True]), tf.constant([1])),
     lambda: tf.sin(tf.constant(1)),
+    lambda: tf.gather(tf.constant([1, 2]), tf.constant([0.5])),
+    lambda: tf.reduce_sum(tf.constant([True])),
+    lambda: tf.reduce_any(tf.constant([1])),
+    lambda: tf.matmul(tf.constant([[True]]), tf.constant([[True]])),
+    lambda: tf.where(tf.constant([1]), tf.constant([1]), tf.constant([2])),
+    lambda: tf.one_hot(tf.constant([0.0]), 2),
+    lambda: tf.cumsum(tf.constant([True])),
 ]
 
 
@@ -173,3 +180,15 @@ def test_numpy_of_a_traced_tensor_is_attribute_error():
     with pytest.raises(AttributeError):
         tf.function(lambda x: x.numpy() * 2)(tf.constant(3))
     assert tf.constant(3).numpy() == 3
+
+
+def test_numpy_values_convert_to_a_requested_dtype():
+    # TF 2.21: convert_to_tensor(np.array([1.5, 2.7]), dtype=tf.int32) is [1, 2]; [1, 2] to float32 [1.0, 2.0];
+    # packing tensors of two dtypes is a ValueError.
+    for value, dtype, want in [(np.array([1.5, 2.7]), tf.int32, [1, 2]), (np.array([1, 2]), tf.float32, [1.0, 2.0]),
+                               (np.array([1, 0]), tf.bool, [True, False]), (np.float64(1.5), tf.int32, 1)]:
+        t = tf.convert_to_tensor(value, dtype=dtype)
+        assert t.dtype is dtype
+        np.testing.assert_array_equal(t.numpy(), want)
+    with pytest.raises(ValueError):
+        tf.constant([tf.constant(1), tf.constant(1.0)])

@@ -269,7 +269,7 @@ def where(condition: Any, x: Any = None, y: Any = None, name: Optional[str] = No
             raise TypeError("where(condition) with one argument has a data-dependent shape and cannot be traced")
         return Tensor(np.argwhere(np.asarray(c._value)).astype(np.int64))
     if c.dtype is not bool_:
-        raise TypeError(f"where: condition must be bool, got {c.dtype.name}")
+        raise InvalidDTypeError(f"where: condition must be bool, got {c.dtype.name}")
     if x is None or y is None:
         raise ValueError("where: give both x and y, or neither")
     x, y = convert_pair(x, y)
