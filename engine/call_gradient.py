@@ -8,6 +8,10 @@ without replaying effects), derived once per traced function and compiled once (
 `jit_compile=False`); a function that calls a custom_gradient function runs as Python under a tape instead, so
 that the tapes see the custom rule. Running that backward goes through `call_ir`, which records a `CallStep` of the backward on
 any tape still recording, so nested and persistent tapes give higher-order gradients the same way.
+
+As TensorFlow, the gradient for an operand that no output of the function depends on (through floating-point
+values) is None, not zeros: `connected_params` finds the parameters each result depends on. An operand that some
+output depends on gets zeros when only outputs without a cotangent do (TensorFlow 2.21 does the same).
 """
 from __future__ import annotations
 
@@ -21,12 +25,44 @@ from autodiff import tape as _tape
 from autodiff.reverse import differentiable, vjp_function
 from engine import nest
 from engine.tensor import Tensor
-from ir.core import Function
+from ir.core import Block, Function
 from ir.emitter import Emitter
 from ir.types import Cell, RefType
 
 _reverse: "weakref.WeakKeyDictionary[Function, tuple[Function, list[int]]]" = weakref.WeakKeyDictionary()
 _native: "weakref.WeakKeyDictionary[Function, Any]" = weakref.WeakKeyDictionary()
+_connected: "weakref.WeakKeyDictionary[Function, list[frozenset[int]]]" = weakref.WeakKeyDictionary()
+
+
+def _flows(value: Any) -> bool:
+    """Whether a gradient can flow through the value (integer and bool values carry none)."""
+    dtype = getattr(value.type, "dtype", None)
+    return dtype is not None and dtype.is_floating
+
+
+def _depend(block: Block, deps: dict[int, frozenset[int]]) -> None:
+    """Fills `deps` (id(value) -> parameter indices it depends on) over the block, in program order. An op's
+    results depend on all its operands (a region op's too, conservatively); an op that writes a Variable
+    reference makes later reads of it depend on what was written."""
+    for op in block.ops:
+        inputs = frozenset().union(*(deps.get(id(v), frozenset()) for v in op.operands))
+        k = op.opdef.writes_operand
+        if k is not None:
+            ref = op.operands[k]
+            deps[id(ref)] = deps.get(id(ref), frozenset()) | inputs
+        for r in op.results:
+            deps[id(r)] = inputs if _flows(r) else frozenset()
+
+
+def connected_params(fn: Function) -> list[frozenset[int]]:
+    """For each result of fn, the indices of the parameters it depends on through floating-point values."""
+    found = _connected.get(fn)
+    if found is None:
+        deps = {id(p): frozenset([i]) if _flows(p) else frozenset() for i, p in enumerate(fn.params)}
+        _depend(fn.block, deps)
+        found = [deps.get(id(r), frozenset()) for r in fn.results]
+        _connected[fn] = found
+    return found
 
 
 def reverse_of(fn: Function) -> tuple[Function, list[int]]:
@@ -79,9 +115,10 @@ class CallStep(_tape.TapeRule):
         seeds = [g if g is not None else Tensor(np.zeros(r.type.shape, r.type.dtype.np))
                  for g, r in zip(gs, self.fn.results) if differentiable(r)]
         outs = call_ir(rev, list(operands) + seeds, self.jit_compile)
+        reached = frozenset().union(*connected_params(self.fn))
         cts: list[Optional[Any]] = [None] * len(operands)
         for i, g in zip(wrt, outs[len(self.fn.results):]):
-            cts[i] = g
+            cts[i] = g if i in reached else None
         return cts
 
 

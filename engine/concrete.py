@@ -267,6 +267,17 @@ class ConcreteFunction:
     def _call_bound(self, bound: inspect.BoundArguments) -> Any:
         return self._run(self._inputs(bound))
 
+    def inline_into(self, trace: Trace, bound: inspect.BoundArguments) -> Any:
+        """This function called while `trace` traces another: its IR is copied into the block being traced, with
+        its parameters bound to the arguments and its Variable references to the caller's (TensorFlow records a
+        call of the concrete function; its Python does not run again)."""
+        flat = {k: nest.flatten(v) for k, v in bound.arguments.items()}
+        operands = [trace.value_of(convert_to_tensor(flat[arg][i])) for arg, i in self._param_slots]
+        operands += [trace.variable_ref(v) for v in self.variables]
+        it = iter(trace.inline(self.ir, operands))
+        out = [None if leaf is None else Tensor(None, next(it)) for leaf in nest.flatten(self.structured_outputs)]
+        return nest.pack_sequence_as(self.structured_outputs, out)
+
     def _run(self, inputs: list[Any]) -> Any:
         """`inputs`: the tensor arguments' arrays, then the captured Variables' cells."""
         compiled = self.compiled

@@ -1,10 +1,10 @@
 """Turning Python and numpy values into tensors, with TensorFlow's dtype rules (DESIGN §3).
 
 - Python floats make float32, ints int32 (int64 when they do not fit), bools bool.
-- numpy arrays and scalars keep their dtype.
+- numpy arrays and scalars keep their dtype (converted as numpy's astype does when a dtype is requested).
 - A Python scalar next to a tensor adopts the tensor's dtype (`x * 2` stays float32, `u8 + 1` uint8); a float into
-  an integer tensor, or an integer out of the tensor's range (`u8 + 300`, `u8 - (-1)`), is a TypeError, as in
-  TensorFlow.
+  an integer tensor, or an integer out of the tensor's range (`u8 + 300`, `u8 - (-1)`), is an InvalidDTypeError
+  (TypeError and InvalidArgumentError), as in TensorFlow.
 - A (nested) list that holds tensors is packed into one tensor, as TensorFlow's auto-packing does.
 
 This is the bottom of the ops layer: it uses `dispatch.apply` on rows directly and imports no public op, so every
@@ -18,6 +18,7 @@ from typing import Any, Optional
 import numpy as np
 
 from engine.dispatch import apply
+from engine.errors import DTypeConversionError, InvalidDTypeError
 from engine.tensor import Tensor, TensorLike
 from ir.opdef import OPS
 from ir.types import DType, as_dtype, bool_, float32, from_numpy, int32, int64
@@ -114,8 +115,9 @@ def _pack(value: Any, dtype: DType) -> Tensor:
           beside(v, dtype) for v in value]
     dtypes = {t.dtype for t in ts}
     if len(dtypes) > 1:
-        raise TypeError(f"cannot pack a list of tensors of dtypes {', '.join(sorted(d.name for d in dtypes))} "
-                        f"into one tensor (cast them with engine.cast)")
+        raise DTypeConversionError(f"cannot pack a list of tensors of dtypes "
+                                   f"{', '.join(sorted(d.name for d in dtypes))} into one tensor (cast them with "
+                                   f"engine.cast)")
     shapes = {tuple(t.shape) for t in ts}
     if len(shapes) > 1:
         raise ValueError(f"cannot pack a list of tensors of shapes {sorted(shapes)} into one tensor: "
@@ -138,11 +140,13 @@ def beside(value: Any, dtype: DType) -> Tensor:
 def convert_to_tensor(value: Any, dtype: Any = None, dtype_hint: Any = None, name: Optional[str] = None) -> Tensor:
     """A Tensor for `value`: a Tensor itself, a Variable's current value, a numpy array, or Python data.
 
-    `dtype` must hold exactly (TypeError otherwise); `dtype_hint` is only preferred for Python values.
+    `dtype` must hold exactly (a tensor of another dtype is a DTypeConversionError, TensorFlow's ValueError);
+    `dtype_hint` is only preferred for Python values.
     """
     if type(value) is Tensor:
         if dtype is not None and value.dtype is not as_dtype(dtype):
-            raise TypeError(f"expected a tensor of dtype {as_dtype(dtype).name}, got one of dtype {value.dtype.name}")
+            raise DTypeConversionError(f"Tensor conversion requested dtype {as_dtype(dtype).name} for a tensor of "
+                                       f"dtype {value.dtype.name} (cast it with engine.cast)")
         return value
     if isinstance(value, TensorLike):  # a Variable, or any other tensor-like
         return convert_to_tensor(value.value(), dtype=dtype)
@@ -150,7 +154,7 @@ def convert_to_tensor(value: Any, dtype: Any = None, dtype_hint: Any = None, nam
         want = as_dtype(dtype) if dtype is not None else None
         have = from_numpy(value.dtype)
         if want is not None and want is not have:
-            raise TypeError(f"expected a value of dtype {want.name}, got a numpy {have.name} array")
+            return beside(value, want)  # TensorFlow 2.21 casts numpy values as numpy's astype does
         return Tensor(np.asarray(value) if isinstance(value, np.generic) else value)
     if isinstance(value, (list, tuple)) and _has_tensor(value):
         return convert_to_tensor(_pack(value, _first_tensor(value).dtype), dtype=dtype)
@@ -162,7 +166,7 @@ def convert_to_tensor(value: Any, dtype: Any = None, dtype_hint: Any = None, nam
         if natural is hint or (hint.is_floating and not natural.is_bool) or (natural.is_integer and hint.is_integer):
             return Tensor(_python_to_array(value, hint))
         if natural.is_floating and hint.is_integer:
-            raise TypeError(f"cannot use the Python value {value!r} with a tensor of dtype {hint.name}: "
+            raise InvalidDTypeError(f"cannot use the Python value {value!r} with a tensor of dtype {hint.name}: "
                             f"it would be truncated (cast one side with engine.cast)")
         return Tensor(_python_to_array(value, natural))
     return Tensor(_python_to_array(value, _python_dtype(value)))

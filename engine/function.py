@@ -1,7 +1,7 @@
 """`engine.function` (tf.function): trace a Python function per input signature into IR, cache, and run it.
 
 Cache keys follow TensorFlow (DESIGN §5): tensors and numpy arrays by (dtype, shape), Variables by identity,
-Python scalars and strings by value, lists/tuples/dicts by structure; globals are not part of the key. Shapes in
+Python scalars and strings by value (equal numbers such as 1, 1.0 and True are one key), lists/tuples/dicts by structure; globals are not part of the key. Shapes in
 Kiln's IR are static, so a `TensorSpec` with `None` dimensions accepts any size there and a concrete function is
 specialized per size seen.
 """
@@ -20,9 +20,11 @@ import numpy as np
 from autodiff import tape as _tape
 from engine import dispatch, nest
 from engine.call_gradient import record_call
+from engine.convert import convert_to_tensor
 from engine.concrete import ConcreteFunction, TensorSpec, is_numpy_scalar, trace_function
 from engine.fastcall import MISS
 from engine.tensor import Tensor
+from engine.trace import TraceError, current as current_trace
 from engine.variables import Variable
 from ir.types import from_numpy
 
@@ -52,7 +54,10 @@ def _leaf_key(x: Any) -> Any:
         return ("T", from_numpy(x.dtype).name, x.shape)
     if isinstance(x, TensorSpec):
         return ("T", x.dtype.name, tuple(x.shape))
-    if x is None or isinstance(x, (bool, int, float, str, bytes, np.generic)):
+    if isinstance(x, (bool, int, float)):
+        # Equal numbers are one key, as in TensorFlow (3, 3.0 and True... share a trace, made with the first).
+        return ("P", "number", x)
+    if x is None or isinstance(x, (str, bytes, np.generic)):
         return ("P", type(x).__name__, x.item() if isinstance(x, np.generic) else x)
     try:
         return ("O", weakref.ref(x))
@@ -115,6 +120,22 @@ class Function:
                 raise TypeError(f"{self.name}(): argument '{name}' ({got}) does not match its input_signature "
                                 f"entry {spec!r}")
 
+    def _convert_to_signature(self, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+        """Python numbers and lists passed where the input_signature has a TensorSpec become tensors of its dtype,
+        as TensorFlow converts them (`f([1.0, 2.0])` for `TensorSpec([2], float32)`)."""
+        bound = self._bind(args, kwargs)
+        converted = False
+        for (name, value), spec in zip(list(bound.arguments.items()), self.input_signature or ()):
+            if not isinstance(spec, TensorSpec) or not isinstance(value, (bool, int, float, list, tuple)):
+                continue
+            try:
+                bound.arguments[name] = convert_to_tensor(value, dtype=spec.dtype)
+            except (TypeError, ValueError) as e:
+                raise TypeError(f"{self.name}(): argument '{name}' ({value!r}) cannot be converted to its "
+                                f"input_signature entry {spec!r}: {e}") from None
+            converted = True
+        return (bound.args, bound.kwargs) if converted else (args, kwargs)
+
     # ---- calling
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not kwargs and not _RUN_EAGERLY[0] and not _tape.active and \
@@ -122,8 +143,11 @@ class Function:
             result = self._fast_call(args)  # the last compiled signature, if these arguments fit it
             if result is not MISS:
                 return result
-        if _RUN_EAGERLY[0] or dispatch.tracing():
-            # Run as Python: eagerly for debugging, or inlined into the function being traced.
+        if self.input_signature is not None:
+            args, kwargs = self._convert_to_signature(args, kwargs)
+        if dispatch.tracing() and not _RUN_EAGERLY[0]:
+            return self._call_while_tracing(args, kwargs)
+        if _RUN_EAGERLY[0]:  # run as Python, for debugging
             return self._python_callable()(*args, **kwargs)
         concrete = self._concrete_for(args, kwargs)
         if _tape.active and _tape.mine():  # one step on this thread's tapes: backward = the reverse transform
@@ -134,6 +158,23 @@ class Function:
             if fast is not None:
                 self._fast_call = fast
         return result
+
+    def _call_while_tracing(self, args: tuple, kwargs: dict) -> Any:
+        """Called while another function is traced: as in TensorFlow, this function is traced once per signature
+        (its Python side effects run once) and its concrete function's IR is inlined into the caller's trace.
+
+        Its Python runs inside the caller's trace instead where the IR alone would not do: under a GradientTape
+        recording the caller's ops, for a function with a custom gradient, or one that uses the caller's tensors
+        through its closure (its own trace cannot see them)."""
+        trace = current_trace()
+        if trace is not None and not _tape.active:
+            try:
+                concrete = self._concrete_for(args, kwargs)
+            except TraceError:
+                concrete = None
+            if concrete is not None and concrete.custom_gradient_python is None:
+                return concrete.inline_into(trace, self._bind(args, kwargs))
+        return self._python_callable()(*args, **kwargs)
 
     def _python_callable(self) -> Callable[..., Any]:
         if self.autograph:

@@ -1,4 +1,5 @@
-"""Tensor indexing, `x[key]`, with numpy's semantics, built only from op-table rows.
+"""Tensor indexing, `x[key]`, with TensorFlow's basic indexing and numpy's advanced indexing, built only from
+op-table rows.
 
 Owns `getitem` (called by `TensorLike.__getitem__`). A key is parsed into items (int, slice, None, Ellipsis, boolean
 mask, integer array) and lowered to a few rows: one `slice` for every basic item (ints select a length-1
@@ -7,13 +8,20 @@ range), one `reshape` that drops int-indexed axes and inserts the None axes, the
 merged axis with a linear index computed by `multiply`/`add`. Because every step is a row with a vjp rule, gradients
 flow through indexing, and the same code emits IR while a function is being traced.
 
-numpy's rules, as followed here:
-- negative ints and array entries count from the end; out of range is an IndexError naming index, axis and size;
+TensorFlow's rules, where it has them (TensorFlow 2.21's `_slice_helper`):
+- a Python list as the whole key is a multi-index, like a tuple: `x[[0, 1]]` is `x[0, 1]`;
+- a scalar boolean mask (`x[True]`, `x[tf.constant(False)]`) is a ValueError ("mask cannot be scalar.");
+- an int out of range, or more indices than axes, is an IndexOutOfRangeError (TensorFlow's InvalidArgumentError
+  eagerly and ValueError while tracing, Python's IndexError too).
+
+numpy's rules, which Kiln follows where TensorFlow refuses the key (integer arrays and nested lists as indices):
+- negative ints and array entries count from the end; out of range is an IndexOutOfRangeError naming index, axis
+  and size;
 - once any array or mask appears in the key, plain ints are advanced indices too, and the advanced indices
   broadcast together; if they are adjacent in the key the broadcast axes replace them in place, otherwise (a slice,
   None or Ellipsis, even a zero-width one, between them) they go to the front;
-- a k-d boolean mask stands for the k integer arrays of its true coordinates; a 0-d mask (`True`) adds an axis of
-  length 1 (or 0 for `False`); None may be combined freely with advanced indices.
+- a k-d boolean mask stands for the k integer arrays of its true coordinates; None may be combined freely with
+  advanced indices.
 
 Assumptions and limits: boolean masks need a concrete value (their result shape depends on the data), so a mask
 tensor while a function is being traced is a TypeError; so is a slice bound given as a tensor while tracing (the
@@ -31,6 +39,7 @@ import numpy as np
 from engine import dispatch
 from engine.convert import convert_to_tensor
 from engine.dispatch import apply
+from engine.errors import IndexOutOfRangeError
 from engine.ops.array_ops import gather
 from engine.ops.funnel import as_tensor, cast, raw_shape
 from engine.ops.math_ops import add, less, multiply, where
@@ -45,8 +54,7 @@ Index = Any  # a concrete np.ndarray of integers, or an integer Tensor
 
 @dataclass
 class _Item:
-    """One element of the key: kind is int, slice, new, ellipsis, mask or array; after `_expand` also newadv (the
-    length-1 axis a 0-d mask adds, indexed by an array)."""
+    """One element of the key: kind is int, slice, new, ellipsis, mask (of rank >= 1) or array."""
 
     kind: str
     value: Any = None
@@ -71,9 +79,15 @@ def _bad_key(k: Any) -> TypeError:
     return TypeError(f"{VALID_INDICES}; got {_describe(k)}")
 
 
+def _scalar_mask() -> ValueError:
+    return ValueError("mask cannot be scalar.")
+
+
 def _parse_tensor(t: Tensor) -> _Item:
     """Masks and scalar ints are read here when their value is concrete; symbolic ones stay tensors."""
     if t.dtype.is_bool:
+        if t.ndim == 0:
+            raise _scalar_mask()
         if _symbolic(t):
             raise TypeError(f"boolean mask {t.name} of shape {tuple(t.shape)} cannot be used while a function is "
                             f"being traced: the result's shape depends on its values; use engine.where or "
@@ -93,14 +107,18 @@ def _parse_one(k: Any) -> _Item:
         return _Item("ellipsis")
     if isinstance(k, slice):
         return _Item("slice", k)
-    if isinstance(k, (bool, np.bool_)):  # before int: numpy reads a bool as a 0-d mask, not as 0 or 1
-        return _Item("mask", np.asarray(k))
+    if isinstance(k, bool):  # before int: a bool is a 0-d mask, not 0 or 1
+        raise _scalar_mask()
+    if isinstance(k, np.bool_):
+        raise _bad_key(k)
     if isinstance(k, (int, np.integer)):
         return _Item("int", int(k))
     if isinstance(k, TensorLike):
         return _parse_tensor(as_tensor(k))
     if isinstance(k, np.ndarray):
         if k.dtype.kind == "b":
+            if k.ndim == 0:
+                raise _scalar_mask()
             return _Item("mask", k)
         if k.dtype.kind in "iu":
             return _Item("int", int(k)) if k.ndim == 0 else _Item("array", k.astype(np.int64))
@@ -165,7 +183,7 @@ def _normalize_slice(s: slice, n: int) -> tuple[int, int, int]:
 def _check_bounds(values: np.ndarray, axis: int, n: int) -> None:
     bad = (values < -n) | (values >= n)
     if bad.any():
-        raise IndexError(f"index {values[bad].flat[0]} is out of bounds for axis {axis} with size {n}")
+        raise IndexOutOfRangeError(f"index {values[bad].flat[0]} is out of bounds for axis {axis} with size {n}")
 
 
 def _mask_coordinates(mask: np.ndarray, axis: int, shape: tuple[int, ...]) -> list[np.ndarray]:
@@ -178,13 +196,14 @@ def _mask_coordinates(mask: np.ndarray, axis: int, shape: tuple[int, ...]) -> li
 
 
 def _expand(items: list[_Item], shape: tuple[int, ...], any_arrays: bool) -> list[_Item]:
-    """One item per axis of x, plus `new`/`newadv` items: Ellipsis filled in, masks split, ints bounds-checked."""
+    """One item per axis of x, plus `new` items: Ellipsis filled in, masks split, ints bounds-checked."""
     rank = len(shape)
     if sum(it.kind == "ellipsis" for it in items) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
     consumed = sum(it.value.ndim if it.kind == "mask" else it.kind in ("int", "slice", "array") for it in items)
     if consumed > rank:
-        raise IndexError(f"too many indices for tensor: tensor is {rank}-dimensional, but {consumed} were indexed")
+        raise IndexOutOfRangeError(f"too many indices for tensor: tensor is {rank}-dimensional, but {consumed} were "
+                                   f"indexed")
     if all(it.kind != "ellipsis" for it in items):
         items = items + [_Item("ellipsis")]
     out: list[_Item] = []
@@ -200,9 +219,6 @@ def _expand(items: list[_Item], shape: tuple[int, ...], any_arrays: bool) -> lis
         elif it.kind == "slice":
             out.append(_Item("slice", _normalize_slice(it.value, shape[axis]), axis))
             axis += 1
-        elif it.kind == "mask" and it.value.ndim == 0:
-            # True/False: a new axis of length 1, indexed by the array [0] or [] (what numpy does).
-            out.append(_Item("newadv", np.zeros(int(it.value), dtype=np.int64)))
         elif it.kind == "mask":
             for j, coords in enumerate(_mask_coordinates(it.value, axis, shape)):
                 out.append(_Item("array", coords, axis + j))
@@ -210,7 +226,7 @@ def _expand(items: list[_Item], shape: tuple[int, ...], any_arrays: bool) -> lis
         elif it.kind == "int" and not isinstance(it.value, Tensor):
             n = shape[axis]
             if not -n <= it.value < n:
-                raise IndexError(f"index {it.value} is out of bounds for axis {axis} with size {n}")
+                raise IndexOutOfRangeError(f"index {it.value} is out of bounds for axis {axis} with size {n}")
             i = it.value % n
             out.append(_Item("array", np.asarray(i, dtype=np.int64), axis) if any_arrays else _Item("int", i, axis))
             axis += 1
@@ -228,7 +244,7 @@ class _Advanced:
     position: int  # axis of the sliced-and-reshaped intermediate
     index: Index
     size: int
-    axis: int  # axis of x, for error messages (-1 for the axis a 0-d mask adds)
+    axis: int  # axis of x, for error messages
 
 
 def _constant(value: np.ndarray) -> Tensor:
@@ -244,9 +260,6 @@ def _apply_basic(t: Tensor, shape: tuple[int, ...], items: list[_Item]) -> tuple
     advanced: list[_Advanced] = []
     for it in items:
         if it.kind == "new":
-            out_shape.append(1)
-        elif it.kind == "newadv":
-            advanced.append(_Advanced(len(out_shape), it.value, 1, -1))
             out_shape.append(1)
         elif it.kind == "int":
             begin.append(it.value), end.append(it.value + 1), strides.append(1)
@@ -337,7 +350,7 @@ def getitem(x: Any, key: Any) -> Tensor:
     """
     t = as_tensor(x)
     shape = tuple(raw_shape(t))
-    items = [_parse_one(k) for k in (key if isinstance(key, tuple) else (key,))]
+    items = [_parse_one(k) for k in (key if isinstance(key, (tuple, list)) else (key,))]
     any_arrays = any(it.kind in ("array", "mask") for it in items)
     adv = [i for i, it in enumerate(items) if _is_advanced(it, any_arrays)]
     adjacent = not adv or adv[-1] - adv[0] + 1 == len(adv)

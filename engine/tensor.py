@@ -148,15 +148,15 @@ class Tensor(TensorLike):
         return self.shape
 
     # ---- its value
-    def _concrete(self, what: str) -> Any:
+    def _concrete(self, what: str, attribute: bool = False) -> Any:
         if self._node is not None:
             from engine.errors import symbolic_value_error
-            raise symbolic_value_error(self, what)
+            raise symbolic_value_error(self, what, attribute)
         return self._value
 
     def numpy(self) -> Any:
         """The value as a numpy array (a numpy scalar for a scalar tensor), as TensorFlow returns it."""
-        v = self._concrete("numpy()")
+        v = self._concrete("numpy()", attribute=True)
         if isinstance(v, np.ndarray) and v.ndim == 0:
             return v[()]
         return v

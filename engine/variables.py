@@ -14,6 +14,7 @@ import numpy as np
 from autodiff import tape as _tape
 from engine import dispatch
 from engine.convert import convert_to_tensor
+from engine.errors import DTypeConversionError
 from engine.ops.constant_op import constant
 from engine.tensor import Tensor, TensorLike, TensorShape, numpy_repr
 from ir.types import Cell, DType, as_dtype
@@ -29,6 +30,17 @@ def set_creation_hook(hook: Optional[Callable[["Variable"], None]]) -> Optional[
     old = getattr(_creation, "hook", None)
     _creation.hook = hook
     return old
+
+
+class AssignOperation:
+    """`assign*(..., read_value=False)` while tracing: TensorFlow returns the graph's assign `Operation` there (None
+    eagerly). It is not a tensor: returning it from a function is a TypeError, as in TensorFlow."""
+
+    def __init__(self, variable: "Variable") -> None:
+        self.name = f"{variable.name.split(':')[0]}/Assign"
+
+    def __repr__(self) -> str:
+        return f"<engine.AssignOperation {self.name!r}>"
 
 
 class Variable(TensorLike):
@@ -118,20 +130,21 @@ class Variable(TensorLike):
         if isinstance(value, (Tensor, Variable)):
             t = value if isinstance(value, Tensor) else value.value()
             if t.dtype is not self._dtype:
-                raise TypeError(f"{what}: cannot assign a value of dtype {t.dtype.name} to the {self._dtype.name} "
-                                f"Variable {self._name!r}")
+                raise DTypeConversionError(f"{what}: cannot assign a value of dtype {t.dtype.name} to the "
+                                           f"{self._dtype.name} Variable {self._name!r}")
         else:
             t = convert_to_tensor(value, dtype_hint=self._dtype)
             if t.dtype is not self._dtype:
-                raise TypeError(f"{what}: cannot assign a value of dtype {t.dtype.name} to the {self._dtype.name} "
-                                f"Variable {self._name!r}")
+                raise DTypeConversionError(f"{what}: cannot assign a value of dtype {t.dtype.name} to the "
+                                           f"{self._dtype.name} Variable {self._name!r}")
         if tuple(t.shape) != tuple(self._shape):
             raise ValueError(f"{what}: cannot assign a value of shape {tuple(t.shape)} to the Variable "
                              f"{self._name!r} of shape {tuple(self._shape)}")
         return t
 
-    def _store(self, t: Tensor, read_value: bool) -> Optional["Variable"]:
-        """Writes `t`; returns the Variable, or None when `read_value` is False (as TensorFlow does)."""
+    def _store(self, t: Tensor, read_value: bool) -> Any:
+        """Writes `t`; returns the Variable, or when `read_value` is False what TensorFlow returns: None eagerly,
+        the assign operation while tracing."""
         tracer = dispatch.current_tracer()
         if tracer is not None:
             tracer.assign_variable(self, t)
@@ -140,21 +153,29 @@ class Variable(TensorLike):
             # Compiled code takes the cell's array as it is: keep it C-contiguous and aligned (a transposed or
             # strided eager value is copied once here rather than on every call).
             self._cell.array = a if a.flags.c_contiguous and a.flags.aligned else a.copy()
-        return self if read_value else None
+        if read_value:
+            return self
+        return None if tracer is None else AssignOperation(self)
 
     def assign(self, value: Any, use_locking: Any = None, name: Any = None,
-               read_value: bool = True) -> Optional["Variable"]:
+               read_value: bool = True) -> Any:
         return self._store(self._coerce(value, "assign"), read_value)
 
     def assign_add(self, delta: Any, use_locking: Any = None, name: Any = None,
-                   read_value: bool = True) -> Optional["Variable"]:
+                   read_value: bool = True) -> Any:
         from engine.ops import add
         return self._store(self._coerce(add(self.value(), self._coerce_delta(delta)), "assign_add"), read_value)
 
     def assign_sub(self, delta: Any, use_locking: Any = None, name: Any = None,
-                   read_value: bool = True) -> Optional["Variable"]:
+                   read_value: bool = True) -> Any:
         from engine.ops import subtract
         return self._store(self._coerce(subtract(self.value(), self._coerce_delta(delta)), "assign_sub"), read_value)
+
+    def __getitem__(self, key: Any) -> Tensor:
+        """`v[key]`: the slice's value, which can also be assigned (`v[1:3].assign([20, 30])`), as in TensorFlow."""
+        from engine.indexing import getitem
+        from engine.slice_assign import VariableSlice
+        return VariableSlice(getitem(self, key), self, key)
 
     def _coerce_delta(self, delta: Any) -> Tensor:
         t = delta.value() if isinstance(delta, Variable) else delta

@@ -486,7 +486,9 @@ def test_callable_objects_and_nested_functions_are_converted_when_called() -> No
         a, b = g(tf.constant(v))
         assert (float(a), float(b)) == want
     assert op_counts(g.get_concrete_function(tf.constant(1.0)).ir)["cond"] == 2
-    assert inner.experimental_get_tracing_count() == 0, "an engine.function called while tracing is inlined"
+    # TF 2.21: a tf.function called while another is traced is traced itself, once per signature (here
+    # float32[]), and its concrete function's IR is inlined into the caller's trace.
+    assert inner.experimental_get_tracing_count() == 1
 
 
 def test_lambda_as_the_function() -> None:

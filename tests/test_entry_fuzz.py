@@ -270,6 +270,10 @@ def main() -> None:
 
 
 def _eager(body: Callable[..., Any], args: list) -> Any:
+    """The body run eagerly on what the Function passes it: numpy arguments become tensors (as TensorFlow converts
+    them), so that `x * 3.0` on a bool array follows TensorFlow's bool operator, not numpy's."""
+    import engine as tf
+    args = [tf.constant(a) if isinstance(a, (np.ndarray, np.generic)) else a for a in args]
     out = body(*args)
     return out._value if hasattr(out, "_value") else out
 

@@ -435,3 +435,111 @@ def test_tensor_leaked_from_a_branch() -> None:
 
     with pytest.raises(TraceError):
         f(tf.constant(1.0))
+
+
+def test_equal_python_numbers_share_a_trace() -> None:
+    # TF 2.21: f(x, 3) then f(x, 3.0) trace once (6.0, 6.0, 1 trace); 1, True and 1.0 share one trace too.
+    traces = []
+
+    @tf.function
+    def f(x, k):
+        traces.append(k)
+        return x * k if not isinstance(k, str) else x
+    a = f(tf.constant(2.0), 3)
+    b = f(tf.constant(2.0), 3.0)
+    assert (float(a), float(b), traces) == (6.0, 6.0, [3])
+    f(tf.constant(2.0), 1)
+    f(tf.constant(2.0), True)
+    f(tf.constant(2.0), 1.0)
+    f(tf.constant(2.0), "1")
+    assert traces == [3, 1, "1"]
+
+
+def test_function_called_while_tracing_is_traced_once_per_signature() -> None:
+    # TF 2.21: outer traces once, inner once per signature (["outer", "inner"], 14 and 18 for 3 and 4; with a
+    # second signature [2] inner traces twice in all).
+    traces = []
+
+    @tf.function
+    def inner(x):
+        traces.append("inner")
+        return x * 2
+
+    @tf.function
+    def outer(x):
+        traces.append("outer")
+        return inner(x) + inner(x + 1)
+    assert (int(outer(tf.constant(3))), int(outer(tf.constant(4)))) == (14, 18)
+    assert traces == ["outer", "inner"]
+    assert inner.experimental_get_tracing_count() == 1
+    # inner's concrete function serves eager calls too; another signature traces it again
+    assert int(inner(tf.constant(5))) == 10 and inner.experimental_get_tracing_count() == 1
+
+    @tf.function
+    def other(x):
+        return inner(tf.reshape(x, [2]))[1] + inner(x)
+    np.testing.assert_array_equal(other(tf.constant([1, 2])).numpy(), [6, 8])
+    assert inner.experimental_get_tracing_count() == 2
+
+
+def test_function_called_while_tracing_reads_and_assigns_variables() -> None:
+    v = tf.Variable(1.0)
+
+    @tf.function
+    def bump(x):
+        v.assign_add(x)
+        return v * 2.0
+
+    @tf.function
+    def outer(x):
+        return bump(x) + bump(x)
+    assert float(outer(tf.constant(1.0))) == 4.0 + 6.0 and float(v) == 3.0
+    w = tf.Variable(3.0)
+
+    @tf.function
+    def scale(x):
+        return w * x
+
+    @tf.function
+    def outer2(x):
+        return scale(x) + scale(x * x)
+    x = tf.constant(2.0)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = outer2(x)
+    assert float(y) == 18.0 and [float(g) for g in tape.gradient(y, [x, w])] == [3.0 + 3.0 * 4.0, 6.0]
+
+
+def test_input_signature_converts_python_values() -> None:
+    # TF 2.21: f([1.0, 2.0]) and f([1, 2]) with TensorSpec([2], float32) give float32 [2.0, 4.0]; 3.5 for an
+    # int32 spec and a list of the wrong length are TypeErrors.
+    f = tf.function(lambda x: x * 2.0, input_signature=[tf.TensorSpec(shape=[2], dtype=tf.float32)])
+    for value in ([1.0, 2.0], [1, 2], (1.0, 2.0)):
+        r = f(value)
+        assert r.dtype is tf.float32
+        np.testing.assert_array_equal(r.numpy(), [2.0, 4.0])
+    with pytest.raises(TypeError):
+        f([1.0, 2.0, 3.0])
+    g = tf.function(lambda x: x * 2, input_signature=[tf.TensorSpec(shape=[], dtype=tf.int32)])
+    assert int(g(3)) == 6
+    with pytest.raises(TypeError):
+        g(3.5)
+
+
+def test_assign_with_read_value_false() -> None:
+    # TF 2.21: None eagerly; inside a function the assign Operation (so `r is None` is False there), which is
+    # not a tensor and cannot be returned (TypeError).
+    v = tf.Variable(0)
+    assert v.assign_add(1, read_value=False) is None
+
+    @tf.function
+    def f():
+        r = v.assign_add(5, read_value=False)
+        return r is None
+    assert bool(f()) is False and int(v) == 6
+
+    @tf.function
+    def g():
+        return v.assign(2, read_value=False)
+    with pytest.raises(TypeError):
+        g()

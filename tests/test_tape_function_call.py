@@ -266,3 +266,36 @@ def test_custom_gradient_returning_its_input_through_identity() -> None:
             y = clip_grad(x * 3.0) * 10.0
         return t.gradient(y, x)
     assert float(inner_tape(tf.constant(2.0))) == 3.0  # TF 2.21: 3.0
+
+
+def test_gradient_of_an_input_the_function_does_not_use_is_none() -> None:
+    # TF 2.21: [2.0, None] for f(a, b) = a * 2 (not [2.0, 0.0]); an input reached only through integers is None
+    # too; one that another output of the function depends on gets zeros.
+    @tf.function
+    def f(a, b):
+        return a * 2.0
+
+    @tf.function
+    def g(a, b):
+        return a * 3.0, tf.cast(tf.cast(b, tf.int32), tf.float32) + a, b * b
+
+    @tf.function
+    def h(a, b):
+        return a + tf.cast(tf.argmax(tf.stack([b, a])), tf.float32)
+
+    a, b = tf.constant(1.0), tf.constant(1.5)
+    with tf.GradientTape(persistent=True) as t:
+        t.watch([a, b])
+        y = f(a, b)
+        p, q, r = g(a, b)
+        z = h(a, b)
+    ga, gb = t.gradient(y, [a, b])
+    assert float(ga) == 2.0 and gb is None
+    ga, gb = t.gradient(z, [a, b])
+    assert float(ga) == 1.0 and gb is None
+    ga, gb = t.gradient(q, [a, b])
+    assert float(ga) == 1.0 and float(gb) == 0.0
+    ga, gb = t.gradient(p, [a, b])
+    assert float(ga) == 3.0 and float(gb) == 0.0
+    ga, gb = t.gradient([p, r], [a, b])
+    assert float(ga) == 3.0 and float(gb) == 3.0

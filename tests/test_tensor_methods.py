@@ -115,3 +115,80 @@ def test_constant_keeps_its_import_paths():
     from engine.ops.constant_op import constant as constant_op
     assert tf.constant is constant is constant_op
     np.testing.assert_array_equal(tf.constant(2.0, shape=(2, 2)).numpy(), np.full((2, 2), 2.0, np.float32))
+
+
+def test_bool_product_goes_through_int32_as_tensorflows_operator():
+    # TensorFlow 2.21: [True, False] * 2 -> [True, False]; * 0.5 -> [False, False] (0.5 casts to 0);
+    # [3, 0] * [True, True] -> [True, False]; 2 * [True, False] and [True] + 2 raise.
+    b = tf.constant([True, False])
+    for got, want in [(b * 2, [True, False]), (b * 0.5, [False, False]), (b * -1, [True, False]),
+                      (tf.constant([3, 0]) * tf.constant([True, True]), [True, False])]:
+        assert got.dtype is tf.bool
+        np.testing.assert_array_equal(got.numpy(), want)
+    with pytest.raises(TypeError):
+        2 * b
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        b + tf.constant([True, True])
+    with pytest.raises(TypeError):
+        tf.multiply(b, b)
+
+
+MIXED = [
+    lambda: tf.constant([1, 2]) + tf.constant([1.0, 2.0]),
+    lambda: tf.constant(1.0) * tf.constant(1.0, tf.float64),
+    lambda: tf.constant(1) + tf.constant(1, tf.int64),
+    lambda: tf.constant([1, 2]) + 1.5,
+    lambda: tf.constant([True]) + tf.constant([False]),
+    lambda: tf.where(tf.constant([True]), tf.constant([1]), tf.constant([1.0])),
+    lambda: tf.concat([tf.constant([1]), tf.constant([1.0])], 0),
+    lambda: tf.logical_and(tf.constant([True]), tf.constant([1])),
+    lambda: tf.sin(tf.constant(1)),
+    lambda: tf.gather(tf.constant([1, 2]), tf.constant([0.5])),
+    lambda: tf.reduce_sum(tf.constant([True])),
+    lambda: tf.reduce_any(tf.constant([1])),
+    lambda: tf.matmul(tf.constant([[True]]), tf.constant([[True]])),
+    lambda: tf.where(tf.constant([1]), tf.constant([1]), tf.constant([2])),
+    lambda: tf.one_hot(tf.constant([0.0]), 2),
+    lambda: tf.cumsum(tf.constant([True])),
+]
+
+
+@pytest.mark.parametrize("program", MIXED)
+def test_dtype_mismatch_is_tensorflows_class_eagerly_and_traced(program):
+    # TensorFlow 2.21 raises InvalidArgumentError for each of these eagerly and TypeError inside tf.function.
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        program()
+    with pytest.raises(TypeError):
+        tf.function(lambda: program())()
+
+
+def test_conversion_to_another_dtype_is_value_error():
+    # TensorFlow 2.21: ValueError "Tensor conversion requested dtype float32 for Tensor with dtype int32", for
+    # convert_to_tensor and for Variable.assign / assign_add, eagerly and traced.
+    v = tf.Variable(1.0)
+    for program in [lambda: tf.convert_to_tensor(tf.constant([1, 2]), dtype=tf.float32),
+                    lambda: v.assign(tf.constant(2)), lambda: v.assign_add(tf.constant(2))]:
+        with pytest.raises(ValueError, match="dtype"):
+            program()
+        with pytest.raises(ValueError, match="dtype"):
+            tf.function(lambda: program())()
+    assert float(v) == 1.0
+
+
+def test_numpy_of_a_traced_tensor_is_attribute_error():
+    # TensorFlow 2.21: AttributeError ('SymbolicTensor' object has no attribute 'numpy').
+    with pytest.raises(AttributeError):
+        tf.function(lambda x: x.numpy() * 2)(tf.constant(3))
+    assert tf.constant(3).numpy() == 3
+
+
+def test_numpy_values_convert_to_a_requested_dtype():
+    # TF 2.21: convert_to_tensor(np.array([1.5, 2.7]), dtype=tf.int32) is [1, 2]; [1, 2] to float32 [1.0, 2.0];
+    # packing tensors of two dtypes is a ValueError.
+    for value, dtype, want in [(np.array([1.5, 2.7]), tf.int32, [1, 2]), (np.array([1, 2]), tf.float32, [1.0, 2.0]),
+                               (np.array([1, 0]), tf.bool, [True, False]), (np.float64(1.5), tf.int32, 1)]:
+        t = tf.convert_to_tensor(value, dtype=dtype)
+        assert t.dtype is dtype
+        np.testing.assert_array_equal(t.numpy(), want)
+    with pytest.raises(ValueError):
+        tf.constant([tf.constant(1), tf.constant(1.0)])

@@ -11,6 +11,7 @@ from engine.ops.array_ops import (broadcast_static_shape, broadcast_to, concat, 
 from engine.ops.constant_op import constant
 from engine.ops.composite_ops import (clip_by_global_norm, clip_by_norm, cosh, count_nonzero, eye, linspace,
                                       realdiv, reciprocal_no_nan, scalar_mul, sequence_mask, sinh, zero_fraction)
+from engine.ops.gather_nd_op import gather_nd
 from engine.ops.gradient_ops import stop_gradient
 from engine.ops.layout_ops import meshgrid, repeat, roll, slice
 from engine.ops.mask_ops import boolean_mask

@@ -12,6 +12,7 @@ import numpy as np
 
 from engine.dispatch import apply
 from engine.convert import convert_to_tensor
+from engine.errors import InvalidDTypeError
 from engine.ops.funnel import as_tensor, broadcast, broadcast_shapes, cast, convert_all, full, raw_shape
 from engine.ops.math_ops import add, equal, greater, greater_equal, less, logical_and, multiply, where
 from engine.tensor import Tensor, TensorLike, TensorShape
@@ -117,7 +118,7 @@ def squeeze(input: Any, axis: Any = None, name: Optional[str] = None) -> Tensor:
 def _same_dtype(public: str, ts: Sequence[Tensor]) -> None:
     dtypes = {t.dtype for t in ts}
     if len(dtypes) > 1:
-        raise TypeError(f"{public}: cannot mix dtypes {', '.join(sorted(d.name for d in dtypes))}")
+        raise InvalidDTypeError(f"{public}: cannot mix dtypes {', '.join(sorted(d.name for d in dtypes))}")
 
 
 def concat(values: Sequence[Any], axis: int, name: Optional[str] = None) -> Tensor:
@@ -214,7 +215,7 @@ def gather(params: Any, indices: Any, validate_indices: Any = None, axis: Any = 
     p = as_tensor(params)
     i = as_tensor(indices)
     if not i.dtype.is_integer:
-        raise TypeError(f"gather: indices must be int32 or int64, got {i.dtype.name}")
+        raise InvalidDTypeError(f"gather: indices must be int32 or int64, got {i.dtype.name}")
     rank = len(raw_shape(p))
     b = int(batch_dims) + (len(raw_shape(i)) if batch_dims < 0 else 0)
     ax = _axis("gather", b if axis is None else axis, rank)
@@ -312,7 +313,7 @@ def one_hot(indices: Any, depth: int, on_value: Any = None, off_value: Any = Non
     """`tf.one_hot`: out-of-range indices (negative or >= depth) give a row of off_value."""
     i = as_tensor(indices)
     if not i.dtype.is_integer:
-        raise TypeError(f"one_hot: indices must be integers, got {i.dtype.name}")
+        raise InvalidDTypeError(f"one_hot: indices must be integers, got {i.dtype.name}")
     dt, on, off = _on_off(on_value, off_value, dtype)
     shape = list(raw_shape(i))
     ax = len(shape) if axis == -1 else _axis("one_hot", axis, len(shape), extra=1)

@@ -12,6 +12,7 @@ from autodiff import tape as _tape
 from engine import dispatch
 from engine.convert import beside, convert_to_tensor
 from engine.dispatch import apply
+from engine.errors import InvalidDTypeError
 from engine.tensor import Tensor, TensorLike
 from ir.opdef import OPS, OpDef
 from ir.ops_state import InvalidArgumentError
@@ -64,16 +65,16 @@ def convert_all(values: Sequence[Any], dtype: Optional[DType] = None) -> list[Te
     return [as_tensor(v) if isinstance(v, TensorLike) else beside(v, dtype) for v in values]
 
 
-def mixed_dtypes(opname: str, *ts: Tensor) -> TypeError:
+def mixed_dtypes(opname: str, *ts: Tensor) -> InvalidDTypeError:
     desc = " and ".join(f"{t.dtype.name} {tuple(raw_shape(t))}" for t in ts)
-    return TypeError(f"{opname}: cannot mix dtypes ({desc}); tensors of different dtypes never mix implicitly, "
+    return InvalidDTypeError(f"{opname}: cannot mix dtypes ({desc}); tensors of different dtypes never mix implicitly, "
                      f"cast one with engine.cast")
 
 
 def check_dtype(opdef: OpDef, t: Tensor, public: str) -> None:
     allowed: Sequence[DType] = opdef.dtypes or ALL_DTYPES
     if t.dtype not in allowed:
-        raise TypeError(f"{public}: dtype {t.dtype.name} is not supported (allowed: "
+        raise InvalidDTypeError(f"{public}: dtype {t.dtype.name} is not supported (allowed: "
                         f"{', '.join(d.name for d in allowed)})")
 
 
@@ -81,7 +82,7 @@ def floating(x: Any, public: str) -> Tensor:
     """`x` as a tensor, which must be floating-point (for composites whose pieces would name another op)."""
     x = as_tensor(x)
     if not x.dtype.is_floating:
-        raise TypeError(f"{public}: expected a floating-point tensor, got {x.dtype.name}")
+        raise InvalidDTypeError(f"{public}: expected a floating-point tensor, got {x.dtype.name}")
     return x
 
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from engine.convert import convert_to_tensor
 from engine.dispatch import apply
+from engine.errors import InvalidDTypeError
 from engine.ops.funnel import (as_tensor, binary, broadcast, broadcast_shapes, cast as _cast, convert_pair, floating,
                                full, mixed_dtypes, raw_shape, unary)
 from engine.tensor import Tensor, TensorLike
@@ -230,7 +231,7 @@ def _bools(x: Any, y: Any, public: str) -> tuple[Tensor, Tensor]:
     x, y = convert_pair(x, y)
     for t in (x, y):
         if t.dtype is not bool_:
-            raise TypeError(f"{public}: expected bool tensors, got {t.dtype.name}")
+            raise InvalidDTypeError(f"{public}: expected bool tensors, got {t.dtype.name}")
     return x, y
 
 
@@ -270,7 +271,7 @@ def where(condition: Any, x: Any = None, y: Any = None, name: Optional[str] = No
             raise TypeError("where(condition) with one argument has a data-dependent shape and cannot be traced")
         return Tensor(np.argwhere(np.asarray(c._value)).astype(np.int64))
     if c.dtype is not bool_:
-        raise TypeError(f"where: condition must be bool, got {c.dtype.name}")
+        raise InvalidDTypeError(f"where: condition must be bool, got {c.dtype.name}")
     if x is None or y is None:
         raise ValueError("where: give both x and y, or neither")
     x, y = convert_pair(x, y)

@@ -8,6 +8,7 @@ from typing import Any, Optional
 import numpy as np
 
 from engine.dispatch import apply
+from engine.errors import InvalidDTypeError
 from engine.ops.array_ops import reshape
 from engine.ops.funnel import as_tensor, broadcast, broadcast_shapes, cast, floating, full, mixed_dtypes, raw_shape
 from engine.ops.math_ops import add, divide, exp, greater, is_inf, log, multiply, sqrt, square, subtract, where
@@ -39,7 +40,8 @@ def _axes(public: str, axis: Any, rank: int) -> tuple[int, ...]:
 def _reduce(opname: str, public: str, input_tensor: Any, axis: Any, keepdims: bool) -> Tensor:
     t = as_tensor(input_tensor)
     if t.dtype is bool_:
-        raise TypeError(f"{public}: bool tensors are not reduced arithmetically; use reduce_any or reduce_all")
+        raise InvalidDTypeError(f"{public}: bool tensors are not reduced arithmetically; use reduce_any or "
+                                f"reduce_all")
     shape = raw_shape(t)
     axes = _axes(public, axis, len(shape))
     out = apply(_O[opname], t, axes=axes) if axes else t
@@ -162,7 +164,7 @@ def reduce_all(input_tensor: Any, axis: Any = None, keepdims: bool = False, name
 def _bool_arg(x: Any, public: str) -> Tensor:
     t = as_tensor(x)
     if t.dtype is not bool_:
-        raise TypeError(f"{public}: expected a bool tensor, got {t.dtype.name}")
+        raise InvalidDTypeError(f"{public}: expected a bool tensor, got {t.dtype.name}")
     return t
 
 
@@ -205,7 +207,7 @@ def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
     if a.dtype is not b.dtype:
         raise mixed_dtypes("matmul", a, b)
     if a.dtype is bool_:
-        raise TypeError("matmul: bool tensors cannot be multiplied")
+        raise InvalidDTypeError("matmul: bool tensors cannot be multiplied")
     ta, tb = bool(transpose_a or adjoint_a), bool(transpose_b or adjoint_b)
     sa, sb = raw_shape(a), raw_shape(b)
     if len(sa) < 2 or len(sb) < 2:

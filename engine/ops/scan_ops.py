@@ -11,6 +11,7 @@ from typing import Any, Optional
 
 import numpy as np
 
+from engine.errors import InvalidDTypeError
 from engine.ops.array_ops import expand_dims, transpose
 from engine.ops.funnel import as_tensor, broadcast, full, raw_shape
 from engine.ops.math_ops import where
@@ -39,7 +40,7 @@ def cumprod(x: Any, axis: int = 0, exclusive: bool = False, reverse: bool = Fals
 def _scan(x: Any, axis: int, exclusive: bool, reverse: bool, identity: int, reduce: Any, public: str) -> Tensor:
     t = as_tensor(x)
     if t.dtype.is_bool:
-        raise TypeError(f"{public}: bool tensors cannot be summed or multiplied")
+        raise InvalidDTypeError(f"{public}: bool tensors cannot be summed or multiplied")
     shape = raw_shape(t)
     rank = len(shape)
     if not -rank <= int(axis) < rank:
