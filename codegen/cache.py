@@ -97,7 +97,8 @@ def decode_meta(meta: dict[str, Any]) -> Any:
     from codegen.lower import Lowered
     from ir.ops_state import InvalidArgumentError
     kinds = {"IndexError": IndexError, "ZeroDivisionError": ZeroDivisionError, "ValueError": ValueError,
-             "InvalidArgumentError": InvalidArgumentError, "TypeError": TypeError}
+             "InvalidArgumentError": InvalidArgumentError, "TypeError": TypeError,
+             "KeyboardInterrupt": KeyboardInterrupt, "MemoryError": MemoryError}
     errors = [ErrorInfo(kinds[k], m) for k, m in meta["errors"]]
     prints = [tuple(head) + ([_type_from(t) for t in types],) for head, types in meta["prints"]]
     lowered = Lowered(None, [_type_from(t) for t in meta["params"]], [_type_from(t) for t in meta["results"]],

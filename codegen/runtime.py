@@ -1,12 +1,20 @@
 """Compiling a lowered function to native code and calling it (DESIGN §8).
 
-`compile_function(fn)` lowers an ir.Function, optimizes it at O3 for the host CPU, links it into the process-wide
-LLJIT (with numpy's OpenBLAS and a runtime callback for print/assert), and returns a `CompiledFunction` that takes
+`compile_function(fn)` lowers an ir.Function, optimizes it at O3 for the host CPU, links it into an LLJIT of its
+own (with numpy's OpenBLAS and a runtime callback for print/assert), and returns a `CompiledFunction` that takes
 numpy arrays (and Variable cells) and returns numpy arrays.
+
+Native code is freed when nothing references it. Each compiled function gets its own LLJIT: a shared LLJIT keeps
+every library it ever linked (a library name cannot be reused, and each costs about 9 KB that is never returned),
+whereas dropping an LLJIT returns all of it. The code, its LLJIT, its resource tracker, the ctypes callback and the
+PyMethodDef the builtin points into are owned by one `NativeCode` object, which is the builtin's `self`: whoever
+holds the builtin (the CompiledFunction, a generated fast caller) keeps the code alive, and the last reference
+frees it in the only safe order (tracker, then LLJIT). The disk cache is what avoids recompiling.
 """
 from __future__ import annotations
 
 import ctypes
+import functools
 import glob
 import itertools
 import os
@@ -17,7 +25,7 @@ from typing import Any, Optional, Sequence
 import llvmlite.binding as llvm
 import numpy as np
 
-from codegen import cache, entry, llvm_setup
+from codegen import cache, entry, interrupt, llvm_setup
 from codegen.lower import Lowered, lower_function
 from ir.core import Function
 from ir.dump import dump, wanted
@@ -50,7 +58,6 @@ def executor() -> Any:
             from concurrent.futures import ThreadPoolExecutor
             _executor = ThreadPoolExecutor(max_workers=max(num_threads() - 1, 1), thread_name_prefix="kiln")
         return _executor
-_lljit: Optional[Any] = None
 _names = itertools.count()
 _CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_int64, ctypes.c_void_p)
 
@@ -69,16 +76,32 @@ def _blas_path() -> Optional[str]:
     return None
 
 
-def jit() -> Any:
-    global _lljit
-    with _lock:
-        if _lljit is None:
-            llvm_setup.ensure_initialized()
-            path = _blas_path()
-            if path is not None:
-                llvm.load_library_permanently(path)
-            _lljit = llvm.create_lljit_compiler(llvm_setup.host_target_machine())
-        return _lljit
+@functools.cache
+def _load_libraries() -> None:
+    """Makes numpy's OpenBLAS resolvable by every LLJIT (`add_current_process`), once per process."""
+    llvm_setup.ensure_initialized()
+    path = _blas_path()
+    if path is not None:
+        llvm.load_library_permanently(path)
+
+
+class NativeCode:
+    """One compiled function's native code and everything that must live exactly as long as it: the LLJIT, the
+    resource tracker, the ctypes callback the code calls, and the PyMethodDef of the builtin. The builtin holds
+    this object as its `self`, so the code cannot be freed while the builtin can still be called."""
+
+    def __init__(self, lljit: Any, tracker: Any, callback: Any) -> None:
+        self.lljit = lljit
+        self.tracker = tracker
+        self.callback = callback
+        self.method_def: Optional[_PyMethodDef] = None
+
+    def __del__(self) -> None:
+        tracker, lljit = self.__dict__.pop("tracker", None), self.__dict__.pop("lljit", None)
+        if tracker is not None:
+            tracker.close()  # the library first: its dispose uses the LLJIT's session
+        if lljit is not None:
+            lljit.close()
 
 
 class CompiledFunction:
@@ -88,16 +111,12 @@ class CompiledFunction:
     the builtin reads their data pointers and runs the kernel, releasing the GIL when the kernel is long.
     """
 
-    def __init__(self, fn: Function, lowered: Lowered, release_gil: bool, tracker: Any, py_entry: Any,
-                 callback: Any, method_def: Any) -> None:
+    def __init__(self, fn: Function, lowered: Lowered, release_gil: bool, py_entry: Any) -> None:
         self._fn = fn
         self.lowered = lowered
         self._release_gil = release_gil
         self._llvm_ir: Optional[str] = None
-        self._tracker = tracker       # keeps the code alive
-        self._callback = callback     # keeps the ctypes trampoline alive
-        self._method_def = method_def  # the builtin points into it
-        self._py = py_entry
+        self._py = py_entry  # the builtin; it owns the NativeCode (its `self`)
         self._params = lowered.params
         self._results = [(t.shape, t.dtype.np) for t in lowered.results]
         self._var_results = [(lowered.params[i].shape, lowered.params[i].dtype.np) for i in lowered.assigned]
@@ -221,7 +240,7 @@ class _PyMethodDef(ctypes.Structure):
 _METH_FASTCALL = 0x80
 _PyCFunction_NewEx = ctypes.pythonapi.PyCFunction_NewEx
 _PyCFunction_NewEx.restype = ctypes.py_object
-_PyCFunction_NewEx.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+_PyCFunction_NewEx.argtypes = [ctypes.c_void_p, ctypes.py_object, ctypes.c_void_p]
 _PY_SYMBOLS = {name: ctypes.cast(getattr(ctypes.pythonapi, name), ctypes.c_void_p).value
                for name in ("PyEval_SaveThread", "PyEval_RestoreThread", "PyLong_FromLongLong", "PyLong_AsLongLong")}
 
@@ -236,7 +255,7 @@ def array_specs(lowered: Lowered) -> list[entry.ArraySpec]:
             + [spec(f"the new value of Variable parameter {i}", lowered.params[i], True) for i in lowered.assigned])
 
 
-def _make_callback(lowered: Lowered, holder: list) -> Any:
+def _make_callback(lowered: Lowered, pending: dict[int, str]) -> Any:
     def callback(entry_id: int, ptrs: int) -> None:
         entry = lowered.prints[entry_id]
         types = entry[-1]
@@ -256,7 +275,7 @@ def _make_callback(lowered: Lowered, holder: list) -> Any:
         else:
             _, code, summarize, _ = entry
             shown = " ".join(format_value(a, summarize) for a in arrays)
-            holder[0].pending[code] = f" [{shown}]" if arrays else ""
+            pending[code] = f" [{shown}]" if arrays else ""
     return _CALLBACK(callback)
 
 
@@ -353,6 +372,7 @@ def _build(fn: Function, release: bool, tiling: Optional[tuple[Any, int]] = None
         lowered = lower_function(fn)
     entry.build(lowered.module, array_specs(lowered), lowered.workspace_size + 64, lowered.chunks, release)
     mod = llvm_setup.parse(str(lowered.module))
+    lowered.module = None  # ~250 KB of llvmlite objects per function that nothing reads again
     llvm_setup.optimize(mod)
     if wanted("llvm"):
         dump("llvm", fn.name, str(mod))
@@ -366,18 +386,25 @@ def _build(fn: Function, release: bool, tiling: Optional[tuple[Any, int]] = None
 
 def _link(fn: Function, lowered: Lowered, obj: bytes, release: bool,
           tiling: Optional[tuple[Any, int]] = None) -> CompiledFunction:
-    holder: list = [None]
-    cb = _make_callback(lowered, holder)
+    pending: dict[int, str] = {}  # shared with the callback, which must not reference the CompiledFunction
+    cb = _make_callback(lowered, pending)
     lib = f"kiln_{next(_names)}"
     builder = llvm.JITLibraryBuilder().add_object_img(obj).add_current_process()
-    builder = builder.import_symbol("kiln_runtime_callback", ctypes.cast(cb, ctypes.c_void_p).value)
-    for name, addr in {**_PY_SYMBOLS, **entry.symbols()}.items():
+    # Not ctypes.cast: it stores the callback in its own `_objects`, a cycle the collector never frees, which kept
+    # every Lowered (its llvmlite module, ~250 KB) alive after its function was gone.
+    address = ctypes.c_void_p.from_address(ctypes.addressof(cb)).value
+    builder = builder.import_symbol("kiln_runtime_callback", address)
+    for name, addr in {**_PY_SYMBOLS, **entry.symbols(), **interrupt.symbols()}.items():
         builder = builder.import_symbol(name, addr)
+    _load_libraries()
+    interrupt.ensure_installed()
     with _lock:
-        tracker = builder.export_symbol("kiln_py").link(jit(), lib)
-    method_def = _PyMethodDef(b"kiln", tracker["kiln_py"], _METH_FASTCALL, None)
-    py_entry = _PyCFunction_NewEx(ctypes.addressof(method_def), None, None)
-    compiled = CompiledFunction(fn, lowered, release, tracker, py_entry, cb, method_def)
+        lljit = llvm.create_lljit_compiler(llvm_setup.host_target_machine())
+        tracker = builder.export_symbol("kiln_py").link(lljit, lib)
+    code = NativeCode(lljit, tracker, cb)
+    code.method_def = _PyMethodDef(b"kiln", tracker["kiln_py"], _METH_FASTCALL, None)
+    py_entry = _PyCFunction_NewEx(ctypes.addressof(code.method_def), code, None)
+    compiled = CompiledFunction(fn, lowered, release, py_entry)
     compiled._tiling = tiling
-    holder[0] = compiled
+    compiled.pending = pending
     return compiled
