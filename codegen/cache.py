@@ -9,7 +9,8 @@ error table, print/assert table) as JSON.
 Entries are written atomically (a temporary file, then `os.replace`) and end with a SHA-256 of their content, so a
 truncated, corrupt or foreign file is detected, ignored and rebuilt. Object code is code this process will run, so
 only regular files owned by this user, in directories owned by this user and closed to others (0700), are read, and
-what they hold must be an object file of the host's format. `KILN_CACHE_DIR` chooses the directory (default:
+what they hold must be an object file of the host's format whose structure `codegen.objcheck` validated (every
+offset, index and relocation the linker follows), and an entry that still fails to decode or link is rebuilt. `KILN_CACHE_DIR` chooses the directory (default:
 `$XDG_CACHE_HOME/kiln` or `~/.cache/kiln`); `KILN_CACHE=0` turns the cache off.
 """
 from __future__ import annotations
@@ -28,6 +29,7 @@ import llvmlite
 import llvmlite.binding as llvm
 import numpy as np
 
+from codegen import objcheck
 from ir.types import RefType, TensorType, as_dtype
 
 MAGIC = b"KILNOBJ1"
@@ -144,6 +146,8 @@ def load(k: str) -> Optional[tuple[dict[str, Any], bytes]]:
         return None
     obj = body[start + n:]
     if not isinstance(meta, dict) or meta.get("key") != k or not obj.startswith(_OBJECT_MAGIC):
+        return None
+    if objcheck.problem(obj) is not None:  # LLVM's linker aborts the process on a malformed object
         return None
     return meta, obj
 

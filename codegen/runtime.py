@@ -28,7 +28,7 @@ import numpy as np
 from codegen import cache, entry, interrupt, llvm_setup
 from codegen.lower import Lowered, lower_function
 from ir.core import Function
-from ir.dump import dump, wanted
+from ir.dump import dump, wanted, wanted_stages
 from ir.ops_state import format_value
 from ir.types import Cell, RefType
 
@@ -304,11 +304,15 @@ def compile_function(fn: Any, source: Optional[Function] = None) -> CompiledFunc
         k = cache.key(print_function(source if source is not None else fn, locations=True),
                       {"from": "traced" if source is not None else "optimized"})
         hit = cache.load(k)
-        if hit is not None:
+        if hit is not None and not wanted_stages():
             meta, obj = hit
-            stats["cache_hits"] += 1
-            tiling = (None, meta["tile_rows"]) if meta.get("tile_rows") else None
-            return _link(_Deferred(fn), cache.decode_meta(meta), obj, meta["release_gil"], tiling)
+            try:
+                tiling = (None, meta["tile_rows"]) if meta.get("tile_rows") else None
+                compiled = _link(_Deferred(fn), cache.decode_meta(meta), obj, meta["release_gil"], tiling)
+                stats["cache_hits"] += 1
+                return compiled
+            except Exception:  # a valid-looking entry that does not decode or link: rebuild it
+                pass
         stats["cache_misses"] += 1
     if not isinstance(fn, Function):
         fn = fn()
@@ -399,7 +403,8 @@ def _link(fn: Function, lowered: Lowered, obj: bytes, release: bool,
     _load_libraries()
     interrupt.ensure_installed()
     with _lock:
-        lljit = llvm.create_lljit_compiler(llvm_setup.host_target_machine())
+        # Link errors raise RuntimeError (a bad cache entry is then rebuilt); LLVM's own stderr line is noise.
+        lljit = llvm.create_lljit_compiler(llvm_setup.host_target_machine(), suppress_errors=True)
         tracker = builder.export_symbol("kiln_py").link(lljit, lib)
     code = NativeCode(lljit, tracker, cb)
     code.method_def = _PyMethodDef(b"kiln", tracker["kiln_py"], _METH_FASTCALL, None)

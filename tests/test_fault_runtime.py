@@ -185,21 +185,24 @@ except KeyboardInterrupt:
 
 SPIN_THREAD = SPIN + """
 seen = []
+finished = threading.Event()
 def worker():
     try:
         forever(tf.constant(1.0))
     except KeyboardInterrupt:
         seen.append("worker")
-t = threading.Thread(target=worker)
+    finally:
+        finished.set()
+t = threading.Thread(target=worker, daemon=True)
 t.start()
 print("ready", flush=True)
 try:
-    while t.is_alive():
-        t.join(0.05)
+    while not finished.is_set():
+        time.sleep(0.05)  # not Thread.join: Ctrl-C inside join marks a running thread stopped (Python 3.11)
 except KeyboardInterrupt:
     seen.append("main")
-t.join(20)
-print(" ".join(sorted(seen)), "alive" if t.is_alive() else "stopped", flush=True)
+state = "stopped" if finished.wait(20) else "alive"
+print(" ".join(sorted(seen)), state, flush=True)
 """
 
 
