@@ -28,8 +28,9 @@ import numpy as np
 from codegen import cache, entry, interrupt, llvm_setup
 from codegen.lower import Lowered, lower_function
 from ir.core import Function
+from ir.verify import verify
 from ir.dump import dump, wanted, wanted_stages
-from ir.ops_state import format_value
+from ir.ops_state import assert_message, format_value
 from ir.types import Cell, RefType
 
 _lock = threading.RLock()
@@ -273,9 +274,8 @@ def _make_callback(lowered: Lowered, pending: dict[int, str]) -> Any:
             out.write(template.format(*(format_value(a, summarize) for a in arrays)))
             out.flush()
         else:
-            _, code, summarize, _ = entry
-            shown = " ".join(format_value(a, summarize) for a in arrays)
-            pending[code] = f" [{shown}]" if arrays else ""
+            _, code, summarize, message, _ = entry
+            pending[code] = assert_message(message, arrays, summarize)
     return _CALLBACK(callback)
 
 
@@ -316,6 +316,7 @@ def compile_function(fn: Any, source: Optional[Function] = None) -> CompiledFunc
         stats["cache_misses"] += 1
     if not isinstance(fn, Function):
         fn = fn()
+    verify(fn)  # unverified IR (a wrong result shape, an operand out of scope) would make code that reads out of bounds
     work = _work(fn)
     release = work >= RELEASE_GIL_ELEMENTS
     tiling = tiling_plan(fn) if work >= TILE_ELEMENTS else None
