@@ -149,7 +149,18 @@ class CompiledFunction:
         try:
             return self._pool.pop()
         except IndexError:
+            pass
+        try:
             return np.empty(self._ws_size, dtype=np.uint8)
+        except MemoryError:
+            raise self._memory_error() from None
+
+    def _memory_error(self) -> MemoryError:
+        """The MemoryError of a call whose results or workspace cannot be allocated, naming the user's line."""
+        need = self._ws_size + sum(int(np.prod(s, dtype=np.float64)) * np.dtype(d).itemsize
+                                   for s, d in self._results + self._var_results)
+        return MemoryError(f"{self.name}: one call of the compiled function needs {need / 2**30:,.1f} GiB for its "
+                           f"results and intermediates{_user_line()}")
 
     def fail(self, code: int, ws: np.ndarray) -> None:
         """Raises the error the call with workspace `ws` reported, then pools `ws` (only once it has been read)."""
@@ -205,8 +216,11 @@ class CompiledFunction:
         layout (views, transposes, misaligned or foreign-typed buffers, subclasses) are copied first; a wrong shape
         raises."""
         arrays = [_fit(a, t.dtype.np) for a, t in zip(arrays, self._params)]
-        outs = [np.empty(shape, dtype) for shape, dtype in self._results]
-        var_outs = [np.empty(shape, dtype) for shape, dtype in self._var_results]
+        try:
+            outs = [np.empty(shape, dtype) for shape, dtype in self._results]
+            var_outs = [np.empty(shape, dtype) for shape, dtype in self._var_results]
+        except MemoryError:
+            raise self._memory_error() from None
         chunks = self.lowered.chunks
         parts = self.threads
         if parts > 1:
@@ -220,6 +234,21 @@ class CompiledFunction:
             self.fail(code, ws)
         self._pool.append(ws)
         return outs
+
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_OURS = tuple(os.path.join(_ROOT, p) + os.sep for p in ("codegen", "engine", "ir", "autodiff"))
+
+
+def _user_line() -> str:
+    """' (at file:line)' of the innermost frame outside Kiln's packages, or ''."""
+    f = sys._getframe(1)
+    while f is not None:
+        name = os.path.abspath(f.f_code.co_filename)
+        if not name.startswith(_OURS):
+            return f" (at {f.f_code.co_filename}:{f.f_lineno})"
+        f = f.f_back
+    return ""
 
 
 def _fit(a: Any, dtype: np.dtype) -> np.ndarray:

@@ -145,3 +145,31 @@ def test_codegen_verifies_its_input() -> None:
                "  return %y\n}\n")
     with pytest.raises(VerifyError, match=r"inferred type f32\[2\] but the IR says f32\[3\]"):
         compile_function(fn)
+
+
+def test_a_numpy_scalar_argument_is_a_traced_parameter_as_in_tensorflow() -> None:
+    # TF 2.21: f(np.float32(1.0)), f(np.float32(2.0)), f(np.float32(3.0)), f(np.float64(1.0)) trace twice (one
+    # TensorSpec(shape=(), dtype=float32) and one float64): numpy scalars are tensors, not baked-in constants.
+    traces = []
+
+    @tf.function
+    def f(x):
+        traces.append(1)
+        return x * 2
+
+    outs = [f(v) for v in (np.float32(1.0), np.float32(2.0), np.float32(3.0), np.float64(1.0))]
+    assert [float(o.numpy()) for o in outs] == [2.0, 4.0, 6.0, 2.0]
+    assert [o.dtype for o in outs] == [tf.float32] * 3 + [tf.float64]
+    assert len(traces) == 2
+    assert [p.type.shape for p in f.get_concrete_function(np.float32(5.0)).ir.params] == [()]
+
+
+def test_a_compiled_call_that_cannot_allocate_its_results_is_a_memory_error_naming_the_line() -> None:
+    """256 TiB of results: more than a 47-bit address space, so the allocation fails on any machine."""
+    @tf.function(jit_compile=True)
+    def f(x):
+        return tf.broadcast_to(x, [2**23, 2**23]) * 2.0
+
+    with pytest.raises(MemoryError, match=r"f: one call of the compiled function needs 262,144.0 GiB for its "
+                                          r"results and intermediates \(at .*test_fault_input.py:\d+\)"):
+        f(tf.constant(1.0))
