@@ -126,6 +126,7 @@ def load(k: str) -> Optional[tuple[dict[str, Any], bytes]]:
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid():
+            _refuse(_path(k), "is not a regular file owned by this user")
             return None
         with os.fdopen(os.dup(fd), "rb") as f:
             data = f.read()
@@ -167,13 +168,28 @@ def _private_dir(path: Path, create: bool) -> Optional[Path]:
         except OSError:
             return None
         if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid():
+            _refuse(d, "is not a directory owned by this user")
             return None
         if st.st_mode & 0o077:
             try:
                 os.chmod(d, 0o700)
             except OSError:
+                _refuse(d, "is open to other users and cannot be made private (0700)")
                 return None
     return path
+
+
+_refused: set[str] = set()
+
+
+def _refuse(d: Path, why: str) -> None:
+    """Says once per directory why the cache is not used there (it holds code this process would run)."""
+    if str(d) in _refused:
+        return
+    _refused.add(str(d))
+    import warnings
+    warnings.warn(f"Kiln's disk cache is off for {d}: it {why}; compiled code is not read from or written there "
+                  f"(set KILN_CACHE_DIR to a private directory, or KILN_CACHE=0)", RuntimeWarning, stacklevel=3)
 
 
 def store(k: str, meta: dict[str, Any], obj: bytes) -> None:

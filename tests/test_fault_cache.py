@@ -144,3 +144,17 @@ def test_objcheck_accepts_what_llvm_emits_and_rejects_broken_structure(tmp_path:
     struct.pack_into("<H", bad, 62, 0xFFFF)  # e_shstrndx
     assert objcheck.problem(bytes(bad)) == "section name table index out of range"
     del llvm
+
+
+def test_a_cache_directory_that_is_not_ours_is_refused_with_one_warning(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from codegen import cache
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x")
+    monkeypatch.setenv("KILN_CACHE_DIR", str(not_a_dir))
+    with pytest.warns(RuntimeWarning, match=r"disk cache is off for .*file: it is not a directory owned by this user"):
+        assert cache.load("ef" + "0" * 62) is None
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert cache.load("ef" + "1" * 62) is None  # said once
