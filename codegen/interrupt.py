@@ -119,17 +119,17 @@ def emit_poll(ctx: Any, trip: lir.Value) -> lir.Value:
     nxt = b.add(trip, lir.Constant(I64, 1))
     due = b.icmp_unsigned("==", b.and_(nxt, lir.Constant(I64, POLL_TRIPS - 1)), lir.Constant(I64, 0))
     with b.if_then(due, likely=False):
-        ctx.fail_if(_interrupted(ctx), interrupt_code(ctx))
+        ctx.fail_if(interrupted(b, ctx.module, ctx.status), interrupt_code(ctx))
     return nxt
 
 
-def _interrupted(ctx: Any) -> lir.Value:
-    b = ctx.b
-    glob = ctx.module.globals.get(SYMBOL)
+def interrupted(b: lir.IRBuilder, module: lir.Module, status: lir.Value) -> lir.Value:
+    """i1: a SIGINT arrived since the call whose status words are at `status` started."""
+    glob = module.globals.get(SYMBOL)
     if glob is None:
-        glob = lir.GlobalVariable(ctx.module, I64, SYMBOL)
+        glob = lir.GlobalVariable(module, I64, SYMBOL)
     now = b.load_atomic(glob, "monotonic", 8, typ=I64)
-    start = b.load(b.gep(ctx.status, [lir.Constant(I64, STATUS_START)], inbounds=True, source_etype=I64), typ=I64)
+    start = b.load(b.gep(status, [lir.Constant(I64, STATUS_START)], inbounds=True, source_etype=I64), typ=I64)
     return b.icmp_unsigned("!=", now, start)
 
 

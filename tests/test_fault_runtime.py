@@ -248,3 +248,42 @@ def test_a_sigint_before_the_call_does_not_stop_a_later_loop() -> None:
     count_to(n)
     interrupt._counter.value += 1  # what the handler does on SIGINT
     assert int(count_to(n).numpy()) == 3 * interrupt.POLL_TRIPS
+
+
+def test_a_tiled_kernel_polls_between_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kernel run chunk by chunk (by pool threads too) stops between chunks once the interrupt counter moves
+    during the call: another thread moves it as the handler would, and some call must end in KeyboardInterrupt."""
+    import threading
+    from codegen import interrupt
+    from codegen.runtime import compile_function
+    monkeypatch.setenv("KILN_NUM_THREADS", "1")
+
+    def f(a, b):
+        return a * b + 1.0
+
+    a = np.ones((20_000, 10), np.float32)
+    cf = compile_function(tf.make_ir(f, optimize=True)(tf.constant(a), tf.constant(a)))
+    assert cf.lowered.chunks > 1
+    np.testing.assert_array_equal(cf([a, a])[0], a * a + 1)
+    stop = threading.Event()
+
+    def bump() -> None:
+        while not stop.is_set():
+            interrupt._counter.value += 1
+            time.sleep(0.0002)
+
+    thread = threading.Thread(target=bump)
+    thread.start()
+    interrupted = False
+    try:
+        deadline = time.perf_counter() + 20
+        while not interrupted and time.perf_counter() < deadline:
+            try:
+                cf([a, a])
+            except KeyboardInterrupt as e:
+                interrupted = "SIGINT" in str(e)
+    finally:
+        stop.set()
+        thread.join()
+    assert interrupted
+    np.testing.assert_array_equal(cf([a, a])[0], a * a + 1)
