@@ -4,12 +4,13 @@
 own (with numpy's OpenBLAS and a runtime callback for print/assert), and returns a `CompiledFunction` that takes
 numpy arrays (and Variable cells) and returns numpy arrays.
 
-Native code is freed when nothing references it. Each compiled function gets its own LLJIT: a shared LLJIT keeps
-every library it ever linked (a library name cannot be reused, and each costs about 9 KB that is never returned),
-whereas dropping an LLJIT returns all of it. The code, its LLJIT, its resource tracker, the ctypes callback and the
-PyMethodDef the builtin points into are owned by one `NativeCode` object, which is the builtin's `self`: whoever
-holds the builtin (the CompiledFunction, a generated fast caller) keeps the code alive, and the last reference
-frees it in the only safe order (tracker, then LLJIT). The disk cache is what avoids recompiling.
+Native code is freed when nothing references it. Libraries are linked into `JitHost`s of up to 32 libraries each:
+a single LLJIT keeps every library it ever linked (a library name cannot be reused, and each costs about 9 KB that
+is never returned), while destroying an LLJIT returns all of it. The code, its resource tracker, its host, the
+ctypes callback and the PyMethodDef the builtin points into are owned by one `NativeCode` object, which is the
+builtin's `self`: whoever holds the builtin (the CompiledFunction, a generated fast caller) keeps the code alive,
+and the last reference frees it in the only safe order (tracker, then the host's LLJIT once it has no library
+left). The disk cache is what avoids recompiling.
 """
 from __future__ import annotations
 
@@ -86,23 +87,53 @@ def _load_libraries() -> None:
         llvm.load_library_permanently(path)
 
 
-class NativeCode:
-    """One compiled function's native code and everything that must live exactly as long as it: the LLJIT, the
-    resource tracker, the ctypes callback the code calls, and the PyMethodDef of the builtin. The builtin holds
-    this object as its `self`, so the code cannot be freed while the builtin can still be called."""
+class JitHost:
+    """An LLJIT that hosts up to `LIBRARIES_PER_JIT` libraries and is destroyed, returning all its memory, once
+    it is full and the last NativeCode linked into it is gone (each NativeCode holds it; the module holds only the
+    host still being filled)."""
 
-    def __init__(self, lljit: Any, tracker: Any, callback: Any) -> None:
-        self.lljit = lljit
+    def __init__(self) -> None:
+        # Link errors raise RuntimeError (a bad cache entry is then rebuilt); LLVM's own stderr line is noise.
+        self.lljit = llvm.create_lljit_compiler(llvm_setup.host_target_machine(), suppress_errors=True)
+        self.linked = 0
+
+    def __del__(self) -> None:
+        lljit = self.__dict__.pop("lljit", None)
+        if lljit is not None:
+            lljit.close()
+
+
+#: A shared LLJIT keeps every library it ever linked (~10 KB each; a name cannot be reused), one LLJIT per function
+#: costs ~190 KB while it lives: hosts of this many libraries bound the first and amortize the second.
+LIBRARIES_PER_JIT = 32
+_host: Optional[JitHost] = None
+
+
+def _current_host() -> JitHost:
+    """The host to link the next library into (call with `_lock` held)."""
+    global _host
+    if _host is None or _host.linked >= LIBRARIES_PER_JIT:
+        _host = JitHost()
+    _host.linked += 1
+    return _host
+
+
+class NativeCode:
+    """One compiled function's native code and everything that must live exactly as long as it: its library's
+    resource tracker, the host LLJIT, the ctypes callback the code calls, and the PyMethodDef of the builtin. The
+    builtin holds this object as its `self`, so the code cannot be freed while the builtin can still be called."""
+
+    def __init__(self, host: JitHost, tracker: Any, callback: Any) -> None:
+        self.host = host
         self.tracker = tracker
         self.callback = callback
         self.method_def: Optional[_PyMethodDef] = None
 
     def __del__(self) -> None:
-        tracker, lljit = self.__dict__.pop("tracker", None), self.__dict__.pop("lljit", None)
+        tracker = self.__dict__.pop("tracker", None)
         if tracker is not None:
             tracker.close()  # the library first: its dispose uses the LLJIT's session
-        if lljit is not None:
-            lljit.close()
+        self.__dict__.pop("host", None)  # then, if this was its last library, the LLJIT
 
 
 class CompiledFunction:
@@ -433,10 +464,9 @@ def _link(fn: Function, lowered: Lowered, obj: bytes, release: bool,
     _load_libraries()
     interrupt.ensure_installed()
     with _lock:
-        # Link errors raise RuntimeError (a bad cache entry is then rebuilt); LLVM's own stderr line is noise.
-        lljit = llvm.create_lljit_compiler(llvm_setup.host_target_machine(), suppress_errors=True)
-        tracker = builder.export_symbol("kiln_py").link(lljit, lib)
-    code = NativeCode(lljit, tracker, cb)
+        host = _current_host()
+        tracker = builder.export_symbol("kiln_py").link(host.lljit, lib)
+    code = NativeCode(host, tracker, cb)
     code.method_def = _PyMethodDef(b"kiln", tracker["kiln_py"], _METH_FASTCALL, None)
     py_entry = _PyCFunction_NewEx(ctypes.addressof(code.method_def), code, None)
     compiled = CompiledFunction(fn, lowered, release, py_entry)
