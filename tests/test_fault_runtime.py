@@ -138,7 +138,7 @@ def test_a_deleted_function_retraced_for_many_shapes_frees_its_objects() -> None
 def test_native_code_lives_exactly_as_long_as_its_builtin() -> None:
     """The builtin owns the NativeCode (as its `self`): dropping the function frees the code; a caller that kept
     only the builtin can still call it."""
-    from codegen import runtime
+    from codegen import native
 
     @tf.function(jit_compile=True)
     def f(x):
@@ -148,7 +148,7 @@ def test_native_code_lives_exactly_as_long_as_its_builtin() -> None:
     np.testing.assert_array_equal(f(x).numpy(), np.arange(4, dtype=np.float32) * 3)
     compiled = f.get_concrete_function(x).compiled
     code = compiled._py.__self__
-    assert isinstance(code, runtime.NativeCode)
+    assert isinstance(code, native.NativeCode)
     ref = weakref.ref(code)
     builtin = compiled._py
     del f, compiled, code
