@@ -14,7 +14,7 @@ import inspect
 from typing import Any, Callable, Optional
 
 from ir.opdef import OpDef
-from ir.types import DType
+from ir.types import DType, as_dtype
 
 
 def _int(v: Any) -> bool:
@@ -24,6 +24,17 @@ def _int(v: Any) -> bool:
 
 def _ints(v: Any) -> bool:
     return isinstance(v, (list, tuple)) and all(_int(x) for x in v)
+
+
+def _dtype(v: Any) -> bool:
+    """A DType, or anything the op table resolves to one (a dtype name, a numpy dtype)."""
+    if isinstance(v, DType):
+        return True
+    try:
+        as_dtype(v)
+    except (TypeError, ValueError, KeyError):
+        return False
+    return True
 
 
 def _pairs(v: Any) -> bool:
@@ -40,7 +51,7 @@ KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "transpose_a": (lambda v: isinstance(v, bool), "a bool"), "transpose_b": (lambda v: isinstance(v, bool), "a bool"),
     "message": (lambda v: isinstance(v, str), "a string"), "template": (lambda v: isinstance(v, str), "a string"),
     "stream": (lambda v: isinstance(v, str), "a string"),
-    "dtype": (lambda v: isinstance(v, DType), "a dtype"), "output_type": (lambda v: isinstance(v, DType), "a dtype"),
+    "dtype": (_dtype, "a dtype"), "output_type": (_dtype, "a dtype"),
 }
 
 
