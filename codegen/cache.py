@@ -9,7 +9,8 @@ error table, print/assert table) as JSON.
 Entries are written atomically (a temporary file, then `os.replace`) and end with a SHA-256 of their content, so a
 truncated, corrupt or foreign file is detected, ignored and rebuilt. Object code is code this process will run, so
 only regular files owned by this user, in directories owned by this user and closed to others (0700), are read, and
-what they hold must be an object file of the host's format. `KILN_CACHE_DIR` chooses the directory (default:
+what they hold must be an object file of the host's format whose structure `codegen.objcheck` validated (every
+offset, index and relocation the linker follows), and an entry that still fails to decode or link is rebuilt. `KILN_CACHE_DIR` chooses the directory (default:
 `$XDG_CACHE_HOME/kiln` or `~/.cache/kiln`); `KILN_CACHE=0` turns the cache off.
 """
 from __future__ import annotations
@@ -28,6 +29,7 @@ import llvmlite
 import llvmlite.binding as llvm
 import numpy as np
 
+from codegen import objcheck
 from ir.types import RefType, TensorType, as_dtype, bfloat16
 
 MAGIC = b"KILNOBJ1"
@@ -98,7 +100,8 @@ def decode_meta(meta: dict[str, Any]) -> Any:
     from ir.ops_state import IndexOutOfRangeError, IntegerDivisionByZeroError, InvalidArgumentError
     kinds = {"IndexError": IndexError, "ZeroDivisionError": ZeroDivisionError, "ValueError": ValueError,
              "InvalidArgumentError": InvalidArgumentError, "TypeError": TypeError,
-             "IntegerDivisionByZeroError": IntegerDivisionByZeroError, "IndexOutOfRangeError": IndexOutOfRangeError}
+             "IntegerDivisionByZeroError": IntegerDivisionByZeroError, "IndexOutOfRangeError": IndexOutOfRangeError,
+             "KeyboardInterrupt": KeyboardInterrupt, "MemoryError": MemoryError}
     errors = [ErrorInfo(kinds[k], m) for k, m in meta["errors"]]
     prints = [tuple(head) + ([_type_from(t) for t in types],) for head, types in meta["prints"]]
     lowered = Lowered(None, [_type_from(t) for t in meta["params"]], [_type_from(t) for t in meta["results"]],
@@ -124,6 +127,7 @@ def load(k: str) -> Optional[tuple[dict[str, Any], bytes]]:
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid():
+            _refuse(_path(k), "is not a regular file owned by this user")
             return None
         with os.fdopen(os.dup(fd), "rb") as f:
             data = f.read()
@@ -145,6 +149,8 @@ def load(k: str) -> Optional[tuple[dict[str, Any], bytes]]:
     obj = body[start + n:]
     if not isinstance(meta, dict) or meta.get("key") != k or not obj.startswith(_OBJECT_MAGIC):
         return None
+    if objcheck.problem(obj) is not None:  # LLVM's linker aborts the process on a malformed object
+        return None
     return meta, obj
 
 
@@ -163,13 +169,28 @@ def _private_dir(path: Path, create: bool) -> Optional[Path]:
         except OSError:
             return None
         if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid():
+            _refuse(d, "is not a directory owned by this user")
             return None
         if st.st_mode & 0o077:
             try:
                 os.chmod(d, 0o700)
             except OSError:
+                _refuse(d, "is open to other users and cannot be made private (0700)")
                 return None
     return path
+
+
+_refused: set[str] = set()
+
+
+def _refuse(d: Path, why: str) -> None:
+    """Says once per directory why the cache is not used there (it holds code this process would run)."""
+    if str(d) in _refused:
+        return
+    _refused.add(str(d))
+    import warnings
+    warnings.warn(f"Kiln's disk cache is off for {d}: it {why}; compiled code is not read from or written there "
+                  f"(set KILN_CACHE_DIR to a private directory, or KILN_CACHE=0)", RuntimeWarning, stacklevel=3)
 
 
 def store(k: str, meta: dict[str, Any], obj: bytes) -> None:

@@ -27,6 +27,7 @@ from typing import Any, NamedTuple, Optional, Sequence
 import llvmlite.ir as lir
 import numpy as np
 
+from codegen import interrupt
 from codegen.values import I8, I32, I64, PTR
 
 
@@ -190,6 +191,10 @@ def build(module: lir.Module, specs: Sequence[ArraySpec], workspace_bytes: int, 
                         b.icmp_signed("<=", end, lir.Constant(I64, chunks))]),
                 f"the chunk range must satisfy 0 <= begin <= end <= {chunks}")
     status = ws
+    counter = lir.GlobalVariable(module, I64, interrupt.SYMBOL) if interrupt.SYMBOL not in module.globals \
+        else module.globals[interrupt.SYMBOL]
+    start = b.gep(status, [lir.Constant(I64, 8 * interrupt.STATUS_START)], inbounds=True, source_etype=I8)
+    b.store(b.load_atomic(counter, "monotonic", 8, typ=I64), start)
     body_ws = b.gep(ws, [lir.Constant(I64, 64)], inbounds=True, source_etype=I8)
     entry = module.globals["kiln_entry"]
     if release_gil:
@@ -210,5 +215,7 @@ def raise_error(lowered: Any, pending: dict[int, str], code: int, ws: np.ndarray
     workspace before handing it to another call."""
     value = int(ws[8:16].view(np.int64)[0])
     err = lowered.errors[code - 1]
+    if err.kind is KeyboardInterrupt:
+        interrupt.raise_interrupt(err.message)
     detail = pending.pop(code, None)
     raise err.kind(err.message.format(value=detail if detail is not None else value))

@@ -17,6 +17,7 @@ from typing import Any, Sequence
 import llvmlite.ir as lir
 
 import codegen.rules  # noqa: F401  (attaches the lower facets to the op table)
+from codegen import interrupt
 from codegen.context import ErrorInfo, LowerContext
 from codegen.rules.stack import free_stacks
 from codegen.values import I32, I64, PTR, Buffer, CValue, Lazy, Scalar, round_to
@@ -152,12 +153,14 @@ def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[
     ctx.finish()
     body.args = body.args + tuple(ctx.buffer_args)
     body.ftype = lir.FunctionType(I32, [PTR] * len(body.args))
-    _entry(module, body, n_ptrs, list(chunk_bytes) or [0] * n_ptrs, ctx.buffer_sizes)
+    # A tiled kernel's chunk loop (run by pool threads too) polls for Ctrl-C between chunks (codegen.interrupt).
+    poll = interrupt.interrupt_code(ctx) if any(chunk_bytes) else 0
+    _entry(module, body, n_ptrs, list(chunk_bytes) or [0] * n_ptrs, ctx.buffer_sizes, poll)
     return Lowered(module, params, results, assigned, ctx.workspace_size, ctx.errors, ctx.prints)
 
 
 def _entry(module: lir.Module, body: lir.Function, n_ptrs: int, chunk_bytes: list[int],
-           buffer_sizes: Sequence[int]) -> None:
+           buffer_sizes: Sequence[int], poll: int = 0) -> None:
     """`i32 @kiln_entry(ptr argv, ptr workspace, ptr status, i64 begin, i64 end)`: runs the body for chunks
     [begin, end), advancing each split pointer by its chunk size (an untiled function has one chunk)."""
     entry = lir.Function(module, lir.FunctionType(I32, [PTR, PTR, PTR, I64, I64]), "kiln_entry")
@@ -190,7 +193,15 @@ def _entry(module: lir.Module, body: lir.Function, n_ptrs: int, chunk_bytes: lis
     b.position_at_end(fail)
     b.ret(code)
     b.position_at_end(nxt)
-    c.add_incoming(b.add(c, lir.Constant(I64, 1)), nxt)
+    if poll:
+        stop = entry.append_basic_block("chunk.interrupted")
+        go = entry.append_basic_block("chunk.go")
+        b.cbranch(interrupt.interrupted(b, module, status), stop, go)
+        b.position_at_end(stop)
+        b.store(lir.Constant(I64, poll), status)
+        b.ret(lir.Constant(I32, poll))
+        b.position_at_end(go)
+    c.add_incoming(b.add(c, lir.Constant(I64, 1)), b.block)
     b.branch(head)
     b.position_at_end(done)
     b.ret(lir.Constant(I32, 0))

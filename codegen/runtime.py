@@ -1,28 +1,28 @@
 """Compiling a lowered function to native code and calling it (DESIGN §8).
 
-`compile_function(fn)` lowers an ir.Function, optimizes it at O3 for the host CPU, links it into the process-wide
-LLJIT (with numpy's OpenBLAS and a runtime callback for print/assert), and returns a `CompiledFunction` that takes
+`compile_function(fn)` verifies and lowers an ir.Function, optimizes it at O3 for the host CPU, links it into the
+JIT (codegen.native: with numpy's OpenBLAS and a runtime callback for print/assert), and returns a `CompiledFunction` that takes
 numpy arrays (and Variable cells) and returns numpy arrays.
+
+Native code is owned and freed by codegen.native.
 """
 from __future__ import annotations
 
 import ctypes
-import glob
-import itertools
 import os
 import sys
 import threading
 from typing import Any, Optional, Sequence
 
-import llvmlite.binding as llvm
 import numpy as np
 
-from codegen import cache, entry, llvm_setup
+from codegen import cache, entry, interrupt, llvm_setup, native
 from codegen.lower import Lowered, lower_function
 from ir.core import Function
-from ir.dump import dump, wanted
-from ir.ops_state import format_value
+from ir.dump import dump, wanted, wanted_stages
+from ir.ops_state import assert_message, format_value
 from ir.types import Cell, RefType
+from ir.verify import verify
 
 _lock = threading.RLock()
 _executor: Optional[Any] = None
@@ -50,35 +50,10 @@ def executor() -> Any:
             from concurrent.futures import ThreadPoolExecutor
             _executor = ThreadPoolExecutor(max_workers=max(num_threads() - 1, 1), thread_name_prefix="kiln")
         return _executor
-_lljit: Optional[Any] = None
-_names = itertools.count()
 _CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_int64, ctypes.c_void_p)
 
 #: Counters the tests read: native compiles, disk-cache hits and misses in this process.
 stats = {"compiled": 0, "cache_hits": 0, "cache_misses": 0}
-
-
-def _blas_path() -> Optional[str]:
-    """numpy's bundled OpenBLAS (ILP64, scipy_-prefixed symbols)."""
-    base = os.path.dirname(os.path.dirname(np.__file__))
-    for pattern in ("numpy.libs/libscipy_openblas64_*.so*", "numpy.libs/libopenblas64_*.so*",
-                    "numpy/.dylibs/libscipy_openblas64_*", "numpy.libs/*openblas*"):
-        found = glob.glob(os.path.join(base, pattern))
-        if found:
-            return found[0]
-    return None
-
-
-def jit() -> Any:
-    global _lljit
-    with _lock:
-        if _lljit is None:
-            llvm_setup.ensure_initialized()
-            path = _blas_path()
-            if path is not None:
-                llvm.load_library_permanently(path)
-            _lljit = llvm.create_lljit_compiler(llvm_setup.host_target_machine())
-        return _lljit
 
 
 class CompiledFunction:
@@ -88,16 +63,12 @@ class CompiledFunction:
     the builtin reads their data pointers and runs the kernel, releasing the GIL when the kernel is long.
     """
 
-    def __init__(self, fn: Function, lowered: Lowered, release_gil: bool, tracker: Any, py_entry: Any,
-                 callback: Any, method_def: Any) -> None:
+    def __init__(self, fn: Function, lowered: Lowered, release_gil: bool, py_entry: Any) -> None:
         self._fn = fn
         self.lowered = lowered
         self._release_gil = release_gil
         self._llvm_ir: Optional[str] = None
-        self._tracker = tracker       # keeps the code alive
-        self._callback = callback     # keeps the ctypes trampoline alive
-        self._method_def = method_def  # the builtin points into it
-        self._py = py_entry
+        self._py = py_entry  # the builtin; it owns the NativeCode (its `self`)
         self._params = lowered.params
         self._results = [(t.shape, t.dtype.np) for t in lowered.results]
         self._var_results = [(lowered.params[i].shape, lowered.params[i].dtype.np) for i in lowered.assigned]
@@ -129,7 +100,18 @@ class CompiledFunction:
         try:
             return self._pool.pop()
         except IndexError:
+            pass
+        try:
             return np.empty(self._ws_size, dtype=np.uint8)
+        except MemoryError:
+            raise self._memory_error() from None
+
+    def _memory_error(self) -> MemoryError:
+        """The MemoryError of a call whose results or workspace cannot be allocated, naming the user's line."""
+        need = self._ws_size + sum(int(np.prod(s, dtype=np.float64)) * np.dtype(d).itemsize
+                                   for s, d in self._results + self._var_results)
+        return MemoryError(f"{self.name}: one call of the compiled function needs {need / 2**30:,.1f} GiB for its "
+                           f"results and intermediates{_user_line()}")
 
     def fail(self, code: int, ws: np.ndarray) -> None:
         """Raises the error the call with workspace `ws` reported, then pools `ws` (only once it has been read)."""
@@ -185,8 +167,11 @@ class CompiledFunction:
         layout (views, transposes, misaligned or foreign-typed buffers, subclasses) are copied first; a wrong shape
         raises."""
         arrays = [_fit(a, t.dtype.np) for a, t in zip(arrays, self._params)]
-        outs = [np.empty(shape, dtype) for shape, dtype in self._results]
-        var_outs = [np.empty(shape, dtype) for shape, dtype in self._var_results]
+        try:
+            outs = [np.empty(shape, dtype) for shape, dtype in self._results]
+            var_outs = [np.empty(shape, dtype) for shape, dtype in self._var_results]
+        except MemoryError:
+            raise self._memory_error() from None
         chunks = self.lowered.chunks
         parts = self.threads
         if parts > 1:
@@ -202,6 +187,21 @@ class CompiledFunction:
         return outs
 
 
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_OURS = tuple(os.path.join(_ROOT, p) + os.sep for p in ("codegen", "engine", "ir", "autodiff"))
+
+
+def _user_line() -> str:
+    """' (at file:line)' of the innermost frame outside Kiln's packages, or ''."""
+    f = sys._getframe(1)
+    while f is not None:
+        name = os.path.abspath(f.f_code.co_filename)
+        if not name.startswith(_OURS):
+            return f" (at {f.f_code.co_filename}:{f.f_lineno})"
+        f = f.f_back
+    return ""
+
+
 def _fit(a: Any, dtype: np.dtype) -> np.ndarray:
     """`a` as the native entry takes it: an exact ndarray of `dtype`, C-contiguous and aligned (copied if not).
     Another dtype is an error: converting is the caller's decision."""
@@ -211,19 +211,6 @@ def _fit(a: Any, dtype: np.dtype) -> np.ndarray:
     if arr.dtype != dtype:
         raise TypeError(f"expected an array of {dtype}, got {arr.dtype}")
     return np.array(arr, order="C")
-
-
-class _PyMethodDef(ctypes.Structure):
-    _fields_ = [("ml_name", ctypes.c_char_p), ("ml_meth", ctypes.c_void_p), ("ml_flags", ctypes.c_int),
-                ("ml_doc", ctypes.c_char_p)]
-
-
-_METH_FASTCALL = 0x80
-_PyCFunction_NewEx = ctypes.pythonapi.PyCFunction_NewEx
-_PyCFunction_NewEx.restype = ctypes.py_object
-_PyCFunction_NewEx.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
-_PY_SYMBOLS = {name: ctypes.cast(getattr(ctypes.pythonapi, name), ctypes.c_void_p).value
-               for name in ("PyEval_SaveThread", "PyEval_RestoreThread", "PyLong_FromLongLong", "PyLong_AsLongLong")}
 
 
 def array_specs(lowered: Lowered) -> list[entry.ArraySpec]:
@@ -236,7 +223,7 @@ def array_specs(lowered: Lowered) -> list[entry.ArraySpec]:
             + [spec(f"the new value of Variable parameter {i}", lowered.params[i], True) for i in lowered.assigned])
 
 
-def _make_callback(lowered: Lowered, holder: list) -> Any:
+def _make_callback(lowered: Lowered, pending: dict[int, str]) -> Any:
     def callback(entry_id: int, ptrs: int) -> None:
         entry = lowered.prints[entry_id]
         types = entry[-1]
@@ -254,9 +241,8 @@ def _make_callback(lowered: Lowered, holder: list) -> Any:
             out.write(template.format(*(format_value(a, summarize) for a in arrays)))
             out.flush()
         else:
-            _, code, summarize, _ = entry
-            shown = " ".join(format_value(a, summarize) for a in arrays)
-            holder[0].pending[code] = f" [{shown}]" if arrays else ""
+            _, code, summarize, message, _ = entry
+            pending[code] = assert_message(message, arrays, summarize)
     return _CALLBACK(callback)
 
 
@@ -285,14 +271,19 @@ def compile_function(fn: Any, source: Optional[Function] = None) -> CompiledFunc
         k = cache.key(print_function(source if source is not None else fn, locations=True),
                       {"from": "traced" if source is not None else "optimized"})
         hit = cache.load(k)
-        if hit is not None:
+        if hit is not None and not wanted_stages():
             meta, obj = hit
-            stats["cache_hits"] += 1
-            tiling = (None, meta["tile_rows"]) if meta.get("tile_rows") else None
-            return _link(_Deferred(fn), cache.decode_meta(meta), obj, meta["release_gil"], tiling)
+            try:
+                tiling = (None, meta["tile_rows"]) if meta.get("tile_rows") else None
+                compiled = _link(_Deferred(fn), cache.decode_meta(meta), obj, meta["release_gil"], tiling)
+                stats["cache_hits"] += 1
+                return compiled
+            except Exception:  # a valid-looking entry that does not decode or link: rebuild it
+                pass
         stats["cache_misses"] += 1
     if not isinstance(fn, Function):
         fn = fn()
+    verify(fn)  # unverified IR (a wrong result shape, an operand out of scope) would make code that reads out of bounds
     work = _work(fn)
     release = work >= RELEASE_GIL_ELEMENTS
     tiling = tiling_plan(fn) if work >= TILE_ELEMENTS else None
@@ -353,6 +344,7 @@ def _build(fn: Function, release: bool, tiling: Optional[tuple[Any, int]] = None
         lowered = lower_function(fn)
     entry.build(lowered.module, array_specs(lowered), lowered.workspace_size + 64, lowered.chunks, release)
     mod = llvm_setup.parse(str(lowered.module))
+    lowered.module = None  # ~250 KB of llvmlite objects per function that nothing reads again
     llvm_setup.optimize(mod)
     if wanted("llvm"):
         dump("llvm", fn.name, str(mod))
@@ -366,18 +358,10 @@ def _build(fn: Function, release: bool, tiling: Optional[tuple[Any, int]] = None
 
 def _link(fn: Function, lowered: Lowered, obj: bytes, release: bool,
           tiling: Optional[tuple[Any, int]] = None) -> CompiledFunction:
-    holder: list = [None]
-    cb = _make_callback(lowered, holder)
-    lib = f"kiln_{next(_names)}"
-    builder = llvm.JITLibraryBuilder().add_object_img(obj).add_current_process()
-    builder = builder.import_symbol("kiln_runtime_callback", ctypes.cast(cb, ctypes.c_void_p).value)
-    for name, addr in {**_PY_SYMBOLS, **entry.symbols()}.items():
-        builder = builder.import_symbol(name, addr)
-    with _lock:
-        tracker = builder.export_symbol("kiln_py").link(jit(), lib)
-    method_def = _PyMethodDef(b"kiln", tracker["kiln_py"], _METH_FASTCALL, None)
-    py_entry = _PyCFunction_NewEx(ctypes.addressof(method_def), None, None)
-    compiled = CompiledFunction(fn, lowered, release, tracker, py_entry, cb, method_def)
+    pending: dict[int, str] = {}  # shared with the callback, which must not reference the CompiledFunction
+    cb = _make_callback(lowered, pending)
+    py_entry = native.link(obj, cb, {**entry.symbols(), **interrupt.symbols()})
+    compiled = CompiledFunction(fn, lowered, release, py_entry)
     compiled._tiling = tiling
-    holder[0] = compiled
+    compiled.pending = pending
     return compiled

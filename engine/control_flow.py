@@ -237,6 +237,7 @@ def Assert(condition: Any, data: Sequence[Any], summarize: Optional[int] = None,
     if c.dtype is not bool_:
         raise TypeError(f"Assert: condition must be bool, got {c.dtype.name}")
     tensors = [as_tensor(d) for d in data if isinstance(d, TensorLike)]
-    texts = [str(d) for d in data if not isinstance(d, TensorLike)]
-    message = name or " ".join(texts) or "Assert"
+    # Each tensor shows where it stands among the texts ("x = [1. -2.] y = 0"): a `{}` per tensor, braces escaped.
+    parts = ["{}" if isinstance(d, TensorLike) else str(d).replace("{", "{{").replace("}", "}}") for d in data]
+    message = " ".join(parts) if tensors else (" ".join(parts) or name or "Assert")
     dispatch.apply(OPS["assert"], c, *tensors, message=message, summarize=3 if summarize is None else int(summarize))

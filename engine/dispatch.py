@@ -9,11 +9,32 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from typing import Any, Iterator, Optional, Protocol
+import weakref
+from typing import Any, Callable, Iterator, Optional, Protocol
 
 from autodiff import tape as _tape
 from engine.tensor import Tensor
 from ir.opdef import OpDef
+
+
+#: Where each symbolic tensor's value was made while tracing: (op name, (file, line) or None), filled by the tracer.
+ORIGINS: "weakref.WeakKeyDictionary[Any, tuple]" = weakref.WeakKeyDictionary()
+
+
+def leaked_tensor_error(opdef: OpDef, t: Tensor) -> TypeError:
+    """The error for a symbolic tensor used after the trace that made it ended (stored in a list, global or
+    attribute instead of being returned), as TensorFlow's "is out of scope and cannot be used here"."""
+    value = t._node
+    made, loc = ORIGINS.get(value, ("an op", None))
+    name = f"'{value.name}' " if getattr(value, "name", None) else ""
+    where = f" at {loc[0]}:{loc[1]}" if loc else ""
+    return TypeError(f"symbolic tensor {name}({value.type}, made by {made}{where}) is out of scope and cannot be "
+                     f"used here (by {opdef.name}): it was created while tracing a function and leaked out of it "
+                     f"(kept in a list, global or attribute). Return it from the function instead.")
+
+
+#: Called after every op with (opdef, result tensors, traced) when set: `tf.debugging.enable_check_numerics`.
+after_op: Optional[Callable[[OpDef, tuple, bool], None]] = None
 
 
 class Tracer(Protocol):
@@ -93,18 +114,30 @@ def apply(opdef: OpDef, *operands: Tensor, **attrs: Any) -> Any:
         if _tape.active and out is not None:
             # A tape used while tracing records traced ops: its gradient() then emits the backward IR.
             _tape.record(opdef, operands, out if isinstance(out, tuple) else (out,), attrs)
+        if after_op is not None and out is not None:
+            after_op(opdef, out if isinstance(out, tuple) else (out,), True)
         return out
     if opdef.kind != "elementwise":
         opdef.infer([t.type for t in operands], **attrs)
-    out = opdef.eager(*[t._value for t in operands], **attrs)
+    try:
+        out = opdef.eager(*[t._value for t in operands], **attrs)
+    except Exception:
+        leaked = next((t for t in operands if t._node is not None), None)
+        if leaked is None:
+            raise
+        raise leaked_tensor_error(opdef, leaked) from None
     if opdef.nresults == 1:
         result = Tensor(out)
         if _tape.active:
             _tape.record(opdef, operands, (result,), attrs)
+        if after_op is not None:
+            after_op(opdef, (result,), False)
         return result
     if opdef.nresults == 0:
         return None
     results = tuple(Tensor(o) for o in out)
     if _tape.active:
         _tape.record(opdef, operands, results, attrs)
+    if after_op is not None:
+        after_op(opdef, results, False)
     return results

@@ -79,6 +79,13 @@ class Function:
     def __init__(self, python_function: Callable[..., Any], input_signature: Optional[Sequence[Any]] = None,
                  autograph: bool = True, jit_compile: Optional[bool] = True, reduce_retracing: bool = False,
                  name: Optional[str] = None) -> None:
+        for check, what in ((inspect.isgeneratorfunction, "a generator function"),
+                            (inspect.iscoroutinefunction, "an async function"),
+                            (inspect.isasyncgenfunction, "an async generator function")):
+            if check(python_function):  # TensorFlow fails later, on the generator it got back from tracing
+                raise TypeError(f"engine.function: {getattr(python_function, '__qualname__', python_function)!s} is "
+                                f"{what}; a traced function must return zero or more Tensors (build a list in a "
+                                f"loop, or use tf.data.Dataset.from_generator for a generator)")
         self.python_function = python_function
         self.input_signature = None if input_signature is None else tuple(input_signature)
         self.autograph = autograph

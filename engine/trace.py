@@ -131,10 +131,13 @@ class Trace:
     def emit(self, opdef: OpDef, operands: tuple, attrs: dict) -> Any:
         frame = self.frame
         values = [self.value_of(t) for t in operands]
-        results = frame.builder.op(opdef, values, attrs, loc=user_location())
+        loc = user_location()
+        results = frame.builder.op(opdef, values, attrs, loc=loc)
         frame.define(results)
         if opdef.nresults == 0:
             return None
+        for r in results:  # where each symbolic tensor was made, for the error if it leaks out of the trace
+            dispatch.ORIGINS[r] = (opdef.name, loc)
         wrapped = tuple(Tensor(None, r) for r in results)
         return wrapped[0] if opdef.nresults == 1 else wrapped
 

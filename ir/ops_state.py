@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import string
 import sys
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
@@ -103,10 +103,26 @@ def _assert_infer(types: list[TensorType], **attrs: Any) -> tuple[TensorType, ..
     return ()
 
 
+def assert_message(message: str, data: Sequence[np.ndarray], summarize: int) -> str:
+    """The text of a failed assert: `message` with each `{}` replaced by the next data value (as `print`'s
+    template), or, without placeholders, the values after it in brackets. Shared by eager mode and compiled code."""
+    shown = [format_value(d, summarize) for d in data]
+    if data and _placeholders_or_none(message) == len(data):
+        return "assertion failed: " + message.format(*shown)
+    return f"assertion failed: {message}" + (f" [{' '.join(shown)}]" if data else "")
+
+
+def _placeholders_or_none(template: str) -> Optional[int]:
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+    except ValueError:
+        return None
+    return len(fields) if all(f == "" for f in fields) else None
+
+
 def _assert_kernel(cond: np.ndarray, *data: np.ndarray, message: str, summarize: int) -> tuple:
     if not np.all(cond):
-        shown = " ".join(format_value(d, summarize) for d in data)
-        raise InvalidArgumentError(f"assertion failed: {message}" + (f" [{shown}]" if data else ""))
+        raise InvalidArgumentError(assert_message(message, data, summarize))
     return ()
 
 

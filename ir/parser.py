@@ -27,6 +27,8 @@ _DTYPES: dict[str, DType] = {d.short: d for d in ALL_DTYPES}
 T = TypeVar("T")
 _LOC = re.compile(r"#\s*(\S+):([0-9]+)\s*\Z")
 _INT = re.compile(r"-?[0-9]+\Z")
+#: Deepest nesting of regions accepted: each level costs a few Python frames of this recursive-descent parser.
+MAX_NESTING = 100
 
 
 # ---- the parser -----------------------------------------------------------------------------------------------------
@@ -257,6 +259,8 @@ class _Parser:
 
     def region(self) -> Block:
         """`{ ^label(%a: type, ...): ops }`; its names are visible only inside."""
+        if len(self.scopes) > MAX_NESTING:
+            raise self.error(f"regions nested more than {MAX_NESTING} deep")
         self.expect("{")
         label = self.expect_kind("label", "a region label (^name)")
         self.scopes.append({})
@@ -299,4 +303,10 @@ def parse(text: str) -> Function:
     >>> [op.name for op in fn.walk()], fn.params[0].name
     (['sin', 'return'], 'x')
     """
-    return _Parser(text).function()
+    if not isinstance(text, str):
+        raise ParseError(f"expected IR text (a str), got {type(text).__name__}", 1, 1, "")
+    parser = _Parser(text)
+    try:
+        return parser.function()
+    except RecursionError:  # a nesting the depth check does not bound (e.g. a deep attribute)
+        raise parser.error("nested too deeply to parse") from None

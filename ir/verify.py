@@ -6,7 +6,8 @@ Owns `verify` and `VerifyError`. It checks, reading only generic row properties:
 - each value is defined once (as a block argument or an op result, anywhere in the function);
 - each block ends with exactly one terminator, and terminators appear only last: `return` ends the function's
   block, `yield` ends a region;
-- attrs: exactly the row's declared attribute names;
+- attrs: exactly the row's declared attribute names, each of the kind its name holds, and as many operands as the
+  row's numpy kernel takes (`ir.verify_attrs`);
 - no op result is a Variable reference (`RefType`): references enter only as parameters;
 - operand/result arity and types, re-inferred from the rows: `opdef.infer(operand_types, **attrs)` for plain
   rows, `opdef.infer_regions(operand_types, regions, attrs)` for structured rows, whose regions are
@@ -21,6 +22,7 @@ from typing import Any, Callable, Iterable, Optional
 
 import numpy as np
 
+from ir import verify_attrs
 from ir.core import Block, Function, Op, Value
 from ir.opdef import OpDef
 from ir.ops import OPS
@@ -178,6 +180,9 @@ class _Verifier:
                 parts.append(f"unknown attr(s) {', '.join(sorted(given - declared))}")
             takes = ", ".join(opdef.attrs) or "none"
             raise self.op_error(op, f"bad attrs: {'; '.join(parts)} (`{opdef.name}` takes: {takes})")
+        bad = verify_attrs.problem(opdef, len(op.operands), op.attrs)
+        if bad is not None:
+            raise self.op_error(op, bad)
         types = [v.type for v in op.operands]
         if opdef.infer_regions is not None:
             for k, region in enumerate(op.regions):

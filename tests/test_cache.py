@@ -110,8 +110,15 @@ def test_kiln_dump_writes_every_stage(tmp_path: Path) -> None:
     assert "define" in files["llvm"] and ("zmm" in files["asm"] or "ymm" in files["asm"] or "xmm" in files["asm"])
 
 
+def _object() -> bytes:
+    """A real object file for the host (the cache reads only objects that codegen.objcheck finds well formed)."""
+    from codegen import llvm_setup
+    mod = llvm_setup.parse("define i32 @f(i32 %x) {\n  %y = add i32 %x, 1\n  ret i32 %y\n}\n")
+    return llvm_setup.host_target_machine().emit_object(mod)
+
+
 def _entry(k: str) -> tuple[dict, bytes]:
-    return {"release_gil": False}, b"\x7fELF" + bytes(range(256)) * 4
+    return {"release_gil": False}, _object()
 
 
 def test_entries_live_in_private_directories(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -145,5 +152,7 @@ def test_only_regular_files_of_the_host_object_format_are_read(tmp_path: Path,
     path.unlink()
     meta, _ = _entry(other)
     cache.store(other, meta, b"#!/bin/sh\n" + b"\0" * 100)  # intact and keyed right, but not an object file
+    assert cache.load(other) is None
+    cache.store(other, meta, b"\x7fELF" + bytes(range(256)) * 4)  # the host's magic, but not a well-formed object
     assert cache.load(other) is None
     assert cache.load(k) is not None

@@ -10,8 +10,9 @@ from typing import Any
 import llvmlite.ir as lir
 
 from codegen.context import LowerContext
+from codegen.interrupt import emit_poll
 from codegen.rules.registry import lowers
-from codegen.values import PTR, Buffer, CValue, Scalar, is_register, llvm_type
+from codegen.values import I64, PTR, Buffer, CValue, Scalar, is_register, llvm_type
 from ir.core import Op
 
 
@@ -77,6 +78,8 @@ def _while(ctx: LowerContext, op: Op, *operands: CValue) -> list[CValue]:
     b.position_at_end(head)
     phis: list[Any] = []
     state: list[CValue] = []
+    trip = b.phi(I64)  # counts trips for the interrupt poll (codegen.interrupt)
+    trip.add_incoming(lir.Constant(I64, 0), pre)
     for t, pair, s in zip(types, pairs, scalars_in):
         if pair is None:
             phi = b.phi(llvm_type(t))
@@ -100,7 +103,9 @@ def _while(ctx: LowerContext, op: Op, *operands: CValue) -> list[CValue]:
             new_scalars.append(None)
         else:
             new_scalars.append(v.load(b, []))
+    next_trip = emit_poll(ctx, trip)
     end = b.block
+    trip.add_incoming(next_trip, end)
     for phi, v in zip(phis, new_scalars):
         if isinstance(phi, tuple):
             cur, nxt = phi

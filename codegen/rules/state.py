@@ -73,10 +73,10 @@ def _assert(ctx: LowerContext, op: Any, cond: CValue, *data: CValue) -> None:
     else:
         b.store(cond.load(b, []), ok)
     failed = b.not_(b.load(ok, typ=ok.allocated_type))
-    code = ctx.error(InvalidArgumentError, "assertion failed: " + op.attrs["message"] + "{value}")
+    code = ctx.error(InvalidArgumentError, "{value}")  # the runtime writes the whole text (ir.ops_state)
     with b.if_then(failed, likely=False):
         # The runtime formats the data into the message (as eager mode shows it), then the call fails.
-        _call_back(ctx, ("assert", code, op.attrs["summarize"], [d.type for d in data]), data)
+        _call_back(ctx, ("assert", code, op.attrs["summarize"], op.attrs["message"], [d.type for d in data]), data)
         ctx.fail_if(lir.Constant(lir.IntType(1), 1), code)
 
 

@@ -58,11 +58,24 @@ def _sizes(public: str, shape: Any, float_error: type = TypeError) -> tuple[int,
     return dims
 
 
+def _allocatable(public: str, dims: tuple[int, ...], dtype: Any) -> tuple[int, ...]:
+    """`dims`, if a tensor of that shape could exist here: more than 2**63 - 1 elements is an InvalidArgumentError
+    (as TensorFlow's), more bytes than this machine's memory a MemoryError at once (the result would otherwise be a
+    lazy broadcast that fails, or runs for minutes, in a later op)."""
+    from engine.allocation import check_allocation
+    check_allocation(public, dims, dtype)
+    return dims
+
+
 def reshape(tensor: Any, shape: Any, name: Optional[str] = None) -> Tensor:
     """`tf.reshape`; one dimension may be -1."""
     t = as_tensor(tensor)
     shape = list(_ints("reshape", shape, InvalidArgumentError))
     size = int(np.prod(raw_shape(t), dtype=np.int64))
+    for k, d in enumerate(shape):
+        if d < -1:
+            raise InvalidArgumentError(f"reshape: size {k} must be non-negative (or -1 for one inferred size), "
+                                       f"not {d}")
     if shape.count(-1) > 1:
         raise InvalidArgumentError(f"reshape: at most one -1 is allowed in shape {shape}")
     if -1 in shape:
@@ -259,15 +272,15 @@ def fill(dims: Any, value: Any, name: Optional[str] = None) -> Tensor:
     v = as_tensor(value)
     if raw_shape(v) != ():
         raise InvalidArgumentError(f"fill: value must be a scalar, got shape {tuple(raw_shape(v))}")
-    return broadcast(v, _sizes("fill", dims, InvalidArgumentError))
+    return broadcast(v, _allocatable("fill", _sizes("fill", dims, InvalidArgumentError), v.dtype))
 
 
 def zeros(shape: Any, dtype: Any = float32, name: Optional[str] = None) -> Tensor:
-    return full(0, as_dtype(dtype), _sizes("zeros", shape))
+    return full(0, as_dtype(dtype), _allocatable("zeros", _sizes("zeros", shape), as_dtype(dtype)))
 
 
 def ones(shape: Any, dtype: Any = float32, name: Optional[str] = None) -> Tensor:
-    return full(1, as_dtype(dtype), _sizes("ones", shape))
+    return full(1, as_dtype(dtype), _allocatable("ones", _sizes("ones", shape), as_dtype(dtype)))
 
 
 def zeros_like(input: Any, dtype: Any = None, name: Optional[str] = None) -> Tensor:  # noqa: A002
@@ -316,6 +329,8 @@ def one_hot(indices: Any, depth: int, on_value: Any = None, off_value: Any = Non
         raise InvalidDTypeError(f"one_hot: indices must be integers, got {i.dtype.name}")
     dt, on, off = _on_off(on_value, off_value, dtype)
     shape = list(raw_shape(i))
+    if int(depth) < 0:
+        raise InvalidArgumentError(f"one_hot: depth must be non-negative, got: {int(depth)}")
     ax = len(shape) if axis == -1 else _axis("one_hot", axis, len(shape), extra=1)
     out_shape = shape[:ax] + [int(depth)] + shape[ax:]
     positions = apply(_O["iota"], shape=tuple(out_shape), dtype=i.dtype, axis=ax)
@@ -361,6 +376,9 @@ def tile(input: Any, multiples: Any, name: Optional[str] = None) -> Tensor:  # n
     t = as_tensor(input)
     shp = raw_shape(t)
     mult = _ints("tile", multiples)
+    for k, m in enumerate(mult):
+        if m < 0:
+            raise InvalidArgumentError(f"tile: expected multiples[{k}] >= 0, but got {m}")
     if len(mult) != len(shp):
         raise InvalidArgumentError(f"tile: multiples {list(mult)} must have one entry per axis of shape "
                                    f"{tuple(shp)}")
