@@ -27,6 +27,7 @@ from engine import nest
 from engine.tensor import Tensor
 from ir.core import Block, Function
 from ir.emitter import Emitter
+from ir.opdef import NONDIFF
 from ir.types import Cell, RefType
 
 _reverse: "weakref.WeakKeyDictionary[Function, tuple[Function, list[int]]]" = weakref.WeakKeyDictionary()
@@ -45,7 +46,10 @@ def _depend(block: Block, deps: dict[int, frozenset[int]]) -> None:
     results depend on all its operands (a region op's too, conservatively); an op that writes a Variable
     reference makes later reads of it depend on what was written."""
     for op in block.ops:
-        inputs = frozenset().union(*(deps.get(id(v), frozenset()) for v in op.operands))
+        if op.opdef.vjp is NONDIFF and not op.opdef.regions:  # floor, casts to int, comparisons: no gradient path
+            inputs: frozenset[int] = frozenset()
+        else:
+            inputs = frozenset().union(*(deps.get(id(v), frozenset()) for v in op.operands))
         k = op.opdef.writes_operand
         if k is not None:
             ref = op.operands[k]

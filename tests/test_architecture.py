@@ -38,7 +38,7 @@ _TESTS_IN_USE = "a test file that parallel work adds to; split it by purpose onc
 OVER_LIMIT: dict[str, str] = {f"tests/{name}.py": _TESTS_IN_USE for name in (
     "autograph_programs", "programs", "test_autograph", "test_codegen", "test_codegen_random", "test_function",
     "test_grad", "test_grad_loops", "test_ops_numpy", "test_passes", "test_tape_gradients",
-    "test_autograph_errors", "test_vmath")}
+    "test_autograph_errors", "test_vmath", "test_ops_tf_sweep")}
 # Tables of programs and cases (data written as Python source, one entry after another) are not code to split.
 DATA_FILES = ("tests/oracle/programs/", "tests/autograph_cases_hand.py")
 
