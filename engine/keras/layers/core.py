@@ -133,7 +133,7 @@ class Reshape(Layer):
         self.target_shape = tuple(int(d) for d in target_shape)
 
     def call(self, inputs: Any) -> Any:
-        return reshape(inputs, (-1,) + self.target_shape)
+        return reshape(inputs, (inputs.shape[0],) + self.target_shape)
 
     def compute_output_shape(self, input_shape: Any) -> tuple:
         target = list(self.target_shape)
