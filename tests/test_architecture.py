@@ -25,11 +25,6 @@ LAYER_MAY_IMPORT = {"ir": {"ir"}, "codegen": {"ir", "codegen"}, "autodiff": {"ir
 # Known import circles, fixed in parallel on other branches: each is named by the import that closes it (the one
 # that points up). The cycle test ignores these edges; the strict xfail per entry starts failing once the import is
 # gone or no longer closes a circle: then delete the entry.
-KNOWN_CYCLE_EDGES: dict[str, tuple[str, str]] = {
-    "autograph's operators.py imports converter.convert_for_call (function level); converter imports operators":
-        ("engine.autograph.operators", "engine.autograph.converter"),
-}
-
 LINE_LIMIT = 400
 # Files over LINE_LIMIT, each with why it is still allowed. Remove an entry when its file is split (a test fails
 # while a listed file is within the limit, so the list cannot go stale). All are test files that other work in
@@ -155,7 +150,6 @@ def describe(component: frozenset[str], graph: dict[str, set[str]]) -> str:
 
 
 GRAPH = import_graph()
-CYCLES = cycles(GRAPH)  # every circle, the known ones included
 
 
 # ---- the tests ------------------------------------------------------------------------------------------------------
@@ -174,20 +168,9 @@ def test_cycle_finder_finds_a_circle_closed_by_any_edge():
     assert cycles({"a": {"b"}, "b": set()}) == []
 
 
-def test_no_import_cycles_apart_from_the_known_ones():
-    known = set(KNOWN_CYCLE_EDGES.values())
-    rest = {m: {t for t in targets if (m, t) not in known} for m, targets in GRAPH.items()}
-    found = cycles(rest)
-    assert not found, "import circles:\n" + "\n".join(describe(c, rest) for c in found)
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=n))
-                                  for n in KNOWN_CYCLE_EDGES])
-def test_known_cycle_is_gone(name):
-    """Fails (as expected) while a known import closes a circle; passes, and so fails strictly, once it is fixed."""
-    src, dst = KNOWN_CYCLE_EDGES[name]
-    closing = [c for c in CYCLES if src in c and dst in c and dst in GRAPH[src]]
-    assert not closing, describe(closing[0], GRAPH)
+def test_no_import_cycles():
+    found = cycles(GRAPH)
+    assert not found, "import circles:\n" + "\n".join(describe(c, GRAPH) for c in found)
 
 
 def test_layers_import_downward():

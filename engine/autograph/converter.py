@@ -223,3 +223,6 @@ def to_code(fn: Callable[..., Any]) -> str:
         raise TypeError(f"to_code needs a Python function, got {type(fn).__name__}")
     _convert_code(target)
     return _source_cache[target.__code__]
+
+
+operators.install_converter(convert_for_call)

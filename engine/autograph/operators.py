@@ -179,15 +179,23 @@ def assert_stmt(test: Any, msg_fn: Callable[[], Any], line: int) -> None:
     Assert(reduce_all(t) if t.shape else t, [f"{where(line)}: {msg if msg is not None else 'assertion failed'}"])
 
 
+# `engine.autograph.converter.convert_for_call`, installed by the converter when it is imported (it imports this
+# module to give converted code its `ag__` namespace, so this module does not import it back).
+_CONVERTER: list[Callable[[Any], Any]] = []
+
+
+def install_converter(convert_for_call: Callable[[Any], Any]) -> None:
+    _CONVERTER[:] = [convert_for_call]
+
+
 def converted_call(f: Any, args: tuple, kwargs: dict) -> Any:
     """Calls `f`, converting it first when it is user code (not the standard library, numpy or Kiln). Python's
     `print` is called as it is: as in TensorFlow, it runs while the function is traced (showing symbolic tensors),
     and `engine.print` is the op that prints on every call. `float` and `int` of a traced tensor cast it."""
     if (f is float or f is int) and len(args) == 1 and not kwargs and is_symbolic(args[0]):
         return _cast_builtin(f, args[0])
-    from engine.autograph.converter import convert_for_call
     try:
-        return convert_for_call(f)(*args, **kwargs)
+        return _CONVERTER[0](f)(*args, **kwargs)
     except RecursionError as e:
         if not dispatch.tracing():
             raise
