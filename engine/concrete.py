@@ -28,7 +28,8 @@ class TensorSpec:
     """The type of a tensor argument: `TensorSpec(shape, dtype=float32, name=None)`; None dims match any size."""
 
     def __init__(self, shape: Any, dtype: Any = float32, name: Optional[str] = None) -> None:
-        self.shape = tuple(None if d is None else int(d) for d in shape) if shape is not None else None
+        # A TensorShape (a tuple), as TensorFlow's spec.shape; None dims are unknown.
+        self.shape = TensorShape(None if d is None else int(d) for d in shape) if shape is not None else None
         self.dtype: DType = as_dtype(dtype)
         self.name = name
 

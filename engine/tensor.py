@@ -6,7 +6,7 @@ public ops themselves, installed on `TensorLike` by `engine.ops.tensor_methods`,
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Iterator, Optional
 
 import numpy as np
 
@@ -29,14 +29,17 @@ class TensorShape(tuple):
     def as_list(self) -> list[int]:
         return list(self)
 
-    def num_elements(self) -> int:
+    def num_elements(self) -> Optional[int]:
+        """The number of elements; None when a dimension is unknown (a TensorSpec's None), as TensorFlow."""
         n = 1
         for d in self:
+            if d is None:
+                return None
             n *= d
         return n
 
     def is_fully_defined(self) -> bool:
-        return True
+        return all(d is not None for d in self)
 
     def is_compatible_with(self, other: Any) -> bool:
         other = tuple(other)

@@ -59,7 +59,14 @@ def _stack(elements: list) -> Any:
 class Unbatch(Dataset):
     def __init__(self, input: Dataset) -> None:
         self.input = input
-        self._cardinality = UNKNOWN_CARDINALITY if input._cardinality >= 0 else input._cardinality
+        # Known when the batch size is static, as in TF: slices of arrays, or batches that drop their remainder.
+        n = input._cardinality
+        if n >= 0 and isinstance(input, Slices) and all(np.ndim(a) >= 2 for a in nest.flatten(input.arrays)):
+            self._cardinality = n * np.shape(nest.flatten(input.arrays)[0])[1]
+        elif n >= 0 and isinstance(input, Batch) and input.drop_remainder:
+            self._cardinality = n * input.size
+        else:
+            self._cardinality = UNKNOWN_CARDINALITY if n >= 0 else n
 
     def _elements(self) -> Iterator[Any]:
         for element in self.input._elements():

@@ -114,11 +114,7 @@ class Mean(Metric):
         self.count.assign_add(count)
 
     def result(self) -> Tensor:
-        return _div_no_nan(self.total.value(), self.count.value())
-
-
-def _div_no_nan(a: Tensor, b: Tensor) -> Tensor:
-    return divide_no_nan(a, b)
+        return divide_no_nan(self.total.value(), self.count.value())
 
 
 class MeanMetricWrapper(Mean):
@@ -241,13 +237,13 @@ class _Confusion(Metric):
 
 class Precision(_Confusion):
     def result(self) -> Tensor:
-        r = _div_no_nan(self.true_positives.value(), self.true_positives.value() + self.false_positives.value())
+        r = divide_no_nan(self.true_positives.value(), self.true_positives.value() + self.false_positives.value())
         return r[0] if len(self.thresholds) == 1 else r
 
 
 class Recall(_Confusion):
     def result(self) -> Tensor:
-        r = _div_no_nan(self.true_positives.value(), self.true_positives.value() + self.false_negatives.value())
+        r = divide_no_nan(self.true_positives.value(), self.true_positives.value() + self.false_negatives.value())
         return r[0] if len(self.thresholds) == 1 else r
 
 

@@ -34,7 +34,6 @@ class Model(Trainer, Layer):
                 raise ValueError("Model(inputs, outputs): `outputs` is missing")
             self._inputs, self._outputs = inputs, outputs
             self._graph_layers = _topological_layers(outputs)
-            self._nodes_layers = self._graph_layers
             self.built = True
 
     # ---- functional

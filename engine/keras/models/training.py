@@ -7,7 +7,6 @@ compile of the step (about as long as the first).
 """
 from __future__ import annotations
 
-import math
 from typing import Any, Optional, Sequence
 
 import numpy as np
@@ -128,7 +127,7 @@ class Trainer:
         fn = self._steps.get(kind)
         if fn is None:
             method = {"train": self.train_step, "test": self.test_step, "predict": self.predict_step}[kind]
-            if self.run_eagerly if hasattr(self, "run_eagerly") else False:
+            if getattr(self, "run_eagerly", False):
                 fn = method
             else:
                 from engine.function import function
@@ -285,6 +284,3 @@ class Trainer:
 def _as_float32(a: np.ndarray) -> np.ndarray:
     return a.astype(np.float32) if a.dtype == np.float64 else a
 
-
-def ceil_div(a: int, b: int) -> int:
-    return int(math.ceil(a / b))
