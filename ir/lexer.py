@@ -36,7 +36,7 @@ _TOKEN = re.compile(r"""
   | (?P<punct>->)
   | (?P<number>-?(?:inf|nan)(?![A-Za-z0-9_])|-?[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?)
   | (?P<ident>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<punct1>[,(){}\[\]:=&<>])
+  | (?P<punct1>[,(){}\[\]:=&<>?])
   | (?P<bad>.)
 """, re.VERBOSE | re.DOTALL)
 

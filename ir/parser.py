@@ -126,9 +126,12 @@ class _Parser:
         dims = self.delimited("]", self.dim, "in a shape")
         return (RefType if is_ref else TensorType)(_DTYPES[tok.text], dims)
 
-    def dim(self) -> int:
+    def dim(self) -> "int | None":
+        if self.at("?"):  # an unknown dimension
+            self.advance()
+            return None
         if self.tok.kind != "number" or not _INT.match(self.tok.text) or self.tok.text.startswith("-"):
-            raise self.expected("a dimension (a non-negative integer)")
+            raise self.expected("a dimension (a non-negative integer, or ? for an unknown one)")
         return int(self.advance().text)
 
     def types(self) -> list[TensorType]:

@@ -6,7 +6,7 @@ reference) and `Cell`, the mutable box a Variable keeps its array in. Assumes no
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Optional
 
 import ml_dtypes
 import numpy as np
@@ -117,27 +117,44 @@ def as_dtype(x: Any) -> DType:
     return from_numpy(x)
 
 
-def format_shape(shape: Iterable[int]) -> str:
-    return "[" + ",".join(str(d) for d in shape) + "]"
+Dim = Optional[int]
+"""One dimension of a shape: a static size, or None for a dimension known only at run time (printed `?`)."""
+
+
+def format_shape(shape: Iterable[Dim]) -> str:
+    return "[" + ",".join("?" if d is None else str(d) for d in shape) + "]"
+
+
+def _dim(d: Any) -> Dim:
+    return None if d is None else int(d)
 
 
 class TensorType:
-    """A tensor's dtype and static shape, printed as `f32[3,4]` (`f32[]` for a scalar)."""
+    """A tensor's dtype and shape, printed as `f32[3,4]` (`f32[]` for a scalar). A dimension is a static size or
+    None, unknown until run time (`f32[?,784]`); the rank is always known."""
 
     __slots__ = ("dtype", "shape")
 
-    def __init__(self, dtype: DType, shape: Iterable[int]) -> None:
+    def __init__(self, dtype: DType, shape: Iterable[Dim]) -> None:
         self.dtype = dtype
-        self.shape = tuple(int(d) for d in shape)
+        self.shape: tuple[Dim, ...] = tuple(_dim(d) for d in shape)
 
     @property
     def rank(self) -> int:
         return len(self.shape)
 
     @property
+    def is_static(self) -> bool:
+        """Every dimension is known."""
+        return None not in self.shape
+
+    @property
     def size(self) -> int:
+        """The number of elements; only for static shapes (ValueError naming the type otherwise)."""
         n = 1
         for d in self.shape:
+            if d is None:
+                raise ValueError(f"the size of {self} is not known until run time")
             n *= d
         return n
 

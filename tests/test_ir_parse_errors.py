@@ -29,7 +29,8 @@ BAD = [
     ("func @f() -> (i32[]) {\n  %c = constant {value = 1.5} : i32[]\n  return %c\n}\n", 2,
      "element 1.5 is not a valid i32 element"),
     (GOOD.replace("sin %x", "sin %x {axes = [0}"), 2, "expected ',' or ']' in a list, found '}'"),
-    (GOOD.replace("sin", "sin ?"), 2, "unexpected character '?'"),
+    (GOOD.replace("sin", "sin ~"), 2, "unexpected character '~'"),
+    (GOOD.replace("sin %x", "sin ?"), 2, "expected ':' and the types of the 1 result(s), found '?'"),
 ]
 
 
