@@ -83,7 +83,8 @@ def _python_to_array(value: Any, dtype: DType) -> np.ndarray:
         if dtype.is_bool and not natural.is_bool:
             raise TypeError(f"cannot convert {value!r} to a tensor of dtype bool")
     try:
-        arr = np.array(value, dtype=object if dtype.is_integer else dtype.np)
+        with np.errstate(over="ignore"):  # a float too large for the dtype becomes inf, silently as in TF
+            arr = np.array(value, dtype=object if dtype.is_integer else dtype.np)
         if dtype.is_integer:
             info = np.iinfo(dtype.np)
             flat = [int(v) for v in arr.reshape(-1)]

@@ -12,6 +12,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from ir.opdef import NONDIFF, OpDef, check_arity, fail, register
+from ir.tfformat import format_value  # noqa: F401  (re-exported: the runtime formats compiled prints with it)
 from ir.types import Cell, RefType, TensorType, as_dtype, bool_, float32, float64, int64
 
 
@@ -58,15 +59,6 @@ register(OpDef("assign", _assign_infer, _assign_kernel, NONDIFF, "state", nresul
 
 
 # ---- print and assert -----------------------------------------------------------------------------------------------
-def format_value(x: Any, summarize: int = 3) -> str:
-    """How `engine.print` shows a tensor: numpy's layout, summarized like TensorFlow's tf.print."""
-    a = np.asarray(x)
-    if a.ndim == 0:
-        return str(bool(a)) if a.dtype == np.bool_ else str(a[()])  # numpy's shortest digits for the dtype
-    threshold = a.size if summarize < 0 else 2 * summarize
-    return np.array2string(a, separator=" ", threshold=threshold, edgeitems=max(summarize, 1), max_line_width=10 ** 6)
-
-
 def _placeholders(template: str) -> int:
     try:
         fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]

@@ -799,7 +799,7 @@ def test_print_of_an_empty_tensor(capsys: pytest.CaptureFixture) -> None:
                                                                             "summarize": 3}) + [e])
     run(fn, [np.zeros((2, 0), np.int64)])
     expected = capsys.readouterr().err
-    assert expected == "e=[]\n"
+    assert expected == "e=[\n ...]\n"  # TF 2.21's text for a (2, 0) tensor
     compile_function(fn)([np.zeros((2, 0), np.int64)])
     assert capsys.readouterr().err == expected
 
