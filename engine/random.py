@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import threading
 from typing import Any, Optional
 
 import numpy as np
@@ -82,11 +83,15 @@ class _Stream:
         self.offset.assign(np.int64(0))
 
     def draw(self, shape: tuple[int, ...], dtype: DType) -> Tensor:
-        u = dispatch.apply(OPS["random_uniform"], self.key.value(), self.offset.value(), shape=shape, dtype=dtype)
-        self.offset.assign_add(np.int64(blocks_needed(shape, dtype)))
+        # Reading the counter and advancing it is one step: two threads drawing at once get different numbers.
+        with _lock:
+            u = dispatch.apply(OPS["random_uniform"], self.key.value(), self.offset.value(), shape=shape,
+                               dtype=dtype)
+            self.offset.assign_add(np.int64(blocks_needed(shape, dtype)))
         return u
 
 
+_lock = threading.RLock()
 _global_seed: Optional[int] = None
 _global_stream = _Stream(int.from_bytes(os.urandom(8), "little"))
 _op_streams: dict[int, _Stream] = {}
@@ -109,6 +114,11 @@ def set_seed(seed: Optional[int]) -> None:
 
     `set_seed(None)` forgets the global seed: later draws are seeded from the operating system again.
     """
+    with _lock:
+        _set_seed(seed)
+
+
+def _set_seed(seed: Optional[int]) -> None:
     global _global_seed
     if seed is None:
         _global_seed = None
@@ -133,9 +143,10 @@ def _stream(seed: Any) -> _Stream:
     if seed is None:
         return _global_stream
     op_seed = _check_seed(seed, "seed")
-    stream = _op_streams.get(op_seed)
-    if stream is None:
-        stream = _op_streams[op_seed] = _Stream(_stream_key(_effective_global_seed(), op_seed))
+    with _lock:
+        stream = _op_streams.get(op_seed)
+        if stream is None:
+            stream = _op_streams[op_seed] = _Stream(_stream_key(_effective_global_seed(), op_seed))
     return stream
 
 

@@ -351,3 +351,25 @@ def test_traced_draws_advance_the_stream_like_eager_ones():
         np.testing.assert_array_equal(t[0], e[0])
         np.testing.assert_allclose(t[1], e[1], rtol=1e-6)
     assert not np.array_equal(traced[0][0], traced[1][0])   # each call of the one trace draws afresh
+
+
+def test_threads_drawing_from_the_global_stream_never_get_the_same_numbers() -> None:
+    import threading
+    tf.random.set_seed(5)
+    draws: list[np.ndarray] = []
+    barrier = threading.Barrier(8)
+
+    def work() -> None:
+        barrier.wait()
+        for _ in range(50):
+            draws.append(tf.random.uniform([4]).numpy())
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({d.tobytes() for d in draws}) == 400
+    tf.random.set_seed(5)  # the same 400 draws, in some order, as one thread makes them
+    serial = {tf.random.uniform([4]).numpy().tobytes() for _ in range(400)}
+    assert serial == {d.tobytes() for d in draws}
