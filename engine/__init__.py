@@ -19,6 +19,7 @@ from engine.function import Function, function, make_ir
 from engine.gradient_tape import GradientTape, UnconnectedGradients
 from engine.ops import *  # noqa: F401,F403  (the public ops, with TensorFlow's names)
 from engine.tensor import Tensor, TensorShape
+from engine.tensor_array import TensorArray
 from engine.transforms import grad, hessian, jvp, value_and_grad, vjp
 from engine.variables import Variable
 from engine.version import __version__

@@ -12,6 +12,7 @@ from engine import dispatch, nest
 from engine.convert import convert_to_tensor
 from engine.ops.funnel import as_tensor
 from engine.tensor import Tensor, TensorLike
+from engine.tensor_array import shaped_like, unshaped_tensor_array
 from engine.trace import Trace, current, unify_captures, user_location
 from ir.opdef import OPS
 from ir.types import bool_, int32
@@ -152,8 +153,27 @@ def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: An
     return _traced_while(trace, cond, body, structure, single, repack, maximum_iterations)
 
 
+def _shape_tensor_arrays(trace: Trace, body: Callable[..., Any], structure: Any, single: bool,
+                         repack: Callable[[Any], Any]) -> Any:
+    """Loop variables with each TensorArray that has no element shape yet given the one a speculative trace of the
+    body writes into it (the trace is dropped)."""
+    if not any(unshaped_tensor_array(v) for v in structure):
+        return structure
+    types = [t.type for t in _tensors_of(structure, "while_loop's loop_vars")]
+
+    def once(args: list[Tensor]) -> list[Any]:
+        out = repack(body(*nest.pack_sequence_as(structure, args)))
+        return [out] if single else list(out)
+
+    _, first = trace.trace_region("speculate", types, [None] * len(types), once)
+    settled = [shaped_like(v, f, f"{_at()}while_loop: loop variable {i}") if unshaped_tensor_array(v) else v
+               for i, (v, f) in enumerate(zip(structure, first))]
+    return type(structure)(settled) if isinstance(structure, list) else tuple(settled)
+
+
 def _traced_while(trace: Trace, cond: Callable[..., Any], body: Callable[..., Any], structure: Any, single: bool,
                   repack: Callable[[Any], Any], maximum_iterations: Any) -> Any:
+    structure = _shape_tensor_arrays(trace, body, structure, single, repack)
     init = _tensors_of(structure, "while_loop's loop_vars")
     if any(t is None for t in init):
         raise TypeError("while_loop: a loop variable is None; every loop variable must be a tensor")

@@ -12,7 +12,7 @@ from typing import Any
 from ir.ops_state import IndexOutOfRangeError, InvalidArgumentError
 
 __all__ = ["DTypeConversionError", "IndexOutOfRangeError", "InvalidArgumentError", "InvalidDTypeError",
-           "OperatorNotAllowedInGraphError", "SymbolicAttributeError", "symbolic_bool_error", "symbolic_value_error"]
+           "OperatorNotAllowedInGraphError", "OutOfRangeError", "SymbolicAttributeError", "symbolic_bool_error", "symbolic_value_error"]
 
 
 class InvalidDTypeError(InvalidArgumentError, TypeError):
@@ -26,6 +26,11 @@ class DTypeConversionError(ValueError, TypeError):
     """A tensor converted to a dtype it does not have (`convert_to_tensor(int32 tensor, dtype=float32)`, assigning
     an int32 tensor to a float32 Variable): TensorFlow 2.21's ValueError "Tensor conversion requested dtype ...",
     eagerly and while tracing."""
+
+
+class OutOfRangeError(IndexError):
+    """TensorFlow's OutOfRangeError: an index past the end of a sequence (a TensorArray's write or read past its
+    size). It is an IndexError too, for Python code that catches that."""
 
 
 class OperatorNotAllowedInGraphError(TypeError):

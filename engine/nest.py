@@ -1,15 +1,27 @@
-"""Nested structures of lists, tuples, namedtuples and dicts, flattened in TensorFlow's order (dict keys sorted)."""
+"""Nested structures of lists, tuples, namedtuples and dicts, flattened in TensorFlow's order (dict keys sorted).
+
+A composite value (a traced `TensorArray`) is a structure too: its `_kiln_components()` lists the tensors it is made
+of (None: it is a leaf right now), and `_kiln_rebuild(components)` makes a new one of the same kind from them.
+"""
 from __future__ import annotations
 
 from typing import Any, Callable, Iterator
 
 
 def is_nested(x: Any) -> bool:
-    return isinstance(x, (list, tuple, dict))
+    return isinstance(x, (list, tuple, dict)) or _components(x) is not None
+
+
+def _components(x: Any) -> Any:
+    get = getattr(type(x), "_kiln_components", None)
+    return None if get is None else get(x)
 
 
 def _children(x: Any) -> Iterator[Any]:
-    if isinstance(x, dict):
+    parts = _components(x)
+    if parts is not None:
+        yield from parts
+    elif isinstance(x, dict):
         for k in sorted(x, key=_sort_key):
             yield x[k]
     else:
@@ -44,6 +56,9 @@ def _pack(structure: Any, it: Iterator[Any]) -> Any:
             return next(it)
         except StopIteration:
             raise ValueError("pack_sequence_as: too few values for the structure") from None
+    parts = _components(structure)
+    if parts is not None:
+        return structure._kiln_rebuild([_pack(c, it) for c in parts])
     if isinstance(structure, dict):
         packed = {k: _pack(structure[k], it) for k in sorted(structure, key=_sort_key)}
         return type(structure)((k, packed[k]) for k in structure) if type(structure) is not dict else \
@@ -66,6 +81,11 @@ def assert_same_structure(a: Any, b: Any) -> None:
     if is_nested(a) != is_nested(b):
         raise ValueError(f"structures differ: {a!r} vs {b!r}")
     if not is_nested(a):
+        return
+    if (_components(a) is None) != (_components(b) is None) or \
+            (_components(a) is not None and (type(a) is not type(b) or len(_components(a)) != len(_components(b)))):
+        raise ValueError(f"structures differ: {a!r} vs {b!r}")
+    if _components(a) is not None:
         return
     if isinstance(a, dict) != isinstance(b, dict):
         raise ValueError(f"structures differ: {a!r} vs {b!r}")

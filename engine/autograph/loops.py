@@ -20,6 +20,7 @@ import builtins
 from typing import Any, Callable, Optional, Sequence
 
 from engine import nest
+from engine.tensor_array import shaped_like, unshaped_tensor_array
 from engine.convert import convert_to_tensor
 from engine.ops.array_ops import range as engine_range
 from engine.tensor import Tensor, TensorLike
@@ -101,9 +102,11 @@ def _loop_init(inputs: tuple, names: Sequence[str], where_: str,
     the state."""
     # None counts as undefined: TensorFlow's AutoGraph types such a variable by one speculative iteration too.
     undefined = [i for i, v in enumerate(inputs) if is_undefined(v) or v is None]
-    if not undefined:
+    # A TensorArray with no element shape yet learns it from the write in the speculative iteration.
+    pending = [i for i, v in enumerate(inputs) if i not in undefined and unshaped_tensor_array(v)]
+    if not undefined and not pending:
         return inputs, []
-    defined = [i for i in range(len(inputs)) if i not in undefined]
+    defined = [i for i in range(len(inputs)) if i not in undefined and i not in pending]
     flat, structures = _flatten_init([inputs[i] for i in defined], [names[i] for i in defined], where_)
     trace = current()
     assert trace is not None
@@ -127,6 +130,8 @@ def _loop_init(inputs: tuple, names: Sequence[str], where_: str,
         raise AutoGraphError(f"{where_}: '{e.name}' must be defined before the loop (the loop body reads it "
                              f"before assigning it)") from None
     state = list(inputs)
+    for i in pending:
+        state[i] = shaped_like(inputs[i], first[i], f"{where_}: '{names[i]}'")
     must_iterate = []
     for i in undefined:
         v = first[i]
