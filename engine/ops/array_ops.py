@@ -15,6 +15,7 @@ from engine.convert import convert_to_tensor
 from engine.errors import InvalidDTypeError
 from engine.ops.funnel import as_tensor, broadcast, broadcast_shapes, cast, convert_all, full, raw_shape
 from engine.ops.math_ops import add, equal, greater, greater_equal, less, logical_and, multiply, where
+from engine.ops.shape_ops import needs_run_time_reshape, rank, run_time_reshape, shape, size  # noqa: F401
 from engine.tensor import Tensor, TensorLike, TensorShape
 from ir.opdef import OPS
 from ir.ops_state import InvalidArgumentError
@@ -70,6 +71,8 @@ def _allocatable(public: str, dims: tuple[int, ...], dtype: Any) -> tuple[int, .
 def reshape(tensor: Any, shape: Any, name: Optional[str] = None) -> Tensor:
     """`tf.reshape`; one dimension may be -1."""
     t = as_tensor(tensor)
+    if needs_run_time_reshape(t, shape):
+        return run_time_reshape(t, shape)
     shape = list(_ints("reshape", shape, InvalidArgumentError))
     size = int(np.prod(raw_shape(t), dtype=np.int64))
     for k, d in enumerate(shape):
@@ -285,12 +288,12 @@ def ones(shape: Any, dtype: Any = float32, name: Optional[str] = None) -> Tensor
 
 def zeros_like(input: Any, dtype: Any = None, name: Optional[str] = None) -> Tensor:  # noqa: A002
     t = as_tensor(input)
-    return full(0, as_dtype(dtype) if dtype is not None else t.dtype, raw_shape(t))
+    return full(0, as_dtype(dtype) if dtype is not None else t.dtype, raw_shape(t), t)
 
 
 def ones_like(input: Any, dtype: Any = None, name: Optional[str] = None) -> Tensor:  # noqa: A002
     t = as_tensor(input)
-    return full(1, as_dtype(dtype) if dtype is not None else t.dtype, raw_shape(t))
+    return full(1, as_dtype(dtype) if dtype is not None else t.dtype, raw_shape(t), t)
 
 
 def identity(input: Any, name: Optional[str] = None) -> Tensor:  # noqa: A002
@@ -355,20 +358,6 @@ def _on_off(on_value: Any, off_value: Any, dtype: Any) -> tuple[DType, Tensor, T
         if raw_shape(v) != ():
             raise ValueError(f"one_hot: {k} must be a scalar, got shape {tuple(raw_shape(v))}")
     return dt, on, off
-
-
-def shape(input: Any, out_type: Any = int32, name: Optional[str] = None) -> Tensor:  # noqa: A002
-    t = as_tensor(input)
-    return full(np.asarray(raw_shape(t)), as_dtype(out_type), (len(raw_shape(t)),)) if raw_shape(t) else \
-        Tensor(np.zeros((0,), dtype=as_dtype(out_type).np))
-
-
-def rank(input: Any, name: Optional[str] = None) -> Tensor:  # noqa: A002
-    return full(len(raw_shape(as_tensor(input))), int32, ())
-
-
-def size(input: Any, out_type: Any = int32, name: Optional[str] = None) -> Tensor:  # noqa: A002
-    return full(int(np.prod(raw_shape(as_tensor(input)), dtype=np.int64)), as_dtype(out_type), ())
 
 
 def tile(input: Any, multiples: Any, name: Optional[str] = None) -> Tensor:  # noqa: A002

@@ -28,7 +28,7 @@ _MAX_FOLD = 64
 
 
 class SpecializeError(ValueError):
-    """The shapes do not fit the parameters, or a run-time size did not become a constant."""
+    """The shapes do not fit the parameters."""
 
 
 def _retype(t: TensorType, shape: Sequence[Dim]) -> TensorType:
@@ -48,17 +48,15 @@ class _Specializer(PassRewriter):
         opdef = op.opdef
         operands = [self.lookup(v) for v in op.operands]
         attrs = dict(op.attrs)
-        if opdef is DIM:
+        if opdef is DIM and operands[0].type.shape[attrs["axis"]] is not None:
             size = operands[0].type.shape[attrs["axis"]]
             self._emit_constant(op, np.asarray(size, dtype=np.int64), into)
             return
         if opdef.static_attrs is not None:
             resolved = opdef.static_attrs([v.type for v in operands], [self.constant(v) for v in operands], attrs)
-            if resolved is None:
-                raise SpecializeError(f"{opdef.name}: a run-time size did not become a constant when the argument "
-                                      f"shapes were substituted")
-            kept, attrs = resolved
-            operands = operands[:kept]
+            if resolved is not None:  # else a size still unknown (a partial specialization): the op keeps it
+                kept, attrs = resolved
+                operands = operands[:kept]
         types = [v.type for v in operands]
         if opdef.structured:
             start = opdef.region_operand_start
@@ -98,9 +96,10 @@ class _Specializer(PassRewriter):
         self.bind(old, new)
 
 
-def specialize(fn: Function, param_shapes: Sequence[Optional[Sequence[int]]]) -> Function:
-    """A copy of `fn` whose parameters have the given static shapes (None: keep that parameter's type, e.g. a
-    Variable reference) and whose every type is re-inferred from them.
+def specialize(fn: Function, param_shapes: Sequence[Optional[Sequence[Dim]]]) -> Function:
+    """A copy of `fn` whose parameters have the given shapes (None: keep that parameter's type, e.g. a Variable
+    reference) and whose every type is re-inferred from them. With static shapes for every parameter the result
+    is static; shapes with None dims give a partial specialization that keeps what is still unknown.
 
     >>> from ir.parser import parse
     >>> f = parse('''func @f(%x: f32[?,3]) -> (f32[?,3]) {
@@ -127,7 +126,7 @@ def specialize(fn: Function, param_shapes: Sequence[Optional[Sequence[int]]]) ->
         shape = param_shapes[k] if k < len(param_shapes) else None
         t = p.type
         if shape is not None and not isinstance(t, (RefType, StackType)):
-            shape = tuple(int(d) for d in shape)
+            shape = tuple(None if d is None else int(d) for d in shape)
             if not dims_fit(shape, t.shape):
                 raise SpecializeError(f"parameter #{k} %{p.name or k} of @{fn.name} is {t}: a shape "
                                       f"{list(shape)} does not fit it")
@@ -138,8 +137,4 @@ def specialize(fn: Function, param_shapes: Sequence[Optional[Sequence[int]]]) ->
         rw.bind(old, new)
     for op in fn.block.ops:
         rw.rewrite(op, block)
-    out = Function(fn.name, block)
-    unknown = [v for v in block.args if None in v.type.shape]
-    if unknown:
-        raise SpecializeError(f"@{fn.name}: parameter {unknown[0].name or '?'} ({unknown[0].type}) got no shape")
-    return out
+    return Function(fn.name, block)
