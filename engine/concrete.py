@@ -40,14 +40,15 @@ def compiles_generically(fn: Function) -> bool:
 
 def kernel_ir(fn: Function, arg_shapes: Any) -> tuple[Any, Function]:
     """The one decision "generic kernel or specialization": (a cache key, the IR to compile) for a call of `fn`
-    with tensor arguments of `arg_shapes` (one shape per parameter, Variable references last and ignored).
+    with arguments of `arg_shapes` (one shape per parameter in order, None for a Variable reference; missing
+    trailing entries are Variable references too).
 
     A function without unknown dims, or one codegen compiles generically, is its own kernel (key None); else the
     key is the tuple of argument shapes and the IR is `fn` specialized to them."""
     if all(p.type.is_static for p in fn.params) or compiles_generically(fn):
         return None, fn
     from ir.passes.specialize import specialize
-    shapes = tuple(tuple(s) for s in arg_shapes)
+    shapes = tuple(None if s is None else tuple(s) for s in arg_shapes)
     return shapes, specialize(fn, shapes)
 
 
@@ -304,11 +305,7 @@ class ConcreteFunction:
         flat = {k: nest.flatten(v) for k, v in bound.arguments.items()}
         operands = [trace.value_of(convert_to_tensor(flat[arg][i])) for arg, i in self._param_slots]
         operands += [trace.variable_ref(v) for v in self.variables]
-        fn = self.ir
-        if self._generic:  # typed for the caller's operands, so that re-inferred types agree (ir.verify)
-            from ir.passes.specialize import specialize
-            fn = specialize(fn, [v.type.shape for v in operands[:len(operands) - len(self.variables)]])
-        it = iter(trace.inline(fn, operands))
+        it = iter(trace.inline(self.ir, operands))
         out = [None if leaf is None else Tensor(None, next(it)) for leaf in nest.flatten(self.structured_outputs)]
         return nest.pack_sequence_as(self.structured_outputs, out)
 
@@ -317,7 +314,7 @@ class ConcreteFunction:
         specialization to them (see `kernel_ir`), made once per shape tuple."""
         if not self._generic:
             return self
-        key = tuple(tuple(s) for s in arg_shapes)
+        key = tuple(None if s is None else tuple(s) for s in arg_shapes)
         found = self._specializations.get(key)
         if found is None:
             cache_key, fn = kernel_ir(self.ir, key)

@@ -148,6 +148,20 @@ def _slice_static_attrs(types: Sequence[TensorType], constants: Sequence[Any], a
     return 1, dict(attrs, end=tuple(d if e is None else e for d, e in zip(types[0].shape, attrs["end"])))
 
 
+def _scatter_axis(em: Emitter, g: Any, x: Any, axis: int, b: int, s: int) -> Any:
+    """g's slices along `axis` summed into x's size there, at indices b, b+s, b+2s, ...: the slice's transpose
+    on one axis where a size is known only at run time (pads would need static amounts)."""
+    m = em.shape(g)[axis]
+    i64 = as_dtype("int64")
+    idx = em.iota(*([em.dim(g, axis=axis)] if m is None else []), shape=(m,), dtype=i64, axis=0)
+    if s != 1:
+        idx = em.mul(idx, em.bcast(em.constant(s, i64), (m,), like=idx))
+    if b:
+        idx = em.add(idx, em.bcast(em.constant(b, i64), (m,), like=idx))
+    n = em.shape(x)[axis]
+    return em.scatter_add(g, idx, *([em.dim(x, axis=axis)] if n is None else []), axis=axis, size=n)
+
+
 def _slice_vjp(em: Emitter, g: Any, out: Any, x: Any, *, begin: Sequence[int], end: Sequence[int],
                strides: Sequence[int]) -> tuple:
     """Scatter g back into zeros of x's shape, one axis at a time, with only slice, reshape and pad."""
@@ -157,9 +171,9 @@ def _slice_vjp(em: Emitter, g: Any, out: Any, x: Any, *, begin: Sequence[int], e
     for axis, (n, b, e, s) in enumerate(zip(xshape, begin, end, strides)):
         if (b, s) == (0, 1) and (e is None or e == n):
             continue  # the whole axis: nothing to scatter back
-        if n is None or None in em.shape(g):
-            raise NotImplementedError(f"the gradient of a slice of part of an axis of a tensor with unknown dims "
-                                      f"({em.type_of(x)}) is not supported yet")
+        if None in xshape or None in em.shape(g):
+            g = _scatter_axis(em, g, x, axis, b, s)
+            continue
         m = em.shape(g)[axis]
         rank = len(em.shape(g))
         if s < 0:  # reverse this axis; the selected indices then ascend from b + (m-1)s with step |s|
