@@ -261,7 +261,7 @@ def _batched_gather(p: Tensor, i: Tensor, ax: int, b: int) -> Tensor:
     batch = int(np.prod(ps[:b], dtype=np.int64))
     rows = reshape(apply(_O["iota"], shape=(batch,), dtype=i.dtype, axis=0), list(ishape[:b]) + [1] * (len(ishape) - b))
     flat = apply(_O["gather"], reshape(p, [batch * n] + list(ps[b + 1:])),
-                 add(i, multiply(broadcast(rows, ishape), full(n, i.dtype, ()))), axis=0)
+                 add(i, multiply(broadcast(rows, ishape, i), full(n, i.dtype, ()))), axis=0)
     out = reshape(flat, list(ishape) + list(ps[b + 1:]))
     if between:  # the gathered dims came before the `between` axes: move them after
         k = len(ishape) - b
@@ -336,8 +336,9 @@ def one_hot(indices: Any, depth: int, on_value: Any = None, off_value: Any = Non
         raise InvalidArgumentError(f"one_hot: depth must be non-negative, got: {int(depth)}")
     ax = len(shape) if axis == -1 else _axis("one_hot", axis, len(shape), extra=1)
     out_shape = shape[:ax] + [int(depth)] + shape[ax:]
-    positions = apply(_O["iota"], shape=tuple(out_shape), dtype=i.dtype, axis=ax)
-    hot = equal(broadcast(expand_dims(i, ax), tuple(out_shape)), positions)
+    sizes = [apply(_O["dim"], i, axis=k if k < ax else k - 1) for k, d in enumerate(out_shape) if d is None]
+    positions = apply(_O["iota"], *sizes, shape=tuple(out_shape), dtype=i.dtype, axis=ax)
+    hot = equal(broadcast(expand_dims(i, ax), tuple(out_shape), positions), positions)
     return where(hot, on, off)
 
 

@@ -230,8 +230,8 @@ def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
     except ValueError:
         raise InvalidArgumentError(f"matmul: the batch dimensions of shapes {tuple(sa)} and {tuple(sb)} cannot be "
                                    f"broadcast together") from None
-    a = broadcast(a, batch + tuple(sa[-2:]))
-    b = broadcast(b, batch + tuple(sb[-2:]))
+    a = broadcast(a, batch + tuple(sa[-2:]), b)
+    b = broadcast(b, batch + tuple(sb[-2:]), a)
     return apply(_O["matmul"], a, b, transpose_a=ta, transpose_b=tb)
 
 

@@ -76,14 +76,22 @@ def needs_run_time_reshape(t: Tensor, shape: Any) -> bool:
 
 
 def run_time_reshape(t: Tensor, shape: Any) -> Tensor:
-    """reshape with sizes known only at run time: symbolic scalar entries become size operands, and a -1 is the
-    input's element count divided by the other sizes (a static size when everything it needs is static)."""
+    """reshape with sizes known only at run time: symbolic scalar entries become size operands, a None entry (a
+    dim read from a traced `.shape`, as expand_dims and squeeze pass them) is the input's next unknown dim in order,
+    and a -1 is the input's element count divided by the other sizes (static when all it needs is static)."""
     if isinstance(shape, TensorLike) or not isinstance(shape, (list, tuple)):
         raise InvalidArgumentError(f"reshape: a tensor of unknown shape {tuple(raw_shape(t))} needs its new shape "
                                    f"as a list (of ints, -1, or scalar tensors), got {shape!r}")
     entries: list[Any] = []
+    unknown = iter([a for a, d in enumerate(raw_shape(t)) if d is None])
     for k, d in enumerate(shape):
-        if is_symbolic(d):
+        if d is None:  # a dim read from a traced shape (expand_dims, squeeze): the input's next unknown dim
+            a = next(unknown, None)
+            if a is None:
+                raise InvalidArgumentError(f"reshape: shape {list(shape)} has more unknown (None) dims than the "
+                                           f"input's shape {tuple(raw_shape(t))}")
+            entries.append(apply(_DIM, t, axis=a))
+        elif is_symbolic(d):
             if raw_shape(d) != () or not d.dtype.is_integer:
                 raise InvalidArgumentError(f"reshape: size {k} must be an integer scalar, got {d!r}")
             entries.append(cast(d, int64))
