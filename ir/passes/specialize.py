@@ -77,7 +77,8 @@ class _Specializer(PassRewriter):
 
     def _fold(self, op: Op) -> Optional[np.ndarray]:
         if not (is_pure(op) and op.opdef.deterministic and op.opdef is not CONSTANT and len(op.results) == 1
-                and op.operands and type(op.results[0].type) is TensorType and op.results[0].type.size <= _MAX_FOLD):
+                and op.operands and type(op.results[0].type) is TensorType and op.results[0].type.is_static
+                and op.results[0].type.size <= _MAX_FOLD):
             return None
         values = [self.constant(v) for v in op.operands]
         if any(v is None for v in values) or op.results[0].type.size > max(1, sum(v.size for v in values)):
