@@ -6,9 +6,10 @@ baked in. Calls run the optimized IR on the reference interpreter (`jit_compile=
 available, natively.
 
 A TensorSpec's None dims stay unknown (`?`) in the IR: one trace serves every size. Whether a call then runs one
-generic kernel or a specialization compiled for its argument shapes is decided in one place, `kernel_ir`: until
-codegen says it compiles a function's run-time sizes itself, each distinct tuple of argument shapes gets its own
-static specialization (ir.passes.specialize), cached on the concrete function (and on disk, keyed by its IR).
+generic kernel or a specialization compiled for its argument shapes is decided in one place, `kernel_ir`
+(engine.kernels, re-exported here): until codegen says it compiles a function's run-time sizes itself, each
+distinct tuple of argument shapes gets its own static specialization (ir.passes.specialize), cached on the
+concrete function (and on disk, keyed by its IR).
 """
 from __future__ import annotations
 
@@ -26,30 +27,10 @@ from engine.tensor import Tensor, TensorShape
 from engine.trace import Trace, is_library_file
 from engine.variables import Variable
 from ir.core import Function
+from engine.kernels import compiles_generically, kernel_ir  # noqa: F401  (the decision; re-exported)
 from ir.opdef import dims_fit
 from ir.types import DType, TensorType, as_dtype, float32, from_numpy
 
-
-def compiles_generically(fn: Function) -> bool:
-    """Whether codegen compiles `fn`'s unknown dims as run-time sizes (one kernel for every size). It says so
-    through `codegen.runtime.supports_unknown_dims(fn)` once it can; until then no function qualifies."""
-    from codegen import runtime
-    supports = getattr(runtime, "supports_unknown_dims", None)
-    return bool(supports is not None and supports(fn))
-
-
-def kernel_ir(fn: Function, arg_shapes: Any) -> tuple[Any, Function]:
-    """The one decision "generic kernel or specialization": (a cache key, the IR to compile) for a call of `fn`
-    with arguments of `arg_shapes` (one shape per parameter in order, None for a Variable reference; missing
-    trailing entries are Variable references too).
-
-    A function without unknown dims, or one codegen compiles generically, is its own kernel (key None); else the
-    key is the tuple of argument shapes and the IR is `fn` specialized to them."""
-    if all(p.type.is_static for p in fn.params) or compiles_generically(fn):
-        return None, fn
-    from ir.passes.specialize import specialize
-    shapes = tuple(None if s is None else tuple(s) for s in arg_shapes)
-    return shapes, specialize(fn, shapes)
 
 
 class TensorSpec:

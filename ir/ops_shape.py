@@ -336,7 +336,8 @@ def _scatter_static_attrs(types: Sequence[TensorType], constants: Sequence[Any],
     return None if constants[2] is None else (2, dict(attrs, size=int(constants[2])))
 
 
-def _scatter_kernel(updates: np.ndarray, indices: np.ndarray, *sizes: Any, axis: int, size: Optional[int]) -> np.ndarray:
+def _scatter_kernel(updates: np.ndarray, indices: np.ndarray, *sizes: Any, axis: int,
+                    size: Optional[int]) -> np.ndarray:
     size = int(sizes[0]) if size is None else size
     indices = np.asarray(indices)
     check_indices("scatter_add", indices, size)

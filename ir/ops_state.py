@@ -199,5 +199,5 @@ register(OpDef("random_uniform", _uniform_infer, _uniform_kernel, NONDIFF, "rand
                deterministic=False, static_attrs=_uniform_static_attrs,
                doc="Uniform [0, 1) from Philox 4x32-10 keyed by `seed`, counter blocks from `offset` on: "
                    "24 bits per float32, 53 bits per float64; a None entry of `shape` takes its size from the "
-                   "next trailing i64[] operand (after seed and offset). The same (seed, offset) gives the same numbers "
-                   "eager, interpreted or compiled."))
+                   "next trailing i64[] operand (after seed and offset). The same (seed, offset) gives the same "
+                   "numbers eager, interpreted or compiled."))

@@ -6,8 +6,9 @@ The driver accepts a replacement only if every value has exactly the type of the
   x*0 is kept (NaN and inf times 0 are NaN), and for floats the sign of zero matters: only x + (-0.0) and
   x - (+0.0) equal x bitwise, since -0.0 + 0.0 is +0.0;
 - neg(neg x), logical_not(logical_not x) -> x;
-- broadcast_to/reshape to the operand's own (static) type -> x; two in a row -> one; dim of a static dim -> a constant; transpose of transpose -> one
-  transpose with the composed perm, or x when it composes to the identity; convert to the same dtype -> x;
+- broadcast_to/reshape to the operand's own (static) type -> x; two in a row -> one (run-time size operands stay
+  the outer op's); dim of a static dim -> a constant; transpose of transpose -> one transpose with the composed
+  perm, or x when it composes to the identity; convert to the same dtype -> x;
 - select(c, x, x) -> x; select with an all-true/all-false constant predicate -> that side;
 - cond on a constant predicate -> the taken region, inlined; while_loop whose cond region yields a constant false
   (and has no effects) -> its carried operands.
