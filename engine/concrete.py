@@ -4,6 +4,12 @@
 become typed parameters, Variables become reference parameters (captured as they are read), Python values are
 baked in. Calls run the optimized IR on the reference interpreter (`jit_compile=False`) or, once compiled code is
 available, natively.
+
+A TensorSpec's None dims stay unknown (`?`) in the IR: one trace serves every size. Whether a call then runs one
+generic kernel or a specialization compiled for its argument shapes is decided in one place, `kernel_ir`
+(engine.kernels, re-exported here): until codegen says it compiles a function's run-time sizes itself, each
+distinct tuple of argument shapes gets its own static specialization (ir.passes.specialize), cached on the
+concrete function (and on disk, keyed by its IR).
 """
 from __future__ import annotations
 
@@ -21,7 +27,10 @@ from engine.tensor import Tensor, TensorShape
 from engine.trace import Trace, is_library_file
 from engine.variables import Variable
 from ir.core import Function
+from engine.kernels import compiles_generically, kernel_ir  # noqa: F401  (the decision; re-exported)
+from ir.opdef import dims_fit
 from ir.types import DType, TensorType, as_dtype, float32, from_numpy
+
 
 
 class TensorSpec:
@@ -189,6 +198,8 @@ class ConcreteFunction:
         self.jit_compile = jit_compile
         self._optimized: Optional[Function] = None
         self._compiled: Any = None
+        self._generic = any(not p.type.is_static for p in fn.params)
+        self._specializations: dict[Any, "ConcreteFunction"] = {}
         self._single_output = isinstance(outputs, Tensor) or isinstance(outputs, Variable)
         # The traced Python function, when it calls a custom_gradient function: the IR differentiates that
         # function's own ops, so a call under a GradientTape runs the Python instead (engine.call_gradient).
@@ -259,7 +270,7 @@ class ConcreteFunction:
             else:
                 a = np.asarray(leaf)
             t = param.type
-            if a.dtype != t.dtype.np or a.shape != t.shape:
+            if a.dtype != t.dtype.np or not dims_fit(a.shape, t.shape):
                 raise TypeError(f"{self.name}(): argument {arg!r} is {from_numpy(a.dtype).name}{list(a.shape)} "
                                 f"but this concrete function takes {t.dtype.name}{list(t.shape)}")
             arrays.append(a)
@@ -279,8 +290,28 @@ class ConcreteFunction:
         out = [None if leaf is None else Tensor(None, next(it)) for leaf in nest.flatten(self.structured_outputs)]
         return nest.pack_sequence_as(self.structured_outputs, out)
 
+    def specialization(self, arg_shapes: Any) -> "ConcreteFunction":
+        """The concrete function that runs calls with tensor arguments of these shapes: itself, or its
+        specialization to them (see `kernel_ir`), made once per shape tuple."""
+        if not self._generic:
+            return self
+        key = tuple(None if s is None else tuple(s) for s in arg_shapes)
+        found = self._specializations.get(key)
+        if found is None:
+            cache_key, fn = kernel_ir(self.ir, key)
+            if cache_key is None:
+                self._generic = False
+                return self
+            found = ConcreteFunction(self.name, fn, self._signature, self._arguments, self._param_slots,
+                                     self.structured_outputs, self.variables, self.jit_compile)
+            self._specializations[key] = found
+        return found
+
     def _run(self, inputs: list[Any]) -> Any:
         """`inputs`: the tensor arguments' arrays, then the captured Variables' cells."""
+        if self._generic and self.jit_compile is not False:  # the interpreter runs unknown dims as they are
+            n = len(inputs) - len(self.variables)
+            return self.specialization([np.shape(a) for a in inputs[:n]])._run(inputs)
         compiled = self.compiled
         if compiled is None:
             from ir.interp import run
@@ -298,7 +329,13 @@ class ConcreteFunction:
 
     def fast_call(self, arg_types: list[TensorType]) -> Optional[Callable[[tuple], Any]]:
         """A generated caller for positional tensor arguments of these types (engine.fastcall), when every
-        parameter is one of them in order."""
+        parameter is one of them in order (of the specialization to their shapes, for unknown dims)."""
+        if self._generic:
+            if len(arg_types) != len(self.ir.params) - len(self.variables) or \
+                    not all(dims_fit(t.shape, p.type.shape) for t, p in zip(arg_types, self.ir.params)):
+                return None
+            spec = self.specialization([t.shape for t in arg_types])
+            return spec.fast_call(arg_types) if spec is not self else None
         compiled = self.compiled
         if compiled is None or [p.type for p in self.ir.params[:len(arg_types)]] != list(arg_types) or \
                 len(self.ir.params) != len(arg_types) + len(self.variables) or \

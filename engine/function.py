@@ -1,9 +1,10 @@
 """`engine.function` (tf.function): trace a Python function per input signature into IR, cache, and run it.
 
 Cache keys follow TensorFlow (DESIGN §5): tensors and numpy arrays by (dtype, shape), Variables by identity,
-Python scalars and strings by value (equal numbers such as 1, 1.0 and True are one key), lists/tuples/dicts by structure; globals are not part of the key. Shapes in
-Kiln's IR are static, so a `TensorSpec` with `None` dimensions accepts any size there and a concrete function is
-specialized per size seen.
+Python scalars and strings by value (equal numbers such as 1, 1.0 and True are one key), lists/tuples/dicts by
+structure; globals are not part of the key. A `TensorSpec` with `None` dimensions (an `input_signature`, a
+`get_concrete_function` argument, or a dimension `reduce_retracing=True` relaxed) traces once with unknown dims,
+and a call runs the most specific traced signature that accepts it (engine.trace_types).
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from engine.concrete import ConcreteFunction, TensorSpec, is_numpy_scalar, trace
 from engine.fastcall import MISS
 from engine.tensor import Tensor
 from engine.trace import TraceError, current as current_trace
+from engine.trace_types import most_specific_supertype, relax, respec
 from engine.variables import Variable
 from ir.types import from_numpy
 
@@ -193,14 +195,25 @@ class Function:
         bound = self._bind(args, kwargs)
         if self.input_signature is not None:
             self._check_signature(bound)
+            for name, spec in zip(list(bound.arguments), self.input_signature):  # traced as the signature says
+                bound.arguments[name] = spec
         key = _key(list(bound.arguments.values()))
         concrete = self._cache.get(key)
         if concrete is None:
             # One thread at a time traces this function (each signature once); calls of traced signatures never wait.
             with self._trace_lock:
                 concrete = self._cache.get(key)
+                general = most_specific_supertype(key, list(self._cache)) if concrete is None else None
+                if general is not None:
+                    concrete = self._cache[general]
                 self._recent.append(concrete is None)
                 if concrete is None:
+                    if self.reduce_retracing:
+                        relaxed = relax(key, list(self._cache))
+                        if relaxed != key:
+                            key = relaxed
+                            for name, value in zip(list(bound.arguments), key[1:]):
+                                bound.arguments[name] = respec(bound.arguments[name], value, _spec)
                     concrete = self._trace(bound)
                     self._cache[key] = concrete
                     self._maybe_warn(key)
@@ -281,13 +294,15 @@ class Function:
 
 
 def _spec_to_placeholder(x: Any) -> Any:
-    """A TensorSpec with static shape stands for a tensor of that type when tracing without values."""
-    if isinstance(x, TensorSpec):
-        if any(d is None for d in x.shape):
-            raise ValueError(f"get_concrete_function: {x!r} has unknown dimensions; Kiln's IR has static shapes, "
-                             f"so give every dimension (or call the function with a tensor)")
-        return x
+    """A TensorSpec stands for a tensor of that type (None dims unknown) when tracing without values."""
+    if isinstance(x, TensorSpec) and x.shape is None:
+        raise ValueError(f"get_concrete_function: {x!r} has an unknown rank; Kiln's IR knows every tensor's rank, "
+                         f"so give the shape (None for each dimension of unknown size)")
     return x
+
+
+def _spec(shape: tuple, dtype: str) -> TensorSpec:
+    return TensorSpec(shape, dtype)
 
 
 def function(func: Optional[Callable[..., Any]] = None, input_signature: Optional[Sequence[Any]] = None,

@@ -169,11 +169,18 @@ def _slice_bound(v: Any) -> Optional[int]:
         raise TypeError(f"slice indices must be integers, None, or scalar integer tensors; got {v!r}") from None
 
 
-def _normalize_slice(s: slice, n: int) -> tuple[int, int, int]:
-    """(begin, end, stride) for the `slice` row: non-negative begin, end -1 meaning 'through 0' for stride < 0."""
+def _normalize_slice(s: slice, n: Optional[int]) -> tuple[int, Optional[int], int]:
+    """(begin, end, stride) for the `slice` row: non-negative begin, end -1 meaning 'through 0' for stride < 0;
+    on an axis of unknown size (n None) non-negative bounds and a positive step, end None for 'to the end'."""
     step = _slice_bound(s.step)
     if step == 0:
         raise ValueError("slice step cannot be zero")
+    if n is None:
+        start, stop, st = _slice_bound(s.start), _slice_bound(s.stop), 1 if step is None else step
+        if st < 0 or (start is not None and start < 0) or (stop is not None and stop < 0):
+            raise NotImplementedError(f"slicing an axis of unknown size with negative bounds or steps ({s}) is "
+                                      f"not supported yet")
+        return start or 0, stop, st
     b, e, st = slice(_slice_bound(s.start), _slice_bound(s.stop), step).indices(n)
     if len(range(b, e, st)) == 0:
         return 0, 0, 1
@@ -223,6 +230,12 @@ def _expand(items: list[_Item], shape: tuple[int, ...], any_arrays: bool) -> lis
             for j, coords in enumerate(_mask_coordinates(it.value, axis, shape)):
                 out.append(_Item("array", coords, axis + j))
             axis += it.value.ndim
+        elif it.kind == "int" and not isinstance(it.value, Tensor) and shape[axis] is None:
+            if it.value < 0:
+                raise NotImplementedError(f"a negative index ({it.value}) on an axis of unknown size is not "
+                                          f"supported yet")
+            out.append(_Item("int", it.value, axis))  # checked at run time by the slice
+            axis += 1
         elif it.kind == "int" and not isinstance(it.value, Tensor):
             n = shape[axis]
             if not -n <= it.value < n:
@@ -258,25 +271,34 @@ def _apply_basic(t: Tensor, shape: tuple[int, ...], items: list[_Item]) -> tuple
     strides: list[int] = []
     out_shape: list[int] = []
     advanced: list[_Advanced] = []
+    kept: list[Optional[int]] = []  # the sliced axis each result axis is (None for a new axis)
     for it in items:
         if it.kind == "new":
             out_shape.append(1)
+            kept.append(None)
         elif it.kind == "int":
             begin.append(it.value), end.append(it.value + 1), strides.append(1)
         elif it.kind == "slice":
             b, e, s = it.value
             begin.append(b), end.append(e), strides.append(s)
-            out_shape.append(len(range(b, e, s)))
+            kept.append(len(begin) - 1)
+            out_shape.append(len(range(b, e, s)) if e is not None else None)
         else:  # array: keep the whole axis for the gather
             n = shape[it.axis]
+            if n is None:
+                raise NotImplementedError("indexing an axis of unknown size with an index array or tensor is not "
+                                          "supported yet")
             begin.append(0), end.append(n), strides.append(1)
             advanced.append(_Advanced(len(out_shape), it.value, n, it.axis))
+            kept.append(len(begin) - 1)
             out_shape.append(n)
     if (begin, end, strides) != ([0] * len(shape), list(shape), [1] * len(shape)):
         t = apply(OPS["slice"], t, begin=tuple(begin), end=tuple(end), strides=tuple(strides))
-    sliced = tuple(len(range(b, e, s)) for b, e, s in zip(begin, end, strides))
+    sliced = tuple(raw_shape(t))
+    out_shape = [sliced[k] if k is not None else d for d, k in zip(out_shape, kept)]
     if tuple(out_shape) != sliced:
-        t = apply(OPS["reshape"], t, shape=tuple(out_shape))
+        sizes = [apply(OPS["dim"], t, axis=k) for d, k in zip(out_shape, kept) if d is None]
+        t = apply(OPS["reshape"], t, *sizes, shape=tuple(out_shape))
     return t, advanced
 
 

@@ -218,7 +218,12 @@ class Trace:
 
     def inline(self, fn: Function, operands: Sequence[Value]) -> list[Value]:
         """Copies `fn`'s ops into the current block with its parameters bound to `operands` (e.g. the gradient
-        function of a transform called while tracing); returns the values it returns."""
+        function of a transform called while tracing); returns the values it returns. A function with unknown dims
+        is first specialized to the operands' shapes, so that the copied ops' types are what the operands give."""
+        if any(p.type != v.type and not isinstance(p.type, RefType) for p, v in zip(fn.params, operands)):
+            from ir.passes.specialize import specialize
+            fn = specialize(fn, [None if isinstance(p.type, RefType) else v.type.shape
+                                 for p, v in zip(fn.params, operands)])
         block = self.frame.block
         start = len(block.ops)
         outs = inline(fn.block, block, operands, terminate=False)

@@ -24,6 +24,7 @@ from engine.tensor import Tensor
 from engine.trace import current
 from engine.variables import Variable
 from ir.core import Function as IRFunction
+from ir.types import Cell
 
 _compiled: "weakref.WeakKeyDictionary[IRFunction, Any]" = weakref.WeakKeyDictionary()
 
@@ -116,15 +117,20 @@ def _execute(fn: IRFunction, inputs: list[Any], variables: Sequence[Variable], e
         arrays = [np.asarray(x._value if isinstance(x, Tensor) else x) for x in list(inputs) + list(extra)]
         n = len(inputs)
         return [Tensor(o) for o in run(fn, arrays[:n] + [v.cell for v in variables] + arrays[n:])]
-    compiled = _compiled.get(fn)
-    if compiled is None:
-        from codegen.runtime import compile_function
-        from ir.passes import optimize
-        compiled = compile_function(optimize(fn))
-        _compiled[fn] = compiled
     def array(x: Any) -> np.ndarray:
         return np.asarray(x._value if isinstance(x, Tensor) else x)
     ordered = [array(x) for x in inputs] + [v.cell for v in variables] + [array(x) for x in extra]
+    # One kernel, or one per argument shape tuple for a function with unknown dims (engine.kernels.kernel_ir).
+    kernels = _compiled.setdefault(fn, {})
+    shapes = tuple(None if isinstance(a, Cell) else np.shape(a) for a in ordered)
+    compiled = kernels.get(shapes) or kernels.get(None)
+    if compiled is None:
+        from codegen.runtime import compile_function
+        from engine.kernels import kernel_ir
+        from ir.passes import optimize
+        key, kernel = kernel_ir(fn, shapes)
+        compiled = compile_function(optimize(kernel))
+        kernels[key] = compiled
     return [Tensor(o) for o in compiled(ordered)]
 
 

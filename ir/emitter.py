@@ -7,7 +7,7 @@ scalar constant). Everything else here is derived from those three. Assumes only
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
@@ -37,19 +37,30 @@ class Emitter:
         return lambda *operands, **attrs: self.apply(opdef, *operands, **attrs)
 
     # Derived helpers, shared by all rules.
-    def shape(self, v: Any) -> tuple[int, ...]:
+    def shape(self, v: Any) -> tuple[Optional[int], ...]:
+        """The static shape of v: None for a dim known only at run time."""
         return self.type_of(v).shape
 
     def dtype(self, v: Any) -> DType:
         return self.type_of(v).dtype
 
-    def full(self, value: Any, dtype: DType, shape: Sequence[int]) -> Any:
+    def sizes(self, shape: Sequence[Optional[int]], like: Any) -> list[Any]:
+        """The trailing size operands of a row making `shape` (ir.ops_dims): a `dim` of `like` per unknown dim
+        (shape's unknown dims are like's, at the same axes)."""
+        unknown = [i for i, d in enumerate(shape) if d is None]
+        if unknown and like is None:
+            raise NotImplementedError(f"a shape with unknown dims {tuple(shape)} needs a value to take them from")
+        return [self.apply(OPS["dim"], like, axis=i) for i in unknown]
+
+    def full(self, value: Any, dtype: DType, shape: Sequence[Optional[int]], like: Any = None) -> Any:
         c = self.constant(value, dtype)
-        return c if tuple(shape) == () else self.apply(OPS["broadcast_to"], c, shape=tuple(shape))
+        if tuple(shape) == ():
+            return c
+        return self.apply(OPS["broadcast_to"], c, *self.sizes(shape, like), shape=tuple(shape))
 
     def full_like(self, v: Any, value: Any) -> Any:
         t = self.type_of(v)
-        return self.full(value, t.dtype, t.shape)
+        return self.full(value, t.dtype, t.shape, like=v)
 
     def zeros_like(self, v: Any) -> Any:
         return self.full_like(v, 0)
@@ -57,15 +68,21 @@ class Emitter:
     def scalar_like(self, v: Any, value: Any) -> Any:
         return self.full_like(v, value)
 
-    def bcast(self, v: Any, shape: Sequence[int]) -> Any:
-        """broadcast_to unless already of that shape."""
-        return v if self.shape(v) == tuple(shape) else self.apply(OPS["broadcast_to"], v, shape=tuple(shape))
+    def bcast(self, v: Any, shape: Sequence[Optional[int]], like: Any = None) -> Any:
+        """broadcast_to unless already of that shape; unknown dims of `shape` are like's."""
+        if self.shape(v) == tuple(shape):
+            return v
+        return self.apply(OPS["broadcast_to"], v, *self.sizes(shape, like), shape=tuple(shape))
 
-    def reshape_to(self, v: Any, shape: Sequence[int]) -> Any:
-        return v if self.shape(v) == tuple(shape) else self.apply(OPS["reshape"], v, shape=tuple(shape))
+    def reshape_to(self, v: Any, shape: Sequence[Optional[int]], like: Any = None) -> Any:
+        """reshape unless already of that shape; unknown dims of `shape` are like's."""
+        if self.shape(v) == tuple(shape):
+            return v
+        return self.apply(OPS["reshape"], v, *self.sizes(shape, like), shape=tuple(shape))
 
-    def sum_to(self, g: Any, shape: Sequence[int]) -> Any:
-        """Sum `g` down to `shape`, undoing a numpy-style broadcast (used by broadcast_to's vjp)."""
+    def sum_to(self, g: Any, shape: Sequence[Optional[int]], like: Any = None) -> Any:
+        """Sum `g` down to `shape`, undoing a numpy-style broadcast (used by broadcast_to's vjp); an unknown dim
+        of `shape` was not broadcast (ir.ops_shape's broadcast_to)."""
         shape = tuple(shape)
         gshape = self.shape(g)
         if gshape == shape:
@@ -74,7 +91,7 @@ class Emitter:
         axes = tuple(range(lead)) + tuple(i + lead for i, d in enumerate(shape) if d == 1 and gshape[i + lead] != 1)
         if axes:
             g = self.apply(OPS["reduce_sum"], g, axes=axes)
-        return self.reshape_to(g, shape)
+        return self.reshape_to(g, shape, like=like)
 
     def add_n(self, values: Sequence[Any]) -> Any:
         acc = values[0]

@@ -2,7 +2,9 @@
 
 Owns `run(fn, args)`, the `Interpreter` that does the work, and `InterpError`. It is the oracle that compiled code
 is compared with, so it is strict: arguments must match the parameter types, and (by default) every kernel's
-result must have exactly the dtype and shape that its op's result type says.
+result must have exactly the dtype and shape that its op's result type says. An unknown dim (`?`) of a parameter
+or result type fits any size: a function with unknown dims runs on any arguments that fit its parameter types, and
+its `dim` ops read the sizes of the arrays it gets.
 - Plain rows: `opdef.eager(*values, **attrs)`; one result for `nresults == 1`, nothing for `nresults == 0`.
 - Structured rows: `opdef.eager(*values, regions=op.regions, run_block=self.run_block, **attrs)` returning one
   value per result; `run_block(block, values)` binds the block's arguments and runs it up to its terminator.
@@ -16,6 +18,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from ir.core import Block, Function, Op, Value
+from ir.opdef import dims_fit
 from ir.types import Cell, RefType, TensorType, StackType
 
 
@@ -59,7 +62,7 @@ def check_argument(fn: Function, k: int, x: Any) -> Any:
 def _check_array(what: str, t: TensorType, a: np.ndarray) -> np.ndarray:
     if a.dtype != t.dtype.np:
         raise TypeError(f"{what} expects {t}, got an array of dtype {a.dtype}")
-    if a.shape != t.shape:
+    if not dims_fit(a.shape, t.shape):
         raise ValueError(f"{what} expects {t}, got an array of shape {a.shape}")
     return a
 
@@ -132,7 +135,7 @@ class Interpreter:
         if isinstance(r.type, StackType):
             return  # a stack is a cons list of arrays, checked when its elements are popped
         a = np.asarray(out)
-        if a.dtype != r.type.dtype.np or a.shape != r.type.shape:
+        if a.dtype != r.type.dtype.np or not dims_fit(a.shape, r.type.shape):
             raise InterpError(f"op {_describe(op, self.fn)}: the kernel returned {a.dtype}{list(a.shape)} but "
                               f"the result type is {r.type}")
 

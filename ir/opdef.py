@@ -10,7 +10,7 @@ import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, Sequence
 
-from ir.types import DType, TensorType
+from ir.types import Dim, DType, TensorType, format_shape
 
 if TYPE_CHECKING:
     from ir.core import Block, Op, Value
@@ -32,6 +32,9 @@ InferFn = Callable[..., tuple[TensorType, ...]]
 EagerFn = Callable[..., Any]
 VjpFn = Callable[..., Sequence[Any]]
 InferRegionsFn = Callable[[Sequence[TensorType], Sequence["Block"], dict], list[TensorType]]
+#: (operand types, operand constant values or None, attrs) -> (operands kept, attrs) with no run-time placeholder
+#: left, once every operand type is static; None when some placeholder is not a constant yet.
+StaticAttrsFn = Callable[[Sequence[TensorType], Sequence[Any], dict], Optional[tuple[int, dict]]]
 
 
 class Kind(str, enum.Enum):
@@ -105,6 +108,9 @@ class OpDef:
       effect assigns; `array_attrs`: attrs printed as tensor literals.
     - structured rows: `regions` (the regions' names), `region_operand_start` (the first operand passed to the
       regions' arguments), `infer_regions(operand_types, regions, attrs) -> result types`.
+    - `static_attrs`: for rows whose attrs may hold run-time placeholders (a `None` in a `shape` attr whose size
+      comes from a trailing `i64[]` operand; a slice `end` of None on an unknown dim), the attrs made static once
+      the operand types are (read by `ir.passes.specialize`).
     - facets filled in by later layers: `lower` and `tile` (codegen), `vjp_region` and `jvp_region` (autodiff, for
       rows whose derivative is not a plain per-result rule: cond, while_loop, call, the stack ops).
     """
@@ -131,6 +137,7 @@ class OpDef:
     region_operand_start: int = 0
     infer_regions: Optional[InferRegionsFn] = None
     tile: Optional[TileRule] = None
+    static_attrs: Optional[StaticAttrsFn] = None
     vjp_region: Optional[RegionVJP] = None
     jvp_region: Optional[RegionJVP] = None
 
@@ -167,8 +174,38 @@ def fail(opname: str, message: str) -> InferError:
     return InferError(f"{opname}: {message}")
 
 
+def merge_dims(opname: str, a: Dim, b: Dim, what: str) -> Dim:
+    """Two dims that must be equal: a known dim wins over an unknown one (checked at run time); two known dims
+    that differ are an error naming `what`."""
+    if a is None:
+        return b
+    if b is None or a == b:
+        return a
+    raise fail(opname, f"{what}: {a} and {b} differ")
+
+
+def merge_shapes(opname: str, shapes: Sequence[Sequence[Dim]]) -> tuple[Dim, ...]:
+    """Shapes that must be equal (same rank, dims merged by `merge_dims`)."""
+    s0 = tuple(shapes[0])
+    out = list(s0)
+    for s in shapes[1:]:
+        if len(s) != len(s0):
+            raise fail(opname, f"operands have different shapes {tuple(s0)} and {tuple(s)}")
+        for i, d in enumerate(s):
+            if out[i] != d and out[i] is not None and d is not None:
+                raise fail(opname, f"operands have different shapes {tuple(s0)} and {tuple(s)}")
+            out[i] = merge_dims(opname, out[i], d, "dims")
+    return tuple(out)
+
+
+def dims_fit(shape: Sequence[Dim], pattern: Sequence[Dim]) -> bool:
+    """`shape` fits `pattern`: same rank, and equal wherever both dims are known."""
+    return len(shape) == len(pattern) and all(a is None or b is None or a == b for a, b in zip(shape, pattern))
+
+
 def check_same(opname: str, types: Sequence[TensorType]) -> TensorType:
-    """All operands of an elementwise op have one type (the tracer inserted broadcast_to and convert)."""
+    """All operands of an elementwise op have one type (the tracer inserted broadcast_to and convert); a dim
+    unknown in one operand and known in another is the known one."""
     t0 = types[0]
     for t in types:
         if type(t) is not TensorType:
@@ -176,9 +213,9 @@ def check_same(opname: str, types: Sequence[TensorType]) -> TensorType:
     for t in types[1:]:
         if t.dtype is not t0.dtype:
             raise TypeError(f"{opname}: operands have different dtypes {t0.dtype.name} and {t.dtype.name}")
-        if t.shape != t0.shape:
-            raise fail(opname, f"operands have different shapes {t0.shape} and {t.shape}")
-    return t0
+    if all(t.shape == t0.shape for t in types[1:]):
+        return t0
+    return t0.with_shape(merge_shapes(opname, [t.shape for t in types]))
 
 
 def check_dtype(opname: str, t: TensorType, allowed: Sequence[Any], what: str) -> None:

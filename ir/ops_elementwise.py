@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import numpy as np
 
-from ir.opdef import NONDIFF, OpDef, check_arity, check_dtype, check_same, fail, register
+from ir.opdef import NONDIFF, OpDef, check_arity, check_dtype, check_same, fail, merge_shapes, register
 from ir.ops_state import IntegerDivisionByZeroError, InvalidArgumentError
 from ir.types import ALL_DTYPES, FLOAT_DTYPES, NUMERIC_DTYPES, SIGNED_DTYPES, TensorType, as_dtype, bool_
 
@@ -246,9 +246,10 @@ def _select_infer(types: list[TensorType], **attrs: Any) -> tuple[TensorType, ..
     if c.dtype is not bool_:
         raise TypeError(f"select: the condition must be bool, got {c.dtype.name}")
     t = check_same("select", [a, b])
-    if c.shape != t.shape:
-        raise fail("select", f"condition shape {c.shape} differs from the branches' shape {t.shape}")
-    return (t,)
+    try:
+        return (t.with_shape(merge_shapes("select", [c.shape, t.shape])),)
+    except ValueError:
+        raise fail("select", f"condition shape {c.shape} differs from the branches' shape {t.shape}") from None
 
 
 def _select_vjp(em: Emitter, g: Any, out: Any, c: Any, a: Any, b: Any) -> tuple:

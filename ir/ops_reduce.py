@@ -8,11 +8,11 @@ engine adds. matmul takes operands of equal rank >= 2 whose batch dimensions alr
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
 import numpy as np
 
-from ir.opdef import NONDIFF, OpDef, check_arity, check_dtype, fail, register
+from ir.opdef import NONDIFF, OpDef, check_arity, check_dtype, fail, merge_dims, merge_shapes, register
 from ir.types import FLOAT_DTYPES, INDEX_DTYPES, NUMERIC_DTYPES, TensorType, as_dtype, bfloat16, int32, int64
 
 if TYPE_CHECKING:
@@ -31,13 +31,13 @@ def _reduce_infer(opname: str) -> Any:
     return infer
 
 
-def _keepdims_shape(xshape: Sequence[int], axes: Sequence[int]) -> tuple[int, ...]:
+def _keepdims_shape(xshape: Sequence[Optional[int]], axes: Sequence[int]) -> tuple[Optional[int], ...]:
     return tuple(1 if i in axes else d for i, d in enumerate(xshape))
 
 
 def _expand_back(em: Emitter, v: Any, x: Any, axes: Sequence[int]) -> Any:
-    """Broadcast a reduced value back to x's shape."""
-    return em.bcast(em.reshape_to(v, _keepdims_shape(em.shape(x), axes)), em.shape(x))
+    """Broadcast a reduced value back to x's shape (its unknown dims from `dim` ops on x)."""
+    return em.bcast(em.reshape_to(v, _keepdims_shape(em.shape(x), axes), like=x), em.shape(x), like=x)
 
 
 def _sum_vjp(em: Emitter, g: Any, out: Any, x: Any, *, axes: Sequence[int]) -> tuple:
@@ -143,15 +143,21 @@ def _matmul_infer(types: list[TensorType], *, transpose_a: bool, transpose_b: bo
     if a.dtype is not b.dtype:
         raise TypeError(f"matmul: operands have different dtypes {a.dtype.name} and {b.dtype.name}")
     check_dtype("matmul", a, MATMUL_DTYPES, "a float, int32 or int64")
-    if a.rank < 2 or a.rank != b.rank or a.shape[:-2] != b.shape[:-2]:
+    try:
+        if a.rank < 2 or a.rank != b.rank:
+            raise ValueError
+        batch = merge_shapes("matmul", [a.shape[:-2], b.shape[:-2]])
+    except ValueError:
         raise fail("matmul", f"operands must have equal rank >= 2 and equal batch dimensions, got shapes "
-                             f"{a.shape} and {b.shape}")
+                             f"{a.shape} and {b.shape}") from None
     m, k = a.shape[-2:][::-1] if transpose_a else a.shape[-2:]
     k2, n = b.shape[-2:][::-1] if transpose_b else b.shape[-2:]
-    if k != k2:
+    try:
+        merge_dims("matmul", k, k2, "inner dimensions")
+    except ValueError:
         raise fail("matmul", f"inner dimensions differ: shapes {a.shape} and {b.shape} "
-                             f"(transpose_a={transpose_a}, transpose_b={transpose_b})")
-    return (a.with_shape(a.shape[:-2] + (m, n)),)
+                             f"(transpose_a={transpose_a}, transpose_b={transpose_b})") from None
+    return (a.with_shape(batch + (m, n)),)
 
 
 def _matmul_kernel(a: np.ndarray, b: np.ndarray, *, transpose_a: bool, transpose_b: bool) -> np.ndarray:

@@ -11,7 +11,8 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from ir.opdef import NONDIFF, OpDef, check_arity, fail, register
+from ir.opdef import NONDIFF, OpDef, check_arity, dims_fit, fail, register
+from ir.ops_dims import fill_shape, static_shape_attrs
 from ir.tfformat import format_value  # noqa: F401  (re-exported: the runtime formats compiled prints with it)
 from ir.types import Cell, RefType, TensorType, as_dtype, bool_, float32, float64, int64
 
@@ -41,7 +42,7 @@ def _assign_infer(types: list[TensorType], **attrs: Any) -> tuple[TensorType, ..
     ref, value = types
     if not isinstance(ref, RefType):
         raise fail("assign", f"first operand must be a Variable reference, got {ref}")
-    if value != ref.value_type:
+    if value.dtype is not ref.dtype or not dims_fit(value.shape, ref.shape):
         raise fail("assign", f"cannot assign a value of type {value} to a Variable of type {ref.value_type}")
     return ()
 
@@ -160,7 +161,8 @@ def blocks_needed(shape: Sequence[int], dtype: Any) -> int:
     return (words + 3) // 4
 
 
-def _uniform_kernel(seed: np.ndarray, offset: np.ndarray, *, shape: Sequence[int], dtype: Any) -> np.ndarray:
+def _uniform_kernel(seed: np.ndarray, offset: np.ndarray, *sizes: Any, shape: Sequence[Any], dtype: Any) -> np.ndarray:
+    shape = fill_shape(shape, sizes)
     dt = as_dtype(dtype)
     n = int(np.prod(shape, dtype=np.int64))
     if dt.size == 8:
@@ -172,19 +174,22 @@ def _uniform_kernel(seed: np.ndarray, offset: np.ndarray, *, shape: Sequence[int
     return u.astype(dt.np).reshape(tuple(shape))
 
 
-def _uniform_infer(types: list[TensorType], *, shape: Sequence[int], dtype: Any) -> tuple[TensorType, ...]:
-    check_arity("random_uniform", types, 2)
+def _uniform_infer(types: list[TensorType], *, shape: Sequence[Any], dtype: Any) -> tuple[TensorType, ...]:
+    unknown = sum(1 for d in shape if d is None)
+    check_arity("random_uniform", types, 2 + unknown)
     for t in types:
         if t != TensorType(int64, ()):
-            raise fail("random_uniform", f"seed and offset must be i64[] scalars, got {t}")
+            raise fail("random_uniform", f"seed, offset and sizes must be i64[] scalars, got {t}")
     dt = as_dtype(dtype)
     if dt not in (float32, float64):  # (float16/bfloat16 would need their own bit recipes to stay below 1)
         raise TypeError(f"random_uniform: dtype must be float32 or float64, got {dt.name}")
     return (TensorType(dt, shape),)
 
 
+_uniform_static_attrs = static_shape_attrs(2)
 register(OpDef("random_uniform", _uniform_infer, _uniform_kernel, NONDIFF, "random", attrs=("shape", "dtype"),
-               deterministic=False,
+               deterministic=False, static_attrs=_uniform_static_attrs,
                doc="Uniform [0, 1) from Philox 4x32-10 keyed by `seed`, counter blocks from `offset` on: "
-                   "24 bits per float32, 53 bits per float64. The same (seed, offset) gives the same numbers "
-                   "eager, interpreted or compiled."))
+                   "24 bits per float32, 53 bits per float64; a None entry of `shape` takes its size from the "
+                   "next trailing i64[] operand (after seed and offset). The same (seed, offset) gives the same "
+                   "numbers eager, interpreted or compiled."))

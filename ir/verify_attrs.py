@@ -26,6 +26,11 @@ def _ints(v: Any) -> bool:
     return isinstance(v, (list, tuple)) and all(_int(x) for x in v)
 
 
+def _dims(v: Any) -> bool:
+    """A shape attr: ints, and None for a size known only at run time (ir.ops_dims)."""
+    return isinstance(v, (list, tuple)) and all(x is None or _int(x) for x in v)
+
+
 def _dtype(v: Any) -> bool:
     """A DType, or anything the op table resolves to one (a dtype name, a numpy dtype)."""
     if isinstance(v, DType):
@@ -43,10 +48,12 @@ def _pairs(v: Any) -> bool:
 
 #: What each attribute name holds, and how a message says it.
 KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "axes": (_ints, "a list of ints"), "begin": (_ints, "a list of ints"), "end": (_ints, "a list of ints"),
-    "strides": (_ints, "a list of ints"), "perm": (_ints, "a list of ints"), "shape": (_ints, "a list of ints"),
+    "axes": (_ints, "a list of ints"), "begin": (_ints, "a list of ints"),
+    "end": (_dims, "a list of ints or none"), "strides": (_ints, "a list of ints"), "perm": (_ints, "a list of ints"),
+    "shape": (_dims, "a list of ints or none (a run-time size)"),
     "paddings": (_pairs, "a list of [before, after] int pairs"),
-    "axis": (_int, "an int"), "carried": (_int, "an int"), "size": (_int, "an int"),
+    "axis": (_int, "an int"), "carried": (_int, "an int"),
+    "size": (lambda v: v is None or _int(v), "an int or none (a run-time size)"),
     "summarize": (lambda v: v is None or _int(v), "an int or none"),
     "transpose_a": (lambda v: isinstance(v, bool), "a bool"), "transpose_b": (lambda v: isinstance(v, bool), "a bool"),
     "message": (lambda v: isinstance(v, str), "a string"), "template": (lambda v: isinstance(v, str), "a string"),

@@ -69,6 +69,7 @@ SAMPLES: dict[str, list[tuple[list[Any], dict[str, Any]]]] = {
             ([arr([1, 2], i32)], {"paddings": ((0, 2),), "value": 7})],
     "gather": [([_M23, arr([[2, 0], [1, 1]], i32)], {"axis": 1}), ([_M23, arr(1, i64)], {"axis": 0})],
     "scatter_add": [([arr([[1.0, 2.0, 3.0]], f64), arr([0, 2, 0], i32)], {"axis": 1, "size": 4})],
+    "dim": [([_M23], {"axis": 1}), ([arr([1, 2], i32)], {"axis": 0})],
     "iota": [([], {"shape": (2, 3), "dtype": ir.types.int32, "axis": 1}),
              ([], {"shape": (4,), "dtype": ir.types.float32, "axis": 0})],
     # reductions and matmul
@@ -180,7 +181,14 @@ def test_row_is_complete(name: str) -> None:
         assert opdef.effect and opdef.writes_operand < max(len(SAMPLES[name][0][0]), 1)
 
 
-@pytest.mark.parametrize("name", sorted(ir.OPS))
+# `dim` reaches codegen only once it takes run-time sizes (the codegen half of issue 12); until then the specialize
+# pass folds every dim op to a constant before code generation, so codegen has no rule for it yet.
+_NO_CODEGEN_YET = {"dim"}
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(
+    strict=True, reason="codegen rules for run-time sizes are the codegen half of issue 12")) if n in _NO_CODEGEN_YET
+    else n for n in sorted(ir.OPS)])
 def test_row_has_a_tiling_rule(name: str) -> None:
     """Row tiling reads every row's `tile` facet: a rule, or the explicit mark that the row never tiles."""
     import codegen.rules.registry

@@ -83,7 +83,7 @@ def _weights(values: Tensor, sample_weight: Any) -> tuple[Tensor, Tensor]:
     while len(sw.shape) > len(values.shape) and sw.shape[-1] == 1:
         sw = reshape(sw, tuple(sw.shape[:-1]))
     if tuple(sw.shape) != tuple(values.shape):
-        sw = broadcast_to(sw, values.shape)
+        sw = broadcast_to(sw, values.shape) if None not in values.shape else multiply(sw, ones_like(values))
     return reduce_sum(multiply(values, sw)), reduce_sum(sw)
 
 

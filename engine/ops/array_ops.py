@@ -15,6 +15,7 @@ from engine.convert import convert_to_tensor
 from engine.errors import InvalidDTypeError
 from engine.ops.funnel import as_tensor, broadcast, broadcast_shapes, cast, convert_all, full, raw_shape
 from engine.ops.math_ops import add, equal, greater, greater_equal, less, logical_and, multiply, where
+from engine.ops.shape_ops import needs_run_time_reshape, rank, run_time_reshape, shape, size  # noqa: F401
 from engine.tensor import Tensor, TensorLike, TensorShape
 from ir.opdef import OPS
 from ir.ops_state import InvalidArgumentError
@@ -70,6 +71,8 @@ def _allocatable(public: str, dims: tuple[int, ...], dtype: Any) -> tuple[int, .
 def reshape(tensor: Any, shape: Any, name: Optional[str] = None) -> Tensor:
     """`tf.reshape`; one dimension may be -1."""
     t = as_tensor(tensor)
+    if needs_run_time_reshape(t, shape):
+        return run_time_reshape(t, shape)
     shape = list(_ints("reshape", shape, InvalidArgumentError))
     size = int(np.prod(raw_shape(t), dtype=np.int64))
     for k, d in enumerate(shape):
@@ -258,7 +261,7 @@ def _batched_gather(p: Tensor, i: Tensor, ax: int, b: int) -> Tensor:
     batch = int(np.prod(ps[:b], dtype=np.int64))
     rows = reshape(apply(_O["iota"], shape=(batch,), dtype=i.dtype, axis=0), list(ishape[:b]) + [1] * (len(ishape) - b))
     flat = apply(_O["gather"], reshape(p, [batch * n] + list(ps[b + 1:])),
-                 add(i, multiply(broadcast(rows, ishape), full(n, i.dtype, ()))), axis=0)
+                 add(i, multiply(broadcast(rows, ishape, i), full(n, i.dtype, ()))), axis=0)
     out = reshape(flat, list(ishape) + list(ps[b + 1:]))
     if between:  # the gathered dims came before the `between` axes: move them after
         k = len(ishape) - b
@@ -285,12 +288,12 @@ def ones(shape: Any, dtype: Any = float32, name: Optional[str] = None) -> Tensor
 
 def zeros_like(input: Any, dtype: Any = None, name: Optional[str] = None) -> Tensor:  # noqa: A002
     t = as_tensor(input)
-    return full(0, as_dtype(dtype) if dtype is not None else t.dtype, raw_shape(t))
+    return full(0, as_dtype(dtype) if dtype is not None else t.dtype, raw_shape(t), t)
 
 
 def ones_like(input: Any, dtype: Any = None, name: Optional[str] = None) -> Tensor:  # noqa: A002
     t = as_tensor(input)
-    return full(1, as_dtype(dtype) if dtype is not None else t.dtype, raw_shape(t))
+    return full(1, as_dtype(dtype) if dtype is not None else t.dtype, raw_shape(t), t)
 
 
 def identity(input: Any, name: Optional[str] = None) -> Tensor:  # noqa: A002
@@ -333,8 +336,9 @@ def one_hot(indices: Any, depth: int, on_value: Any = None, off_value: Any = Non
         raise InvalidArgumentError(f"one_hot: depth must be non-negative, got: {int(depth)}")
     ax = len(shape) if axis == -1 else _axis("one_hot", axis, len(shape), extra=1)
     out_shape = shape[:ax] + [int(depth)] + shape[ax:]
-    positions = apply(_O["iota"], shape=tuple(out_shape), dtype=i.dtype, axis=ax)
-    hot = equal(broadcast(expand_dims(i, ax), tuple(out_shape)), positions)
+    sizes = [apply(_O["dim"], i, axis=k if k < ax else k - 1) for k, d in enumerate(out_shape) if d is None]
+    positions = apply(_O["iota"], *sizes, shape=tuple(out_shape), dtype=i.dtype, axis=ax)
+    hot = equal(broadcast(expand_dims(i, ax), tuple(out_shape), positions), positions)
     return where(hot, on, off)
 
 
@@ -355,20 +359,6 @@ def _on_off(on_value: Any, off_value: Any, dtype: Any) -> tuple[DType, Tensor, T
         if raw_shape(v) != ():
             raise ValueError(f"one_hot: {k} must be a scalar, got shape {tuple(raw_shape(v))}")
     return dt, on, off
-
-
-def shape(input: Any, out_type: Any = int32, name: Optional[str] = None) -> Tensor:  # noqa: A002
-    t = as_tensor(input)
-    return full(np.asarray(raw_shape(t)), as_dtype(out_type), (len(raw_shape(t)),)) if raw_shape(t) else \
-        Tensor(np.zeros((0,), dtype=as_dtype(out_type).np))
-
-
-def rank(input: Any, name: Optional[str] = None) -> Tensor:  # noqa: A002
-    return full(len(raw_shape(as_tensor(input))), int32, ())
-
-
-def size(input: Any, out_type: Any = int32, name: Optional[str] = None) -> Tensor:  # noqa: A002
-    return full(int(np.prod(raw_shape(as_tensor(input)), dtype=np.int64)), as_dtype(out_type), ())
 
 
 def tile(input: Any, multiples: Any, name: Optional[str] = None) -> Tensor:  # noqa: A002

@@ -53,7 +53,7 @@ def sequence_mask(lengths: Any, maxlen: Any = None, dtype: Any = bool_, name: Op
     width = int(np.asarray(reduce_max(lens))) if maxlen is None else int(maxlen)
     shape = tuple(raw_shape(lens)) + (max(width, 0),)
     positions = apply(OPS["iota"], shape=shape, dtype=lens.dtype, axis=len(shape) - 1)
-    mask = less(positions, broadcast(expand_dims(lens, -1), shape))
+    mask = less(positions, broadcast(expand_dims(lens, -1), shape, positions))
     dt = as_dtype(dtype)
     return mask if dt is bool_ else cast(mask, dt)
 

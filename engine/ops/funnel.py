@@ -19,6 +19,7 @@ from ir.ops_state import InvalidArgumentError
 from ir.types import ALL_DTYPES, DType
 
 BROADCAST_TO = OPS["broadcast_to"]
+DIM = OPS["dim"]
 CONVERT = OPS["convert"]
 
 
@@ -86,16 +87,52 @@ def floating(x: Any, public: str) -> Tensor:
     return x
 
 
-def broadcast_shapes(opname: str, *shapes: Sequence[int]) -> tuple[int, ...]:
-    try:
-        return tuple(np.broadcast_shapes(*shapes))
-    except ValueError:
-        raise InvalidArgumentError(f"{opname}: incompatible shapes {' and '.join(str(tuple(s)) for s in shapes)} "
-                                   f"cannot be broadcast together") from None
+def broadcast_shapes(opname: str, *shapes: Sequence[Optional[int]]) -> tuple[Optional[int], ...]:
+    """numpy's broadcast of static shapes; with unknown dims (None, while tracing), a known dim other than 1 wins
+    (the unknown one must be it or 1 at run time) and unknown dims meeting only 1s or each other stay unknown."""
+    if all(None not in s for s in shapes):
+        try:
+            return tuple(np.broadcast_shapes(*shapes))
+        except ValueError:
+            pass
+    else:
+        rank = max(len(s) for s in shapes)
+        out: list[Optional[int]] = []
+        for i in range(rank):
+            dims = [s[i - rank + len(s)] for s in shapes if i - rank + len(s) >= 0]
+            known = {d for d in dims if d is not None and d != 1}
+            if len(known) > 1:
+                break
+            out.append(known.pop() if known else None if None in dims else 1)
+        else:
+            return tuple(out)
+    raise InvalidArgumentError(f"{opname}: incompatible shapes {' and '.join(str(tuple(s)) for s in shapes)} "
+                               f"cannot be broadcast together")
 
 
-def broadcast(t: Tensor, shape: tuple[int, ...]) -> Tensor:
-    return t if raw_shape(t) == shape else apply(BROADCAST_TO, t, shape=shape)
+def run_time_sizes(shape: Sequence[Optional[int]], sources: Sequence[Tensor]) -> list[Tensor]:
+    """The size operands of a row making `shape` (ir.ops_dims): for each unknown dim, a `dim` of the first source
+    whose dim at that axis (aligned from the right, as broadcasting aligns) is unknown too."""
+    sizes = []
+    for i, d in enumerate(shape):
+        if d is not None:
+            continue
+        for s in sources:
+            ss = raw_shape(s)
+            j = i - len(shape) + len(ss)
+            if 0 <= j < len(ss) and ss[j] is None:
+                sizes.append(apply(DIM, s, axis=j))
+                break
+        else:
+            raise ValueError(f"the size of unknown dim {i} of shape {tuple(shape)} comes from none of the operands")
+    return sizes
+
+
+def broadcast(t: Tensor, shape: tuple[Optional[int], ...], *sources: Tensor) -> Tensor:
+    """t broadcast to `shape`; unknown dims of `shape` are sizes of t or of `sources` (run_time_sizes)."""
+    if raw_shape(t) == shape:
+        return t
+    return apply(BROADCAST_TO, t, *run_time_sizes(shape, (t,) + sources), shape=shape)
 
 
 def unary(opdef: OpDef, x: Any, public: str) -> Tensor:
@@ -139,7 +176,7 @@ def binary(opdef: OpDef, x: Any, y: Any, public: str) -> Tensor:
     sx, sy = raw_shape(x), raw_shape(y)
     if sx != sy:
         shape = broadcast_shapes(public, sx, sy)
-        x, y = broadcast(x, shape), broadcast(y, shape)
+        x, y = broadcast(x, shape, y), broadcast(y, shape, x)
     return apply(opdef, x, y)
 
 
@@ -171,6 +208,7 @@ def cast(x: Any, dtype: DType) -> Tensor:
     return x if x.dtype is dtype else apply(CONVERT, x, dtype=dtype)
 
 
-def full(value: Any, dtype: DType, shape: Sequence[int]) -> Tensor:
+def full(value: Any, dtype: DType, shape: Sequence[Optional[int]], *like: Tensor) -> Tensor:
+    """`value` broadcast to `shape`; its unknown dims are those of `like` (run_time_sizes)."""
     c = apply(OPS["constant"], value=np.asarray(value, dtype=dtype.np))
-    return broadcast(c, tuple(shape))
+    return broadcast(c, tuple(shape), *like)

@@ -278,7 +278,7 @@ def where(condition: Any, x: Any = None, y: Any = None, name: Optional[str] = No
     if x.dtype is not y.dtype:
         raise mixed_dtypes("where", x, y)
     shape = broadcast_shapes("where", raw_shape(c), raw_shape(x), raw_shape(y))
-    return apply(_O["select"], broadcast(c, shape), broadcast(x, shape), broadcast(y, shape))
+    return apply(_O["select"], broadcast(c, shape, x, y), broadcast(x, shape, c, y), broadcast(y, shape, c, x))
 
 
 def cast(x: Any, dtype: Any, name: Optional[str] = None) -> Tensor:

@@ -46,7 +46,8 @@ def _reduce(opname: str, public: str, input_tensor: Any, axis: Any, keepdims: bo
     axes = _axes(public, axis, len(shape))
     out = apply(_O[opname], t, axes=axes) if axes else t
     if keepdims:
-        out = reshape(out, [1 if i in axes else d for i, d in enumerate(shape)])
+        from engine.ops.shape_ops import dim_size
+        out = reshape(out, [1 if i in axes else d if d is not None else dim_size(t, i) for i, d in enumerate(shape)])
     return out
 
 
@@ -72,9 +73,10 @@ def reduce_min(input_tensor: Any, axis: Any = None, keepdims: bool = False, name
     return _reduce("reduce_min", "reduce_min", input_tensor, axis, keepdims)
 
 
-def _count(t: Tensor, axis: Any, public: str) -> int:
-    shape = raw_shape(t)
-    return int(np.prod([shape[a] for a in _axes(public, axis, len(shape))], dtype=np.int64))
+def _count(t: Tensor, axis: Any, public: str) -> Any:
+    """The element count of the reduced axes: an int, or an int64 scalar tensor where a dim is unknown."""
+    from engine.ops.shape_ops import element_count
+    return element_count(t, _axes(public, axis, len(raw_shape(t))))
 
 
 def reduce_mean(input_tensor: Any, axis: Any = None, keepdims: bool = False, name: Optional[str] = None) -> Tensor:
@@ -82,6 +84,12 @@ def reduce_mean(input_tensor: Any, axis: Any = None, keepdims: bool = False, nam
     t = as_tensor(input_tensor)
     s = reduce_sum(t, axis, keepdims)
     count = _count(t, axis, "reduce_mean")
+    if not isinstance(count, int):  # a run-time count (an unknown dim): x / n as TF, n cast to x's dtype
+        n = cast(count, t.dtype)
+        if t.dtype.is_integer:
+            from engine.ops.math_ops import abs as abs_, floordiv, maximum, sign
+            return multiply(sign(s), floordiv(abs_(s), maximum(n, full(1, t.dtype, ()))))
+        return divide(s, n)
     n = full(count, t.dtype, ())
     if t.dtype.is_integer:
         if count == 0:  # TensorFlow's integer mean of nothing is 0 (a float one is 0 / 0 = NaN)
@@ -222,8 +230,8 @@ def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
     except ValueError:
         raise InvalidArgumentError(f"matmul: the batch dimensions of shapes {tuple(sa)} and {tuple(sb)} cannot be "
                                    f"broadcast together") from None
-    a = broadcast(a, batch + tuple(sa[-2:]))
-    b = broadcast(b, batch + tuple(sb[-2:]))
+    a = broadcast(a, batch + tuple(sa[-2:]), b)
+    b = broadcast(b, batch + tuple(sb[-2:]), a)
     return apply(_O["matmul"], a, b, transpose_a=ta, transpose_b=tb)
 
 

@@ -6,8 +6,9 @@ The driver accepts a replacement only if every value has exactly the type of the
   x*0 is kept (NaN and inf times 0 are NaN), and for floats the sign of zero matters: only x + (-0.0) and
   x - (+0.0) equal x bitwise, since -0.0 + 0.0 is +0.0;
 - neg(neg x), logical_not(logical_not x) -> x;
-- broadcast_to/reshape to the operand's own type -> x; two in a row -> one; transpose of transpose -> one
-  transpose with the composed perm, or x when it composes to the identity; convert to the same dtype -> x;
+- broadcast_to/reshape to the operand's own (static) type -> x; two in a row -> one (run-time size operands stay
+  the outer op's); dim of a static dim -> a constant; transpose of transpose -> one transpose with the composed
+  perm, or x when it composes to the identity; convert to the same dtype -> x;
 - select(c, x, x) -> x; select with an all-true/all-false constant predicate -> that side;
 - cond on a constant predicate -> the taken region, inlined; while_loop whose cond region yields a constant false
   (and has no effects) -> its carried operands.
@@ -111,17 +112,26 @@ def _identity_if_same_type(rw: Canonicalizer, op: Op, operands: list[Value], int
 
 
 def _collapse_chain(rw: Canonicalizer, op: Op, operands: list[Value], into: Block) -> Replacement:
-    """op(op(y, a), b) = op(y, b) for broadcast_to and reshape; op(x, b) = x when it changes nothing."""
-    (x,) = operands
-    if x.type == op.results[0].type:
+    """op(op(y, a), b) = op(y, b) for broadcast_to and reshape; op(x, b) = x when it changes nothing. Trailing
+    run-time size operands (ir.ops_dims) stay with the outer op."""
+    x = operands[0]
+    if x.type == op.results[0].type and x.type.is_static:
         return [x]
     inner = rw.producer(x)
     if inner is None or inner.opdef is not op.opdef:
         return None
-    (y,) = inner.operands
-    if y.type == op.results[0].type:
+    y = inner.operands[0]
+    if y.type == op.results[0].type and y.type.is_static:
         return [y]
-    return rw.emit(into, op.opdef, [y], dict(op.attrs), like=op)
+    return rw.emit(into, op.opdef, [y] + operands[1:], dict(op.attrs), like=op)
+
+
+def _dim(rw: Canonicalizer, op: Op, operands: list[Value], into: Block) -> Replacement:
+    """dim of a static dim -> that constant."""
+    size = operands[0].type.shape[op.attrs["axis"]]
+    if size is None:
+        return None
+    return rw.emit(into, CONSTANT, [], {"value": np.asarray(size, dtype=np.int64)}, like=op)
 
 
 def _transpose(rw: Canonicalizer, op: Op, operands: list[Value], into: Block) -> Replacement:
@@ -186,6 +196,7 @@ PATTERNS: dict[str, Pattern] = {
     "broadcast_to": _collapse_chain,
     "reshape": _collapse_chain,
     "transpose": _transpose,
+    "dim": _dim,
     "convert": _identity_if_same_type,
     "select": _select,
     "cond": _cond,

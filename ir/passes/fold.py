@@ -26,7 +26,8 @@ def _foldable(op: Op) -> bool:
     # Random rows are pure, but folding a draw would freeze the numbers into the program text for no gain.
     # Only tensors are literals: an empty stack (stack_new, whose kernel returns a Python marker) is not.
     return (is_pure(op) and op.opdef.nresults == 1 and len(op.results) == 1 and type(op.results[0].type) is TensorType
-            and op.opdef is not CONSTANT and op.opdef.deterministic and op.results[0].type.size <= MAX_ELEMENTS)
+            and op.opdef is not CONSTANT and op.opdef.deterministic and op.results[0].type.is_static
+            and op.results[0].type.size <= MAX_ELEMENTS)
 
 
 class _ConstantFolder(PassRewriter):

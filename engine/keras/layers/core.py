@@ -8,7 +8,7 @@ import numpy as np
 from engine.keras import activations, initializers
 from engine.keras.layers.base import KerasTensor, Layer
 from engine.nn import dropout
-from engine.ops import add, matmul, reshape
+from engine.ops import add, matmul, reshape, shape
 
 __all__ = ["Dense", "Activation", "Dropout", "Flatten", "Reshape", "Lambda", "InputLayer", "Input"]
 
@@ -133,7 +133,8 @@ class Reshape(Layer):
         self.target_shape = tuple(int(d) for d in target_shape)
 
     def call(self, inputs: Any) -> Any:
-        return reshape(inputs, (inputs.shape[0],) + self.target_shape)
+        batch = inputs.shape[0] if inputs.shape[0] is not None else shape(inputs)[0]  # traced with batch None
+        return reshape(inputs, [batch] + list(self.target_shape))
 
     def compute_output_shape(self, input_shape: Any) -> tuple:
         target = list(self.target_shape)

@@ -1,9 +1,9 @@
 """compile / fit / evaluate / predict for `keras.Model` (Keras 3's behaviour).
 
-One train step (forward, loss, gradients, optimizer update, metric updates) is one `engine.function`, compiled to
-native code once per input signature; `fit` runs Python per batch only to slice data, call it and report progress.
-Until unknown dimensions land, a last batch smaller than the others is a new signature: one more trace and
-compile of the step (about as long as the first).
+One train step (forward, loss, gradients, optimizer update, metric updates) is one `engine.function`, traced once
+with the batch dimension None (as Keras 3 on TensorFlow traces its train function), so a last batch smaller than the
+others runs the same trace; `fit` runs Python per batch only to slice data, call it and report progress. Until
+codegen compiles run-time sizes, the smaller batch compiles one more (static) specialization of that trace.
 """
 from __future__ import annotations
 
@@ -19,6 +19,32 @@ from engine.keras.callbacks import CallbackList, History
 from engine.keras.models.data import DataFeed, split_validation
 
 __all__ = ["Trainer"]
+
+
+def _batch_spec(x: Any) -> Any:
+    """The TensorSpec of a batch's tensor with its batch (first) dimension None."""
+    from engine.concrete import TensorSpec
+    from engine.ops.funnel import as_tensor
+    t = as_tensor(x)
+    return TensorSpec((None,) + tuple(t.shape)[1:] if len(t.shape) else (), t.dtype)
+
+
+class _BatchStep:
+    """A step method compiled once for every batch size: one engine.function per argument structure, whose
+    input_signature is the first call's batch with the batch dimension None."""
+
+    def __init__(self, method: Any) -> None:
+        self.method = method
+        self.functions: dict[Any, Any] = {}
+
+    def __call__(self, *args: Any) -> Any:
+        specs = [nest.map_structure(_batch_spec, a) for a in args]
+        key = tuple(repr(s) for s in specs)
+        fn = self.functions.get(key)
+        if fn is None:
+            from engine.function import function
+            fn = self.functions[key] = function(self.method, input_signature=specs)
+        return fn(*args)
 
 
 class Trainer:
@@ -99,7 +125,11 @@ class Trainer:
         return loss
 
     def _update_metrics(self, loss: Any, x: Any, y: Any, y_pred: Any, sample_weight: Any) -> None:
-        batch = nest.flatten(x)[0].shape[0]
+        first = nest.flatten(x)[0]
+        batch = first.shape[0]
+        if batch is None:  # traced with the batch dimension None: the size of this batch, at run time
+            from engine.ops import cast, shape
+            batch = cast(shape(first)[0], "float32")
         self._loss_tracker.update_state(loss, sample_weight=batch)
         for metric, weighted in self._compiled_metrics or []:
             metric.update_state(y, y_pred, sample_weight if weighted else None)
@@ -130,8 +160,7 @@ class Trainer:
             if getattr(self, "run_eagerly", False):
                 fn = method
             else:
-                from engine.function import function
-                fn = function(method)
+                fn = _BatchStep(method)
             self._steps[kind] = fn
         return fn
 
