@@ -10,12 +10,13 @@ import llvmlite.ir as lir
 
 from codegen.context import LowerContext
 from codegen.rules.registry import lowers
-from codegen.values import I32, I64, PTR, Buffer, CValue, Scalar, reg_type, strides
+from codegen.rules.shape import attr_dims
+from codegen.values import I32, I64, PTR, Buffer, CValue, Scalar, as_i64, dyn_strides, reg_type
 from ir.ops_state import InvalidArgumentError
 from ir.types import as_dtype
 
 
-@lowers("read")
+@lowers("read", dynamic=True)
 def _read(ctx: LowerContext, op: Any, ref: Any) -> CValue:
     buf = ref.buffer
     t = op.results[0].type
@@ -26,7 +27,7 @@ def _read(ctx: LowerContext, op: Any, ref: Any) -> CValue:
     return Buffer(t, buf.ptr)
 
 
-@lowers("assign")
+@lowers("assign", dynamic=True)
 def _assign(ctx: LowerContext, op: Any, ref: Any, value: CValue) -> None:
     ctx.store_all(ref.buffer, value)
 
@@ -107,17 +108,18 @@ def _word(b: lir.IRBuilder, words: list[lir.Value], lane: lir.Value) -> lir.Valu
     return w
 
 
-@lowers("random_uniform")
-def _random_uniform(ctx: LowerContext, op: Any, seed: CValue, offset: CValue) -> CValue:
+@lowers("random_uniform", dynamic=True)
+def _random_uniform(ctx: LowerContext, op: Any, seed: CValue, offset: CValue, *sizes: CValue) -> CValue:
     t = op.results[0].type
     dtype = as_dtype(op.attrs["dtype"])
     wide = dtype.size == 8
-    st = strides(t.shape)
+    dims = attr_dims(ctx, op, op.attrs["shape"], sizes)
+    st = dyn_strides(ctx.b, dims)  # the element's place in the stream: its row-major index, for any size
 
     def element(b: lir.IRBuilder, idx: Sequence[lir.Value]) -> lir.Value:
         linear: lir.Value = lir.Constant(I64, 0)
         for i, s in zip(idx, st):
-            linear = b.add(linear, b.mul(i, lir.Constant(I64, s)))
+            linear = b.add(linear, b.mul(i, as_i64(s)))
         s64, o64 = seed.load(b, []), offset.load(b, [])
         key = [b.trunc(s64, I32), b.trunc(b.lshr(s64, lir.Constant(I64, 32)), I32)]
         per_block = 2 if wide else 4
@@ -134,4 +136,4 @@ def _random_uniform(ctx: LowerContext, op: Any, seed: CValue, offset: CValue) ->
         lo = b.lshr(b.zext(_word(b, words, b.add(lane2, lir.Constant(I64, 1))), I64), lir.Constant(I64, 6))
         bits = b.or_(b.shl(hi, lir.Constant(I64, 26)), lo)
         return b.fmul(b.uitofp(bits, reg_type(dtype)), lir.Constant(reg_type(dtype), 2.0 ** -53))
-    return ctx.lazy(t, element)
+    return ctx.lazy(t, element, dims=dims)
