@@ -73,7 +73,7 @@ class CompiledFunction:
         self._results = [(t.shape, t.dtype.np) for t in lowered.results]
         # Results with unknown dims: ("param", dims as ints and (parameter, axis) pairs) when the runtime
         # allocates them from the arguments' shapes, ("kernel", rank) when the kernel does (see codegen.lower).
-        self._dynamic = {k: _result_plan(lowered, k) for k, t in enumerate(lowered.results) if not t.is_static}
+        self._dynamic = {k: owned.result_plan(lowered, k) for k, t in enumerate(lowered.results) if not t.is_static}
         self._var_results = [(lowered.params[i].shape, lowered.params[i].dtype.np) for i in lowered.assigned]
         self._ws_size = lowered.workspace_size + 64
         self._pool: list[np.ndarray] = []
@@ -172,7 +172,7 @@ class CompiledFunction:
         arrays = [_fit(a, t.dtype.np) for a, t in zip(arrays, self._params)]
         try:
             outs = [np.empty(shape, dtype) for shape, dtype in self._results] if not self._dynamic else \
-                self._dynamic_outputs(arrays)
+                owned.outputs(self._results, self._dynamic, arrays)
             var_outs = [np.empty(shape, dtype) for shape, dtype in self._var_results]
         except MemoryError:
             raise self._memory_error() from None
@@ -193,20 +193,6 @@ class CompiledFunction:
         self._pool.append(ws)
         for k in kernel_made:
             outs[k] = owned.adopt(outs[k], self._results[k][1])
-        return outs
-
-    def _dynamic_outputs(self, arrays: list[Any]) -> list[np.ndarray]:
-        """The result arrays (or kernel descriptors) of a function with unknown result dims, for these arguments."""
-        outs = []
-        for k, (shape, dtype) in enumerate(self._results):
-            plan = self._dynamic.get(k)
-            if plan is None:
-                outs.append(np.empty(shape, dtype))
-            elif plan[0] == "kernel":
-                outs.append(owned.descriptor(plan[1]))
-            else:
-                outs.append(np.empty(tuple(d if isinstance(d, int) else arrays[d[0]].shape[d[1]] for d in plan[1]),
-                                     dtype))
         return outs
 
 
@@ -234,17 +220,6 @@ def _fit(a: Any, dtype: np.dtype) -> np.ndarray:
     if arr.dtype != dtype:
         raise TypeError(f"expected an array of {dtype}, got {arr.dtype}")
     return np.array(arr, order="C")
-
-
-def _result_plan(lowered: Lowered, k: int) -> tuple[str, Any]:
-    """How result k (of unknown dims) is allocated: ("param", its dims with each unknown one as the (parameter,
-    axis) it equals) by the runtime, or ("kernel", rank) by the kernel."""
-    dims = lowered.result_dims[k]
-    if dims is None:
-        return ("kernel", lowered.results[k].rank)
-    where = [(i, a) for i, t in enumerate(lowered.params) if not isinstance(t, RefType)
-             for a, d in enumerate(t.shape) if d is None]
-    return ("param", tuple(d if isinstance(d, int) else where[d[1]] for d in dims))
 
 
 def array_specs(lowered: Lowered) -> list[entry.ArraySpec]:
