@@ -17,6 +17,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from codegen import cache, entry, interrupt, llvm_setup, native, owned
+from codegen.dynamic import supports_unknown_dims  # noqa: F401  (engine.concrete asks codegen.runtime)
 from codegen.lower import Lowered, lower_function
 from ir.core import Function
 from ir.dump import dump, wanted, wanted_stages

@@ -10,7 +10,7 @@ the op and both sizes before anything is read.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 import llvmlite.ir as lir
 import numpy as np
@@ -24,8 +24,11 @@ from ir.ops_state import IndexOutOfRangeError
 from ir.types import as_dtype, bool_, from_numpy
 
 
-def attr_dims(ctx: LowerContext, op: Any, shape: Sequence[Any], sizes: Sequence[CValue]) -> tuple[Dim, ...]:
-    """A shape attr's dims: its ints, and for each None the next size operand's run-time value."""
+def attr_dims(ctx: LowerContext, op: Any, shape: Sequence[Any], sizes: Sequence[CValue],
+              typed: Optional[Sequence[Any]] = None) -> tuple[Dim, ...]:
+    """A shape attr's dims: its ints, and for each None the next size operand's run-time value (checked against
+    the result type's dim, `typed`, where that is static)."""
+    typed = op.results[0].type.shape if typed is None else typed
     it = iter(sizes)
     out: list[Dim] = []
     for k, d in enumerate(shape):
@@ -34,7 +37,7 @@ def attr_dims(ctx: LowerContext, op: Any, shape: Sequence[Any], sizes: Sequence[
             continue
         v = next(it).load(ctx.b, [])
         v = v if v.type.width == 64 else ctx.b.sext(v, I64)
-        static = op.results[0].type.shape[k]
+        static = typed[k]
         out.append(v if static is None else ctx.same_dim(op, static, v, f"dimension {k}"))
     return tuple(out)
 
@@ -144,9 +147,12 @@ def _positive_strides_on_unknown_axes(op: Any) -> bool:
     return all(st > 0 for d, st in zip(op.operands[0].type.shape, op.attrs["strides"]) if d is None)
 
 
-def _run_time_bound(ctx: LowerContext, v: int, n: lir.Value) -> lir.Value:
-    """A slice bound on an axis of run-time size n, as Python's slice.indices(n) makes it for a positive step."""
+def _run_time_bound(ctx: LowerContext, v: Optional[int], n: lir.Value) -> lir.Value:
+    """A slice bound on an axis of run-time size n, as Python's slice.indices(n) makes it for a positive step (an
+    `end` of None is the end of the axis)."""
     b = ctx.b
+    if v is None:
+        return n
     if v >= 0:
         return b.select(b.icmp_signed("<", ctx.i64(v), n), ctx.i64(v), n)
     shifted = b.add(n, ctx.i64(v))
@@ -279,9 +285,9 @@ def _gather(ctx: LowerContext, op: Any, params: CValue, indices: CValue) -> CVal
 
 
 @lowers("scatter_add", dynamic=True)
-def _scatter_add(ctx: LowerContext, op: Any, updates: CValue, indices: CValue) -> CValue:
-    axis, size = op.attrs["axis"], op.attrs["size"]
-    t = op.results[0].type
+def _scatter_add(ctx: LowerContext, op: Any, updates: CValue, indices: CValue, *sizes: CValue) -> CValue:
+    axis, t = op.attrs["axis"], op.results[0].type
+    size = op.attrs["size"] if op.attrs["size"] is not None else attr_dims(ctx, op, [None], sizes, [t.shape[axis]])[0]
     indices = _check_indices(ctx, op, indices, size)
     r = len(indices.type.shape)
     for k, (u, i) in enumerate(zip(updates.dims[axis:axis + r], indices.dims)):
