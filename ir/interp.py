@@ -59,14 +59,9 @@ def check_argument(fn: Function, k: int, x: Any) -> Any:
 def _check_array(what: str, t: TensorType, a: np.ndarray) -> np.ndarray:
     if a.dtype != t.dtype.np:
         raise TypeError(f"{what} expects {t}, got an array of dtype {a.dtype}")
-    if not _fits(a.shape, t):
+    if a.shape != t.shape:
         raise ValueError(f"{what} expects {t}, got an array of shape {a.shape}")
     return a
-
-
-def _fits(shape: tuple, t: TensorType) -> bool:
-    """An array shape is of type `t`: same rank, and equal in every known dim (an unknown one, `?`, takes any)."""
-    return len(shape) == len(t.shape) and all(d is None or d == n for d, n in zip(t.shape, shape))
 
 
 class Interpreter:
@@ -137,7 +132,7 @@ class Interpreter:
         if isinstance(r.type, StackType):
             return  # a stack is a cons list of arrays, checked when its elements are popped
         a = np.asarray(out)
-        if a.dtype != r.type.dtype.np or not _fits(a.shape, r.type):
+        if a.dtype != r.type.dtype.np or a.shape != r.type.shape:
             raise InterpError(f"op {_describe(op, self.fn)}: the kernel returned {a.dtype}{list(a.shape)} but "
                               f"the result type is {r.type}")
 
