@@ -244,13 +244,17 @@ def _make_callback(lowered: Lowered, pending: dict[int, str]) -> Any:
         entry = lowered.prints[entry_id]
         types = entry[-1]
         arrays = []
+        words = ctypes.cast(ptrs, ctypes.POINTER(ctypes.c_int64))
+        sizes = iter(words[len(types):len(types) + sum(t.shape.count(None) for t in types)])  # unknown dims
         for k, t in enumerate(types):
             p = ctypes.cast(ptrs + 8 * k, ctypes.POINTER(ctypes.c_void_p))[0]
-            if t.size == 0:
-                arrays.append(np.zeros(t.shape, dtype=t.dtype.np))
+            shape = tuple(next(sizes) if d is None else d for d in t.shape)
+            count = int(np.prod(shape, dtype=np.int64))
+            if count == 0:
+                arrays.append(np.zeros(shape, dtype=t.dtype.np))
                 continue
-            buf = (ctypes.c_char * (t.size * t.dtype.np.itemsize)).from_address(p)
-            arrays.append(np.frombuffer(buf, dtype=t.dtype.np).reshape(t.shape).copy())
+            buf = (ctypes.c_char * (count * t.dtype.np.itemsize)).from_address(p)
+            arrays.append(np.frombuffer(buf, dtype=t.dtype.np).reshape(shape).copy())
         if entry[0] == "print":
             _, template, stream, summarize, _ = entry
             out = sys.stdout if stream == "stdout" else sys.stderr

@@ -294,18 +294,38 @@ def test_which_functions_compile_generically() -> None:
   return %0
 }""")
     assert codegen.supports_unknown_dims(fn)
-    def show(b: Builder, x: Value) -> list[Value]:
-        b.op(OPS["print"], [x], {"template": "{}", "stream": "stdout", "summarize": 3}, result_types=[])
-        return [x]
-    printing = build([T(None, 3)], show)
+    backwards = build([T(None, 3)], lambda b, x: [op(b, "slice", [x], T(None, 3), begin=(5, 0), end=(-1, 3),
+                                                     strides=(-1, 1))])
     from codegen.dynamic import has_unknown_dims, unsupported_ops
-    assert has_unknown_dims(printing) and not codegen.supports_unknown_dims(printing)
-    assert unsupported_ops(printing) == ["print"]
+    assert has_unknown_dims(backwards) and not codegen.supports_unknown_dims(backwards)
+    assert unsupported_ops(backwards) == ["slice"]
     static = parse("""func @f(%x: f32[2,3]) -> (f32[2,3]) {
   %0 = exp %x : f32[2,3]
   return %0
 }""")
     assert not has_unknown_dims(static) and codegen.supports_unknown_dims(static)
+
+
+def test_print_and_assert_show_values_of_run_time_size(capsys: Any) -> None:
+    from ir.ops_state import InvalidArgumentError
+
+    def body(b: Builder, x: Value) -> list[Value]:
+        b.op(OPS["print"], [x], {"template": "x = {}\n", "stream": "stdout", "summarize": 3}, result_types=[])
+        zero = op(b, "constant", [], T(dtype=int32), value=np.int32(0))
+        n = op(b, DIM, [x], T(dtype=int64), axis=0)
+        positive = op(b, "gt", [x, op(b, "broadcast_to", [zero, n], T(None, 2, dtype=int32), shape=(None, 2))],
+                      T(None, 2, dtype=bool_))
+        b.op(OPS["assert"], [positive, x], {"summarize": 3, "message": "not positive"}, result_types=[])
+        return [x]
+    compiled = compile_unverified(build([T(None, 2, dtype=int32)], body))
+    for n in (1, 3):
+        x = np.arange(1, 2 * n + 1, dtype=np.int32).reshape(n, 2)
+        compiled([x])
+        want = np.arange(1, 2 * n + 1, dtype=np.int32).reshape(n, 2)
+        from ir.ops_state import format_value
+        assert capsys.readouterr().out == f"x = {format_value(want, 3)}\n"
+    with pytest.raises(InvalidArgumentError, match="not positive"):
+        compiled([np.array([[1, 2], [0, 5], [7, 8]], np.int32)])
 
 
 def test_stacks_of_values_of_run_time_size() -> None:

@@ -40,10 +40,12 @@ def _callback(ctx: LowerContext) -> lir.Function:
 
 
 def _call_back(ctx: LowerContext, entry: Any, values: Sequence[CValue]) -> None:
-    """Calls the runtime with the id of `entry` (in ctx.prints) and pointers to the materialized values."""
+    """Calls the runtime with the id of `entry` (in ctx.prints) and pointers to the materialized values, followed
+    by the run-time sizes of their unknown dims (in order)."""
     b = ctx.b
     ctx.prints.append(entry)
     ptrs = []
+    sizes = []
     for v in values:
         buf = ctx.buffer(v) if v.type.shape else None
         if buf is None:
@@ -51,25 +53,28 @@ def _call_back(ctx: LowerContext, entry: Any, values: Sequence[CValue]) -> None:
             slot.store(b, [], v.load(b, []))
             buf = slot
         ptrs.append(buf.ptr)
-    arr = ctx.entry_alloca(lir.ArrayType(PTR, max(len(ptrs), 1)))
+        sizes += [d for d, s in zip(buf.dims, v.type.shape) if s is None]
+    arr = ctx.entry_alloca(lir.ArrayType(PTR, max(len(ptrs) + len(sizes), 1)))
     for i, p in enumerate(ptrs):
         b.store(p, b.gep(arr, [ctx.i64(0), lir.Constant(I32, i)], inbounds=True))
+    for i, d in enumerate(sizes):
+        b.store(as_i64(d), b.gep(arr, [ctx.i64(0), lir.Constant(I32, len(ptrs) + i)], inbounds=True))
     b.call(_callback(ctx), [ctx.i64(len(ctx.prints) - 1), arr])
 
 
-@lowers("print")
+@lowers("print", dynamic=True)
 def _print(ctx: LowerContext, op: Any, *values: CValue) -> None:
     _call_back(ctx, ("print", op.attrs["template"], op.attrs["stream"], op.attrs["summarize"],
                      [v.type for v in values]), values)
 
 
-@lowers("assert")
+@lowers("assert", dynamic=True)
 def _assert(ctx: LowerContext, op: Any, cond: CValue, *data: CValue) -> None:
     b = ctx.b
     ok = ctx.entry_alloca(lir.IntType(1))
     b.store(lir.Constant(lir.IntType(1), 1), ok)
     if cond.type.shape:
-        ctx.loop_nest(cond.type.shape, lambda idx: b.store(b.and_(b.load(ok, typ=ok.allocated_type),
+        ctx.loop_nest(cond.dims, lambda idx: b.store(b.and_(b.load(ok, typ=ok.allocated_type),
                                                                     cond.load(b, idx)), ok))
     else:
         b.store(cond.load(b, []), ok)
