@@ -65,15 +65,29 @@ def result_plan(lowered: Any, k: int) -> tuple[str, Any]:
     return ("param", tuple(d if isinstance(d, int) else where[d[1]] for d in dims))
 
 
-def outputs(results: list[tuple[Any, np.dtype]], plans: dict[int, tuple[str, Any]], arrays: list[Any]) -> list[Any]:
-    """The result arrays (or kernel descriptors) of one call with these arguments."""
-    outs = []
+def shape_source(shape: Any, plan: Any, args: list[str]) -> str:
+    """Python source of one result's shape (or, for a kernel-allocated one, its descriptor's), given the source
+    text of each parameter's array (`args`): for generated callers that allocate results (engine.fastcall)."""
+    if plan is None:
+        return repr(tuple(shape))
+    if plan[0] == "kernel":
+        return repr((1 + plan[1],))
+    return "(" + "".join((repr(d) if isinstance(d, int) else f"{args[d[0]]}.shape[{d[1]}]") + ", "
+                         for d in plan[1]) + ")"
+
+
+def allocator(results: list[tuple[Any, np.dtype]], plans: dict[int, tuple[str, Any]], nparams: int) -> Any:
+    """A generated `alloc(arrays) -> outs`: the result arrays (or kernel descriptors) of one call with these
+    arguments, with every shape written in (a call costs what allocating static results costs)."""
+    args = [f"a[{i}]" for i in range(nparams)]
+    env: dict[str, Any] = {"empty": np.empty, "zeros": np.zeros, "i64": np.int64}
+    items = []
     for k, (shape, dtype) in enumerate(results):
         plan = plans.get(k)
-        if plan is None:
-            outs.append(np.empty(shape, dtype))
-        elif plan[0] == "kernel":
-            outs.append(descriptor(plan[1]))
+        env[f"D{k}"] = dtype
+        if plan is not None and plan[0] == "kernel":
+            items.append(f"zeros({shape_source(shape, plan, args)}, i64)")
         else:
-            outs.append(np.empty(tuple(d if isinstance(d, int) else arrays[d[0]].shape[d[1]] for d in plan[1]), dtype))
-    return outs
+            items.append(f"empty({shape_source(shape, plan, args)}, D{k})")
+    exec(f"def alloc(a):\n    return [{', '.join(items)}]", env)  # noqa: S102  (our own source)
+    return env["alloc"]

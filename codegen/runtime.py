@@ -75,6 +75,8 @@ class CompiledFunction:
         # Results with unknown dims: ("param", dims as ints and (parameter, axis) pairs) when the runtime
         # allocates them from the arguments' shapes, ("kernel", rank) when the kernel does (see codegen.lower).
         self._dynamic = {k: owned.result_plan(lowered, k) for k, t in enumerate(lowered.results) if not t.is_static}
+        self._alloc = owned.allocator(self._results, self._dynamic, len(lowered.params)) if self._dynamic else None
+        self._kernel_made = [k for k, plan in self._dynamic.items() if plan[0] == "kernel"]
         self._var_results = [(lowered.params[i].shape, lowered.params[i].dtype.np) for i in lowered.assigned]
         self._ws_size = lowered.workspace_size + 64
         self._pool: list[np.ndarray] = []
@@ -172,8 +174,8 @@ class CompiledFunction:
         raises."""
         arrays = [_fit(a, t.dtype.np) for a, t in zip(arrays, self._params)]
         try:
-            outs = [np.empty(shape, dtype) for shape, dtype in self._results] if not self._dynamic else \
-                owned.outputs(self._results, self._dynamic, arrays)
+            outs = [np.empty(shape, dtype) for shape, dtype in self._results] if self._alloc is None else \
+                self._alloc(arrays)
             var_outs = [np.empty(shape, dtype) for shape, dtype in self._var_results]
         except MemoryError:
             raise self._memory_error() from None
@@ -186,7 +188,7 @@ class CompiledFunction:
             code = self._py(*arrays, *outs, *var_outs, ws, 0, chunks)
         for cell, new in zip(cells, var_outs):  # assigns made before a failure stay, as in eager mode
             cell.array = new
-        kernel_made = [k for k, plan in self._dynamic.items() if plan[0] == "kernel"]
+        kernel_made = self._kernel_made
         if code:
             for k in kernel_made:
                 owned.release(outs[k])
