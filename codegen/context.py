@@ -14,7 +14,7 @@ from typing import Any, Callable, Optional, Sequence
 import llvmlite.ir as lir
 
 from codegen.values import (I8, I64, PTR, Buffer, CValue, Dim, Lazy, Scalar, as_i64, constant, is_static_dims,
-                            num_elements, reg_type, static_dims)
+                            num_elements, reg_type)
 from ir.types import DType, TensorType
 
 _ALIGN = 64

@@ -28,7 +28,7 @@ import codegen.rules  # noqa: F401  (attaches the lower facets to the op table)
 from codegen import interrupt
 from codegen.context import ErrorInfo, LowerContext
 from codegen.rules.stack import free_stacks
-from codegen.values import I8, I32, I64, PTR, Buffer, CValue, Dim, Lazy, Scalar, as_i64, num_elements, round_to
+from codegen.values import I32, I64, PTR, Buffer, CValue, Dim, Lazy, Scalar, as_i64, num_elements, round_to
 from ir.analysis import assigned_refs
 from ir.core import Block, Function, Op
 from ir.opdef import Kind

@@ -17,7 +17,7 @@ import llvmlite.ir as lir
 from codegen.context import LowerContext
 from codegen.interrupt import emit_poll
 from codegen.rules.registry import lowers
-from codegen.values import I8, I64, PTR, Buffer, CValue, Dim, Scalar, as_i64, is_register, llvm_type, num_elements
+from codegen.values import I64, PTR, Buffer, CValue, Dim, Scalar, as_i64, is_register, llvm_type, num_elements
 from ir.core import Op
 from ir.types import TensorType
 
