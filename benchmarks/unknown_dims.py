@@ -4,10 +4,15 @@
     python benchmarks/unknown_dims.py [--repeats N] [--sizes 32,256]
 
 Workloads: the MLP layer forward `relu(x @ W + b)` (W 784x128) and an elementwise+reduce chain
-`reduce_sum(exp(x) * x, axis 1)`. The IR is built directly (the `dim` row that gives the run-time batch size to
-`broadcast_to` comes from the IR layer; a local stand-in is used until it is there). Every kernel's result is
-checked against numpy first. Each repeat times enough calls to last ~20 ms; the table gives medians per call, the
-dynamic/static ratio, and numpy's time in the same run.
+`reduce_sum(exp(x) * x, axis 1)`, as IR built directly and compiled as the runtime compiles it (the `dim` row that
+gives the run-time batch size to `broadcast_to` comes from the IR layer; a local stand-in is used until it is
+there); then, when the engine traces `TensorSpec([None, 784])` with an unknown dim, a whole MLP train step
+(784-128-10, tape, SGD assigns) as `tf.function`s with a None and a static signature. Every kernel's result is
+checked against numpy first. Each repeat times enough calls to last ~20 ms; three interleaved rounds of repeats; the
+table gives median/minimum per call, the dynamic/static ratio of medians and of minimums, and numpy's time in the
+same run. KILN_NUM_THREADS=1 compares
+single-threaded kernels (the static kernels of these sizes are row-tiled and split across threads; kernels for
+unknown dims are not tiled yet).
 """
 from __future__ import annotations
 
@@ -68,7 +73,8 @@ def compile_ir(fn: Function) -> Any:
     return runtime._link(fn, lowered, obj, release, tiling)
 
 
-def per_call(f: Callable[[], Any], repeats: int) -> float:
+def per_call(f: Callable[[], Any], repeats: int) -> list[float]:
+    """Seconds per call, one figure per repeat."""
     f()
     t0, calls = time.perf_counter(), 0
     while time.perf_counter() - t0 < 0.02:
@@ -80,7 +86,16 @@ def per_call(f: Callable[[], Any], repeats: int) -> float:
         for _ in range(calls):
             f()
         times.append((time.perf_counter() - t0) / calls)
-    return statistics.median(times)
+    return times
+
+
+def row(name: str, n: int, static: list[float], dynamic: list[float], peer: list[float]) -> None:
+    """Medians (and, after the slash, minimums: the least disturbed figure on a shared machine) in microseconds."""
+    def cell(v: list[float]) -> str:
+        return f"{statistics.median(v) * 1e6:.1f}/{min(v) * 1e6:.1f}" if v else "-"
+    ratio = statistics.median(dynamic) / statistics.median(static)
+    best = min(dynamic) / min(static)
+    print(f"{name:<12}{n:>5}{cell(static):>18}{cell(dynamic):>18}{ratio:>8.2f}{best:>7.2f}{cell(peer):>18}")
 
 
 def main() -> None:
@@ -93,7 +108,7 @@ def main() -> None:
     bias = rng.standard_normal(128).astype(np.float32)
     cases = [("mlp_forward", mlp_forward, lambda x: [x, w, bias], lambda x: np.maximum(x @ w + bias, 0)),
              ("exp_sum", exp_sum, lambda x: [x], lambda x: (np.exp(x) * x).sum(axis=1))]
-    print(f"{'workload':<14}{'N':>6}{'static us':>12}{'[?] us':>10}{'[?]/static':>12}{'numpy us':>10}")
+    print(f"{'workload':<12}{'N':>5}{'static us':>18}{'[?] us':>18}{'[?]/st':>8}{'(min)':>7}{'numpy us':>18}")
     for name, make, argv, ref in cases:
         dynamic = compile_ir(make(None))
         for n in [int(s) for s in args.sizes.split(",")]:
@@ -104,11 +119,55 @@ def main() -> None:
                 np.testing.assert_allclose(k.run(a)[0], ref(x), rtol=2e-4, atol=2e-4)
             ts, td, tn = [], [], []
             for _ in range(3):  # interleaved, so load changes on the shared machine hit both alike
-                ts.append(per_call(lambda: static.run(a), args.repeats))
-                td.append(per_call(lambda: dynamic.run(a), args.repeats))
-                tn.append(per_call(lambda: ref(x), args.repeats))
-            s, d, p = (statistics.median(v) * 1e6 for v in (ts, td, tn))
-            print(f"{name:<14}{n:>6}{s:>12.1f}{d:>10.1f}{d / s:>12.2f}{p:>10.1f}")
+                ts += per_call(lambda: static.run(a), args.repeats)
+                td += per_call(lambda: dynamic.run(a), args.repeats)
+                tn += per_call(lambda: ref(x), args.repeats)
+            row(name, n, ts, td, tn)
+    train_steps([int(s) for s in args.sizes.split(",")], args.repeats)
+
+
+def train_steps(sizes: list[int], repeats: int) -> None:
+    """The MLP train step through the engine: one `tf.function` with a [None, 784] signature against one per size."""
+    import engine as tf
+    rng = np.random.default_rng(1)
+
+    def make(n: Any) -> Any:
+        w1 = tf.Variable(rng.standard_normal((784, 128)).astype(np.float32) * 0.05)
+        b1 = tf.Variable(np.zeros(128, np.float32))
+        w2 = tf.Variable(rng.standard_normal((128, 10)).astype(np.float32) * 0.05)
+        b2 = tf.Variable(np.zeros(10, np.float32))
+
+        @tf.function(input_signature=[tf.TensorSpec([n, 784], tf.float32), tf.TensorSpec([n, 10], tf.float32)])
+        def step(x: Any, y: Any) -> Any:
+            with tf.GradientTape() as tape:
+                logits = tf.matmul(tf.nn.relu(tf.matmul(x, w1) + b1), w2) + b2
+                loss = tf.reduce_mean(tf.square(logits - y))
+            for v, g in zip([w1, b1, w2, b2], tape.gradient(loss, [w1, b1, w2, b2])):
+                v.assign_sub(0.01 * g)
+            return loss
+        return step
+    dynamic = make(None)
+    for n in sizes:
+        x = tf.constant(rng.standard_normal((n, 784)).astype(np.float32))
+        y = tf.constant(rng.standard_normal((n, 10)).astype(np.float32))
+        static = make(n)
+        static(x, y)
+        dynamic(x, y)
+        try:
+            concrete = dynamic.get_concrete_function()
+        except ValueError:  # an engine whose traces have static shapes only
+            concrete = None
+        if concrete is None or concrete.ir.param_types[0].shape[0] is not None:
+            print("train_step: skipped (this engine traces a None signature with static dims)")
+            return
+        if not runtime.supports_unknown_dims(concrete.optimized_ir):
+            print("train_step: skipped (the step's IR does not compile generically)")
+            return
+        ts, td = [], []
+        for _ in range(3):
+            ts += per_call(lambda: static(x, y), repeats)
+            td += per_call(lambda: dynamic(x, y), repeats)
+        row("train_step", n, ts, td, [])
 
 
 if __name__ == "__main__":
