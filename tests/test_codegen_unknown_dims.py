@@ -432,3 +432,16 @@ def test_heap_blocks_are_freed_when_a_call_fails() -> None:
             compiled([x, bad])
     assert _rss_bytes() - before < 200 << 20
     np.testing.assert_array_equal(compiled([x, np.array([1], np.int32)])[0], np.full((1, 9), 2.0))
+
+
+def test_matmul_contracting_a_run_time_dim_picks_its_kernel_when_called() -> None:
+    """x^T @ g over the batch (a weight gradient): k is the run-time batch size; up to 1 MB of g the generated
+    vector kernel runs, above it BLAS (3000 rows of 128 floats)."""
+    def body(b: Builder, x: Value, g: Value) -> list[Value]:
+        return [op(b, "matmul", [x, g], T(784, 128), transpose_a=True, transpose_b=False)]
+    compiled = compile_unverified(build([T(None, 784), T(None, 128)], body))
+    rng = np.random.default_rng(9)
+    for n in (0, 1, 17, 1000, 3000):
+        x = rng.standard_normal((n, 784)).astype(np.float32)
+        g = rng.standard_normal((n, 128)).astype(np.float32)
+        np.testing.assert_allclose(compiled([x, g])[0], x.T.astype(np.float64) @ g, rtol=2e-4, atol=2e-3)

@@ -202,7 +202,7 @@ _MR, _NR = 8, 2
 
 
 def _vector_gemm(ctx: LowerContext, dtype: DType, pa: lir.Value, pb: lir.Value, pc: lir.Value, m: Any, n: int,
-                 k: int, ta: bool) -> None:
+                 k: Any, ta: bool) -> None:
     """C[m, n] = A'[m, k] @ B[k, n] with A' = A or (ta) A transposed, all row-major, n a multiple of the vector
     width. Column blocks of B outermost, so one block (k x _NR vectors) stays in cache while every row block of A
     streams past it; each C block is accumulated in registers over all of k, then stored once."""
@@ -231,7 +231,7 @@ def _vector_gemm(ctx: LowerContext, dtype: DType, pa: lir.Value, pb: lir.Value, 
             bvs = [b.load(at(pb, b.add(row, ctx.i64(c * width))), typ=vty, align=dtype.size) for c in range(nr)]
             for r in range(rows):
                 i = b.add(i0, ctx.i64(r))
-                a_index = b.add(b.mul(kk, as_i64(m)), i) if ta else b.add(b.mul(i, ctx.i64(k)), kk)
+                a_index = b.add(b.mul(kk, as_i64(m)), i) if ta else b.add(b.mul(i, as_i64(k)), kk)
                 scalar = b.load(at(pa, a_index), typ=fty)
                 splat = b.shuffle_vector(b.insert_element(zero, scalar, lir.Constant(I32, 0)), zero, splat_mask)
                 for c in range(nr):
@@ -308,14 +308,24 @@ def _matmul(ctx: LowerContext, op: Any, a: CValue, bv: CValue) -> CValue:
             pa = _batch_ptr(ctx, A, idx, mul_dims(b, m, k))
             pb = _batch_ptr(ctx, B, idx, mul_dims(b, k, n))
             pc = _batch_ptr(ctx, out, idx, mul_dims(b, m, n))
-            if isinstance(n, int) and isinstance(k, int) and \
-                    vector_gemm_applies(t.dtype, m if isinstance(m, int) else 1, n, k, tb):
+            def blas() -> None:
+                b.call(gemm, [lir.Constant(I32, _ROW_MAJOR), lir.Constant(I32, _TRANS if ta else _NO_TRANS),
+                              lir.Constant(I32, _TRANS if tb else _NO_TRANS), as_i64(m), as_i64(n), as_i64(k),
+                              lir.Constant(fty, 1.0), pa, as_i64(m if ta else k), pb, as_i64(k if tb else n),
+                              lir.Constant(fty, 0.0), pc, as_i64(n)])
+            # run-time sizes: m any; a run-time k chooses the vector kernel or BLAS by B's size when called
+            if not isinstance(n, int) or not vector_gemm_applies(t.dtype, m if isinstance(m, int) else 1, n,
+                                                                 k if isinstance(k, int) else 1, tb):
+                blas()
+            elif isinstance(k, int):
                 _vector_gemm(ctx, t.dtype, pa, pb, pc, m, n, k, ta)
-                return
-            b.call(gemm, [lir.Constant(I32, _ROW_MAJOR), lir.Constant(I32, _TRANS if ta else _NO_TRANS),
-                          lir.Constant(I32, _TRANS if tb else _NO_TRANS), as_i64(m), as_i64(n), as_i64(k),
-                          lir.Constant(fty, 1.0), pa, as_i64(m if ta else k), pb, as_i64(k if tb else n),
-                          lir.Constant(fty, 0.0), pc, as_i64(n)])
+            else:
+                fits = b.icmp_signed("<=", b.mul(k, ctx.i64(n * t.dtype.size)), ctx.i64(VECTOR_GEMM_MAX_B_BYTES))
+                with b.if_else(fits) as (small, large):
+                    with small:
+                        _vector_gemm(ctx, t.dtype, pa, pb, pc, m, n, k, ta)
+                    with large:
+                        blas()
         if batch:
             ctx.loop_nest(batch, one)
         else:
