@@ -1,9 +1,11 @@
 """The lowering context: what the `lower` facets of the op table are written against (like `em` for gradients).
 
-It owns the LLVM function being built and offers: loops and loop nests, the static workspace that holds every
-materialized intermediate (its size is known at compile time, so the caller passes one block of memory), error
-exits that report an op's failure with a value, calls to the vector math library, and `lower_region`, which lowers
-a closed region with given argument values.
+It owns the LLVM function being built and offers: loops and loop nests (trip counts static or run-time), the static
+workspace that holds every materialized intermediate of a known size (the caller passes one block of memory), heap
+blocks for intermediates of run-time size (linked into one list that both exits of the function free; a loop frees
+each trip's blocks at the end of the trip), error exits that report an op's failure with up to two values, run-time
+checks that two dims the IR assumes equal are, calls to the vector math library, and `lower_region`, which lowers a
+closed region with given argument values.
 """
 from __future__ import annotations
 
@@ -11,16 +13,23 @@ from typing import Any, Callable, Optional, Sequence
 
 import llvmlite.ir as lir
 
-from codegen.values import I64, PTR, Buffer, CValue, Lazy, Scalar, constant, reg_type
+from codegen.values import (I8, I64, PTR, Buffer, CValue, Dim, Lazy, Scalar, as_i64, constant, is_static_dims,
+                            num_elements, reg_type)
 from ir.types import DType, TensorType
 
 _ALIGN = 64
+#: Bytes before a heap block's data: the link to the previous block (padded so the data stays 64-byte aligned).
+_HEAP_HEADER = 64
 # Math functions with an LLVM intrinsic, which becomes a libm call for one value.
 _LIBM = {"exp": "llvm.exp", "log": "llvm.log", "sin": "llvm.sin", "cos": "llvm.cos", "tanh": "llvm.tanh",
          "pow": "llvm.pow"}
 #: Loops that run fewer times than this in all, counting the trips of the loops around them, are not offered to
 #: the loop vectorizer (see `for_range`).
 SMALL_LOOP_WORK = 1024
+
+
+def _at(op: Any) -> str:
+    return f" (at {op.loc[0]}:{op.loc[1]})" if getattr(op, "loc", None) else ""
 
 
 class ErrorInfo:
@@ -66,8 +75,13 @@ class LowerContext:
         return reg_type(dtype)
 
     # ---- memory
-    def alloc(self, ttype: TensorType) -> Buffer:
-        """A buffer in the workspace, for the lifetime of one call."""
+    def alloc(self, ttype: TensorType, dims: Optional[Sequence[Dim]] = None) -> Buffer:
+        """A buffer for the lifetime of one call (of one loop trip, inside a loop's region): in the workspace when
+        its size is static, else a heap block of the run-time size `dims` gives."""
+        if dims is not None and not is_static_dims(dims):
+            elem = 1 if ttype.dtype.is_bool else ttype.dtype.size
+            nbytes = self.b.mul(as_i64(num_elements(self.b, dims)), self.i64(elem), flags=["nsw"])
+            return Buffer(ttype, self.heap_alloc(nbytes), dims, self.b)
         nbytes = max(ttype.size, 1) * (1 if ttype.dtype.is_bool else ttype.dtype.size)
         size = (nbytes + _ALIGN - 1) // _ALIGN * _ALIGN
         self.workspace_size += size
@@ -76,6 +90,68 @@ class LowerContext:
         arg.add_attribute("noalias")
         self.buffer_args.append(arg)
         return Buffer(ttype, arg)
+
+    def _libc(self, name: str, ret: lir.Type, args: list[lir.Type]) -> lir.Function:
+        f = self.module.globals.get(name)
+        return f if f is not None else lir.Function(self.module, lir.FunctionType(ret, args), name)
+
+    def heap_head(self) -> lir.Value:
+        """The slot holding this call's newest heap block (null: none); made on first use."""
+        if getattr(self, "_heap_head", None) is None:
+            self._heap_head = self.entry_alloca(PTR)
+            lir.IRBuilder(self.entry).store(lir.Constant(PTR, None), self._heap_head)
+        return self._heap_head
+
+    def heap_alloc(self, nbytes: lir.Value) -> lir.Value:
+        """`nbytes` of 64-byte aligned memory on the heap, freed by `free_heap` (MemoryError if there is none)."""
+        b = self.b
+        total = b.and_(b.add(nbytes, self.i64(_HEAP_HEADER + _ALIGN - 1)), self.i64(-_ALIGN))
+        block = b.call(self._libc("aligned_alloc", PTR, [I64, I64]), [self.i64(_ALIGN), total])
+        code = self.error(MemoryError, "a compiled function could not allocate {value} bytes for an intermediate")
+        self.fail_if(b.icmp_unsigned("==", block, lir.Constant(PTR, None)), code, nbytes)
+        head = self.heap_head()
+        b.store(b.load(head, typ=PTR), block)
+        b.store(block, head)
+        return b.gep(block, [self.i64(_HEAP_HEADER)], inbounds=True, source_etype=I8)
+
+    def heap_mark(self) -> Optional[lir.Value]:
+        """The newest heap block now, to free back to with `free_heap(mark)` (None: no heap used so far)."""
+        return self.b.load(self.heap_head(), typ=PTR)
+
+    def free_heap(self, mark: Optional[lir.Value] = None) -> None:
+        """Free the heap blocks made since `mark` (all of them without one); a no-op when nothing uses the heap."""
+        if getattr(self, "_heap_head", None) is None:
+            return
+        b = self.b
+        free = self._libc("free", lir.VoidType(), [PTR])
+        stop = mark if mark is not None else lir.Constant(PTR, None)
+        pre = b.block
+        loop, body, done = (b.append_basic_block(n) for n in ("heap.head", "heap.free", "heap.end"))
+        first = b.load(self._heap_head, typ=PTR)
+        b.branch(loop)
+        b.position_at_end(loop)
+        cur = b.phi(PTR)
+        cur.add_incoming(first, pre)
+        b.cbranch(b.icmp_unsigned("!=", cur, stop), body, done)
+        b.position_at_end(body)
+        nxt = b.load(cur, typ=PTR)
+        b.call(free, [cur])
+        cur.add_incoming(nxt, body)
+        b.branch(loop)
+        b.position_at_end(done)
+        b.store(stop, self._heap_head)
+
+    def owned_slot(self) -> lir.Value:
+        """A slot for a pointer from malloc/realloc that both exits of the function free (null until set)."""
+        slot = self.entry_alloca(PTR)
+        lir.IRBuilder(self.entry).store(lir.Constant(PTR, None), slot)
+        self._owned = getattr(self, "_owned", []) + [slot]
+        return slot
+
+    def free_owned(self) -> None:
+        free = self._libc("free", lir.VoidType(), [PTR])
+        for slot in getattr(self, "_owned", []):
+            self.b.call(free, [self.b.load(slot, typ=PTR)])
 
     def entry_alloca(self, ty: lir.Type) -> lir.Value:
         """A stack slot in the entry block (where mem2reg promotes it to registers)."""
@@ -89,17 +165,17 @@ class LowerContext:
         if into is None:
             if isinstance(v, Scalar) or (not v.type.shape and not isinstance(v, Buffer)):
                 return v if isinstance(v, Scalar) else Scalar(v.type, v.load(self.b, []))
-            if isinstance(v, Buffer):
+            if isinstance(v, Buffer) and v.dense:
                 return v
-            into = self.alloc(v.type)
+            into = self.alloc(v.type, v.dims)
         self.store_all(into, v)
         return into
 
     def buffer(self, v: CValue) -> Buffer:
-        """`v` as a Buffer even for shape () (ops that need memory: BLAS, reshape views)."""
-        if isinstance(v, Buffer):
+        """`v` as a dense row-major Buffer even for shape () (ops that need memory: BLAS, reshape views)."""
+        if isinstance(v, Buffer) and v.dense:
             return v
-        out = self.alloc(v.type)
+        out = self.alloc(v.type, v.dims)
         self.store_all(out, v)
         return out
 
@@ -107,10 +183,10 @@ class LowerContext:
         if not dst.type.shape:
             dst.store(self.b, [], v.load(self.b, []))
             return
-        self.loop_nest(dst.type.shape, lambda idx: dst.store(self.b, idx, v.load(self.b, idx)))
+        self.loop_nest(dst.dims, lambda idx: dst.store(self.b, idx, v.load(self.b, idx)))
 
     # ---- loops
-    def for_range(self, n: lir.Value | int, body: Callable[[lir.Value], None], start: int = 0,
+    def for_range(self, n: lir.Value | int, body: Callable[[lir.Value], None], start: Dim = 0,
                   vectorize: bool = True) -> None:
         """for (i = start; i < n; i++) body(i), with `self.b` positioned in the body. LLVM's loop vectorizer is
         told to leave the loop alone when `vectorize` is False (loops that are vector code already) and when the
@@ -118,7 +194,7 @@ class LowerContext:
         little there, and the vectorizer's analysis of such loops was a fifth of the optimizer's time on an MLP
         training step)."""
         b = self.b
-        trips = n - start if isinstance(n, int) else None
+        trips = n - start if isinstance(n, int) and isinstance(start, int) else None
         n = self.i64(n) if isinstance(n, int) else n
         pre = b.block
         head = b.append_basic_block("loop.head")
@@ -127,7 +203,7 @@ class LowerContext:
         b.branch(head)
         b.position_at_end(head)
         i = b.phi(I64, name="i")
-        i.add_incoming(self.i64(start), pre)
+        i.add_incoming(as_i64(start), pre)
         b.cbranch(b.icmp_signed("<", i, n), loop_body, after)
         b.position_at_end(loop_body)
         outer = self._runs
@@ -150,16 +226,17 @@ class LowerContext:
         node.operands = (node, prop)
         return node
 
-    def loop_nest(self, shape: Sequence[int], body: Callable[[list[lir.Value]], None]) -> None:
-        """Nested loops over `shape` in row-major order (the innermost loop walks contiguous memory)."""
-        if any(d == 0 for d in shape):
+    def loop_nest(self, shape: Sequence[Dim], body: Callable[[list[lir.Value]], None]) -> None:
+        """Nested loops over `shape` (static sizes, or run-time i64 values) in row-major order (the innermost loop
+        walks contiguous memory)."""
+        if any(isinstance(d, int) and d == 0 for d in shape):
             return
 
         def level(k: int, idx: list[lir.Value]) -> None:
             if k == len(shape):
                 body(idx)
                 return
-            if shape[k] == 1:
+            if isinstance(shape[k], int) and shape[k] == 1:
                 level(k + 1, idx + [self.i64(0)])
                 return
             self.for_range(shape[k], lambda i: level(k + 1, idx + [i]))
@@ -167,10 +244,10 @@ class LowerContext:
 
     # ---- elementwise helpers
     def lazy(self, ttype: TensorType, fn: Callable[[lir.IRBuilder, Sequence[lir.Value]], lir.Value],
-             cheap: bool = False) -> CValue:
+             cheap: bool = False, dims: Optional[Sequence[Dim]] = None) -> CValue:
         if not ttype.shape:
             return Scalar(ttype, fn(self.b, []))
-        return Lazy(ttype, fn, cheap)
+        return Lazy(ttype, fn, cheap, dims)
 
     def math(self, name: str, *args: lir.Value) -> lir.Value:
         if self.scalar and name in _LIBM:
@@ -200,15 +277,29 @@ class LowerContext:
         self.errors.append(ErrorInfo(kind, message))
         return len(self.errors)
 
-    def fail_if(self, cond: lir.Value, code: int, value: Optional[lir.Value] = None) -> None:
-        """If `cond`, record (code, value) in the status words and leave the function."""
+    def fail_if(self, cond: lir.Value, code: int, value: Optional[lir.Value] = None,
+                value2: Optional[lir.Value] = None) -> None:
+        """If `cond`, record (code, value[, value2]) in the status words (0, 1 and 3) and leave the function."""
         b = self.b
         with b.if_then(cond, likely=False):
             b.store(lir.Constant(I64, code), self.status)
-            slot = b.gep(self.status, [self.i64(1)], inbounds=True, source_etype=I64)
-            b.store(b.sext(value, I64) if value is not None and value.type.width < 64 else
-                    (value if value is not None else self.i64(0)), slot)
+            for word, v in ((1, value), (3, value2)):
+                if word == 3 and v is None:
+                    continue
+                slot = b.gep(self.status, [self.i64(word)], inbounds=True, source_etype=I64)
+                b.store(b.sext(v, I64) if v is not None and v.type.width < 64 else
+                        (v if v is not None else self.i64(0)), slot)
             b.branch(self.exit_block)
+
+    def same_dim(self, op: Any, a: Dim, b: Dim, what: str) -> Dim:
+        """The dim that `a` and `b` both are (the IR assumes them equal): checked at run time when either is
+        unknown, failing with a ValueError naming the op and both sizes; a static one is preferred."""
+        if a is b or (isinstance(a, int) and isinstance(b, int)):
+            return a
+        code = self.error(ValueError, f"{op.opdef.name}: {what} has size {{value}} in one operand and {{value2}} "
+                                      f"in another (they must be equal)" + _at(op))
+        self.fail_if(self.b.icmp_signed("!=", as_i64(a), as_i64(b)), code, as_i64(a), as_i64(b))
+        return a if isinstance(a, int) else b
 
     # ---- regions
     def lower_region(self, block: Any, args: Sequence[CValue]) -> list[CValue]:

@@ -4,7 +4,8 @@
 the arrays (parameters, then outputs, then the new arrays of assigned Variables), the workspace array (its first 16
 bytes are the status words), and the chunk range [begin, end) as Python ints. Before it reads a single data pointer
 it checks, for every argument, what the kernel relies on: an exact `numpy.ndarray` (no subclass, no other object),
-the dtype (type number and native byte order), the rank and every dimension, C-contiguity, alignment, and
+the dtype (type number and native byte order), the rank and every static dimension (an unknown one, `None` in the
+spec, is passed on to the kernel after the data pointers, see codegen.lower), C-contiguity, alignment, and
 writability for what it writes; the workspace's size and 8-byte alignment; the chunk range's type and bounds. A
 failed check raises `EntryArgumentError` naming the argument, so no Python object can make the kernel read or write
 out of bounds. The checks are a few loads and compares per argument (a couple of nanoseconds in all).
@@ -88,11 +89,11 @@ class ArraySpec(NamedTuple):
     """One array argument of the entry: what it must be, and how an error names it."""
     role: str
     dtype: np.dtype
-    shape: tuple[int, ...]
+    shape: tuple[Any, ...]  # ints; None for a parameter's unknown dim; ("dim", j) for a result's dim equal to the jth
     writable: bool
 
     def describe(self, i: int) -> str:
-        shape = ", ".join(map(str, self.shape))
+        shape = ", ".join(str(d) if isinstance(d, int) else "?" for d in self.shape)
         return (f"argument {i} ({self.role}) must be an exact numpy.ndarray of {self.dtype}[{shape}], "
                 f"C-contiguous, aligned" + (" and writable" if self.writable else ""))
 
@@ -161,7 +162,12 @@ def build(module: lir.Module, specs: Sequence[ArraySpec], workspace_bytes: int, 
             sizes = [b.load(b.gep(dims, [lir.Constant(I64, k)], inbounds=True, source_etype=I64), typ=I64)
                      for k in range(rank)]
             if min_items is None:
-                ok = all_of([b.icmp_signed("==", s, lir.Constant(I64, d)) for s, d in zip(sizes, spec.shape)])
+                # a dim is static (an int), a parameter's unknown dim (None: passed on to the kernel), or a
+                # result's dim that equals the j-th of those (("dim", j))
+                unknown.extend(s for s, d in zip(sizes, spec.shape) if d is None)
+                want = [unknown[d[1]] if isinstance(d, tuple) else d for d in spec.shape]
+                ok = all_of([b.icmp_signed("==", s, lir.Constant(I64, d) if isinstance(d, int) else d)
+                             for s, d in zip(sizes, want) if d is not None] or [lir.Constant(lir.IntType(1), 1)])
             else:
                 ok = b.icmp_signed(">=", sizes[0], lir.Constant(I64, min_items))
             fail_if_not(ok, message)
@@ -170,10 +176,14 @@ def build(module: lir.Module, specs: Sequence[ArraySpec], workspace_bytes: int, 
     n = len(specs)
     fail_if_not(b.icmp_signed("==", nargs, lir.Constant(I64, n + 3)),
                 f"expects {n + 3} arguments ({n} arrays, the workspace, the chunk range begin and end)")
-    argv = b.alloca(lir.ArrayType(PTR, max(n, 1)))
+    n_dims = sum(spec.shape.count(None) for spec in specs)
+    argv = b.alloca(lir.ArrayType(PTR, max(n + n_dims, 1)))
+    unknown: list[Any] = []  # the run-time sizes of the specs' unknown dims, in order
     for i, spec in enumerate(specs):
         data = checked_array(i, spec, spec.describe(i))
         b.store(data, b.gep(argv, [lir.Constant(I32, 0), lir.Constant(I32, i)], inbounds=True))
+    for j, size in enumerate(unknown):
+        b.store(size, b.gep(argv, [lir.Constant(I32, 0), lir.Constant(I32, n + j)], inbounds=True))
     ws = checked_array(n, ArraySpec("the workspace", np.dtype(np.uint8), (workspace_bytes,), True),
                        f"argument {n} (the workspace) must be an exact, C-contiguous, writable numpy.ndarray of "
                        f"uint8 with at least {workspace_bytes} elements", min_items=workspace_bytes)
@@ -213,9 +223,9 @@ def raise_error(lowered: Any, pending: dict[int, str], code: int, ws: np.ndarray
     """Raises the error a kernel reported with status `code`; `ws` is the workspace of that call (its second
     status word is the offending value), `pending` the details an assert's callback left for the code. Read the
     workspace before handing it to another call."""
-    value = int(ws[8:16].view(np.int64)[0])
+    value, value2 = (int(v) for v in ws[8:32].view(np.int64)[[0, 2]])
     err = lowered.errors[code - 1]
     if err.kind is KeyboardInterrupt:
         interrupt.raise_interrupt(err.message)
     detail = pending.pop(code, None)
-    raise err.kind(err.message.format(value=detail if detail is not None else value))
+    raise err.kind(err.message.format(value=detail if detail is not None else value, value2=value2))

@@ -2,9 +2,17 @@
 
 Calling convention of the generated `i32 @kiln_body(...)`: one pointer per parameter (tensor data, or a
 Variable's current array), one per result, one per Variable the function assigns (its new array), then the
-workspace (static size `Lowered.workspace_size`) and a two-word status (`[code, value]`). It returns 0, or an error
-code indexing `Lowered.errors`. `i32 @kiln_entry(ptr argv, ptr workspace, ptr status)` takes the data pointers as
-one array.
+workspace (static size `Lowered.workspace_size`), the status words (`[code, value, _, value2]`) and the run-time
+dims (i64) of the parameters' unknown dimensions, in parameter order. It returns 0, or an error code indexing
+`Lowered.errors`. `i32 @kiln_entry(ptr argv, ptr workspace, ptr status)` takes the data pointers as one array,
+followed by the unknown dims.
+
+Unknown dimensions: one kernel serves every size. A result whose unknown dims are each a parameter's unknown dim
+(the batch dimension passing through) is allocated by the runtime, as static results are (`Lowered.result_dims`
+says which parameter dim each is; the entry checks the array it is given). Any other result with unknown dims is
+allocated by the kernel once its dims are computed (they may depend on values): its pointer argument is then a
+descriptor `i64[1 + rank]` that receives the data pointer (from `aligned_alloc`; the runtime owns and frees it) and
+the dims.
 
 Fusion: elementwise ops and views produce `Lazy` values that the consuming loop nest evaluates per element; a Lazy
 value used more than once, or captured by a loop or branch, is materialized into the workspace first, unless it is
@@ -20,7 +28,7 @@ import codegen.rules  # noqa: F401  (attaches the lower facets to the op table)
 from codegen import interrupt
 from codegen.context import ErrorInfo, LowerContext
 from codegen.rules.stack import free_stacks
-from codegen.values import I32, I64, PTR, Buffer, CValue, Lazy, Scalar, round_to
+from codegen.values import I32, I64, PTR, Buffer, CValue, Dim, Lazy, Scalar, as_i64, num_elements, round_to
 from ir.analysis import assigned_refs
 from ir.core import Block, Function, Op
 from ir.opdef import Kind
@@ -47,6 +55,14 @@ class Lowered:
         self.errors = errors
         self.prints = prints
         self.chunks = 1                   # > 1: the body is one chunk of rows; kiln_entry loops over chunks
+        # Per result: None (static, or allocated by the kernel when its type has unknown dims), or its dims with
+        # each unknown one as the index of the parameters' unknown dim it equals (the runtime allocates it).
+        self.result_dims: list[Any] = [None] * len(results)
+
+    @property
+    def dynamic_dims(self) -> int:
+        """How many run-time dims the entry passes: the parameters' unknown dimensions."""
+        return sum(t.shape.count(None) for t in self.params if not isinstance(t, RefType))
 
 
 def _assigned_params(fn: Function) -> set[int]:
@@ -92,6 +108,26 @@ def lower_block(ctx: LowerContext, block: Block, args: list[CValue]) -> list[CVa
     return []
 
 
+def elementwise_dims(ctx: LowerContext, op: Op, operands: Sequence[CValue]) -> tuple[Dim, ...]:
+    """The result dims of an op whose operands and result have one shape: static where the type says, else the
+    operands' run-time dims, checked equal at run time where two of them are unknown."""
+    t = op.results[0].type
+    if t.is_static:
+        out: list[Dim] = list(t.shape)
+        for o in operands:
+            for k, d in enumerate(o.dims):
+                ctx.same_dim(op, out[k], d, f"dimension {k}")
+        return tuple(out)
+    dims: list[Dim] = []
+    for k, d in enumerate(t.shape):
+        cur: Dim = d if d is not None else operands[0].dims[k]
+        for o in operands:
+            if o.dims:
+                cur = ctx.same_dim(op, cur, o.dims[k], f"dimension {k}")
+        dims.append(cur)
+    return tuple(dims)
+
+
 def _elementwise(ctx: LowerContext, op: Op, rule: Any, operands: list[CValue]) -> CValue:
     dtype = op.results[0].type.dtype
 
@@ -104,7 +140,7 @@ def _elementwise(ctx: LowerContext, op: Op, rule: Any, operands: list[CValue]) -
             return ctx.lazy(op.results[0].type, element)
         finally:
             ctx.scalar = False
-    return ctx.lazy(op.results[0].type, element)
+    return ctx.lazy(op.results[0].type, element, dims=elementwise_dims(ctx, op, operands))
 
 
 def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[int] = ()) -> Lowered:
@@ -118,7 +154,7 @@ def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[
     results = fn.result_types
     assigned = sorted(_assigned_params(fn))
     n_ptrs = len(params) + len(results) + len(assigned)
-    body = lir.Function(module, lir.FunctionType(I32, [PTR] * (n_ptrs + 2)), name)
+    body = lir.Function(module, lir.FunctionType(I32, [PTR] * (n_ptrs + 3)), name)
     for a in body.args[:n_ptrs]:
         a.add_attribute("noalias")
     body.attributes.add("nounwind")
@@ -130,6 +166,8 @@ def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[
     b = ctx.b
     args: list[CValue] = []
     out_of_var = {pi: body.args[len(params) + len(results) + k] for k, pi in enumerate(assigned)}
+    run_dims = _param_dims(b, body.args[n_ptrs + 2], params)
+    dim_index = {id(d): j for j, d in enumerate(d for ds in run_dims for d in ds if not isinstance(d, int))}
     for i, (p, t) in enumerate(zip(body.args, params)):
         if isinstance(t, RefType):
             buf = Buffer(t.value_type, p)
@@ -141,14 +179,24 @@ def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[
         elif not t.shape:
             args.append(Scalar(t, Buffer(t, p).load(b, [])))
         else:
-            args.append(Buffer(t, p))
+            args.append(Buffer(t, p, run_dims[i], b))
     outs = lower_block(ctx, fn.block, args)
+    result_dims: list[Any] = []
     for k, (cv, t) in enumerate(zip(outs, results)):
-        ctx.store_all(Buffer(t, body.args[len(params) + k]), cv)
-    free_stacks(ctx)
+        ptr = body.args[len(params) + k]
+        known = None if t.is_static else tuple(d if isinstance(d, int) else ("dim", dim_index.get(id(d)))
+                                                for d in cv.dims)
+        if known is not None and ("dim", None) not in known:
+            out = Buffer(t, ptr, cv.dims, b)
+        else:
+            known = None
+            out = Buffer(t, ptr) if t.is_static else _new_result(ctx, t, cv.dims, ptr)
+        result_dims.append(known)
+        ctx.store_all(out, cv)
+    _free_all(ctx)
     b.ret(lir.Constant(I32, 0))
     b.position_at_end(ctx.exit_block)
-    free_stacks(ctx)
+    _free_all(ctx)
     b.ret(b.trunc(b.load(ctx.status, typ=I64), I32))
     ctx.finish()
     body.args = body.args + tuple(ctx.buffer_args)
@@ -156,7 +204,53 @@ def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[
     # A tiled kernel's chunk loop (run by pool threads too) polls for Ctrl-C between chunks (codegen.interrupt).
     poll = interrupt.interrupt_code(ctx) if any(chunk_bytes) else 0
     _entry(module, body, n_ptrs, list(chunk_bytes) or [0] * n_ptrs, ctx.buffer_sizes, poll)
-    return Lowered(module, params, results, assigned, ctx.workspace_size, ctx.errors, ctx.prints)
+    lowered = Lowered(module, params, results, assigned, ctx.workspace_size, ctx.errors, ctx.prints)
+    lowered.result_dims = result_dims
+    return lowered
+
+
+def _free_all(ctx: LowerContext) -> None:
+    """At an exit of the function (success or error): free its stacks, heap blocks and owned buffers."""
+    free_stacks(ctx)
+    ctx.free_heap()
+    ctx.free_owned()
+
+
+def _param_dims(b: lir.IRBuilder, dims_ptr: lir.Value, params: Sequence[Any]) -> list[tuple[Dim, ...]]:
+    """Each parameter's dims: static ones as ints, unknown ones loaded from the run-time dims array."""
+    out, j = [], 0
+    for t in params:
+        if isinstance(t, RefType) or not t.shape:
+            out.append(())
+            continue
+        dims: list[Dim] = []
+        for d in t.shape:
+            if d is None:
+                p = b.gep(dims_ptr, [lir.Constant(I64, j)], inbounds=True, source_etype=I64)
+                dims.append(b.load(p, typ=I64, name=f"dim{j}"))
+                j += 1
+            else:
+                dims.append(d)
+        out.append(tuple(dims))
+    return out
+
+
+def _new_result(ctx: LowerContext, t: TensorType, dims: Sequence[Dim], desc: lir.Value) -> Buffer:
+    """A result of unknown dims: memory of its run-time size (the runtime takes it over) whose pointer and dims go
+    into the result's descriptor `i64[1 + rank]`."""
+    b = ctx.b
+    elem = 1 if t.dtype.is_bool else t.dtype.size
+    nbytes = b.mul(as_i64(num_elements(b, dims)), ctx.i64(elem), flags=["nsw"])
+    total = b.and_(b.add(nbytes, ctx.i64(63)), ctx.i64(-64))
+    total = b.select(b.icmp_signed("==", total, ctx.i64(0)), ctx.i64(64), total)
+    aligned_alloc = ctx._libc("aligned_alloc", PTR, [I64, I64])
+    ptr = b.call(aligned_alloc, [ctx.i64(64), total])
+    code = ctx.error(MemoryError, "a compiled function could not allocate {value} bytes for a result")
+    ctx.fail_if(b.icmp_unsigned("==", ptr, lir.Constant(PTR, None)), code, nbytes)
+    b.store(b.ptrtoint(ptr, I64), desc)
+    for k, d in enumerate(dims):
+        b.store(as_i64(d), b.gep(desc, [ctx.i64(k + 1)], inbounds=True, source_etype=I64))
+    return Buffer(t, ptr, dims, b)
 
 
 def _entry(module: lir.Module, body: lir.Function, n_ptrs: int, chunk_bytes: list[int],
@@ -168,12 +262,13 @@ def _entry(module: lir.Module, body: lir.Function, n_ptrs: int, chunk_bytes: lis
     argv, ws, status, begin, end = entry.args
     base = [b.load(b.gep(argv, [lir.Constant(I64, i)], inbounds=True, source_etype=PTR), typ=PTR)
             for i in range(n_ptrs)]
+    dims = b.gep(argv, [lir.Constant(I64, n_ptrs)], inbounds=True, source_etype=PTR)  # the unknown dims follow
     buffers, offset = [], 0
     for size in buffer_sizes:
         buffers.append(b.gep(ws, [lir.Constant(I64, offset)], inbounds=True, source_etype=lir.IntType(8)))
         offset += size
     if not any(chunk_bytes):
-        b.ret(b.call(body, base + [ws, status] + buffers))
+        b.ret(b.call(body, base + [ws, status, dims] + buffers))
         return
     pre = b.block
     head, loop, done = (entry.append_basic_block(n) for n in ("chunk.head", "chunk.body", "chunk.end"))
@@ -186,7 +281,7 @@ def _entry(module: lir.Module, body: lir.Function, n_ptrs: int, chunk_bytes: lis
     ptrs = [p if nbytes == 0 else
             b.gep(p, [b.mul(c, lir.Constant(I64, nbytes))], inbounds=True, source_etype=lir.IntType(8))
             for p, nbytes in zip(base, chunk_bytes)]
-    code = b.call(body, ptrs + [ws, status] + buffers)
+    code = b.call(body, ptrs + [ws, status, dims] + buffers)
     fail = entry.append_basic_block("chunk.fail")
     nxt = entry.append_basic_block("chunk.next")
     b.cbranch(b.icmp_signed("!=", code, lir.Constant(I32, 0)), fail, nxt)

@@ -16,7 +16,8 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from codegen import cache, entry, interrupt, llvm_setup, native
+from codegen import cache, entry, interrupt, llvm_setup, native, owned
+from codegen.dynamic import supports_unknown_dims  # noqa: F401  (engine.concrete asks codegen.runtime)
 from codegen.lower import Lowered, lower_function
 from ir.core import Function
 from ir.dump import dump, wanted, wanted_stages
@@ -71,6 +72,11 @@ class CompiledFunction:
         self._py = py_entry  # the builtin; it owns the NativeCode (its `self`)
         self._params = lowered.params
         self._results = [(t.shape, t.dtype.np) for t in lowered.results]
+        # Results with unknown dims: ("param", dims as ints and (parameter, axis) pairs) when the runtime
+        # allocates them from the arguments' shapes, ("kernel", rank) when the kernel does (see codegen.lower).
+        self._dynamic = {k: owned.result_plan(lowered, k) for k, t in enumerate(lowered.results) if not t.is_static}
+        self._alloc = owned.allocator(self._results, self._dynamic, len(lowered.params)) if self._dynamic else None
+        self._kernel_made = [k for k, plan in self._dynamic.items() if plan[0] == "kernel"]
         self._var_results = [(lowered.params[i].shape, lowered.params[i].dtype.np) for i in lowered.assigned]
         self._ws_size = lowered.workspace_size + 64
         self._pool: list[np.ndarray] = []
@@ -108,8 +114,8 @@ class CompiledFunction:
 
     def _memory_error(self) -> MemoryError:
         """The MemoryError of a call whose results or workspace cannot be allocated, naming the user's line."""
-        need = self._ws_size + sum(int(np.prod(s, dtype=np.float64)) * np.dtype(d).itemsize
-                                   for s, d in self._results + self._var_results)
+        need = self._ws_size + sum(int(np.prod([d or 0 for d in s], dtype=np.float64)) * np.dtype(t).itemsize
+                                   for s, t in self._results + self._var_results)
         return MemoryError(f"{self.name}: one call of the compiled function needs {need / 2**30:,.1f} GiB for its "
                            f"results and intermediates{_user_line()}")
 
@@ -155,7 +161,7 @@ class CompiledFunction:
         for i, (a, t) in enumerate(zip(args, params)):
             arr = a.array if isinstance(t, RefType) else a
             arr = np.asarray(arr, dtype=t.dtype.np)
-            if arr.shape != t.shape:
+            if len(arr.shape) != len(t.shape) or any(d is not None and d != n for d, n in zip(t.shape, arr.shape)):
                 raise ValueError(f"{self.name}: argument {i} has shape {arr.shape}, expected {t.shape}")
             arrays.append(arr)
         cells = [args[i] for i in self.lowered.assigned]
@@ -168,7 +174,8 @@ class CompiledFunction:
         raises."""
         arrays = [_fit(a, t.dtype.np) for a, t in zip(arrays, self._params)]
         try:
-            outs = [np.empty(shape, dtype) for shape, dtype in self._results]
+            outs = [np.empty(shape, dtype) for shape, dtype in self._results] if self._alloc is None else \
+                self._alloc(arrays)
             var_outs = [np.empty(shape, dtype) for shape, dtype in self._var_results]
         except MemoryError:
             raise self._memory_error() from None
@@ -181,9 +188,14 @@ class CompiledFunction:
             code = self._py(*arrays, *outs, *var_outs, ws, 0, chunks)
         for cell, new in zip(cells, var_outs):  # assigns made before a failure stay, as in eager mode
             cell.array = new
+        kernel_made = self._kernel_made
         if code:
+            for k in kernel_made:
+                owned.release(outs[k])
             self.fail(code, ws)
         self._pool.append(ws)
+        for k in kernel_made:
+            outs[k] = owned.adopt(outs[k], self._results[k][1])
         return outs
 
 
@@ -215,11 +227,17 @@ def _fit(a: Any, dtype: np.dtype) -> np.ndarray:
 
 def array_specs(lowered: Lowered) -> list[entry.ArraySpec]:
     """What the native entry requires of each array it takes: the parameters (read), then the results and the new
-    arrays of assigned Variables (written)."""
+    arrays of assigned Variables (written). A result the kernel allocates is passed as its descriptor."""
     def spec(role: str, t: Any, writable: bool) -> entry.ArraySpec:
         return entry.ArraySpec(role, t.dtype.np, tuple(t.shape), writable)
+
+    def result(k: int, t: Any) -> entry.ArraySpec:
+        dims = lowered.result_dims[k] if not t.is_static else tuple(t.shape)
+        if dims is None:
+            return entry.ArraySpec(f"result {k}'s descriptor", np.dtype(np.int64), (1 + t.rank,), True)
+        return entry.ArraySpec(f"result {k}", t.dtype.np, tuple(dims), True)
     return ([spec(f"parameter {i}", t, False) for i, t in enumerate(lowered.params)]
-            + [spec(f"result {k}", t, True) for k, t in enumerate(lowered.results)]
+            + [result(k, t) for k, t in enumerate(lowered.results)]
             + [spec(f"the new value of Variable parameter {i}", lowered.params[i], True) for i in lowered.assigned])
 
 
@@ -228,13 +246,17 @@ def _make_callback(lowered: Lowered, pending: dict[int, str]) -> Any:
         entry = lowered.prints[entry_id]
         types = entry[-1]
         arrays = []
+        words = ctypes.cast(ptrs, ctypes.POINTER(ctypes.c_int64))
+        sizes = iter(words[len(types):len(types) + sum(t.shape.count(None) for t in types)])  # unknown dims
         for k, t in enumerate(types):
             p = ctypes.cast(ptrs + 8 * k, ctypes.POINTER(ctypes.c_void_p))[0]
-            if t.size == 0:
-                arrays.append(np.zeros(t.shape, dtype=t.dtype.np))
+            shape = tuple(next(sizes) if d is None else d for d in t.shape)
+            count = int(np.prod(shape, dtype=np.int64))
+            if count == 0:
+                arrays.append(np.zeros(shape, dtype=t.dtype.np))
                 continue
-            buf = (ctypes.c_char * (t.size * t.dtype.np.itemsize)).from_address(p)
-            arrays.append(np.frombuffer(buf, dtype=t.dtype.np).reshape(t.shape).copy())
+            buf = (ctypes.c_char * (count * t.dtype.np.itemsize)).from_address(p)
+            arrays.append(np.frombuffer(buf, dtype=t.dtype.np).reshape(shape).copy())
         if entry[0] == "print":
             _, template, stream, summarize, _ = entry
             out = sys.stdout if stream == "stdout" else sys.stderr
@@ -254,8 +276,8 @@ def _work(fn: Function) -> int:
     """A rough static count of element operations (anything with regions may loop, so counts as long)."""
     total = 0
     for op in fn.walk():
-        if op.regions:
-            return RELEASE_GIL_ELEMENTS
+        if op.regions or any(not v.type.is_static for v in [*op.operands, *op.results]):
+            return RELEASE_GIL_ELEMENTS  # unknown sizes: maybe large
         total += max([r.type.size for r in op.results] + [v.type.size for v in op.operands] + [0])
     return total
 
@@ -322,6 +344,9 @@ def tiling_plan(fn: Function) -> Optional[tuple[Any, int]]:
     """(plan, rows per chunk) when `fn` can run chunk by chunk over its leading axis (codegen.tiling)."""
     from codegen.chunks import rows_per_chunk
     from codegen.tiling import plan
+    from codegen.dynamic import has_unknown_dims
+    if has_unknown_dims(fn):
+        return None  # chunks of a run-time number of rows: not yet
     p = plan(fn)
     if p is None:
         return None

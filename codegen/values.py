@@ -4,6 +4,9 @@
 - `Buffer`: a row-major array at a pointer (function arguments, outputs, and materialized intermediates).
 - `Lazy`: an element function `idx -> value` that is evaluated inside whatever loop nest consumes it; chains of
   elementwise ops, broadcasts, transposes and slices are Lazy, which is what fusion means here: no temporaries.
+Every value carries its run-time dims (`dims`): a Python int where the IR type knows the size, an LLVM i64 where it
+is unknown (`f32[?,784]`); a static type's dims are its shape, so static functions compile exactly as before. A
+Buffer's strides are computed from its dims once, where the Buffer is made (outside the loops that index it).
 Booleans are i1 in registers and one byte in memory, as numpy stores them. Unsigned integers are the same LLVM
 integer types as signed ones (the rules pick udiv, icmp unsigned, zext, uitofp by the dtype). float16 and bfloat16
 are 16 bits in memory (`half`, and `i16` for bfloat16) and float32 in registers: loads widen them, stores round to
@@ -12,7 +15,7 @@ numpy gives op by op.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Optional, Sequence, Union
 
 import llvmlite.ir as lir
 
@@ -61,6 +64,10 @@ def mem_type(dtype: DType) -> lir.Type:
     return _MEM[dtype.name]
 
 
+Dim = Union[int, lir.Value]
+"""A run-time dimension: a Python int when known at compile time, else an LLVM i64 value."""
+
+
 def strides(shape: Sequence[int]) -> list[int]:
     out, acc = [], 1
     for d in reversed(shape):
@@ -69,9 +76,53 @@ def strides(shape: Sequence[int]) -> list[int]:
     return out[::-1]
 
 
+def mul_dims(b: Optional[lir.IRBuilder], x: Dim, y: Dim) -> Dim:
+    """x * y, folded when both are ints (then `b` may be None)."""
+    if isinstance(x, int) and isinstance(y, int):
+        return x * y
+    if isinstance(x, int) and x == 1:
+        return y
+    if isinstance(y, int) and y == 1:
+        return x
+    assert b is not None, "a run-time size needs a builder"
+    return b.mul(as_i64(x), as_i64(y), flags=["nsw"])
+
+
+def as_i64(d: Dim) -> lir.Value:
+    return lir.Constant(I64, d) if isinstance(d, int) else d
+
+
+def dyn_strides(b: Optional[lir.IRBuilder], dims: Sequence[Dim]) -> list[Dim]:
+    """Row-major strides (in elements) of `dims`: ints where every inner dim is static."""
+    out: list[Dim] = []
+    acc: Dim = 1
+    for d in reversed(dims):
+        out.append(acc)
+        acc = mul_dims(b, acc, d)
+    return out[::-1]
+
+
+def num_elements(b: Optional[lir.IRBuilder], dims: Sequence[Dim]) -> Dim:
+    acc: Dim = 1
+    for d in dims:
+        acc = mul_dims(b, acc, d)
+    return acc
+
+
+def static_dims(t: TensorType) -> tuple[Dim, ...]:
+    if not t.is_static:
+        raise ValueError(f"codegen: {t} has unknown dims; the value needs its run-time dims")
+    return tuple(t.shape)
+
+
+def is_static_dims(dims: Sequence[Dim]) -> bool:
+    return all(isinstance(d, int) for d in dims)
+
+
 class CValue:
     type: TensorType
     cheap: bool = True  # evaluating an element twice costs little (views of memory, constants, registers)
+    dims: tuple[Dim, ...] = ()
 
     def load(self, b: lir.IRBuilder, idx: Sequence[lir.Value]) -> lir.Value:
         raise NotImplementedError
@@ -87,16 +138,26 @@ class Scalar(CValue):
 
 
 class Buffer(CValue):
-    def __init__(self, type: TensorType, ptr: lir.Value) -> None:  # noqa: A002
+    """`dims` default to the type's (static) shape; with run-time dims, `b` computes the strides where the Buffer is
+    made. `elem_strides` gives a strided view instead (a broadcast of a run-time size 1 has stride 0)."""
+
+    def __init__(self, type: TensorType, ptr: lir.Value, dims: Optional[Sequence[Dim]] = None,  # noqa: A002
+                 b: Optional[lir.IRBuilder] = None, elem_strides: Optional[Sequence[Dim]] = None) -> None:
         self.type = type
         self.ptr = ptr
+        self.dims = static_dims(type) if dims is None else tuple(dims)
+        self.strides = list(elem_strides) if elem_strides is not None else dyn_strides(b, self.dims)
+        self.dense = elem_strides is None  # row-major and contiguous: BLAS and reshape may take the pointer
 
     def address(self, b: lir.IRBuilder, idx: Sequence[lir.Value]) -> lir.Value:
         linear: lir.Value = lir.Constant(I64, 0)
-        for i, s in zip(idx, strides(self.type.shape)):
-            if s == 0:
+        for i, s in zip(idx, self.strides):
+            if isinstance(s, int) and s == 0:
                 continue
-            term = i if s == 1 else b.mul(i, lir.Constant(I64, s))
+            if isinstance(s, int):
+                term = i if s == 1 else b.mul(i, lir.Constant(I64, s))
+            else:
+                term = b.mul(i, s, flags=["nsw"])
             linear = term if isinstance(linear, lir.Constant) and linear.constant == 0 else b.add(linear, term)
         return b.gep(self.ptr, [linear], inbounds=True, source_etype=mem_type(self.type.dtype))
 
@@ -113,10 +174,11 @@ class Buffer(CValue):
 
 class Lazy(CValue):
     def __init__(self, type: TensorType, fn: Callable[[lir.IRBuilder, Sequence[lir.Value]], lir.Value],  # noqa: A002
-                 cheap: bool = False) -> None:
+                 cheap: bool = False, dims: Optional[Sequence[Dim]] = None) -> None:
         self.type = type
         self.fn = fn
         self.cheap = cheap
+        self.dims = static_dims(type) if dims is None else tuple(dims)
 
     def load(self, b: lir.IRBuilder, idx: Sequence[lir.Value]) -> lir.Value:
         return self.fn(b, idx)

@@ -18,7 +18,7 @@ import llvmlite.ir as lir
 
 from codegen.context import LowerContext
 from codegen.rules.registry import lowers
-from codegen.values import I32, I64, PTR, Buffer, CValue, Lazy, Scalar, constant, reg_type, round_to
+from codegen.values import I32, I64, PTR, Buffer, CValue, Lazy, Scalar, as_i64, constant, mul_dims, reg_type, round_to
 from ir.types import DType, float32
 
 
@@ -55,14 +55,14 @@ def _reduce(kind: str) -> Any:
     def rule(ctx: LowerContext, op: Any, x: CValue) -> CValue:
         axes = tuple(op.attrs["axes"])
         t = op.results[0].type
-        shape = x.type.shape
+        shape = x.dims
         ident, combine = _combine(kind, t.dtype)
         b = ctx.b
         rank = len(shape)
         trailing = axes == tuple(range(rank - len(axes), rank))
         if trailing:
-            out = ctx.alloc(t) if t.shape else None
             kept = shape[:rank - len(axes)]
+            out = ctx.alloc(t, kept) if t.shape else None
             red = shape[rank - len(axes):]
             acc = ctx.entry_alloca(reg_type(t.dtype))
             nan_seen = ctx.entry_alloca(lir.IntType(1)) if kind in ("max", "min") and t.dtype.is_floating else None
@@ -96,8 +96,9 @@ def _reduce(kind: str) -> Any:
             outer([])
             return Scalar(t, scalar[0])
         # float16/bfloat16 accumulate in a float32 buffer, rounded once when read
-        out = ctx.alloc(t.with_dtype(float32) if t.dtype.is_half else t)
-        ctx.loop_nest(t.shape, lambda idx: out.store(b, idx, constant(t.dtype, ident)))
+        kept_dims = [d for k, d in enumerate(shape) if k not in axes]
+        out = ctx.alloc(t.with_dtype(float32) if t.dtype.is_half else t, kept_dims)
+        ctx.loop_nest(out.dims, lambda idx: out.store(b, idx, constant(t.dtype, ident)))
 
         def body(idx: list[lir.Value]) -> None:
             dst = [i for k, i in enumerate(idx) if k not in axes]
@@ -111,25 +112,25 @@ def _rounded(ctx: LowerContext, t: Any, acc: Buffer) -> CValue:
     """A float32 accumulator buffer read as `t` (float16/bfloat16: each element rounded); other dtypes: itself."""
     if acc.type.dtype is t.dtype:
         return acc
-    return ctx.lazy(t, lambda b, idx: round_to(b, t.dtype, acc.load(b, idx)), cheap=True)
+    return ctx.lazy(t, lambda b, idx: round_to(b, t.dtype, acc.load(b, idx)), cheap=True, dims=acc.dims)
 
 
-lowers("reduce_sum")(_reduce("sum"))
-lowers("reduce_prod")(_reduce("prod"))
-lowers("reduce_max")(_reduce("max"))
-lowers("reduce_min")(_reduce("min"))
+lowers("reduce_sum", dynamic=True)(_reduce("sum"))
+lowers("reduce_prod", dynamic=True)(_reduce("prod"))
+lowers("reduce_max", dynamic=True)(_reduce("max"))
+lowers("reduce_min", dynamic=True)(_reduce("min"))
 
 
 def _arg(better_pred: str) -> Any:
     def rule(ctx: LowerContext, op: Any, x: CValue) -> CValue:
         axis = op.attrs["axis"]
         t = op.results[0].type
-        n = x.type.shape[axis]
+        n = x.dims[axis]
         b = ctx.b
         floating = x.type.dtype.is_floating
         best_v = ctx.entry_alloca(reg_type(x.type.dtype))
         best_i = ctx.entry_alloca(I64)
-        out = ctx.alloc(t) if t.shape else None
+        out = ctx.alloc(t, x.dims[:axis] + x.dims[axis + 1:]) if t.shape else None
         result: list[lir.Value] = []
 
         def outer(idx: list[lir.Value]) -> None:
@@ -159,15 +160,15 @@ def _arg(better_pred: str) -> Any:
             else:
                 result.append(i)
         if t.shape:
-            ctx.loop_nest(t.shape, outer)
+            ctx.loop_nest(out.dims, outer)  # type: ignore[union-attr]
             return out  # type: ignore[return-value]
         outer([])
         return Scalar(t, result[0])
     return rule
 
 
-lowers("argmax")(_arg(">"))
-lowers("argmin")(_arg("<"))
+lowers("argmax", dynamic=True)(_arg(">"))
+lowers("argmin", dynamic=True)(_arg("<"))
 
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
@@ -183,13 +184,13 @@ def _gemm_fn(ctx: LowerContext, dtype: DType) -> lir.Function:
     return f
 
 
-def _batch_ptr(ctx: LowerContext, buf: Buffer, idx: Sequence[lir.Value], matrix: int) -> lir.Value:
+def _batch_ptr(ctx: LowerContext, buf: Buffer, idx: Sequence[lir.Value], matrix: Any) -> lir.Value:
     b = ctx.b
     offset: lir.Value = ctx.i64(0)
     stride = matrix
-    for i, d in zip(reversed(idx), reversed(buf.type.shape[:-2])):
-        offset = b.add(offset, b.mul(i, ctx.i64(stride)))
-        stride *= d
+    for i, d in zip(reversed(idx), reversed(buf.dims[:-2])):
+        offset = b.add(offset, b.mul(i, as_i64(stride)))
+        stride = mul_dims(b, stride, d)
     from codegen.values import mem_type
     return b.gep(buf.ptr, [offset], inbounds=True, source_etype=mem_type(buf.type.dtype))
 
@@ -200,8 +201,8 @@ def _batch_ptr(ctx: LowerContext, buf: Buffer, idx: Sequence[lir.Value], matrix:
 _MR, _NR = 8, 2
 
 
-def _vector_gemm(ctx: LowerContext, dtype: DType, pa: lir.Value, pb: lir.Value, pc: lir.Value, m: int, n: int,
-                 k: int, ta: bool) -> None:
+def _vector_gemm(ctx: LowerContext, dtype: DType, pa: lir.Value, pb: lir.Value, pc: lir.Value, m: Any, n: int,
+                 k: Any, ta: bool) -> None:
     """C[m, n] = A'[m, k] @ B[k, n] with A' = A or (ta) A transposed, all row-major, n a multiple of the vector
     width. Column blocks of B outermost, so one block (k x _NR vectors) stays in cache while every row block of A
     streams past it; each C block is accumulated in registers over all of k, then stored once."""
@@ -230,7 +231,7 @@ def _vector_gemm(ctx: LowerContext, dtype: DType, pa: lir.Value, pb: lir.Value, 
             bvs = [b.load(at(pb, b.add(row, ctx.i64(c * width))), typ=vty, align=dtype.size) for c in range(nr)]
             for r in range(rows):
                 i = b.add(i0, ctx.i64(r))
-                a_index = b.add(b.mul(kk, ctx.i64(m)), i) if ta else b.add(b.mul(i, ctx.i64(k)), kk)
+                a_index = b.add(b.mul(kk, as_i64(m)), i) if ta else b.add(b.mul(i, as_i64(k)), kk)
                 scalar = b.load(at(pa, a_index), typ=fty)
                 splat = b.shuffle_vector(b.insert_element(zero, scalar, lir.Constant(I32, 0)), zero, splat_mask)
                 for c in range(nr):
@@ -243,6 +244,14 @@ def _vector_gemm(ctx: LowerContext, dtype: DType, pa: lir.Value, pb: lir.Value, 
 
     def columns(jb: lir.Value) -> None:
         j0 = b.mul(jb, ctx.i64(nr * width))
+        if not isinstance(m, int):  # a run-time number of rows: full blocks, a half block if 4 rows remain, rows
+            full = b.mul(b.udiv(m, ctx.i64(_MR)), ctx.i64(_MR))
+            ctx.for_range(b.udiv(m, ctx.i64(_MR)), lambda ib: block(_MR, b.mul(ib, ctx.i64(_MR)), j0))
+            half = b.icmp_signed(">=", b.sub(m, full), ctx.i64(_MR // 2))
+            with b.if_then(half):
+                block(_MR // 2, full, j0)
+            ctx.for_range(m, lambda i: block(1, i, j0), start=b.select(half, b.add(full, ctx.i64(_MR // 2)), full))
+            return
         ctx.for_range(m // _MR, lambda ib: block(_MR, b.mul(ib, ctx.i64(_MR)), j0))
         done = m - m % _MR
         if m - done >= _MR // 2:  # the remaining rows: one half-height block, then single rows
@@ -276,34 +285,47 @@ def vector_gemm_applies(dtype: DType, m: int, n: int, k: int, transpose_b: bool)
             and k * n * dtype.size <= VECTOR_GEMM_MAX_B_BYTES and _host_has_avx512())
 
 
-@lowers("matmul")
+@lowers("matmul", dynamic=True)
 def _matmul(ctx: LowerContext, op: Any, a: CValue, bv: CValue) -> CValue:
     ta, tb = op.attrs["transpose_a"], op.attrs["transpose_b"]
     t = op.results[0].type
     if t.dtype.is_half:  # as float32 (the halves widen exactly), rounded once at the end
-        a, bv = (Lazy(v.type.with_dtype(float32), v.load) for v in (a, bv))
+        a, bv = (Lazy(v.type.with_dtype(float32), v.load, dims=v.dims) for v in (a, bv))
         t = t.with_dtype(float32)
     A, B = ctx.buffer(a), ctx.buffer(bv)
-    out = ctx.alloc(t)
-    m, n = t.shape[-2:]
-    k = A.type.shape[-1] if not ta else A.type.shape[-2]
-    batch = t.shape[:-2]
+    m, k = A.dims[-1:-3:-1] if ta else A.dims[-2:]
+    kb, n = B.dims[-1:-3:-1] if tb else B.dims[-2:]
+    k = ctx.same_dim(op, k, kb, "the contracted dimension")
+    full = A if A.type.rank == t.rank else B
+    batch = [d if d is not None else full.dims[i] for i, d in enumerate(t.shape[:-2])]
+    out = ctx.alloc(t, batch + [m, n])
     b = ctx.b
     if t.dtype.is_floating:
         gemm = _gemm_fn(ctx, t.dtype)
         fty = reg_type(t.dtype)
 
         def one(idx: list[lir.Value]) -> None:
-            pa = _batch_ptr(ctx, A, idx, m * k)
-            pb = _batch_ptr(ctx, B, idx, k * n)
-            pc = _batch_ptr(ctx, out, idx, m * n)
-            if vector_gemm_applies(t.dtype, m, n, k, tb):
+            pa = _batch_ptr(ctx, A, idx, mul_dims(b, m, k))
+            pb = _batch_ptr(ctx, B, idx, mul_dims(b, k, n))
+            pc = _batch_ptr(ctx, out, idx, mul_dims(b, m, n))
+            def blas() -> None:
+                b.call(gemm, [lir.Constant(I32, _ROW_MAJOR), lir.Constant(I32, _TRANS if ta else _NO_TRANS),
+                              lir.Constant(I32, _TRANS if tb else _NO_TRANS), as_i64(m), as_i64(n), as_i64(k),
+                              lir.Constant(fty, 1.0), pa, as_i64(m if ta else k), pb, as_i64(k if tb else n),
+                              lir.Constant(fty, 0.0), pc, as_i64(n)])
+            # run-time sizes: m any; a run-time k chooses the vector kernel or BLAS by B's size when called
+            if not isinstance(n, int) or not vector_gemm_applies(t.dtype, m if isinstance(m, int) else 1, n,
+                                                                 k if isinstance(k, int) else 1, tb):
+                blas()
+            elif isinstance(k, int):
                 _vector_gemm(ctx, t.dtype, pa, pb, pc, m, n, k, ta)
-                return
-            b.call(gemm, [lir.Constant(I32, _ROW_MAJOR), lir.Constant(I32, _TRANS if ta else _NO_TRANS),
-                          lir.Constant(I32, _TRANS if tb else _NO_TRANS), ctx.i64(m), ctx.i64(n), ctx.i64(k),
-                          lir.Constant(fty, 1.0), pa, ctx.i64(m if ta else k), pb, ctx.i64(k if tb else n),
-                          lir.Constant(fty, 0.0), pc, ctx.i64(n)])
+            else:
+                fits = b.icmp_signed("<=", b.mul(k, ctx.i64(n * t.dtype.size)), ctx.i64(VECTOR_GEMM_MAX_B_BYTES))
+                with b.if_else(fits) as (small, large):
+                    with small:
+                        _vector_gemm(ctx, t.dtype, pa, pb, pc, m, n, k, ta)
+                    with large:
+                        blas()
         if batch:
             ctx.loop_nest(batch, one)
         else:
@@ -311,7 +333,7 @@ def _matmul(ctx: LowerContext, op: Any, a: CValue, bv: CValue) -> CValue:
         return _rounded(ctx, op.results[0].type, out)
     # Integer matmul: i-k-j loops, the inner one contiguous in B and C.
     zero = constant(t.dtype, 0)
-    ctx.loop_nest(t.shape, lambda idx: out.store(b, idx, zero))
+    ctx.loop_nest(out.dims, lambda idx: out.store(b, idx, zero))
 
     def body(idx: list[lir.Value]) -> None:
         *bi, i, kk, j = idx

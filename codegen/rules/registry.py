@@ -2,6 +2,9 @@
 ...)` attaches a row-tiling rule as their `tile` facet (read by `codegen.tiling`), `never_tiles` the explicit mark
 that a row never tiles.
 
+`dynamic=True` (or a predicate `dynamic(op) -> bool`) declares that a rule takes run-time sizes: operands whose
+CValues carry LLVM i64 dims where the type has `?` (codegen.dynamic asks it).
+
 `may_fail(op) -> bool`, given for elementwise rules that can fail (integer division by zero, negative integer
 powers), tells the driver to evaluate such an op where it stands, so its error comes before any later effect or
 error, as in eager mode; other elementwise results stay lazy and fuse into their consumers.
@@ -19,11 +22,13 @@ def at(op: Op) -> str:
     return f" (at {op.loc[0]}:{op.loc[1]})" if op.loc else ""
 
 
-def lowers(*names: str, may_fail: Optional[Callable[[Any], bool]] = None) -> Callable[[Callable[..., Any]],
-                                                                                     Callable[..., Any]]:
+def lowers(*names: str, may_fail: Optional[Callable[[Any], bool]] = None,
+           dynamic: Any = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def attach(rule: Callable[..., Any]) -> Callable[..., Any]:
         if may_fail is not None:
             rule.may_fail = may_fail  # type: ignore[attr-defined]
+        if dynamic:
+            rule.dynamic = dynamic  # type: ignore[attr-defined]
         for name in names:
             OPS[name].lower = rule
         return rule

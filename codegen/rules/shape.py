@@ -2,22 +2,53 @@
 they view (the driver materializes an expensive value used twice, views of it included); iota and splat constants
 are cheap. They fuse into their consumers as index arithmetic; reshape is a view of a buffer; concat, pad and
 scatter_add write a new buffer; gather checks every index before any element is read.
+
+Unknown dims (`?`): every rule computes its result's run-time dims from its operands' (`CValue.dims`); rows whose
+shape attr has None entries (broadcast_to, reshape, iota) take one trailing i64[] operand per None, in order. Where
+the IR assumes two sizes equal (or a broadcast source of size 1), a run-time check fails with a ValueError naming
+the op and both sizes before anything is read.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 import llvmlite.ir as lir
 import numpy as np
 
 from codegen.context import LowerContext
 from codegen.rules.registry import at, lowers
-from codegen.values import I64, Buffer, CValue, Lazy, Scalar, constant, mem_type, reg_type, round_to
+from codegen.values import (I1, I64, Buffer, CValue, Dim, Lazy, Scalar, as_i64, constant, mem_type, num_elements,
+                            reg_type, round_to)
+from ir.opdef import OPS
 from ir.ops_state import IndexOutOfRangeError
 from ir.types import as_dtype, bool_, from_numpy
 
 
-@lowers("constant")
+def attr_dims(ctx: LowerContext, op: Any, shape: Sequence[Any], sizes: Sequence[CValue],
+              typed: Optional[Sequence[Any]] = None) -> tuple[Dim, ...]:
+    """A shape attr's dims: its ints, and for each None the next size operand's run-time value (checked against
+    the result type's dim, `typed`, where that is static)."""
+    typed = op.results[0].type.shape if typed is None else typed
+    it = iter(sizes)
+    out: list[Dim] = []
+    for k, d in enumerate(shape):
+        if d is not None:
+            out.append(int(d))
+            continue
+        v = next(it).load(ctx.b, [])
+        v = v if v.type.width == 64 else ctx.b.sext(v, I64)
+        static = typed[k]
+        out.append(v if static is None else ctx.same_dim(op, static, v, f"dimension {k}"))
+    return tuple(out)
+
+
+def _add(ctx: LowerContext, x: Dim, y: Dim) -> Dim:
+    if isinstance(x, int) and isinstance(y, int):
+        return x + y
+    return ctx.b.add(as_i64(x), as_i64(y), flags=["nsw"])
+
+
+@lowers("constant", dynamic=True)
 def _constant(ctx: LowerContext, op: Any) -> CValue:
     t = op.results[0].type
     value = np.asarray(op.attrs["value"])
@@ -45,32 +76,62 @@ def _constant(ctx: LowerContext, op: Any) -> CValue:
     return Buffer(t, g)
 
 
-@lowers("broadcast_to")
-def _broadcast_to(ctx: LowerContext, op: Any, x: CValue) -> CValue:
+@lowers("broadcast_to", dynamic=True)
+def _broadcast_to(ctx: LowerContext, op: Any, x: CValue, *sizes: CValue) -> CValue:
     t = op.results[0].type
-    src = x.type.shape
-    if isinstance(x, Lazy) and not x.cheap and x.type.size < t.size:
+    dims = attr_dims(ctx, op, op.attrs["shape"], sizes)
+    if isinstance(x, Lazy) and not x.cheap and (not t.is_static or not x.type.is_static or x.type.size < t.size):
         x = ctx.materialize(x)  # do not recompute an expression once per broadcast copy
+    src = x.dims
     lead = len(t.shape) - len(src)
     zero = ctx.i64(0)
+    # per source axis: "same" index, "zero" (a static 1 broadcast), or an i1 "is 1 at run time" choosing zero
+    how: list[Any] = []
+    for k, d in enumerate(src):
+        out = dims[lead + k]
+        if isinstance(d, int):
+            if d == 1 and not (isinstance(out, int) and out == 1):
+                how.append("zero")
+            else:
+                how.append("same")
+                ctx.same_dim(op, d, out, f"dimension {lead + k}")
+        elif d is out:
+            how.append("same")
+        else:
+            b = ctx.b
+            one = b.icmp_signed("==", d, ctx.i64(1))
+            code = ctx.error(ValueError, f"broadcast_to: dimension {k} of size {{value}} cannot be broadcast to "
+                                         f"size {{value2}}" + at(op))
+            ctx.fail_if(b.and_(b.xor(one, lir.Constant(I1, 1)), b.icmp_signed("!=", d, as_i64(out))), code, d,
+                        as_i64(out))
+            how.append(one)
+    if isinstance(x, Buffer) and any(not isinstance(h, str) for h in how):
+        # a strided view: a dimension of run-time size 1 gets stride 0 (chosen once, outside the loops)
+        st = [zero if h == "zero" else s if isinstance(h, str) else ctx.b.select(h, zero, as_i64(s))
+              for h, s in zip(how, x.strides)]
+        return Buffer(t, x.ptr, dims, elem_strides=[0] * lead + st)
 
     def element(b: lir.IRBuilder, idx: Sequence[lir.Value]) -> lir.Value:
-        return x.load(b, [zero if d == 1 and t.shape[lead + k] != 1 else idx[lead + k] for k, d in enumerate(src)])
-    return Lazy(t, element, cheap=x.cheap)
+        return x.load(b, [zero if h == "zero" else idx[lead + k] if isinstance(h, str) else
+                          b.select(h, zero, idx[lead + k]) for k, h in enumerate(how)])
+    return Lazy(t, element, cheap=x.cheap, dims=dims)
 
 
-@lowers("reshape")
-def _reshape(ctx: LowerContext, op: Any, x: CValue) -> CValue:
+@lowers("reshape", dynamic=True)
+def _reshape(ctx: LowerContext, op: Any, x: CValue, *sizes: CValue) -> CValue:
     t = op.results[0].type
     if isinstance(x, Scalar):
         return Lazy(t, lambda b, idx: x.value, cheap=True) if t.shape else x
+    dims = attr_dims(ctx, op, op.attrs["shape"], sizes)
+    if not (t.is_static and x.type.is_static):
+        ctx.same_dim(op, num_elements(ctx.b, x.dims), num_elements(ctx.b, dims), "the number of elements")
     buf = ctx.buffer(x)
     if not t.shape:
         return Scalar(t, Buffer(t, buf.ptr).load(ctx.b, []))
-    return Buffer(t, buf.ptr)
+    return Buffer(t, buf.ptr, dims, ctx.b)
 
 
-@lowers("transpose")
+@lowers("transpose", dynamic=True)
 def _transpose(ctx: LowerContext, op: Any, x: CValue) -> CValue:
     perm = op.attrs["perm"]
 
@@ -79,24 +140,54 @@ def _transpose(ctx: LowerContext, op: Any, x: CValue) -> CValue:
         for k, p in enumerate(perm):
             src[p] = idx[k]
         return x.load(b, src)  # type: ignore[arg-type]
-    return Lazy(op.results[0].type, element, cheap=x.cheap)
+    return Lazy(op.results[0].type, element, cheap=x.cheap, dims=[x.dims[p] for p in perm])
 
 
-@lowers("slice")
+def _positive_strides_on_unknown_axes(op: Any) -> bool:
+    return all(st > 0 for d, st in zip(op.operands[0].type.shape, op.attrs["strides"]) if d is None)
+
+
+def _run_time_bound(ctx: LowerContext, v: Optional[int], n: lir.Value) -> lir.Value:
+    """A slice bound on an axis of run-time size n, as Python's slice.indices(n) makes it for a positive step (an
+    `end` of None is the end of the axis)."""
+    b = ctx.b
+    if v is None:
+        return n
+    if v >= 0:
+        return b.select(b.icmp_signed("<", ctx.i64(v), n), ctx.i64(v), n)
+    shifted = b.add(n, ctx.i64(v))
+    return b.select(b.icmp_signed("<", shifted, ctx.i64(0)), ctx.i64(0), shifted)
+
+
+@lowers("slice", dynamic=_positive_strides_on_unknown_axes)
 def _slice(ctx: LowerContext, op: Any, x: CValue) -> CValue:
-    begin, strides = op.attrs["begin"], op.attrs["strides"]
+    begin, end, strides = op.attrs["begin"], op.attrs["end"], op.attrs["strides"]
+    t = op.results[0].type
+    b = ctx.b
+    starts: list[Dim] = list(begin)
+    dims: list[Dim] = []
+    for k, (n, lo, hi, st) in enumerate(zip(x.dims, begin, end, strides)):
+        if isinstance(n, int):
+            dims.append(t.shape[k] if t.shape[k] is not None else len(range(*slice(lo, hi, st).indices(n))))
+            continue
+        # an unknown axis: bounds clamped to its run-time size, the length max(0, ceil((stop - start) / st))
+        starts[k] = _run_time_bound(ctx, lo, n)
+        span = b.sub(_run_time_bound(ctx, hi, n), starts[k])
+        length = b.sdiv(b.add(span, ctx.i64(st - 1)), ctx.i64(st))
+        length = b.select(b.icmp_signed("<", length, ctx.i64(0)), ctx.i64(0), length)
+        dims.append(length if t.shape[k] is None else ctx.same_dim(op, t.shape[k], length, f"dimension {k}"))
 
     def element(b: lir.IRBuilder, idx: Sequence[lir.Value]) -> lir.Value:
         src = []
-        for i, lo, s in zip(idx, begin, strides):
+        for i, lo, s in zip(idx, starts, strides):
             v = i if s == 1 else b.mul(i, lir.Constant(I64, s))
-            src.append(v if lo == 0 else b.add(v, lir.Constant(I64, lo)))
+            src.append(v if isinstance(lo, int) and lo == 0 else b.add(v, as_i64(lo)))
         return x.load(b, src)
-    return ctx.lazy(op.results[0].type, element, cheap=x.cheap)
+    return ctx.lazy(t, element, cheap=x.cheap, dims=dims)
 
 
-@lowers("iota")
-def _iota(ctx: LowerContext, op: Any) -> CValue:
+@lowers("iota", dynamic=True)
+def _iota(ctx: LowerContext, op: Any, *sizes: CValue) -> CValue:
     dtype = as_dtype(op.attrs["dtype"])
     axis = op.attrs["axis"]
     t = op.results[0].type
@@ -108,50 +199,68 @@ def _iota(ctx: LowerContext, op: Any) -> CValue:
         if dtype is bool_:
             return b.icmp_signed("!=", i, lir.Constant(I64, 0))
         return i if dtype.size == 8 else b.trunc(i, reg_type(dtype))
-    return ctx.lazy(t, element, cheap=True) if t.shape else Scalar(t, constant(dtype, 0))
+    if not t.shape:
+        return Scalar(t, constant(dtype, 0))
+    return ctx.lazy(t, element, cheap=True, dims=attr_dims(ctx, op, op.attrs["shape"], sizes))
 
 
-def _copy_into(ctx: LowerContext, out: Buffer, x: CValue, offsets: Sequence[int]) -> None:
+def _copy_into(ctx: LowerContext, out: Buffer, x: CValue, offsets: Sequence[Dim]) -> None:
     def body(idx: list[lir.Value]) -> None:
-        dst = [i if o == 0 else ctx.b.add(i, ctx.i64(o)) for i, o in zip(idx, offsets)]
+        dst = [i if isinstance(o, int) and o == 0 else ctx.b.add(i, as_i64(o)) for i, o in zip(idx, offsets)]
         out.store(ctx.b, dst, x.load(ctx.b, idx))
-    ctx.loop_nest(x.type.shape, body)
+    ctx.loop_nest(x.dims, body)
 
 
-@lowers("concat")
+@lowers("concat", dynamic=True)
 def _concat(ctx: LowerContext, op: Any, *xs: CValue) -> CValue:
     axis = op.attrs["axis"]
-    out = ctx.alloc(op.results[0].type)
-    start = 0
+    t = op.results[0].type
+    dims: list[Dim] = list(xs[0].dims)
+    dims[axis] = 0
     for x in xs:
-        _copy_into(ctx, out, x, [start if k == axis else 0 for k in range(len(x.type.shape))])
-        start += x.type.shape[axis]
+        for k, d in enumerate(x.dims):
+            if k != axis:
+                dims[k] = ctx.same_dim(op, dims[k], d, f"dimension {k}")
+        dims[axis] = _add(ctx, dims[axis], x.dims[axis])
+    if t.shape[axis] is not None:
+        dims[axis] = t.shape[axis]
+    out = ctx.alloc(t, dims)
+    start: Dim = 0
+    for x in xs:
+        _copy_into(ctx, out, x, [start if k == axis else 0 for k in range(len(x.dims))])
+        start = _add(ctx, start, x.dims[axis])
     return out
 
 
-@lowers("pad")
+@lowers("pad", dynamic=True)
 def _pad(ctx: LowerContext, op: Any, x: CValue) -> CValue:
     t = op.results[0].type
-    out = ctx.alloc(t)
+    paddings = op.attrs["paddings"]
+    dims = [d if d is not None else _add(ctx, n, lo + hi) for d, n, (lo, hi) in zip(t.shape, x.dims, paddings)]
+    out = ctx.alloc(t, dims)
     fill = constant(t.dtype, op.attrs["value"])
-    ctx.loop_nest(t.shape, lambda idx: out.store(ctx.b, idx, fill))
-    _copy_into(ctx, out, x, [lo for lo, _ in op.attrs["paddings"]])
+    ctx.loop_nest(out.dims, lambda idx: out.store(ctx.b, idx, fill))
+    _copy_into(ctx, out, x, [lo for lo, _ in paddings])
     return out
 
 
-def _check_indices(ctx: LowerContext, op: Any, indices: CValue, size: int) -> CValue:
+def _check_indices(ctx: LowerContext, op: Any, indices: CValue, size: Dim) -> CValue:
     """Fail with IndexOutOfRangeError (an IndexError) naming the first out-of-range index, before anything reads
     through them."""
     indices = ctx.materialize(indices)
-    code = ctx.error(IndexOutOfRangeError, f"{op.opdef.name}: index {{value}} is out of bounds for an axis of size "
-                                           f"{size} (valid indices are 0..{size - 1})" + at(op))
+    if isinstance(size, int):
+        code = ctx.error(IndexOutOfRangeError, f"{op.opdef.name}: index {{value}} is out of bounds for an axis of "
+                                               f"size {size} (valid indices are 0..{size - 1})" + at(op))
+    else:
+        code = ctx.error(IndexOutOfRangeError, f"{op.opdef.name}: index {{value}} is out of bounds for an axis of "
+                                               f"size {{value2}}" + at(op))
 
     def check(idx: list[lir.Value]) -> None:
         b = ctx.b
         i = b.sext(indices.load(b, idx), I64) if indices.type.dtype.size == 4 else indices.load(b, idx)
-        ctx.fail_if(b.icmp_unsigned(">=", i, ctx.i64(size)), code, i)
+        ctx.fail_if(b.icmp_unsigned(">=", i, as_i64(size)), code, i, None if isinstance(size, int) else size)
     if indices.type.shape:
-        ctx.loop_nest(indices.type.shape, check)
+        ctx.loop_nest(indices.dims, check)
     else:
         check([])
     return indices
@@ -162,27 +271,30 @@ def _index_value(b: lir.IRBuilder, indices: CValue, idx: Sequence[lir.Value]) ->
     return b.sext(i, I64) if indices.type.dtype.size == 4 else i
 
 
-@lowers("gather")
+@lowers("gather", dynamic=True)
 def _gather(ctx: LowerContext, op: Any, params: CValue, indices: CValue) -> CValue:
     axis = op.attrs["axis"]
-    indices = _check_indices(ctx, op, indices, params.type.shape[axis])
+    indices = _check_indices(ctx, op, indices, params.dims[axis])
     r = len(indices.type.shape)
+    dims = list(params.dims[:axis]) + list(indices.dims) + list(params.dims[axis + 1:])
 
     def element(b: lir.IRBuilder, idx: Sequence[lir.Value]) -> lir.Value:
         i = _index_value(b, indices, idx[axis:axis + r])
         return params.load(b, list(idx[:axis]) + [i] + list(idx[axis + r:]))
-    return ctx.lazy(op.results[0].type, element, cheap=params.cheap)
+    return ctx.lazy(op.results[0].type, element, cheap=params.cheap, dims=dims)
 
 
-@lowers("scatter_add")
-def _scatter_add(ctx: LowerContext, op: Any, updates: CValue, indices: CValue) -> CValue:
-    axis, size = op.attrs["axis"], op.attrs["size"]
-    t = op.results[0].type
+@lowers("scatter_add", dynamic=True)
+def _scatter_add(ctx: LowerContext, op: Any, updates: CValue, indices: CValue, *sizes: CValue) -> CValue:
+    axis, t = op.attrs["axis"], op.results[0].type
+    size = op.attrs["size"] if op.attrs["size"] is not None else attr_dims(ctx, op, [None], sizes, [t.shape[axis]])[0]
     indices = _check_indices(ctx, op, indices, size)
-    out = ctx.alloc(t)
-    zero = constant(t.dtype, 0)
-    ctx.loop_nest(t.shape, lambda idx: out.store(ctx.b, idx, zero))
     r = len(indices.type.shape)
+    for k, (u, i) in enumerate(zip(updates.dims[axis:axis + r], indices.dims)):
+        ctx.same_dim(op, i, u, f"dimension {axis + k} of the updates")
+    out = ctx.alloc(t, list(updates.dims[:axis]) + [size] + list(updates.dims[axis + r:]))
+    zero = constant(t.dtype, 0)
+    ctx.loop_nest(out.dims, lambda idx: out.store(ctx.b, idx, zero))
 
     def body(idx: list[lir.Value]) -> None:
         b = ctx.b
@@ -196,5 +308,15 @@ def _scatter_add(ctx: LowerContext, op: Any, updates: CValue, indices: CValue) -
         else:
             new = b.add(old, update)
         out.store(b, dst, new)
-    ctx.loop_nest(updates.type.shape, body)
+    ctx.loop_nest(updates.dims, body)
     return out
+
+
+def lower_dim(ctx: LowerContext, op: Any, x: CValue) -> CValue:
+    """`dim %x {axis = k} : i64[]`: the run-time size of dimension k (a constant where it is static)."""
+    return Scalar(op.results[0].type, as_i64(x.dims[op.attrs["axis"]]))
+
+
+lower_dim.dynamic = True  # type: ignore[attr-defined]
+if "dim" in OPS:  # the row comes with the IR's shape inference for unknown dims
+    lowers("dim", dynamic=True)(lower_dim)

@@ -10,12 +10,13 @@ import llvmlite.ir as lir
 
 from codegen.context import LowerContext
 from codegen.rules.registry import lowers
-from codegen.values import I32, I64, PTR, Buffer, CValue, Scalar, reg_type, strides
+from codegen.rules.shape import attr_dims
+from codegen.values import I32, I64, PTR, Buffer, CValue, Scalar, as_i64, dyn_strides, reg_type
 from ir.ops_state import InvalidArgumentError
 from ir.types import as_dtype
 
 
-@lowers("read")
+@lowers("read", dynamic=True)
 def _read(ctx: LowerContext, op: Any, ref: Any) -> CValue:
     buf = ref.buffer
     t = op.results[0].type
@@ -26,7 +27,7 @@ def _read(ctx: LowerContext, op: Any, ref: Any) -> CValue:
     return Buffer(t, buf.ptr)
 
 
-@lowers("assign")
+@lowers("assign", dynamic=True)
 def _assign(ctx: LowerContext, op: Any, ref: Any, value: CValue) -> None:
     ctx.store_all(ref.buffer, value)
 
@@ -39,10 +40,12 @@ def _callback(ctx: LowerContext) -> lir.Function:
 
 
 def _call_back(ctx: LowerContext, entry: Any, values: Sequence[CValue]) -> None:
-    """Calls the runtime with the id of `entry` (in ctx.prints) and pointers to the materialized values."""
+    """Calls the runtime with the id of `entry` (in ctx.prints) and pointers to the materialized values, followed
+    by the run-time sizes of their unknown dims (in order)."""
     b = ctx.b
     ctx.prints.append(entry)
     ptrs = []
+    sizes = []
     for v in values:
         buf = ctx.buffer(v) if v.type.shape else None
         if buf is None:
@@ -50,25 +53,28 @@ def _call_back(ctx: LowerContext, entry: Any, values: Sequence[CValue]) -> None:
             slot.store(b, [], v.load(b, []))
             buf = slot
         ptrs.append(buf.ptr)
-    arr = ctx.entry_alloca(lir.ArrayType(PTR, max(len(ptrs), 1)))
+        sizes += [d for d, s in zip(buf.dims, v.type.shape) if s is None]
+    arr = ctx.entry_alloca(lir.ArrayType(PTR, max(len(ptrs) + len(sizes), 1)))
     for i, p in enumerate(ptrs):
         b.store(p, b.gep(arr, [ctx.i64(0), lir.Constant(I32, i)], inbounds=True))
+    for i, d in enumerate(sizes):
+        b.store(as_i64(d), b.gep(arr, [ctx.i64(0), lir.Constant(I32, len(ptrs) + i)], inbounds=True))
     b.call(_callback(ctx), [ctx.i64(len(ctx.prints) - 1), arr])
 
 
-@lowers("print")
+@lowers("print", dynamic=True)
 def _print(ctx: LowerContext, op: Any, *values: CValue) -> None:
     _call_back(ctx, ("print", op.attrs["template"], op.attrs["stream"], op.attrs["summarize"],
                      [v.type for v in values]), values)
 
 
-@lowers("assert")
+@lowers("assert", dynamic=True)
 def _assert(ctx: LowerContext, op: Any, cond: CValue, *data: CValue) -> None:
     b = ctx.b
     ok = ctx.entry_alloca(lir.IntType(1))
     b.store(lir.Constant(lir.IntType(1), 1), ok)
     if cond.type.shape:
-        ctx.loop_nest(cond.type.shape, lambda idx: b.store(b.and_(b.load(ok, typ=ok.allocated_type),
+        ctx.loop_nest(cond.dims, lambda idx: b.store(b.and_(b.load(ok, typ=ok.allocated_type),
                                                                     cond.load(b, idx)), ok))
     else:
         b.store(cond.load(b, []), ok)
@@ -107,17 +113,18 @@ def _word(b: lir.IRBuilder, words: list[lir.Value], lane: lir.Value) -> lir.Valu
     return w
 
 
-@lowers("random_uniform")
-def _random_uniform(ctx: LowerContext, op: Any, seed: CValue, offset: CValue) -> CValue:
+@lowers("random_uniform", dynamic=True)
+def _random_uniform(ctx: LowerContext, op: Any, seed: CValue, offset: CValue, *sizes: CValue) -> CValue:
     t = op.results[0].type
     dtype = as_dtype(op.attrs["dtype"])
     wide = dtype.size == 8
-    st = strides(t.shape)
+    dims = attr_dims(ctx, op, op.attrs["shape"], sizes)
+    st = dyn_strides(ctx.b, dims)  # the element's place in the stream: its row-major index, for any size
 
     def element(b: lir.IRBuilder, idx: Sequence[lir.Value]) -> lir.Value:
         linear: lir.Value = lir.Constant(I64, 0)
         for i, s in zip(idx, st):
-            linear = b.add(linear, b.mul(i, lir.Constant(I64, s)))
+            linear = b.add(linear, b.mul(i, as_i64(s)))
         s64, o64 = seed.load(b, []), offset.load(b, [])
         key = [b.trunc(s64, I32), b.trunc(b.lshr(s64, lir.Constant(I64, 32)), I32)]
         per_block = 2 if wide else 4
@@ -134,4 +141,4 @@ def _random_uniform(ctx: LowerContext, op: Any, seed: CValue, offset: CValue) ->
         lo = b.lshr(b.zext(_word(b, words, b.add(lane2, lir.Constant(I64, 1))), I64), lir.Constant(I64, 6))
         bits = b.or_(b.shl(hi, lir.Constant(I64, 26)), lo)
         return b.fmul(b.uitofp(bits, reg_type(dtype)), lir.Constant(reg_type(dtype), 2.0 ** -53))
-    return ctx.lazy(t, element)
+    return ctx.lazy(t, element, dims=dims)
