@@ -337,6 +337,8 @@ class ConcreteFunction:
             spec = self.specialization([t.shape for t in arg_types])
             return spec.fast_call(arg_types) if spec is not self else None
         compiled = self.compiled
+        if compiled is not None and not all(t.is_static for t in compiled.lowered.results):
+            return None  # results whose size the kernel decides: the general path adopts the kernel's memory
         if compiled is None or [p.type for p in self.ir.params[:len(arg_types)]] != list(arg_types) or \
                 len(self.ir.params) != len(arg_types) + len(self.variables) or \
                 [slot[0] for slot in self._param_slots] != list(self._arguments)[:len(arg_types)]:

@@ -24,8 +24,8 @@ numpy's rules, which Kiln follows where TensorFlow refuses the key (integer arra
   advanced indices.
 
 Assumptions and limits: boolean masks need a concrete value (their result shape depends on the data), so a mask
-tensor while a function is being traced is a TypeError; so is a slice bound given as a tensor while tracing (the
-result shape would depend on it). Integer tensors are fine while tracing: their values are never read, negative
+tensor while a function is being traced is a TypeError. A slice bound given as a traced tensor gives an axis of
+run-time length (`engine.ops.dynamic_ops`). Integer tensors are fine while tracing: their values are never read, negative
 entries are wrapped with `where(i < 0, i + n, i)`, and `gather` checks the bounds when the function runs.
 """
 from __future__ import annotations
@@ -41,6 +41,7 @@ from engine.convert import convert_to_tensor
 from engine.dispatch import apply
 from engine.errors import IndexOutOfRangeError
 from engine.ops.array_ops import gather
+from engine.ops.dynamic_ops import is_traced, split_traced_slices
 from engine.ops.funnel import as_tensor, cast, raw_shape
 from engine.ops.math_ops import add, less, multiply, where
 from engine.tensor import Tensor, TensorLike
@@ -231,10 +232,10 @@ def _expand(items: list[_Item], shape: tuple[int, ...], any_arrays: bool) -> lis
                 out.append(_Item("array", coords, axis + j))
             axis += it.value.ndim
         elif it.kind == "int" and not isinstance(it.value, Tensor) and shape[axis] is None:
-            if it.value < 0:
-                raise NotImplementedError(f"a negative index ({it.value}) on an axis of unknown size is not "
-                                          f"supported yet")
-            out.append(_Item("int", it.value, axis))  # checked at run time by the slice
+            if it.value < 0 or any_arrays:  # counted from the run-time end: a gather, checked when it runs
+                out.append(_Item("array", np.asarray(it.value, dtype=np.int64), axis))
+            else:
+                out.append(_Item("int", it.value, axis))  # checked at run time by the slice
             axis += 1
         elif it.kind == "int" and not isinstance(it.value, Tensor):
             n = shape[axis]
@@ -256,7 +257,7 @@ class _Advanced:
 
     position: int  # axis of the sliced-and-reshaped intermediate
     index: Index
-    size: int
+    size: Any  # int, or an int64 scalar Tensor (the run-time size of an unknown axis)
     axis: int  # axis of x, for error messages
 
 
@@ -283,13 +284,11 @@ def _apply_basic(t: Tensor, shape: tuple[int, ...], items: list[_Item]) -> tuple
             begin.append(b), end.append(e), strides.append(s)
             kept.append(len(begin) - 1)
             out_shape.append(len(range(b, e, s)) if e is not None else None)
-        else:  # array: keep the whole axis for the gather
+        else:  # array: keep the whole axis for the gather (its size a run-time `dim` where unknown)
             n = shape[it.axis]
-            if n is None:
-                raise NotImplementedError("indexing an axis of unknown size with an index array or tensor is not "
-                                          "supported yet")
             begin.append(0), end.append(n), strides.append(1)
-            advanced.append(_Advanced(len(out_shape), it.value, n, it.axis))
+            size = n if n is not None else apply(OPS["dim"], t, axis=it.axis)
+            advanced.append(_Advanced(len(out_shape), it.value, size, it.axis))
             kept.append(len(begin) - 1)
             out_shape.append(n)
     if (begin, end, strides) != ([0] * len(shape), list(shape), [1] * len(shape)):
@@ -305,6 +304,9 @@ def _apply_basic(t: Tensor, shape: tuple[int, ...], items: list[_Item]) -> tuple
 def _prepare_index(adv: _Advanced, merged: bool, check: bool) -> Tensor:
     """The index with negative entries wrapped, bounds-checked where its value is known (and `check` is set)."""
     n, idx = adv.size, adv.index
+    if isinstance(n, Tensor):  # an axis of run-time size: negative entries wrap then, and gather checks bounds
+        i = _constant(idx) if isinstance(idx, np.ndarray) else idx
+        return where(less(i, 0), add(i, cast(n, i.dtype)), i)
     if isinstance(idx, np.ndarray):  # from the key itself: a constant, not a tensor value
         if check:
             _check_bounds(idx, adv.axis, n)
@@ -332,6 +334,9 @@ def _apply_advanced(y: Tensor, advanced: list[_Advanced], adjacent: bool) -> Ten
         raise IndexError("shape mismatch: indexing arrays could not be broadcast together with shapes "
                          + " ".join(str(s) for s in index_shapes)) from None
     merged = len(advanced) > 1
+    if merged and any(isinstance(a.size, Tensor) for a in advanced):
+        raise NotImplementedError("several index arrays where one indexes an axis of unknown size are not "
+                                  "supported yet; index one axis at a time")
     # As numpy: indices that broadcast to an empty selection are never read, so they are not checked either.
     indices = [_prepare_index(adv, merged, check=selected > 0) for adv in advanced]
     positions = [adv.position for adv in advanced]
@@ -371,8 +376,12 @@ def getitem(x: Any, key: Any) -> Tensor:
     engine.Tensor([4 3 6], shape=(3,), dtype=int32)
     """
     t = as_tensor(x)
+    keys = tuple(key) if isinstance(key, (tuple, list)) else (key,)
+    if dispatch.tracing() and any(isinstance(k, slice) and any(is_traced(v) for v in (k.start, k.stop, k.step))
+                                  for k in keys):
+        t, keys = split_traced_slices(t, keys)
     shape = tuple(raw_shape(t))
-    items = [_parse_one(k) for k in (key if isinstance(key, (tuple, list)) else (key,))]
+    items = [_parse_one(k) for k in keys]
     any_arrays = any(it.kind in ("array", "mask") for it in items)
     adv = [i for i, it in enumerate(items) if _is_advanced(it, any_arrays)]
     adjacent = not adv or adv[-1] - adv[0] + 1 == len(adv)

@@ -23,9 +23,10 @@ import numpy as np
 from engine import dispatch
 from engine.convert import convert_to_tensor
 from engine.errors import InvalidArgumentError, OutOfRangeError
+from engine.ops.funnel import broadcast
 from engine.tensor import Tensor, TensorLike, TensorShape
 from ir.opdef import OPS
-from ir.types import DType, as_dtype, int32
+from ir.types import DType, as_dtype, int32, int64
 
 __all__ = ["TensorArray", "shaped_like", "unshaped_tensor_array"]
 
@@ -43,6 +44,16 @@ def _static_int(x: Any) -> Optional[int]:
         return int(x)
     t = x if isinstance(x, Tensor) else convert_to_tensor(x)
     return int(np.asarray(t._value)) if t._node is None else None
+
+
+def _zero_rows(n: Any, element: Sequence[Optional[int]], dtype: DType, run_time: bool) -> Tensor:
+    """zeros([n, *element]); with `run_time` the row count is a run-time size (type `[?, ...]`), so that a growing
+    TensorArray keeps one type through a loop."""
+    ops = _ops()
+    if not run_time:
+        return ops.zeros([int(n), *element], dtype)
+    size = ops.cast(convert_to_tensor(n) if not isinstance(n, Tensor) else n, int64)
+    return dispatch.apply(OPS["broadcast_to"], ops.zeros([], dtype), size, shape=(None, *element))
 
 
 class TensorArray:
@@ -80,7 +91,7 @@ class TensorArray:
         self._read: set[int] = set()                         # eager, clear_after_read
         self._buffer: Optional[Tensor] = None                # traced: [size, *element_shape]
         if self._traced and self._element_shape is not None and self._element_shape.is_fully_defined():
-            self._buffer = _ops().zeros([n, *self._element_shape], self._dtype)
+            self._buffer = _zero_rows(n, self._element_shape, self._dtype, self._dynamic)
 
     # ---- properties
     @property
@@ -96,11 +107,13 @@ class TensorArray:
         return self._dynamic
 
     def size(self, name: Optional[str] = None) -> Tensor:
+        if self._traced and self._buffer is not None and self._buffer.shape[0] is None:
+            return _ops().cast(dispatch.apply(OPS["dim"], self._buffer, axis=0), int32)
         n = len(self._items) if not self._traced else self._rows()
         return convert_to_tensor(n, dtype=int32)
 
-    def _rows(self) -> int:
-        return self._size if self._buffer is None else int(self._buffer.shape[0])
+    def _rows(self) -> Any:
+        return self._size if self._buffer is None else self._buffer.shape[0]
 
     def __repr__(self) -> str:
         return f"<engine.TensorArray dtype={self._dtype.name} size={self._rows() if self._traced else len(self._items)}>"
@@ -162,23 +175,28 @@ class TensorArray:
 
     def _traced_write(self, index: Any, v: Tensor) -> "TensorArray":
         ops = _ops()
-        buf = self._buffer if self._buffer is not None else ops.zeros([self._size, *v.shape], self._dtype)
+        buf = self._buffer if self._buffer is not None else _zero_rows(self._size, v.shape, self._dtype,
+                                                                       self._dynamic)
         i = convert_to_tensor(index, dtype=int32) if not isinstance(index, Tensor) else ops.cast(index, int32)
-        rows = int(buf.shape[0])
-        static_i = _static_int(i)
-        if self._dynamic and static_i is not None and static_i >= rows:
-            buf = ops.concat([buf, ops.zeros([static_i + 1 - rows, *v.shape], self._dtype)], 0)
-            rows = static_i + 1
-        elif static_i is not None and not 0 <= static_i < rows:
-            raise OutOfRangeError(f"Tried to write to index {static_i} but array is not resizeable and size is: "
-                                  f"{rows}")
-        elif static_i is None:
-            dispatch.apply(OPS["assert"], ops.logical_and(i >= 0, i < rows), i, summarize=3,
-                           message=f"Tried to write past the end of a TensorArray of size {rows} (a dynamic_size "
-                                   f"TensorArray grows at run time only with unknown dimensions): index {{}}")
-        hit = ops.equal(ops.range(rows, dtype=int32), i)
-        hit = ops.reshape(hit, [rows] + [1] * len(v.shape))
-        self._buffer = ops.where(hit, ops.broadcast_to(ops.expand_dims(v, 0), buf.shape), buf)
+        static_i = _static_int(index) if not isinstance(index, Tensor) or index._node is None else None
+        if self._dynamic:  # grow to index + 1 rows when writing past the end
+            rows = dispatch.apply(OPS["dim"], buf, axis=0)
+            pad = ops.maximum(ops.subtract(ops.cast(i, int64) + 1, rows), 0)
+            buf = ops.concat([buf, _zero_rows(pad, v.shape, self._dtype, True)], 0)
+            positions = dispatch.apply(OPS["iota"], dispatch.apply(OPS["dim"], buf, axis=0), shape=(None,),
+                                       dtype=int32, axis=0)
+        else:
+            rows = int(buf.shape[0])
+            if static_i is not None and not 0 <= static_i < rows:
+                raise OutOfRangeError(f"Tried to write to index {static_i} but array is not resizeable and size "
+                                      f"is: {rows}")
+            if static_i is None:
+                dispatch.apply(OPS["assert"], ops.logical_and(i >= 0, i < rows), i, summarize=3,
+                               message=f"Tried to write to index {{}} but array is not resizeable and size is: "
+                                       f"{rows}")
+            positions = ops.range(rows, dtype=int32)
+        hit = ops.reshape(ops.equal(positions, i), [-1] + [1] * len(v.shape))
+        self._buffer = ops.where(hit, broadcast(ops.expand_dims(v, 0), tuple(buf.shape), buf), buf)
         return self
 
     def read(self, index: Any, name: Optional[str] = None) -> Tensor:
@@ -209,7 +227,7 @@ class TensorArray:
         if self._traced:
             if self._buffer is not None:
                 return self._buffer
-            return ops.zeros([self._size, *self.element_shape], self._dtype)
+            return _zero_rows(self._size, self.element_shape, self._dtype, False)
         if not self._items:
             return ops.zeros([0, *(self._element_shape or ())], self._dtype)
         return ops.stack([t if t is not None else self._zeros_element(f"Could not read from TensorArray index {i}")
@@ -278,5 +296,5 @@ def shaped_like(before: "TensorArray", after: Any, what: str) -> "TensorArray":
                          f"the loop body (or give element_shape=)")
     out = before._copy()
     out._element_shape = after._element_shape
-    out._buffer = _ops().zeros(list(after._buffer.shape), before._dtype)
+    out._buffer = _zero_rows(before._size, after._buffer.shape[1:], before._dtype, before._dynamic)
     return out

@@ -231,10 +231,24 @@ def _concat_infer(types: list[TensorType], *, axis: int) -> tuple[TensorType, ..
     return (t0.with_shape(shape),)
 
 
+def _concat_vjp_run_time(em: Emitter, g: Any, xs: Sequence[Any], axis: int) -> tuple:
+    """concat's vjp where a part's size along the axis is known only at run time: each part's gradient gathers its
+    run of g's positions (start + iota(size)), the starts summed at run time."""
+    i64 = as_dtype("int64")
+    grads, start = [], em.constant(0, i64)
+    for x in xs:
+        n = em.shape(x)[axis]
+        size = em.dim(x, axis=axis) if n is None else em.constant(n, i64)
+        idx = em.iota(*([size] if n is None else []), shape=(n,), dtype=i64, axis=0)
+        grads.append(em.gather(g, em.add(idx, em.bcast(start, (n,), like=idx)), axis=axis))
+        start = em.add(start, size)
+    return tuple(grads)
+
+
 def _concat_vjp(em: Emitter, g: Any, out: Any, *xs: Any, axis: int) -> tuple:
     gshape = em.shape(g)
     if any(em.shape(x)[axis] is None for x in xs):
-        raise NotImplementedError("the gradient of a concat along an axis of unknown size is not supported yet")
+        return _concat_vjp_run_time(em, g, xs, axis)
     grads, start = [], 0
     for x in xs:
         n = em.shape(x)[axis]

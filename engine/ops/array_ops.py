@@ -13,6 +13,7 @@ import numpy as np
 from engine.dispatch import apply
 from engine.convert import convert_to_tensor
 from engine.errors import InvalidDTypeError
+from engine.ops.dynamic_ops import is_traced, range_of_tensors
 from engine.ops.funnel import as_tensor, broadcast, broadcast_shapes, cast, convert_all, full, raw_shape
 from engine.ops.math_ops import add, equal, greater, greater_equal, less, logical_and, multiply, where
 from engine.ops.shape_ops import needs_run_time_reshape, rank, run_time_reshape, shape, size  # noqa: F401
@@ -305,6 +306,9 @@ def range(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None,  # n
     """`tf.range`: start, start+delta, ... below limit; int32 for ints, float32 for floats."""
     if limit is None:
         start, limit = 0, start
+    if any(is_traced(v) for v in (start, limit, delta)):
+        tensors = [as_tensor(v) for v in (start, limit, delta) if isinstance(v, TensorLike)]
+        return range_of_tensors(start, limit, delta, as_dtype(dtype) if dtype is not None else tensors[0].dtype)
     vals = [np.asarray(v.numpy() if hasattr(v, "numpy") else v) for v in (start, limit, delta)]
     if dtype is None:
         kinds = {v.dtype.kind for v in vals}

@@ -115,3 +115,38 @@ PROGRAMS = programs("exact",
         result = f(tf.constant([1.0, 0.0, 1.0, 1.0]))
     """,
 )
+
+PROGRAMS += programs("exact",
+    ta_function_dynamic_size_grows_in_loop="""
+        @tf.function
+        def f(n):
+            ta = tf.TensorArray(tf.float32, size=0, dynamic_size=True)
+            for i in tf.range(n):
+                ta = ta.write(i, tf.cast(i, tf.float32) * 2.0)
+            return ta.stack(), ta.size()
+        result = (f(tf.constant(4)), f(tf.constant(0)), f(tf.constant(1)))
+    """,
+    ta_function_dynamic_size_vectors_gradient="""
+        @tf.function
+        def g(x, n):
+            ta = tf.TensorArray(tf.float32, size=0, dynamic_size=True, element_shape=[2])
+            for i in tf.range(n):
+                ta = ta.write(i, x * tf.cast(i + 1, tf.float32))
+            return tf.reduce_sum(ta.stack() ** 2)
+        x = tf.constant([1.0, 2.0])
+        with tf.GradientTape() as t:
+            t.watch(x)
+            y = g(x, tf.constant(3))
+        result = (y, t.gradient(y, x))
+    """,
+    ta_function_write_past_fixed_size_at_run_time_raises="""
+        @tf.function
+        def f(n):
+            ta = tf.TensorArray(tf.float32, size=2)
+            for i in tf.range(n):
+                ta = ta.write(i, 1.0)
+            return ta.stack()
+        ok = f(tf.constant(2))
+        result = f(tf.constant(3))
+    """,
+)
