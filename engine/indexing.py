@@ -23,10 +23,10 @@ numpy's rules, which Kiln follows where TensorFlow refuses the key (integer arra
 - a k-d boolean mask stands for the k integer arrays of its true coordinates; None may be combined freely with
   advanced indices.
 
-Assumptions and limits: boolean masks need a concrete value (their result shape depends on the data), so a mask
-tensor while a function is being traced is a TypeError. A slice bound given as a traced tensor gives an axis of
-run-time length (`engine.ops.dynamic_ops`). Integer tensors are fine while tracing: their values are never read, negative
-entries are wrapped with `where(i < 0, i + n, i)`, and `gather` checks the bounds when the function runs.
+Assumptions and limits: a traced boolean mask is supported as the whole key (`x[x > 0]`, `tf.boolean_mask`); inside a
+larger key it is a TypeError. A slice bound given as a traced tensor gives an axis of run-time length
+(`engine.ops.dynamic_ops`). Integer tensors are fine while tracing: their values are never read, negative entries are
+wrapped with `where(i < 0, i + n, i)`, and `gather` checks the bounds when the function runs.
 """
 from __future__ import annotations
 
@@ -42,11 +42,12 @@ from engine.dispatch import apply
 from engine.errors import IndexOutOfRangeError
 from engine.ops.array_ops import gather
 from engine.ops.dynamic_ops import is_traced, split_traced_slices
+from engine.ops.mask_ops import boolean_mask
 from engine.ops.funnel import as_tensor, cast, raw_shape
 from engine.ops.math_ops import add, less, multiply, where
 from engine.tensor import Tensor, TensorLike
 from ir.opdef import OPS
-from ir.types import int64
+from ir.types import bool_, int64
 
 VALID_INDICES = "only integers, slices, Ellipsis, None, and integer or boolean tensors are valid indices"
 
@@ -376,6 +377,8 @@ def getitem(x: Any, key: Any) -> Tensor:
     engine.Tensor([4 3 6], shape=(3,), dtype=int32)
     """
     t = as_tensor(x)
+    if isinstance(key, TensorLike) and is_traced(key) and as_tensor(key).dtype is bool_ and raw_shape(key):
+        return boolean_mask(t, key)  # x[mask] with a traced mask: a result of run-time length
     keys = tuple(key) if isinstance(key, (tuple, list)) else (key,)
     if dispatch.tracing() and any(isinstance(k, slice) and any(is_traced(v) for v in (k.start, k.stop, k.step))
                                   for k in keys):

@@ -5,8 +5,8 @@
 """
 from __future__ import annotations
 
-from ir import (control, ops_bitwise, ops_dims, ops_elementwise, ops_reduce, ops_shape,  # noqa: F401  (rows)
-                ops_stack, ops_state)
+from ir import (control, ops_bitwise, ops_data_sizes, ops_dims, ops_elementwise,  # noqa: F401  (rows)
+                ops_reduce, ops_shape, ops_stack, ops_state)
 from ir.opdef import NONDIFF, OPS, InferError, OpDef
 
 __all__ = ["OPS", "NONDIFF", "OpDef", "InferError", "op"]

@@ -348,10 +348,11 @@ def test_traced_out_of_range_index_raises_when_run() -> None:
         traced(X)[traced(np.array(-7))]
 
 
-def test_traced_masks_are_type_errors() -> None:
-    # Traced slice bounds give axes of run-time length (tests/oracle/programs/dynamic_sizes.py replays TF's answers).
+def test_traced_masks_inside_larger_keys_are_type_errors() -> None:
+    # A traced mask as the whole key and traced slice bounds give axes of run-time length
+    # (tests/oracle/programs/dynamic_sizes.py replays TF's answers).
     with tracing(), pytest.raises(TypeError, match="boolean mask .* traced"):
-        traced(X)[traced(X % 2 == 0)]
+        traced(X)[traced(X % 2 == 0), ...]
     with tracing(), pytest.raises(TypeError, match="boolean mask .* traced"):
         traced(X)[tf.constant(MASK_AXIS0)]  # even a concrete mask tensor: its value is not read while tracing
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import engine as tf
-from engine.errors import InvalidArgumentError, OperatorNotAllowedInGraphError
+from engine.errors import InvalidArgumentError
 
 NAN, INF = np.nan, np.inf
 
@@ -277,9 +277,7 @@ def test_boolean_mask_in_a_function() -> None:
     @tf.function
     def traced_mask(x: Any) -> Any:
         return tf.boolean_mask(x, x > 0)
-    # Kiln's deviation until dynamic shapes land: TF 2.21 gives [1. 3.]; Kiln names the line instead.
-    with pytest.raises(OperatorNotAllowedInGraphError, match=r"test_ops_tf.py:\d+"):
-        traced_mask(tf.constant([1.0, -2.0, 3.0]))
+    check(traced_mask(tf.constant([1.0, -2.0, 3.0])), np.float32([1.0, 3.0]), "float32")  # TF 2.21's answer
 
 
 _X = np.float32([[1, 2, 3], [4, 5, 6]])

@@ -261,15 +261,12 @@ def tensor_not_equals(x: Any, y: Any) -> Any:
 def where(condition: Any, x: Any = None, y: Any = None, name: Optional[str] = None) -> Tensor:
     """`tf.where`: elements of x where condition holds, else of y, all three broadcast together.
 
-    With only `condition`, the int64 coordinates of its true elements, shape [n, rank] (eager only: the number of
-    rows depends on the data).
+    With only `condition`, the int64 coordinates of its true elements, shape [n, rank] (in a traced function n is
+    known when it runs).
     """
     c = as_tensor(condition)
     if x is None and y is None:  # numeric conditions count as true where non-zero, as in TensorFlow
-        from engine import dispatch
-        if dispatch.tracing():
-            raise TypeError("where(condition) with one argument has a data-dependent shape and cannot be traced")
-        return Tensor(np.argwhere(np.asarray(c._value)).astype(np.int64))
+        return apply(_O["argwhere"], c)
     if c.dtype is not bool_:
         raise InvalidDTypeError(f"where: condition must be bool, got {c.dtype.name}")
     if x is None or y is None:

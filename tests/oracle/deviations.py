@@ -20,7 +20,6 @@ RETURN = "`return` inside a tensor loop"
 ELSE = "`else` on a tensor `for`/`while` loop"
 UNROLL = "`enumerate`/`zip`/`list` over a tensor"
 CONCRETE_SHAPE = "a concrete function called with another shape than its spec's"
-DYNAMIC = "data-dependent sizes (tensor slice bounds, boolean masks)"
 SUBNORMAL = "float32 subnormal results"
 SATURATE = "`saturate_cast` where TF 2.21 computes a bound wrongly"
 MINIMIZE = "`optimizer.minimize(loss, var_list, tape=...)`"
@@ -52,8 +51,6 @@ DEVIATIONS: dict[str, Deviation] = {
     "ag_zip_tensor_rows": Deviation(UNROLL, _t("float32", 32.0)),
     # TF: a concrete function of a [2] spec accepts a [3] tensor (the spec's shape is only relaxed); Kiln: TypeError.
     "fn_get_concrete_function_wrong_shape": Deviation(CONCRETE_SHAPE, _error("TypeError")),
-    # TF: x[i:] with a traced i has shape [None]; Kiln: TypeError naming the slice bound.
-    "ix_index_in_function": Deviation(DYNAMIC, _error("TypeError")),
     # TF flushes the float32 subnormal 1e-45 to zero when it makes the constant; Kiln keeps it (numpy, IEEE 754).
     "cast_f32_to_f64_widens_exactly": Deviation(SUBNORMAL, _t("float64", 0.10000000149011612, 0.3333333432674408,
                                                               1.401298464324817e-45, shape=(3,))),

@@ -61,3 +61,44 @@ PROGRAMS = programs("exact",
         result = (s(tf.constant([1, 2, 3]), tf.constant(2)), s(tf.constant([1, 2, 3]), tf.constant(0)), shapes)
     """,
 )
+
+PROGRAMS += programs("exact",
+    dyn_boolean_mask_traced="""
+        @tf.function
+        def f(x):
+            return tf.boolean_mask(x, x > 0), x[x < 0], tf.boolean_mask(tf.reshape(x, [2, 3]), [True, False])
+        result = (f(tf.constant([1.0, -2.0, 3.0, 4.0, -5.0, 0.0])), f(tf.constant([-1.0] * 6)),
+                  f.experimental_get_tracing_count())
+    """,
+    dyn_boolean_mask_axis_traced_mask="""
+        @tf.function
+        def f(x, m):
+            return tf.boolean_mask(x, m, axis=1), tf.boolean_mask(x, tf.reduce_sum(x, axis=1) > 3.0)
+        x = tf.reshape(tf.range(6.0), [2, 3])
+        result = (f(x, tf.constant([True, False, True])), f(x, tf.constant([False, False, False])))
+    """,
+    dyn_where_one_argument="""
+        @tf.function
+        def f(x):
+            return tf.where(x > 0), tf.where(tf.reshape(x, [3, 2]) < 0), tf.where(x)
+        result = f(tf.constant([1.0, -2.0, 3.0, 4.0, -5.0, 0.0]))
+    """,
+    dyn_boolean_mask_gradient="""
+        x = tf.constant([1.0, -2.0, 3.0, 4.0, -5.0, 0.0])
+        f = tf.function(lambda x: tf.reduce_sum(tf.boolean_mask(x, x > 0) ** 2))
+        with tf.GradientTape() as t:
+            t.watch(x)
+            y = f(x)
+        result = (y, t.gradient(y, x))
+    """,
+    dyn_masked_values_feed_reductions="""
+        shapes = []
+        @tf.function
+        def f(x, threshold):
+            kept = tf.boolean_mask(x, x > threshold)
+            shapes.append(kept.shape)
+            return tf.reduce_mean(kept), tf.size(kept), tf.shape(kept)
+        result = (f(tf.constant([1.0, 5.0, 3.0, 7.0]), tf.constant(2.0)), f(tf.constant([1.0, 5.0, 3.0, 7.0]),
+                  tf.constant(6.0)), shapes)
+    """,
+)
