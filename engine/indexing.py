@@ -285,11 +285,14 @@ def _apply_basic(t: Tensor, shape: tuple[int, ...], items: list[_Item]) -> tuple
             out_shape.append(len(range(b, e, s)) if e is not None else None)
         else:  # array: keep the whole axis for the gather
             n = shape[it.axis]
-            if n is None:
-                raise NotImplementedError("indexing an axis of unknown size with an index array or tensor is not "
-                                          "supported yet")
+            size: Any = n
+            if n is None:  # a tensor index on an axis of run-time size (`for row in x`): wraps with that size
+                if not _symbolic(it.value):
+                    raise NotImplementedError("indexing an axis of unknown size with an index array is not "
+                                              "supported yet; index it with a tensor")
+                size = cast(apply(OPS["dim"], t, axis=it.axis), it.value.dtype)
             begin.append(0), end.append(n), strides.append(1)
-            advanced.append(_Advanced(len(out_shape), it.value, n, it.axis))
+            advanced.append(_Advanced(len(out_shape), it.value, size, it.axis))
             kept.append(len(begin) - 1)
             out_shape.append(n)
     if (begin, end, strides) != ([0] * len(shape), list(shape), [1] * len(shape)):
@@ -332,6 +335,8 @@ def _apply_advanced(y: Tensor, advanced: list[_Advanced], adjacent: bool) -> Ten
         raise IndexError("shape mismatch: indexing arrays could not be broadcast together with shapes "
                          + " ".join(str(s) for s in index_shapes)) from None
     merged = len(advanced) > 1
+    if merged and any(isinstance(a.size, Tensor) for a in advanced):
+        raise NotImplementedError("several index tensors with an axis of unknown size are not supported yet")
     # As numpy: indices that broadcast to an empty selection are never read, so they are not checked either.
     indices = [_prepare_index(adv, merged, check=selected > 0) for adv in advanced]
     positions = [adv.position for adv in advanced]
