@@ -229,3 +229,17 @@ def test_a_generic_concrete_function_compiles_per_shape_and_says_so() -> None:
     assert "f32[4]" in str(cf.specialization([(4,)]).optimized_ir)
     assert cf.specialization([(4,)]).compiled is not None
     np.testing.assert_array_equal(cf(tf.ones([4])).numpy(), [2.0] * 4)
+
+
+def test_reduce_retracing_relaxes_nested_arguments_as_tf() -> None:
+    """TF 2.21 traces [2], then [None] with [None, 2], then (k changed: no common supertype) [5] as given."""
+    traced = []
+
+    @tf.function(reduce_retracing=True)
+    def f(pair, d, k):
+        traced.append((pair[0].shape.as_list(), d["a"].shape.as_list(), k))
+        return tf.reduce_sum(pair[0]) + tf.reduce_sum(pair[1]) * k + tf.reduce_sum(d["a"])
+    got = [f((tf.ones([n]), tf.ones([2])), {"a": tf.ones([n, 2])}, k).numpy() for n, k in ((2, 2), (3, 2), (4, 2),
+                                                                                          (5, 3))]
+    assert got == [10.0, 13.0, 16.0, 21.0]
+    assert traced == [([2], [2, 2], 2), ([None], [None, 2], 2), ([5], [5, 2], 3)]
