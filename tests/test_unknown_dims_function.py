@@ -243,3 +243,14 @@ def test_reduce_retracing_relaxes_nested_arguments_as_tf() -> None:
                                                                                           (5, 3))]
     assert got == [10.0, 13.0, 16.0, 21.0]
     assert traced == [([2], [2, 2], 2), ([None], [None, 2], 2), ([5], [5, 2], 3)]
+
+
+@pytest.mark.xfail(strict=True, raises=NotImplementedError,
+                   reason="negative bounds and steps on an axis of unknown size need run-time slice bounds")
+def test_negative_indices_on_an_unknown_axis() -> None:
+    f = tf.function(lambda x: (x[-1], x[:-1], x[::-1]), input_signature=[tf.TensorSpec([None, 2], tf.int32)])
+    last, head, reverse = f(tf.reshape(tf.range(6), [3, 2]))
+    # TF 2.21's answers.
+    assert last.numpy().tolist() == [4, 5]
+    assert head.numpy().tolist() == [[0, 1], [2, 3]]
+    assert reverse.numpy().tolist() == [[4, 5], [2, 3], [0, 1]]
