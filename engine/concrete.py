@@ -218,6 +218,9 @@ class ConcreteFunction:
     @property
     def compiled(self) -> Any:
         """The native code (compiled on first use); None when the function runs on the interpreter."""
+        if self._generic and self.jit_compile is not False:
+            raise ValueError(f"{self.name}: this concrete function has unknown dims ({self.ir.param_types}); its "
+                             f"native code is compiled per argument shapes: see .specialization(shapes)")
         if self._compiled is None and self.jit_compile is not False:
             from codegen.runtime import compile_function
             # Keyed by the traced IR: a disk-cache hit skips the passes as well as LLVM.

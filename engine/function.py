@@ -33,7 +33,12 @@ from ir.types import from_numpy
 _RUN_EAGERLY = [False]
 _RETRACE_WINDOW = 10
 _RETRACE_LIMIT = 5
+_FAST_CALLERS = 8   # fast callers kept per Function (one per compiled signature or argument shape)
 _traced_codes: collections.Counter = collections.Counter()   # code object -> number of Function objects tracing it
+
+
+def _no_fast_call(args: tuple) -> Any:
+    return MISS
 
 
 def run_functions_eagerly(run_eagerly: bool) -> None:
@@ -97,7 +102,9 @@ class Function:
         self._signature = inspect.signature(python_function)
         self._cache: dict[Any, ConcreteFunction] = {}
         self._trace_lock = threading.RLock()
-        self._fast_call: Callable[[tuple], Any] = lambda args: MISS
+        self._fast_call: Callable[[tuple], Any] = _no_fast_call
+        # Earlier fast callers, most recent first: a signature with unknown dims has one per argument shape seen.
+        self._fast_others: list[Callable[[tuple], Any]] = []
         self._tracing_count = 0
         self._recent: collections.deque = collections.deque(maxlen=_RETRACE_WINDOW)
         self._warned = False
@@ -152,6 +159,11 @@ class Function:
             result = self._fast_call(args)  # the last compiled signature, if these arguments fit it
             if result is not MISS:
                 return result
+            for i, fast in enumerate(self._fast_others):
+                result = fast(args)
+                if result is not MISS:
+                    self._fast_others[i], self._fast_call = self._fast_call, fast
+                    return result
         if self.input_signature is not None:
             args, kwargs = self._convert_to_signature(args, kwargs)
         if dispatch.tracing() and not _RUN_EAGERLY[0]:
@@ -164,7 +176,10 @@ class Function:
         result = concrete._call_bound(self._bind(args, kwargs))
         if not kwargs and all(type(a) is Tensor and a._node is None for a in args):
             fast = concrete.fast_call([a.type for a in args])
-            if fast is not None:
+            if fast is not None and fast is not self._fast_call:
+                others = [f for f in self._fast_others if f is not fast]
+                self._fast_others = ([self._fast_call] if self._fast_call is not _no_fast_call else [])
+                self._fast_others = (self._fast_others + others)[:_FAST_CALLERS - 1]
                 self._fast_call = fast
         return result
 

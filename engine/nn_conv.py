@@ -53,6 +53,12 @@ def _geometry(size: int, k: int, stride: int, dilation: int, padding: str) -> tu
     return out, total // 2, total - total // 2
 
 
+def _batch(x: Tensor) -> Any:
+    """x's batch size for a reshape: static, or (unknown while tracing a step) a run-time size."""
+    from engine.ops import shape
+    return x.shape[0] if x.shape[0] is not None else shape(x)[0]
+
+
 def _windows(x: Tensor, ksize: tuple[int, int], strides: tuple[int, int], dilations: tuple[int, int],
              padding: str, fill: float) -> tuple[Tensor, tuple[int, int], np.ndarray]:
     """The windows of x (N, H, W, C) as (N, OH*OW, KH*KW, C), the output size, and which window elements are real
@@ -70,9 +76,9 @@ def _windows(x: Tensor, ksize: tuple[int, int], strides: tuple[int, int], dilati
     cols = np.arange(ow)[None, :, None, None] * strides[1] + np.arange(ksize[1])[None, None, None, :] * dilations[1]
     index = (rows * wp + cols).reshape(oh * ow, ksize[0] * ksize[1])
     real = ((rows >= top) & (rows < top + h) & (cols >= left) & (cols < left + w)).reshape(index.shape)
-    flat = reshape(x, [n, hp * wp, c])
+    flat = reshape(x, [_batch(x), hp * wp, c])
     cols_t = gather(flat, constant(index.reshape(-1).astype(np.int32)), axis=1)
-    return reshape(cols_t, [n, oh * ow, ksize[0] * ksize[1], c]), (oh, ow), real
+    return reshape(cols_t, [_batch(x), oh * ow, ksize[0] * ksize[1], c]), (oh, ow), real
 
 
 def _nhwc(x: Any, data_format: str, what: str) -> Tensor:
@@ -100,8 +106,8 @@ def conv2d(input: Any, filters: Any, strides: IntOr2 = 1, padding: str = "VALID"
     windows, (oh, ow), _ = _windows(x, (kh, kw), _pair("strides", strides), _pair("dilations", dilations),
                                     padding, 0.0)
     n = x.shape[0]
-    y = matmul(reshape(windows, [n * oh * ow, kh * kw * c]), reshape(f, [kh * kw * c, oc]))
-    return reshape(y, [n, oh, ow, oc])
+    y = matmul(reshape(windows, [n * oh * ow if n is not None else -1, kh * kw * c]), reshape(f, [kh * kw * c, oc]))
+    return reshape(y, [_batch(x), oh, ow, oc])
 
 
 def conv1d(input: Any, filters: Any, stride: int = 1, padding: str = "VALID", data_format: str = "NWC",
@@ -111,9 +117,9 @@ def conv1d(input: Any, filters: Any, stride: int = 1, padding: str = "VALID", da
     f = as_tensor(filters)
     if len(x.shape) != 3 or len(f.shape) != 3:
         raise ValueError(f"conv1d: input must be 3-D and filters 3-D, got {tuple(x.shape)} and {tuple(f.shape)}")
-    y = conv2d(reshape(x, [x.shape[0], 1, x.shape[1], x.shape[2]]), reshape(f, [1] + list(f.shape)),
+    y = conv2d(reshape(x, [_batch(x), 1, x.shape[1], x.shape[2]]), reshape(f, [1] + list(f.shape)),
                [1, int(stride)], padding, dilations=[1, int(dilations)])
-    return reshape(y, [y.shape[0], y.shape[2], y.shape[3]])
+    return reshape(y, [_batch(y), y.shape[2], y.shape[3]])
 
 
 def max_pool2d(input: Any, ksize: IntOr2, strides: IntOr2, padding: str, data_format: str = "NHWC",
@@ -122,7 +128,7 @@ def max_pool2d(input: Any, ksize: IntOr2, strides: IntOr2, padding: str, data_fo
     x = _nhwc(input, data_format, "max_pool2d")
     k = _pair("ksize", ksize)
     windows, (oh, ow), _ = _windows(x, k, _pair("strides", strides), (1, 1), padding, float(x.dtype.min))
-    return reshape(reduce_max(windows, axis=2), [x.shape[0], oh, ow, x.shape[3]])
+    return reshape(reduce_max(windows, axis=2), [_batch(x), oh, ow, x.shape[3]])
 
 
 def avg_pool2d(input: Any, ksize: IntOr2, strides: IntOr2, padding: str, data_format: str = "NHWC",
@@ -133,7 +139,7 @@ def avg_pool2d(input: Any, ksize: IntOr2, strides: IntOr2, padding: str, data_fo
     windows, (oh, ow), real = _windows(x, k, _pair("strides", strides), (1, 1), padding, 0.0)
     counts = constant(real.sum(axis=1).astype(x.dtype.np).reshape(1, oh * ow, 1))
     mean = divide(reduce_sum(windows, axis=2), counts)
-    return reshape(mean, [x.shape[0], oh, ow, x.shape[3]])
+    return reshape(mean, [_batch(x), oh, ow, x.shape[3]])
 
 
 def max_pool(input: Any, ksize: IntOr2, strides: IntOr2, padding: str, data_format: str = "NHWC",

@@ -39,8 +39,9 @@ import numpy as np
 
 from engine import dispatch
 from engine.convert import convert_to_tensor
-from engine.ops import (add, cast, clip_by_value, concat, cos, divide, equal, erf, exp, floor, greater, log, maximum,
-                        minimum, multiply, negative, reduce_all, reshape, sin, split, sqrt, subtract, unstack, where)
+from engine.ops import (add, cast, clip_by_value, concat, cos, divide, equal, erf, exp, floor, floordiv, greater, log,
+                        maximum, minimum, multiply, negative, reduce_all, reshape, sin, split, sqrt, subtract, unstack,
+                        where)
 from engine.tensor import Tensor, TensorShape
 from engine.variables import Variable
 from ir.opdef import OPS
@@ -88,6 +89,21 @@ class _Stream:
             u = dispatch.apply(OPS["random_uniform"], self.key.value(), self.offset.value(), shape=shape,
                                dtype=dtype)
             self.offset.assign_add(np.int64(blocks_needed(shape, dtype)))
+        return u
+
+    def draw_like(self, like: Tensor, dtype: DType) -> Tensor:
+        """Uniform [0, 1) numbers of like's shape, whose unknown dims (while tracing) are sizes at run time: the
+        stream advances by the blocks that many numbers take, computed at run time too."""
+        from engine.ops.funnel import run_time_sizes
+        from engine.ops.shape_ops import element_count
+        shape = tuple(like.shape)
+        if None not in shape:
+            return self.draw(shape, dtype)
+        u = dispatch.apply(OPS["random_uniform"], self.key.value(), self.offset.value(),
+                           *run_time_sizes(shape, [like]), shape=shape, dtype=dtype)
+        n = element_count(like, range(len(shape)))
+        words = multiply(n, _const(2 if dtype.size == 8 else 1, int64))
+        self.offset.assign_add(floordiv(add(words, _const(3, int64)), _const(4, int64)))
         return u
 
 
@@ -199,6 +215,12 @@ def _const(value: float, dtype: DType) -> Tensor:
 
 
 # ---- samplers -------------------------------------------------------------------------------------------------------
+def uniform_like(like: Tensor, dtype: Any = float32, seed: Optional[int] = None) -> Tensor:
+    """Uniform [0, 1) floats of like's shape, unknown dims included (dropout's mask inside a traced step whose
+    batch dimension is None)."""
+    return _stream(seed).draw_like(like, as_dtype(dtype))
+
+
 def uniform(shape: Any, minval: Any = 0, maxval: Any = None, dtype: Any = float32, seed: Optional[int] = None,
             name: Optional[str] = None) -> Tensor:
     """Values uniform in [minval, maxval), as `tf.random.uniform`.

@@ -10,7 +10,7 @@ import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, Sequence
 
-from ir.types import Dim, DType, TensorType, format_shape
+from ir.types import Dim, DType, TensorType
 
 if TYPE_CHECKING:
     from ir.core import Block, Op, Value

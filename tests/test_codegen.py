@@ -164,10 +164,21 @@ def test_corpus_print_output_is_eagers(p: Program, capsys: pytest.CaptureFixture
 
 
 # ---- 2. the table ---------------------------------------------------------------------------------------------------
+# `dim` (a run-time size) reaches codegen only once codegen takes run-time sizes (the codegen half of issue 12);
+# until then ir.passes.specialize folds every dim op to a constant before code generation.
+_LOWERED_WITH_RUN_TIME_SIZES = {"dim"}
+
+
 def test_every_row_has_a_lower_facet() -> None:
     import codegen.rules  # noqa: F401  (attaches the lower facets)
-    missing = [name for name, row in ir.OPS.items() if row.lower is None]
+    missing = [name for name, row in ir.OPS.items() if row.lower is None and name not in _LOWERED_WITH_RUN_TIME_SIZES]
     assert not missing, f"rows without a lower facet: {missing}"
+
+
+@pytest.mark.xfail(strict=True, reason="codegen lowers dim when it takes run-time sizes (codegen half of issue 12)")
+def test_run_time_size_rows_have_a_lower_facet() -> None:
+    import codegen.rules  # noqa: F401  (attaches the lower facets)
+    assert all(ir.OPS[name].lower is not None for name in _LOWERED_WITH_RUN_TIME_SIZES)
 
 
 # ---- 3. elementwise rows alone: awkward shapes, every allowed dtype, non-contiguous inputs ---------------------------

@@ -199,3 +199,58 @@ def test_keras_fit_traces_its_step_once_with_a_partial_last_batch() -> None:
     for a, b in zip(model.weights, model2.weights):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
     assert model.predict(x, batch_size=32, verbose=0).shape == (70, 3)
+
+
+def test_autograph_loops_over_an_unknown_dimension() -> None:
+    @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32)])
+    def f(x):
+        s = tf.zeros([3])
+        for row in x:  # a while_loop whose trip count is the run-time size
+            s = s + row * 2.0
+        i, acc = tf.constant(0), tf.constant(0.0)
+        while i < tf.shape(x)[0]:
+            acc += tf.reduce_sum(x[i])
+            i += 1
+        return s, acc
+    for n in (2, 5, 0):
+        x = np.arange(3 * n, dtype=np.float32).reshape(n, 3)
+        s, acc = f(tf.constant(x))
+        np.testing.assert_array_equal(s.numpy(), (2 * x).sum(axis=0))
+        assert acc.numpy() == x.sum()
+    assert f.experimental_get_tracing_count() == 1
+
+
+def test_a_generic_concrete_function_compiles_per_shape_and_says_so() -> None:
+    f = tf.function(lambda x: x * 2.0)
+    cf = f.get_concrete_function(tf.TensorSpec([None], tf.float32))
+    assert "f32[?]" in str(cf.ir)
+    with pytest.raises(ValueError, match=r"unknown dims.*specialization\(shapes\)"):
+        cf.compiled
+    assert "f32[4]" in str(cf.specialization([(4,)]).optimized_ir)
+    assert cf.specialization([(4,)]).compiled is not None
+    np.testing.assert_array_equal(cf(tf.ones([4])).numpy(), [2.0] * 4)
+
+
+def test_reduce_retracing_relaxes_nested_arguments_as_tf() -> None:
+    """TF 2.21 traces [2], then [None] with [None, 2], then (k changed: no common supertype) [5] as given."""
+    traced = []
+
+    @tf.function(reduce_retracing=True)
+    def f(pair, d, k):
+        traced.append((pair[0].shape.as_list(), d["a"].shape.as_list(), k))
+        return tf.reduce_sum(pair[0]) + tf.reduce_sum(pair[1]) * k + tf.reduce_sum(d["a"])
+    got = [f((tf.ones([n]), tf.ones([2])), {"a": tf.ones([n, 2])}, k).numpy() for n, k in ((2, 2), (3, 2), (4, 2),
+                                                                                          (5, 3))]
+    assert got == [10.0, 13.0, 16.0, 21.0]
+    assert traced == [([2], [2, 2], 2), ([None], [None, 2], 2), ([5], [5, 2], 3)]
+
+
+@pytest.mark.xfail(strict=True, raises=NotImplementedError,
+                   reason="negative bounds and steps on an axis of unknown size need run-time slice bounds")
+def test_negative_indices_on_an_unknown_axis() -> None:
+    f = tf.function(lambda x: (x[-1], x[:-1], x[::-1]), input_signature=[tf.TensorSpec([None, 2], tf.int32)])
+    last, head, reverse = f(tf.reshape(tf.range(6), [3, 2]))
+    # TF 2.21's answers.
+    assert last.numpy().tolist() == [4, 5]
+    assert head.numpy().tolist() == [[0, 1], [2, 3]]
+    assert reverse.numpy().tolist() == [[4, 5], [2, 3], [0, 1]]

@@ -286,6 +286,6 @@ def _for_tensor(t: Tensor, extra_test: Optional[Callable[..., Any]], body_fn: Ca
     if not t.shape:
         raise AutoGraphTypeError(f"{where_}: cannot iterate over a scalar tensor (shape ()); a for loop over a "
                                  f"tensor iterates its first dimension")
-    from engine.ops import gather
-    n = convert_to_tensor(t.shape[0], dtype=int32)
+    from engine.ops import gather, shape
+    n = convert_to_tensor(t.shape[0], dtype=int32) if t.shape[0] is not None else shape(t)[0]  # a run-time size
     return _staged_for(n, lambda i: gather(t, i), extra_test, body_fn, inputs, names, where_)

@@ -198,6 +198,9 @@ def zero_like(v: Any) -> Any:
             return type(x)(0)
         if is_leaf_value(x):
             t = to_tensor(x)
+            if None in tuple(t.shape):  # unknown dims while tracing: zeros of the run-time shape
+                from engine.ops import zeros_like
+                return zeros_like(t)
             return convert_to_tensor(np.zeros(tuple(t.shape), dtype=t.dtype.np))
         return x
     return nest.map_structure(zero, v)

@@ -6,8 +6,8 @@ import types as _types
 
 from engine.ops import tensor_methods as _tensor_methods  # noqa: F401  (installs the operator dunders)
 from engine.ops.array_ops import (broadcast_static_shape, broadcast_to, concat, expand_dims, fill, gather,
-                                  identity, one_hot, ones, ones_like, range, rank, reshape, reverse, shape, size,
-                                  split, squeeze, stack, tile, transpose, unstack, zeros, zeros_like)
+                                  identity, one_hot, ones, ones_like, range, reshape, reverse, split, squeeze, stack,
+                                  tile, transpose, unstack, zeros, zeros_like)
 from engine.ops.constant_op import constant
 from engine.ops.composite_ops import (clip_by_global_norm, clip_by_norm, cosh, count_nonzero, eye, linspace,
                                       realdiv, reciprocal_no_nan, scalar_mul, sequence_mask, sinh, zero_fraction)
@@ -25,6 +25,7 @@ from engine.ops.math_ops import (abs, add, add_n, cast, ceil, clip_by_value, cos
                                  where)
 from engine.ops.pad_ops import pad
 from engine.ops.scan_ops import cumprod, cumsum
+from engine.ops.shape_ops import rank, shape, size
 from engine.ops.reduce_ops import (argmax, argmin, matmul, norm, reduce_all, reduce_any, reduce_euclidean_norm,
                                    reduce_logsumexp, reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_std,
                                    reduce_sum, reduce_variance, tensordot)

@@ -16,7 +16,7 @@ from engine.errors import InvalidDTypeError
 from engine.ops.dynamic_ops import is_traced, range_of_tensors
 from engine.ops.funnel import as_tensor, broadcast, broadcast_shapes, cast, convert_all, full, raw_shape
 from engine.ops.math_ops import add, equal, greater, greater_equal, less, logical_and, multiply, where
-from engine.ops.shape_ops import needs_run_time_reshape, rank, run_time_reshape, shape, size  # noqa: F401
+from engine.ops.shape_ops import needs_run_time_reshape, run_time_reshape
 from engine.tensor import Tensor, TensorLike, TensorShape
 from ir.opdef import OPS
 from ir.ops_state import InvalidArgumentError
