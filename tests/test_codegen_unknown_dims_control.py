@@ -271,3 +271,18 @@ def test_a_loop_frees_each_trips_heap_blocks() -> None:
         s = np.sin(want)
         want = (want + s) - s
     np.testing.assert_allclose(out, want, rtol=0, atol=1e-12)
+
+
+def test_assigning_a_value_of_unknown_dims_to_a_variable_checks_its_size() -> None:
+    from ir.types import Cell, RefType
+
+    def body(b: Builder, v: Value, x: Value) -> list[Value]:
+        b.op(OPS["assign"], [v, x], result_types=[])
+        return [x]
+    compiled = compile_unverified(build([RefType(int32, (4, 2)), T(None, 2, dtype=int32)], body))
+    cell = Cell(np.zeros((4, 2), np.int32))
+    x = np.arange(8, dtype=np.int32).reshape(4, 2)
+    compiled([cell, x])
+    np.testing.assert_array_equal(cell.array, x)
+    with pytest.raises(ValueError, match="assign: dimension 0 has size (4|5) in one operand and (5|4) in another"):
+        compiled([cell, np.zeros((5, 2), np.int32)])
