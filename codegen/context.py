@@ -56,6 +56,8 @@ class LowerContext:
         self.buffer_args: list[lir.Argument] = []
         self.errors: list[ErrorInfo] = []
         self.prints: list[Any] = []
+        self._heap_head: Optional[lir.Value] = None  # the slot of the newest heap block (see `heap_alloc`)
+        self._owned: list[lir.Value] = []            # slots of malloc'ed pointers both exits free
         self.entry = fn.append_basic_block("entry")  # holds only stack slots; branches to body at the end
         self.b = lir.IRBuilder(fn.append_basic_block("body"))
         self.exit_block = fn.append_basic_block("fail")
@@ -97,7 +99,7 @@ class LowerContext:
 
     def heap_head(self) -> lir.Value:
         """The slot holding this call's newest heap block (null: none); made on first use."""
-        if getattr(self, "_heap_head", None) is None:
+        if self._heap_head is None:
             self._heap_head = self.entry_alloca(PTR)
             lir.IRBuilder(self.entry).store(lir.Constant(PTR, None), self._heap_head)
         return self._heap_head
@@ -114,13 +116,13 @@ class LowerContext:
         b.store(block, head)
         return b.gep(block, [self.i64(_HEAP_HEADER)], inbounds=True, source_etype=I8)
 
-    def heap_mark(self) -> Optional[lir.Value]:
-        """The newest heap block now, to free back to with `free_heap(mark)` (None: no heap used so far)."""
+    def heap_mark(self) -> lir.Value:
+        """The newest heap block now, to free back to with `free_heap(mark)`."""
         return self.b.load(self.heap_head(), typ=PTR)
 
     def free_heap(self, mark: Optional[lir.Value] = None) -> None:
         """Free the heap blocks made since `mark` (all of them without one); a no-op when nothing uses the heap."""
-        if getattr(self, "_heap_head", None) is None:
+        if self._heap_head is None:
             return
         b = self.b
         free = self._libc("free", lir.VoidType(), [PTR])
@@ -145,12 +147,12 @@ class LowerContext:
         """A slot for a pointer from malloc/realloc that both exits of the function free (null until set)."""
         slot = self.entry_alloca(PTR)
         lir.IRBuilder(self.entry).store(lir.Constant(PTR, None), slot)
-        self._owned = getattr(self, "_owned", []) + [slot]
+        self._owned.append(slot)
         return slot
 
     def free_owned(self) -> None:
         free = self._libc("free", lir.VoidType(), [PTR])
-        for slot in getattr(self, "_owned", []):
+        for slot in self._owned:
             self.b.call(free, [self.b.load(slot, typ=PTR)])
 
     def entry_alloca(self, ty: lir.Type) -> lir.Value:

@@ -59,11 +59,6 @@ class Lowered:
         # each unknown one as the index of the parameters' unknown dim it equals (the runtime allocates it).
         self.result_dims: list[Any] = [None] * len(results)
 
-    @property
-    def dynamic_dims(self) -> int:
-        """How many run-time dims the entry passes: the parameters' unknown dimensions."""
-        return sum(t.shape.count(None) for t in self.params if not isinstance(t, RefType))
-
 
 def _assigned_params(fn: Function) -> set[int]:
     """Indices of the reference parameters that reach an `assign` (directly or captured into regions)."""

@@ -29,6 +29,8 @@ def _read(ctx: LowerContext, op: Any, ref: Any) -> CValue:
 
 @lowers("assign", dynamic=True)
 def _assign(ctx: LowerContext, op: Any, ref: Any, value: CValue) -> None:
+    for k, (d, v) in enumerate(zip(ref.buffer.dims, value.dims)):  # a value of unknown dims must fit the Variable
+        ctx.same_dim(op, d, v, f"dimension {k}")
     ctx.store_all(ref.buffer, value)
 
 
