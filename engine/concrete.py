@@ -296,16 +296,17 @@ class ConcreteFunction:
         cells = [variables[i - n].cell for i in compiled.lowered.assigned]
         return compiled.run(arrays + [v.cell.array for v in variables], cells)
 
-    def fast_call(self, arg_types: list[TensorType]) -> Optional[Callable[[tuple], Any]]:
+    def fast_call(self, arg_types: list[TensorType], owner: Any = None) -> Optional[Callable[..., Any]]:
         """A generated caller for positional tensor arguments of these types (engine.fastcall), when every
-        parameter is one of them in order."""
+        parameter is one of them in order; calls it cannot take go to `owner._call_general`, or return
+        `fastcall.MISS` without an owner."""
         compiled = self.compiled
         if compiled is None or [p.type for p in self.ir.params[:len(arg_types)]] != list(arg_types) or \
                 len(self.ir.params) != len(arg_types) + len(self.variables) or \
                 [slot[0] for slot in self._param_slots] != list(self._arguments)[:len(arg_types)]:
             return None
         from engine.fastcall import make_fast_call
-        return make_fast_call(self, compiled, arg_types)
+        return make_fast_call(self, compiled, arg_types, owner)
 
     def _pack(self, results: list[Any]) -> Any:
         it = iter(results)
