@@ -19,6 +19,7 @@ import llvmlite.ir as lir
 import codegen.rules  # noqa: F401  (attaches the lower facets to the op table)
 from codegen import interrupt
 from codegen.context import ErrorInfo, LowerContext
+from codegen.profile import KernelProbe
 from codegen.rules.stack import free_stacks
 from codegen.values import I32, I64, PTR, Buffer, CValue, Lazy, Scalar, round_to
 from ir.analysis import assigned_refs
@@ -47,6 +48,7 @@ class Lowered:
         self.errors = errors
         self.prints = prints
         self.chunks = 1                   # > 1: the body is one chunk of rows; kiln_entry loops over chunks
+        self.kernels: list[Any] = []      # the profiling variant's timed kernels (codegen.profile.KernelInfo)
 
 
 def _assigned_params(fn: Function) -> set[int]:
@@ -66,7 +68,11 @@ def use_counts(block: Block) -> dict[int, int]:
 def lower_block(ctx: LowerContext, block: Block, args: list[CValue]) -> list[CValue]:
     env: dict[int, CValue] = {id(a): v for a, v in zip(block.args, args)}
     uses = use_counts(block)
+    probe = ctx.probe if ctx.probe is not None and ctx.probe.block is block else None
+    if probe is not None:
+        probe.env = env
     for op in block.ops:
+        mark = probe.begin() if probe is not None and not op.opdef.terminator else None
         operands = [env[id(v)] for v in op.operands]
         rule = op.opdef.lower
         if rule is None:
@@ -89,6 +95,9 @@ def lower_block(ctx: LowerContext, block: Block, args: list[CValue]) -> list[CVa
             if isinstance(cv, Lazy) and not cv.cheap and uses.get(id(r), 0) > 1:
                 cv = ctx.materialize(cv)
             env[id(r)] = cv
+        if mark is not None:  # profiling variant: time this op's kernel (codegen.profile)
+            probe.end(mark, [op], op.operands, [r.type for r in op.results if isinstance(env[id(r)], Buffer)],
+                      op.opdef.name)
     return []
 
 
@@ -107,9 +116,11 @@ def _elementwise(ctx: LowerContext, op: Op, rule: Any, operands: list[CValue]) -
     return ctx.lazy(op.results[0].type, element)
 
 
-def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[int] = ()) -> Lowered:
+def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[int] = (),
+                   profile: bool = False) -> Lowered:
     """Lower `fn`. With `chunk_bytes` (one entry per pointer: the bytes a chunk advances it, 0 if not split), `fn`
-    is the kernel of one chunk of rows and `kiln_entry` loops over a range of chunks (see codegen.tiling).
+    is the kernel of one chunk of rows and `kiln_entry` loops over a range of chunks (see codegen.tiling). With
+    `profile`, every kernel is timed into counters in the workspace (codegen.profile; `Lowered.kernels`).
 
     Each workspace buffer is passed to the body as its own `noalias` argument (a loop storing one intermediate
     while loading another then vectorizes); the body's signature gets them once lowering has allocated them all."""
@@ -127,6 +138,7 @@ def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[
     body.attributes.add("noinline")
     ctx = LowerContext(module, body, body.args[n_ptrs], body.args[n_ptrs + 1], runs=None if any(chunk_bytes) else 1)
     ctx.lower_block = lower_block
+    ctx.probe = KernelProbe(ctx, fn.block) if profile else None
     b = ctx.b
     args: list[CValue] = []
     out_of_var = {pi: body.args[len(params) + len(results) + k] for k, pi in enumerate(assigned)}
@@ -143,8 +155,12 @@ def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[
         else:
             args.append(Buffer(t, p))
     outs = lower_block(ctx, fn.block, args)
+    returned = fn.block.ops[-1].operands if fn.block.ops else []
     for k, (cv, t) in enumerate(zip(outs, results)):
+        mark = ctx.probe.begin() if ctx.probe is not None else None
         ctx.store_all(Buffer(t, body.args[len(params) + k]), cv)
+        if mark is not None and k < len(returned):  # the fused chain feeding a result runs in this store
+            ctx.probe.end(mark, [], [returned[k]], [t], f"result {k}")
     free_stacks(ctx)
     b.ret(lir.Constant(I32, 0))
     b.position_at_end(ctx.exit_block)
@@ -156,7 +172,9 @@ def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[
     # A tiled kernel's chunk loop (run by pool threads too) polls for Ctrl-C between chunks (codegen.interrupt).
     poll = interrupt.interrupt_code(ctx) if any(chunk_bytes) else 0
     _entry(module, body, n_ptrs, list(chunk_bytes) or [0] * n_ptrs, ctx.buffer_sizes, poll)
-    return Lowered(module, params, results, assigned, ctx.workspace_size, ctx.errors, ctx.prints)
+    lowered = Lowered(module, params, results, assigned, ctx.workspace_size, ctx.errors, ctx.prints)
+    lowered.kernels = ctx.probe.kernels if ctx.probe is not None else []
+    return lowered
 
 
 def _entry(module: lir.Module, body: lir.Function, n_ptrs: int, chunk_bytes: list[int],
