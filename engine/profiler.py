@@ -182,11 +182,11 @@ class Profile:
 
     # ---- output
     def table(self, peaks: Optional[Any] = None) -> str:
-        """The table: per function (calls, total and mean time) and per kernel under it (runs, time, MB moved per
+        """The table: per function (calls, total and mean time) and per kernel under it (runs, time, KB moved per
         run, GB/s and GFLOP/s with their share of the measured peaks); eager ops after."""
         from codegen.peaks import peaks as measured_peaks
         pk = peaks or measured_peaks()
-        head = ["function / kernel", "calls", "total ms", "mean µs", "MB/run", "GB/s", "%bw", "GFLOP/s", "%flop",
+        head = ["function / kernel", "calls", "total ms", "mean µs", "KB/run", "GB/s", "%bw", "GFLOP/s", "%flop",
                 "where"]
         rows: list[list[str]] = []
         for f in sorted(self.functions, key=lambda f: -f.ns):
@@ -195,9 +195,9 @@ class Profile:
             for k in sorted(f.kernels, key=lambda k: -k.ns):
                 label = f"  {k.name}" + (f" [{', '.join(k.info.ops)}]" if k.info.ops else "")
                 rows.append([label, str(k.runs), f"{k.ns / 1e6:.3f}", f"{k.ns / 1e3 / max(k.runs, 1):.2f}",
-                             f"{k.info.bytes / 1e6:.3f}", *_rates(k.bytes, k.flops, k.ns, pk), k.info.loc or ""])
+                             f"{k.info.bytes / 1e3:.1f}", *_rates(k.bytes, k.flops, k.ns, pk), k.info.loc or ""])
         for e in sorted(self.eager.values(), key=lambda e: -e.calls):
-            rows.append([f"eager {e.name}", str(e.calls), "", "", f"{e.bytes / max(e.calls, 1) / 1e6:.3f}", "", "",
+            rows.append([f"eager {e.name}", str(e.calls), "", "", f"{e.bytes / max(e.calls, 1) / 1e3:.1f}", "", "",
                          "", "", ""])
         widths = [max(len(r[i]) for r in [head] + rows) for i in range(len(head))]
         left = {0, len(head) - 1}
