@@ -59,7 +59,7 @@ def peaks(path: Optional[str] = None) -> Peaks:
     return measured
 
 
-def measure_bandwidth(mbytes: int = 64, repeats: int = 7) -> float:
+def measure_bandwidth(mbytes: int = 64, repeats: int = 15) -> float:
     """GB/s of numpy's copy of an array much larger than the caches (bytes read plus bytes written), best of
     `repeats`."""
     src = np.ones(mbytes << 17, np.float64)
@@ -75,7 +75,7 @@ def measure_bandwidth(mbytes: int = 64, repeats: int = 7) -> float:
 _CHAINS = 12  # independent accumulators: two FMA pipes of latency 4-6 stay full
 
 
-def measure_flops(iterations: int = 2_000_000, repeats: int = 5) -> float:
+def measure_flops(iterations: int = 500_000, repeats: int = 25) -> float:
     """GFLOP/s of a loop of independent vector FMAs on registers (the host's widest float vectors), best of
     `repeats`: what one core can compute when memory is no limit."""
     import llvmlite.binding as llvm
