@@ -108,7 +108,11 @@ class Profile:
         """Runs one call of `concrete` (its arrays, then its Variables' cells) on its profiling variant."""
         entry = self._by_concrete.get(id(concrete))
         if entry is None:
-            entry = self._by_concrete[id(concrete)] = (concrete, self._stats_for(concrete))
+            variant = _profiling_variant(concrete)  # compiled outside the lock, before the first call is timed
+            with self._lock:
+                entry = self._by_concrete.get(id(concrete))
+                if entry is None:
+                    entry = self._by_concrete[id(concrete)] = (concrete, self._stats_for(concrete, variant))
         stats = entry[1]
         variant = _profiling_variant(concrete)
         n = len(inputs) - len(concrete.variables)
@@ -125,12 +129,11 @@ class Profile:
             self._record(stats, t0, t1, counters)
         return concrete._pack(outs)
 
-    def _stats_for(self, concrete: Any) -> FunctionStats:
-        variant = _profiling_variant(concrete)
+    def _stats_for(self, concrete: Any, variant: Any) -> FunctionStats:
+        """A new row for `concrete` (call with the lock held)."""
         types = ", ".join(f"{p.type.dtype.short}{list(p.type.shape)}" for p in concrete.ir.params)
         stats = FunctionStats(f"{concrete.name}({types})", variant.lowered.kernels if variant is not None else [])
-        with self._lock:
-            self.functions.append(stats)
+        self.functions.append(stats)
         return stats
 
     def _record(self, stats: FunctionStats, t0: int, t1: int, counters: np.ndarray) -> None:

@@ -243,3 +243,20 @@ def test_check_numerics_sees_eager_binary_ops() -> None:
     finally:
         tf.debugging.disable_check_numerics()
     assert np.isnan((x / x).numpy()).all()
+
+
+def test_threads_calling_one_function_are_all_counted() -> None:
+    import threading
+    add = _add()
+    x = tf.constant(np.ones(32, np.float32))
+    add(x, x)
+    results = []
+    with tf.profiler.profile() as p:
+        threads = [threading.Thread(target=lambda: results.extend(add(x, x) for _ in range(25))) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert len(results) == 100 and all(np.array_equal(r.numpy(), np.full(32, 2.0, np.float32)) for r in results)
+    [f] = p.functions
+    assert f.calls == 100 and _by_name(f, "result 0").runs == 100
