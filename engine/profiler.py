@@ -16,7 +16,8 @@ timers around each kernel (codegen.profile; compiled once per function and cache
 build, which carries no timers), and reports: calls and wall time per function (allocation and the native call),
 and per kernel its runs, time, bytes moved and floating-point operations, hence GB/s and GFLOP/s next to the
 machine's measured peaks (`codegen.peaks.peaks()`, one core). Eager ops are counted with the bytes of their
-results (they are numpy calls; their time is not measured). `p.table()` (also `print(p)`) gives the table,
+results (they are numpy calls; their time is not measured). Calls recorded on a GradientTape run the function's
+forward-and-backward code (engine.call_gradient) and are not profiled. `p.table()` (also `print(p)`) gives the table,
 `p.export_chrome_trace(path)` a Chrome trace (JSON, for Perfetto or chrome://tracing): one slice per call, its kernels
 as slices inside it, laid end to end from the call's start (their order and durations are measured, their exact
 start times are not).
