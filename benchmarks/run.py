@@ -1,6 +1,7 @@
 """The benchmark table: Kiln's compiled functions next to numpy (and numba, jax, tensorflow, torch when installed).
 
     python benchmarks/run.py [--quick] [--only NAME[,NAME]] [--repeats N] [--peers all|none|numba,jax,...]
+                             [--json PATH]
 
 Each workload is one record (benchmarks/harness.py `Workload`): its inputs, reference, and numpy's, Kiln's and the
 peers' versions side by side; the kernel workloads are in benchmarks/workloads.py (the MLP step in mlp.py), the
@@ -14,6 +15,8 @@ over the runs, and `x numpy` = numpy's median / this row's median (above 1: fast
 slower). first_call, mlp_first_call and cache_hit run in subprocesses, one fresh function (from a fresh module file)
 per repeat.
 `--quick` uses tiny sizes and one repeat: it checks that everything runs, and its timings mean nothing.
+`--json PATH` also writes the run as JSON (benchmarks/record.py), with each kernel workload's bytes and flops per
+call from Kiln's profiler, for notebooks/06_performance.ipynb.
 The process exits with status 1 when a Kiln row failed (an error or a wrong result), else 0.
 """
 from __future__ import annotations
@@ -30,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import compile_time  # noqa: E402
 import peers as peer_lib  # noqa: E402
+import record  # noqa: E402
 import workloads  # noqa: E402
 from harness import Config, Notes, Row, run_workload  # noqa: E402
 from table import machine_line, print_table  # noqa: E402
@@ -50,6 +54,7 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="tiny sizes and 1 repeat (a smoke test)")
     parser.add_argument("--only", default="", help="comma-separated workload names (default: all)")
     parser.add_argument("--repeats", type=int, default=None, help="timed runs per row (default 7; --quick: 1)")
+    parser.add_argument("--json", default="", help="also write the run as JSON to this path (benchmarks/record.py)")
     parser.add_argument("--peers", default="all", help="all, none, or a comma-separated subset of "
                         + ",".join(peer_lib.PEERS))
     for hidden in ("--child", "--impl", "--import-line", "--module", "--workdir"):
@@ -84,11 +89,20 @@ def main(argv: Optional[list[str]] = None) -> int:
     print(f"peers found: {', '.join(p.name for p in peers) or 'none'}", file=sys.stderr)
     notes = Notes()
     rows: list[Row] = []
+    profiles = {}
     for w in [w for w in WORKLOADS if w.name in only]:
         print(f"{w.name} ...", file=sys.stderr, flush=True)
         rows += run_workload(w, cfg, peers, notes)
+        if args.json:
+            try:
+                profiles[w.name] = record.profile_kiln(w, cfg)
+            except Exception as e:  # the profile is extra: its failure is reported, the run goes on
+                print(f"  {w.name}: no profile ({type(e).__name__}: {e})", file=sys.stderr)
         gc.collect()
-    print_table(rows, WORKLOADS, cfg, notes, machine_line(load_before))
+    machine = machine_line(load_before)
+    print_table(rows, WORKLOADS, cfg, notes, machine)
+    if args.json:
+        record.write(args.json, rows, WORKLOADS, cfg, notes, machine, args.quick, profiles)
     failed = [r for r in rows if r.status == "FAILED"]
     return 1 if failed else 0
 

@@ -62,6 +62,7 @@ class LowerContext:
         self.b = lir.IRBuilder(fn.append_basic_block("body"))
         self.exit_block = fn.append_basic_block("fail")
         self.lower_block: Callable[..., list[CValue]] = None  # type: ignore[assignment]  (set by the driver)
+        self.probe: Any = None  # the profiling variant's kernel timer (codegen.profile.KernelProbe)
         # How many times code at the builder's position runs per call, from the static trip counts of the loops
         # around it; None inside a while_loop's or cond's region (unknown: maybe many).
         self._runs = runs

@@ -27,6 +27,7 @@ import llvmlite.ir as lir
 import codegen.rules  # noqa: F401  (attaches the lower facets to the op table)
 from codegen import interrupt
 from codegen.context import ErrorInfo, LowerContext
+from codegen.profile import KernelProbe
 from codegen.rules.stack import free_stacks
 from codegen.values import I32, I64, PTR, Buffer, CValue, Dim, Lazy, Scalar, as_i64, num_elements, round_to
 from ir.analysis import assigned_refs
@@ -58,6 +59,7 @@ class Lowered:
         # Per result: None (static, or allocated by the kernel when its type has unknown dims), or its dims with
         # each unknown one as the index of the parameters' unknown dim it equals (the runtime allocates it).
         self.result_dims: list[Any] = [None] * len(results)
+        self.kernels: list[Any] = []      # the profiling variant's timed kernels (codegen.profile.KernelInfo)
 
 
 def _assigned_params(fn: Function) -> set[int]:
@@ -77,7 +79,11 @@ def use_counts(block: Block) -> dict[int, int]:
 def lower_block(ctx: LowerContext, block: Block, args: list[CValue]) -> list[CValue]:
     env: dict[int, CValue] = {id(a): v for a, v in zip(block.args, args)}
     uses = use_counts(block)
+    probe = ctx.probe if ctx.probe is not None and ctx.probe.block is block else None
+    if probe is not None:
+        probe.env = env
     for op in block.ops:
+        mark = probe.begin() if probe is not None and not op.opdef.terminator else None
         operands = [env[id(v)] for v in op.operands]
         rule = op.opdef.lower
         if rule is None:
@@ -100,6 +106,9 @@ def lower_block(ctx: LowerContext, block: Block, args: list[CValue]) -> list[CVa
             if isinstance(cv, Lazy) and not cv.cheap and uses.get(id(r), 0) > 1:
                 cv = ctx.materialize(cv)
             env[id(r)] = cv
+        if mark is not None:  # profiling variant: time this op's kernel (codegen.profile)
+            probe.end(mark, [op], op.operands, [r.type for r in op.results if isinstance(env[id(r)], Buffer)],
+                      op.opdef.name)
     return []
 
 
@@ -138,9 +147,11 @@ def _elementwise(ctx: LowerContext, op: Op, rule: Any, operands: list[CValue]) -
     return ctx.lazy(op.results[0].type, element, dims=elementwise_dims(ctx, op, operands))
 
 
-def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[int] = ()) -> Lowered:
+def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[int] = (),
+                   profile: bool = False) -> Lowered:
     """Lower `fn`. With `chunk_bytes` (one entry per pointer: the bytes a chunk advances it, 0 if not split), `fn`
-    is the kernel of one chunk of rows and `kiln_entry` loops over a range of chunks (see codegen.tiling).
+    is the kernel of one chunk of rows and `kiln_entry` loops over a range of chunks (see codegen.tiling). With
+    `profile`, every kernel is timed into counters in the workspace (codegen.profile; `Lowered.kernels`).
 
     Each workspace buffer is passed to the body as its own `noalias` argument (a loop storing one intermediate
     while loading another then vectorizes); the body's signature gets them once lowering has allocated them all."""
@@ -158,6 +169,7 @@ def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[
     body.attributes.add("noinline")
     ctx = LowerContext(module, body, body.args[n_ptrs], body.args[n_ptrs + 1], runs=None if any(chunk_bytes) else 1)
     ctx.lower_block = lower_block
+    ctx.probe = KernelProbe(ctx, fn.block) if profile else None
     b = ctx.b
     args: list[CValue] = []
     out_of_var = {pi: body.args[len(params) + len(results) + k] for k, pi in enumerate(assigned)}
@@ -177,6 +189,7 @@ def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[
             args.append(Buffer(t, p, run_dims[i], b))
     outs = lower_block(ctx, fn.block, args)
     result_dims: list[Any] = []
+    returned = fn.block.ops[-1].operands if fn.block.ops else []
     for k, (cv, t) in enumerate(zip(outs, results)):
         ptr = body.args[len(params) + k]
         known = None if t.is_static else tuple(d if isinstance(d, int) else ("dim", dim_index.get(id(d)))
@@ -187,7 +200,10 @@ def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[
             known = None
             out = Buffer(t, ptr) if t.is_static else _new_result(ctx, t, cv.dims, ptr)
         result_dims.append(known)
+        mark = ctx.probe.begin() if ctx.probe is not None else None
         ctx.store_all(out, cv)
+        if mark is not None and k < len(returned):  # the fused chain feeding a result runs in this store
+            ctx.probe.end(mark, [], [returned[k]], [t], f"result {k}")
     _free_all(ctx)
     b.ret(lir.Constant(I32, 0))
     b.position_at_end(ctx.exit_block)
@@ -201,6 +217,7 @@ def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[
     _entry(module, body, n_ptrs, list(chunk_bytes) or [0] * n_ptrs, ctx.buffer_sizes, poll)
     lowered = Lowered(module, params, results, assigned, ctx.workspace_size, ctx.errors, ctx.prints)
     lowered.result_dims = result_dims
+    lowered.kernels = ctx.probe.kernels if ctx.probe is not None else []
     return lowered
 
 

@@ -19,6 +19,7 @@ import numpy as np
 from codegen import cache, entry, interrupt, llvm_setup, native, owned
 from codegen.dynamic import supports_unknown_dims  # noqa: F401  (engine.concrete asks codegen.runtime)
 from codegen.lower import Lowered, lower_function
+from codegen.profile import KernelInfo
 from ir.core import Function
 from ir.dump import dump, wanted, wanted_stages
 from ir.ops_state import assert_message, format_value
@@ -108,9 +109,22 @@ class CompiledFunction:
         except IndexError:
             pass
         try:
-            return np.empty(self._ws_size, dtype=np.uint8)
+            # the profiling variant's kernel counters accumulate in the workspace from zero
+            return (np.zeros if self.lowered.kernels else np.empty)(self._ws_size, dtype=np.uint8)
         except MemoryError:
             raise self._memory_error() from None
+
+    def take_counters(self) -> np.ndarray:
+        """The profiling variant's kernel counters summed over its idle workspaces, which are cleared: int64
+        [kernel, (nanoseconds, runs)] since the last take (codegen.profile)."""
+        from codegen.profile import COUNTERS_OFFSET
+        n = 2 * len(self.lowered.kernels)
+        total = np.zeros(n, np.int64)
+        for ws in list(self._pool):
+            view = ws[COUNTERS_OFFSET:COUNTERS_OFFSET + 8 * n].view(np.int64)
+            total += view
+            view[:] = 0
+        return total.reshape(-1, 2)
 
     def _memory_error(self) -> MemoryError:
         """The MemoryError of a call whose results or workspace cannot be allocated, naming the user's line."""
@@ -143,7 +157,7 @@ class CompiledFunction:
         """The optimized LLVM IR (rebuilt on demand when the code came from the disk cache)."""
         if self._llvm_ir is None:
             tiling = self._tiling if self._tiling is None or self._tiling[0] is not None else tiling_plan(self.fn)
-            self._llvm_ir = str(_build(self.fn, self._release_gil, tiling)[1])
+            self._llvm_ir = str(_build(self.fn, self._release_gil, tiling, bool(self.lowered.kernels))[1])
         return self._llvm_ir
 
     @property
@@ -282,22 +296,25 @@ def _work(fn: Function) -> int:
     return total
 
 
-def compile_function(fn: Any, source: Optional[Function] = None) -> CompiledFunction:
+def compile_function(fn: Any, source: Optional[Function] = None, profile: bool = False) -> CompiledFunction:
     """Native code for `fn`, from the disk cache when an entry for this exact IR and machine exists.
 
     With `source` (the IR `fn` was optimized from), the cache is keyed by `source`, and `fn` may be a
-    zero-argument callable that computes the optimized IR: a hit then skips the passes as well as LLVM."""
+    zero-argument callable that computes the optimized IR: a hit then skips the passes as well as LLVM. With
+    `profile`, the variant that times its kernels (codegen.profile), cached apart from the normal build."""
     from ir.printer import print_function
     k = None
     if cache.enabled():
         k = cache.key(print_function(source if source is not None else fn, locations=True),
-                      {"from": "traced" if source is not None else "optimized"})
+                      {"from": "traced" if source is not None else "optimized", **({"profile": 1} if profile else {})})
         hit = cache.load(k)
         if hit is not None and not wanted_stages():
             meta, obj = hit
             try:
                 tiling = (None, meta["tile_rows"]) if meta.get("tile_rows") else None
-                compiled = _link(_Deferred(fn), cache.decode_meta(meta), obj, meta["release_gil"], tiling)
+                lowered = cache.decode_meta(meta)
+                lowered.kernels = [KernelInfo.from_json(k) for k in meta.get("kernels", [])]
+                compiled = _link(_Deferred(fn), lowered, obj, meta["release_gil"], tiling)
                 stats["cache_hits"] += 1
                 return compiled
             except Exception:  # a valid-looking entry that does not decode or link: rebuild it
@@ -309,9 +326,10 @@ def compile_function(fn: Any, source: Optional[Function] = None) -> CompiledFunc
     work = _work(fn)
     release = work >= RELEASE_GIL_ELEMENTS
     tiling = tiling_plan(fn) if work >= TILE_ELEMENTS else None
-    lowered, mod, obj = _build(fn, release, tiling)
+    lowered, mod, obj = _build(fn, release, tiling, profile)
     if k is not None:
-        meta = dict(cache.encode_meta(lowered), release_gil=release, tile_rows=tiling[1] if tiling else 0)
+        meta = dict(cache.encode_meta(lowered), release_gil=release, tile_rows=tiling[1] if tiling else 0,
+                    kernels=[list(kernel) for kernel in lowered.kernels])
         cache.store(k, meta, obj)
     compiled = _link(fn, lowered, obj, release, tiling)
     compiled._llvm_ir = str(mod)
@@ -354,7 +372,8 @@ def tiling_plan(fn: Function) -> Optional[tuple[Any, int]]:
     return (p, n) if n < p.rows else None
 
 
-def _build(fn: Function, release: bool, tiling: Optional[tuple[Any, int]] = None) -> tuple[Lowered, Any, bytes]:
+def _build(fn: Function, release: bool, tiling: Optional[tuple[Any, int]] = None,
+           profile: bool = False) -> tuple[Lowered, Any, bytes]:
     """Lower, optimize and emit object code (the expensive part that the cache skips)."""
     if tiling is not None:
         from codegen.tiling import rewrite
@@ -362,11 +381,11 @@ def _build(fn: Function, release: bool, tiling: Optional[tuple[Any, int]] = None
         chunk_fn = rewrite(fn, p, n)
         chunk_bytes = [n * (t.size // p.rows) * t.dtype.np.itemsize if split else 0
                        for t, split in zip(fn.param_types + fn.result_types, p.split_params + p.split_results)]
-        lowered = lower_function(chunk_fn, chunk_bytes=chunk_bytes)
+        lowered = lower_function(chunk_fn, chunk_bytes=chunk_bytes, profile=profile)
         lowered.params, lowered.results = fn.param_types, fn.result_types
         lowered.chunks = p.rows // n
     else:
-        lowered = lower_function(fn)
+        lowered = lower_function(fn, profile=profile)
     entry.build(lowered.module, array_specs(lowered), lowered.workspace_size + 64, lowered.chunks, release)
     mod = llvm_setup.parse(str(lowered.module))
     lowered.module = None  # ~250 KB of llvmlite objects per function that nothing reads again

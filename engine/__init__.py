@@ -43,5 +43,5 @@ def is_tensor(x: object) -> object:
 
 
 from engine import (autograph, bitwise, config, data, debugging, dtypes, image, keras, math, nn,  # noqa: E402,F401
-                    optimizers, random, saved_model, testing, train)
+                    optimizers, profiler, random, saved_model, testing, train)
 from engine.module import Module  # noqa: E402

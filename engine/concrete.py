@@ -23,6 +23,7 @@ from autodiff import tape as _tape
 from engine import nest
 from engine.call_gradient import record_call
 from engine.convert import convert_to_tensor
+from engine.fastcall import PROFILING
 from engine.tensor import Tensor, TensorShape
 from engine.trace import Trace, is_library_file
 from engine.variables import Variable
@@ -315,6 +316,8 @@ class ConcreteFunction:
         if self._generic and self.jit_compile is not False:  # the interpreter runs unknown dims as they are
             n = len(inputs) - len(self.variables)
             return self.specialization([np.shape(a) for a in inputs[:n]])._run(inputs)
+        if PROFILING:  # engine.profiler: the variant of the native code that times its kernels
+            return PROFILING[0].run(self, inputs)
         compiled = self.compiled
         if compiled is None:
             from ir.interp import run
@@ -330,15 +333,16 @@ class ConcreteFunction:
         cells = [variables[i - n].cell for i in compiled.lowered.assigned]
         return compiled.run(arrays + [v.cell.array for v in variables], cells)
 
-    def fast_call(self, arg_types: list[TensorType]) -> Optional[Callable[[tuple], Any]]:
+    def fast_call(self, arg_types: list[TensorType], owner: Any = None) -> Optional[Callable[..., Any]]:
         """A generated caller for positional tensor arguments of these types (engine.fastcall), when every
-        parameter is one of them in order (of the specialization to their shapes, for unknown dims)."""
+        parameter is one of them in order (of the specialization to their shapes, for unknown dims); calls it cannot
+        take go to `owner._call_general`, or return `fastcall.MISS` without an owner."""
         if self._generic:
             if len(arg_types) != len(self.ir.params) - len(self.variables) or \
                     not all(dims_fit(t.shape, p.type.shape) for t, p in zip(arg_types, self.ir.params)):
                 return None
             spec = self.specialization([t.shape for t in arg_types])
-            return spec.fast_call(arg_types) if spec is not self else None
+            return spec.fast_call(arg_types, owner) if spec is not self else None
         compiled = self.compiled
         if compiled is not None and not all(t.is_static for t in compiled.lowered.results):
             return None  # results whose size the kernel decides: the general path adopts the kernel's memory
@@ -347,7 +351,7 @@ class ConcreteFunction:
                 [slot[0] for slot in self._param_slots] != list(self._arguments)[:len(arg_types)]:
             return None
         from engine.fastcall import make_fast_call
-        return make_fast_call(self, compiled, arg_types)
+        return make_fast_call(self, compiled, arg_types, owner)
 
     def _pack(self, results: list[Any]) -> Any:
         it = iter(results)

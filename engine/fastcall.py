@@ -1,40 +1,66 @@
-"""The fast call path of a compiled concrete function: a small Python closure generated per signature.
+"""The fast call path of a compiled concrete function: a small Python function generated per signature.
 
 Calling compiled code costs about 0.05 µs; everything around it (allocating outputs, wrapping them as tensors) is
-Python, so it is generated once per concrete function with the arity, dtypes and shapes written in as constants:
-one function call, an identity compare per argument, `np.empty` per output. The arrays' dtypes, shapes and layouts
-are checked by the native entry itself (codegen.entry), which refuses anything else with `EntryArgumentError`;
-that, or an argument that is not an eager Tensor, returns `MISS` and the caller takes the general path (which
-converts, copies or raises a clear error).
+Python, so it is generated once per concrete function with the arity, dtypes and shapes written in as constants.
+An `engine.function` installs it as what a call of the function runs (`Function._call`), so a call is one Python
+frame: the global guards (keyword arguments, run-eagerly, an active tape, tracing), an identity compare per
+argument, `np.empty` per output, the native call, and the result tensor built without running `Tensor.__init__`
+(its value is an exact ndarray by construction). The arrays' dtypes, shapes and layouts are checked by the native
+entry itself (codegen.entry), which refuses anything else with `EntryArgumentError`; that, or an argument that is
+not an eager Tensor, goes to the owner's general path (which converts, copies or raises a clear error). Without an
+owner (`ConcreteFunction.fast_call`), a miss returns `MISS`.
+
+While a profiler records (engine.profiler), every call takes the general path, where the profiler times it.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+import weakref
+from typing import Any, Callable, Optional
 
 import numpy as np
 
+from autodiff import tape as _tape
 from codegen.entry import EntryArgumentError
+from engine import dispatch
 from engine.tensor import Tensor
 
 MISS = object()
+#: `engine.config.run_functions_eagerly`: decorated functions run as plain Python (read by the generated callers).
+RUN_EAGERLY = [False]
+#: The profiler recording now, if any (engine.profiler sets it): compiled calls report to it.
+PROFILING: list[Any] = []
 
 
-def make_fast_call(concrete: Any, compiled: Any, arg_types: list[Any]) -> Callable[[tuple], Any]:
-    """The fast caller of `compiled` for positional eager tensors of `arg_types` (made once per compiled code)."""
-    made = compiled.fast_callers.get(tuple(arg_types))
+def make_fast_call(concrete: Any, compiled: Any, arg_types: list[Any], owner: Optional[Any] = None) -> Callable[..., Any]:
+    """The fast caller of `compiled` for positional eager tensors of `arg_types` (made once per compiled code and
+    owner). `owner` is the `engine.function` whose general path (`_call_general`) takes the calls that miss."""
+    key = (tuple(arg_types), owner is not None)
+    made = compiled.fast_callers.get(key)
     if made is not None:
         return made
     n = len(arg_types)
     variables = concrete.variables
     assigned = [i - n for i in compiled.lowered.assigned]
-    env: dict[str, Any] = {"Tensor": Tensor, "MISS": MISS, "empty": np.empty, "py": compiled._py,
-                           "pool": compiled._pool, "workspace": compiled.workspace, "fail": compiled.fail,
-                           "Refused": EntryArgumentError, "compiled": compiled, "pack": concrete._pack}
-    lines = ["def fast(args):", f"    if len(args) != {n}:", "        return MISS"]
+    # The owner through a weak reference: its concretes own this code, which must not keep it alive.
+    env: dict[str, Any] = {"Tensor": Tensor, "new": Tensor.__new__, "MISS": MISS, "empty": np.empty,
+                           "py": compiled._py, "pop": compiled._pool.pop, "push": compiled._pool.append,
+                           "workspace": compiled.workspace, "fail": compiled.fail, "Refused": EntryArgumentError,
+                           "compiled": compiled, "pack": concrete._pack, "eagerly": RUN_EAGERLY,
+                           "taping": _tape.active, "tracers": dispatch._tracer, "tracing": dispatch.tracing,
+                           "profiling": PROFILING,
+                           "owner": weakref.ref(owner) if owner is not None else None}
+    miss = "owner()._call_general(*args, **kwargs)" if owner is not None else "MISS"
+    lines = ["def fast(*args, **kwargs):",
+             "    if kwargs or eagerly[0] or taping or profiling or (tracers and tracing()):",
+             f"        return {miss}"]
+    miss_positional = "owner()._call_general(*args)" if owner is not None else "MISS"
     if n:
-        lines.append(f"    {', '.join(f'a{i}' for i in range(n))}{',' if n == 1 else ''} = args")
+        lines += ["    try:", f"        {', '.join(f'a{i}' for i in range(n))}{',' if n == 1 else ''} = args",
+                  "    except ValueError:", f"        return {miss_positional}"]
         lines.append("    if " + " or ".join(f"type(a{i}) is not Tensor" for i in range(n)) + ":")
-        lines.append("        return MISS")
+        lines.append(f"        return {miss_positional}")
+    else:
+        lines += ["    if args:", f"        return {miss_positional}"]
     for k, v in enumerate(variables):
         env[f"cell{k}"] = v.cell
         lines.append(f"    c{k} = cell{k}.array")
@@ -51,32 +77,33 @@ def make_fast_call(concrete: Any, compiled: Any, arg_types: list[Any]) -> Callab
     if compiled.threads > 1:  # a big tiled kernel: the general path splits it across threads
         lines.append(f"    outs = compiled.run([{', '.join(arrays)}], [{', '.join(f'cell{vi}' for vi in assigned)}])")
         lines.append("    return Tensor(outs[0])" if concrete._single_output else "    return pack(outs)")
-        return _remember(compiled, arg_types, _compile(lines, env))
+        return _remember(compiled, key, _compile(lines, env))
     call_args = arrays + outs + [f"w{k}" for k in range(len(assigned))] + ["ws", "0", str(compiled.lowered.chunks)]
-    lines.append("    ws = workspace()")
+    lines += ["    try:", "        ws = pop()", "    except IndexError:", "        ws = workspace()"]
     lines.append("    try:")
     lines.append(f"        code = py({', '.join(call_args)})")
     lines.append("    except Refused:")  # an argument of another dtype, shape or layout: the general path
-    lines.append("        pool.append(ws)")
-    lines.append("        return MISS")
+    lines.append("        push(ws)")
+    lines.append(f"        return {miss_positional}")
     for k, vi in enumerate(assigned):  # before raising too: assigns made before a failure stay, as in eager mode
         lines.append(f"    cell{vi}.array = w{k}")
     lines.append("    if code:")
     lines.append("        fail(code, ws)")
-    lines.append("    pool.append(ws)")
+    lines.append("    push(ws)")
     if concrete._single_output and len(outs) == 1:
-        lines.append("    return Tensor(o0)")
+        # Tensor(o0) without __init__: o0 is an exact ndarray, which is all __init__ would make sure of.
+        lines += ["    t = new(Tensor)", "    t._value = o0", "    t._node = None", "    return t"]
     else:
         lines.append(f"    return pack([{', '.join(outs)}])")
-    return _remember(compiled, arg_types, _compile(lines, env))
+    return _remember(compiled, key, _compile(lines, env))
 
 
-def _remember(compiled: Any, arg_types: list[Any], fast: Callable[[tuple], Any]) -> Callable[[tuple], Any]:
-    compiled.fast_callers[tuple(arg_types)] = fast
+def _remember(compiled: Any, key: tuple, fast: Callable[..., Any]) -> Callable[..., Any]:
+    compiled.fast_callers[key] = fast
     return fast
 
 
-def _compile(lines: list[str], env: dict[str, Any]) -> Callable[[tuple], Any]:
+def _compile(lines: list[str], env: dict[str, Any]) -> Callable[..., Any]:
     source = "\n".join(lines)
     exec(source, env)  # noqa: S102  (our own generated source, kept on the function as `.source`)
     fast = env["fast"]

@@ -66,3 +66,23 @@ def test_help_lists_every_workload_record():
     assert out.returncode == 0, out.stderr[-3000:]
     listed = [line.split()[0] for line in out.stdout.split("workloads:\n", 1)[1].splitlines() if line.strip()]
     assert listed == WORKLOADS
+
+
+def test_json_record_has_the_rows_peaks_and_kiln_profiles(tmp_path):
+    import json
+    path = tmp_path / "run.json"
+    out = subprocess.run([sys.executable, str(RUN), "--quick", "--peers", "none", "--only", "reduce_sum,call_overhead",
+                          "--json", str(path)], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    record = json.loads(path.read_text())
+    assert record["format"] == 1 and record["quick"] is True and "machine: " in record["machine"]
+    assert record["peaks"]["gbytes_per_s"] > 0 and record["peaks"]["gflops_per_s"] > 0
+    assert [w["name"] for w in record["workloads"]] == ["reduce_sum", "call_overhead"]
+    for w in record["workloads"]:
+        assert [r["impl"].split()[0] for r in w["rows"]] == ["numpy", "kiln"]
+        assert all(r["median_s"] > 0 and r["status"] == "" for r in w["rows"])
+    reduce_sum, call = record["workloads"]
+    n = 1 << 14  # QUICK["reduce"]: the profiled kernel reads every float32 once and adds it
+    assert reduce_sum["kiln_profile"]["bytes_per_call"] == 4 * n
+    assert reduce_sum["kiln_profile"]["flops_per_call"] == n
+    assert call["kiln_profile"]["bytes_per_call"] == 3 * 8 * 4 and "add(f32[8], f32[8])" in call["kiln_profile"]["table"]

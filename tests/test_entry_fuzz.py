@@ -258,7 +258,7 @@ def main() -> None:
                 fz.python_entry(what + " via Function", lambda: f(*args), lambda: _eager(body, args), forged)
                 fz.python_entry(what + " via ConcreteFunction", lambda: concrete(*args), numpy_oracle, forged)
                 if fast is not None:
-                    fz.python_entry(what + " via fast caller", lambda: fast(tuple(args)), numpy_oracle, forged)
+                    fz.python_entry(what + " via fast caller", lambda: fast(*args), numpy_oracle, forged)
                 arrays = [t._value for t in tensors] + [var.cell.array for var in concrete.variables]
                 arrays[pos] = x
                 cells = [concrete.variables[i - len(inputs)].cell for i in compiled.lowered.assigned]

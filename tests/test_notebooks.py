@@ -79,7 +79,7 @@ def _tagged(nb: Any, tag: str) -> Any:
 
 def test_the_notebooks_are_there() -> None:
     for name in ("01_tracing_and_ir.ipynb", "02_codegen.ipynb", "03_autodiff.ipynb", "04_autograph.ipynb",
-                 "05_keras_mnist.ipynb"):
+                 "05_keras_mnist.ipynb", "06_performance.ipynb"):
         assert name in NOTEBOOKS
 
 
@@ -150,3 +150,18 @@ def test_keras_mnist(run_notebook: Callable[[str], Any]) -> None:
     fit = _text(_tagged(nb, "fit"))
     assert "Epoch 2/2" in fit and "same predictions: True" in fit
     assert "config.json" in fit and "model.weights.npz" in fit
+
+
+def test_performance(run_notebook: Callable[[str], Any]) -> None:
+    nb = run_notebook("06_performance.ipynb")
+    ratios = _text(_tagged(nb, "ratios"))
+    for workload in ("reduce_sum", "matmul", "mlp_step_256", "call_overhead"):
+        assert workload in ratios, ratios
+    for tag in ("bars", "roofline"):
+        images = [o for o in _tagged(nb, tag).outputs if o.output_type == "display_data" and "image/png" in o.data]
+        assert len(images) == 1, tag
+    assert "reduce_sum" in _text(_tagged(nb, "roofline"))
+    table = _text(_tagged(nb, "profile"))
+    assert "train_step(f32[256, 784], i32[256]" in table and "matmul" in table
+    assert re.search(r"^train_step\(.*\)\s+20\s", table, re.M), table  # the 20 calls made
+    assert "20 calls" in _text(_tagged(nb, "trace"))

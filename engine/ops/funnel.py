@@ -151,7 +151,9 @@ _NP_DTYPES = {opdef: _np_dtypes(opdef) for opdef in OPS.values() if opdef.kind =
 
 def binary(opdef: OpDef, x: Any, y: Any, public: str) -> Tensor:
     """Elementwise binary op with TensorFlow's rules: equal dtypes, numpy broadcasting."""
-    if type(x) is Tensor and type(y) is Tensor and not dispatch._tracer:
+    # The fast paths skip `apply`, so they are not taken while a hook watches every op (dispatch.after_op: check
+    # numerics, the profiler's eager counts).
+    if type(x) is Tensor and type(y) is Tensor and not dispatch._tracer and dispatch.after_op is None:
         # The eager fast path (two eager tensors of one type): what `apply` would do, without the generic checks.
         xv, yv = x._value, y._value
         if xv.dtype == yv.dtype and xv.shape == yv.shape and xv.dtype in _NP_DTYPES[opdef] and x._node is None \
@@ -160,7 +162,7 @@ def binary(opdef: OpDef, x: Any, y: Any, public: str) -> Tensor:
             if _tape.active:
                 _tape.record(opdef, (x, y), (result,), {})
             return result
-    elif not _tape.active and not dispatch._tracer:
+    elif not _tape.active and not dispatch._tracer and dispatch.after_op is None:
         # An eager tensor with a Python number (`x * 2.0`): the number takes the tensor's dtype and numpy
         # broadcasts it. Nothing records this op, so no broadcast_to needs to exist for a gradient rule.
         fast = _with_python_scalar(opdef, x, y)
