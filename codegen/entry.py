@@ -89,7 +89,8 @@ class ArraySpec(NamedTuple):
     """One array argument of the entry: what it must be, and how an error names it."""
     role: str
     dtype: np.dtype
-    shape: tuple[Any, ...]  # ints; None for a parameter's unknown dim; ("dim", j) for a result's dim equal to the jth
+    # ints; None for a parameter's unknown dim; ("param_dim", j) for a result's dim equal to the j-th of those
+    shape: tuple[Any, ...]
     writable: bool
 
     def describe(self, i: int) -> str:
@@ -163,7 +164,7 @@ def build(module: lir.Module, specs: Sequence[ArraySpec], workspace_bytes: int, 
                      for k in range(rank)]
             if min_items is None:
                 # a dim is static (an int), a parameter's unknown dim (None: passed on to the kernel), or a
-                # result's dim that equals the j-th of those (("dim", j))
+                # result's dim that equals the j-th of those (("param_dim", j))
                 unknown.extend(s for s, d in zip(sizes, spec.shape) if d is None)
                 want = [unknown[d[1]] if isinstance(d, tuple) else d for d in spec.shape]
                 ok = all_of([b.icmp_signed("==", s, lir.Constant(I64, d) if isinstance(d, int) else d)

@@ -192,9 +192,9 @@ def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[
     returned = fn.block.ops[-1].operands if fn.block.ops else []
     for k, (cv, t) in enumerate(zip(outs, results)):
         ptr = body.args[len(params) + k]
-        known = None if t.is_static else tuple(d if isinstance(d, int) else ("dim", dim_index.get(id(d)))
-                                                for d in cv.dims)
-        if known is not None and ("dim", None) not in known:
+        known = None if t.is_static else tuple(
+            d if isinstance(d, int) else ("param_dim", dim_index.get(id(d))) for d in cv.dims)
+        if known is not None and ("param_dim", None) not in known:
             out = Buffer(t, ptr, cv.dims, b)
         else:
             known = None

@@ -28,7 +28,7 @@ from engine.tensor import Tensor, TensorShape
 from engine.trace import Trace, is_library_file
 from engine.variables import Variable
 from ir.core import Function
-from engine.kernels import compiles_generically, kernel_ir  # noqa: F401  (the decision; re-exported)
+from engine.kernels import compiles_generically, kernel_ir  # (the decision; re-exported)
 from ir.opdef import dims_fit
 from ir.types import DType, TensorType, as_dtype, float32, from_numpy
 
@@ -199,7 +199,9 @@ class ConcreteFunction:
         self.jit_compile = jit_compile
         self._optimized: Optional[Function] = None
         self._compiled: Any = None
-        self._generic = any(not p.type.is_static for p in fn.params)
+        # Unknown dims that codegen cannot take at run time: one static specialization per argument shapes.
+        self._generic = any(not p.type.is_static for p in fn.params) and jit_compile is not False and \
+            not compiles_generically(fn)
         self._specializations: dict[Any, "ConcreteFunction"] = {}
         self._single_output = isinstance(outputs, Tensor) or isinstance(outputs, Variable)
         # The traced Python function, when it calls a custom_gradient function: the IR differentiates that
