@@ -291,9 +291,10 @@ def compile_function(fn: Any, source: Optional[Function] = None) -> CompiledFunc
     if k is not None:
         meta = dict(cache.encode_meta(lowered), release_gil=release, tile_rows=tiling[1] if tiling else 0)
         cache.store(k, meta, obj)
-    compiled = _link(fn, lowered, obj, release, tiling)
-    compiled._llvm_ir = str(mod)
-    return compiled
+    # Not `str(mod)` kept for `.llvm_ir`: ~15 KB of text per live function that few ever read (rebuilt on demand,
+    # as after a cache hit).
+    del mod
+    return _link(fn, lowered, obj, release, tiling)
 
 
 class _Deferred:
