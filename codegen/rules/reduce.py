@@ -300,6 +300,7 @@ def _matmul(ctx: LowerContext, op: Any, a: CValue, bv: CValue) -> CValue:
             if vector_gemm_applies(t.dtype, m, n, k, tb):
                 _vector_gemm(ctx, t.dtype, pa, pb, pc, m, n, k, ta)
                 return
+            ctx.add_work(m * n * k)  # one call: the loops around it poll between calls (codegen.interrupt)
             b.call(gemm, [lir.Constant(I32, _ROW_MAJOR), lir.Constant(I32, _TRANS if ta else _NO_TRANS),
                           lir.Constant(I32, _TRANS if tb else _NO_TRANS), ctx.i64(m), ctx.i64(n), ctx.i64(k),
                           lir.Constant(fty, 1.0), pa, ctx.i64(m if ta else k), pb, ctx.i64(k if tb else n),
