@@ -64,11 +64,11 @@ class JitHost:
         self.live = 0  # libraries linked (or being linked) whose NativeCode is alive
 
     def __del__(self) -> None:
+        global _freed_libraries
         lljit = self.__dict__.pop("lljit", None)
         if lljit is not None:
             lljit.close()
-            global _trim_pending
-            _trim_pending = True  # trimmed once the collection that freed it (and its functions) is over
+            _freed_libraries += self.linked  # trimmed once the collection that freed it (and its functions) is over
 
 
 #: A shared LLJIT keeps every library it ever linked (~10 KB each; a name cannot be reused), one LLJIT per function
@@ -107,7 +107,8 @@ def _malloc_trim() -> Optional[Any]:
     return trim
 
 
-_trim_pending = False
+#: Libraries whose LLJIT was destroyed since the heap was last trimmed.
+_freed_libraries = 0
 
 
 def release_free_memory() -> None:
@@ -121,11 +122,12 @@ def release_free_memory() -> None:
 
 
 def _after_collection(phase: str, info: dict) -> None:
-    """A gc callback: trims the heap at the end of a collection during which an LLJIT was destroyed (at most once per
-    32 libraries), when the functions' other memory, freed in the same collection, is free too."""
-    global _trim_pending
-    if phase == "stop" and _trim_pending:
-        _trim_pending = False
+    """A gc callback: trims the heap at the end of a collection once the LLJITs destroyed since the last trim held
+    LIBRARIES_PER_JIT libraries or more, when the functions' other memory, freed in the same collection, is free too.
+    (A trim costs about 30 ms on a heap of 200 MB: once per function dropped would double the cost of compiling.)"""
+    global _freed_libraries
+    if phase == "stop" and _freed_libraries >= LIBRARIES_PER_JIT:
+        _freed_libraries = 0
         release_free_memory()
 
 
