@@ -19,12 +19,20 @@ What it owns:
   and optimizing are uniqued in the context, and in the global one they stayed for good (about 0.5 KB a compile,
   which pinned heap pages all over).
 
+- `on_llvm_thread(fn, *args)`: runs a compile on Kiln's one long-lived compile thread. glibc gives that thread a
+  malloc arena of its own, so LLVM's short-lived allocations churn there instead of between the long-lived blocks of
+  the main heap (2,000 retraced shapes, then the Function deleted: 37 MB held instead of 45 MB).
+
 It assumes one process-wide LLVM, which is what llvmlite provides; every llvmlite call is serialized behind
 llvmlite's own lock, so the caches here need no locking of their own beyond idempotent initialization.
 """
 from __future__ import annotations
 
 import functools
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Optional, TypeVar
 
 import llvmlite.binding as llvm
 import llvmlite.ir as lir
@@ -33,6 +41,10 @@ from llvmlite.binding import newpassmanagers
 #: The string attribute of functions that exist only for the loop vectorizer to call and `optimize` to inline
 #: (codegen.vmath_lanes): external until then, dropped after.
 VECTOR_VARIANT_MARK = b'"kiln-vector-variant"'
+_THREAD_NAME = "kiln-llvm"
+_pool: Optional[tuple[int, ThreadPoolExecutor]] = None  # (pid, pool): a forked child makes its own
+_pool_lock = threading.Lock()
+T = TypeVar("T")
 
 
 @functools.cache
@@ -101,3 +113,15 @@ def _run_once(pm: llvm.ModulePassManager, module: llvm.ModuleRef, pb: llvm.PassB
     finally:
         newpassmanagers.NewPassManager._dispose(pm)
         pm.detach()
+
+
+def on_llvm_thread(fn: Callable[..., T], *args: Any) -> T:
+    """`fn(*args)` run on the compile thread (directly when already on it), its exception raised here."""
+    global _pool
+    if threading.current_thread().name.startswith(_THREAD_NAME):
+        return fn(*args)
+    with _pool_lock:
+        if _pool is None or _pool[0] != os.getpid():
+            _pool = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix=_THREAD_NAME))
+        pool = _pool[1]
+    return pool.submit(fn, *args).result()

@@ -287,7 +287,7 @@ def compile_function(fn: Any, source: Optional[Function] = None) -> CompiledFunc
     work = _work(fn)
     release = work >= RELEASE_GIL_ELEMENTS
     tiling = tiling_plan(fn) if work >= TILE_ELEMENTS else None
-    lowered, mod, obj = _build(fn, release, tiling)
+    lowered, mod, obj = llvm_setup.on_llvm_thread(_build, fn, release, tiling)
     if k is not None:
         meta = dict(cache.encode_meta(lowered), release_gil=release, tile_rows=tiling[1] if tiling else 0)
         cache.store(k, meta, obj)
