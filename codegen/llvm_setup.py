@@ -21,7 +21,7 @@ What it owns:
 
 - `on_llvm_thread(fn, *args)`: runs a compile on Kiln's one long-lived compile thread. glibc gives that thread a
   malloc arena of its own, so LLVM's short-lived allocations churn there instead of between the long-lived blocks of
-  the main heap (2,000 retraced shapes, then the Function deleted: 37 MB held instead of 45 MB).
+  the main heap (2,000 retraced shapes, then the Function deleted: 37-40 MB held instead of 45 MB).
 
 It assumes one process-wide LLVM, which is what llvmlite provides; every llvmlite call is serialized behind
 llvmlite's own lock, so the caches here need no locking of their own beyond idempotent initialization.
