@@ -13,6 +13,7 @@ from typing import Any, Callable, Optional, Sequence
 
 import llvmlite.ir as lir
 
+from codegen import interrupt
 from codegen.values import (I8, I64, PTR, Buffer, CValue, Dim, Lazy, Scalar, as_i64, constant, is_static_dims,
                             num_elements, reg_type)
 from ir.types import DType, TensorType
@@ -66,6 +67,7 @@ class LowerContext:
         # How many times code at the builder's position runs per call, from the static trip counts of the loops
         # around it; None inside a while_loop's or cond's region (unknown: maybe many).
         self._runs = runs
+        self._loops: list[interrupt.LoopWork] = []  # the work of the loops being emitted, innermost last
 
     # ---- types and constants
     def const(self, dtype: DType, value: Any) -> lir.Constant:
@@ -195,10 +197,35 @@ class LowerContext:
         told to leave the loop alone when `vectorize` is False (loops that are vector code already) and when the
         body runs fewer than SMALL_LOOP_WORK times per call, counting the loops around it (vector code would save
         little there, and the vectorizer's analysis of such loops was a fifth of the optimizer's time on an MLP
-        training step)."""
+        training step). Long loop nests poll for Ctrl-C (codegen.interrupt): a loop of more than
+        2 * BLOCK_TRIPS static trips runs in blocks of BLOCK_TRIPS trips, and a loop whose trips each do much work
+        polls in its latch every few trips."""
+        static = isinstance(n, int) and isinstance(start, int)
+        if static and n - start > 2 * interrupt.BLOCK_TRIPS:
+            size = interrupt.BLOCK_TRIPS
+            blocks = -(-(n - start) // size)
+            last = self.i64(n)
+
+            def block(k: lir.Value) -> None:
+                lo = self.b.add(self.i64(start), self.b.mul(k, self.i64(size)), flags=["nsw"])
+                hi = self.b.add(lo, self.i64(size), flags=["nsw"])
+                hi = self.b.select(self.b.icmp_signed("<", hi, last), hi, last)
+                self._range(lo, hi, size, body, vectorize)
+            self._range(self.i64(0), self.i64(blocks), blocks, block, vectorize)
+            return
+        self._range(as_i64(start), self.i64(n) if isinstance(n, int) else n,
+                    n - start if static else None, body, vectorize)  # type: ignore[operator]
+
+    def add_work(self, count: int) -> None:
+        """Counts work done at the builder's position outside any loop of ours (a BLAS call), in element steps, so
+        that the loops around it poll for Ctrl-C as they would around as long a loop."""
+        if self._loops:
+            self._loops[-1].add(count, 0)
+
+    def _range(self, lo: lir.Value, hi: lir.Value, trips: Optional[int], body: Callable[[lir.Value], None],
+               vectorize: bool) -> None:
+        """for (i = lo; i < hi; i++) body(i); `trips`: the static trip count (at most, for a block), or None."""
         b = self.b
-        trips = n - start if isinstance(n, int) and isinstance(start, int) else None
-        n = self.i64(n) if isinstance(n, int) else n
         pre = b.block
         head = b.append_basic_block("loop.head")
         loop_body = b.append_basic_block("loop.body")
@@ -206,13 +233,20 @@ class LowerContext:
         b.branch(head)
         b.position_at_end(head)
         i = b.phi(I64, name="i")
-        i.add_incoming(as_i64(start), pre)
-        b.cbranch(b.icmp_signed("<", i, n), loop_body, after)
+        i.add_incoming(lo, pre)
+        b.cbranch(b.icmp_signed("<", i, hi), loop_body, after)
         b.position_at_end(loop_body)
         outer = self._runs
         self._runs = None if outer is None or trips is None else outer * max(trips, 0)
+        self._loops.append(interrupt.LoopWork())
         body(i)
+        inner = self._loops.pop()
         runs, self._runs = self._runs, outer
+        every = interrupt.poll_every(trips, inner.between_polls())
+        if every is not None:
+            interrupt.emit_loop_poll(self, b.sub(i, lo) if every > 1 else i, every)
+        if self._loops:
+            self._loops[-1].add_loop(trips, inner, every)
         nxt = b.add(i, self.i64(1), flags=["nsw"])
         i.add_incoming(nxt, b.block)
         latch = b.branch(head)

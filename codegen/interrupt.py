@@ -9,6 +9,12 @@ and a well-predicted branch per trip) and, when they differ, leaves with the err
 entry of the function's error table. Comparing with the value at the start of the call, instead of clearing a flag,
 lets kernels in several threads all see one Ctrl-C and makes a Ctrl-C pressed while no kernel ran harmless.
 
+Loops without a trip counter of their own poll too, when their nest is long (`LoopWork`, used by the lowering
+context's `for_range`): a loop whose trips each do at least MIN_TRIP_WORK element steps polls in its latch every
+`poll_every` trips (so about every POLL_WORK steps), and a loop of more than 2 * BLOCK_TRIPS static trips runs in
+blocks, polling between them; so the innermost loops, which LLVM vectorizes, never contain a poll, and a nest that
+does fewer than POLL_WORK steps per call gets none.
+
 `raise_interrupt()` then runs Python's pending handlers (`PyErr_CheckSignals`), so the KeyboardInterrupt the user
 sees is the one Python's own handler raises (or whatever a handler the user installed does); if none raises (in a
 thread other than the main one, say), the caller raises KeyboardInterrupt itself.
@@ -20,6 +26,7 @@ kind (not SIG_DFL/SIG_IGN, no SA_SIGINFO); if the program later replaces Python'
 from __future__ import annotations
 
 import ctypes
+import functools
 import signal
 import threading
 from typing import Any, Optional
@@ -31,6 +38,13 @@ from codegen.values import I64
 
 #: Poll once per this many trips of a loop (a power of two).
 POLL_TRIPS = 4096
+#: Loops with static trip counts poll about once per this many element steps (innermost-loop trips; a BLAS call
+#: counts its multiply-adds): tens of microseconds, against a few nanoseconds per poll.
+POLL_WORK = 1 << 16
+#: A loop of more than twice this many trips runs in blocks of this many, polling between blocks.
+BLOCK_TRIPS = 1 << 16
+#: Loops doing fewer element steps per trip are never polled inside (they are innermost or nearly: vector code).
+MIN_TRIP_WORK = 1 << 10
 #: The status word (index into the i64 status array of a call's workspace) holding the counter at the call's start.
 STATUS_START = 2
 SYMBOL = "kiln_sym_interrupts"
@@ -75,6 +89,7 @@ def count() -> int:
     return _counter.value
 
 
+@functools.cache
 def _libc() -> Any:
     libc = ctypes.CDLL(None, use_errno=True)
     libc.sigaction.argtypes = [ctypes.c_int, ctypes.POINTER(_SigAction), ctypes.POINTER(_SigAction)]
@@ -121,6 +136,61 @@ def emit_poll(ctx: Any, trip: lir.Value) -> lir.Value:
     with b.if_then(due, likely=False):
         ctx.fail_if(interrupted(b, ctx.module, ctx.status), interrupt_code(ctx))
     return nxt
+
+
+class LoopWork:
+    """What the loops nested in one trip of a loop do, in element steps (see `for_range`): `work` in all, and the most
+    steps a trip can take without meeting a poll (`unpolled` in loops that do not poll, plus the longest stretch
+    `gap` between two polls of a loop that does)."""
+
+    def __init__(self) -> None:
+        self.work = 0
+        self.unpolled = 0
+        self.gap = 0
+
+    def add(self, work: int, gap: int) -> None:
+        self.work += work
+        self.unpolled += work if not gap else 0
+        self.gap = max(self.gap, gap)
+
+    def add_loop(self, trips: Optional[int], inner: "LoopWork", every: Optional[int]) -> None:
+        """Counts a loop of `trips` trips (None: unknown, counted as long) whose trips do `inner`, polling every
+        `every` trips (None: not at all)."""
+        n = trips if trips is not None else POLL_WORK
+        step = inner.between_polls()
+        self.work += n * (inner.work + 1)
+        if every is None:
+            self.unpolled += n * step
+        else:
+            self.gap = max(self.gap, every * step)
+
+    def between_polls(self) -> int:
+        """The most element steps one trip takes without a poll (counting the trip itself as one)."""
+        return 1 + self.unpolled + self.gap
+
+
+def poll_every(trips: Optional[int], step: int) -> Optional[int]:
+    """How many trips apart a loop of `trips` trips, each `step` element steps long without a poll, polls (a power
+    of two), or None: it does not (short trips: an inner loop that LLVM vectorizes or unrolls; or a loop short in
+    all, left to the loops around it)."""
+    if step < MIN_TRIP_WORK or (trips is not None and trips * step <= POLL_WORK):
+        return None
+    every = 1
+    while every * 2 * step <= POLL_WORK:
+        every *= 2
+    return every
+
+
+def emit_loop_poll(ctx: Any, trip: lir.Value, every: int) -> None:
+    """In a loop's latch: every `every` trips (`trip` counts them from 0), leave with a KeyboardInterrupt if a
+    SIGINT arrived since the call started."""
+    b = ctx.b
+    if every == 1:
+        ctx.fail_if(interrupted(b, ctx.module, ctx.status), interrupt_code(ctx))
+        return
+    due = b.icmp_unsigned("==", b.and_(trip, lir.Constant(I64, every - 1)), lir.Constant(I64, every - 1))
+    with b.if_then(due, likely=False):
+        ctx.fail_if(interrupted(b, ctx.module, ctx.status), interrupt_code(ctx))
 
 
 def interrupted(b: lir.IRBuilder, module: lir.Module, status: lir.Value) -> lir.Value:

@@ -8,7 +8,6 @@ Native code is owned and freed by codegen.native.
 """
 from __future__ import annotations
 
-import ctypes
 import os
 import sys
 import threading
@@ -17,12 +16,12 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from codegen import cache, entry, interrupt, llvm_setup, native, owned
+from codegen.callbacks import make_callback as _make_callback
 from codegen.dynamic import supports_unknown_dims  # noqa: F401  (engine.concrete asks codegen.runtime)
 from codegen.lower import Lowered, lower_function
 from codegen.profile import KernelInfo
 from ir.core import Function
 from ir.dump import dump, wanted, wanted_stages
-from ir.ops_state import assert_message, format_value
 from ir.types import Cell, RefType
 from ir.verify import verify
 
@@ -52,8 +51,6 @@ def executor() -> Any:
             from concurrent.futures import ThreadPoolExecutor
             _executor = ThreadPoolExecutor(max_workers=max(num_threads() - 1, 1), thread_name_prefix="kiln")
         return _executor
-_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_int64, ctypes.c_void_p)
-
 #: Counters the tests read: native compiles, disk-cache hits and misses in this process.
 stats = {"compiled": 0, "cache_hits": 0, "cache_misses": 0}
 
@@ -255,33 +252,6 @@ def array_specs(lowered: Lowered) -> list[entry.ArraySpec]:
             + [spec(f"the new value of Variable parameter {i}", lowered.params[i], True) for i in lowered.assigned])
 
 
-def _make_callback(lowered: Lowered, pending: dict[int, str]) -> Any:
-    def callback(entry_id: int, ptrs: int) -> None:
-        entry = lowered.prints[entry_id]
-        types = entry[-1]
-        arrays = []
-        words = ctypes.cast(ptrs, ctypes.POINTER(ctypes.c_int64))
-        sizes = iter(words[len(types):len(types) + sum(t.shape.count(None) for t in types)])  # unknown dims
-        for k, t in enumerate(types):
-            p = ctypes.cast(ptrs + 8 * k, ctypes.POINTER(ctypes.c_void_p))[0]
-            shape = tuple(next(sizes) if d is None else d for d in t.shape)
-            count = int(np.prod(shape, dtype=np.int64))
-            if count == 0:
-                arrays.append(np.zeros(shape, dtype=t.dtype.np))
-                continue
-            buf = (ctypes.c_char * (count * t.dtype.np.itemsize)).from_address(p)
-            arrays.append(np.frombuffer(buf, dtype=t.dtype.np).reshape(shape).copy())
-        if entry[0] == "print":
-            _, template, stream, summarize, _ = entry
-            out = sys.stdout if stream == "stdout" else sys.stderr
-            out.write(template.format(*(format_value(a, summarize) for a in arrays)))
-            out.flush()
-        else:
-            _, code, summarize, message, _ = entry
-            pending[code] = assert_message(message, arrays, summarize)
-    return _CALLBACK(callback)
-
-
 #: Kernels doing at least this many element operations release the GIL while they run.
 RELEASE_GIL_ELEMENTS = 1 << 15
 
@@ -326,14 +296,15 @@ def compile_function(fn: Any, source: Optional[Function] = None, profile: bool =
     work = _work(fn)
     release = work >= RELEASE_GIL_ELEMENTS
     tiling = tiling_plan(fn) if work >= TILE_ELEMENTS else None
-    lowered, mod, obj = _build(fn, release, tiling, profile)
+    lowered, mod, obj = llvm_setup.on_llvm_thread(_build, fn, release, tiling, profile)
     if k is not None:
         meta = dict(cache.encode_meta(lowered), release_gil=release, tile_rows=tiling[1] if tiling else 0,
                     kernels=[list(kernel) for kernel in lowered.kernels])
         cache.store(k, meta, obj)
-    compiled = _link(fn, lowered, obj, release, tiling)
-    compiled._llvm_ir = str(mod)
-    return compiled
+    # Not `str(mod)` kept for `.llvm_ir`: ~15 KB of text per live function that few ever read (rebuilt on demand,
+    # as after a cache hit).
+    del mod
+    return _link(fn, lowered, obj, release, tiling)
 
 
 class _Deferred:

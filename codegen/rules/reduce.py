@@ -309,6 +309,8 @@ def _matmul(ctx: LowerContext, op: Any, a: CValue, bv: CValue) -> CValue:
             pb = _batch_ptr(ctx, B, idx, mul_dims(b, k, n))
             pc = _batch_ptr(ctx, out, idx, mul_dims(b, m, n))
             def blas() -> None:
+                if isinstance(m, int) and isinstance(n, int) and isinstance(k, int):
+                    ctx.add_work(m * n * k)  # one call: the loops around it poll between calls (codegen.interrupt)
                 b.call(gemm, [lir.Constant(I32, _ROW_MAJOR), lir.Constant(I32, _TRANS if ta else _NO_TRANS),
                               lir.Constant(I32, _TRANS if tb else _NO_TRANS), as_i64(m), as_i64(n), as_i64(k),
                               lir.Constant(fty, 1.0), pa, as_i64(m if ta else k), pb, as_i64(k if tb else n),
