@@ -16,7 +16,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from codegen import cache, entry, interrupt, llvm_setup, native
+from codegen import cache, entry, interrupt, llvm_setup, native, partial
 from codegen.lower import Lowered, lower_function
 from ir.core import Function
 from ir.dump import dump, wanted, wanted_stages
@@ -287,11 +287,24 @@ def compile_function(fn: Any, source: Optional[Function] = None) -> CompiledFunc
     work = _work(fn)
     release = work >= RELEASE_GIL_ELEMENTS
     tiling = tiling_plan(fn) if work >= TILE_ELEMENTS else None
+    if tiling is None and work >= partial.MIN_ELEMENTS:  # reductions over rows split across threads
+        cut = partial.split(fn)
+        if cut is not None:
+            return partial.Split(fn, cut, _compile_tiled(cut.chunk, (cut.plan, cut.rows)),
+                                 compile_function(cut.finish))
     lowered, mod, obj = _build(fn, release, tiling)
     if k is not None:
         meta = dict(cache.encode_meta(lowered), release_gil=release, tile_rows=tiling[1] if tiling else 0)
         cache.store(k, meta, obj)
     compiled = _link(fn, lowered, obj, release, tiling)
+    compiled._llvm_ir = str(mod)
+    return compiled
+
+
+def _compile_tiled(fn: Function, tiling: tuple[Any, int]) -> CompiledFunction:
+    """Native code for `fn` tiled as given (not cached on disk: `fn` is made by `codegen.partial`)."""
+    lowered, mod, obj = _build(fn, True, tiling)
+    compiled = _link(fn, lowered, obj, True, tiling)
     compiled._llvm_ir = str(mod)
     return compiled
 
@@ -335,7 +348,7 @@ def _build(fn: Function, release: bool, tiling: Optional[tuple[Any, int]] = None
         from codegen.tiling import rewrite
         p, n = tiling
         chunk_fn = rewrite(fn, p, n)
-        chunk_bytes = [n * (t.size // p.rows) * t.dtype.np.itemsize if split else 0
+        chunk_bytes = [t.size // (p.rows // n) * t.dtype.np.itemsize if split else 0
                        for t, split in zip(fn.param_types + fn.result_types, p.split_params + p.split_results)]
         lowered = lower_function(chunk_fn, chunk_bytes=chunk_bytes)
         lowered.params, lowered.results = fn.param_types, fn.result_types
