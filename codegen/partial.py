@@ -32,6 +32,8 @@ from ir.types import RefType, TensorType
 MIN_ELEMENTS = 1 << 20
 #: At most this many chunks (so partial results stay small): enough for two threads to balance their shares.
 MAX_CHUNKS = 64
+#: At least this many rows per chunk, so that the partial results are at most an eighth of the input.
+MIN_CHUNK_ROWS = 8
 
 _SPLIT, _PLAIN, _TAIL = "split", "plain", "tail"
 
@@ -99,11 +101,12 @@ def split(fn: Function) -> Optional[Cut]:
 
 
 def _chunk_rows(fn: Function, N: int, state: dict[int, str]) -> int:
-    """Rows per chunk: the usual chunk size (codegen.chunks) or more, so that there are at most MAX_CHUNKS."""
+    """Rows per chunk: the usual chunk size (codegen.chunks) or more, so that there are at most MAX_CHUNKS chunks
+    and at least MIN_CHUNK_ROWS rows in each."""
     params = [state[id(p)] == _SPLIT for p in fn.params]
     results = [state[id(v)] == _SPLIT for v in fn.results]
     usual = rows_per_chunk(fn, Plan(N, params, results, set())) if any(params) else 1
-    least = max(usual, -(-N // MAX_CHUNKS))
+    least = max(usual, -(-N // MAX_CHUNKS), MIN_CHUNK_ROWS)
     return next(d for d in range(least, N + 1) if N % d == 0)
 
 

@@ -260,8 +260,9 @@ def _work(fn: Function) -> int:
     return total
 
 
-def compile_function(fn: Any, source: Optional[Function] = None) -> CompiledFunction:
-    """Native code for `fn`, from the disk cache when an entry for this exact IR and machine exists.
+def compile_function(fn: Any, source: Optional[Function] = None, *, split_rows: bool = True) -> CompiledFunction:
+    """Native code for `fn`, from the disk cache when an entry for this exact IR and machine exists. `split_rows`:
+    reductions over a big input's rows may run on threads (codegen.partial).
 
     With `source` (the IR `fn` was optimized from), the cache is keyed by `source`, and `fn` may be a
     zero-argument callable that computes the optimized IR: a hit then skips the passes as well as LLVM."""
@@ -287,11 +288,11 @@ def compile_function(fn: Any, source: Optional[Function] = None) -> CompiledFunc
     work = _work(fn)
     release = work >= RELEASE_GIL_ELEMENTS
     tiling = tiling_plan(fn) if work >= TILE_ELEMENTS else None
-    if tiling is None and work >= partial.MIN_ELEMENTS:  # reductions over rows split across threads
+    if tiling is None and work >= partial.MIN_ELEMENTS and split_rows:  # reductions over rows on threads
         cut = partial.split(fn)
-        if cut is not None:
+        if cut is not None:  # (the finish function reduces the chunks' results: it is not split again)
             return partial.Split(fn, cut, _compile_tiled(cut.chunk, (cut.plan, cut.rows)),
-                                 compile_function(cut.finish))
+                                 compile_function(cut.finish, split_rows=False))
     lowered, mod, obj = _build(fn, release, tiling)
     if k is not None:
         meta = dict(cache.encode_meta(lowered), release_gil=release, tile_rows=tiling[1] if tiling else 0)
@@ -350,7 +351,7 @@ def _build(fn: Function, release: bool, tiling: Optional[tuple[Any, int]] = None
         chunk_fn = rewrite(fn, p, n)
         chunk_bytes = [t.size // (p.rows // n) * t.dtype.np.itemsize if split else 0
                        for t, split in zip(fn.param_types + fn.result_types, p.split_params + p.split_results)]
-        lowered = lower_function(chunk_fn, chunk_bytes=chunk_bytes)
+        lowered = lower_function(chunk_fn, chunk_bytes=chunk_bytes, chunks=p.rows // n)
         lowered.params, lowered.results = fn.param_types, fn.result_types
         lowered.chunks = p.rows // n
     else:

@@ -4,7 +4,7 @@ into the output buffer in memory order. float32/float64 matmul runs in a generat
 when the right operand is small enough to stay in cache (the common shapes of dense layers and their gradients), and
 otherwise calls the ILP64 CBLAS that numpy ships.
 
-Floating sums over trailing axes run in blocks of `SUM_BLOCK` elements (see `_blocked_sum`): LLVM keeps each block's
+Floating sums over trailing axes run in blocks (see `codegen.rules.blocked_sum`): LLVM keeps each block's
 partial sums in 4 vector accumulators of 16 lanes (`reassoc`), and each block's total is added to a float64 (for
 float64 sums: compensated) accumulator, so the rounding error grows with the block, not with the row.
 
@@ -21,6 +21,7 @@ from typing import Any, Callable, Sequence
 import llvmlite.ir as lir
 
 from codegen.context import LowerContext
+from codegen.rules.blocked_sum import MIN_BLOCKED_ROW, blocked_sum
 from codegen.rules.registry import lowers
 from codegen.values import I32, I64, PTR, Buffer, CValue, Lazy, Scalar, constant, reg_type, round_to
 from ir.types import DType, float32
@@ -73,9 +74,11 @@ def _reduce(kind: str) -> Any:
             if nan_seen is not None:
                 combine = _skip_nan_combine(kind)
 
-            if kind == "sum" and t.dtype.is_floating and red and red[-1] >= MIN_BLOCKED_ROW:
+            # blocked when rows are long, or when there is just one row (as the sum of threads' partial sums)
+            one_row = all(d == 1 for d in kept) and all(d == 1 for d in red[:-1])
+            if kind == "sum" and t.dtype.is_floating and red and (red[-1] >= MIN_BLOCKED_ROW or one_row):
                 def outer_blocked(idx: list[lir.Value]) -> None:
-                    total = _blocked_sum(ctx, x, idx, red, t.dtype, acc, combine)
+                    total = blocked_sum(ctx, x, idx, red, t.dtype, acc, combine, one_row)
                     if out is not None:
                         out.store(b, idx, total)
                     else:
@@ -123,60 +126,6 @@ def _reduce(kind: str) -> Any:
         ctx.loop_nest(shape, body)
         return _rounded(ctx, t, out)
     return rule
-
-
-#: Elements of one block of a float sum (see `_blocked_sum`): 4 vectors of 16 float32 lanes each add 32 of them.
-SUM_BLOCK = 2048
-#: Shorter reduced rows are summed as before (one accumulator chain across rows), since a row's horizontal add and
-#: widening would cost more than its elements.
-MIN_BLOCKED_ROW = 256
-
-
-def _blocked_sum(ctx: LowerContext, x: CValue, idx: list[lir.Value], red: Sequence[int], dtype: DType,
-                 acc: lir.Value, add: Callable[[LowerContext, lir.Value, lir.Value], lir.Value]) -> lir.Value:
-    """The float sum of x[idx + j] over the reduced shape `red`, in register precision. The last reduced axis is
-    cut into blocks of SUM_BLOCK; each block is summed in `acc` (vectorized with `reassoc`), and the blocks' totals
-    into a float64 sum (plain for float32 and the halves: their rounding is far below float32's; Neumaier-compensated
-    for float64). The error bound is then about (SUM_BLOCK / 64 + 6) units of roundoff times the sum of |x| for
-    float32, against numpy's pairwise (16 + log2(n / 128)): about the same for 16M elements, and n-independent."""
-    b = ctx.b
-    f64 = lir.DoubleType()
-    reg = reg_type(dtype)
-    wide, comp = ctx.entry_alloca(f64), ctx.entry_alloca(f64)
-    b.store(lir.Constant(f64, 0.0), wide)
-    b.store(lir.Constant(f64, 0.0), comp)
-    zero = constant(dtype, 0)
-    length = red[-1]
-    blocks = length // SUM_BLOCK
-
-    def block_total() -> None:
-        v = b.load(acc, typ=reg)
-        v = v if reg == f64 else b.fpext(v, f64)
-        s = b.load(wide, typ=f64)
-        t_ = b.fadd(s, v)
-        if dtype.size == 8:  # Neumaier: what t_ lost of the smaller addend
-            big = b.fcmp_ordered(">=", ctx.intrinsic("llvm.fabs", s), ctx.intrinsic("llvm.fabs", v))
-            lost = b.select(big, b.fadd(b.fsub(s, t_), v), b.fadd(b.fsub(v, t_), s))
-            b.store(b.fadd(b.load(comp, typ=f64), lost), comp)
-        b.store(t_, wide)
-
-    def row(jdx: list[lir.Value]) -> None:
-        def block(k: lir.Value) -> None:
-            base = b.mul(k, ctx.i64(SUM_BLOCK))
-            b.store(zero, acc)
-            ctx.for_range(SUM_BLOCK, lambda j: b.store(add(ctx, b.load(acc, typ=reg),
-                                                           x.load(b, idx + jdx + [b.add(base, j)])), acc))
-            block_total()
-        if blocks:
-            ctx.for_range(blocks, block, vectorize=False)
-        if length % SUM_BLOCK:
-            b.store(zero, acc)
-            ctx.for_range(length, lambda j: b.store(add(ctx, b.load(acc, typ=reg), x.load(b, idx + jdx + [j])), acc),
-                          start=blocks * SUM_BLOCK)
-            block_total()
-    ctx.loop_nest(red[:-1], row)
-    total = b.fadd(b.load(wide, typ=f64), b.load(comp, typ=f64))
-    return total if reg == f64 else b.fptrunc(total, reg)
 
 
 def _rounded(ctx: LowerContext, t: Any, acc: Buffer) -> CValue:
