@@ -4,12 +4,14 @@ of everything, a max over axis 0, a mean) runs as two compiled functions.
 `split(fn)` cuts `fn` at its reductions over split rows (the rows whose tiling facet has `partial`, see
 `codegen.rules.registry.Tiling`):
 - the *chunk* function runs row-tiled (`codegen.tiling`): each chunk of rows reduces its own rows and writes its
-  result as one row of a partial result stacked over the chunks (float sums: a float32 total per chunk of up to
-  2^18 elements, already blocked inside as `codegen.rules.reduce` sums), and the chunks are shared among threads
+  result as one row of a partial result stacked over the chunks (a float sum's chunk total is summed in blocks,
+  see `codegen.rules.blocked_sum`, and rounded once to the result's dtype), and the chunks are shared among threads
   like any tiled function's;
 - the *finish* function reduces each partial result over its chunks with the same row (a sum of the chunks'
-  sums, a max of their maxes) and computes whatever `fn` does with the reductions afterwards (a mean's division,
-  a norm's sqrt). It is small and compiled like any function.
+  sums, added one by one in float64 for float sums; a max of their maxes, NaN propagating) and computes whatever
+  `fn` does with the reductions afterwards (a mean's division, a norm's sqrt). It is small and compiled like any
+  function. Measured: a 16M float32 sum of 1 + uniform[0, 1) values is off the float64 sum by 3e-8 relative
+  (numpy's pairwise sum: 1.1e-7).
 
 The plan is made once per compile; `Split` holds both compiled functions and looks to its callers like one
 compiled function (the attributes `engine.concrete` and `engine.fastcall` read). It is not stored in the disk cache
