@@ -265,3 +265,17 @@ def test_real_sizes_take_the_fast_paths() -> None:
     x64 = x.astype(np.float64)
     np.testing.assert_allclose(np.asarray(fused(x)), np.tanh(x64 * 0.7 + 0.1) * np.exp(-x64 * x64), rtol=2e-6,
                                atol=1e-7)
+
+
+@pytest.mark.parametrize("dtype", [float32, float64, float16, bfloat16])
+def test_max_min_tell_infinities_from_nans(dtype: Any) -> None:
+    """The NaN test compares magnitude bits with infinity's: +-inf are numbers, a NaN of either sign is NaN."""
+    x = np.linspace(-3, 3, 3000).astype(dtype.np)
+    for name in ("reduce_max", "reduce_min"):
+        fn = reduce_fn(name, TensorType(dtype, x.shape), [0])
+        compiled = compile_function(fn)
+        for special in (np.inf, -np.inf, np.nan, -np.nan):
+            y = x.copy()
+            y[1234] = special
+            got, want = compiled([y])[0], run(fn, [y])[0]
+            assert (np.isnan(got) and np.isnan(want)) or got == want, (name, special, got, want)
