@@ -25,7 +25,7 @@ from typing import Any, Sequence
 import llvmlite.ir as lir
 
 import codegen.rules  # noqa: F401  (attaches the lower facets to the op table)
-from codegen import interrupt
+from codegen import interrupt, streaming
 from codegen.context import ErrorInfo, LowerContext
 from codegen.profile import KernelProbe
 from codegen.rules.stack import free_stacks
@@ -148,10 +148,11 @@ def _elementwise(ctx: LowerContext, op: Op, rule: Any, operands: list[CValue]) -
 
 
 def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[int] = (),
-                   profile: bool = False) -> Lowered:
+                   profile: bool = False, chunks: int = 1) -> Lowered:
     """Lower `fn`. With `chunk_bytes` (one entry per pointer: the bytes a chunk advances it, 0 if not split), `fn`
-    is the kernel of one chunk of rows and `kiln_entry` loops over a range of chunks (see codegen.tiling). With
-    `profile`, every kernel is timed into counters in the workspace (codegen.profile; `Lowered.kernels`).
+    is the kernel of one chunk of rows and `kiln_entry` loops over a range of `chunks` chunks (see codegen.tiling).
+    With `profile`, every kernel is timed into counters in the workspace (codegen.profile; `Lowered.kernels`).
+    Big static results are written with non-temporal stores (codegen.streaming).
 
     Each workspace buffer is passed to the body as its own `noalias` argument (a loop storing one intermediate
     while loading another then vectorizes); the body's signature gets them once lowering has allocated them all."""
@@ -190,6 +191,7 @@ def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[
     outs = lower_block(ctx, fn.block, args)
     result_dims: list[Any] = []
     returned = fn.block.ops[-1].operands if fn.block.ops else []
+    streamed = False
     for k, (cv, t) in enumerate(zip(outs, results)):
         ptr = body.args[len(params) + k]
         known = None if t.is_static else tuple(
@@ -201,7 +203,11 @@ def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[
             out = Buffer(t, ptr) if t.is_static else _new_result(ctx, t, cv.dims, ptr)
         result_dims.append(known)
         mark = ctx.probe.begin() if ctx.probe is not None else None
-        ctx.store_all(out, cv)
+        if t.is_static and mark is None and streaming.streams(t.size * t.dtype.np.itemsize * chunks, out):
+            streaming.store_streaming(ctx, out, cv)
+            streamed = True
+        else:
+            ctx.store_all(out, cv)
         if mark is not None and k < len(returned):  # the fused chain feeding a result runs in this store
             ctx.probe.end(mark, [], [returned[k]], [t], f"result {k}")
     _free_all(ctx)
@@ -214,7 +220,7 @@ def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[
     body.ftype = lir.FunctionType(I32, [PTR] * len(body.args))
     # A tiled kernel's chunk loop (run by pool threads too) polls for Ctrl-C between chunks (codegen.interrupt).
     poll = interrupt.interrupt_code(ctx) if any(chunk_bytes) else 0
-    _entry(module, body, n_ptrs, list(chunk_bytes) or [0] * n_ptrs, ctx.buffer_sizes, poll)
+    _entry(module, body, n_ptrs, list(chunk_bytes) or [0] * n_ptrs, ctx.buffer_sizes, poll, streamed)
     lowered = Lowered(module, params, results, assigned, ctx.workspace_size, ctx.errors, ctx.prints)
     lowered.result_dims = result_dims
     lowered.kernels = ctx.probe.kernels if ctx.probe is not None else []
@@ -266,9 +272,10 @@ def _new_result(ctx: LowerContext, t: TensorType, dims: Sequence[Dim], desc: lir
 
 
 def _entry(module: lir.Module, body: lir.Function, n_ptrs: int, chunk_bytes: list[int],
-           buffer_sizes: Sequence[int], poll: int = 0) -> None:
+           buffer_sizes: Sequence[int], poll: int = 0, fence: bool = False) -> None:
     """`i32 @kiln_entry(ptr argv, ptr workspace, ptr status, i64 begin, i64 end)`: runs the body for chunks
-    [begin, end), advancing each split pointer by its chunk size (an untiled function has one chunk)."""
+    [begin, end), advancing each split pointer by its chunk size (an untiled function has one chunk); with `fence`
+    (the body wrote non-temporal stores), a store fence before it returns."""
     entry = lir.Function(module, lir.FunctionType(I32, [PTR, PTR, PTR, I64, I64]), "kiln_entry")
     b = lir.IRBuilder(entry.append_basic_block("entry"))
     argv, ws, status, begin, end = entry.args
@@ -280,7 +287,10 @@ def _entry(module: lir.Module, body: lir.Function, n_ptrs: int, chunk_bytes: lis
         buffers.append(b.gep(ws, [lir.Constant(I64, offset)], inbounds=True, source_etype=lir.IntType(8)))
         offset += size
     if not any(chunk_bytes):
-        b.ret(b.call(body, base + [ws, status, dims] + buffers))
+        code = b.call(body, base + [ws, status, dims] + buffers)
+        if fence:
+            streaming.fence(b, module)
+        b.ret(code)
         return
     pre = b.block
     head, loop, done = (entry.append_basic_block(n) for n in ("chunk.head", "chunk.body", "chunk.end"))
@@ -311,4 +321,6 @@ def _entry(module: lir.Module, body: lir.Function, n_ptrs: int, chunk_bytes: lis
     c.add_incoming(b.add(c, lir.Constant(I64, 1)), b.block)
     b.branch(head)
     b.position_at_end(done)
+    if fence:
+        streaming.fence(b, module)
     b.ret(lir.Constant(I32, 0))

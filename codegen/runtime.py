@@ -15,9 +15,9 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from codegen import cache, entry, interrupt, llvm_setup, native, owned
+from codegen import cache, entry, interrupt, llvm_setup, native, owned, partial
 from codegen.callbacks import make_callback as _make_callback
-from codegen.dynamic import supports_unknown_dims  # noqa: F401  (engine.concrete asks codegen.runtime)
+from codegen.dynamic import has_unknown_dims, supports_unknown_dims  # noqa: F401  (engine.concrete asks runtime)
 from codegen.lower import Lowered, lower_function
 from codegen.profile import KernelInfo
 from ir.core import Function
@@ -266,8 +266,10 @@ def _work(fn: Function) -> int:
     return total
 
 
-def compile_function(fn: Any, source: Optional[Function] = None, profile: bool = False) -> CompiledFunction:
-    """Native code for `fn`, from the disk cache when an entry for this exact IR and machine exists.
+def compile_function(fn: Any, source: Optional[Function] = None, profile: bool = False, *,
+                     split_rows: bool = True) -> CompiledFunction:
+    """Native code for `fn`, from the disk cache when an entry for this exact IR and machine exists. `split_rows`:
+    reductions over a big input's rows may run on threads (codegen.partial).
 
     With `source` (the IR `fn` was optimized from), the cache is keyed by `source`, and `fn` may be a
     zero-argument callable that computes the optimized IR: a hit then skips the passes as well as LLVM. With
@@ -296,6 +298,12 @@ def compile_function(fn: Any, source: Optional[Function] = None, profile: bool =
     work = _work(fn)
     release = work >= RELEASE_GIL_ELEMENTS
     tiling = tiling_plan(fn) if work >= TILE_ELEMENTS else None
+    if tiling is None and work >= partial.MIN_ELEMENTS and split_rows and not profile and \
+            not has_unknown_dims(fn):  # reductions over rows on threads
+        cut = partial.split(fn)
+        if cut is not None:  # (the finish function reduces the chunks' results: it is not split again)
+            return partial.Split(fn, cut, _compile_tiled(cut.chunk, (cut.plan, cut.rows)),
+                                 compile_function(cut.finish, split_rows=False))
     lowered, mod, obj = llvm_setup.on_llvm_thread(_build, fn, release, tiling, profile)
     if k is not None:
         meta = dict(cache.encode_meta(lowered), release_gil=release, tile_rows=tiling[1] if tiling else 0,
@@ -305,6 +313,13 @@ def compile_function(fn: Any, source: Optional[Function] = None, profile: bool =
     # as after a cache hit).
     del mod
     return _link(fn, lowered, obj, release, tiling)
+
+
+def _compile_tiled(fn: Function, tiling: tuple[Any, int]) -> CompiledFunction:
+    """Native code for `fn` tiled as given (not cached on disk: `fn` is made by `codegen.partial`)."""
+    lowered, mod, obj = llvm_setup.on_llvm_thread(_build, fn, True, tiling)
+    del mod
+    return _link(fn, lowered, obj, True, tiling)
 
 
 class _Deferred:
@@ -350,9 +365,9 @@ def _build(fn: Function, release: bool, tiling: Optional[tuple[Any, int]] = None
         from codegen.tiling import rewrite
         p, n = tiling
         chunk_fn = rewrite(fn, p, n)
-        chunk_bytes = [n * (t.size // p.rows) * t.dtype.np.itemsize if split else 0
+        chunk_bytes = [t.size // (p.rows // n) * t.dtype.np.itemsize if split else 0
                        for t, split in zip(fn.param_types + fn.result_types, p.split_params + p.split_results)]
-        lowered = lower_function(chunk_fn, chunk_bytes=chunk_bytes, profile=profile)
+        lowered = lower_function(chunk_fn, chunk_bytes=chunk_bytes, profile=profile, chunks=p.rows // n)
         lowered.params, lowered.results = fn.param_types, fn.result_types
         lowered.chunks = p.rows // n
     else:

@@ -67,12 +67,15 @@ def plan(fn: Function, min_rows: int = 2) -> Optional[Plan]:
 
 
 def rewrite(fn: Function, p: Plan, n: int) -> Function:
-    """`fn` for a chunk of `n` rows: every split value's leading dimension becomes n."""
+    """`fn` for a chunk of `n` rows: every split value's leading dimension is divided by the number of chunks
+    (p.rows // n), which makes it n for a value of p.rows rows, and 1 for one row per chunk (the chunks' partial
+    results of `codegen.partial`)."""
     vmap: dict[int, Value] = {}
+    chunks = p.rows // n
 
     def chunk(v: Value) -> TensorType:
         t = v.type
-        return t.with_shape((n,) + t.shape[1:]) if id(v) in p.split_values else t
+        return t.with_shape((t.shape[0] // chunks,) + t.shape[1:]) if id(v) in p.split_values else t
 
     block = Block([Value(chunk(a), a.name) for a in fn.params], label=fn.block.label)
     for old, new in zip(fn.params, block.args):
@@ -84,7 +87,7 @@ def rewrite(fn: Function, p: Plan, n: int) -> Function:
             b.op(op.opdef, operands, dict(op.attrs), result_types=[])
             continue
         split_op = any(id(r) in p.split_values for r in op.results)
-        attrs = op.opdef.tile.attrs(op, n) if split_op else dict(op.attrs)
+        attrs = op.opdef.tile.attrs(op, op.results[0].type.shape[0] // chunks) if split_op else dict(op.attrs)
         results = b.op(op.opdef, operands, attrs, result_types=[chunk(r) for r in op.results], loc=op.loc,
                        names=[r.name for r in op.results])
         for old, new in zip(op.results, results):

@@ -38,17 +38,25 @@ def lowers(*names: str, may_fail: Optional[Callable[[Any], bool]] = None,
 SplitFn = Callable[[Op, list[bool], int], Optional[list[bool]]]
 AttrsFn = Callable[[Op, int], dict]
 RefusesFn = Callable[[Op, dict[int, bool], int], bool]
+PartialFn = Callable[[Op, list[bool]], Optional[dict]]
 
 
 class Tiling:
     """A row's tiling facet (`OpDef.tile`): `split(op, split, N)` says which results are split given which operands
     are (None: the op mixes rows); `attrs(op, n)` gives a split op's attrs in a chunk of n rows; `refuses(op,
-    split, n)` vetoes chunks of n rows that would make the op slower than unsplit."""
+    split, n)` vetoes chunks of n rows that would make the op slower than unsplit; `partial(op, split)`, for a row
+    that reduces over split rows, gives the attrs with which the same row combines the chunks' results stacked along
+    a new leading axis (None when it cannot; see `codegen.partial`)."""
 
-    def __init__(self, split: SplitFn, attrs: Optional[AttrsFn] = None, refuses: Optional[RefusesFn] = None) -> None:
+    def __init__(self, split: SplitFn, attrs: Optional[AttrsFn] = None, refuses: Optional[RefusesFn] = None,
+                 partial: Optional[PartialFn] = None) -> None:
         self._split = split
         self._attrs = attrs
         self._refuses = refuses
+        self._partial = partial
+
+    def partial(self, op: Op, split: list[bool]) -> Optional[dict]:
+        return self._partial(op, split) if self._partial is not None else None
 
     def split(self, op: Op, split: list[bool], rows: int) -> Optional[list[bool]]:
         return self._split(op, split, rows)
@@ -69,13 +77,13 @@ def _mixes_rows(op: Op, split: list[bool], rows: int) -> Optional[list[bool]]:
 NEVER_TILES = Tiling(_mixes_rows)
 
 
-def tiles(*names: str, attrs: Optional[AttrsFn] = None, refuses: Optional[RefusesFn] = None
-          ) -> Callable[[SplitFn], SplitFn]:
+def tiles(*names: str, attrs: Optional[AttrsFn] = None, refuses: Optional[RefusesFn] = None,
+          partial: Optional[PartialFn] = None) -> Callable[[SplitFn], SplitFn]:
     """`@tiles("name", ...)`: attach a split rule as the `tile` facet of those rows (as `@lowers` attaches the
     LLVM rule)."""
     def attach(rule: SplitFn) -> SplitFn:
         for n in names:
-            OPS[n].tile = Tiling(rule, attrs, refuses)
+            OPS[n].tile = Tiling(rule, attrs, refuses, partial)
         return rule
     return attach
 

@@ -31,7 +31,16 @@ def _leaf(op: Op, split: list[bool], N: int) -> Optional[list[bool]]:
     return [False]
 
 
-@tiles("reduce_sum", "reduce_prod", "reduce_max", "reduce_min")
+def _reduce_partial(op: Op, split: list[bool]) -> Optional[dict]:
+    """A reduction over split rows runs per chunk, and the chunks' results are reduced again over their stacking
+    axis (a sum of sums, a max of maxes). float16/bfloat16 results are not split this way: the chunks' totals would
+    be rounded to the half type before they are added."""
+    if not split[0] or 0 not in op.attrs["axes"] or op.results[0].type.dtype.is_half:
+        return None
+    return {"axes": (0,)}
+
+
+@tiles("reduce_sum", "reduce_prod", "reduce_max", "reduce_min", partial=_reduce_partial)
 def _reduce(op: Op, split: list[bool], N: int) -> Optional[list[bool]]:
     if split[0] and 0 in op.attrs["axes"]:
         return None
