@@ -44,7 +44,7 @@ def test_elementwise_chain_from_ir_text_runs_at_every_size() -> None:
         # the interpreter runs the same IR text with the size written in
         np.testing.assert_array_equal(out, interpret(parse(ELEMENTWISE.replace("?", str(n))), [x, y, np.int32(3)])[0])
     # the result is allocated by the runtime from the first parameter's dim 0 (no copy, no kernel allocation)
-    assert compiled.lowered.result_dims == [(("dim", 0), 5)] or compiled.lowered.result_dims == [(("dim", 1), 5)]
+    assert compiled.lowered.result_dims == [(("param_dim", 0), 5)] or compiled.lowered.result_dims == [(("param_dim", 1), 5)]
 
 
 def test_two_unknown_dims_the_ir_assumes_equal_are_checked_at_run_time() -> None:

@@ -197,7 +197,7 @@ def test_a_kernel_for_unknown_dims_comes_back_from_the_disk_cache(tmp_path: Any,
     assert runtime.stats["cache_hits"] == hits + 1
     assert again.lowered.result_dims == first.lowered.result_dims
     x = np.arange(10, dtype=np.int32).reshape(5, 2)
-    assert first.lowered.result_dims == [(("dim", 0), 2), (2, ("dim", 0))]
+    assert first.lowered.result_dims == [(("param_dim", 0), 2), (2, ("param_dim", 0))]
     for compiled in (first, again):
         double, t = compiled([x])
         np.testing.assert_array_equal(double, 2 * x)
