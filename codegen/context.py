@@ -12,7 +12,7 @@ from typing import Any, Callable, Optional, Sequence
 import llvmlite.ir as lir
 
 from codegen.values import I64, PTR, Buffer, CValue, Lazy, Scalar, constant, reg_type
-from ir.types import DType, TensorType
+from ir.types import DType, TensorType, uint8
 
 _ALIGN = 64
 # Math functions with an LLVM intrinsic, which becomes a libm call for one value.
@@ -45,7 +45,12 @@ class LowerContext:
         # Each buffer is its own `noalias` argument of `fn`, so LLVM knows intermediates never overlap. They are
         # made as buffers are allocated; the driver appends them to `fn`'s signature when lowering is done.
         self.buffer_args: list[lir.Argument] = []
+        # Or each buffer is an address in `workspace`, computed in the entry block: for a body that only calls
+        # outlined segments (codegen.outline), whose own buffers are `noalias` arguments; a thousand arguments
+        # live across a thousand calls cost LLVM's register allocator seconds.
+        self.buffers_in_workspace = False
         self.errors: list[ErrorInfo] = []
+        self.failures = 0                  # exits to `exit_block` emitted (fail_if calls)
         self.prints: list[Any] = []
         self.entry = fn.append_basic_block("entry")  # holds only stack slots; branches to body at the end
         self.b = lir.IRBuilder(fn.append_basic_block("body"))
@@ -66,16 +71,27 @@ class LowerContext:
         return reg_type(dtype)
 
     # ---- memory
-    def alloc(self, ttype: TensorType) -> Buffer:
+    def alloc(self, ttype: TensorType, here: bool = False) -> Buffer:
         """A buffer in the workspace, for the lifetime of one call."""
         nbytes = max(ttype.size, 1) * (1 if ttype.dtype.is_bool else ttype.dtype.size)
+        return Buffer(ttype, self.alloc_bytes(nbytes, here).ptr)
+
+    def alloc_bytes(self, nbytes: int, here: bool = False) -> Buffer:
+        """`nbytes` of workspace (rounded up to the alignment), as a Buffer of bytes. With `buffers_in_workspace`
+        and `here`, its address is computed at the builder's position (which must dominate every use) rather than
+        in the entry block."""
         size = (nbytes + _ALIGN - 1) // _ALIGN * _ALIGN
+        offset = self.workspace_size
         self.workspace_size += size
         self.buffer_sizes.append(size)
+        if self.buffers_in_workspace:
+            b = self.b if here else lir.IRBuilder(self.entry)
+            ptr = b.gep(self.workspace, [self.i64(offset)], inbounds=True, source_etype=lir.IntType(8))
+            return Buffer(TensorType(uint8, (size,)), ptr)
         arg = lir.Argument(self.fn, PTR)
         arg.add_attribute("noalias")
         self.buffer_args.append(arg)
-        return Buffer(ttype, arg)
+        return Buffer(TensorType(uint8, (size,)), arg)
 
     def entry_alloca(self, ty: lir.Type) -> lir.Value:
         """A stack slot in the entry block (where mem2reg promotes it to registers)."""
@@ -203,6 +219,7 @@ class LowerContext:
     def fail_if(self, cond: lir.Value, code: int, value: Optional[lir.Value] = None) -> None:
         """If `cond`, record (code, value) in the status words and leave the function."""
         b = self.b
+        self.failures += 1
         with b.if_then(cond, likely=False):
             b.store(lir.Constant(I64, code), self.status)
             slot = b.gep(self.status, [self.i64(1)], inbounds=True, source_etype=I64)

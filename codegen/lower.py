@@ -12,12 +12,12 @@ cheap to recompute.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 import llvmlite.ir as lir
 
 import codegen.rules  # noqa: F401  (attaches the lower facets to the op table)
-from codegen import interrupt
+from codegen import interrupt, outline
 from codegen.context import ErrorInfo, LowerContext
 from codegen.rules.stack import free_stacks
 from codegen.values import I32, I64, PTR, Buffer, CValue, Lazy, Scalar, round_to
@@ -65,8 +65,13 @@ def use_counts(block: Block) -> dict[int, int]:
 
 def lower_block(ctx: LowerContext, block: Block, args: list[CValue]) -> list[CValue]:
     env: dict[int, CValue] = {id(a): v for a, v in zip(block.args, args)}
-    uses = use_counts(block)
-    for op in block.ops:
+    return lower_ops(ctx, block.ops, env, use_counts(block)) or []
+
+
+def lower_ops(ctx: LowerContext, ops: Sequence[Op], env: dict[int, CValue],
+              uses: dict[int, int]) -> Optional[list[CValue]]:
+    """Lowers `ops` in order, their results entering `env`; the terminator's values if `ops` ends the block."""
+    for op in ops:
         operands = [env[id(v)] for v in op.operands]
         rule = op.opdef.lower
         if rule is None:
@@ -89,6 +94,23 @@ def lower_block(ctx: LowerContext, block: Block, args: list[CValue]) -> list[CVa
             if isinstance(cv, Lazy) and not cv.cheap and uses.get(id(r), 0) > 1:
                 cv = ctx.materialize(cv)
             env[id(r)] = cv
+    return None
+
+
+def lower_outlined(ctx: LowerContext, block: Block, args: list[CValue], items: list[outline.Item],
+                   destinations: dict[int, lir.Value]) -> list[CValue]:
+    """`lower_block` for a large top-level block, planned as `items`: its segments become calls of shared functions
+    (codegen.outline); `destinations` maps returned values to their result pointers."""
+    env: dict[int, CValue] = {id(a): v for a, v in zip(block.args, args)}
+    uses = use_counts(block)
+    outliner = outline.Outliner(ctx, uses, lower_ops, destinations)
+    for item in items:
+        if isinstance(item, outline.Segment):
+            outliner.call(item, env)
+            continue
+        outs = lower_ops(ctx, [item], env, uses)
+        if outs is not None:
+            return outs
     return []
 
 
@@ -142,9 +164,20 @@ def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[
             args.append(Scalar(t, Buffer(t, p).load(b, [])))
         else:
             args.append(Buffer(t, p))
-    outs = lower_block(ctx, fn.block, args)
+    items = outline.worth_outlining(fn.block, use_counts(fn.block))
+    outlined = items is not None
+    ctx.buffers_in_workspace = outlined
+    if outlined:
+        destinations: dict[int, lir.Value] = {}
+        for k, v in enumerate(fn.block.ops[-1].operands):
+            destinations.setdefault(id(v), body.args[len(params) + k])
+        outs = lower_outlined(ctx, fn.block, args, items, destinations)
+    else:
+        outs = lower_block(ctx, fn.block, args)
     for k, (cv, t) in enumerate(zip(outs, results)):
-        ctx.store_all(Buffer(t, body.args[len(params) + k]), cv)
+        dst = body.args[len(params) + k]
+        if not (isinstance(cv, Buffer) and cv.ptr is dst):  # an outlined segment wrote it there
+            ctx.store_all(Buffer(t, dst), cv)
     free_stacks(ctx)
     b.ret(lir.Constant(I32, 0))
     b.position_at_end(ctx.exit_block)
@@ -155,7 +188,7 @@ def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[
     body.ftype = lir.FunctionType(I32, [PTR] * len(body.args))
     # A tiled kernel's chunk loop (run by pool threads too) polls for Ctrl-C between chunks (codegen.interrupt).
     poll = interrupt.interrupt_code(ctx) if any(chunk_bytes) else 0
-    _entry(module, body, n_ptrs, list(chunk_bytes) or [0] * n_ptrs, ctx.buffer_sizes, poll)
+    _entry(module, body, n_ptrs, list(chunk_bytes) or [0] * n_ptrs, [] if outlined else ctx.buffer_sizes, poll)
     return Lowered(module, params, results, assigned, ctx.workspace_size, ctx.errors, ctx.prints)
 
 

@@ -19,7 +19,9 @@ import numpy as np
 from codegen import cache, entry, interrupt, llvm_setup, native
 from codegen.lower import Lowered, lower_function
 from ir.core import Function
+from ir import timing
 from ir.dump import dump, wanted, wanted_stages
+from ir.timing import phase
 from ir.ops_state import assert_message, format_value
 from ir.types import Cell, RefType
 from ir.verify import verify
@@ -268,30 +270,38 @@ def compile_function(fn: Any, source: Optional[Function] = None) -> CompiledFunc
     from ir.printer import print_function
     k = None
     if cache.enabled():
-        k = cache.key(print_function(source if source is not None else fn, locations=True),
-                      {"from": "traced" if source is not None else "optimized"})
-        hit = cache.load(k)
+        with phase("cache"):
+            k = cache.key(print_function(source if source is not None else fn, locations=True),
+                          {"from": "traced" if source is not None else "optimized"})
+            hit = cache.load(k)
         if hit is not None and not wanted_stages():
             meta, obj = hit
             try:
                 tiling = (None, meta["tile_rows"]) if meta.get("tile_rows") else None
-                compiled = _link(_Deferred(fn), cache.decode_meta(meta), obj, meta["release_gil"], tiling)
+                with phase("link"):
+                    compiled = _link(_Deferred(fn), cache.decode_meta(meta), obj, meta["release_gil"], tiling)
                 stats["cache_hits"] += 1
+                timing.count("cache hit")
                 return compiled
             except Exception:  # a valid-looking entry that does not decode or link: rebuild it
                 pass
         stats["cache_misses"] += 1
+        timing.count("cache miss")
     if not isinstance(fn, Function):
         fn = fn()
-    verify(fn)  # unverified IR (a wrong result shape, an operand out of scope) would make code that reads out of bounds
+    with phase("verify"):
+        verify(fn)  # unverified IR (a wrong result shape, an operand out of scope) would make code that reads out of bounds
     work = _work(fn)
     release = work >= RELEASE_GIL_ELEMENTS
-    tiling = tiling_plan(fn) if work >= TILE_ELEMENTS else None
+    with phase("lower"):
+        tiling = tiling_plan(fn) if work >= TILE_ELEMENTS else None
     lowered, mod, obj = _build(fn, release, tiling)
     if k is not None:
         meta = dict(cache.encode_meta(lowered), release_gil=release, tile_rows=tiling[1] if tiling else 0)
-        cache.store(k, meta, obj)
-    compiled = _link(fn, lowered, obj, release, tiling)
+        with phase("cache"):
+            cache.store(k, meta, obj)
+    with phase("link"):
+        compiled = _link(fn, lowered, obj, release, tiling)
     compiled._llvm_ir = str(mod)
     return compiled
 
@@ -331,6 +341,25 @@ def tiling_plan(fn: Function) -> Optional[tuple[Any, int]]:
 
 def _build(fn: Function, release: bool, tiling: Optional[tuple[Any, int]] = None) -> tuple[Lowered, Any, bytes]:
     """Lower, optimize and emit object code (the expensive part that the cache skips)."""
+    with phase("lower"):
+        lowered = _lower(fn, release, tiling)
+    with phase("llvm-parse"):
+        mod = llvm_setup.parse(str(lowered.module))
+    lowered.module = None  # ~250 KB of llvmlite objects per function that nothing reads again
+    with phase("llvm-opt"):
+        llvm_setup.optimize(mod)
+    if wanted("llvm"):
+        dump("llvm", fn.name, str(mod))
+    tm = llvm_setup.host_target_machine()
+    if wanted("asm"):
+        dump("asm", fn.name, tm.emit_assembly(mod))
+    with phase("codegen"):
+        obj = tm.emit_object(mod)
+    stats["compiled"] += 1
+    return lowered, mod, obj
+
+
+def _lower(fn: Function, release: bool, tiling: Optional[tuple[Any, int]]) -> Lowered:
     if tiling is not None:
         from codegen.tiling import rewrite
         p, n = tiling
@@ -343,17 +372,7 @@ def _build(fn: Function, release: bool, tiling: Optional[tuple[Any, int]] = None
     else:
         lowered = lower_function(fn)
     entry.build(lowered.module, array_specs(lowered), lowered.workspace_size + 64, lowered.chunks, release)
-    mod = llvm_setup.parse(str(lowered.module))
-    lowered.module = None  # ~250 KB of llvmlite objects per function that nothing reads again
-    llvm_setup.optimize(mod)
-    if wanted("llvm"):
-        dump("llvm", fn.name, str(mod))
-    tm = llvm_setup.host_target_machine()
-    if wanted("asm"):
-        dump("asm", fn.name, tm.emit_assembly(mod))
-    obj = tm.emit_object(mod)
-    stats["compiled"] += 1
-    return lowered, mod, obj
+    return lowered
 
 
 def _link(fn: Function, lowered: Lowered, obj: bytes, release: bool,

@@ -1,0 +1,139 @@
+"""Where a compile's time goes: per-phase accounting (`KILN_DUMP=time`) and a notice for slow first calls.
+
+A *compile* is one `compiling(name)` block (the first call of an `engine.function`: tracing, autodiff, the passes,
+lowering and LLVM). Inside it, `phase(name)` blocks time their own work: nested phases are charged to the inner
+one only, so the phases of a compile add up to at most its wall time. Phases outside any compile, and compiles in
+which no phase ran (a call of an already compiled function), cost a few attribute lookups and report nothing.
+
+- `KILN_DUMP=time` prints, after each compile, its phases with seconds and shares, the op count, and counters
+  such as disk-cache hits and misses (`count`), to stderr or to `KILN_DUMP_DIR` like the other stages.
+- A compile still running after `SLOW_SECONDS` prints once to stderr what it is compiling (the function's name and
+  op count), so a long first call is not silent; short compiles print nothing.
+
+Phases in pipeline order: trace, autograph, autodiff, passes, verify, lower, llvm-parse, llvm-opt, codegen (object
+code), link, cache (disk-cache lookups and stores). Per thread: one thread's compile never charges another's.
+"""
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from typing import Iterator, Optional
+
+#: A compile running this long says on stderr what it is compiling (once).
+SLOW_SECONDS = 2.0
+PHASES = ("trace", "autograph", "autodiff", "passes", "verify", "lower", "llvm-parse", "llvm-opt", "codegen",
+          "link", "cache")
+
+_local = threading.local()
+
+
+class Compile:
+    """The accounting of one compile: seconds per phase, counters, the op count once known."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.ops: Optional[int] = None
+        self.seconds: dict[str, float] = {}
+        self.counts: dict[str, int] = {}
+        self.start = time.perf_counter()
+        self.stack: list[list] = []   # [phase, resumed at] of the open phases, innermost last
+        self._timer: Optional[threading.Timer] = None
+        self.announced = False
+
+    def arm(self) -> None:
+        """Starts the slow-compile notice's timer (on the first phase: calls that compile nothing start none)."""
+        if self._timer is None:
+            self._timer = threading.Timer(max(0.0, SLOW_SECONDS - (time.perf_counter() - self.start)), self.announce)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def announce(self) -> None:
+        if self.announced:
+            return
+        self.announced = True
+        ops = f"{self.ops} ops" if self.ops is not None else "still tracing"
+        doing = self.stack[-1][0] if self.stack else "compiling"
+        sys.stderr.write(f"kiln: compiling {self.name} ({ops}) has taken {time.perf_counter() - self.start:.1f} s "
+                         f"so far (now: {doing}); KILN_DUMP=time shows where compile time goes\n")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+    def report(self) -> str:
+        total = time.perf_counter() - self.start
+        head = f"{self.name}: {total:.3f} s" + (f", {self.ops} ops" if self.ops is not None else "")
+        if self.counts:
+            head += ", " + ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items()))
+        order = {p: i for i, p in enumerate(PHASES)}
+        lines = [head]
+        for name, secs in sorted(self.seconds.items(), key=lambda kv: order.get(kv[0], len(order))):
+            lines.append(f"  {name:<11}{secs:9.4f} s {100 * secs / total if total else 0:5.1f}%")
+        rest = total - sum(self.seconds.values())
+        lines.append(f"  {'other':<11}{rest:9.4f} s {100 * rest / total if total else 0:5.1f}%")
+        return "\n".join(lines)
+
+
+def current() -> Optional[Compile]:
+    return getattr(_local, "compile", None)
+
+
+@contextmanager
+def compiling(name: str) -> Iterator[Compile]:
+    """The compile `name`, or the one already open on this thread (nested compiles join the outer one)."""
+    outer = current()
+    if outer is not None:
+        yield outer
+        return
+    record = Compile(name)
+    _local.compile = record
+    try:
+        yield record
+    finally:
+        _local.compile = None
+        record.close()
+        if record.seconds:
+            from ir.dump import dump, wanted
+            if wanted("time"):
+                dump("time", name, record.report())
+
+
+@contextmanager
+def phase(name: str) -> Iterator[None]:
+    """Charges the time inside to phase `name` of the current compile (not to an enclosing phase)."""
+    record = current()
+    if record is None:
+        yield
+        return
+    record.arm()
+    stack, seconds = record.stack, record.seconds
+    now = time.perf_counter()
+    if stack:
+        outer = stack[-1]
+        seconds[outer[0]] = seconds.get(outer[0], 0.0) + now - outer[1]
+    stack.append([name, now])
+    try:
+        yield
+    finally:
+        now = time.perf_counter()
+        done = stack.pop()
+        seconds[name] = seconds.get(name, 0.0) + now - done[1]
+        if stack:
+            stack[-1][1] = now
+
+
+def count(name: str, n: int = 1) -> None:
+    """Adds to a counter of the current compile (e.g. "cache hit")."""
+    record = current()
+    if record is not None:
+        record.counts[name] = record.counts.get(name, 0) + n
+
+
+def note_ops(n: int) -> None:
+    """The size of what the current compile compiles (shown by the report and the slow-compile notice)."""
+    record = current()
+    if record is not None:
+        record.ops = n
