@@ -321,7 +321,19 @@ def run_cache_hit(w: Workload, cfg: Config, peers: list, notes: Notes) -> list[R
 
 def run_layers_first_call(w: Workload, cfg: Config, peers: list, notes: Notes) -> list[Row]:
     curve = cfg.sizes.get("layers_curve", (25, 50, 100, 200) if cfg.sizes["f20"] >= 1024 else (4,))
-    rows = []
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((8, 16)).astype(np.float32)
+    ws = [(rng.standard_normal((16, 16)) * 0.3).astype(np.float32) for _ in range(max(curve))]
+
+    def numpy_forward(x: np.ndarray, ws: list) -> float:
+        for w in ws:
+            x = np.tanh(x @ w)
+        return float(x.sum())
+    median, low = measure(numpy_forward, (x, ws), cfg)
+    rows = [Row("layers_first_call", f"numpy {np.__version__}", median, low, notes=[notes.add(
+        f"layers_first_call numpy: nothing to compile; the row times one eager forward of {max(curve)} layers, so "
+        f"`x numpy` says how many numpy forwards a first call costs")])]
+    progress(rows[0])
     with tempfile.TemporaryDirectory(prefix="kiln-bench-") as workdir:
         for mode in ("forward", "gradient"):
             for n in curve:
