@@ -232,7 +232,14 @@ def build(module: lir.Module, specs: Sequence[ArraySpec], workspace_bytes: int, 
             checked_run(start, specs[start:end])
             continue
         for i in range(start, end):
-            data = checked_array(i, specs[i], specs[i].describe(i))
+            if n >= LOOP_MIN_ARRAYS and len(type_numbers(specs[i].dtype)) <= 2:
+                obj = arg(i)  # many arguments: one shared check function instead of each check inline
+                fail_if_not(b.call(_check_function(module, imported["kiln_sym_ndarray"]), _check_args(module, obj,
+                                                                                                    specs[i])),
+                            specs[i].describe(i))
+                data = field(obj, _DATA, PTR)
+            else:
+                data = checked_array(i, specs[i], specs[i].describe(i))
             b.store(data, b.gep(argv, [lir.Constant(I32, 0), lir.Constant(I32, i)], inbounds=True))
     ws = checked_array(n, ArraySpec("the workspace", np.dtype(np.uint8), (workspace_bytes,), True),
                        f"argument {n} (the workspace) must be an exact, C-contiguous, writable numpy.ndarray of "
@@ -267,6 +274,61 @@ def build(module: lir.Module, specs: Sequence[ArraySpec], workspace_bytes: int, 
         code = b.call(entry, [argv, body_ws, status, begin, end])
     make_int = lir.Function(module, lir.FunctionType(PTR, [I64]), "PyLong_FromLongLong")
     b.ret(b.call(make_int, [b.sext(code, I64)]))
+
+
+def _check_function(module: lir.Module, ndarray: lir.GlobalVariable) -> lir.Function:
+    """`i1 @kiln_check_array(ptr obj, i32 num0, i32 num1, i32 need, i32 rank, ptr dims)`: the checks of
+    `checked_object` as one function (an exact ndarray, type number num0 or num1 in native byte order, the `need`
+    flags, rank and dims equal to the i64 array at `dims`)."""
+    f = module.globals.get("kiln_check_array")
+    if f is not None:
+        return f
+    f = lir.Function(module, lir.FunctionType(lir.IntType(1), [PTR, I32, I32, I32, I32, PTR]), "kiln_check_array")
+    f.linkage = "internal"
+    obj, num0, num1, need, rank, dims = f.args
+    entry, attrs, head, body, yes, no = (f.append_basic_block(x)
+                                         for x in ("entry", "attrs", "dims.head", "dims.body", "yes", "no"))
+    b = lir.IRBuilder(entry)
+
+    def field(ptr: Any, offset: int, typ: lir.Type) -> Any:
+        return b.load(b.gep(ptr, [lir.Constant(I64, offset)], inbounds=True, source_etype=I8), typ=typ)
+    b.cbranch(b.icmp_unsigned("==", field(obj, _OB_TYPE, PTR), ndarray), attrs, no)
+    b.position_at_end(attrs)
+    descr = field(obj, _DESCR, PTR)
+    num = field(descr, _TYPE_NUM, I32)
+    ok = b.or_(b.icmp_signed("==", num, num0), b.icmp_signed("==", num, num1))
+    ok = b.and_(ok, b.icmp_unsigned("!=", field(descr, _BYTEORDER, I8), lir.Constant(I8, _SWAPPED)))
+    ok = b.and_(ok, b.icmp_signed("==", b.and_(field(obj, _FLAGS, I32), need), need))
+    ok = b.and_(ok, b.icmp_signed("==", field(obj, _ND, I32), rank))
+    actual = field(obj, _DIMS, PTR)
+    b.cbranch(ok, head, no)
+    b.position_at_end(head)
+    k = b.phi(I32)
+    k.add_incoming(lir.Constant(I32, 0), attrs)
+    b.cbranch(b.icmp_signed("<", k, rank), body, yes)
+    b.position_at_end(body)
+    k64 = b.zext(k, I64)
+    got = b.load(b.gep(actual, [k64], inbounds=True, source_etype=I64), typ=I64)
+    want = b.load(b.gep(dims, [k64], inbounds=True, source_etype=I64), typ=I64)
+    k.add_incoming(b.add(k, lir.Constant(I32, 1)), body)
+    b.cbranch(b.icmp_signed("==", got, want), head, no)
+    b.position_at_end(yes)
+    b.ret(lir.Constant(lir.IntType(1), 1))
+    b.position_at_end(no)
+    b.ret(lir.Constant(lir.IntType(1), 0))
+    return f
+
+
+def _check_args(module: lir.Module, obj: Any, spec: ArraySpec) -> list[Any]:
+    nums = type_numbers(spec.dtype)
+    need = C_CONTIGUOUS | ALIGNED | (WRITEABLE if spec.writable else 0)
+    dims_ty = lir.ArrayType(I64, max(len(spec.shape), 1))
+    dims = lir.GlobalVariable(module, dims_ty, module.get_unique_name("kiln_dims"))
+    dims.initializer = lir.Constant(dims_ty, [int(d) for d in spec.shape] or [0])
+    dims.global_constant = True
+    dims.linkage = "private"
+    return [obj, lir.Constant(I32, nums[0]), lir.Constant(I32, nums[-1]), lir.Constant(I32, need),
+            lir.Constant(I32, len(spec.shape)), dims]
 
 
 #: Runs of at least this many arguments with equal specs are checked in a loop: the 400 weight and gradient arrays

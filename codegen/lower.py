@@ -9,6 +9,9 @@ one array.
 Fusion: elementwise ops and views produce `Lazy` values that the consuming loop nest evaluates per element; a Lazy
 value used more than once, or captured by a loop or branch, is materialized into the workspace first, unless it is
 cheap to recompute.
+
+A large or repetitive top-level block is lowered by `lower_outlined`: its segments of pure ops become calls of
+shared LLVM functions (codegen.outline), which keeps LLVM's time proportional to the distinct code.
 """
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ from ir.types import RefType, StackType
 #: A function is outlined when its top-level block has at least MIN_OPS ops, or when at least MIN_REPEATS of its
 #: segments repeat an earlier one's structure (25 identical layers: one function instead of 25 copies of a matmul
 #: kernel); otherwise it is lowered as one LLVM function, exactly as before outlining existed.
-MIN_OPS = 256
+MIN_OPS = 1024
 MIN_REPEATS = 8
 
 _OUTLINABLE = {Kind.ELEMENTWISE, Kind.SHAPE, Kind.REDUCE, Kind.LINALG, Kind.CONSTANT}
@@ -243,7 +243,11 @@ class Outliner:
         # calls made LLVM's optimizer and register allocator quadratic.
         destination: dict[tuple[str, int], lir.Value] = {}
         for v, where in zip(seg.outputs, compiled.outputs):
-            ptr = self.destinations.pop(id(v), None) if where[0] != "in" else None
+            # A buffer the segment allocated is written in place of the result array only when it is exactly the
+            # result's size (a rule may return the start of a larger scratch buffer).
+            if where[0] == "in" or (where[0] == "buf" and compiled.buffer_sizes[where[1]] != _padded(v.type)):
+                continue
+            ptr = self.destinations.pop(id(v), None)
             if ptr is not None:
                 destination[where] = ptr
         buffers = [Buffer(ctx.alloc_bytes(size, here=True).type, destination[("buf", k)])
@@ -264,6 +268,13 @@ class Outliner:
                 env[id(v)] = Scalar(v.type, Buffer(v.type, ptr).load(b, []))
             else:
                 env[id(v)] = Buffer(v.type, ptr)
+
+
+def _padded(t: Any) -> int:
+    """The workspace bytes `LowerContext.alloc` gives a tensor of type `t`."""
+    from codegen.context import _ALIGN
+    nbytes = max(t.size, 1) * (1 if t.dtype.is_bool else t.dtype.size)
+    return (nbytes + _ALIGN - 1) // _ALIGN * _ALIGN
 
 
 def _locations(seg: Segment) -> tuple:

@@ -36,9 +36,11 @@ class Compile:
         self.name = name
         self.ops: Optional[int] = None
         self.seconds: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}   # process CPU seconds per phase (wall time counts other processes' turns)
         self.counts: dict[str, int] = {}
         self.start = time.perf_counter()
-        self.stack: list[list] = []   # [phase, resumed at] of the open phases, innermost last
+        self.cpu_start = time.process_time()
+        self.stack: list[list] = []   # [phase, resumed at, CPU clock then] of the open phases, innermost last
         self._timer: Optional[threading.Timer] = None
         self.announced = False
 
@@ -65,15 +67,18 @@ class Compile:
 
     def report(self) -> str:
         total = time.perf_counter() - self.start
-        head = f"{self.name}: {total:.3f} s" + (f", {self.ops} ops" if self.ops is not None else "")
+        cpu = time.process_time() - self.cpu_start  # below the wall time when other processes share the cores
+        head = f"{self.name}: {total:.3f} s (cpu {cpu:.3f} s)" + (f", {self.ops} ops" if self.ops is not None else "")
         if self.counts:
             head += ", " + ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items()))
         order = {p: i for i, p in enumerate(PHASES)}
-        lines = [head]
+        lines = [head + "; per phase: wall s, share of wall, cpu s"]
         for name, secs in sorted(self.seconds.items(), key=lambda kv: order.get(kv[0], len(order))):
-            lines.append(f"  {name:<11}{secs:9.4f} s {100 * secs / total if total else 0:5.1f}%")
+            lines.append(f"  {name:<11}{secs:9.4f} s {100 * secs / total if total else 0:5.1f}%"
+                         f"{self.cpu.get(name, 0.0):9.4f} s")
         rest = total - sum(self.seconds.values())
-        lines.append(f"  {'other':<11}{rest:9.4f} s {100 * rest / total if total else 0:5.1f}%")
+        lines.append(f"  {'other':<11}{rest:9.4f} s {100 * rest / total if total else 0:5.1f}%"
+                     f"{cpu - sum(self.cpu.values()):9.4f} s")
         return "\n".join(lines)
 
 
@@ -109,20 +114,22 @@ def phase(name: str) -> Iterator[None]:
         yield
         return
     record.arm()
-    stack, seconds = record.stack, record.seconds
-    now = time.perf_counter()
+    stack, seconds, cpu = record.stack, record.seconds, record.cpu
+    now, clock = time.perf_counter(), time.process_time()
     if stack:
         outer = stack[-1]
         seconds[outer[0]] = seconds.get(outer[0], 0.0) + now - outer[1]
-    stack.append([name, now])
+        cpu[outer[0]] = cpu.get(outer[0], 0.0) + clock - outer[2]
+    stack.append([name, now, clock])
     try:
         yield
     finally:
-        now = time.perf_counter()
+        now, clock = time.perf_counter(), time.process_time()
         done = stack.pop()
         seconds[name] = seconds.get(name, 0.0) + now - done[1]
+        cpu[name] = cpu.get(name, 0.0) + clock - done[2]
         if stack:
-            stack[-1][1] = now
+            stack[-1][1], stack[-1][2] = now, clock
 
 
 def count(name: str, n: int = 1) -> None:
