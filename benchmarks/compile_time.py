@@ -172,11 +172,12 @@ def child_layers_first_call(args: argparse.Namespace) -> dict:
     module = load_module(write_module(args.workdir, f"kiln_layers_{os.getpid()}", LAYERS_SOURCE))
     engine.function(module.forward)(x, ws[:2])  # process-wide setup
     f = engine.function(getattr(module, mode))
-    with timing.compiling(mode) as record:
+    with timing.compiling(mode) as compile_:
         t0, c0 = time.perf_counter(), time.process_time()
         f(x, ws)
         total, cpu = time.perf_counter() - t0, time.process_time() - c0
-    return {"total": total, "cpu": cpu, "phases": record.cpu, "ops": record.ops}
+    record = compile_.record
+    return {"total": total, "cpu": cpu, "phases": record.cpu if record else {}, "ops": record.ops if record else None}
 
 
 CHILDREN = {"first_call": child_first_call, "mlp_first_call": child_mlp_first_call, "cache_hit": child_cache_hit,

@@ -39,7 +39,7 @@ class Compile:
         self.cpu: dict[str, float] = {}   # process CPU seconds per phase (wall time counts other processes' turns)
         self.counts: dict[str, int] = {}
         self.start = time.perf_counter()
-        self.cpu_start = time.process_time()
+        self.cpu_start = 0.0  # read on the first phase: the CPU clock is a system call (4 us here)
         self.stack: list[list] = []   # [phase, resumed at, CPU clock then] of the open phases, innermost last
         self._timer: Optional[threading.Timer] = None
         self.announced = False
@@ -47,6 +47,7 @@ class Compile:
     def arm(self) -> None:
         """Starts the slow-compile notice's timer (on the first phase: calls that compile nothing start none)."""
         if self._timer is None:
+            self.cpu_start = time.process_time()
             self._timer = threading.Timer(max(0.0, SLOW_SECONDS - (time.perf_counter() - self.start)), self.announce)
             self._timer.daemon = True
             self._timer.start()
@@ -83,27 +84,45 @@ class Compile:
 
 
 def current() -> Optional[Compile]:
-    return getattr(_local, "compile", None)
+    """The accounting of this thread's open compile, made on first use (None outside any compile)."""
+    record = getattr(_local, "compile", None)
+    if record is None:
+        name = getattr(_local, "name", None)
+        if name is not None:
+            record = _local.compile = Compile(name)
+    return record
 
 
-@contextmanager
-def compiling(name: str) -> Iterator[Compile]:
-    """The compile `name`, or the one already open on this thread (nested compiles join the outer one)."""
-    outer = current()
-    if outer is not None:
-        yield outer
-        return
-    record = Compile(name)
-    _local.compile = record
-    try:
-        yield record
-    finally:
-        _local.compile = None
+class compiling:
+    """`with compiling(name):` a compile named `name`, or part of the one already open on this thread (nested
+    compiles join the outer one). Cheap when nothing inside is timed (a call of compiled code): the accounting is
+    made by the first phase. `.record` is the accounting afterwards (None if no phase ran)."""
+
+    __slots__ = ("name", "outer", "record")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.record: Optional[Compile] = None
+
+    def __enter__(self) -> "compiling":
+        self.outer = getattr(_local, "name", None)
+        if self.outer is None:
+            _local.name = self.name
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.outer is not None:
+            return
+        record = getattr(_local, "compile", None)
+        _local.name = _local.compile = None
+        self.record = record
+        if record is None:
+            return
         record.close()
         if record.seconds:
             from ir.dump import dump, wanted
             if wanted("time"):
-                dump("time", name, record.report())
+                dump("time", self.name, record.report())
 
 
 @contextmanager
