@@ -3,7 +3,7 @@ segments with the same structure share one function (a compile-time measure; DES
 
 LLVM's time grows faster than the size of one function (an unrolled 50-layer `tanh(x @ w)` gradient: 2.2 s of O3,
 25 layers: 0.7 s), and a program that repeats a layer repeats the same code. So in a function of at least
-`MIN_OPS` top-level ops, `plan` splits the top-level block into:
+`MIN_OPS` top-level ops, or whose segments repeat (`worth_outlining`), `plan` splits the top-level block into:
 - segments: runs of outlinable ops (plain, pure ops of the elementwise, shape, reduce, linalg and constant kinds),
   cut only where every value that crosses the cut is in memory anyway (a reduction's or matmul's result, an
   elementwise result used more than once, a scalar), so outlining costs no fusion;

@@ -7,8 +7,9 @@ which no phase ran (a call of an already compiled function), cost a few attribut
 
 - `KILN_DUMP=time` prints, after each compile, its phases with seconds and shares, the op count, and counters
   such as disk-cache hits and misses (`count`), to stderr or to `KILN_DUMP_DIR` like the other stages.
-- A compile still running after `SLOW_SECONDS` prints once to stderr what it is compiling (the function's name and
-  op count), so a long first call is not silent; short compiles print nothing.
+- A compile that has worked for `SLOW_SECONDS` (of the process's CPU time, so that a short compile on a busy
+  machine stays quiet) and is still running prints once to stderr what it is compiling (the function's name and op
+  count), so a long first call is not silent; short compiles print nothing.
 
 Phases in pipeline order: trace, autograph, autodiff, passes, verify, lower, llvm-parse, llvm-opt, codegen (object
 code), link, cache (disk-cache lookups and stores). Per thread: one thread's compile never charges another's.
@@ -42,15 +43,32 @@ class Compile:
         self.cpu_start = 0.0  # read on the first phase: the CPU clock is a system call (4 us here)
         self.stack: list[list] = []   # [phase, resumed at, CPU clock then] of the open phases, innermost last
         self._timer: Optional[threading.Timer] = None
+        self._lock = threading.Lock()
+        self.closed = False
         self.announced = False
 
     def arm(self) -> None:
         """Starts the slow-compile notice's timer (on the first phase: calls that compile nothing start none)."""
         if self._timer is None:
             self.cpu_start = time.process_time()
-            self._timer = threading.Timer(max(0.0, SLOW_SECONDS - (time.perf_counter() - self.start)), self.announce)
-            self._timer.daemon = True
-            self._timer.start()
+            self._wait(SLOW_SECONDS)
+
+    def _wait(self, seconds: float) -> None:
+        with self._lock:
+            if not self.closed:
+                self._timer = threading.Timer(max(0.0, seconds), self._check)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def _check(self) -> None:
+        """The timer: announce once the compile has used SLOW_SECONDS of CPU, else wait (at least) for the rest."""
+        used = time.process_time() - self.cpu_start
+        if used >= SLOW_SECONDS:
+            with self._lock:
+                if not self.closed:
+                    self.announce()
+        else:
+            self._wait(SLOW_SECONDS - used)
 
     def announce(self) -> None:
         if self.announced:
@@ -63,8 +81,10 @@ class Compile:
         sys.stderr.flush()
 
     def close(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
+        with self._lock:
+            self.closed = True
+            if self._timer is not None:
+                self._timer.cancel()
 
     def report(self) -> str:
         total = time.perf_counter() - self.start
