@@ -36,6 +36,8 @@ from ir.types import RefType, StackType
 #: kernel); otherwise it is lowered as one LLVM function, exactly as before outlining existed.
 MIN_OPS = 1024
 MIN_REPEATS = 8
+#: A segment is cut (where it may be) once it has this many ops: fewer, larger calls.
+MIN_SEGMENT_OPS = 8
 
 _OUTLINABLE = {Kind.ELEMENTWISE, Kind.SHAPE, Kind.REDUCE, Kind.LINALG, Kind.CONSTANT}
 # Kinds whose results are in memory (or registers) once lowered: crossing a cut costs them nothing.
@@ -92,7 +94,7 @@ def plan(block: Block, uses: dict[int, int]) -> list[Item]:
             continue
         for k in [k for k, last in pending.items() if last < i]:
             del pending[k]
-        if current and not pending:
+        if len(current) >= MIN_SEGMENT_OPS and not pending:
             close(i)
         current.append(op)
         for r in op.results:

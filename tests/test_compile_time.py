@@ -25,8 +25,10 @@ def no_disk_cache(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize("p", PROGRAMS, ids=lambda p: p.name)
 def test_corpus_outlined_matches_interpreter(p, monkeypatch: pytest.MonkeyPatch, no_disk_cache: None) -> None:
-    """Every corpus program with outlining forced on (every function counts as large)."""
+    """Every corpus program with outlining forced on (every function counts as large), cut wherever it may be (the
+    most values crossing segment boundaries)."""
     monkeypatch.setattr(outline, "MIN_OPS", 1)
+    monkeypatch.setattr(outline, "MIN_SEGMENT_OPS", 1)
     compiled, interpreted = engine.function(p.fn), engine.function(p.fn, jit_compile=False)
     for k in SEEDS[:2]:
         runs = {}
