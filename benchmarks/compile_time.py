@@ -3,6 +3,9 @@
     first_call       the first call (trace + compile + run) of a fresh 20-op elementwise function, disk cache off
     mlp_first_call   the first call (trace + autodiff + compile + run) of a fresh MLP training step, disk cache off
     cache_hit        the first call of the 20-op function in a fresh process whose disk cache a previous process warmed
+    layers_first_call  the first call of an unrolled n-layer `tanh(x @ w)` (forward, and its gradient in the n
+                     weights), n = 25, 50, 100, 200: compile time against program size, with where it went
+                     (KILN_DUMP=time's phases) in the notes
 
 Every function comes from a freshly written module file, so nothing that is cached per code object (AutoGraph's
 conversion) or per function survives from one repeat to the next. The child processes are `run.py --child KIND`;
@@ -142,7 +145,43 @@ def child_cache_hit(args: argparse.Namespace) -> dict:
             "problem": mismatch(to_numpy(result), want, 1e-4 * np.abs(want) + 1e-5)}
 
 
-CHILDREN = {"first_call": child_first_call, "mlp_first_call": child_mlp_first_call, "cache_hit": child_cache_hit}
+LAYERS_SOURCE = '''\
+import engine
+
+
+def forward(x, ws):
+    for w in ws:
+        x = engine.tanh(x @ w)
+    return engine.reduce_sum(x)
+
+
+def gradient(x, ws):
+    with engine.GradientTape() as tape:
+        total = forward(x, ws)
+    return total, tape.gradient(total, ws)
+'''
+
+
+def child_layers_first_call(args: argparse.Namespace) -> dict:
+    """One n-layer function's first call (after a small one that pays the process's setup), with its phases."""
+    from ir import timing
+    n, mode = args.layers.split(":")
+    rng = np.random.default_rng(0)
+    x = engine.constant(rng.standard_normal((8, 16)).astype(np.float32))
+    ws = [engine.Variable((rng.standard_normal((16, 16)) * 0.3).astype(np.float32)) for _ in range(int(n))]
+    module = load_module(write_module(args.workdir, f"kiln_layers_{os.getpid()}", LAYERS_SOURCE))
+    engine.function(module.forward)(x, ws[:2])  # process-wide setup
+    f = engine.function(getattr(module, mode))
+    with timing.compiling(mode) as compile_:
+        t0, c0 = time.perf_counter(), time.process_time()
+        f(x, ws)
+        total, cpu = time.perf_counter() - t0, time.process_time() - c0
+    record = compile_.record
+    return {"total": total, "cpu": cpu, "phases": record.cpu if record else {}, "ops": record.ops if record else None}
+
+
+CHILDREN = {"first_call": child_first_call, "mlp_first_call": child_mlp_first_call, "cache_hit": child_cache_hit,
+            "layers_first_call": child_layers_first_call}
 
 
 # ---- the parent side -------------------------------------------------------------------------------------------------
@@ -281,6 +320,46 @@ def run_cache_hit(w: Workload, cfg: Config, peers: list, notes: Notes) -> list[R
     return rows
 
 
+def run_layers_first_call(w: Workload, cfg: Config, peers: list, notes: Notes) -> list[Row]:
+    curve = cfg.sizes.get("layers_curve", (25, 50, 100, 200) if cfg.sizes["f20"] >= 1024 else (4,))
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((8, 16)).astype(np.float32)
+    ws = [(rng.standard_normal((16, 16)) * 0.3).astype(np.float32) for _ in range(max(curve))]
+
+    def numpy_forward(x: np.ndarray, ws: list) -> float:
+        for w in ws:
+            x = np.tanh(x @ w)
+        return float(x.sum())
+    median, low = measure(numpy_forward, (x, ws), cfg)
+    rows = [Row("layers_first_call", f"numpy {np.__version__}", median, low, notes=[notes.add(
+        f"layers_first_call numpy: nothing to compile; the row times one eager forward of {max(curve)} layers, so "
+        f"`x numpy` says how many numpy forwards a first call costs")])]
+    progress(rows[0])
+    with tempfile.TemporaryDirectory(prefix="kiln-bench-") as workdir:
+        for mode in ("forward", "gradient"):
+            for n in curve:
+                label = f"kiln {engine.__version__}, {n} layers, {mode}"
+                row = Row("layers_first_call", label)
+                try:
+                    runs = [child("layers_first_call", "kiln", "", dict(os.environ, KILN_CACHE="0"),
+                                  layers=f"{n}:{mode}", workdir=workdir) for _ in range(max(1, min(cfg.repeats, 3)))]
+                    totals = [r["total"] for r in runs]
+                    row.median, row.low = statistics.median(totals), min(totals)
+                    best = min(runs, key=lambda r: r["total"])
+                    phases = ", ".join(f"{k} {v * 1e3:.0f}" for k, v in sorted(best["phases"].items(),
+                                                                                key=lambda kv: -kv[1]))
+                    row.notes.append(notes.add(f"layers_first_call {n} layers {mode}: {best['ops']} traced ops, "
+                                               f"KILN_CACHE=0, fresh process per run; the fastest run took "
+                                               f"{best['cpu'] * 1e3:.0f} ms of CPU (wall time counts other "
+                                               f"processes' turns on a busy machine), by phase (CPU ms): {phases}"))
+                except Exception as e:
+                    row.status = "FAILED"
+                    row.notes.append(notes.add(f"layers_first_call {n} layers {mode}: {peer_lib.describe_error(e)}"))
+                rows.append(row)
+                progress(row)
+    return rows
+
+
 MLP_STEP = mlp.step_workload(32)  # its peers' versions; the batch comes from the child's arguments
 
 WORKLOADS = [
@@ -290,4 +369,6 @@ WORKLOADS = [
              "cache off", size=lambda s: f"step, batch {s['mlp_first_batch']}", run=run_mlp_first_call),
     Workload("cache_hit", "the first call of the 20-op function in a fresh process whose disk cache another "
              "process filled", size=lambda s: "fresh process", run=run_cache_hit),
+    Workload("layers_first_call", "the first call of an unrolled n-layer tanh(x @ w), forward and gradient, "
+             "n = 25..200, cache off", size=lambda s: "x f32[8,16], w f32[16,16]", run=run_layers_first_call),
 ]

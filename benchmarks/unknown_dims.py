@@ -66,10 +66,10 @@ def exp_sum(n: Any) -> Function:
 def compile_ir(fn: Function) -> Any:
     """Compiled as the runtime compiles it (tiling and GIL release decided the same way), without re-verifying:
     the IR layer's shape inference may not take `?` everywhere yet."""
-    work = runtime._work(fn)
+    work = runtime.work(fn)
     tiling = runtime.tiling_plan(fn) if work >= runtime.TILE_ELEMENTS else None
     release = work >= runtime.RELEASE_GIL_ELEMENTS
-    lowered, _, obj = runtime._build(fn, release, tiling)
+    lowered, _, obj = runtime.build(fn, release, tiling)
     return runtime._link(fn, lowered, obj, release, tiling)
 
 

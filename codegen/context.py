@@ -13,10 +13,15 @@ from typing import Any, Callable, Optional, Sequence
 
 import llvmlite.ir as lir
 
+<<<<<<< HEAD
 from codegen import interrupt
 from codegen.values import (I8, I64, PTR, Buffer, CValue, Dim, Lazy, Scalar, as_i64, constant, is_static_dims,
                             num_elements, reg_type)
 from ir.types import DType, TensorType
+=======
+from codegen.values import I64, PTR, Buffer, CValue, Lazy, Scalar, constant, reg_type
+from ir.types import DType, TensorType, uint8
+>>>>>>> compiletime
 
 _ALIGN = 64
 #: Bytes before a heap block's data: the link to the previous block (padded so the data stays 64-byte aligned).
@@ -55,7 +60,12 @@ class LowerContext:
         # Each buffer is its own `noalias` argument of `fn`, so LLVM knows intermediates never overlap. They are
         # made as buffers are allocated; the driver appends them to `fn`'s signature when lowering is done.
         self.buffer_args: list[lir.Argument] = []
+        # Or each buffer is an address in `workspace`, computed in the entry block: for a body that only calls
+        # outlined segments (codegen.outline), whose own buffers are `noalias` arguments; a thousand arguments
+        # live across a thousand calls cost LLVM's register allocator seconds.
+        self.buffers_in_workspace = False
         self.errors: list[ErrorInfo] = []
+        self.failures = 0                  # exits to `exit_block` emitted (fail_if calls)
         self.prints: list[Any] = []
         self._heap_head: Optional[lir.Value] = None  # the slot of the newest heap block (see `heap_alloc`)
         self._owned: list[lir.Value] = []            # slots of malloc'ed pointers both exits free
@@ -80,6 +90,7 @@ class LowerContext:
         return reg_type(dtype)
 
     # ---- memory
+<<<<<<< HEAD
     def alloc(self, ttype: TensorType, dims: Optional[Sequence[Dim]] = None) -> Buffer:
         """A buffer for the lifetime of one call (of one loop trip, inside a loop's region): in the workspace when
         its size is static, else a heap block of the run-time size `dims` gives."""
@@ -87,14 +98,29 @@ class LowerContext:
             elem = 1 if ttype.dtype.is_bool else ttype.dtype.size
             nbytes = self.b.mul(as_i64(num_elements(self.b, dims)), self.i64(elem), flags=["nsw"])
             return Buffer(ttype, self.heap_alloc(nbytes), dims, self.b)
+=======
+    def alloc(self, ttype: TensorType, here: bool = False) -> Buffer:
+        """A buffer in the workspace, for the lifetime of one call."""
+>>>>>>> compiletime
         nbytes = max(ttype.size, 1) * (1 if ttype.dtype.is_bool else ttype.dtype.size)
+        return Buffer(ttype, self.alloc_bytes(nbytes, here).ptr)
+
+    def alloc_bytes(self, nbytes: int, here: bool = False) -> Buffer:
+        """`nbytes` of workspace (rounded up to the alignment), as a Buffer of bytes. With `buffers_in_workspace`
+        and `here`, its address is computed at the builder's position (which must dominate every use) rather than
+        in the entry block."""
         size = (nbytes + _ALIGN - 1) // _ALIGN * _ALIGN
+        offset = self.workspace_size
         self.workspace_size += size
         self.buffer_sizes.append(size)
+        if self.buffers_in_workspace:
+            b = self.b if here else lir.IRBuilder(self.entry)
+            ptr = b.gep(self.workspace, [self.i64(offset)], inbounds=True, source_etype=lir.IntType(8))
+            return Buffer(TensorType(uint8, (size,)), ptr)
         arg = lir.Argument(self.fn, PTR)
         arg.add_attribute("noalias")
         self.buffer_args.append(arg)
-        return Buffer(ttype, arg)
+        return Buffer(TensorType(uint8, (size,)), arg)
 
     def _libc(self, name: str, ret: lir.Type, args: list[lir.Type]) -> lir.Function:
         f = self.module.globals.get(name)
@@ -318,6 +344,7 @@ class LowerContext:
                 value2: Optional[lir.Value] = None) -> None:
         """If `cond`, record (code, value[, value2]) in the status words (0, 1 and 3) and leave the function."""
         b = self.b
+        self.failures += 1
         with b.if_then(cond, likely=False):
             b.store(lir.Constant(I64, code), self.status)
             for word, v in ((1, value), (3, value2)):

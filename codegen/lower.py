@@ -17,15 +17,18 @@ the dims.
 Fusion: elementwise ops and views produce `Lazy` values that the consuming loop nest evaluates per element; a Lazy
 value used more than once, or captured by a loop or branch, is materialized into the workspace first, unless it is
 cheap to recompute.
+
+A large or repetitive top-level block of a static function is lowered by `lower_outlined`: its segments of pure ops
+become calls of shared LLVM functions (codegen.outline), which keeps LLVM's time proportional to the distinct code.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 import llvmlite.ir as lir
 
 import codegen.rules  # noqa: F401  (attaches the lower facets to the op table)
-from codegen import interrupt, streaming
+from codegen import interrupt, outline, streaming
 from codegen.context import ErrorInfo, LowerContext
 from codegen.profile import KernelProbe
 from codegen.rules.stack import free_stacks
@@ -78,11 +81,17 @@ def use_counts(block: Block) -> dict[int, int]:
 
 def lower_block(ctx: LowerContext, block: Block, args: list[CValue]) -> list[CValue]:
     env: dict[int, CValue] = {id(a): v for a, v in zip(block.args, args)}
-    uses = use_counts(block)
     probe = ctx.probe if ctx.probe is not None and ctx.probe.block is block else None
     if probe is not None:
         probe.env = env
-    for op in block.ops:
+    return lower_ops(ctx, block.ops, env, use_counts(block), probe) or []
+
+
+def lower_ops(ctx: LowerContext, ops: Sequence[Op], env: dict[int, CValue], uses: dict[int, int],
+              probe: Any = None) -> Optional[list[CValue]]:
+    """Lowers `ops` in order, their results entering `env`; the terminator's values if `ops` ends the block. With
+    `probe` (the profiling variant, codegen.profile), each op's kernel is timed."""
+    for op in ops:
         mark = probe.begin() if probe is not None and not op.opdef.terminator else None
         operands = [env[id(v)] for v in op.operands]
         rule = op.opdef.lower
@@ -106,9 +115,26 @@ def lower_block(ctx: LowerContext, block: Block, args: list[CValue]) -> list[CVa
             if isinstance(cv, Lazy) and not cv.cheap and uses.get(id(r), 0) > 1:
                 cv = ctx.materialize(cv)
             env[id(r)] = cv
-        if mark is not None:  # profiling variant: time this op's kernel (codegen.profile)
+        if mark is not None:
             probe.end(mark, [op], op.operands, [r.type for r in op.results if isinstance(env[id(r)], Buffer)],
                       op.opdef.name)
+    return None
+
+
+def lower_outlined(ctx: LowerContext, block: Block, args: list[CValue], items: list[outline.Item],
+                   destinations: dict[int, lir.Value]) -> list[CValue]:
+    """`lower_block` for a large top-level block, planned as `items`: its segments become calls of shared functions
+    (codegen.outline); `destinations` maps returned values to their result pointers."""
+    env: dict[int, CValue] = {id(a): v for a, v in zip(block.args, args)}
+    uses = use_counts(block)
+    outliner = outline.Outliner(ctx, uses, lower_ops, destinations)
+    for item in items:
+        if isinstance(item, outline.Segment):
+            outliner.call(item, env)
+            continue
+        outs = lower_ops(ctx, [item], env, uses)
+        if outs is not None:
+            return outs
     return []
 
 
@@ -188,7 +214,18 @@ def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[
             args.append(Scalar(t, Buffer(t, p).load(b, [])))
         else:
             args.append(Buffer(t, p, run_dims[i], b))
-    outs = lower_block(ctx, fn.block, args)
+    static = all(t.is_static for t in params + results) and not any(
+        not v.type.is_static for op in fn.walk() for v in op.results)
+    items = outline.worth_outlining(fn.block, use_counts(fn.block)) if static and not profile else None
+    outlined = items is not None
+    ctx.buffers_in_workspace = outlined
+    if outlined:
+        destinations: dict[int, lir.Value] = {}
+        for k, v in enumerate(fn.block.ops[-1].operands):
+            destinations.setdefault(id(v), body.args[len(params) + k])
+        outs = lower_outlined(ctx, fn.block, args, items, destinations)
+    else:
+        outs = lower_block(ctx, fn.block, args)
     result_dims: list[Any] = []
     returned = fn.block.ops[-1].operands if fn.block.ops else []
     streamed = False
@@ -203,7 +240,9 @@ def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[
             out = Buffer(t, ptr) if t.is_static else _new_result(ctx, t, cv.dims, ptr)
         result_dims.append(known)
         mark = ctx.probe.begin() if ctx.probe is not None else None
-        if t.is_static and mark is None and streaming.streams(t.size * t.dtype.np.itemsize * chunks, out):
+        if isinstance(cv, Buffer) and cv.ptr is ptr:  # an outlined segment wrote it there
+            pass
+        elif t.is_static and mark is None and streaming.streams(t.size * t.dtype.np.itemsize * chunks, out):
             streaming.store_streaming(ctx, out, cv)
             streamed = True
         else:
@@ -220,7 +259,8 @@ def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[
     body.ftype = lir.FunctionType(I32, [PTR] * len(body.args))
     # A tiled kernel's chunk loop (run by pool threads too) polls for Ctrl-C between chunks (codegen.interrupt).
     poll = interrupt.interrupt_code(ctx) if any(chunk_bytes) else 0
-    _entry(module, body, n_ptrs, list(chunk_bytes) or [0] * n_ptrs, ctx.buffer_sizes, poll, streamed)
+    _entry(module, body, n_ptrs, list(chunk_bytes) or [0] * n_ptrs, [] if outlined else ctx.buffer_sizes, poll,
+           streamed)
     lowered = Lowered(module, params, results, assigned, ctx.workspace_size, ctx.errors, ctx.prints)
     lowered.result_dims = result_dims
     lowered.kernels = ctx.probe.kernels if ctx.probe is not None else []

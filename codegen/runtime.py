@@ -18,10 +18,14 @@ import numpy as np
 from codegen import cache, entry, interrupt, llvm_setup, native, owned, partial
 from codegen.callbacks import make_callback as _make_callback
 from codegen.dynamic import has_unknown_dims, supports_unknown_dims  # noqa: F401  (engine.concrete asks runtime)
-from codegen.lower import Lowered, lower_function
+from codegen.build import (RELEASE_GIL_ELEMENTS, TILE_ELEMENTS, array_specs, build,  # noqa: F401  (re-exported)
+                           tiling_plan, work)
+from codegen.lower import Lowered
 from codegen.profile import KernelInfo
 from ir.core import Function
-from ir.dump import dump, wanted, wanted_stages
+from ir import timing
+from ir.dump import wanted_stages
+from ir.timing import phase
 from ir.types import Cell, RefType
 from ir.verify import verify
 
@@ -154,7 +158,7 @@ class CompiledFunction:
         """The optimized LLVM IR (rebuilt on demand when the code came from the disk cache)."""
         if self._llvm_ir is None:
             tiling = self._tiling if self._tiling is None or self._tiling[0] is not None else tiling_plan(self.fn)
-            self._llvm_ir = str(_build(self.fn, self._release_gil, tiling, bool(self.lowered.kernels))[1])
+            self._llvm_ir = str(build(self.fn, self._release_gil, tiling, bool(self.lowered.kernels))[1])
         return self._llvm_ir
 
     @property
@@ -236,36 +240,6 @@ def _fit(a: Any, dtype: np.dtype) -> np.ndarray:
     return np.array(arr, order="C")
 
 
-def array_specs(lowered: Lowered) -> list[entry.ArraySpec]:
-    """What the native entry requires of each array it takes: the parameters (read), then the results and the new
-    arrays of assigned Variables (written). A result the kernel allocates is passed as its descriptor."""
-    def spec(role: str, t: Any, writable: bool) -> entry.ArraySpec:
-        return entry.ArraySpec(role, t.dtype.np, tuple(t.shape), writable)
-
-    def result(k: int, t: Any) -> entry.ArraySpec:
-        dims = lowered.result_dims[k] if not t.is_static else tuple(t.shape)
-        if dims is None:
-            return entry.ArraySpec(f"result {k}'s descriptor", np.dtype(np.int64), (1 + t.rank,), True)
-        return entry.ArraySpec(f"result {k}", t.dtype.np, tuple(dims), True)
-    return ([spec(f"parameter {i}", t, False) for i, t in enumerate(lowered.params)]
-            + [result(k, t) for k, t in enumerate(lowered.results)]
-            + [spec(f"the new value of Variable parameter {i}", lowered.params[i], True) for i in lowered.assigned])
-
-
-#: Kernels doing at least this many element operations release the GIL while they run.
-RELEASE_GIL_ELEMENTS = 1 << 15
-
-
-def _work(fn: Function) -> int:
-    """A rough static count of element operations (anything with regions may loop, so counts as long)."""
-    total = 0
-    for op in fn.walk():
-        if op.regions or any(not v.type.is_static for v in [*op.operands, *op.results]):
-            return RELEASE_GIL_ELEMENTS  # unknown sizes: maybe large
-        total += max([r.type.size for r in op.results] + [v.type.size for v in op.operands] + [0])
-    return total
-
-
 def compile_function(fn: Any, source: Optional[Function] = None, profile: bool = False, *,
                      split_rows: bool = True) -> CompiledFunction:
     """Native code for `fn`, from the disk cache when an entry for this exact IR and machine exists. `split_rows`:
@@ -277,47 +251,58 @@ def compile_function(fn: Any, source: Optional[Function] = None, profile: bool =
     from ir.printer import print_function
     k = None
     if cache.enabled():
-        k = cache.key(print_function(source if source is not None else fn, locations=True),
-                      {"from": "traced" if source is not None else "optimized", **({"profile": 1} if profile else {})})
-        hit = cache.load(k)
+        with phase("cache"):
+            k = cache.key(print_function(source if source is not None else fn, locations=True),
+                          {"from": "traced" if source is not None else "optimized",
+                           **({"profile": 1} if profile else {})})
+            hit = cache.load(k)
         if hit is not None and not wanted_stages():
             meta, obj = hit
             try:
                 tiling = (None, meta["tile_rows"]) if meta.get("tile_rows") else None
                 lowered = cache.decode_meta(meta)
                 lowered.kernels = [KernelInfo.from_json(k) for k in meta.get("kernels", [])]
-                compiled = _link(_Deferred(fn), lowered, obj, meta["release_gil"], tiling)
+                with phase("link"):
+                    compiled = _link(_Deferred(fn), lowered, obj, meta["release_gil"], tiling)
                 stats["cache_hits"] += 1
+                timing.count("cache hit")
                 return compiled
             except Exception:  # a valid-looking entry that does not decode or link: rebuild it
                 pass
         stats["cache_misses"] += 1
+        timing.count("cache miss")
     if not isinstance(fn, Function):
         fn = fn()
-    verify(fn)  # unverified IR (a wrong result shape, an operand out of scope) would make code that reads out of bounds
-    work = _work(fn)
-    release = work >= RELEASE_GIL_ELEMENTS
-    tiling = tiling_plan(fn) if work >= TILE_ELEMENTS else None
-    if tiling is None and work >= partial.MIN_ELEMENTS and split_rows and not profile and \
+    with phase("verify"):
+        verify(fn)  # unverified IR (a wrong result shape, an operand out of scope) would make code that reads out of bounds
+    elements = work(fn)
+    release = elements >= RELEASE_GIL_ELEMENTS
+    with phase("lower"):
+        tiling = tiling_plan(fn) if elements >= TILE_ELEMENTS else None
+    if tiling is None and elements >= partial.MIN_ELEMENTS and split_rows and not profile and \
             not has_unknown_dims(fn):  # reductions over rows on threads
         cut = partial.split(fn)
         if cut is not None:  # (the finish function reduces the chunks' results: it is not split again)
             return partial.Split(fn, cut, _compile_tiled(cut.chunk, (cut.plan, cut.rows)),
                                  compile_function(cut.finish, split_rows=False))
-    lowered, mod, obj = llvm_setup.on_llvm_thread(_build, fn, release, tiling, profile)
+    lowered, mod, obj = llvm_setup.on_llvm_thread(build, fn, release, tiling, profile)
+    stats["compiled"] += 1
     if k is not None:
         meta = dict(cache.encode_meta(lowered), release_gil=release, tile_rows=tiling[1] if tiling else 0,
                     kernels=[list(kernel) for kernel in lowered.kernels])
-        cache.store(k, meta, obj)
+        with phase("cache"):
+            cache.store(k, meta, obj)
     # Not `str(mod)` kept for `.llvm_ir`: ~15 KB of text per live function that few ever read (rebuilt on demand,
     # as after a cache hit).
     del mod
-    return _link(fn, lowered, obj, release, tiling)
+    with phase("link"):
+        return _link(fn, lowered, obj, release, tiling)
 
 
 def _compile_tiled(fn: Function, tiling: tuple[Any, int]) -> CompiledFunction:
     """Native code for `fn` tiled as given (not cached on disk: `fn` is made by `codegen.partial`)."""
-    lowered, mod, obj = llvm_setup.on_llvm_thread(_build, fn, True, tiling)
+    lowered, mod, obj = llvm_setup.on_llvm_thread(build, fn, True, tiling)
+    stats["compiled"] += 1
     del mod
     return _link(fn, lowered, obj, True, tiling)
 
@@ -338,52 +323,6 @@ class _Deferred:
     @property
     def name(self) -> str:
         return self.fn.name
-
-
-#: Functions touching at least this many elements are tiled over rows when their ops allow it.
-TILE_ELEMENTS = 1 << 16
-
-
-def tiling_plan(fn: Function) -> Optional[tuple[Any, int]]:
-    """(plan, rows per chunk) when `fn` can run chunk by chunk over its leading axis (codegen.tiling)."""
-    from codegen.chunks import rows_per_chunk
-    from codegen.tiling import plan
-    from codegen.dynamic import has_unknown_dims
-    if has_unknown_dims(fn):
-        return None  # chunks of a run-time number of rows: not yet
-    p = plan(fn)
-    if p is None:
-        return None
-    n = rows_per_chunk(fn, p)
-    return (p, n) if n < p.rows else None
-
-
-def _build(fn: Function, release: bool, tiling: Optional[tuple[Any, int]] = None,
-           profile: bool = False) -> tuple[Lowered, Any, bytes]:
-    """Lower, optimize and emit object code (the expensive part that the cache skips)."""
-    if tiling is not None:
-        from codegen.tiling import rewrite
-        p, n = tiling
-        chunk_fn = rewrite(fn, p, n)
-        chunk_bytes = [t.size // (p.rows // n) * t.dtype.np.itemsize if split else 0
-                       for t, split in zip(fn.param_types + fn.result_types, p.split_params + p.split_results)]
-        lowered = lower_function(chunk_fn, chunk_bytes=chunk_bytes, profile=profile, chunks=p.rows // n)
-        lowered.params, lowered.results = fn.param_types, fn.result_types
-        lowered.chunks = p.rows // n
-    else:
-        lowered = lower_function(fn, profile=profile)
-    entry.build(lowered.module, array_specs(lowered), lowered.workspace_size + 64, lowered.chunks, release)
-    mod = llvm_setup.parse(str(lowered.module))
-    lowered.module = None  # ~250 KB of llvmlite objects per function that nothing reads again
-    llvm_setup.optimize(mod)
-    if wanted("llvm"):
-        dump("llvm", fn.name, str(mod))
-    tm = llvm_setup.host_target_machine()
-    if wanted("asm"):
-        dump("asm", fn.name, tm.emit_assembly(mod))
-    obj = tm.emit_object(mod)
-    stats["compiled"] += 1
-    return lowered, mod, obj
 
 
 def _link(fn: Function, lowered: Lowered, obj: bytes, release: bool,

@@ -27,6 +27,7 @@ from engine.fastcall import PROFILING
 from engine.tensor import Tensor, TensorShape
 from engine.trace import Trace, is_library_file
 from engine.variables import Variable
+from ir import timing
 from ir.core import Function
 from engine.kernels import compiles_generically, kernel_ir  # (the decision; re-exported)
 from ir.opdef import dims_fit
@@ -143,6 +144,12 @@ class _NameHints:
 
 def trace_function(name: str, pyfunc: Callable[..., Any], signature: inspect.Signature,
                    bound: inspect.BoundArguments, jit_compile: Optional[bool] = True) -> "ConcreteFunction":
+    with timing.compiling(name), timing.phase("trace"):
+        return _trace_function(name, pyfunc, signature, bound, jit_compile)
+
+
+def _trace_function(name: str, pyfunc: Callable[..., Any], signature: inspect.Signature,
+                    bound: inspect.BoundArguments, jit_compile: Optional[bool]) -> "ConcreteFunction":
     arguments = dict(bound.arguments)
     trace = Trace(name)
     param_slots: list[tuple[str, int]] = []   # (argument name, leaf index) of each tensor parameter
@@ -174,6 +181,7 @@ def trace_function(name: str, pyfunc: Callable[..., Any], signature: inspect.Sig
                 leaf = convert_to_tensor(leaf)
             returned.append(leaf)
         fn = trace.finish(returned)
+    timing.note_ops(len(fn.block.ops))
     from ir.dump import dump, wanted
     if wanted("ir"):  # printing costs milliseconds: only when asked for
         dump("ir", name, str(fn))
@@ -213,7 +221,8 @@ class ConcreteFunction:
         if self._optimized is None:
             from ir.dump import dump, wanted
             from ir.passes import optimize
-            self._optimized = optimize(self.ir)
+            with timing.phase("passes"):
+                self._optimized = optimize(self.ir)
             if wanted("opt"):
                 dump("opt", self.name, str(self._optimized))
         return self._optimized
@@ -227,7 +236,8 @@ class ConcreteFunction:
         if self._compiled is None and self.jit_compile is not False:
             from codegen.runtime import compile_function
             # Keyed by the traced IR: a disk-cache hit skips the passes as well as LLVM.
-            self._compiled = compile_function(lambda: self.optimized_ir, source=self.ir)
+            with timing.compiling(self.name):
+                self._compiled = compile_function(lambda: self.optimized_ir, source=self.ir)
         return self._compiled
 
     @property

@@ -29,6 +29,7 @@ from engine.tensor import Tensor
 from engine.trace import TraceError, current as current_trace
 from engine.trace_types import most_specific_supertype, relax, respec
 from engine.variables import Variable
+from ir import timing
 from ir.types import from_numpy
 
 _RETRACE_WINDOW = 10
@@ -158,10 +159,11 @@ class Function:
             return self._call_while_tracing(args, kwargs)
         if _RUN_EAGERLY[0]:  # run as Python, for debugging
             return self._python_callable()(*args, **kwargs)
-        concrete = self._concrete_for(args, kwargs)
-        if _tape.active and _tape.mine():  # one step on this thread's tapes: backward = the reverse transform
-            return record_call(concrete, self._bind(args, kwargs))
-        result = concrete._call_bound(self._bind(args, kwargs))
+        with timing.compiling(self.name):  # a first call's trace and compile are one compile (KILN_DUMP=time)
+            concrete = self._concrete_for(args, kwargs)
+            if _tape.active and _tape.mine():  # one step on this thread's tapes: backward = the reverse transform
+                return record_call(concrete, self._bind(args, kwargs))
+            result = concrete._call_bound(self._bind(args, kwargs))
         if not kwargs and all(type(a) is Tensor and a._node is None for a in args):
             fast = concrete.fast_call([a.type for a in args], owner=self)
             if fast is not None:
@@ -190,7 +192,8 @@ class Function:
     def _python_callable(self) -> Callable[..., Any]:
         if self.autograph:
             from engine import autograph
-            return autograph.convert_if_possible(self.python_function)
+            with timing.phase("autograph"):
+                return autograph.convert_if_possible(self.python_function)
         return self.python_function
 
     def _concrete_for(self, args: tuple, kwargs: dict) -> ConcreteFunction:

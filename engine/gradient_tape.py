@@ -13,6 +13,7 @@ from typing import Any, Iterator, Optional
 import numpy as np
 
 from autodiff import tape as _tape
+from ir import timing
 from engine import dispatch, nest
 from engine.ops.funnel import as_tensor, full
 from engine.tensor import Tensor
@@ -125,7 +126,8 @@ class GradientTape:
                 groups.append([s] if _tape.key(s) in self._tape.watched else [])
             else:
                 raise ValueError(f"gradient sources must be tensors or Variables, got {type(s).__name__}: {s!r}")
-        return _tape.backprop(list(self._tape.records), _EMITTER, targets, seeds, groups)
+        with timing.phase("autodiff"):  # while tracing: the backward sweep's IR (KILN_DUMP=time)
+            return _tape.backprop(list(self._tape.records), _EMITTER, targets, seeds, groups)
 
     def gradient(self, target: Any, sources: Any, output_gradients: Any = None,
                  unconnected_gradients: Any = UnconnectedGradients.NONE) -> Any:

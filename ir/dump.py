@@ -1,7 +1,7 @@
-"""`KILN_DUMP=ast,ir,opt,llvm,asm` (or `all`): every stage of every function, to stderr or to files.
+"""`KILN_DUMP=ast,ir,opt,llvm,asm,time` (or `all`): every stage of every function, to stderr or to files.
 
 - ast: AutoGraph's generated Python; ir: the traced IR; opt: after the passes; llvm: the optimized LLVM IR;
-  asm: the host assembly.
+  asm: the host assembly; time: where each compile's time went, per phase (`ir.timing`).
 With `KILN_DUMP_DIR=path` each dump goes to `path/<function>.<n>.<stage>.txt` instead of stderr. Unknown stage names
 are an error listing the valid ones. Dumping opt, llvm or asm compiles even when the disk cache holds the function.
 """
@@ -12,7 +12,7 @@ import os
 import re
 import sys
 
-STAGES = ("ast", "ir", "opt", "llvm", "asm")
+STAGES = ("ast", "ir", "opt", "llvm", "asm", "time")
 _counter = itertools.count()
 
 

@@ -37,7 +37,7 @@ def op(b: Builder, name: Any, operands: Sequence[Value], result: TensorType, **a
 
 
 def compile_unverified(fn: Function) -> Any:
-    lowered, mod, obj = runtime._build(fn, True, None)
+    lowered, mod, obj = runtime.build(fn, True, None)
     compiled = runtime._link(fn, lowered, obj, True, None)
     compiled._llvm_ir = str(mod)
     return compiled

@@ -14,7 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RUN = ROOT / "benchmarks" / "run.py"
 WORKLOADS = ["fused_elementwise", "reduce_sum", "reduce_max", "softmax", "matmul", "dense_relu", "mlp_step_32",
-             "mlp_step_256", "while_loop", "call_overhead", "first_call", "mlp_first_call", "cache_hit"]
+             "mlp_step_256", "while_loop", "call_overhead", "first_call", "mlp_first_call", "cache_hit",
+             "layers_first_call"]
 
 
 def _table_rows(stdout: str) -> dict[str, list[str]]:

@@ -22,7 +22,7 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 
 from ir.core import Block, Function, Op, Value
-from ir.passes.common import CONSTANT, PassRewriter, has_effect
+from ir.passes.common import CONSTANT, PassRewriter, has_effect, with_edits
 
 Replacement = Optional[Sequence[Value]]
 
@@ -206,4 +206,5 @@ PATTERNS: dict[str, Pattern] = {
 
 def canonicalize(fn: Function) -> Function:
     """A copy of `fn` with the table's rewrites applied (each op once, in program order)."""
-    return Canonicalizer().run(fn)
+    rewriter = Canonicalizer()
+    return with_edits(rewriter.run(fn), sum(rewriter.fired.values()))

@@ -7,6 +7,7 @@ and `broadcast_to`, through which a constant splat stays a splat.
 """
 from __future__ import annotations
 
+import weakref
 from typing import Any, Optional, Sequence
 
 import numpy as np
@@ -73,6 +74,23 @@ def attr_key(value: Any) -> Any:
 
 def attrs_key(attrs: dict[str, Any]) -> Any:
     return tuple(sorted((k, attr_key(v)) for k, v in attrs.items()))
+
+
+# ---- edit counts ----------------------------------------------------------------------------------------------------
+# How many rewrites made each pass result (dropped, replaced or folded ops): the pipeline stops at a round without
+# any, instead of comparing fingerprints of the whole function after every round.
+_EDITS: "weakref.WeakKeyDictionary[Function, int]" = weakref.WeakKeyDictionary()
+
+
+def with_edits(fn: Function, edits: int) -> Function:
+    """`fn`, a pass's result, recorded as made by `edits` rewrites."""
+    _EDITS[fn] = edits
+    return fn
+
+
+def edits(fn: Function) -> Optional[int]:
+    """The rewrites that made `fn` (None: not the result of a counting pass)."""
+    return _EDITS.get(fn)
 
 
 # ---- fingerprint ----------------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ir.core import Block, Function, Op, Rewriter, Value
-from ir.passes.common import attrs_key, is_pure
+from ir.passes.common import attrs_key, is_pure, with_edits
 from ir.types import StackType
 
 
@@ -18,6 +18,7 @@ class _CommonSubexpressions(Rewriter):
     def __init__(self) -> None:
         super().__init__()
         self.table: dict[Any, list[Value]] = {}
+        self.edits = 0
 
     def copy_block(self, block: Block) -> Block:
         outer, self.table = self.table, {}
@@ -39,10 +40,12 @@ class _CommonSubexpressions(Rewriter):
         if earlier is None:
             self.table[key] = self.clone(op, into).results
             return
+        self.edits += 1
         for old, new in zip(op.results, earlier):
             self.bind(old, new)
 
 
 def cse(fn: Function) -> Function:
     """A copy of `fn` in which each pure computation is done once per block."""
-    return _CommonSubexpressions().run(fn)
+    rewriter = _CommonSubexpressions()
+    return with_edits(rewriter.run(fn), rewriter.edits)

@@ -7,7 +7,7 @@ go. Kept ops keep their arity and their order, so effects keep theirs. Never mut
 from __future__ import annotations
 
 from ir.core import Block, Function, Op, Rewriter
-from ir.passes.common import has_effect, is_terminator
+from ir.passes.common import has_effect, is_terminator, with_edits
 
 
 def _mark_live(block: Block, live: set[int]) -> None:
@@ -35,4 +35,4 @@ def dce(fn: Function) -> Function:
     """A copy of `fn` without its dead ops."""
     live: set[int] = set()
     _mark_live(fn.block, live)
-    return _DeadCodeEliminator(live).run(fn)
+    return with_edits(_DeadCodeEliminator(live).run(fn), sum(1 for _ in fn.walk()) - len(live))

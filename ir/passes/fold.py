@@ -15,7 +15,7 @@ from typing import Optional
 import numpy as np
 
 from ir.core import Block, Function, Op, Value
-from ir.passes.common import CONSTANT, PassRewriter, is_pure
+from ir.passes.common import CONSTANT, PassRewriter, is_pure, with_edits
 from ir.types import TensorType
 
 # Folding trades run time for IR size; a big result would bloat the IR text, the disk cache keys and the binary.
@@ -31,11 +31,14 @@ def _foldable(op: Op) -> bool:
 
 
 class _ConstantFolder(PassRewriter):
+    edits = 0
+
     def rewrite(self, op: Op, into: Block) -> None:
         folded = self.fold(op) if _foldable(op) else None
         if folded is None:
             self.clone(op, into)
             return
+        self.edits += 1
         (old,) = op.results
         new = Value(old.type, old.name)
         into.ops.append(self.note(Op(CONSTANT, [], [new], {"value": folded}, (), op.loc)))
@@ -61,4 +64,5 @@ class _ConstantFolder(PassRewriter):
 
 def fold(fn: Function) -> Function:
     """A copy of `fn` with its constant computations evaluated."""
-    return _ConstantFolder().run(fn)
+    rewriter = _ConstantFolder()
+    return with_edits(rewriter.run(fn), rewriter.edits)

@@ -1,8 +1,10 @@
 """The optimization pipeline: canonicalize, fold, cse and dce, repeated until the IR stops changing.
 
-`optimize(fn)` runs the passes in rounds and stops when a round leaves the function's structural fingerprint (its
-ops, operands, attrs and types; not names or locations) as it was, or after `max_rounds`. With `verify_each`, the
-input and the output of every pass are verified, and an error names the pass that broke the IR.
+`optimize(fn)` runs the passes in rounds and stops after a round in which no pass rewrote anything (each counts its
+rewrites, `common.edits`), or, from the second round on, when a round leaves the function's structural fingerprint
+(its ops, operands, attrs and types; not names or locations) as it was (a pass that does not count, or rewrites that
+undo each other), or after `max_rounds`. With `verify_each`, the input and the output of every pass are verified,
+and an error names the pass that broke the IR.
 """
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from typing import Callable, Sequence
 
 from ir.core import Function
 from ir.passes.canonicalize import canonicalize
-from ir.passes.common import fingerprint
+from ir.passes.common import edits, fingerprint
 from ir.passes.cse import cse
 from ir.passes.dce import dce
 from ir.passes.fold import fold
@@ -27,17 +29,23 @@ def optimize(fn: Function, verify_each: bool = False, max_rounds: int = 20,
     """An optimized copy of `fn`; the input is left as it was."""
     if verify_each:
         verify(fn)
-    before = fingerprint(fn)
-    for _ in range(max_rounds):
+    before = None
+    for round_ in range(max_rounds):
+        edited = False
         for name, run_pass in passes:
             fn = run_pass(fn)
+            made = edits(fn)
+            edited = edited or made is None or made > 0
             if verify_each:
                 try:
                     verify(fn)
                 except VerifyError as e:
                     raise VerifyError(f"after pass {name}: {e}") from e
-        after = fingerprint(fn)
-        if after == before:
+        if not edited:
             break
-        before = after
+        if round_ > 0:  # rewrites that keep undoing each other, or passes that do not count theirs
+            after = fingerprint(fn)
+            if after == before:
+                break
+            before = after
     return fn

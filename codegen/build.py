@@ -1,0 +1,98 @@
+"""Building native code for an ir.Function: the static work estimate, the row-tiling decision, lowering with the
+native entry's argument specs, LLVM optimization and object emission (each phase timed for `KILN_DUMP=time`).
+`codegen.runtime` caches, links and calls what this builds."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+
+from codegen import entry, llvm_setup
+from codegen.lower import Lowered, lower_function
+from ir.core import Function
+from ir.dump import dump, wanted
+from ir.timing import phase
+
+
+#: Kernels doing at least this many element operations release the GIL while they run.
+RELEASE_GIL_ELEMENTS = 1 << 15
+
+
+def work(fn: Function) -> int:
+    """A rough static count of element operations (anything with regions may loop, so counts as long)."""
+    total = 0
+    for op in fn.walk():
+        if op.regions or any(not v.type.is_static for v in [*op.operands, *op.results]):
+            return RELEASE_GIL_ELEMENTS  # unknown sizes: maybe large
+        total += max([r.type.size for r in op.results] + [v.type.size for v in op.operands] + [0])
+    return total
+
+
+def array_specs(lowered: Lowered) -> list[entry.ArraySpec]:
+    """What the native entry requires of each array it takes: the parameters (read), then the results and the new
+    arrays of assigned Variables (written). A result the kernel allocates is passed as its descriptor."""
+    def spec(role: str, t: Any, writable: bool) -> entry.ArraySpec:
+        return entry.ArraySpec(role, t.dtype.np, tuple(t.shape), writable)
+
+    def result(k: int, t: Any) -> entry.ArraySpec:
+        dims = lowered.result_dims[k] if not t.is_static else tuple(t.shape)
+        if dims is None:
+            return entry.ArraySpec(f"result {k}'s descriptor", np.dtype(np.int64), (1 + t.rank,), True)
+        return entry.ArraySpec(f"result {k}", t.dtype.np, tuple(dims), True)
+    return ([spec(f"parameter {i}", t, False) for i, t in enumerate(lowered.params)]
+            + [result(k, t) for k, t in enumerate(lowered.results)]
+            + [spec(f"the new value of Variable parameter {i}", lowered.params[i], True) for i in lowered.assigned])
+
+
+#: Functions touching at least this many elements are tiled over rows when their ops allow it.
+TILE_ELEMENTS = 1 << 16
+
+
+def tiling_plan(fn: Function) -> Optional[tuple[Any, int]]:
+    """(plan, rows per chunk) when `fn` can run chunk by chunk over its leading axis (codegen.tiling)."""
+    from codegen.chunks import rows_per_chunk
+    from codegen.tiling import plan
+    from codegen.dynamic import has_unknown_dims
+    if has_unknown_dims(fn):
+        return None  # chunks of a run-time number of rows: not yet
+    p = plan(fn)
+    if p is None:
+        return None
+    n = rows_per_chunk(fn, p)
+    return (p, n) if n < p.rows else None
+
+
+def build(fn: Function, release: bool, tiling: Optional[tuple[Any, int]] = None,
+           profile: bool = False) -> tuple[Lowered, Any, bytes]:
+    """Lower, optimize and emit object code (the expensive part that the cache skips)."""
+    with phase("lower"):
+        lowered = lower(fn, release, tiling, profile)
+    with phase("llvm-parse"):
+        mod = llvm_setup.parse(str(lowered.module))
+    lowered.module = None  # ~250 KB of llvmlite objects per function that nothing reads again
+    with phase("llvm-opt"):
+        llvm_setup.optimize(mod)
+    if wanted("llvm"):
+        dump("llvm", fn.name, str(mod))
+    tm = llvm_setup.host_target_machine()
+    if wanted("asm"):
+        dump("asm", fn.name, tm.emit_assembly(mod))
+    with phase("codegen"):
+        obj = tm.emit_object(mod)
+    return lowered, mod, obj
+
+
+def lower(fn: Function, release: bool, tiling: Optional[tuple[Any, int]], profile: bool = False) -> Lowered:
+    if tiling is not None:
+        from codegen.tiling import rewrite
+        p, n = tiling
+        chunk_fn = rewrite(fn, p, n)
+        chunk_bytes = [t.size // (p.rows // n) * t.dtype.np.itemsize if split else 0
+                       for t, split in zip(fn.param_types + fn.result_types, p.split_params + p.split_results)]
+        lowered = lower_function(chunk_fn, chunk_bytes=chunk_bytes, profile=profile, chunks=p.rows // n)
+        lowered.params, lowered.results = fn.param_types, fn.result_types
+        lowered.chunks = p.rows // n
+    else:
+        lowered = lower_function(fn, profile=profile)
+    entry.build(lowered.module, array_specs(lowered), lowered.workspace_size + 64, lowered.chunks, release)
+    return lowered
