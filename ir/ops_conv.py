@@ -280,8 +280,8 @@ def _max_pool_jvp(em: Emitter, ts: Sequence[Any], out: Any, x: Any, **attrs: Any
 
 
 def _max_pool_grad_vjp(em: Emitter, u: Any, out: Any, x: Any, g: Any, **attrs: Any) -> tuple:
-    """Piecewise constant in x (which element wins), linear in g."""
-    return (None, em.max_pool2d_grad_grad(x, u, **attrs))
+    """Piecewise constant in x (which element wins: zeros, as TF's MaxPoolGradGrad gives), linear in g."""
+    return (em.zeros_like(x), em.max_pool2d_grad_grad(x, u, **attrs))
 
 
 def _max_pool_grad_jvp(em: Emitter, ts: Sequence[Any], out: Any, x: Any, g: Any, **attrs: Any) -> Any:
@@ -289,7 +289,7 @@ def _max_pool_grad_jvp(em: Emitter, ts: Sequence[Any], out: Any, x: Any, g: Any,
 
 
 def _max_pool_grad_grad_vjp(em: Emitter, u: Any, out: Any, x: Any, t: Any, **attrs: Any) -> tuple:
-    return (None, em.max_pool2d_grad(x, u, **attrs))
+    return (em.zeros_like(x), em.max_pool2d_grad(x, u, **attrs))
 
 
 def _max_pool_grad_grad_jvp(em: Emitter, ts: Sequence[Any], out: Any, x: Any, t: Any, **attrs: Any) -> Any:

@@ -214,20 +214,74 @@ def _origin(ctx: LowerContext, xp: Buffer, p: lir.Value, out_hw: Sequence[int], 
 
 
 # ---- convolutions ---------------------------------------------------------------------------------------------------
-@lowers("conv2d")
-def _conv2d(ctx: LowerContext, op: Any, x: CValue, f: CValue) -> CValue:
-    strides, (dh, dw) = op.attrs["strides"], op.attrs["dilations"]
-    t = op.results[0].type
-    xp, fb = _padded(ctx, x, op.attrs["paddings"], 0), ctx.buffer(f)
+def _convolve(ctx: LowerContext, xp: Buffer, fb: Buffer, t: TensorType, strides: Sequence[int],
+              dilations: Sequence[int]) -> Buffer:
+    """conv2d of the padded input xp with the HWIO filter fb: the blocked kernel over output channels, or, when
+    they do not fill a vector but the input channels do, dot products over input channels."""
     _, hp, wp, c = xp.type.shape
     n, oh, ow, oc = t.shape
     kh, kw = fb.type.shape[:2]
+    (dh, dw), b, ety = dilations, ctx.b, mem_type(t.dtype)
     out = ctx.alloc(t)
-    b, ety = ctx.b, mem_type(t.dtype)
+    width = _vector_bytes() // t.dtype.size
+    if oc < width <= c and not t.dtype.is_half:
+        _dots(ctx, xp, fb, out, strides, dilations)
+        return out
     kernel = _Kernel(ctx, t.dtype, [(kh, dh * wp * c, kw * c * oc), (kw, dw * c, c * oc), (c, 1, oc)], False, t.dtype)
     kernel.run(n * oh * ow, oc, lambda p: _at(b, xp.ptr, _origin(ctx, xp, p, (oh, ow), strides), ety),
                lambda p: _at(b, out.ptr, b.mul(p, ctx.i64(oc)), ety), fb.ptr)
     return out
+
+
+def _dots(ctx: LowerContext, xp: Buffer, fb: Buffer, out: Buffer, strides: Sequence[int],
+          dilations: Sequence[int]) -> None:
+    """out[n, i, j, o] = sum over (kh, kw) of a dot over input channels, in vectors of channels accumulated
+    across the taps and summed once per element (the filter is first transposed to (OC, KH, KW, C), so both
+    operands of the dot are contiguous)."""
+    b = ctx.b
+    _, hp, wp, c = xp.type.shape
+    kh, kw, _, oc = fb.type.shape
+    dtype = out.type.dtype
+    ft = ctx.alloc(fb.type.with_shape((oc, kh, kw, c)))
+    ctx.loop_nest(ft.type.shape, lambda idx: ft.store(b, idx, fb.load(b, [idx[1], idx[2], idx[3], idx[0]])))
+    fty = reg_type(dtype)
+    width = _vector_bytes() // dtype.size
+    vty = lir.VectorType(fty, width)
+    nvec = c // width
+    vacc, sacc = ctx.entry_alloca(vty), ctx.entry_alloca(fty)
+    fma = _Kernel(ctx, dtype, [], False, dtype)._fma
+    reduce_name = f"llvm.vector.reduce.fadd.v{width}f{dtype.size * 8}"
+    reduce = ctx.module.globals.get(reduce_name) or lir.Function(ctx.module, lir.FunctionType(fty, [fty, vty]),
+                                                                   reduce_name)
+
+    def element(idx: list[lir.Value]) -> None:
+        n, i, j, o = idx
+        row = b.add(b.mul(n, ctx.i64(hp)), b.mul(i, ctx.i64(strides[0])))
+        origin = b.mul(b.add(b.mul(row, ctx.i64(wp)), b.mul(j, ctx.i64(strides[1]))), ctx.i64(c))
+        b.store(lir.Constant(vty, None), vacc)
+        b.store(constant(dtype, 0), sacc)
+
+        def tap(ti: lir.Value, tj: lir.Value) -> None:
+            shift = b.mul(b.add(b.mul(ti, ctx.i64(dilations[0] * wp)), b.mul(tj, ctx.i64(dilations[1]))), ctx.i64(c))
+            fbase = b.mul(b.add(b.mul(b.add(b.mul(o, ctx.i64(kh)), ti), ctx.i64(kw)), tj), ctx.i64(c))
+            xbase = b.add(origin, shift)
+            for v in range(nvec):
+                xv = b.load(_at(b, xp.ptr, b.add(xbase, ctx.i64(v * width)), fty), typ=vty, align=dtype.size)
+                fv = b.load(_at(b, ft.ptr, b.add(fbase, ctx.i64(v * width)), fty), typ=vty, align=dtype.size)
+                b.store(fma(xv, fv, b.load(vacc, typ=vty)), vacc)
+            for k in range(nvec * width, c):
+                xs, fs = xp.load_linear(b, b.add(xbase, ctx.i64(k))), ft.load_linear(b, b.add(fbase, ctx.i64(k)))
+                b.store(fma(xs, fs, b.load(sacc, typ=fty)), sacc)
+        ctx.loop_nest((kh, kw), lambda tidx: tap(*tidx))
+        total = ctx.flags(b.call(reduce, [b.load(sacc, typ=fty), b.load(vacc, typ=vty)]), "reassoc")
+        out.store(b, idx, total)
+    ctx.loop_nest(out.type.shape, element)
+
+
+@lowers("conv2d")
+def _conv2d(ctx: LowerContext, op: Any, x: CValue, f: CValue) -> CValue:
+    return _convolve(ctx, _padded(ctx, x, op.attrs["paddings"], 0), ctx.buffer(f), op.results[0].type,
+                     op.attrs["strides"], op.attrs["dilations"])
 
 
 @lowers("conv2d_backprop_filter")
@@ -255,12 +309,21 @@ def _backprop_filter(ctx: LowerContext, op: Any, x: CValue, g: CValue) -> CValue
 
 @lowers("conv2d_backprop_input")
 def _backprop_input(ctx: LowerContext, op: Any, g: CValue, f: CValue) -> CValue:
-    strides, (dh, dw), paddings = op.attrs["strides"], op.attrs["dilations"], op.attrs["paddings"]
-    t = op.results[0].type
-    gb, fb = ctx.buffer(g), ctx.buffer(f)
-    n, oh, ow, oc = gb.type.shape
-    kh, kw, c, _ = fb.type.shape
+    strides, dilations, paddings = op.attrs["strides"], op.attrs["dilations"], op.attrs["paddings"]
+    (dh, dw), t = dilations, op.results[0].type
+    fb = ctx.buffer(f)
+    kh, kw, c, oc = fb.type.shape
     b, ety = ctx.b, mem_type(t.dtype)
+    spans = [(k - 1) * d + 1 for k, d in zip((kh, kw), dilations)]
+    if tuple(strides) == (1, 1) and all(max(p) < s for p, s in zip(paddings, spans)):
+        # A full convolution of g with the filter flipped in space and transposed in channels.
+        flipped = ctx.alloc(fb.type.with_shape((kh, kw, oc, c)))
+        ctx.loop_nest(flipped.type.shape, lambda idx: flipped.store(b, idx, fb.load(
+            b, [b.sub(ctx.i64(kh - 1), idx[0]), b.sub(ctx.i64(kw - 1), idx[1]), idx[3], idx[2]])))
+        full = tuple((s - 1 - p[0], s - 1 - p[1]) for p, s in zip(paddings, spans))
+        return _convolve(ctx, _padded(ctx, g, full, 0), flipped, t, (1, 1), dilations)
+    gb = ctx.buffer(g)
+    n, oh, ow, _ = gb.type.shape
     acc = _zeros(ctx, _wide(t).with_shape((n, t.shape[1] + sum(paddings[0]), t.shape[2] + sum(paddings[1]), c)))
     _, hp, wp, _ = acc.type.shape
     ft = ctx.alloc(fb.type.with_shape((kh, kw, oc, c)))  # the filter with channels swapped, columns contiguous
