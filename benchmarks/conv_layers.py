@@ -4,8 +4,8 @@ numpy references in the same run, forward and gradient (of a weighted sum with r
     PYTHONPATH=. python benchmarks/conv_layers.py [--repeat 30] [--baseline module.path]
 
 `--baseline` names a module with the same public functions as `engine.nn_conv` (e.g. a copy of an older version)
-to time beside the rows. numpy's forward is as_strided windows and one tensordot (BLAS); its gradients are the
-same contraction transposed. Times are medians of `--repeat` calls, in milliseconds.
+to time beside the rows. Each cell is min/median. numpy's forward is as_strided windows and one tensordot (BLAS); its gradients are the
+same contraction transposed. Times are the minimum and median of `--repeat` calls, in milliseconds.
 """
 from __future__ import annotations
 
@@ -26,14 +26,18 @@ LAYERS = [("conv 28x28x1 -> 3x3x32", (32, 28, 28, 1), (3, 3, 1, 32)),
 POOL = ("max_pool 2x2 of 26x26x32", (32, 26, 26, 32))
 
 
-def median_ms(fn: Callable[[], Any], repeat: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
+def median_ms(fns: list[Callable[[], Any]], repeat: int) -> list[str]:
+    """'min/median' milliseconds of each function, timed in turn within every round (so a busy machine slows all
+    of them alike; the minimum is the least disturbed call)."""
+    for fn in fns:
         fn()
-        times.append(time.perf_counter() - t0)
-    return 1e3 * statistics.median(times)
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in range(repeat):
+        for fn, ts in zip(fns, times):
+            t0 = time.perf_counter()
+            fn()
+            ts.append(time.perf_counter() - t0)
+    return [f"{1e3 * min(ts):.3f}/{1e3 * statistics.median(ts):.3f}" for ts in times]
 
 
 def numpy_conv(x: np.ndarray, f: np.ndarray) -> np.ndarray:
@@ -80,38 +84,41 @@ def main() -> None:
     if args.baseline:
         impls["baseline"] = importlib.import_module(args.baseline)
     rng = np.random.default_rng(0)
-    print(f"{'layer':28s} {'impl':9s} {'forward ms':>11s} {'gradient ms':>12s}")
+    print(f"{'layer':28s} {'impl':9s} {'forward ms':>15s} {'gradient ms':>15s}")
     for name, xs, fs in LAYERS:
         x, f = rng.standard_normal(xs, np.float32), rng.standard_normal(fs, np.float32)
         y = numpy_conv(x, f)
         w = rng.standard_normal(y.shape, np.float32)
-        fwd = median_ms(lambda: numpy_conv(x, f), args.repeat)
-        bwd = median_ms(lambda: numpy_conv_grads(x, f, w), args.repeat)
-        print(f"{name:28s} {'numpy':9s} {fwd:11.3f} {bwd:12.3f}")
-        for label, impl in impls.items():
+        want_dx, want_df = numpy_conv_grads(x, f, w)
+        fns = [lambda: numpy_conv(x, f), lambda: numpy_conv_grads(x, f, w)]
+        for impl in impls.values():
             run_f, run_g = kiln_pair(impl, x, f, w)
             np.testing.assert_allclose(run_f().numpy(), y, rtol=1e-3, atol=1e-3)
             dx, df = run_g()
-            want_dx, want_df = numpy_conv_grads(x, f, w)
             np.testing.assert_allclose(df.numpy(), want_df, rtol=1e-3, atol=1e-2)
             np.testing.assert_allclose(dx.numpy(), want_dx, rtol=1e-3, atol=1e-2)
-            print(f"{'':28s} {label:9s} {median_ms(run_f, args.repeat):11.3f} {median_ms(run_g, args.repeat):12.3f}")
+            fns += [run_f, run_g]
+        ms = median_ms(fns, args.repeat)
+        for k, label in enumerate(["numpy"] + list(impls)):
+            print(f"{name if k == 0 else '':28s} {label:9s} {ms[2 * k]:>15s} {ms[2 * k + 1]:>15s}")
     name, xs = POOL
     x = rng.standard_normal(xs, np.float32)
-    for label, impl in impls.items():
-        pool = tf.function(lambda a: impl.max_pool2d(a, 2, 2, "VALID"))
+    xt = tf.constant(x)
+    fns = [lambda: x.reshape(32, 13, 2, 13, 2, 32).max(axis=(2, 4))]
+    for impl in impls.values():
+        pool = tf.function(lambda a, impl=impl: impl.max_pool2d(a, 2, 2, "VALID"))
 
         @tf.function
-        def pool_grad(a: Any) -> Any:
+        def pool_grad(a: Any, impl: Any = impl) -> Any:
             with tf.GradientTape() as tape:
                 tape.watch(a)
                 loss = tf.reduce_sum(impl.max_pool2d(a, 2, 2, "VALID"))
             return tape.gradient(loss, a)
-        xt = tf.constant(x)
-        print(f"{name if label == 'rows' else '':28s} {label:9s} {median_ms(lambda: pool(xt), args.repeat):11.3f} "
-              f"{median_ms(lambda: pool_grad(xt), args.repeat):12.3f}")
-    npool = median_ms(lambda: x.reshape(32, 13, 2, 13, 2, 32).max(axis=(2, 4)), args.repeat)
-    print(f"{'':28s} {'numpy':9s} {npool:11.3f} {'':>12s}")
+        fns += [lambda pool=pool: pool(xt), lambda pool_grad=pool_grad: pool_grad(xt)]
+    ms = median_ms(fns, args.repeat)
+    print(f"{name:28s} {'numpy':9s} {ms[0]:>15s} {'':>15s}")
+    for k, label in enumerate(impls):
+        print(f"{'':28s} {label:9s} {ms[1 + 2 * k]:>15s} {ms[2 + 2 * k]:>15s}")
 
 
 if __name__ == "__main__":
