@@ -4,8 +4,8 @@ numpy references in the same run, forward and gradient (of a weighted sum with r
     PYTHONPATH=. python benchmarks/conv_layers.py [--repeat 30] [--baseline module.path]
 
 `--baseline` names a module with the same public functions as `engine.nn_conv` (e.g. a copy of an older version)
-to time beside the rows. Each cell is min/median. numpy's forward is as_strided windows and one tensordot (BLAS); its gradients are the
-same contraction transposed. Times are the minimum and median of `--repeat` calls, in milliseconds.
+to time beside the rows. numpy's forward is as_strided windows and one tensordot (BLAS); its gradients are the same
+contraction transposed. Each cell is min/median of `--repeat` calls, in milliseconds, the functions timed in turn.
 """
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ from typing import Any, Callable, Sequence
 import llvmlite.ir as lir
 
 from codegen.context import LowerContext
-from codegen.rules.registry import lowers, never_tiles
+from codegen.rules.registry import lowers
 from codegen.values import I32, Buffer, CValue, constant, from_memory, mem_type, reg_type, round_to, to_memory
 from ir.types import DType, TensorType, float32
 
@@ -167,12 +167,12 @@ class _Kernel:
 
 
 # ---- shared pieces --------------------------------------------------------------------------------------------------
-def _wide(t: TensorType) -> TensorType:
+def wide(t: TensorType) -> TensorType:
     """Where a 16-bit float result accumulates: float32 (rounded once when read)."""
     return t.with_dtype(float32) if t.dtype.is_half else t
 
 
-def _padded(ctx: LowerContext, x: CValue, paddings: Any, fill: float) -> Buffer:
+def padded(ctx: LowerContext, x: CValue, paddings: Any, fill: float) -> Buffer:
     """x (N, H, W, C) in a buffer with `fill` around it (x itself when there is no padding)."""
     (top, bottom), (left, right) = paddings
     if not (top or bottom or left or right):
@@ -186,13 +186,13 @@ def _padded(ctx: LowerContext, x: CValue, paddings: Any, fill: float) -> Buffer:
     return out
 
 
-def _zeros(ctx: LowerContext, t: TensorType) -> Buffer:
+def zeros(ctx: LowerContext, t: TensorType) -> Buffer:
     out = ctx.alloc(t)
     ctx.loop_nest(t.shape, lambda idx: out.store(ctx.b, idx, constant(t.dtype, 0)))
     return out
 
 
-def _cropped(ctx: LowerContext, acc: Buffer, t: TensorType, paddings: Any) -> CValue:
+def cropped(ctx: LowerContext, acc: Buffer, t: TensorType, paddings: Any) -> CValue:
     """The (N, H, W, C) of type t inside a padded accumulator (a view, fused into its consumer)."""
     (top, _), (left, _) = paddings
     if acc.type == t:
@@ -293,7 +293,7 @@ def _dots(ctx: LowerContext, xp: Buffer, fb: Buffer, out: Buffer, strides: Seque
 
 @lowers("conv2d")
 def _conv2d(ctx: LowerContext, op: Any, x: CValue, f: CValue) -> CValue:
-    return _convolve(ctx, _padded(ctx, x, op.attrs["paddings"], 0), ctx.buffer(f), op.results[0].type,
+    return _convolve(ctx, padded(ctx, x, op.attrs["paddings"], 0), ctx.buffer(f), op.results[0].type,
                      op.attrs["strides"], op.attrs["dilations"])
 
 
@@ -301,7 +301,7 @@ def _conv2d(ctx: LowerContext, op: Any, x: CValue, f: CValue) -> CValue:
 def _backprop_filter(ctx: LowerContext, op: Any, x: CValue, g: CValue) -> CValue:
     (sh, sw), (dh, dw) = op.attrs["strides"], op.attrs["dilations"]
     t = op.results[0].type
-    xp, gb = _padded(ctx, x, op.attrs["paddings"], 0), ctx.buffer(g)
+    xp, gb = padded(ctx, x, op.attrs["paddings"], 0), ctx.buffer(g)
     _, hp, wp, c = xp.type.shape
     n, oh, ow, oc = gb.type.shape
     kh, kw = t.shape[:2]
@@ -334,10 +334,10 @@ def _backprop_input(ctx: LowerContext, op: Any, g: CValue, f: CValue) -> CValue:
         ctx.loop_nest(flipped.type.shape, lambda idx: flipped.store(b, idx, fb.load(
             b, [b.sub(ctx.i64(kh - 1), idx[0]), b.sub(ctx.i64(kw - 1), idx[1]), idx[3], idx[2]])))
         full = tuple((s - 1 - p[0], s - 1 - p[1]) for p, s in zip(paddings, spans))
-        return _convolve(ctx, _padded(ctx, g, full, 0), flipped, t, (1, 1), dilations)
+        return _convolve(ctx, padded(ctx, g, full, 0), flipped, t, (1, 1), dilations)
     gb = ctx.buffer(g)
     n, oh, ow, _ = gb.type.shape
-    acc = _zeros(ctx, _wide(t).with_shape((n, t.shape[1] + sum(paddings[0]), t.shape[2] + sum(paddings[1]), c)))
+    acc = zeros(ctx, wide(t).with_shape((n, t.shape[1] + sum(paddings[0]), t.shape[2] + sum(paddings[1]), c)))
     _, hp, wp, _ = acc.type.shape
     ft = ctx.alloc(fb.type.with_shape((kh, kw, oc, c)))  # the filter with channels swapped, columns contiguous
     ctx.loop_nest(ft.type.shape, lambda idx: ft.store(b, idx, fb.load(b, [idx[0], idx[1], idx[3], idx[2]])))
@@ -350,4 +350,4 @@ def _backprop_input(ctx: LowerContext, op: Any, g: CValue, f: CValue) -> CValue:
                    lambda p: _at(b, acc.ptr, b.add(_origin(ctx, acc, p, (oh, ow), strides), shift), aty),
                    _at(b, ft.ptr, b.mul(b.add(b.mul(i, ctx.i64(kw)), j), ctx.i64(oc * c)), ety))
     ctx.loop_nest((kh, kw), lambda idx: tap(*idx))
-    return _cropped(ctx, acc, t, paddings)
+    return cropped(ctx, acc, t, paddings)

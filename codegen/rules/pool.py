@@ -13,14 +13,14 @@ from typing import Any, Sequence
 import llvmlite.ir as lir
 
 from codegen.context import LowerContext
-from codegen.rules.conv import _cropped, _padded, _wide, _zeros
+from codegen.rules.conv import cropped, padded, wide, zeros
 from codegen.rules.registry import lowers, never_tiles
 from codegen.values import I32, Buffer, CValue, constant, round_to
 from ir.types import TensorType
 
 
-def _taps(ctx: LowerContext, buf: Buffer, idx: Sequence[lir.Value], op: Any) -> list[list[lir.Value]]:
-    """The indices in a padded buffer of output element idx's window, in row-major window order."""
+def _taps(ctx: LowerContext, idx: Sequence[lir.Value], op: Any) -> list[list[lir.Value]]:
+    """The indices in the padded input of output element idx's window, in row-major window order."""
     b = ctx.b
     (kh, kw), (sh, sw) = op.attrs["ksize"], op.attrs["strides"]
     n, i, j, c = idx
@@ -44,17 +44,17 @@ def _first_max(ctx: LowerContext, xp: Buffer, taps: list[list[lir.Value]]) -> tu
 
 @lowers("max_pool2d")
 def _max_pool(ctx: LowerContext, op: Any, x: CValue) -> CValue:
-    xp = _padded(ctx, x, op.attrs["paddings"], float("-inf"))
-    return ctx.lazy(op.results[0].type, lambda b, idx: _first_max(ctx, xp, _taps(ctx, xp, idx, op))[0])
+    xp = padded(ctx, x, op.attrs["paddings"], float("-inf"))
+    return ctx.lazy(op.results[0].type, lambda b, idx: _first_max(ctx, xp, _taps(ctx, idx, op))[0])
 
 
 @lowers("max_pool2d_grad_grad")
 def _max_pool_grad_grad(ctx: LowerContext, op: Any, x: CValue, t: CValue) -> CValue:
-    xp = _padded(ctx, x, op.attrs["paddings"], float("-inf"))
-    tp = _padded(ctx, t, op.attrs["paddings"], 0)
+    xp = padded(ctx, x, op.attrs["paddings"], float("-inf"))
+    tp = padded(ctx, t, op.attrs["paddings"], 0)
 
     def element(b: lir.IRBuilder, idx: Sequence[lir.Value]) -> lir.Value:
-        taps = _taps(ctx, xp, idx, op)
+        taps = _taps(ctx, idx, op)
         _, at = _first_max(ctx, xp, taps)
         out = tp.load(b, taps[0])
         for k, tap in enumerate(taps[1:], 1):
@@ -67,20 +67,20 @@ def _max_pool_grad_grad(ctx: LowerContext, op: Any, x: CValue, t: CValue) -> CVa
 def _max_pool_grad(ctx: LowerContext, op: Any, x: CValue, g: CValue) -> CValue:
     t = op.results[0].type
     paddings = op.attrs["paddings"]
-    xp = _padded(ctx, x, paddings, float("-inf"))
-    acc = _zeros(ctx, _wide(xp.type))
+    xp = padded(ctx, x, paddings, float("-inf"))
+    acc = zeros(ctx, wide(xp.type))
     b = ctx.b
     zero = constant(acc.type.dtype, 0)
 
     def route(idx: list[lir.Value]) -> None:
-        taps = _taps(ctx, xp, idx, op)
+        taps = _taps(ctx, idx, op)
         _, at = _first_max(ctx, xp, taps)
         gv = g.load(b, idx)
         for k, tap in enumerate(taps):  # every window position, so the stores stay affine in the channel
             share = b.select(b.icmp_signed("==", at, lir.Constant(I32, k)), gv, zero)
             acc.store(b, tap, b.fadd(acc.load(b, tap), share))
     ctx.loop_nest(g.type.shape, route)
-    return _cropped(ctx, acc, t, paddings)
+    return cropped(ctx, acc, t, paddings)
 
 
 def _count(ctx: LowerContext, op: Any, hw: Sequence[int], i: lir.Value, j: lir.Value, ty: lir.Type) -> lir.Value:
@@ -101,7 +101,7 @@ def _count(ctx: LowerContext, op: Any, hw: Sequence[int], i: lir.Value, j: lir.V
 def _avg_pool(ctx: LowerContext, op: Any, x: CValue) -> CValue:
     t = op.results[0].type
     (kh, kw), (sh, sw) = op.attrs["ksize"], op.attrs["strides"]
-    xp = _padded(ctx, x, op.attrs["paddings"], 0)
+    xp = padded(ctx, x, op.attrs["paddings"], 0)
     ty = ctx.reg(t.dtype)
 
     def element(b: lir.IRBuilder, idx: Sequence[lir.Value]) -> lir.Value:
@@ -121,7 +121,7 @@ def _avg_pool_grad(ctx: LowerContext, op: Any, g: CValue) -> CValue:
     t: TensorType = op.results[0].type
     paddings, (sh, sw) = op.attrs["paddings"], op.attrs["strides"]
     n, h, w, c = t.shape
-    acc = _zeros(ctx, _wide(t).with_shape((n, h + sum(paddings[0]), w + sum(paddings[1]), c)))
+    acc = zeros(ctx, wide(t).with_shape((n, h + sum(paddings[0]), w + sum(paddings[1]), c)))
     b = ctx.b
     ty = ctx.reg(t.dtype)
 
@@ -131,7 +131,7 @@ def _avg_pool_grad(ctx: LowerContext, op: Any, g: CValue) -> CValue:
         at = [n_, b.add(b.mul(i, ctx.i64(sh)), di), b.add(b.mul(j, ctx.i64(sw)), dj), c_]
         acc.store(b, at, b.fadd(acc.load(b, at), share))
     ctx.loop_nest(g.type.shape[:3] + tuple(op.attrs["ksize"]) + (c,), spread)
-    return _cropped(ctx, acc, t, paddings)
+    return cropped(ctx, acc, t, paddings)
 
 
 # Not split into row chunks yet (conv2d_backprop_filter sums over the batch; the others could split over it): a
