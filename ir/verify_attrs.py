@@ -45,6 +45,7 @@ def _pairs(v: Any) -> bool:
 KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "axes": (_ints, "a list of ints"), "begin": (_ints, "a list of ints"), "end": (_ints, "a list of ints"),
     "strides": (_ints, "a list of ints"), "perm": (_ints, "a list of ints"), "shape": (_ints, "a list of ints"),
+    "dilations": (_ints, "a list of ints"), "ksize": (_ints, "a list of ints"),
     "paddings": (_pairs, "a list of [before, after] int pairs"),
     "axis": (_int, "an int"), "carried": (_int, "an int"), "size": (_int, "an int"),
     "summarize": (lambda v: v is None or _int(v), "an int or none"),

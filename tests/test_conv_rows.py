@@ -230,3 +230,15 @@ def test_rows_refuse_bad_geometry_naming_the_op() -> None:
         OPS["max_pool2d"].infer([x], ksize=(2, 2), strides=(1, 1), paddings=((2, 0), (0, 0)))
     with pytest.raises(ir.InferError, match="^avg_pool2d: .*larger than the padded input"):
         OPS["avg_pool2d"].infer([x], ksize=(5, 1), strides=(1, 1), paddings=((0, 0), (0, 0)))
+
+
+def test_parsed_ir_with_bad_window_attrs_is_refused_by_the_verifier() -> None:
+    from ir.parser import parse
+    from ir.verify import VerifyError, verify
+    text = """func @f(%x: f32[1,4,4,2]) -> (f32[1,2,2,2]) {
+  %0 = max_pool2d %x {ksize = [2, 2.5], paddings = [[0, 0], [0, 0]], strides = [2, 2]} : f32[1,2,2,2]
+  return %0
+}"""
+    with pytest.raises(VerifyError, match="max_pool2d.*ksize = .* must be a list of ints"):
+        verify(parse(text))
+    verify(parse(text.replace("2.5", "2")))
