@@ -242,26 +242,3 @@ def test_parsed_ir_with_bad_window_attrs_is_refused_by_the_verifier() -> None:
     with pytest.raises(VerifyError, match="max_pool2d.*ksize = .* must be a list of ints"):
         verify(parse(text))
     verify(parse(text.replace("2.5", "2")))
-
-
-def test_a_cnn_forward_runs_in_chunks_of_images_and_a_filter_gradient_does_not() -> None:
-    """Row tiling: conv2d, pooling and their input gradients treat images independently, so a function of them
-    runs chunk by chunk over the batch (and matches eager mode); the filter gradient sums over the batch."""
-    from codegen.runtime import tiling_plan
-    rng = np.random.default_rng(3)
-    x, f = tf.constant(rng.standard_normal((16, 12, 12, 8))), tf.constant(rng.standard_normal((3, 3, 8, 16)))
-
-    def forward(x: Any, f: Any) -> Any:
-        y = tf.nn.relu(tf.nn.conv2d(x, f, 1, "SAME"))
-        return tf.nn.avg_pool2d(y, 2, 2, "VALID") + tf.nn.max_pool2d(y, 3, 2, "SAME")
-
-    def filter_gradient(x: Any, f: Any) -> Any:
-        with tf.GradientTape() as tape:
-            tape.watch(f)
-            loss = tf.reduce_sum(forward(x, f))
-        return tape.gradient(loss, f)
-    fn = tf.function(forward)
-    plan = tiling_plan(fn.get_concrete_function(x, f).optimized_ir)
-    assert plan is not None and plan[1] < 16
-    np.testing.assert_allclose(fn(x, f).numpy(), forward(x, f).numpy(), rtol=1e-10, atol=1e-10)
-    assert tiling_plan(tf.function(filter_gradient).get_concrete_function(x, f).optimized_ir) is None

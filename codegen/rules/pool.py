@@ -5,22 +5,17 @@ max_pool2d, avg_pool2d and max_pool2d_grad_grad are views (`Lazy`): each output 
 consumer reads it, fused into the consumer's loop nest. The two input gradients scatter into a zeroed padded buffer
 (float32 for the 16-bit floats, rounded once) that is cropped by a view. Max pooling picks the first maximal element
 of the row-major window, padding never wins (the input is padded with -inf) and a NaN wins as in numpy's max.
-
-The row-tiling facets of all eight convolution and pooling rows are here too: every row but the filter gradient
-(which sums over the batch) treats images independently, so a function of them runs in chunks of images, split
-across threads.
 """
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from typing import Any, Sequence
 
 import llvmlite.ir as lir
 
 from codegen.context import LowerContext
 from codegen.rules.conv import cropped, padded, wide, zeros
-from codegen.rules.registry import lowers, tiles
+from codegen.rules.registry import lowers, never_tiles
 from codegen.values import I32, Buffer, CValue, constant, round_to
-from ir.core import Op
 from ir.types import TensorType
 
 
@@ -139,30 +134,8 @@ def _avg_pool_grad(ctx: LowerContext, op: Any, g: CValue) -> CValue:
     return cropped(ctx, acc, t, paddings)
 
 
-# ---- row tiling: convolutions and pools treat the images of a batch independently ------------------------------
-def _keep_or_batch_shape(op: Op, n: int) -> dict:
-    """A chunk's attrs: the input shape of a gradient row with n images."""
-    if "shape" not in op.attrs:
-        return dict(op.attrs)
-    return dict(op.attrs, shape=(n,) + tuple(op.attrs["shape"][1:]))
-
-
-@tiles("conv2d", "conv2d_backprop_input", "avg_pool2d_grad", attrs=_keep_or_batch_shape)
-def _images(op: Op, split: list[bool], N: int) -> Optional[list[bool]]:
-    """The first operand's images map to the result's; a filter split over rows would mix them."""
-    if any(split[1:]):
-        return None
-    return [split[0]]
-
-
-@tiles("max_pool2d", "avg_pool2d", "max_pool2d_grad", "max_pool2d_grad_grad")
-def _pooled(op: Op, split: list[bool], N: int) -> Optional[list[bool]]:
-    if not all(split) and any(split):
-        return None
-    return [split[0]]
-
-
-@tiles("conv2d_backprop_filter")
-def _filter_gradient(op: Op, split: list[bool], N: int) -> Optional[list[bool]]:
-    """The filter's gradient sums over the batch."""
-    return None if any(split) else [False]
+# Not split into row chunks yet (conv2d_backprop_filter sums over the batch; the others could split over it): a
+# function that holds one runs whole, as it did with the composites these rows replace, whose reshapes merged the
+# batch into the pixels.
+never_tiles("conv2d", "conv2d_backprop_input", "conv2d_backprop_filter", "max_pool2d", "max_pool2d_grad",
+            "max_pool2d_grad_grad", "avg_pool2d", "avg_pool2d_grad")
