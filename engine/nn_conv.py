@@ -1,10 +1,9 @@
-"""Convolution and pooling (`tf.nn.conv2d`, `conv1d`, `max_pool2d`, `avg_pool2d`), NHWC, as composites of op-table
-rows: the input is padded (`pad`), its windows are gathered into columns by a constant index table computed
-when the op is applied (`gather`, "im2col"), and a `matmul` with the reshaped filters (or a reduction over the
-window axis) finishes. Autodiff, the interpreter and codegen therefore get them from existing rows: the gradient
-of `gather` scatters back into the windows, and compiled code fuses the reshapes. Padding follows TensorFlow:
-SAME pads `max((out - 1) * stride + (k - 1) * dilation + 1 - in, 0)` split with the smaller half before; max pooling
-never picks a padded element and average pooling divides by the number of real elements in each window.
+"""Convolution and pooling (`tf.nn.conv2d`, `conv1d`, `max_pool2d`, `avg_pool2d`), NHWC: argument checking, TF's
+SAME/VALID padding resolved to explicit amounts, then one row of the op table (`conv2d`, `max_pool2d`,
+`avg_pool2d` in `ir.ops_conv`, whose gradients are rows too, lowered natively by `codegen.rules.conv`). Padding
+follows TensorFlow: SAME pads `max((out - 1) * stride + (k - 1) * dilation + 1 - in, 0)` split with the smaller half
+before; max pooling never picks a padded element and average pooling divides by the number of real elements in each
+window.
 
 >>> import engine as tf, numpy as np
 >>> x = tf.reshape(tf.range(16.0), [1, 4, 4, 1])
@@ -18,9 +17,11 @@ from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
-from engine.ops import constant, divide, gather, matmul, pad, reduce_max, reduce_sum, reshape
+from engine.dispatch import apply
+from engine.ops import reshape
 from engine.ops.funnel import as_tensor
 from engine.tensor import Tensor
+from ir.ops import OPS
 
 __all__ = ["conv2d", "conv1d", "max_pool2d", "avg_pool2d", "max_pool", "avg_pool", "convolution"]
 
@@ -53,32 +54,15 @@ def _geometry(size: int, k: int, stride: int, dilation: int, padding: str) -> tu
     return out, total // 2, total - total // 2
 
 
-def _batch(x: Tensor) -> Any:
-    """x's batch size for a reshape: static, or (unknown while tracing a step) a run-time size."""
-    from engine.ops import shape
-    return x.shape[0] if x.shape[0] is not None else shape(x)[0]
-
-
-def _windows(x: Tensor, ksize: tuple[int, int], strides: tuple[int, int], dilations: tuple[int, int],
-             padding: str, fill: float) -> tuple[Tensor, tuple[int, int], np.ndarray]:
-    """The windows of x (N, H, W, C) as (N, OH*OW, KH*KW, C), the output size, and which window elements are real
-    (not padding), as a (OH*OW, KH*KW) bool array."""
+def _paddings(hw: Sequence[int], ksize: Sequence[int], strides: Sequence[int], dilations: Sequence[int],
+              padding: str) -> tuple[tuple[int, int], tuple[int, int]]:
+    """TF's SAME or VALID resolved to the rows' explicit ((top, bottom), (left, right))."""
     padding = str(padding).upper()
     if padding not in ("SAME", "VALID"):
         raise ValueError(f"padding must be 'SAME' or 'VALID', got {padding!r}")
-    n, h, w, c = x.shape
-    (oh, top, bottom), (ow, left, right) = (_geometry(h, ksize[0], strides[0], dilations[0], padding),
-                                            _geometry(w, ksize[1], strides[1], dilations[1], padding))
-    if top or bottom or left or right:
-        x = pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]], constant_values=fill)
-    hp, wp = h + top + bottom, w + left + right
-    rows = np.arange(oh)[:, None, None, None] * strides[0] + np.arange(ksize[0])[None, None, :, None] * dilations[0]
-    cols = np.arange(ow)[None, :, None, None] * strides[1] + np.arange(ksize[1])[None, None, None, :] * dilations[1]
-    index = (rows * wp + cols).reshape(oh * ow, ksize[0] * ksize[1])
-    real = ((rows >= top) & (rows < top + h) & (cols >= left) & (cols < left + w)).reshape(index.shape)
-    flat = reshape(x, [_batch(x), hp * wp, c])
-    cols_t = gather(flat, constant(index.reshape(-1).astype(np.int32)), axis=1)
-    return reshape(cols_t, [_batch(x), oh * ow, ksize[0] * ksize[1], c]), (oh, ow), real
+    (_, top, bottom), (_, left, right) = (_geometry(hw[0], ksize[0], strides[0], dilations[0], padding),
+                                          _geometry(hw[1], ksize[1], strides[1], dilations[1], padding))
+    return (top, bottom), (left, right)
 
 
 def _nhwc(x: Any, data_format: str, what: str) -> Tensor:
@@ -102,12 +86,9 @@ def conv2d(input: Any, filters: Any, strides: IntOr2 = 1, padding: str = "VALID"
     if len(f.shape) != 4 or f.shape[2] != x.shape[3]:
         raise ValueError(f"conv2d: filters must be (height, width, in_channels={x.shape[3]}, out_channels), got "
                          f"shape {tuple(f.shape)}")
-    kh, kw, c, oc = f.shape
-    windows, (oh, ow), _ = _windows(x, (kh, kw), _pair("strides", strides), _pair("dilations", dilations),
-                                    padding, 0.0)
-    n = x.shape[0]
-    y = matmul(reshape(windows, [n * oh * ow if n is not None else -1, kh * kw * c]), reshape(f, [kh * kw * c, oc]))
-    return reshape(y, [_batch(x), oh, ow, oc])
+    st, dl = _pair("strides", strides), _pair("dilations", dilations)
+    pads = _paddings(x.shape[1:3], f.shape[:2], st, dl, padding)
+    return apply(OPS["conv2d"], x, f, strides=st, dilations=dl, paddings=pads)
 
 
 def conv1d(input: Any, filters: Any, stride: int = 1, padding: str = "VALID", data_format: str = "NWC",
@@ -126,20 +107,19 @@ def max_pool2d(input: Any, ksize: IntOr2, strides: IntOr2, padding: str, data_fo
                name: Optional[str] = None) -> Tensor:
     """`tf.nn.max_pool2d`: the maximum of each window (padding never wins)."""
     x = _nhwc(input, data_format, "max_pool2d")
-    k = _pair("ksize", ksize)
-    windows, (oh, ow), _ = _windows(x, k, _pair("strides", strides), (1, 1), padding, float(x.dtype.min))
-    return reshape(reduce_max(windows, axis=2), [_batch(x), oh, ow, x.shape[3]])
+    return _pool("max_pool2d", x, ksize, strides, padding)
 
 
 def avg_pool2d(input: Any, ksize: IntOr2, strides: IntOr2, padding: str, data_format: str = "NHWC",
                name: Optional[str] = None) -> Tensor:
     """`tf.nn.avg_pool2d`: the mean of the real (unpadded) elements of each window."""
     x = _nhwc(input, data_format, "avg_pool2d")
-    k = _pair("ksize", ksize)
-    windows, (oh, ow), real = _windows(x, k, _pair("strides", strides), (1, 1), padding, 0.0)
-    counts = constant(real.sum(axis=1).astype(x.dtype.np).reshape(1, oh * ow, 1))
-    mean = divide(reduce_sum(windows, axis=2), counts)
-    return reshape(mean, [_batch(x), oh, ow, x.shape[3]])
+    return _pool("avg_pool2d", x, ksize, strides, padding)
+
+
+def _pool(opname: str, x: Tensor, ksize: IntOr2, strides: IntOr2, padding: str) -> Tensor:
+    k, st = _pair("ksize", ksize), _pair("strides", strides)
+    return apply(OPS[opname], x, ksize=k, strides=st, paddings=_paddings(x.shape[1:3], k, st, (1, 1), padding))
 
 
 def max_pool(input: Any, ksize: IntOr2, strides: IntOr2, padding: str, data_format: str = "NHWC",

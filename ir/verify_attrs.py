@@ -51,6 +51,7 @@ KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "axes": (_ints, "a list of ints"), "begin": (_ints, "a list of ints"),
     "end": (_dims, "a list of ints or none"), "strides": (_ints, "a list of ints"), "perm": (_ints, "a list of ints"),
     "shape": (_dims, "a list of ints or none (a run-time size)"),
+    "dilations": (_ints, "a list of ints"), "ksize": (_ints, "a list of ints"),
     "paddings": (_pairs, "a list of [before, after] int pairs"),
     "axis": (_int, "an int"), "carried": (_int, "an int"),
     "size": (lambda v: v is None or _int(v), "an int or none (a run-time size)"),

@@ -197,6 +197,45 @@ def scatter_case(d: Any) -> Case:
     return Case([updates], {"axis": axis, "size": size}, fixed={1: idx})
 
 
+@st.composite
+def conv_case(d: Any, row: str) -> Case:
+    """conv2d or one of its gradients on a small drawn geometry (strides, dilations and paddings included)."""
+    from ir.ops_conv import out_size
+    kh, kw, c, oc = d(st.integers(1, 3)), d(st.integers(1, 2)), d(st.integers(1, 2)), d(st.integers(1, 3))
+    strides, dilations = (d(st.integers(1, 2)), d(st.integers(1, 2))), (d(st.integers(1, 2)), 1)
+    paddings = ((d(st.integers(0, 1)), d(st.integers(0, 1))), (d(st.integers(0, 1)), 0))
+    h, w = (d(st.integers((k - 1) * dl + 1, (k - 1) * dl + 3)) for k, dl in ((kh, dilations[0]), (kw, 1)))
+    xshape, fshape = (d(st.integers(1, 2)), h, w, c), (kh, kw, c, oc)
+    yshape = (xshape[0], out_size(h, kh, strides[0], dilations[0], paddings[0]),
+              out_size(w, kw, strides[1], 1, paddings[1]), oc)
+    attrs = {"strides": strides, "dilations": dilations, "paddings": paddings}
+    shapes_of = {"conv2d": (xshape, fshape), "conv2d_backprop_input": (yshape, fshape),
+                 "conv2d_backprop_filter": (xshape, yshape)}[row]
+    if row != "conv2d":
+        attrs["shape"] = xshape if row == "conv2d_backprop_input" else fshape
+    return Case([d(kst.arrays(F64, s)) for s in shapes_of], attrs)
+
+
+@st.composite
+def pool_case(d: Any, row: str) -> Case:
+    """A pooling row on distinct values (a unique maximum per window); the max-pool gradients take x as a
+    constant (they are piecewise constant in it)."""
+    from ir.ops_conv import out_size
+    ksize, strides = (d(st.integers(1, 3)), d(st.integers(1, 2))), (d(st.integers(1, 2)), d(st.integers(1, 2)))
+    paddings = tuple((d(st.integers(0, k - 1)), d(st.integers(0, k - 1))) for k in ksize)
+    xshape = (d(st.integers(1, 2)), d(st.integers(ksize[0], 4)), d(st.integers(ksize[1], 4)), d(st.integers(1, 2)))
+    yshape = (xshape[0],) + tuple(out_size(xshape[1 + a], ksize[a], strides[a], 1, paddings[a]) for a in range(2)) \
+        + (xshape[3],)
+    attrs = {"ksize": ksize, "strides": strides, "paddings": paddings}
+    x = d(kst.arrays(F64, xshape, distinct=True))
+    if row in ("max_pool2d", "avg_pool2d"):
+        return Case([x], attrs)
+    if row == "avg_pool2d_grad":
+        return Case([d(kst.arrays(F64, yshape))], dict(attrs, shape=xshape))
+    other = yshape if row == "max_pool2d_grad" else xshape
+    return Case([d(kst.arrays(F64, other))], attrs, fixed={0: x})
+
+
 CASES: dict[str, st.SearchStrategy] = {
     **{name: elementwise("real") for name in ("neg", "exp", "expm1", "sin", "cos", "tanh", "logistic", "erf")},
     "abs": elementwise("nonzero"), "sign": elementwise("nonzero"), "relu": elementwise("nonzero"),
@@ -216,6 +255,9 @@ CASES: dict[str, st.SearchStrategy] = {
     "broadcast_to": broadcast_case(), "reshape": reshape_case(), "transpose": transpose_case(),
     "slice": slice_case(), "concat": concat_case(), "pad": pad_case(),
     "gather": gather_case(), "scatter_add": scatter_case(),
+    **{name: conv_case(name) for name in ("conv2d", "conv2d_backprop_input", "conv2d_backprop_filter")},
+    **{name: pool_case(name) for name in ("max_pool2d", "max_pool2d_grad", "max_pool2d_grad_grad", "avg_pool2d",
+                                          "avg_pool2d_grad")},
 }
 
 

@@ -25,6 +25,21 @@ def arr(values: Any, dtype: Any) -> np.ndarray:
 _M23 = arr([[0.5, 1.5, 2.0], [3.0, 0.25, 1.0]], f32)
 _M32 = arr([[1.0, 2.0], [0.5, 0.5], [2.0, 1.0]], f32)
 
+_X = np.arange(2 * 5 * 4 * 3, dtype=f32).reshape(2, 5, 4, 3) % 7 - 3
+_F = np.arange(3 * 2 * 3 * 4, dtype=f32).reshape(3, 2, 3, 4) % 5 - 2
+_CONV = {"strides": (2, 1), "dilations": (1, 2), "paddings": ((1, 1), (1, 0))}  # (2, 5, 4, 3) -> (2, 3, 3, 4)
+_POOL = {"ksize": (3, 2), "strides": (2, 2), "paddings": ((1, 1), (0, 0))}  # (2, 5, 4, 3) -> (2, 3, 2, 3)
+_CONV_SAMPLES = {
+    "conv2d": [([_X, _F], _CONV), ([_X[:1, :3, :3].astype(f64), _F[:1, :1].astype(f64)],
+                                   {"strides": (1, 1), "dilations": (1, 1), "paddings": ((0, 0), (0, 0))})],
+    "conv2d_backprop_input": [([np.ones((2, 3, 3, 4), f32), _F], dict(_CONV, shape=(2, 5, 4, 3)))],
+    "conv2d_backprop_filter": [([_X, np.ones((2, 3, 3, 4), f32)], dict(_CONV, shape=(3, 2, 3, 4)))],
+    "max_pool2d": [([_X], _POOL)], "avg_pool2d": [([_X.astype(f64)], _POOL)],
+    "max_pool2d_grad": [([_X, np.ones((2, 3, 2, 3), f32)], _POOL)],
+    "max_pool2d_grad_grad": [([_X, _X], _POOL)],
+    "avg_pool2d_grad": [([np.ones((2, 3, 2, 3), f32)], dict(_POOL, shape=(2, 5, 4, 3)))],
+}
+
 # op name -> list of (operands, attrs). Operands are numpy arrays, or `Cell`s for Variable references.
 SAMPLES: dict[str, list[tuple[list[Any], dict[str, Any]]]] = {
     # elementwise unary (float)
@@ -85,6 +100,8 @@ SAMPLES: dict[str, list[tuple[list[Any], dict[str, Any]]]] = {
                ([_M32, _M32], {"transpose_a": True, "transpose_b": False}),
                ([np.ones((4, 2, 3), f64), np.ones((4, 5, 3), f64)], {"transpose_a": False, "transpose_b": True}),
                ([arr([[1, 2], [3, 4]], i32), arr([[5, 6], [7, 8]], i32)], {"transpose_a": True, "transpose_b": True})],
+    # convolution and pooling (NHWC, HWIO)
+    **_CONV_SAMPLES,
     # state and effects
     "read": [([Cell(arr([1.0, 2.0], f32))], {})],
     "assign": [([Cell(arr([1.0, 2.0], f32)), arr([3.0, 4.0], f32)], {})],
@@ -199,7 +216,8 @@ def test_row_has_a_tiling_rule(name: str) -> None:
     assert isinstance(rule, codegen.rules.registry.Tiling)
 
 
-LINEAR = {"broadcast_to", "reshape", "transpose", "slice", "concat", "gather", "scatter_add"}
+LINEAR = {"broadcast_to", "reshape", "transpose", "slice", "concat", "gather", "scatter_add", "avg_pool2d",
+          "avg_pool2d_grad"}
 
 
 @pytest.mark.parametrize("name", sorted(ir.OPS))

@@ -83,6 +83,8 @@ def _mm(ta: bool, tb: bool, batch: tuple = ()) -> Case:
 
 _N = lambda rng: normal(rng, 3, 4)  # noqa: E731
 
+_CONV = {"strides": (2, 1), "dilations": (1, 2), "paddings": ((1, 1), (1, 0))}  # output (2, 3, 3, 4)
+_POOL = {"ksize": (3, 2), "strides": (2, 2), "paddings": ((1, 1), (0, 0))}  # of (2, 5, 4, 3): (2, 3, 2, 3)
 GRAD_CASES: dict[str, list[Case]] = {
     "neg": _unary(_N), "exp": _unary(_N), "expm1": _unary(_N), "sin": _unary(_N), "cos": _unary(_N),
     "tanh": _unary(_N), "logistic": _unary(_N), "erf": _unary(_N),
@@ -125,6 +127,17 @@ GRAD_CASES: dict[str, list[Case]] = {
     "reduce_min": [lambda rng: ([spaced(rng, 2, 3, 4)], {"axes": (0, 2)}),
                    lambda rng: ([spaced(rng, 3, 4)], {"axes": (0, 1)})],
     "matmul": [_mm(False, False), _mm(True, False), _mm(False, True), _mm(True, True), _mm(False, True, (2,))],
+    "conv2d": [lambda rng: ([normal(rng, 2, 5, 4, 3), normal(rng, 3, 2, 3, 4)], _CONV)],
+    "conv2d_backprop_input": [lambda rng: ([normal(rng, 2, 3, 3, 4), normal(rng, 3, 2, 3, 4)],
+                                           dict(_CONV, shape=(2, 5, 4, 3)))],
+    "conv2d_backprop_filter": [lambda rng: ([normal(rng, 2, 5, 4, 3), normal(rng, 2, 3, 3, 4)],
+                                            dict(_CONV, shape=(3, 2, 3, 4)))],
+    "max_pool2d": [lambda rng: ([spaced(rng, 2, 5, 4, 3)], _POOL)],
+    "max_pool2d_grad": [lambda rng: ([spaced(rng, 2, 5, 4, 3), normal(rng, 2, 3, 2, 3)], _POOL)],
+    "max_pool2d_grad_grad": [lambda rng: ([spaced(rng, 2, 5, 4, 3), normal(rng, 2, 5, 4, 3)],
+                                          _POOL)],
+    "avg_pool2d": [lambda rng: ([normal(rng, 2, 5, 4, 3)], _POOL)],
+    "avg_pool2d_grad": [lambda rng: ([normal(rng, 2, 3, 2, 3)], dict(_POOL, shape=(2, 5, 4, 3)))],
 }
 # Options per op: eps of the central difference and the relative tolerance.
 OPTIONS = {"convert": {"eps": 1e-2, "rtol": 1e-3}}  # float32 rounding: a larger step keeps the quotient accurate
