@@ -13,15 +13,10 @@ from typing import Any, Callable, Optional, Sequence
 
 import llvmlite.ir as lir
 
-<<<<<<< HEAD
 from codegen import interrupt
 from codegen.values import (I8, I64, PTR, Buffer, CValue, Dim, Lazy, Scalar, as_i64, constant, is_static_dims,
                             num_elements, reg_type)
-from ir.types import DType, TensorType
-=======
-from codegen.values import I64, PTR, Buffer, CValue, Lazy, Scalar, constant, reg_type
 from ir.types import DType, TensorType, uint8
->>>>>>> compiletime
 
 _ALIGN = 64
 #: Bytes before a heap block's data: the link to the previous block (padded so the data stays 64-byte aligned).
@@ -90,18 +85,13 @@ class LowerContext:
         return reg_type(dtype)
 
     # ---- memory
-<<<<<<< HEAD
-    def alloc(self, ttype: TensorType, dims: Optional[Sequence[Dim]] = None) -> Buffer:
+    def alloc(self, ttype: TensorType, dims: Optional[Sequence[Dim]] = None, here: bool = False) -> Buffer:
         """A buffer for the lifetime of one call (of one loop trip, inside a loop's region): in the workspace when
-        its size is static, else a heap block of the run-time size `dims` gives."""
+        its size is static (see `alloc_bytes` for `here`), else a heap block of the run-time size `dims` gives."""
         if dims is not None and not is_static_dims(dims):
             elem = 1 if ttype.dtype.is_bool else ttype.dtype.size
             nbytes = self.b.mul(as_i64(num_elements(self.b, dims)), self.i64(elem), flags=["nsw"])
             return Buffer(ttype, self.heap_alloc(nbytes), dims, self.b)
-=======
-    def alloc(self, ttype: TensorType, here: bool = False) -> Buffer:
-        """A buffer in the workspace, for the lifetime of one call."""
->>>>>>> compiletime
         nbytes = max(ttype.size, 1) * (1 if ttype.dtype.is_bool else ttype.dtype.size)
         return Buffer(ttype, self.alloc_bytes(nbytes, here).ptr)
 

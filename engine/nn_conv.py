@@ -91,6 +91,12 @@ def conv2d(input: Any, filters: Any, strides: IntOr2 = 1, padding: str = "VALID"
     return apply(OPS["conv2d"], x, f, strides=st, dilations=dl, paddings=pads)
 
 
+def _batch(x: Tensor) -> Any:
+    """x's batch size for a reshape: static, or (unknown while tracing a step) a run-time size."""
+    from engine.ops import shape
+    return x.shape[0] if x.shape[0] is not None else shape(x)[0]
+
+
 def conv1d(input: Any, filters: Any, stride: int = 1, padding: str = "VALID", data_format: str = "NWC",
            dilations: int = 1, name: Optional[str] = None) -> Tensor:
     """`tf.nn.conv1d`: input (N, W, C), filters (KW, C, OC), as a conv2d of height 1."""

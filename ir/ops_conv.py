@@ -148,8 +148,10 @@ def _backprop_input_infer(types: list[TensorType], *, shape: Sequence[int], stri
     _float4("conv2d_backprop_input", g, "the cotangent")
     _float4("conv2d_backprop_input", f, "the filter")
     _same_dtype("conv2d_backprop_input", g, f)
-    x = g.with_shape(tuple(shape))
-    if x.rank != 4 or x.shape[0] != g.shape[0] or x.shape[3] != f.shape[2] or \
+    if len(shape) != 4:
+        raise fail("conv2d_backprop_input", f"shape {tuple(shape)} must be 4-D")
+    x = g.with_shape((g.shape[0],) + tuple(shape)[1:])  # the batch is g's (it may be known only at run time)
+    if x.shape[3] != f.shape[2] or \
             _conv2d_infer([x, f], strides=strides, dilations=dilations, paddings=paddings)[0] != g:
         raise fail("conv2d_backprop_input", f"an input of shape {tuple(shape)} and the filter {f.shape} do not make "
                                             f"an output of shape {g.shape}")
@@ -159,7 +161,7 @@ def _backprop_input_infer(types: list[TensorType], *, shape: Sequence[int], stri
 def _backprop_input_kernel(g: np.ndarray, f: np.ndarray, *, shape: Sequence[int], strides: Sequence[int],
                            dilations: Sequence[int], paddings: Pairs) -> np.ndarray:
     cols = np.tensordot(_wide(g), _wide(f), axes=([3], [3]))  # (N, OH, OW, KH, KW, C)
-    return _scatter(cols, shape, strides, dilations, paddings).astype(g.dtype)
+    return _scatter(cols, (g.shape[0],) + tuple(shape)[1:], strides, dilations, paddings).astype(g.dtype)
 
 
 def _backprop_input_vjp(em: Emitter, u: Any, out: Any, g: Any, f: Any, *, shape: Sequence[int], **attrs: Any
@@ -225,7 +227,9 @@ def _pool_infer(opname: str, nin: int) -> Any:
         check_arity(opname, types, nin)
         for t in types:
             _float4(opname, t, "the operand")
-        x = types[0].with_shape(tuple(shape)) if shape else types[0]
+        # the batch is the operand's (it may be known only at run time)
+        x = types[0].with_shape((types[0].shape[0],) + tuple(shape)[1:]) if len(shape) == 4 else \
+            types[0].with_shape(tuple(shape)) if shape else types[0]
         if x.rank != 4:
             raise fail(opname, f"shape {tuple(shape)} must be 4-D")
         oh, ow = _check_geometry(opname, x.shape[1:3], ksize, strides, (1, 1), paddings, True)
@@ -318,7 +322,7 @@ def _avg_pool_grad_kernel(g: np.ndarray, *, shape: Sequence[int], ksize: Sequenc
                           paddings: Pairs) -> np.ndarray:
     share = _wide(g) / _counts(shape, ksize, strides, paddings, _wide(g).dtype)
     cols = np.broadcast_to(share[:, :, :, None, None, :], share.shape[:3] + tuple(ksize) + share.shape[3:])
-    return _scatter(cols, shape, strides, (1, 1), paddings).astype(g.dtype)
+    return _scatter(cols, (g.shape[0],) + tuple(shape)[1:], strides, (1, 1), paddings).astype(g.dtype)
 
 
 def _avg_pool_vjp(em: Emitter, g: Any, out: Any, x: Any, **attrs: Any) -> tuple:
