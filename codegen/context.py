@@ -55,6 +55,12 @@ class LowerContext:
         # around it; None inside a while_loop's or cond's region (unknown: maybe many).
         self._runs = runs
 
+    @property
+    def runs(self) -> Optional[int]:
+        """How many times code at the builder's position runs per call (None: unknown, e.g. once per chunk of rows
+        of a tiled function, or inside a while_loop)."""
+        return self._runs
+
     # ---- types and constants
     def const(self, dtype: DType, value: Any) -> lir.Constant:
         return constant(dtype, value)

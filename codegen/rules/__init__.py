@@ -4,5 +4,5 @@ Importing this package fills in `OpDef.lower` for every row (a test checks none 
 `(ctx, op, *scalars)` and return one scalar; the driver runs them inside the consuming loop nest. Other rules take
 `(ctx, op, *operands)` (operands as `codegen.values` CValues) and return the results' CValues.
 """
-from codegen.rules import bitwise, control, elementwise, reduce, shape, stack, state, tiles  # noqa: F401
+from codegen.rules import bitwise, control, elementwise, gemm, reduce, shape, stack, state, tiles  # noqa: F401
 from codegen.rules.registry import lowers  # noqa: F401

@@ -1,0 +1,176 @@
+"""The rule of matmul: float32/float64 products run in a GEMM generated for their shape (codegen.rules.gemm_kernel),
+on a team of threads when the function runs whole and the product is large (codegen.gemm_threads); the ILP64 CBLAS
+that numpy ships is called only where it was measured faster (`blas_is_faster`); integer products are plain loops;
+float16/bfloat16 compute in float32 and round once.
+
+Batched products loop over the batch, one GEMM per matrix. Transposed operands are never materialized: the kernel
+reads A' through strides and packs a transposed B' while it copies it into its panel.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import llvmlite.ir as lir
+
+from codegen import gemm_threads
+from codegen.context import LowerContext
+from codegen.rules.gemm_kernel import Gemm, define_gemm
+from codegen.rules.registry import lowers
+from codegen.values import I32, I64, PTR, Buffer, CValue, Lazy, constant, mem_type, reg_type, round_to
+from ir.types import DType, float32
+
+_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+
+#: B is packed into contiguous panels when it is transposed or larger than this (rows of a larger B sit in too
+#: many pages and cache sets to be read in place).
+PACK_B_BYTES = 512 * 1024
+#: A product this many flops (2 m n k) or more runs on the thread team, when its function runs whole; each
+#: thread gets at least this much (a fork/join costs about a microsecond, a thread's share then ~20).
+TEAM_FLOPS = 1 << 21
+
+
+def blas_is_faster(dtype: DType, m: int, n: int, k: int, ta: bool, tb: bool) -> bool:
+    """Where numpy's OpenBLAS beat the generated GEMM (measured on this znver4 host, 2 threads each): nowhere
+    among the shapes of a dense layer's forward and backward; only empty products are left to it (nothing to do)."""
+    return m == 0 or n == 0 or k == 0
+
+
+def plan(dtype: DType, m: int, n: int, k: int, ta: bool, tb: bool) -> Gemm:
+    pack = tb or k * n * dtype.size > PACK_B_BYTES
+    return Gemm(dtype, m, n, k, ta, tb, pack)
+
+
+def tiles_well(dtype: DType, rows: int, n: int, k: int, ta: bool, tb: bool) -> bool:
+    """Whether chunks of `rows` rows suit the product: the generated GEMM reads B in place or packs a small one
+    (every chunk packs B again; a BLAS call packs it too and threads only inside itself)."""
+    if not dtype.is_floating or blas_is_faster(dtype, rows, n, k, ta, tb):
+        return False
+    return not plan(dtype, rows, n, k, ta, tb).pack_b or k * n * dtype.size <= 64 * 1024
+
+
+def _blas_fn(ctx: LowerContext, dtype: DType) -> lir.Function:
+    name = "scipy_cblas_sgemm64_" if dtype is float32 else "scipy_cblas_dgemm64_"
+    f = ctx.module.globals.get(name)
+    if f is None:
+        fty = reg_type(dtype)
+        f = lir.Function(ctx.module, lir.FunctionType(lir.VoidType(), [I32, I32, I32, I64, I64, I64, fty, PTR, I64,
+                                                                        PTR, I64, fty, PTR, I64]), name)
+    return f
+
+
+def _batch_ptr(ctx: LowerContext, buf: Buffer, idx: Sequence[lir.Value], matrix: int) -> lir.Value:
+    b = ctx.b
+    offset: lir.Value = ctx.i64(0)
+    stride = matrix
+    for i, d in zip(reversed(idx), reversed(buf.type.shape[:-2])):
+        offset = b.add(offset, b.mul(i, ctx.i64(stride)))
+        stride *= d
+    return b.gep(buf.ptr, [offset], inbounds=True, source_etype=mem_type(buf.type.dtype))
+
+
+def _declare(ctx: LowerContext, name: str, ret: lir.Type, args: list[lir.Type]) -> Any:
+    f = ctx.module.globals.get(name)
+    return f if f is not None else lir.Function(ctx.module, lir.FunctionType(ret, args), name)
+
+
+def _threads_global(ctx: LowerContext) -> lir.GlobalVariable:
+    g = ctx.module.globals.get(gemm_threads.THREADS_SYMBOL)
+    if g is None:
+        g = lir.GlobalVariable(ctx.module, I32, gemm_threads.THREADS_SYMBOL)
+        g.linkage = "external"
+    return g
+
+
+def _call_generated(ctx: LowerContext, g: Gemm) -> Any:
+    """A function (pa, pb, pc) that emits one product of `g` at the builder: the worker called directly, or handed
+    to the thread team with the thread count capped by the work."""
+    flops = 2 * g.m * g.n * g.k
+    team = ctx.runs is not None and flops >= 2 * TEAM_FLOPS and g.units() >= 2 and gemm_threads.available()
+    worker = define_gemm(ctx.module, g, team)
+    args = ctx.entry_alloca(lir.ArrayType(PTR, 3))
+    b = ctx.b
+
+    def emit(pa: lir.Value, pb: lir.Value, pc: lir.Value) -> None:
+        for i, p in enumerate((pa, pb, pc)):
+            b.store(p, b.gep(args, [ctx.i64(0), lir.Constant(I32, i)], inbounds=True))
+        if not team:
+            b.call(worker, [args])
+            return
+        cap = lir.Constant(I32, min(g.units(), flops // TEAM_FLOPS))
+        want = b.load(_threads_global(ctx), typ=I32)
+        threads = b.select(b.icmp_signed("<", want, cap), want, cap)
+        parallel = b.icmp_signed(">", threads, lir.Constant(I32, 1))
+        with b.if_else(parallel) as (on_team, alone):
+            with on_team:
+                gomp = _declare(ctx, "GOMP_parallel", lir.VoidType(), [PTR, PTR, I32, I32])
+                b.call(gomp, [worker, args, threads, lir.Constant(I32, 0)])
+            with alone:
+                b.call(worker, [args])
+    return emit
+
+
+def _call_blas(ctx: LowerContext, dtype: DType, m: int, n: int, k: int, ta: bool, tb: bool) -> Any:
+    fn, fty = _blas_fn(ctx, dtype), reg_type(dtype)
+
+    def emit(pa: lir.Value, pb: lir.Value, pc: lir.Value) -> None:
+        if m and n and not k:  # BLAS leaves C alone when k == 0 (beta = 0 is not applied then by every BLAS)
+            ctx.for_range(m * n, lambda i: ctx.b.store(lir.Constant(fty, 0.0), ctx.b.gep(
+                pc, [i], inbounds=True, source_etype=fty)))
+            return
+        if not (m and n):
+            return
+        ctx.b.call(fn, [lir.Constant(I32, _ROW_MAJOR), lir.Constant(I32, _TRANS if ta else _NO_TRANS),
+                        lir.Constant(I32, _TRANS if tb else _NO_TRANS), ctx.i64(m), ctx.i64(n), ctx.i64(k),
+                        lir.Constant(fty, 1.0), pa, ctx.i64(m if ta else k), pb, ctx.i64(k if tb else n),
+                        lir.Constant(fty, 0.0), pc, ctx.i64(n)])
+    return emit
+
+
+def _rounded(ctx: LowerContext, t: Any, acc: Buffer) -> CValue:
+    """A float32 result buffer read as `t` (float16/bfloat16: each element rounded once); other dtypes: itself."""
+    if acc.type.dtype is t.dtype:
+        return acc
+    return ctx.lazy(t, lambda b, idx: round_to(b, t.dtype, acc.load(b, idx)), cheap=True)
+
+
+@lowers("matmul")
+def _matmul(ctx: LowerContext, op: Any, a: CValue, bv: CValue) -> CValue:
+    ta, tb = op.attrs["transpose_a"], op.attrs["transpose_b"]
+    t = op.results[0].type
+    if t.dtype.is_half:  # as float32 (the halves widen exactly), rounded once at the end
+        a, bv = (Lazy(v.type.with_dtype(float32), v.load) for v in (a, bv))
+        t = t.with_dtype(float32)
+    out = ctx.alloc(t)
+    m, n = t.shape[-2:]
+    k = a.type.shape[-1] if not ta else a.type.shape[-2]
+    batch = t.shape[:-2]
+    if not t.dtype.is_floating:
+        _integer_matmul(ctx, a, bv, out, ta, tb)
+        return out
+    A, B = ctx.buffer(a), ctx.buffer(bv)
+    if blas_is_faster(t.dtype, m, n, k, ta, tb):
+        emit = _call_blas(ctx, t.dtype, m, n, k, ta, tb)
+    else:
+        emit = _call_generated(ctx, plan(t.dtype, m, n, k, ta, tb))
+
+    def one(idx: list[lir.Value]) -> None:
+        emit(_batch_ptr(ctx, A, idx, m * k), _batch_ptr(ctx, B, idx, k * n), _batch_ptr(ctx, out, idx, m * n))
+    ctx.loop_nest(batch, one) if batch else one([])
+    return _rounded(ctx, op.results[0].type, out)
+
+
+def _integer_matmul(ctx: LowerContext, a: CValue, bv: CValue, out: Buffer, ta: bool, tb: bool) -> None:
+    """i-k-j loops, the inner one contiguous in B and C (integers wrap, as numpy's)."""
+    t, b = out.type, ctx.b
+    m, n = t.shape[-2:]
+    k = a.type.shape[-1] if not ta else a.type.shape[-2]
+    zero = constant(t.dtype, 0)
+    ctx.loop_nest(t.shape, lambda idx: out.store(b, idx, zero))
+
+    def body(idx: list[lir.Value]) -> None:
+        *bi, i, kk, j = idx
+        a_idx = bi + ([kk, i] if ta else [i, kk])
+        b_idx = bi + ([j, kk] if tb else [kk, j])
+        c_idx = bi + [i, j]
+        out.store(b, c_idx, b.add(out.load(b, c_idx), b.mul(a.load(b, a_idx), bv.load(b, b_idx))))
+    ctx.loop_nest(tuple(t.shape[:-2]) + (m, k, n), body)
