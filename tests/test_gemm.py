@@ -147,6 +147,25 @@ def test_float16_rounds_once_from_float32() -> None:
     np.testing.assert_allclose(got.astype(np.float32), want.astype(np.float32), rtol=2 ** -10, atol=1e-3)
 
 
+@pytest.mark.parametrize("m,k,n,ta,tb", [(31, 257, 33, False, False), (17, 33, 255, True, True),
+                                         (257, 31, 17, False, True), (13, 600, 1000, True, False)])
+def test_avx2_register_tile(monkeypatch: pytest.MonkeyPatch, m: int, k: int, n: int, ta: bool, tb: bool) -> None:
+    """The AVX2 fallback (32-byte vectors, a 6 x 2 tile for 16 registers) as hosts without AVX-512 get it; its
+    ymm code runs here too. The disk cache is off: its key does not know about the patched vector width."""
+    from codegen.rules import gemm_kernel
+    monkeypatch.setattr(gemm_kernel, "host_vector_bytes", lambda: 32)
+    monkeypatch.setenv("KILN_CACHE", "0")
+    g = plan(float32, m, n, k, ta, tb)
+    assert (g.lanes, g.mr) == (8, 6)
+    for dtype in (np.float32, np.float64):
+        a, b = operands(m, k, n, ta, tb, dtype, seed=11)
+        ir_dtype = float32 if dtype is np.float32 else float64
+        fn, compiled = compile_matmul(TensorType(ir_dtype, a.shape), TensorType(ir_dtype, b.shape), ta, tb)
+        assert "<8 x float>" in compiled.llvm_ir or dtype is np.float64
+        want, scale = reference(a, b, ta, tb)
+        assert_close(compiled([a, b])[0], want, scale, ir_dtype.name, f"avx2 {m}x{k}x{n}")
+
+
 # ---- the thread team --------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("m,k,n,ta,tb", [(784, 256, 128, True, False),   # x^T @ g: split by rows

@@ -87,20 +87,22 @@ def _call_generated(ctx: LowerContext, g: Gemm) -> Any:
     flops = 2 * g.m * g.n * g.k
     team = ctx.runs is not None and flops >= 2 * TEAM_FLOPS and g.units() >= 2 and gemm_threads.available()
     worker = define_gemm(ctx.module, g, team)
-    args = ctx.entry_alloca(lir.ArrayType(PTR, 3))
+    args = ctx.entry_alloca(lir.ArrayType(PTR, 4))
+    counter = ctx.entry_alloca(I64)
     b = ctx.b
 
     def emit(pa: lir.Value, pb: lir.Value, pc: lir.Value) -> None:
-        for i, p in enumerate((pa, pb, pc)):
+        for i, p in enumerate((pa, pb, pc, counter)):
             b.store(p, b.gep(args, [ctx.i64(0), lir.Constant(I32, i)], inbounds=True))
         if not team:
             b.call(worker, [args])
             return
+        b.store(ctx.i64(0), counter)
         cap = lir.Constant(I32, min(g.units(), flops // TEAM_FLOPS))
         want = b.load(_threads_global(ctx), typ=I32)
         threads = b.select(b.icmp_signed("<", want, cap), want, cap)
         parallel = b.icmp_signed(">", threads, lir.Constant(I32, 1))
-        with b.if_else(parallel) as (on_team, alone):
+        with b.if_else(parallel) as (on_team, alone):  # alone: the same worker claims every unit itself
             with on_team:
                 gomp = _declare(ctx, "GOMP_parallel", lir.VoidType(), [PTR, PTR, I32, I32])
                 b.call(gomp, [worker, args, threads, lir.Constant(I32, 0)])

@@ -12,8 +12,8 @@ The structure is BLIS's, with the loops a dense layer's shapes need:
 Ragged edges cost no scalar code: the last column panel has fewer vectors and its last vector is masked (masked
 loads of B and C, a masked store of C); the last row block has fewer rows; the k loop's length is a run-time value.
 
-Threads: `args` is {A, B, C}; run under `GOMP_parallel` (codegen.gemm_threads), thread t of T takes its share of
-the row blocks (or, when there are too few, of the column panels), so no thread waits for another.
+Threads: `args` is {A, B, C, counter}; under `GOMP_parallel` (codegen.gemm_threads) the threads claim units of
+work (a few row blocks, or, when B is packed, a few column panels, each then packed once) from the shared counter.
 """
 from __future__ import annotations
 
@@ -100,13 +100,20 @@ class Gemm:
     def full_panels(self) -> int:
         return self.n // self.panel
 
+    #: Row blocks per unit of work when the threads share rows; column panels per unit when they share panels.
+    ROW_GRAIN, PANEL_GRAIN = 4, 2
+
     def split_rows(self) -> bool:
-        """Threads share the row blocks (each reads all of B), unless there are too few of them."""
-        return self.row_blocks >= 8 or self.row_blocks >= self.full_panels
+        """A packed B's panels are shared (each is then packed once); a B read in place, the row blocks."""
+        if self.pack_b and self.full_panels >= 2:
+            return False
+        return self.row_blocks >= 2 or self.full_panels < 2
 
     def units(self) -> int:
-        """How many pieces of work the threads share."""
-        return self.row_blocks if self.split_rows() else self.full_panels
+        """How many pieces of work the threads share (the last one also takes the ragged rows or columns)."""
+        if self.split_rows():
+            return max(1, -(-self.row_blocks // self.ROW_GRAIN))
+        return max(1, -(-self.full_panels // self.PANEL_GRAIN))
 
 
 class _Emitter:
@@ -179,28 +186,49 @@ class _Emitter:
 
     # ---- the GEMM
     def build(self) -> None:
+        """Units of work are claimed one at a time from a counter shared by the team (`args[3]`), so a thread that
+        the OS preempts holds up no other; alone, the worker runs them in order."""
         g, b = self.g, self.b
         args = self.fn.args[0]
         pa, pb, pc = (b.load(b.gep(args, [self.i64(i)], inbounds=True, source_etype=PTR), typ=PTR) for i in range(3))
-        if self.team:
-            t = b.sext(b.call(self._declare("omp_get_thread_num", I32, []), []), I64)
-            nt = b.sext(b.call(self._declare("omp_get_num_threads", I32, []), []), I64)
-        else:
-            t, nt = self.i64(0), self.i64(1)
-        units = g.units()
-        lo = b.sdiv(b.mul(t, self.i64(units)), nt)
-        hi = b.sdiv(b.mul(b.add(t, self.i64(1)), self.i64(units)), nt)
-        last = b.icmp_signed("==", t, b.sub(nt, self.i64(1)))
-        if g.split_rows():
-            rows, panels, own_row_tail, own_col_tail = (lo, hi), (self.i64(0), self.i64(g.full_panels)), last, None
-        else:
-            rows, panels, own_row_tail, own_col_tail = (self.i64(0), self.i64(g.row_blocks)), (lo, hi), None, last
         buf = None
         if g.pack_b:
-            slot = lir.IRBuilder(self.entry).alloca(self.fty, size=self.i64(g.kc * g.panel))
+            entry = lir.IRBuilder(self.entry)
+            slot = entry.alloca(self.fty, size=self.i64(g.kc * g.panel))
             slot.align = 64
-            entry = lir.IRBuilder(self.entry)  # as an opaque `ptr` (llvmlite types an alloca's pointer)
-            buf = entry.inttoptr(entry.ptrtoint(slot, I64), PTR)
+            buf = entry.inttoptr(entry.ptrtoint(slot, I64), PTR)  # an opaque `ptr` (llvmlite types an alloca's)
+        work = functools.partial(self.unit, pa, pb, pc, buf)
+        if not self.team:
+            self.loop(0, g.units(), work)
+        else:
+            counter = b.load(b.gep(args, [self.i64(3)], inbounds=True, source_etype=PTR), typ=PTR)
+            claim, run, done = (b.append_basic_block(n) for n in ("gemm.claim", "gemm.unit", "gemm.done"))
+            b.branch(claim)
+            b.position_at_end(claim)
+            u = b.atomic_rmw("add", counter, self.i64(1), "monotonic")
+            b.cbranch(b.icmp_signed("<", u, self.i64(g.units())), run, done)
+            b.position_at_end(run)
+            work(u)
+            b.branch(claim)
+            b.position_at_end(done)
+        b.ret_void()
+        lir.IRBuilder(self.entry).branch(self.fn.blocks[1])
+
+    def unit(self, pa: lir.Value, pb: lir.Value, pc: lir.Value, buf: Optional[lir.Value], u: lir.Value) -> None:
+        """Unit `u`: its row blocks (or column panels) over all of k."""
+        g, b = self.g, self.b
+        last = b.icmp_signed("==", u, self.i64(g.units() - 1))
+
+        def span(grain: int, count: int) -> tuple[lir.Value, lir.Value]:
+            lo = b.mul(u, self.i64(grain))
+            hi = b.add(lo, self.i64(grain))
+            return lo, b.select(b.icmp_signed("<", hi, self.i64(count)), hi, self.i64(count))
+        if g.split_rows():
+            rows, panels = span(g.ROW_GRAIN, g.row_blocks), (self.i64(0), self.i64(g.full_panels))
+            own_row_tail, own_col_tail = last, None
+        else:
+            rows, panels = (self.i64(0), self.i64(g.row_blocks)), span(g.PANEL_GRAIN, g.full_panels)
+            own_row_tail, own_col_tail = None, last
         blocks = -(-g.k // g.kc)
         tail_cols = g.n - g.full_panels * g.panel
 
@@ -214,8 +242,6 @@ class _Emitter:
             if tail_cols:
                 self._guarded(own_col_tail, lambda: self.panel(ctx, self.i64(g.full_panels * g.panel), tail_cols))
         self.loop(0, blocks, k_block)
-        b.ret_void()
-        lir.IRBuilder(self.entry).branch(self.fn.blocks[1])
 
     def _guarded(self, cond: Optional[lir.Value], emit: Callable[[], None]) -> None:
         if cond is None:
