@@ -88,15 +88,29 @@ def test_float64(m: int, k: int, n: int, ta: bool, tb: bool) -> None:
 
 @pytest.mark.parametrize("m,k,n,tb", [(9, 700, 250, False), (40, 1030, 200, False), (5, 300, 1100, True),
                                       (33, 2049, 17, True)])
-def test_packed_b_and_many_k_blocks(m: int, k: int, n: int, tb: bool) -> None:
+def test_packed_b_and_many_k_blocks(monkeypatch: pytest.MonkeyPatch, m: int, k: int, n: int, tb: bool) -> None:
     """B larger than the in-place budget is packed panel by panel; a long k runs in several blocks, whose partial
-    sums accumulate in C."""
+    sums accumulate in C. (BLAS is kept out, even for the longest k; the disk cache cannot see that.)"""
+    from codegen.rules import gemm
+    monkeypatch.setattr(gemm, "BLAS_MIN_K", 1 << 30)
+    monkeypatch.setenv("KILN_CACHE", "0")
     g = plan(float32, m, n, k, False, tb)
     assert g.pack_b == (tb or k * n * 4 > PACK_B_BYTES)
     assert -(-k // g.kc) > 1
     a, b = operands(m, k, n, False, tb, np.float32, seed=2)
     _, compiled = compile_matmul(TensorType(float32, a.shape), TensorType(float32, b.shape), False, tb)
+    assert "scipy_cblas" not in compiled.llvm_ir
     want, scale = reference(a, b, False, tb)
+    assert_close(compiled([a, b])[0], want, scale, "float32")
+
+
+@pytest.mark.parametrize("ta,tb", [(False, False), (True, True)])
+def test_long_inner_dimension_calls_blas(ta: bool, tb: bool) -> None:
+    from codegen.rules.gemm import BLAS_MIN_K
+    a, b = operands(20, BLAS_MIN_K + 3, 24, ta, tb, np.float32, seed=12)
+    _, compiled = compile_matmul(TensorType(float32, a.shape), TensorType(float32, b.shape), ta, tb)
+    assert "scipy_cblas_sgemm64_" in compiled.llvm_ir
+    want, scale = reference(a, b, ta, tb)
     assert_close(compiled([a, b])[0], want, scale, "float32")
 
 

@@ -24,15 +24,25 @@ _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 #: B is packed into contiguous panels when it is transposed or larger than this (rows of a larger B sit in too
 #: many pages and cache sets to be read in place).
 PACK_B_BYTES = 512 * 1024
-#: A product this many flops (2 m n k) or more runs on the thread team, when its function runs whole; each
-#: thread gets at least this much (a fork/join costs about a microsecond, a thread's share then ~20).
+#: A product of at least TEAM_MIN_FLOPS flops (2 m n k) runs on the thread team when its function runs whole,
+#: with a thread per TEAM_FLOPS. A fork/join costs a few microseconds on an idle machine, but up to a scheduler
+#: time slice when the other core is busy, so products of a batch-32 training step (6.4 MFLOP, ~60 µs on one
+#: core) stay on the calling thread and batch 256's (51 MFLOP) go to the team.
+TEAM_MIN_FLOPS = 1 << 23
 TEAM_FLOPS = 1 << 21
 
 
+#: From this inner dimension on, OpenBLAS (which packs A as well as B) was measured faster than the generated GEMM
+#: (which reads A in place, its rows 4 KB apart at k = 1024, so the tile's rows collide in the L1 sets). One
+#: thread, znver4, GFLOP/s generated vs OpenBLAS: 1024^3 82-92 vs 95, x^T @ g at batch 1024 (784x1024x128) 72 vs
+#: 86; below it the generated GEMM was as fast or faster on every training-step shape (see benchmarks/gemm.py).
+BLAS_MIN_K = 1024
+
+
 def blas_is_faster(dtype: DType, m: int, n: int, k: int, ta: bool, tb: bool) -> bool:
-    """Where numpy's OpenBLAS beat the generated GEMM (measured on this znver4 host, 2 threads each): nowhere
-    among the shapes of a dense layer's forward and backward; only empty products are left to it (nothing to do)."""
-    return m == 0 or n == 0 or k == 0
+    """Where numpy's OpenBLAS beat the generated GEMM: long inner dimensions; and empty products (nothing to
+    generate)."""
+    return m == 0 or n == 0 or k == 0 or k >= BLAS_MIN_K
 
 
 def plan(dtype: DType, m: int, n: int, k: int, ta: bool, tb: bool) -> Gemm:
@@ -85,7 +95,7 @@ def _call_generated(ctx: LowerContext, g: Gemm) -> Any:
     """A function (pa, pb, pc) that emits one product of `g` at the builder: the worker called directly, or handed
     to the thread team with the thread count capped by the work."""
     flops = 2 * g.m * g.n * g.k
-    team = ctx.runs is not None and flops >= 2 * TEAM_FLOPS and g.units() >= 2 and gemm_threads.available()
+    team = ctx.runs is not None and flops >= TEAM_MIN_FLOPS and g.units() >= 2 and gemm_threads.available()
     worker = define_gemm(ctx.module, g, team)
     args = ctx.entry_alloca(lir.ArrayType(PTR, 4))
     counter = ctx.entry_alloca(I64)
