@@ -2,10 +2,10 @@
 
 A GEMM in a function that runs whole (not split into row chunks across the runtime's pool, see codegen.tiling)
 splits its own work across threads: it calls `GOMP_parallel(worker, args, threads, 0)` from libgomp, whose team
-of threads persists between calls (a fork/join costs about a microsecond, where creating threads costs tens), and
-each thread takes its share of the column panels or row blocks (`codegen.rules.gemm_kernel`).
+of threads persists between calls (a fork/join costs a few microseconds, where creating threads costs tens), and
+the threads claim units of work from a counter in `args` (`codegen.rules.gemm_kernel`).
 
-The code imports these names at link time (`symbols()`), so cached object files stay valid: the team's functions,
+The code imports these names at link time (`symbols()`), so cached object files stay valid: `GOMP_parallel`,
 and `kiln_gemm_threads`, an int32 the compiled code reads for the number of threads (the runtime's `num_threads()`,
 KILN_NUM_THREADS or the cores, set at each link). Without libgomp the generated GEMM runs on the calling thread.
 GNU OpenMP is not fork-safe: a child process forked after a team ran must not run compiled GEMMs.
@@ -19,7 +19,7 @@ from typing import Any, Optional
 
 THREADS_SYMBOL = "kiln_gemm_threads"
 _threads = ctypes.c_int32(1)
-_TEAM = ("GOMP_parallel", "omp_get_thread_num", "omp_get_num_threads")
+_TEAM = ("GOMP_parallel",)
 
 
 @functools.cache

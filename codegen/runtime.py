@@ -16,7 +16,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from codegen import cache, entry, gemm_threads, interrupt, llvm_setup, native
+from codegen import cache, entry, gemm_library, gemm_threads, interrupt, llvm_setup, native
 from codegen.lower import Lowered, lower_function
 from ir.core import Function
 from ir.dump import dump, wanted, wanted_stages
@@ -360,7 +360,9 @@ def _link(fn: Function, lowered: Lowered, obj: bytes, release: bool,
           tiling: Optional[tuple[Any, int]] = None) -> CompiledFunction:
     pending: dict[int, str] = {}  # shared with the callback, which must not reference the CompiledFunction
     cb = _make_callback(lowered, pending)
-    py_entry = native.link(obj, cb, {**entry.symbols(), **interrupt.symbols(), **gemm_threads.symbols(num_threads())})
+    imports = {**entry.symbols(), **interrupt.symbols(), **gemm_threads.symbols(num_threads()),
+               **gemm_library.symbols(obj)}
+    py_entry = native.link(obj, cb, imports)
     compiled = CompiledFunction(fn, lowered, release, py_entry)
     compiled._tiling = tiling
     compiled.pending = pending

@@ -14,7 +14,7 @@ import llvmlite.ir as lir
 
 from codegen import gemm_threads
 from codegen.context import LowerContext
-from codegen.rules.gemm_kernel import Gemm, define_gemm
+from codegen.rules.gemm_kernel import ARGS, Gemm, worker
 from codegen.rules.registry import lowers
 from codegen.values import I32, I64, PTR, Buffer, CValue, Lazy, constant, mem_type, reg_type, round_to
 from ir.types import DType, float32
@@ -92,22 +92,28 @@ def _threads_global(ctx: LowerContext) -> lir.GlobalVariable:
 
 
 def _call_generated(ctx: LowerContext, g: Gemm) -> Any:
-    """A function (pa, pb, pc) that emits one product of `g` at the builder: the worker called directly, or handed
-    to the thread team with the thread count capped by the work."""
+    """A function (pa, pb, pc) that emits one product of `g` at the builder: the module's worker for its kind
+    called directly, or handed to the thread team with the thread count capped by the work."""
     flops = 2 * g.m * g.n * g.k
     team = ctx.runs is not None and flops >= TEAM_MIN_FLOPS and g.units() >= 2 and gemm_threads.available()
-    worker = define_gemm(ctx.module, g, team)
-    args = ctx.entry_alloca(lir.ArrayType(PTR, 4))
+    fn = worker(ctx.module, g.dtype, g.ta, g.tb)
+    args = ctx.entry_alloca(lir.ArrayType(I64, len(ARGS)))
     counter = ctx.entry_alloca(I64)
     b = ctx.b
+    row_grain, panel_grain = g.grains()
+    static = {"m": g.m, "n": g.n, "k": g.k, "row_grain": row_grain, "panel_grain": panel_grain,
+              "pack_all": int(g.pack_b)}
 
     def emit(pa: lir.Value, pb: lir.Value, pc: lir.Value) -> None:
-        for i, p in enumerate((pa, pb, pc, counter)):
-            b.store(p, b.gep(args, [ctx.i64(0), lir.Constant(I32, i)], inbounds=True))
-        if not team:
-            b.call(worker, [args])
-            return
+        values = dict(static, a=pa, b=pb, c=pc, counter=counter)
+        for i, name in enumerate(ARGS):
+            v = values[name]
+            v = ctx.i64(v) if isinstance(v, int) else b.ptrtoint(v, I64)
+            b.store(v, b.gep(args, [ctx.i64(0), lir.Constant(I32, i)], inbounds=True))
         b.store(ctx.i64(0), counter)
+        if not team:
+            b.call(fn, [args])
+            return
         cap = lir.Constant(I32, min(g.units(), flops // TEAM_FLOPS))
         want = b.load(_threads_global(ctx), typ=I32)
         threads = b.select(b.icmp_signed("<", want, cap), want, cap)
@@ -115,9 +121,9 @@ def _call_generated(ctx: LowerContext, g: Gemm) -> Any:
         with b.if_else(parallel) as (on_team, alone):  # alone: the same worker claims every unit itself
             with on_team:
                 gomp = _declare(ctx, "GOMP_parallel", lir.VoidType(), [PTR, PTR, I32, I32])
-                b.call(gomp, [worker, args, threads, lir.Constant(I32, 0)])
+                b.call(gomp, [fn, args, threads, lir.Constant(I32, 0)])
             with alone:
-                b.call(worker, [args])
+                b.call(fn, [args])
     return emit
 
 

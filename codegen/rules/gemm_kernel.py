@@ -1,34 +1,39 @@
-"""The generated GEMM: C[m, n] = A'[m, k] @ B'[k, n] as one LLVM function, `void worker(ptr args)`, for one static
-shape, dtype and pair of transposes (A' = A or A transposed, likewise B'; all row-major in memory).
+"""The generated GEMM: C[m, n] = A'[m, k] @ B'[k, n] (A' = A or A transposed, likewise B'; all row-major in
+memory) as one LLVM function per dtype and pair of transposes in a module, `void worker(ptr args)`, shared by
+every product of that kind in the function: the shape comes in `args`, so a function with many products compiles
+one worker, with one micro-kernel.
 
 The structure is BLIS's, with the loops a dense layer's shapes need:
-- k is cut into blocks of `kc` (a B micro-panel of kc rows stays in L1); C is accumulated over the blocks;
-- n is cut into micro-panels of `nr` vectors; each is read from B in place (rows a row stride apart) or, when B is
-  transposed or too large for the L2 cache, packed first into a contiguous kc x nr-vector buffer on the thread's
-  stack (packing reads the transposed operand directly: no transpose is ever materialized);
+- k is cut into blocks of at most `kc_limit` rows (a B micro-panel of a block takes half of L1), of equal length;
+  C accumulates over the blocks;
+- n is cut into micro-panels of `nr` vectors; each is read from B in place (rows a row stride apart) or packed
+  first into a contiguous kc x nr-vector buffer on the thread's stack: when B is transposed (packing reads the
+  transposed operand directly: no transpose is ever materialized), when B is too large for the L2 cache, and for
+  the ragged last panel (zero-padded);
 - m is cut into row blocks of `mr`; the micro-kernel holds an mr x nr-vector tile of C in registers, and per step
-  of k loads nr vectors of B, broadcasts mr elements of A (in place: `ta` only changes A's strides) and issues
+  of k loads nr vectors of B, broadcasts mr elements of A (read in place: `ta` only changes A's strides) and issues
   mr * nr FMAs. The tile is stored once per k block.
-Ragged edges cost no scalar code: the last column panel has fewer vectors and its last vector is masked (masked
-loads of B and C, a masked store of C); the last row block has fewer rows; the k loop's length is a run-time value.
+Ragged edges run the same micro-kernel: rows past m read row m - 1 again, and an edge tile goes through a tile
+buffer on the stack, from which only its valid part is copied to C.
 
-Threads: `args` is {A, B, C, counter}; under `GOMP_parallel` (codegen.gemm_threads) the threads claim units of
-work (a few row blocks, or, when B is packed, a few column panels, each then packed once) from the shared counter.
+Threads: the work is a grid of units (a few row blocks by all panels, or, when B is packed, all rows by a few
+panels, so each panel is packed once); the threads of a team (codegen.gemm_threads) claim units from a shared
+counter, so a thread that the OS preempts holds up no other.
 """
 from __future__ import annotations
 
 import functools
 import glob
-import itertools
 from dataclasses import dataclass
 from typing import Callable, Optional
 
 import llvmlite.ir as lir
 
 from codegen.values import I1, I32, I64, PTR, reg_type
-from ir.types import DType
+from ir.types import DType, as_dtype, float32, float64
 
-_ids = itertools.count()
+#: args of the worker, one i64 each (pointers as integers)
+ARGS = ("a", "b", "c", "counter", "m", "n", "k", "row_grain", "panel_grain", "pack_all")
 
 
 @functools.cache
@@ -58,9 +63,13 @@ def l1_data_bytes() -> int:
     return 32 * 1024
 
 
+def _cdiv(a: int, b: int) -> int:
+    return -(-a // b)
+
+
 @dataclass(frozen=True)
 class Gemm:
-    """One generated GEMM: shape, dtype, transposes, and how B is read."""
+    """One product: shape, dtype, transposes, and whether B is packed whole; the blocking follows from the host."""
     dtype: DType
     m: int
     n: int
@@ -69,28 +78,27 @@ class Gemm:
     tb: bool
     pack_b: bool
 
+    nr = 2
+    #: Row blocks per unit of work when the threads share rows; column panels per unit when they share panels.
+    ROW_GRAIN, PANEL_GRAIN = 4, 2
+
     @property
     def lanes(self) -> int:
         return host_vector_bytes() // self.dtype.size
 
     @property
     def mr(self) -> int:
-        """Rows of the register tile: mr * nr accumulators, nr vectors of B and one broadcast fit the registers
-        (32 with AVX-512: 8 x 2; 16 with AVX2: 6 x 2)."""
-        return 8 if host_vector_bytes() == 64 else 6
-
-    nr = 2
-
-    @property
-    def kc(self) -> int:
-        """Rows of k per block: a B micro-panel takes at most half of L1, and the k blocks are of equal length."""
-        limit = max(16, l1_data_bytes() // 2 // (self.nr * host_vector_bytes()))
-        blocks = -(-self.k // limit)
-        return -(-self.k // blocks)
+        return mr_for(host_vector_bytes())
 
     @property
     def panel(self) -> int:
         return self.nr * self.lanes
+
+    @property
+    def kc(self) -> int:
+        """Rows of k per block (what the worker computes at run time from k)."""
+        blocks = _cdiv(self.k, kc_limit())
+        return _cdiv(self.k, blocks)
 
     @property
     def row_blocks(self) -> int:
@@ -100,37 +108,55 @@ class Gemm:
     def full_panels(self) -> int:
         return self.n // self.panel
 
-    #: Row blocks per unit of work when the threads share rows; column panels per unit when they share panels.
-    ROW_GRAIN, PANEL_GRAIN = 4, 2
-
     def split_rows(self) -> bool:
         """A packed B's panels are shared (each is then packed once); a B read in place, the row blocks."""
         if self.pack_b and self.full_panels >= 2:
             return False
         return self.row_blocks >= 2 or self.full_panels < 2
 
-    def units(self) -> int:
-        """How many pieces of work the threads share (the last one also takes the ragged rows or columns)."""
+    def grains(self) -> tuple[int, int]:
+        """(row blocks, panels) per unit of work."""
         if self.split_rows():
-            return max(1, -(-self.row_blocks // self.ROW_GRAIN))
-        return max(1, -(-self.full_panels // self.PANEL_GRAIN))
+            return self.ROW_GRAIN, _cdiv(self.n, self.panel)
+        return _cdiv(self.m, self.mr), self.PANEL_GRAIN
+
+    def units(self) -> int:
+        """How many units of work the threads share."""
+        rg, pg = self.grains()
+        return max(1, _cdiv(_cdiv(self.m, self.mr), rg)) * max(1, _cdiv(_cdiv(self.n, self.panel), pg))
+
+
+def mr_for(vector_bytes: int) -> int:
+    """Rows of the register tile: mr * nr accumulators, nr vectors of B and one broadcast fit the registers (32
+    with AVX-512: 8 x 2; 16 with AVX2: 6 x 2)."""
+    return 8 if vector_bytes == 64 else 6
+
+
+def kc_limit(vector_bytes: Optional[int] = None) -> int:
+    """The longest k block: its B micro-panel (kc x nr vectors) takes at most half of L1."""
+    return max(16, l1_data_bytes() // 2 // (Gemm.nr * (vector_bytes or host_vector_bytes())))
 
 
 class _Emitter:
-    def __init__(self, module: lir.Module, g: Gemm, fn: lir.Function, team: bool) -> None:
-        self.module, self.g, self.fn = module, g, fn
-        self.fty = reg_type(g.dtype)
-        self.vty = lir.VectorType(self.fty, g.lanes)
-        self.entry = fn.append_basic_block("entry")
+    """Builds one worker. Every shape is a run-time i64 (`self.arg`); the register tile is static."""
+
+    def __init__(self, module: lir.Module, dtype: DType, ta: bool, tb: bool, vector_bytes: int,
+                 fn: lir.Function) -> None:
+        self.module, self.dtype, self.ta, self.tb, self.fn = module, dtype, ta, tb, fn
+        self.lanes = vector_bytes // dtype.size
+        self.mr, self.nr = mr_for(vector_bytes), Gemm.nr
+        self.kc_limit = kc_limit(vector_bytes)
+        self.width = self.nr * self.lanes  # columns of a panel
+        self.fty = reg_type(dtype)
+        self.vty = lir.VectorType(self.fty, self.lanes)
+        self.entry = lir.IRBuilder(fn.append_basic_block("entry"))
         self.b = lir.IRBuilder(fn.append_basic_block("body"))
-        self.team = team
-        bits = g.dtype.size * 8
-        self.fma = self._declare(f"llvm.fma.v{g.lanes}f{bits}", self.vty, [self.vty] * 3)
-        mty = lir.VectorType(I1, g.lanes)
-        self.mload = self._declare(f"llvm.masked.load.v{g.lanes}f{bits}.p0", self.vty, [PTR, I32, mty, self.vty])
-        self.mstore = self._declare(f"llvm.masked.store.v{g.lanes}f{bits}.p0", lir.VoidType(),
-                                    [self.vty, PTR, I32, mty])
+        bits = dtype.size * 8
+        self.fma = self._declare(f"llvm.fma.v{self.lanes}f{bits}", self.vty, [self.vty] * 3)
+        mty = lir.VectorType(I1, self.lanes)
+        self.mload = self._declare(f"llvm.masked.load.v{self.lanes}f{bits}.p0", self.vty, [PTR, I32, mty, self.vty])
         self.zero = lir.Constant(self.vty, None)
+        self.fzero = lir.Constant(self.fty, 0.0)
 
     def _declare(self, name: str, ret: lir.Type, args: list[lir.Type]) -> lir.Function:
         f = self.module.globals.get(name)
@@ -143,24 +169,24 @@ class _Emitter:
     def at(self, base: lir.Value, index: lir.Value) -> lir.Value:
         return self.b.gep(base, [index], inbounds=True, source_etype=self.fty)
 
-    def mask(self, valid: int) -> lir.Constant:
-        return lir.Constant(lir.VectorType(I1, self.g.lanes), [lir.Constant(I1, int(i < valid))
-                                                               for i in range(self.g.lanes)])
+    def min(self, x: lir.Value, y: lir.Value) -> lir.Value:
+        return self.b.select(self.b.icmp_signed("<", x, y), x, y)
 
-    def vload(self, ptr: lir.Value, valid: Optional[int]) -> lir.Value:
-        if valid is None:
-            return self.b.load(ptr, typ=self.vty, align=self.g.dtype.size)
-        return self.b.call(self.mload, [ptr, lir.Constant(I32, self.g.dtype.size), self.mask(valid), self.zero])
+    def stack(self, elements: int) -> lir.Value:
+        """A 64-byte aligned buffer of `elements` on the worker's stack, as an opaque `ptr`."""
+        slot = self.entry.alloca(self.fty, size=self.i64(elements))
+        slot.align = 64
+        return self.entry.inttoptr(self.entry.ptrtoint(slot, I64), PTR)
 
-    def vstore(self, v: lir.Value, ptr: lir.Value, valid: Optional[int]) -> None:
-        if valid is None:
-            self.b.store(v, ptr, align=self.g.dtype.size)
-        else:
-            self.b.call(self.mstore, [v, ptr, lir.Constant(I32, self.g.dtype.size), self.mask(valid)])
+    def vload(self, ptr: lir.Value) -> lir.Value:
+        return self.b.load(ptr, typ=self.vty, align=self.dtype.size)
+
+    def vstore(self, v: lir.Value, ptr: lir.Value) -> None:
+        self.b.store(v, ptr, align=self.dtype.size)
 
     def loop(self, start: lir.Value | int, end: lir.Value | int, body: Callable[[lir.Value], None]) -> None:
         """for (i = start; i < end; i++) body(i); the loop vectorizer is told to leave it alone (it is vector
-        code already)."""
+        code already, or a copy too short to gain)."""
         b = self.b
         start = self.i64(start) if isinstance(start, int) else start
         end = self.i64(end) if isinstance(end, int) else end
@@ -174,175 +200,193 @@ class _Emitter:
         b.position_at_end(loop_body)
         body(i)
         i.add_incoming(b.add(i, self.i64(1), flags=["nsw"]), b.block)
-        b.branch(head).set_metadata("llvm.loop", self._no_vectorize())
-        b.position_at_end(after)
-
-    def _no_vectorize(self) -> lir.Value:
         m = self.module
         prop = m.add_metadata([lir.MetaDataString(m, "llvm.loop.vectorize.enable"), lir.Constant(I1, 0)])
         node = m.add_metadata([prop, lir.MetaDataString(m, f"kiln.gemm.loop.{len(m.metadata)}")])
         node.operands = (node, prop)
-        return node
+        b.branch(head).set_metadata("llvm.loop", node)
+        b.position_at_end(after)
 
-    # ---- the GEMM
+    # ---- the worker
     def build(self) -> None:
-        """Units of work are claimed one at a time from a counter shared by the team (`args[3]`), so a thread that
-        the OS preempts holds up no other; alone, the worker runs them in order."""
-        g, b = self.g, self.b
+        b = self.b
         args = self.fn.args[0]
-        pa, pb, pc = (b.load(b.gep(args, [self.i64(i)], inbounds=True, source_etype=PTR), typ=PTR) for i in range(3))
-        buf = None
-        if g.pack_b:
-            entry = lir.IRBuilder(self.entry)
-            slot = entry.alloca(self.fty, size=self.i64(g.kc * g.panel))
-            slot.align = 64
-            buf = entry.inttoptr(entry.ptrtoint(slot, I64), PTR)  # an opaque `ptr` (llvmlite types an alloca's)
-        work = functools.partial(self.unit, pa, pb, pc, buf)
-        if not self.team:
-            self.loop(0, g.units(), work)
-        else:
-            counter = b.load(b.gep(args, [self.i64(3)], inbounds=True, source_etype=PTR), typ=PTR)
-            claim, run, done = (b.append_basic_block(n) for n in ("gemm.claim", "gemm.unit", "gemm.done"))
-            b.branch(claim)
-            b.position_at_end(claim)
-            u = b.atomic_rmw("add", counter, self.i64(1), "monotonic")
-            b.cbranch(b.icmp_signed("<", u, self.i64(g.units())), run, done)
-            b.position_at_end(run)
-            work(u)
-            b.branch(claim)
-            b.position_at_end(done)
+        raw = {name: b.load(b.gep(args, [self.i64(i)], inbounds=True, source_etype=I64), typ=I64)
+               for i, name in enumerate(ARGS)}
+        self.arg = raw
+        self.pa, self.pb, self.pc, counter = (b.inttoptr(raw[n], PTR) for n in ("a", "b", "c", "counter"))
+        m, n, k = raw["m"], raw["n"], raw["k"]
+        self.buf = self.stack(self.kc_limit * self.width)
+        self.tile_buf = self.stack(self.mr * self.width)
+        blocks = b.sdiv(b.add(k, self.i64(self.kc_limit - 1)), self.i64(self.kc_limit))
+        self.kc = b.sdiv(b.add(k, b.sub(blocks, self.i64(1))), blocks)
+        self.blocks = blocks
+        row_blocks = b.sdiv(b.add(m, self.i64(self.mr - 1)), self.i64(self.mr))
+        panels = b.sdiv(b.add(n, self.i64(self.width - 1)), self.i64(self.width))
+        self.row_blocks, self.panels = row_blocks, panels
+        rg, pg = raw["row_grain"], raw["panel_grain"]
+        self.pu = b.sdiv(b.add(panels, b.sub(pg, self.i64(1))), pg)
+        ru = b.sdiv(b.add(row_blocks, b.sub(rg, self.i64(1))), rg)
+        units = b.mul(ru, self.pu)
+        claim, run, done = (b.append_basic_block(x) for x in ("gemm.claim", "gemm.unit", "gemm.done"))
+        b.branch(claim)
+        b.position_at_end(claim)
+        u = b.atomic_rmw("add", counter, self.i64(1), "monotonic")
+        b.cbranch(b.icmp_signed("<", u, units), run, done)
+        b.position_at_end(run)
+        self.unit(u)
+        b.branch(claim)
+        b.position_at_end(done)
         b.ret_void()
-        lir.IRBuilder(self.entry).branch(self.fn.blocks[1])
+        self.entry.branch(self.fn.blocks[1])
 
-    def unit(self, pa: lir.Value, pb: lir.Value, pc: lir.Value, buf: Optional[lir.Value], u: lir.Value) -> None:
-        """Unit `u`: its row blocks (or column panels) over all of k."""
-        g, b = self.g, self.b
-        last = b.icmp_signed("==", u, self.i64(g.units() - 1))
-
-        def span(grain: int, count: int) -> tuple[lir.Value, lir.Value]:
-            lo = b.mul(u, self.i64(grain))
-            hi = b.add(lo, self.i64(grain))
-            return lo, b.select(b.icmp_signed("<", hi, self.i64(count)), hi, self.i64(count))
-        if g.split_rows():
-            rows, panels = span(g.ROW_GRAIN, g.row_blocks), (self.i64(0), self.i64(g.full_panels))
-            own_row_tail, own_col_tail = last, None
-        else:
-            rows, panels = (self.i64(0), self.i64(g.row_blocks)), span(g.PANEL_GRAIN, g.full_panels)
-            own_row_tail, own_col_tail = None, last
-        blocks = -(-g.k // g.kc)
-        tail_cols = g.n - g.full_panels * g.panel
+    def unit(self, u: lir.Value) -> None:
+        """Unit `u` of the grid: its row blocks by its panels, over all of k."""
+        b, rg, pg = self.b, self.arg["row_grain"], self.arg["panel_grain"]
+        r0 = b.mul(b.sdiv(u, self.pu), rg)
+        p0 = b.mul(b.srem(u, self.pu), pg)
+        r1 = self.min(b.add(r0, rg), self.row_blocks)
+        p1 = self.min(b.add(p0, pg), self.panels)
 
         def k_block(kb: lir.Value) -> None:
-            k0 = b.mul(kb, self.i64(g.kc))
-            klen = b.select(b.icmp_signed("==", kb, self.i64(blocks - 1)), self.i64(g.k - (blocks - 1) * g.kc),
-                            self.i64(g.kc))
+            k0 = b.mul(kb, self.kc)
+            klen = self.min(self.kc, b.sub(self.arg["k"], k0))
             first = b.icmp_signed("==", kb, self.i64(0))
-            ctx = (pa, pb, pc, buf, k0, klen, first, rows, own_row_tail)
-            self.loop(panels[0], panels[1], lambda p: self.panel(ctx, b.mul(p, self.i64(g.panel)), g.panel))
-            if tail_cols:
-                self._guarded(own_col_tail, lambda: self.panel(ctx, self.i64(g.full_panels * g.panel), tail_cols))
-        self.loop(0, blocks, k_block)
+            self.loop(p0, p1, lambda p: self.panel(b.mul(p, self.i64(self.width)), k0, klen, first, r0, r1))
+        self.loop(0, self.blocks, k_block)
 
-    def _guarded(self, cond: Optional[lir.Value], emit: Callable[[], None]) -> None:
-        if cond is None:
-            emit()
-            return
-        with self.b.if_then(cond):
-            emit()
+    def panel(self, j0: lir.Value, k0: lir.Value, klen: lir.Value, first: lir.Value, r0: lir.Value,
+              r1: lir.Value) -> None:
+        """Rows blocks [r0, r1) of the panel at column j0: its B read in place, or packed first."""
+        b = self.b
+        n = self.arg["n"]
+        cols = self.min(self.i64(self.width), b.sub(n, j0))
+        if self.tb:
+            self.pack(j0, k0, klen, cols)
+            src, stride = self.buf, self.i64(self.width)
+        else:
+            ragged = b.icmp_signed("<", cols, self.i64(self.width))
+            packed = b.or_(ragged, b.icmp_signed("!=", self.arg["pack_all"], self.i64(0)))
+            with b.if_then(packed):
+                self.pack(j0, k0, klen, cols)
+            in_place = self.at(self.pb, b.add(b.mul(k0, n), j0))
+            src = b.select(packed, self.buf, in_place)
+            stride = b.select(packed, self.i64(self.width), n)
+        self.loop(r0, r1, lambda rb: self.tile(b.mul(rb, self.i64(self.mr)), j0, cols, src, stride, k0, klen,
+                                               first))
 
-    def panel(self, ctx: tuple, j0: lir.Value, cols: int) -> None:
-        """All the row blocks of one column panel of `cols` columns (packed first when B is)."""
-        g = self.g
-        pa, pb, pc, buf, k0, klen, first, rows, own_row_tail = ctx
-        vecs = -(-cols // g.lanes)
-        valid = cols - (vecs - 1) * g.lanes
-        valid = None if valid == g.lanes else valid
-        if buf is not None:
-            self.pack(pb, buf, k0, klen, j0, cols, vecs)
-        tile = functools.partial(self.tile, pa, pb, pc, buf, k0, klen, first, j0, vecs, valid)
-        self.loop(rows[0], rows[1], lambda ib: tile(self.b.mul(ib, self.i64(g.mr)), g.mr))
-        if g.m % g.mr:
-            self._guarded(own_row_tail, lambda: tile(self.i64(g.row_blocks * g.mr), g.m % g.mr))
-
-    def pack(self, pb: lir.Value, buf: lir.Value, k0: lir.Value, klen: lir.Value, j0: lir.Value, cols: int,
-             vecs: int) -> None:
+    def pack(self, j0: lir.Value, k0: lir.Value, klen: lir.Value, cols: lir.Value) -> None:
         """buf[kk, c] = B'[k0 + kk, j0 + c] for c < cols, 0 up to the panel's width."""
-        g, b = self.g, self.b
-        width = g.panel
-        if g.tb:  # B is [n, k]: walk each column of B' (a row of B) contiguously
+        b, w = self.b, self.width
+        if self.tb:  # B is [n, k]: walk each column of B' (a row of B) contiguously
+            k = self.arg["k"]
+
             def column(c: lir.Value) -> None:
-                src = b.add(b.mul(b.add(j0, c), self.i64(g.k)), k0)
-                self.loop(0, klen, lambda kk: b.store(b.load(self.at(pb, b.add(src, kk)), typ=self.fty),
-                                                       self.at(buf, b.add(b.mul(kk, self.i64(width)), c))))
+                src = b.add(b.mul(b.add(j0, c), k), k0)
+                self.loop(0, klen, lambda kk: b.store(b.load(self.at(self.pb, b.add(src, kk)), typ=self.fty),
+                                                       self.at(self.buf, b.add(b.mul(kk, self.i64(w)), c))))
             self.loop(0, cols, column)
-            if cols < width:
-                zero = lir.Constant(self.fty, 0.0)
-                self.loop(0, klen, lambda kk: self.loop(cols, width, lambda c: b.store(
-                    zero, self.at(buf, b.add(b.mul(kk, self.i64(width)), c)))))
+            self.loop(0, klen, lambda kk: self.loop(cols, w, lambda c: b.store(
+                self.fzero, self.at(self.buf, b.add(b.mul(kk, self.i64(w)), c)))))
             return
-        valid = cols - (vecs - 1) * g.lanes
+        n = self.arg["n"]
+        iota = lir.Constant(lir.VectorType(I64, self.lanes), list(range(self.lanes)))
+        masks = []
+        for c in range(self.nr):
+            valid = b.sub(cols, self.i64(c * self.lanes))
+            splat = b.shuffle_vector(b.insert_element(lir.Constant(lir.VectorType(I64, self.lanes), None), valid,
+                                                      lir.Constant(I32, 0)),
+                                     lir.Constant(lir.VectorType(I64, self.lanes), None),
+                                     lir.Constant(lir.VectorType(I32, self.lanes), [0] * self.lanes))
+            masks.append(b.icmp_signed("<", iota, splat))
 
         def row(kk: lir.Value) -> None:
-            src = b.add(b.mul(b.add(k0, kk), self.i64(g.n)), j0)
-            for c in range(g.nr):
-                dst = self.at(buf, b.add(b.mul(kk, self.i64(width)), self.i64(c * g.lanes)))
-                if c >= vecs:
-                    self.vstore(self.zero, dst, None)
-                    continue
-                v = self.vload(self.at(pb, b.add(src, self.i64(c * g.lanes))),
-                               valid if c == vecs - 1 and valid < g.lanes else None)
-                self.vstore(v, dst, None)
+            src = b.add(b.mul(b.add(k0, kk), n), j0)
+            for c in range(self.nr):
+                v = b.call(self.mload, [self.at(self.pb, b.add(src, self.i64(c * self.lanes))),
+                                        lir.Constant(I32, self.dtype.size), masks[c], self.zero])
+                self.vstore(v, self.at(self.buf, b.add(b.mul(kk, self.i64(w)), self.i64(c * self.lanes))))
         self.loop(0, klen, row)
 
-    def tile(self, pa: lir.Value, pb: lir.Value, pc: lir.Value, buf: Optional[lir.Value], k0: lir.Value,
-             klen: lir.Value, first: lir.Value, j0: lir.Value, vecs: int, valid: Optional[int], i0: lir.Value,
-             rows: int) -> None:
-        """The micro-kernel: C[i0:i0+rows, j0:j0+vecs vectors] (+)= A'[i0:, k0:k0+klen] @ B'[k0:, j0:]."""
-        g, b = self.g, self.b
-        entry = lir.IRBuilder(self.entry)
-        accs = [[entry.alloca(self.vty) for _ in range(vecs)] for _ in range(rows)]
-        c_row = [b.add(b.mul(b.add(i0, self.i64(r)), self.i64(g.n)), j0) for r in range(rows)]
+    def tile(self, i0: lir.Value, j0: lir.Value, cols: lir.Value, src: lir.Value, stride: lir.Value,
+             k0: lir.Value, klen: lir.Value, first: lir.Value) -> None:
+        """The micro-kernel: C[i0:i0+mr, j0:j0+width] (+)= A'[i0:, k0:k0+klen] @ B'[k0:, j0:], through the tile
+        buffer when the tile crosses an edge of C."""
+        b, mr, w = self.b, self.mr, self.width
+        m, n, k = self.arg["m"], self.arg["n"], self.arg["k"]
+        rows = self.min(self.i64(mr), b.sub(m, i0))
+        edge = b.or_(b.icmp_signed("<", rows, self.i64(mr)), b.icmp_signed("<", cols, self.i64(w)))
+        c_tile = self.at(self.pc, b.add(b.mul(i0, n), j0))
+        dst = b.select(edge, self.tile_buf, c_tile)
+        dst_stride = b.select(edge, self.i64(w), n)
+        with b.if_then(b.and_(edge, b.not_(first))):
+            self.copy(c_tile, n, self.tile_buf, self.i64(w), rows, cols)
+        accs = [[self.entry.alloca(self.vty) for _ in range(self.nr)] for _ in range(mr)]
 
         def c_ptr(r: int, c: int) -> lir.Value:
-            return self.at(pc, b.add(c_row[r], self.i64(c * g.lanes)))
-
-        def tail(c: int) -> Optional[int]:
-            return valid if c == vecs - 1 else None
-        for r in range(rows):
-            for c in range(vecs):
-                b.store(b.select(first, self.zero, self.vload(c_ptr(r, c), tail(c))), accs[r][c])
-        splat_mask = lir.Constant(lir.VectorType(I32, g.lanes), [lir.Constant(I32, 0)] * g.lanes)
-        a_rows = [b.add(i0, self.i64(r)) for r in range(rows)]
+            return self.at(dst, b.add(b.mul(self.i64(r), dst_stride), self.i64(c * self.lanes)))
+        for r in range(mr):
+            for c in range(self.nr):
+                b.store(b.select(first, self.zero, self.vload(c_ptr(r, c))), accs[r][c])
+        last_row = b.sub(m, self.i64(1))
+        a_rows = [self.min(b.add(i0, self.i64(r)), last_row) for r in range(mr)]  # rows past m repeat the last
+        a_base = [(self.at(self.pa, row) if self.ta else self.at(self.pa, b.mul(row, k))) for row in a_rows]
+        splat_mask = lir.Constant(lir.VectorType(I32, self.lanes), [lir.Constant(I32, 0)] * self.lanes)
+        b_base = self.at(src, self.i64(0))
 
         def step(kk: lir.Value) -> None:
+            bvs = [self.vload(self.at(b_base, b.add(b.mul(kk, stride), self.i64(c * self.lanes))))
+                   for c in range(self.nr)]
             kabs = b.add(k0, kk)
-            if buf is not None:
-                base = b.mul(kk, self.i64(g.panel))
-                bvs = [self.vload(self.at(buf, b.add(base, self.i64(c * g.lanes))), None) for c in range(vecs)]
-            else:
-                base = b.add(b.mul(kabs, self.i64(g.n)), j0)
-                bvs = [self.vload(self.at(pb, b.add(base, self.i64(c * g.lanes))), tail(c)) for c in range(vecs)]
-            for r in range(rows):
-                index = b.add(b.mul(kabs, self.i64(g.m)), a_rows[r]) if g.ta else \
-                    b.add(b.mul(a_rows[r], self.i64(g.k)), kabs)
-                scalar = b.load(self.at(pa, index), typ=self.fty)
+            offset = b.mul(kabs, m) if self.ta else kabs
+            for r in range(mr):
+                scalar = b.load(self.at(a_base[r], offset), typ=self.fty)
                 splat = b.shuffle_vector(b.insert_element(self.zero, scalar, lir.Constant(I32, 0)), self.zero,
                                          splat_mask)
-                for c in range(vecs):
+                for c in range(self.nr):
                     acc = b.load(accs[r][c], typ=self.vty)
                     b.store(b.call(self.fma, [splat, bvs[c], acc]), accs[r][c])
         self.loop(0, klen, step)
-        for r in range(rows):
-            for c in range(vecs):
-                self.vstore(b.load(accs[r][c], typ=self.vty), c_ptr(r, c), tail(c))
+        for r in range(mr):
+            for c in range(self.nr):
+                self.vstore(b.load(accs[r][c], typ=self.vty), c_ptr(r, c))
+        with b.if_then(edge):
+            self.copy(self.tile_buf, self.i64(w), c_tile, n, rows, cols)
+
+    def copy(self, src: lir.Value, src_stride: lir.Value, dst: lir.Value, dst_stride: lir.Value, rows: lir.Value,
+             cols: lir.Value) -> None:
+        b = self.b
+
+        def row(r: lir.Value) -> None:
+            s, d = b.mul(r, src_stride), b.mul(r, dst_stride)
+            self.loop(0, cols, lambda c: b.store(b.load(self.at(src, b.add(s, c)), typ=self.fty),
+                                                 self.at(dst, b.add(d, c))))
+        self.loop(0, rows, row)
 
 
-def define_gemm(module: lir.Module, g: Gemm, team: bool) -> lir.Function:
-    """Add the worker `void (ptr args)` of `g` to `module` (internal, not inlined: its caller may hand it to a
-    thread team); `team`: it may run under GOMP_parallel and asks libgomp for its thread's share."""
-    fn = lir.Function(module, lir.FunctionType(lir.VoidType(), [PTR]), f"kiln_gemm.{next(_ids)}")
-    fn.linkage = "internal"
+def worker_name(dtype: DType, ta: bool, tb: bool, vector_bytes: int) -> str:
+    return f"kiln_gemm.{dtype.name}.{'T' if ta else 'N'}{'T' if tb else 'N'}.v{vector_bytes}"
+
+
+#: Every worker there can be (codegen.gemm_library finds the ones an object file names among these).
+VARIANTS = [worker_name(d, ta, tb, v) for d in (float32, float64) for ta in (False, True) for tb in (False, True)
+            for v in (64, 32)]
+
+
+def worker(module: lir.Module, dtype: DType, ta: bool, tb: bool) -> lir.Function:
+    """The declaration, in `module`, of the worker `void (ptr args)` for products of `dtype` with these transposes
+    on this host; `args` holds `ARGS`, one i64 each. Its code is a library (codegen.gemm_library)."""
+    name = worker_name(dtype, ta, tb, host_vector_bytes())
+    fn = module.globals.get(name)
+    if fn is None:
+        fn = lir.Function(module, lir.FunctionType(lir.VoidType(), [PTR]), name)
+    return fn
+
+
+def define_worker(module: lir.Module, name: str) -> lir.Function:
+    """Worker `name` (one of VARIANTS) with its code, in `module`."""
+    _, dtype_name, trans, width = name.split(".")
+    fn = lir.Function(module, lir.FunctionType(lir.VoidType(), [PTR]), name)
     fn.attributes.add("nounwind")
-    fn.attributes.add("noinline")
-    _Emitter(module, g, fn, team).build()
+    _Emitter(module, as_dtype(dtype_name), trans[0] == "T", trans[1] == "T", int(width[1:]), fn).build()
     return fn
