@@ -100,7 +100,7 @@ def _call_generated(ctx: LowerContext, g: Gemm) -> Any:
     args = ctx.entry_alloca(lir.ArrayType(I64, len(ARGS)))
     counter = ctx.entry_alloca(I64)
     b = ctx.b
-    row_grain, panel_grain = g.grains()
+    row_grain, panel_grain = g.grains(team)
     static = {"m": g.m, "n": g.n, "k": g.k, "row_grain": row_grain, "panel_grain": panel_grain,
               "pack_all": int(g.pack_b)}
 

@@ -13,8 +13,8 @@ The structure is BLIS's, with the loops a dense layer's shapes need:
 - m is cut into row blocks of `mr`; the micro-kernel holds an mr x nr-vector tile of C in registers, and per step
   of k loads nr vectors of B, broadcasts mr elements of A (read in place: `ta` only changes A's strides) and issues
   mr * nr FMAs. The tile is stored once per k block.
-Ragged edges run the same micro-kernel: rows past m read row m - 1 again, and an edge tile goes through a tile
-buffer on the stack, from which only its valid part is copied to C.
+Ragged edges run the same micro-kernel: rows past m read row m - 1 again, and an edge tile loads and stores C with
+lane masks; a panel of one vector (n <= lanes, or the last columns) runs a one-vector tile.
 
 Threads: the work is a grid of units (a few row blocks by all panels, or, when B is packed, all rows by a few
 panels, so each panel is packed once); the threads of a team (codegen.gemm_threads) claim units from a shared
@@ -114,8 +114,10 @@ class Gemm:
             return False
         return self.row_blocks >= 2 or self.full_panels < 2
 
-    def grains(self) -> tuple[int, int]:
-        """(row blocks, panels) per unit of work."""
+    def grains(self, team: bool = True) -> tuple[int, int]:
+        """(row blocks, panels) per unit of work; alone, one unit holds everything (nothing is packed twice)."""
+        if not team:
+            return max(1, _cdiv(self.m, self.mr)), max(1, _cdiv(self.n, self.panel))
         if self.split_rows():
             return self.ROW_GRAIN, _cdiv(self.n, self.panel)
         return _cdiv(self.m, self.mr), self.PANEL_GRAIN
@@ -155,6 +157,8 @@ class _Emitter:
         self.fma = self._declare(f"llvm.fma.v{self.lanes}f{bits}", self.vty, [self.vty] * 3)
         mty = lir.VectorType(I1, self.lanes)
         self.mload = self._declare(f"llvm.masked.load.v{self.lanes}f{bits}.p0", self.vty, [PTR, I32, mty, self.vty])
+        self.mstore = self._declare(f"llvm.masked.store.v{self.lanes}f{bits}.p0", lir.VoidType(),
+                                    [self.vty, PTR, I32, mty])
         self.zero = lir.Constant(self.vty, None)
         self.fzero = lir.Constant(self.fty, 0.0)
 
@@ -217,7 +221,6 @@ class _Emitter:
         self.pa, self.pb, self.pc, counter = (b.inttoptr(raw[n], PTR) for n in ("a", "b", "c", "counter"))
         m, n, k = raw["m"], raw["n"], raw["k"]
         self.buf = self.stack(self.kc_limit * self.width)
-        self.tile_buf = self.stack(self.mr * self.width)
         blocks = b.sdiv(b.add(k, self.i64(self.kc_limit - 1)), self.i64(self.kc_limit))
         self.kc = b.sdiv(b.add(k, b.sub(blocks, self.i64(1))), blocks)
         self.blocks = blocks
@@ -272,8 +275,15 @@ class _Emitter:
             in_place = self.at(self.pb, b.add(b.mul(k0, n), j0))
             src = b.select(packed, self.buf, in_place)
             stride = b.select(packed, self.i64(self.width), n)
-        self.loop(r0, r1, lambda rb: self.tile(b.mul(rb, self.i64(self.mr)), j0, cols, src, stride, k0, klen,
-                                               first))
+
+        def rows(vectors: int) -> None:
+            self.loop(r0, r1, lambda rb: self.tile(b.mul(rb, self.i64(self.mr)), j0, cols, src, stride, k0, klen,
+                                                   first, vectors))
+        with b.if_else(b.icmp_signed("<=", cols, self.i64(self.lanes))) as (narrow, wide):
+            with narrow:  # a panel of one vector (n <= lanes, or the last few columns): half the FMAs
+                rows(1)
+            with wide:
+                rows(self.nr)
 
     def pack(self, j0: lir.Value, k0: lir.Value, klen: lir.Value, cols: lir.Value) -> None:
         """buf[kk, c] = B'[k0 + kk, j0 + c] for c < cols, 0 up to the panel's width."""
@@ -290,15 +300,7 @@ class _Emitter:
                 self.fzero, self.at(self.buf, b.add(b.mul(kk, self.i64(w)), c)))))
             return
         n = self.arg["n"]
-        iota = lir.Constant(lir.VectorType(I64, self.lanes), list(range(self.lanes)))
-        masks = []
-        for c in range(self.nr):
-            valid = b.sub(cols, self.i64(c * self.lanes))
-            splat = b.shuffle_vector(b.insert_element(lir.Constant(lir.VectorType(I64, self.lanes), None), valid,
-                                                      lir.Constant(I32, 0)),
-                                     lir.Constant(lir.VectorType(I64, self.lanes), None),
-                                     lir.Constant(lir.VectorType(I32, self.lanes), [0] * self.lanes))
-            masks.append(b.icmp_signed("<", iota, splat))
+        masks = [self.lane_mask(b.sub(cols, self.i64(c * self.lanes))) for c in range(self.nr)]
 
         def row(kk: lir.Value) -> None:
             src = b.add(b.mul(b.add(k0, kk), n), j0)
@@ -309,59 +311,66 @@ class _Emitter:
         self.loop(0, klen, row)
 
     def tile(self, i0: lir.Value, j0: lir.Value, cols: lir.Value, src: lir.Value, stride: lir.Value,
-             k0: lir.Value, klen: lir.Value, first: lir.Value) -> None:
-        """The micro-kernel: C[i0:i0+mr, j0:j0+width] (+)= A'[i0:, k0:k0+klen] @ B'[k0:, j0:], through the tile
-        buffer when the tile crosses an edge of C."""
-        b, mr, w = self.b, self.mr, self.width
+             k0: lir.Value, klen: lir.Value, first: lir.Value, vectors: int) -> None:
+        """The micro-kernel: C[i0:i0+mr, j0:j0+vectors*lanes] (+)= A'[i0:, k0:k0+klen] @ B'[k0:, j0:]. A tile
+        that crosses an edge of C loads and stores it with masks (rows past m: none of their lanes)."""
+        b, mr = self.b, self.mr
         m, n, k = self.arg["m"], self.arg["n"], self.arg["k"]
         rows = self.min(self.i64(mr), b.sub(m, i0))
-        edge = b.or_(b.icmp_signed("<", rows, self.i64(mr)), b.icmp_signed("<", cols, self.i64(w)))
-        c_tile = self.at(self.pc, b.add(b.mul(i0, n), j0))
-        dst = b.select(edge, self.tile_buf, c_tile)
-        dst_stride = b.select(edge, self.i64(w), n)
-        with b.if_then(b.and_(edge, b.not_(first))):
-            self.copy(c_tile, n, self.tile_buf, self.i64(w), rows, cols)
-        accs = [[self.entry.alloca(self.vty) for _ in range(self.nr)] for _ in range(mr)]
+        edge = b.or_(b.icmp_signed("<", rows, self.i64(mr)), b.icmp_signed("<", cols, self.i64(vectors * self.lanes)))
+        last_row = b.sub(m, self.i64(1))
+        c_rows = [self.min(b.add(i0, self.i64(r)), last_row) for r in range(mr)]  # rows past m repeat the last
+        none = lir.Constant(lir.VectorType(I1, self.lanes), None)
+        col_masks = [self.lane_mask(b.sub(cols, self.i64(c * self.lanes))) for c in range(vectors)]
+        masks = [[b.select(b.icmp_signed("<", self.i64(r), rows), col_masks[c], none) for c in range(vectors)]
+                 for r in range(mr)]
+        accs = [[self.entry.alloca(self.vty) for _ in range(vectors)] for _ in range(mr)]
 
         def c_ptr(r: int, c: int) -> lir.Value:
-            return self.at(dst, b.add(b.mul(self.i64(r), dst_stride), self.i64(c * self.lanes)))
+            return self.at(self.pc, b.add(b.add(b.mul(c_rows[r], n), j0), self.i64(c * self.lanes)))
+
+        def c_value(r: int, c: int) -> lir.Value:
+            masked = b.call(self.mload, [c_ptr(r, c), lir.Constant(I32, self.dtype.size), masks[r][c], self.zero])
+            return b.select(first, self.zero, b.select(edge, masked, self.vload(c_ptr(r, c))))
         for r in range(mr):
-            for c in range(self.nr):
-                b.store(b.select(first, self.zero, self.vload(c_ptr(r, c))), accs[r][c])
-        last_row = b.sub(m, self.i64(1))
-        a_rows = [self.min(b.add(i0, self.i64(r)), last_row) for r in range(mr)]  # rows past m repeat the last
-        a_base = [(self.at(self.pa, row) if self.ta else self.at(self.pa, b.mul(row, k))) for row in a_rows]
+            for c in range(vectors):
+                b.store(c_value(r, c), accs[r][c])
+        a_base = [(self.at(self.pa, row) if self.ta else self.at(self.pa, b.mul(row, k))) for row in c_rows]
         splat_mask = lir.Constant(lir.VectorType(I32, self.lanes), [lir.Constant(I32, 0)] * self.lanes)
         b_base = self.at(src, self.i64(0))
 
         def step(kk: lir.Value) -> None:
             bvs = [self.vload(self.at(b_base, b.add(b.mul(kk, stride), self.i64(c * self.lanes))))
-                   for c in range(self.nr)]
+                   for c in range(vectors)]
             kabs = b.add(k0, kk)
             offset = b.mul(kabs, m) if self.ta else kabs
             for r in range(mr):
                 scalar = b.load(self.at(a_base[r], offset), typ=self.fty)
                 splat = b.shuffle_vector(b.insert_element(self.zero, scalar, lir.Constant(I32, 0)), self.zero,
                                          splat_mask)
-                for c in range(self.nr):
+                for c in range(vectors):
                     acc = b.load(accs[r][c], typ=self.vty)
                     b.store(b.call(self.fma, [splat, bvs[c], acc]), accs[r][c])
         self.loop(0, klen, step)
-        for r in range(mr):
-            for c in range(self.nr):
-                self.vstore(b.load(accs[r][c], typ=self.vty), c_ptr(r, c))
-        with b.if_then(edge):
-            self.copy(self.tile_buf, self.i64(w), c_tile, n, rows, cols)
+        with b.if_else(edge) as (masked, whole):
+            with masked:
+                for r in range(mr):
+                    for c in range(vectors):
+                        b.call(self.mstore, [b.load(accs[r][c], typ=self.vty), c_ptr(r, c),
+                                             lir.Constant(I32, self.dtype.size), masks[r][c]])
+            with whole:
+                for r in range(mr):
+                    for c in range(vectors):
+                        self.vstore(b.load(accs[r][c], typ=self.vty), c_ptr(r, c))
 
-    def copy(self, src: lir.Value, src_stride: lir.Value, dst: lir.Value, dst_stride: lir.Value, rows: lir.Value,
-             cols: lir.Value) -> None:
-        b = self.b
-
-        def row(r: lir.Value) -> None:
-            s, d = b.mul(r, src_stride), b.mul(r, dst_stride)
-            self.loop(0, cols, lambda c: b.store(b.load(self.at(src, b.add(s, c)), typ=self.fty),
-                                                 self.at(dst, b.add(d, c))))
-        self.loop(0, rows, row)
+    def lane_mask(self, valid: lir.Value) -> lir.Value:
+        """<lanes x i1>: lane l is on when l < valid (a run-time count)."""
+        b, vi = self.b, lir.VectorType(I64, self.lanes)
+        iota = lir.Constant(vi, list(range(self.lanes)))
+        zeros = lir.Constant(lir.VectorType(I32, self.lanes), [0] * self.lanes)
+        splat = b.shuffle_vector(b.insert_element(lir.Constant(vi, None), valid, lir.Constant(I32, 0)),
+                                 lir.Constant(vi, None), zeros)
+        return b.icmp_signed("<", iota, splat)
 
 
 def worker_name(dtype: DType, ta: bool, tb: bool, vector_bytes: int) -> str:
