@@ -55,6 +55,16 @@ def assert_close(got: np.ndarray, want: np.ndarray, scale: np.ndarray, dtype: st
                           f"{got[tuple(np.argwhere(bad)[0])]} vs {want[tuple(np.argwhere(bad)[0])]}"
 
 
+@pytest.fixture
+def generated(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every float product runs in the generated GEMM, also where OpenBLAS is chosen for speed (transposed B, long
+    k). The disk cache is off: its key does not know about the patched policy."""
+    from codegen.rules import gemm
+    monkeypatch.setattr(gemm, "BLAS_MIN_K", 1 << 30)
+    monkeypatch.setattr(gemm, "BLAS_TRANSPOSED_B", False)
+    monkeypatch.setenv("KILN_CACHE", "0")
+
+
 def compile_matmul(a_type: TensorType, b_type: TensorType, ta: bool, tb: bool):  # noqa: ANN201
     fn = build([a_type, b_type], lambda bl, x, y: [bl.one("matmul", x, y, transpose_a=ta, transpose_b=tb)])
     return fn, compile_function(fn)
@@ -70,16 +80,17 @@ def odd_cases() -> list:
 
 
 @pytest.mark.parametrize("m,k,n,ta,tb", odd_cases())
-def test_odd_shapes_and_transposes_float32(m: int, k: int, n: int, ta: bool, tb: bool) -> None:
+def test_odd_shapes_and_transposes_float32(generated: None, m: int, k: int, n: int, ta: bool, tb: bool) -> None:
     a, b = operands(m, k, n, ta, tb, np.float32)
     _, compiled = compile_matmul(TensorType(float32, a.shape), TensorType(float32, b.shape), ta, tb)
+    assert "kiln_gemm." in compiled.llvm_ir and "scipy_cblas" not in compiled.llvm_ir
     want, scale = reference(a, b, ta, tb)
     assert_close(compiled([a, b])[0], want, scale, "float32", f"{m}x{k}x{n} ta={ta} tb={tb}")
 
 
 @pytest.mark.parametrize("m,k,n", [(17, 31, 33), (257, 33, 3), (3, 257, 255), (31, 17, 8), (64, 300, 24)])
 @pytest.mark.parametrize("ta,tb", list(itertools.product((False, True), repeat=2)))
-def test_float64(m: int, k: int, n: int, ta: bool, tb: bool) -> None:
+def test_float64(generated: None, m: int, k: int, n: int, ta: bool, tb: bool) -> None:
     a, b = operands(m, k, n, ta, tb, np.float64, seed=1)
     _, compiled = compile_matmul(TensorType(float64, a.shape), TensorType(float64, b.shape), ta, tb)
     want, scale = reference(a, b, ta, tb)
@@ -88,12 +99,9 @@ def test_float64(m: int, k: int, n: int, ta: bool, tb: bool) -> None:
 
 @pytest.mark.parametrize("m,k,n,tb", [(9, 700, 250, False), (40, 1030, 200, False), (5, 300, 1100, True),
                                       (33, 2049, 17, True)])
-def test_packed_b_and_many_k_blocks(monkeypatch: pytest.MonkeyPatch, m: int, k: int, n: int, tb: bool) -> None:
+def test_packed_b_and_many_k_blocks(generated: None, m: int, k: int, n: int, tb: bool) -> None:
     """B larger than the in-place budget is packed panel by panel; a long k runs in several blocks, whose partial
-    sums accumulate in C. (BLAS is kept out, even for the longest k; the disk cache cannot see that.)"""
-    from codegen.rules import gemm
-    monkeypatch.setattr(gemm, "BLAS_MIN_K", 1 << 30)
-    monkeypatch.setenv("KILN_CACHE", "0")
+    sums accumulate in C."""
     g = plan(float32, m, n, k, False, tb)
     assert g.pack_b == (tb or k * n * 4 > PACK_B_BYTES)
     assert -(-k // g.kc) > 1
@@ -104,10 +112,11 @@ def test_packed_b_and_many_k_blocks(monkeypatch: pytest.MonkeyPatch, m: int, k: 
     assert_close(compiled([a, b])[0], want, scale, "float32")
 
 
-@pytest.mark.parametrize("ta,tb", [(False, False), (True, True)])
-def test_long_inner_dimension_calls_blas(ta: bool, tb: bool) -> None:
+@pytest.mark.parametrize("k,ta,tb", [(1027, False, False), (1027, True, False), (30, False, True), (30, True, True)])
+def test_long_inner_dimension_and_transposed_b_call_blas(k: int, ta: bool, tb: bool) -> None:
     from codegen.rules.gemm import BLAS_MIN_K
-    a, b = operands(20, BLAS_MIN_K + 3, 24, ta, tb, np.float32, seed=12)
+    assert tb or k >= BLAS_MIN_K
+    a, b = operands(20, k, 24, ta, tb, np.float32, seed=12)
     _, compiled = compile_matmul(TensorType(float32, a.shape), TensorType(float32, b.shape), ta, tb)
     assert "scipy_cblas_sgemm64_" in compiled.llvm_ir
     want, scale = reference(a, b, ta, tb)
@@ -133,7 +142,7 @@ def test_empty_products(shape: tuple) -> None:
 
 
 @pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True)])
-def test_batched(ta: bool, tb: bool) -> None:
+def test_batched(generated: None, ta: bool, tb: bool) -> None:
     rng = np.random.default_rng(3)
     m, k, n = 19, 37, 21
     a = rng.standard_normal((2, 3) + ((k, m) if ta else (m, k))).astype(np.float32)
@@ -163,12 +172,12 @@ def test_float16_rounds_once_from_float32() -> None:
 
 @pytest.mark.parametrize("m,k,n,ta,tb", [(31, 257, 33, False, False), (17, 33, 255, True, True),
                                          (257, 31, 17, False, True), (13, 600, 1000, True, False)])
-def test_avx2_register_tile(monkeypatch: pytest.MonkeyPatch, m: int, k: int, n: int, ta: bool, tb: bool) -> None:
+def test_avx2_register_tile(generated: None, monkeypatch: pytest.MonkeyPatch, m: int, k: int, n: int, ta: bool,
+                            tb: bool) -> None:
     """The AVX2 fallback (32-byte vectors, a 6 x 2 tile for 16 registers) as hosts without AVX-512 get it; its
-    ymm code runs here too. The disk cache is off: its key does not know about the patched vector width."""
+    ymm code runs here too."""
     from codegen.rules import gemm_kernel
     monkeypatch.setattr(gemm_kernel, "host_vector_bytes", lambda: 32)
-    monkeypatch.setenv("KILN_CACHE", "0")
     g = plan(float32, m, n, k, ta, tb)
     assert (g.lanes, g.mr) == (8, 6)
     for dtype in (np.float32, np.float64):
@@ -185,8 +194,8 @@ def test_avx2_register_tile(monkeypatch: pytest.MonkeyPatch, m: int, k: int, n: 
 @pytest.mark.parametrize("m,k,n,ta,tb", [(784, 256, 128, True, False),   # x^T @ g: split by rows
                                          (40, 300, 600, False, True),    # few row blocks: split by column panels
                                          (250, 129, 140, False, False)])
-def test_thread_team_splits_rows_or_panels(monkeypatch: pytest.MonkeyPatch, threads: int, m: int, k: int, n: int,
-                                           ta: bool, tb: bool) -> None:
+def test_thread_team_splits_rows_or_panels(generated: None, monkeypatch: pytest.MonkeyPatch, threads: int, m: int,
+                                           k: int, n: int, ta: bool, tb: bool) -> None:
     """A large product in a function that is not tiled runs on the team; the result does not depend on the number
     of threads or on how the work is split."""
     monkeypatch.setenv("KILN_NUM_THREADS", str(threads))
@@ -274,7 +283,7 @@ def test_gradient_of_a_compiled_dense_layer_matches_central_differences() -> Non
         np.testing.assert_allclose(grads[i], numeric, rtol=1e-6, atol=1e-8)
 
 
-def test_interpreter_agrees_on_a_builder_function() -> None:
+def test_interpreter_agrees_on_a_builder_function(generated: None) -> None:
     a, b = operands(33, 70, 45, True, True, np.float32, seed=10)
 
     def body(bl: Builder, x: Value, y: Value) -> list[Value]:

@@ -329,12 +329,22 @@ class _Emitter:
         def c_ptr(r: int, c: int) -> lir.Value:
             return self.at(self.pc, b.add(b.add(b.mul(c_rows[r], n), j0), self.i64(c * self.lanes)))
 
-        def c_value(r: int, c: int) -> lir.Value:
-            masked = b.call(self.mload, [c_ptr(r, c), lir.Constant(I32, self.dtype.size), masks[r][c], self.zero])
-            return b.select(first, self.zero, b.select(edge, masked, self.vload(c_ptr(r, c))))
-        for r in range(mr):
-            for c in range(vectors):
-                b.store(c_value(r, c), accs[r][c])
+        with b.if_else(first) as (fresh, partial):  # the first k block starts from 0, later ones from C
+            with fresh:
+                for r in range(mr):
+                    for c in range(vectors):
+                        b.store(self.zero, accs[r][c])
+            with partial:
+                with b.if_else(edge) as (masked, whole):
+                    with masked:
+                        for r in range(mr):
+                            for c in range(vectors):
+                                b.store(b.call(self.mload, [c_ptr(r, c), lir.Constant(I32, self.dtype.size),
+                                                            masks[r][c], self.zero]), accs[r][c])
+                    with whole:
+                        for r in range(mr):
+                            for c in range(vectors):
+                                b.store(self.vload(c_ptr(r, c)), accs[r][c])
         a_base = [(self.at(self.pa, row) if self.ta else self.at(self.pa, b.mul(row, k))) for row in c_rows]
         splat_mask = lir.Constant(lir.VectorType(I32, self.lanes), [lir.Constant(I32, 0)] * self.lanes)
         b_base = self.at(src, self.i64(0))
