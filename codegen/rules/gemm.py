@@ -1,10 +1,14 @@
-"""The rule of matmul: float32/float64 products run in a GEMM generated for their shape (codegen.rules.gemm_kernel),
-on a team of threads when the function runs whole and the product is large (codegen.gemm_threads); the ILP64 CBLAS
+"""The rule of matmul: float32/float64 products call the generated GEMM (codegen.rules.gemm_kernel: one worker per
+dtype and pair of transposes, compiled once per process by codegen.gemm_library, the shape passed as arguments), on
+a team of threads when the function runs whole and the product is large (codegen.gemm_threads); the ILP64 CBLAS
 that numpy ships is called only where it was measured faster (`blas_is_faster`); integer products are plain loops;
 float16/bfloat16 compute in float32 and round once.
 
 Batched products loop over the batch, one GEMM per matrix. Transposed operands are never materialized: the kernel
-reads A' through strides and packs a transposed B' while it copies it into its panel.
+reads A' through strides and packs a transposed B' while it copies it into its panel (as BLAS does).
+The elementwise epilogue (bias, activation) is not fused into the tile's store: it runs as the next fused loop over
+C, which is still in cache (in a row-tiled function, a chunk's C is in L1); on one thread, relu(x @ W + b) at
+256x784x128 measured no slower than x @ W alone (542 vs 575 µs CPU, within the noise).
 """
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ from ir.types import DType, float32
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 
 #: B is packed into contiguous panels when it is transposed or larger than this (rows of a larger B sit in too
-#: many pages and cache sets to be read in place).
+#: many pages and cache sets to be read in place); a ragged last panel is always packed (zero-padded).
 PACK_B_BYTES = 512 * 1024
 #: A product of at least TEAM_MIN_FLOPS flops (2 m n k) runs on the thread team when its function runs whole,
 #: with a thread per TEAM_FLOPS. A fork/join costs a few microseconds on an idle machine, but up to a scheduler
