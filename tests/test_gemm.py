@@ -21,7 +21,7 @@ import pytest
 import engine as tf
 from codegen import gemm_threads
 from codegen.rules.gemm import PACK_B_BYTES, plan
-from codegen.rules.gemm_kernel import Gemm, host_vector_bytes
+from codegen.rules.gemm_plan import Gemm, host_vector_bytes
 from codegen.runtime import compile_function
 from ir.core import Builder, Value
 from ir.interp import run
@@ -176,8 +176,8 @@ def test_avx2_register_tile(generated: None, monkeypatch: pytest.MonkeyPatch, m:
                             tb: bool) -> None:
     """The AVX2 fallback (32-byte vectors, a 6 x 2 tile for 16 registers) as hosts without AVX-512 get it; its
     ymm code runs here too."""
-    from codegen.rules import gemm_kernel
-    monkeypatch.setattr(gemm_kernel, "host_vector_bytes", lambda: 32)
+    from codegen.rules import gemm_plan
+    monkeypatch.setattr(gemm_plan, "host_vector_bytes", lambda: 32)
     g = plan(float32, m, n, k, ta, tb)
     assert (g.lanes, g.mr) == (8, 6)
     for dtype in (np.float32, np.float64):

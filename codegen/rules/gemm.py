@@ -18,7 +18,8 @@ import llvmlite.ir as lir
 
 from codegen import gemm_threads
 from codegen.context import LowerContext
-from codegen.rules.gemm_kernel import ARGS, Gemm, worker
+from codegen.rules.gemm_kernel import ARGS, worker
+from codegen.rules.gemm_plan import Gemm
 from codegen.rules.registry import lowers
 from codegen.values import I32, I64, PTR, Buffer, CValue, Lazy, constant, mem_type, reg_type, round_to
 from ir.types import DType, float32
