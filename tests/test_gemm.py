@@ -112,11 +112,10 @@ def test_packed_b_and_many_k_blocks(generated: None, m: int, k: int, n: int, tb:
     assert_close(compiled([a, b])[0], want, scale, "float32")
 
 
-@pytest.mark.parametrize("k,ta,tb", [(1027, False, False), (1027, True, False), (30, False, True), (30, True, True)])
-def test_long_inner_dimension_and_transposed_b_call_blas(k: int, ta: bool, tb: bool) -> None:
+@pytest.mark.parametrize("ta,tb", [(False, False), (True, True)])
+def test_long_inner_dimension_calls_blas(ta: bool, tb: bool) -> None:
     from codegen.rules.gemm import BLAS_MIN_K
-    assert tb or k >= BLAS_MIN_K
-    a, b = operands(20, k, 24, ta, tb, np.float32, seed=12)
+    a, b = operands(20, BLAS_MIN_K + 3, 24, ta, tb, np.float32, seed=12)
     _, compiled = compile_matmul(TensorType(float32, a.shape), TensorType(float32, b.shape), ta, tb)
     assert "scipy_cblas_sgemm64_" in compiled.llvm_ir
     want, scale = reference(a, b, ta, tb)

@@ -44,10 +44,12 @@ TEAM_FLOPS = 1 << 21
 BLAS_MIN_K = 1024
 
 
-#: Transposed B goes to OpenBLAS: the generated GEMM packs B^T with scalar copies (B's rows become the packed
-#: panel's columns), measured 15-25% slower on one thread, CPU time: g @ W^T at 256x128x784 800 vs 680 µs, d @ W2^T
-#: at 256x10x128 14.6 vs 11.5 µs.
-BLAS_TRANSPOSED_B = True
+#: Whether transposed B goes to OpenBLAS. The generated GEMM packs B^T with scalar copies (B's rows become the packed
+#: panel's columns) and measured 15-25% slower on one thread, CPU time: g @ W^T at 256x128x784 800 vs 680 µs,
+#: d @ W2^T at 256x10x128 14.6 vs 11.5 µs. It stays generated: a training step then never calls OpenBLAS, whose
+#: threads spin for a long time after each call and, on this 2-core machine shared with other jobs, kept the
+#: step's thread team from getting the other core (the batch-256 step took 30 ms against ~1 ms).
+BLAS_TRANSPOSED_B = False
 
 
 def blas_is_faster(dtype: DType, m: int, n: int, k: int, ta: bool, tb: bool) -> bool:
