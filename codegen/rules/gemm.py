@@ -71,6 +71,14 @@ def tiles_well(dtype: DType, rows: int, n: int, k: int, ta: bool, tb: bool) -> b
     return not plan(dtype, rows, n, k, ta, tb).pack_b or k * n * dtype.size <= 64 * 1024
 
 
+def threads_itself(dtype: DType, m: int, n: int, k: int, ta: bool, tb: bool) -> bool:
+    """Whether the whole product, in a function that runs whole, would run on the thread team: then splitting its
+    rows into chunks for the runtime's pool gains nothing and costs a pool round trip (256x784x128 alone: 274 µs
+    on the team, 429 µs in chunks, numpy 289-303 µs, measured in one run)."""
+    return (dtype.is_floating and not blas_is_faster(dtype, m, n, k, ta, tb) and 2 * m * n * k >= TEAM_MIN_FLOPS
+            and plan(dtype, m, n, k, ta, tb).units() >= 2 and gemm_threads.available())
+
+
 def _blas_fn(ctx: LowerContext, dtype: DType) -> lir.Function:
     name = "scipy_cblas_sgemm64_" if dtype is float32 else "scipy_cblas_dgemm64_"
     f = ctx.module.globals.get(name)
@@ -108,7 +116,7 @@ def _call_generated(ctx: LowerContext, g: Gemm) -> Any:
     """A function (pa, pb, pc) that emits one product of `g` at the builder: the module's worker for its kind
     called directly, or handed to the thread team with the thread count capped by the work."""
     flops = 2 * g.m * g.n * g.k
-    team = ctx.runs is not None and flops >= TEAM_MIN_FLOPS and g.units() >= 2 and gemm_threads.available()
+    team = ctx.runs is not None and threads_itself(g.dtype, g.m, g.n, g.k, g.ta, g.tb)
     fn = worker(ctx.module, g.dtype, g.ta, g.tb)
     args = ctx.entry_alloca(lir.ArrayType(I64, len(ARGS)))
     counter = ctx.entry_alloca(I64)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
-from codegen.rules.gemm import tiles_well
+from codegen.rules.gemm import threads_itself, tiles_well
 from codegen.rules.registry import never_tiles, tiles
 from ir.core import Op
 from ir.opdef import OPS, Kind
@@ -110,12 +110,15 @@ MIN_MATMUL_ROWS = 128
 
 
 def _blas_on_split_rows(op: Op, split: dict[int, bool], n: int) -> bool:
+    """Also refuses any chunking of a product that threads itself whole (`gemm.threads_itself`)."""
     if not split[id(op.operands[0])]:
         return False
     b, out = op.operands[1].type, op.results[0].type
-    tb = op.attrs["transpose_b"]
+    ta, tb = op.attrs["transpose_a"], op.attrs["transpose_b"]
     k = b.shape[-1] if tb else b.shape[-2]
-    return n < MIN_MATMUL_ROWS and not tiles_well(out.dtype, n, out.shape[-1], k, op.attrs["transpose_a"], tb)
+    if out.rank == 2 and threads_itself(out.dtype, out.shape[0], out.shape[1], k, ta, tb):
+        return True
+    return n < MIN_MATMUL_ROWS and not tiles_well(out.dtype, n, out.shape[-1], k, ta, tb)
 
 
 @tiles("matmul", refuses=_blas_on_split_rows)
