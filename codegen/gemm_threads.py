@@ -2,7 +2,8 @@
 
 A GEMM in a function that runs whole (not split into row chunks across the runtime's pool, see codegen.tiling)
 splits its own work across threads: it calls `GOMP_parallel(worker, args, threads, 0)` from libgomp, whose team
-of threads persists between calls (a fork/join costs a few microseconds, where creating threads costs tens), and
+of threads persists between calls (with the passive wait policy below a fork/join is a futex wake-up and wait,
+tens of microseconds at most, where creating threads costs more), and
 the threads claim units of work from a counter in `args` (`codegen.rules.gemm_kernel`).
 
 The code imports these names at link time (`symbols()`), so cached object files stay valid: `GOMP_parallel`,

@@ -30,9 +30,9 @@ _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 #: many pages and cache sets to be read in place); a ragged last panel is always packed (zero-padded).
 PACK_B_BYTES = 512 * 1024
 #: A product of at least TEAM_MIN_FLOPS flops (2 m n k) runs on the thread team when its function runs whole,
-#: with a thread per TEAM_FLOPS. A fork/join costs a few microseconds on an idle machine, but up to a scheduler
-#: time slice when the other core is busy, so products of a batch-32 training step (6.4 MFLOP, ~60 µs on one
-#: core) stay on the calling thread and batch 256's (51 MFLOP) go to the team.
+#: with a thread per TEAM_FLOPS. A fork/join (futex wake-up and wait) costs tens of microseconds on an idle
+#: machine, but up to a scheduler time slice when the other core is busy, so products of a batch-32 training
+#: step (6.4 MFLOP, ~60 µs on one core) stay on the calling thread and batch 256's (51 MFLOP) go to the team.
 TEAM_MIN_FLOPS = 1 << 23
 TEAM_FLOPS = 1 << 21
 
