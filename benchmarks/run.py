@@ -32,18 +32,20 @@ from typing import Optional
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import compile_time  # noqa: E402
+import gemm  # noqa: E402
 import peers as peer_lib  # noqa: E402
 import record  # noqa: E402
 import workloads  # noqa: E402
 from harness import Config, Notes, Row, run_workload  # noqa: E402
 from table import machine_line, print_table  # noqa: E402
 
-WORKLOADS = workloads.WORKLOADS + compile_time.WORKLOADS
+WORKLOADS = workloads.WORKLOADS + gemm.WORKLOADS + compile_time.WORKLOADS
 
 FULL = dict(elementwise=1 << 22, reduce=1 << 24, softmax=(4096, 1024), matmul=1024, dense=(256, 784, 128),
-            mlp=(784, 128, 10), mlp_first_batch=32, loop=10_000_000, loop_python=200_000, call=8, f20=1024)
+            mlp=(784, 128, 10), mlp_first_batch=32, loop=10_000_000, loop_python=200_000, call=8, f20=1024,
+            gemm_batch_cap=1 << 30)
 QUICK = dict(elementwise=4096, reduce=1 << 14, softmax=(16, 64), matmul=64, dense=(8, 32, 16),
-             mlp=(16, 8, 10), mlp_first_batch=32, loop=1000, loop_python=1000, call=8, f20=64)
+             mlp=(16, 8, 10), mlp_first_batch=32, loop=1000, loop_python=1000, call=8, f20=64, gemm_batch_cap=8)
 
 
 # ---- main ------------------------------------------------------------------------------------------------------------

@@ -74,6 +74,12 @@ class LowerContext:
         self._runs = runs
         self._loops: list[interrupt.LoopWork] = []  # the work of the loops being emitted, innermost last
 
+    @property
+    def runs(self) -> Optional[int]:
+        """How many times code at the builder's position runs per call (None: unknown, e.g. once per chunk of rows
+        of a tiled function, or inside a while_loop)."""
+        return self._runs
+
     # ---- types and constants
     def const(self, dtype: DType, value: Any) -> lir.Constant:
         return constant(dtype, value)

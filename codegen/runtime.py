@@ -15,7 +15,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from codegen import cache, entry, interrupt, llvm_setup, native, owned, partial
+from codegen import cache, entry, gemm_library, gemm_threads, interrupt, llvm_setup, native, owned, partial
 from codegen.callbacks import make_callback as _make_callback
 from codegen.dynamic import has_unknown_dims, supports_unknown_dims  # noqa: F401  (engine.concrete asks runtime)
 from codegen.build import (RELEASE_GIL_ELEMENTS, TILE_ELEMENTS, array_specs, build,  # noqa: F401  (re-exported)
@@ -329,7 +329,9 @@ def _link(fn: Function, lowered: Lowered, obj: bytes, release: bool,
           tiling: Optional[tuple[Any, int]] = None) -> CompiledFunction:
     pending: dict[int, str] = {}  # shared with the callback, which must not reference the CompiledFunction
     cb = _make_callback(lowered, pending)
-    py_entry = native.link(obj, cb, {**entry.symbols(), **interrupt.symbols()})
+    imports = {**entry.symbols(), **interrupt.symbols(), **gemm_threads.symbols(num_threads()),
+               **gemm_library.symbols(obj)}
+    py_entry = native.link(obj, cb, imports)
     compiled = CompiledFunction(fn, lowered, release, py_entry)
     compiled._tiling = tiling
     compiled.pending = pending

@@ -13,8 +13,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN = ROOT / "benchmarks" / "run.py"
+GEMM = [f"gemm_{product}_{batch}" for batch in (32, 256, 1024) for product in ("fwd", "xtg", "gwt", "out", "dwt")]
 WORKLOADS = ["fused_elementwise", "reduce_sum", "reduce_max", "softmax", "matmul", "dense_relu", "mlp_step_32",
-             "mlp_step_256", "while_loop", "call_overhead", "first_call", "mlp_first_call", "cache_hit",
+             "mlp_step_256", "while_loop", "call_overhead", *GEMM, "first_call", "mlp_first_call", "cache_hit",
              "layers_first_call"]
 
 

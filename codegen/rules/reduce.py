@@ -1,8 +1,6 @@
-"""Rules of reductions and matmul. A reduction evaluates its (fused) operand once per element: over trailing
-reduced axes it keeps the accumulator in a register (`reassoc` lets LLVM vectorize it), otherwise it accumulates
-into the output buffer in memory order. float32/float64 matmul runs in a generated, register-blocked vector kernel
-when the right operand is small enough to stay in cache (the common shapes of dense layers and their gradients), and
-otherwise calls the ILP64 CBLAS that numpy ships.
+"""Rules of reductions. A reduction evaluates its (fused) operand once per element: over trailing reduced axes it
+keeps the accumulator in a register (`reassoc` lets LLVM vectorize it), otherwise it accumulates into the output
+buffer in memory order. (matmul's rule is in codegen.rules.gemm.)
 
 Floating sums over trailing axes run in blocks (see `codegen.rules.blocked_sum`): LLVM keeps each block's
 partial sums in 4 vector accumulators of 16 lanes (`reassoc`), and each block's total is added to a float64 (for
@@ -18,15 +16,14 @@ of one thread).
 """
 from __future__ import annotations
 
-import functools
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import llvmlite.ir as lir
 
 from codegen.context import LowerContext
 from codegen.rules.blocked_sum import MIN_BLOCKED_ROW, blocked_sum
 from codegen.rules.registry import lowers
-from codegen.values import I32, I64, PTR, Buffer, CValue, Lazy, Scalar, as_i64, constant, mul_dims, reg_type, round_to
+from codegen.values import I64, Buffer, CValue, Scalar, constant, reg_type, round_to
 from ir.types import DType, float32, float64
 
 
@@ -196,179 +193,3 @@ def _arg(better_pred: str) -> Any:
 
 lowers("argmax", dynamic=True)(_arg(">"))
 lowers("argmin", dynamic=True)(_arg("<"))
-
-
-_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
-
-
-def _gemm_fn(ctx: LowerContext, dtype: DType) -> lir.Function:
-    name = "scipy_cblas_sgemm64_" if dtype is float32 else "scipy_cblas_dgemm64_"
-    f = ctx.module.globals.get(name)
-    if f is None:
-        fty = reg_type(dtype)
-        f = lir.Function(ctx.module, lir.FunctionType(lir.VoidType(), [I32, I32, I32, I64, I64, I64, fty, PTR, I64,
-                                                                        PTR, I64, fty, PTR, I64]), name)
-    return f
-
-
-def _batch_ptr(ctx: LowerContext, buf: Buffer, idx: Sequence[lir.Value], matrix: Any) -> lir.Value:
-    b = ctx.b
-    offset: lir.Value = ctx.i64(0)
-    stride = matrix
-    for i, d in zip(reversed(idx), reversed(buf.dims[:-2])):
-        offset = b.add(offset, b.mul(i, as_i64(stride)))
-        stride = mul_dims(b, stride, d)
-    from codegen.values import mem_type
-    return b.gep(buf.ptr, [offset], inbounds=True, source_etype=mem_type(buf.type.dtype))
-
-
-#: Register block of the vector matmul kernel: _MR rows of C by up to _NR vectors of columns, so _MR * _NR
-#: accumulators, _NR loads of B and _MR broadcasts of A per step of k. 8 x 2 measured best among 4x4, 6x4, 4x6,
-#: 8x2, 12x2 and 16x1 on the shapes of a dense layer's forward and backward (A transposed or not).
-_MR, _NR = 8, 2
-
-
-def _vector_gemm(ctx: LowerContext, dtype: DType, pa: lir.Value, pb: lir.Value, pc: lir.Value, m: Any, n: int,
-                 k: Any, ta: bool) -> None:
-    """C[m, n] = A'[m, k] @ B[k, n] with A' = A or (ta) A transposed, all row-major, n a multiple of the vector
-    width. Column blocks of B outermost, so one block (k x _NR vectors) stays in cache while every row block of A
-    streams past it; each C block is accumulated in registers over all of k, then stored once."""
-    b = ctx.b
-    fty = reg_type(dtype)
-    width = 64 // dtype.size
-    vty = lir.VectorType(fty, width)
-    nvec = n // width
-    nr = next(r for r in range(min(_NR, nvec), 0, -1) if nvec % r == 0)
-    accs = [[ctx.entry_alloca(vty) for _ in range(nr)] for _ in range(_MR)]
-    fma_name = f"llvm.fma.v{width}f{dtype.size * 8}"
-    fma = ctx.module.globals.get(fma_name) or lir.Function(ctx.module, lir.FunctionType(vty, [vty] * 3), fma_name)
-    zero = lir.Constant(vty, None)
-    splat_mask = lir.Constant(lir.VectorType(I32, width), [lir.Constant(I32, 0)] * width)
-
-    def at(base: lir.Value, index: lir.Value) -> lir.Value:
-        return b.gep(base, [index], inbounds=True, source_etype=fty)
-
-    def block(rows: int, i0: lir.Value, j0: lir.Value) -> None:
-        for r in range(rows):
-            for c in range(nr):
-                b.store(zero, accs[r][c])
-
-        def step(kk: lir.Value) -> None:
-            row = b.add(b.mul(kk, ctx.i64(n)), j0)
-            bvs = [b.load(at(pb, b.add(row, ctx.i64(c * width))), typ=vty, align=dtype.size) for c in range(nr)]
-            for r in range(rows):
-                i = b.add(i0, ctx.i64(r))
-                a_index = b.add(b.mul(kk, as_i64(m)), i) if ta else b.add(b.mul(i, as_i64(k)), kk)
-                scalar = b.load(at(pa, a_index), typ=fty)
-                splat = b.shuffle_vector(b.insert_element(zero, scalar, lir.Constant(I32, 0)), zero, splat_mask)
-                for c in range(nr):
-                    b.store(b.call(fma, [splat, bvs[c], b.load(accs[r][c], typ=vty)]), accs[r][c])
-        ctx.for_range(k, step, vectorize=False)
-        for r in range(rows):
-            row = b.add(b.mul(b.add(i0, ctx.i64(r)), ctx.i64(n)), j0)
-            for c in range(nr):
-                b.store(b.load(accs[r][c], typ=vty), at(pc, b.add(row, ctx.i64(c * width))), align=dtype.size)
-
-    def columns(jb: lir.Value) -> None:
-        j0 = b.mul(jb, ctx.i64(nr * width))
-        if not isinstance(m, int):  # a run-time number of rows: full blocks, a half block if 4 rows remain, rows
-            full = b.mul(b.udiv(m, ctx.i64(_MR)), ctx.i64(_MR))
-            ctx.for_range(b.udiv(m, ctx.i64(_MR)), lambda ib: block(_MR, b.mul(ib, ctx.i64(_MR)), j0))
-            half = b.icmp_signed(">=", b.sub(m, full), ctx.i64(_MR // 2))
-            with b.if_then(half):
-                block(_MR // 2, full, j0)
-            ctx.for_range(m, lambda i: block(1, i, j0), start=b.select(half, b.add(full, ctx.i64(_MR // 2)), full))
-            return
-        ctx.for_range(m // _MR, lambda ib: block(_MR, b.mul(ib, ctx.i64(_MR)), j0))
-        done = m - m % _MR
-        if m - done >= _MR // 2:  # the remaining rows: one half-height block, then single rows
-            block(_MR // 2, ctx.i64(done), j0)
-            done += _MR // 2
-        if done < m:
-            ctx.for_range(m, lambda i: block(1, i, j0), start=done)
-    ctx.for_range(nvec // nr, columns)
-
-
-#: The vector kernel reads B in place (BLAS packs it first), so it wins while B stays in cache. Measured on one
-#: thread of a znver5 core against numpy's OpenBLAS (which this machine's OPENBLAS_CORETYPE=Haswell limits to AVX2):
-#: 220 vs 111 GFLOP/s on 256x784 @ 784x128, 146 vs 82 on 32x784 @ 784x128, 169 vs 110 on 512^3 (B: 1 MB),
-#: 97 vs 107 on 1024^3 (B: 4 MB, its rows a page apart).
-VECTOR_GEMM_MAX_B_BYTES = 1 << 20
-
-
-@functools.cache
-def _host_has_avx512() -> bool:
-    """The kernel's block needs 32 vector registers of 64 bytes; on other hosts BLAS's own kernels are the better
-    choice."""
-    import llvmlite.binding as llvm
-    from codegen import llvm_setup
-    llvm_setup.ensure_initialized()
-    return bool(llvm.get_host_cpu_features().get("avx512f"))
-
-
-def vector_gemm_applies(dtype: DType, m: int, n: int, k: int, transpose_b: bool) -> bool:
-    """Whether a float matmul [m, k] @ [k, n] runs in the generated vector kernel rather than in BLAS."""
-    return (dtype.is_floating and not transpose_b and n > 0 and n % (64 // dtype.size) == 0 and m > 0 and k > 0
-            and k * n * dtype.size <= VECTOR_GEMM_MAX_B_BYTES and _host_has_avx512())
-
-
-@lowers("matmul", dynamic=True)
-def _matmul(ctx: LowerContext, op: Any, a: CValue, bv: CValue) -> CValue:
-    ta, tb = op.attrs["transpose_a"], op.attrs["transpose_b"]
-    t = op.results[0].type
-    if t.dtype.is_half:  # as float32 (the halves widen exactly), rounded once at the end
-        a, bv = (Lazy(v.type.with_dtype(float32), v.load, dims=v.dims) for v in (a, bv))
-        t = t.with_dtype(float32)
-    A, B = ctx.buffer(a), ctx.buffer(bv)
-    m, k = A.dims[-1:-3:-1] if ta else A.dims[-2:]
-    kb, n = B.dims[-1:-3:-1] if tb else B.dims[-2:]
-    k = ctx.same_dim(op, k, kb, "the contracted dimension")
-    full = A if A.type.rank == t.rank else B
-    batch = [d if d is not None else full.dims[i] for i, d in enumerate(t.shape[:-2])]
-    out = ctx.alloc(t, batch + [m, n])
-    b = ctx.b
-    if t.dtype.is_floating:
-        gemm = _gemm_fn(ctx, t.dtype)
-        fty = reg_type(t.dtype)
-
-        def one(idx: list[lir.Value]) -> None:
-            pa = _batch_ptr(ctx, A, idx, mul_dims(b, m, k))
-            pb = _batch_ptr(ctx, B, idx, mul_dims(b, k, n))
-            pc = _batch_ptr(ctx, out, idx, mul_dims(b, m, n))
-            def blas() -> None:
-                if isinstance(m, int) and isinstance(n, int) and isinstance(k, int):
-                    ctx.add_work(m * n * k)  # one call: the loops around it poll between calls (codegen.interrupt)
-                b.call(gemm, [lir.Constant(I32, _ROW_MAJOR), lir.Constant(I32, _TRANS if ta else _NO_TRANS),
-                              lir.Constant(I32, _TRANS if tb else _NO_TRANS), as_i64(m), as_i64(n), as_i64(k),
-                              lir.Constant(fty, 1.0), pa, as_i64(m if ta else k), pb, as_i64(k if tb else n),
-                              lir.Constant(fty, 0.0), pc, as_i64(n)])
-            # run-time sizes: m any; a run-time k chooses the vector kernel or BLAS by B's size when called
-            if not isinstance(n, int) or not vector_gemm_applies(t.dtype, m if isinstance(m, int) else 1, n,
-                                                                 k if isinstance(k, int) else 1, tb):
-                blas()
-            elif isinstance(k, int):
-                _vector_gemm(ctx, t.dtype, pa, pb, pc, m, n, k, ta)
-            else:
-                fits = b.icmp_signed("<=", b.mul(k, ctx.i64(n * t.dtype.size)), ctx.i64(VECTOR_GEMM_MAX_B_BYTES))
-                with b.if_else(fits) as (small, large):
-                    with small:
-                        _vector_gemm(ctx, t.dtype, pa, pb, pc, m, n, k, ta)
-                    with large:
-                        blas()
-        if batch:
-            ctx.loop_nest(batch, one)
-        else:
-            one([])
-        return _rounded(ctx, op.results[0].type, out)
-    # Integer matmul: i-k-j loops, the inner one contiguous in B and C.
-    zero = constant(t.dtype, 0)
-    ctx.loop_nest(out.dims, lambda idx: out.store(b, idx, zero))
-
-    def body(idx: list[lir.Value]) -> None:
-        *bi, i, kk, j = idx
-        a_idx = bi + ([kk, i] if ta else [i, kk])
-        b_idx = bi + ([j, kk] if tb else [kk, j])
-        c_idx = bi + [i, j]
-        out.store(b, c_idx, b.add(out.load(b, c_idx), b.mul(a.load(b, a_idx), bv.load(b, b_idx))))
-    ctx.loop_nest(tuple(batch) + (m, k, n), body)
-    return out

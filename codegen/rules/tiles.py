@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
-from codegen.rules.reduce import vector_gemm_applies
+from codegen.rules.gemm import threads_itself, tiles_well
 from codegen.rules.registry import never_tiles, tiles
 from ir.core import Op
 from ir.opdef import OPS, Kind
@@ -111,19 +111,23 @@ def _pad(op: Op, split: list[bool], N: int) -> Optional[list[bool]]:
     return [split[0]]
 
 
-#: A matmul on split rows that calls BLAS gets at least this many rows per chunk, or the function is not tiled:
-#: every chunk's BLAS call packs the whole right operand again, which on 16-row chunks of 256x784 @ 784x128 cost 30%
-#: more than one call (and one call lets OpenBLAS thread the product itself). Codegen's own vector kernel reads the
-#: right operand in place, so chunks of any size suit it.
+#: A matmul on split rows that packs a large right operand (BLAS always packs it) gets at least this many rows per
+#: chunk, or the function is not tiled: every chunk packs the whole right operand again, which on 16-row chunks of
+#: 256x784 @ 784x128 cost 30% more than one call (and one call threads the product itself). The generated GEMM
+#: reads a right operand that fits the L2 cache in place, so chunks of any size suit it (`gemm.tiles_well`).
 MIN_MATMUL_ROWS = 128
 
 
 def _blas_on_split_rows(op: Op, split: dict[int, bool], n: int) -> bool:
+    """Also refuses any chunking of a product that threads itself whole (`gemm.threads_itself`)."""
     if not split[id(op.operands[0])]:
         return False
     b, out = op.operands[1].type, op.results[0].type
-    k = b.shape[-1] if op.attrs["transpose_b"] else b.shape[-2]
-    return n < MIN_MATMUL_ROWS and not vector_gemm_applies(out.dtype, n, out.shape[-1], k, op.attrs["transpose_b"])
+    ta, tb = op.attrs["transpose_a"], op.attrs["transpose_b"]
+    k = b.shape[-1] if tb else b.shape[-2]
+    if out.rank == 2 and threads_itself(out.dtype, out.shape[0], out.shape[1], k, ta, tb):
+        return True
+    return n < MIN_MATMUL_ROWS and not tiles_well(out.dtype, n, out.shape[-1], k, ta, tb)
 
 
 @tiles("matmul", refuses=_blas_on_split_rows)

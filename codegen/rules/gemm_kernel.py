@@ -1,0 +1,307 @@
+"""The generated GEMM: C[m, n] = A'[m, k] @ B'[k, n] (A' = A or A transposed, likewise B'; all row-major in
+memory) as one LLVM function per dtype and pair of transposes in a module, `void worker(ptr args)`, shared by
+every product of that kind in the function: the shape comes in `args`, so a function with many products compiles
+one worker, with one micro-kernel.
+
+The structure is BLIS's, with the loops a dense layer's shapes need:
+- k is cut into blocks of at most `kc_limit` rows (a B micro-panel of a block takes half of L1), of equal length;
+  C accumulates over the blocks;
+- n is cut into micro-panels of `nr` vectors; each is read from B in place (rows a row stride apart) or packed
+  first into a contiguous kc x nr-vector buffer on the thread's stack: when B is transposed (packing reads the
+  transposed operand directly: no transpose is ever materialized), when B is too large for the L2 cache, and for
+  the ragged last panel (zero-padded);
+- m is cut into row blocks of `mr`; the micro-kernel holds an mr x nr-vector tile of C in registers, and per step
+  of k loads nr vectors of B, broadcasts mr elements of A (read in place: `ta` only changes A's strides) and issues
+  mr * nr FMAs. The tile is stored once per k block.
+Ragged edges run the same micro-kernel: rows past m read row m - 1 again, and an edge tile loads and stores C with
+lane masks; a panel of one vector (n <= lanes, or the last columns) runs a one-vector tile.
+
+Threads: the work is a grid of units (a few row blocks by all panels, or, when B is packed, all rows by a few
+panels, so each panel is packed once); the threads of a team (codegen.gemm_threads) claim units from a shared
+counter, so a thread that the OS preempts holds up no other.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import llvmlite.ir as lir
+
+from codegen.rules import gemm_plan
+from codegen.rules.gemm_plan import Gemm, kc_limit, mr_for
+from codegen.values import I1, I32, I64, PTR, reg_type
+from ir.types import DType, as_dtype, float32, float64
+
+#: args of the worker, one i64 each (pointers as integers)
+ARGS = ("a", "b", "c", "counter", "m", "n", "k", "row_grain", "panel_grain", "pack_all")
+
+
+class _Emitter:
+    """Builds one worker. Every shape is a run-time i64 (`self.arg`); the register tile is static."""
+
+    def __init__(self, module: lir.Module, dtype: DType, ta: bool, tb: bool, vector_bytes: int,
+                 fn: lir.Function) -> None:
+        self.module, self.dtype, self.ta, self.tb, self.fn = module, dtype, ta, tb, fn
+        self.lanes = vector_bytes // dtype.size
+        self.mr, self.nr = mr_for(vector_bytes), Gemm.nr
+        self.kc_limit = kc_limit(vector_bytes)
+        self.width = self.nr * self.lanes  # columns of a panel
+        self.fty = reg_type(dtype)
+        self.vty = lir.VectorType(self.fty, self.lanes)
+        self.entry = lir.IRBuilder(fn.append_basic_block("entry"))
+        self.b = lir.IRBuilder(fn.append_basic_block("body"))
+        bits = dtype.size * 8
+        self.fma = self._declare(f"llvm.fma.v{self.lanes}f{bits}", self.vty, [self.vty] * 3)
+        mty = lir.VectorType(I1, self.lanes)
+        self.mload = self._declare(f"llvm.masked.load.v{self.lanes}f{bits}.p0", self.vty, [PTR, I32, mty, self.vty])
+        self.mstore = self._declare(f"llvm.masked.store.v{self.lanes}f{bits}.p0", lir.VoidType(),
+                                    [self.vty, PTR, I32, mty])
+        self.zero = lir.Constant(self.vty, None)
+        self.fzero = lir.Constant(self.fty, 0.0)
+
+    def _declare(self, name: str, ret: lir.Type, args: list[lir.Type]) -> lir.Function:
+        f = self.module.globals.get(name)
+        return f if f is not None else lir.Function(self.module, lir.FunctionType(ret, args), name)
+
+    # ---- small helpers
+    def i64(self, v: int) -> lir.Constant:
+        return lir.Constant(I64, v)
+
+    def at(self, base: lir.Value, index: lir.Value) -> lir.Value:
+        return self.b.gep(base, [index], inbounds=True, source_etype=self.fty)
+
+    def min(self, x: lir.Value, y: lir.Value) -> lir.Value:
+        return self.b.select(self.b.icmp_signed("<", x, y), x, y)
+
+    def stack(self, elements: int) -> lir.Value:
+        """A 64-byte aligned buffer of `elements` on the worker's stack, as an opaque `ptr`."""
+        slot = self.entry.alloca(self.fty, size=self.i64(elements))
+        slot.align = 64
+        return self.entry.inttoptr(self.entry.ptrtoint(slot, I64), PTR)
+
+    def vload(self, ptr: lir.Value) -> lir.Value:
+        return self.b.load(ptr, typ=self.vty, align=self.dtype.size)
+
+    def vstore(self, v: lir.Value, ptr: lir.Value) -> None:
+        self.b.store(v, ptr, align=self.dtype.size)
+
+    def loop(self, start: lir.Value | int, end: lir.Value | int, body: Callable[[lir.Value], None]) -> None:
+        """for (i = start; i < end; i++) body(i); the loop vectorizer is told to leave it alone (it is vector
+        code already, or a copy too short to gain)."""
+        b = self.b
+        start = self.i64(start) if isinstance(start, int) else start
+        end = self.i64(end) if isinstance(end, int) else end
+        pre = b.block
+        head, loop_body, after = (b.append_basic_block(n) for n in ("gemm.head", "gemm.body", "gemm.end"))
+        b.branch(head)
+        b.position_at_end(head)
+        i = b.phi(I64)
+        i.add_incoming(start, pre)
+        b.cbranch(b.icmp_signed("<", i, end), loop_body, after)
+        b.position_at_end(loop_body)
+        body(i)
+        i.add_incoming(b.add(i, self.i64(1), flags=["nsw"]), b.block)
+        m = self.module
+        prop = m.add_metadata([lir.MetaDataString(m, "llvm.loop.vectorize.enable"), lir.Constant(I1, 0)])
+        node = m.add_metadata([prop, lir.MetaDataString(m, f"kiln.gemm.loop.{len(m.metadata)}")])
+        node.operands = (node, prop)
+        b.branch(head).set_metadata("llvm.loop", node)
+        b.position_at_end(after)
+
+    # ---- the worker
+    def build(self) -> None:
+        b = self.b
+        args = self.fn.args[0]
+        raw = {name: b.load(b.gep(args, [self.i64(i)], inbounds=True, source_etype=I64), typ=I64)
+               for i, name in enumerate(ARGS)}
+        self.arg = raw
+        self.pa, self.pb, self.pc, counter = (b.inttoptr(raw[n], PTR) for n in ("a", "b", "c", "counter"))
+        m, n, k = raw["m"], raw["n"], raw["k"]
+        self.buf = self.stack(self.kc_limit * self.width)
+        blocks = b.sdiv(b.add(k, self.i64(self.kc_limit - 1)), self.i64(self.kc_limit))
+        self.kc = b.sdiv(b.add(k, b.sub(blocks, self.i64(1))), blocks)
+        self.blocks = blocks
+        row_blocks = b.sdiv(b.add(m, self.i64(self.mr - 1)), self.i64(self.mr))
+        panels = b.sdiv(b.add(n, self.i64(self.width - 1)), self.i64(self.width))
+        self.row_blocks, self.panels = row_blocks, panels
+        rg, pg = raw["row_grain"], raw["panel_grain"]
+        self.pu = b.sdiv(b.add(panels, b.sub(pg, self.i64(1))), pg)
+        ru = b.sdiv(b.add(row_blocks, b.sub(rg, self.i64(1))), rg)
+        units = b.mul(ru, self.pu)
+        claim, run, done = (b.append_basic_block(x) for x in ("gemm.claim", "gemm.unit", "gemm.done"))
+        b.branch(claim)
+        b.position_at_end(claim)
+        u = b.atomic_rmw("add", counter, self.i64(1), "monotonic")
+        b.cbranch(b.icmp_signed("<", u, units), run, done)
+        b.position_at_end(run)
+        self.unit(u)
+        b.branch(claim)
+        b.position_at_end(done)
+        b.ret_void()
+        self.entry.branch(self.fn.blocks[1])
+
+    def unit(self, u: lir.Value) -> None:
+        """Unit `u` of the grid: its row blocks by its panels, over all of k."""
+        b, rg, pg = self.b, self.arg["row_grain"], self.arg["panel_grain"]
+        r0 = b.mul(b.sdiv(u, self.pu), rg)
+        p0 = b.mul(b.srem(u, self.pu), pg)
+        r1 = self.min(b.add(r0, rg), self.row_blocks)
+        p1 = self.min(b.add(p0, pg), self.panels)
+
+        def k_block(kb: lir.Value) -> None:
+            k0 = b.mul(kb, self.kc)
+            klen = self.min(self.kc, b.sub(self.arg["k"], k0))
+            first = b.icmp_signed("==", kb, self.i64(0))
+            self.loop(p0, p1, lambda p: self.panel(b.mul(p, self.i64(self.width)), k0, klen, first, r0, r1))
+        self.loop(0, self.blocks, k_block)
+
+    def panel(self, j0: lir.Value, k0: lir.Value, klen: lir.Value, first: lir.Value, r0: lir.Value,
+              r1: lir.Value) -> None:
+        """Rows blocks [r0, r1) of the panel at column j0: its B read in place, or packed first."""
+        b = self.b
+        n = self.arg["n"]
+        cols = self.min(self.i64(self.width), b.sub(n, j0))
+        if self.tb:
+            self.pack(j0, k0, klen, cols)
+            src, stride = self.buf, self.i64(self.width)
+        else:
+            ragged = b.icmp_signed("<", cols, self.i64(self.width))
+            packed = b.or_(ragged, b.icmp_signed("!=", self.arg["pack_all"], self.i64(0)))
+            with b.if_then(packed):
+                self.pack(j0, k0, klen, cols)
+            in_place = self.at(self.pb, b.add(b.mul(k0, n), j0))
+            src = b.select(packed, self.buf, in_place)
+            stride = b.select(packed, self.i64(self.width), n)
+
+        def rows(vectors: int) -> None:
+            self.loop(r0, r1, lambda rb: self.tile(b.mul(rb, self.i64(self.mr)), j0, cols, src, stride, k0, klen,
+                                                   first, vectors))
+        with b.if_else(b.icmp_signed("<=", cols, self.i64(self.lanes))) as (narrow, wide):
+            with narrow:  # a panel of one vector (n <= lanes, or the last few columns): half the FMAs
+                rows(1)
+            with wide:
+                rows(self.nr)
+
+    def pack(self, j0: lir.Value, k0: lir.Value, klen: lir.Value, cols: lir.Value) -> None:
+        """buf[kk, c] = B'[k0 + kk, j0 + c] for c < cols, 0 up to the panel's width."""
+        b, w = self.b, self.width
+        if self.tb:  # B is [n, k]: walk each column of B' (a row of B) contiguously
+            k = self.arg["k"]
+
+            def column(c: lir.Value) -> None:
+                src = b.add(b.mul(b.add(j0, c), k), k0)
+                self.loop(0, klen, lambda kk: b.store(b.load(self.at(self.pb, b.add(src, kk)), typ=self.fty),
+                                                       self.at(self.buf, b.add(b.mul(kk, self.i64(w)), c))))
+            self.loop(0, cols, column)
+            self.loop(0, klen, lambda kk: self.loop(cols, w, lambda c: b.store(
+                self.fzero, self.at(self.buf, b.add(b.mul(kk, self.i64(w)), c)))))
+            return
+        n = self.arg["n"]
+        masks = [self.lane_mask(b.sub(cols, self.i64(c * self.lanes))) for c in range(self.nr)]
+
+        def row(kk: lir.Value) -> None:
+            src = b.add(b.mul(b.add(k0, kk), n), j0)
+            for c in range(self.nr):
+                v = b.call(self.mload, [self.at(self.pb, b.add(src, self.i64(c * self.lanes))),
+                                        lir.Constant(I32, self.dtype.size), masks[c], self.zero])
+                self.vstore(v, self.at(self.buf, b.add(b.mul(kk, self.i64(w)), self.i64(c * self.lanes))))
+        self.loop(0, klen, row)
+
+    def tile(self, i0: lir.Value, j0: lir.Value, cols: lir.Value, src: lir.Value, stride: lir.Value,
+             k0: lir.Value, klen: lir.Value, first: lir.Value, vectors: int) -> None:
+        """The micro-kernel: C[i0:i0+mr, j0:j0+vectors*lanes] (+)= A'[i0:, k0:k0+klen] @ B'[k0:, j0:]. A tile
+        that crosses an edge of C loads and stores it with masks (rows past m: none of their lanes)."""
+        b, mr = self.b, self.mr
+        m, n, k = self.arg["m"], self.arg["n"], self.arg["k"]
+        rows = self.min(self.i64(mr), b.sub(m, i0))
+        edge = b.or_(b.icmp_signed("<", rows, self.i64(mr)), b.icmp_signed("<", cols, self.i64(vectors * self.lanes)))
+        last_row = b.sub(m, self.i64(1))
+        c_rows = [self.min(b.add(i0, self.i64(r)), last_row) for r in range(mr)]  # rows past m repeat the last
+        none = lir.Constant(lir.VectorType(I1, self.lanes), None)
+        col_masks = [self.lane_mask(b.sub(cols, self.i64(c * self.lanes))) for c in range(vectors)]
+        masks = [[b.select(b.icmp_signed("<", self.i64(r), rows), col_masks[c], none) for c in range(vectors)]
+                 for r in range(mr)]
+        accs = [[self.entry.alloca(self.vty) for _ in range(vectors)] for _ in range(mr)]
+
+        def c_ptr(r: int, c: int) -> lir.Value:
+            return self.at(self.pc, b.add(b.add(b.mul(c_rows[r], n), j0), self.i64(c * self.lanes)))
+
+        with b.if_else(first) as (fresh, partial):  # the first k block starts from 0, later ones from C
+            with fresh:
+                for r in range(mr):
+                    for c in range(vectors):
+                        b.store(self.zero, accs[r][c])
+            with partial:
+                with b.if_else(edge) as (masked, whole):
+                    with masked:
+                        for r in range(mr):
+                            for c in range(vectors):
+                                b.store(b.call(self.mload, [c_ptr(r, c), lir.Constant(I32, self.dtype.size),
+                                                            masks[r][c], self.zero]), accs[r][c])
+                    with whole:
+                        for r in range(mr):
+                            for c in range(vectors):
+                                b.store(self.vload(c_ptr(r, c)), accs[r][c])
+        a_base = [(self.at(self.pa, row) if self.ta else self.at(self.pa, b.mul(row, k))) for row in c_rows]
+        splat_mask = lir.Constant(lir.VectorType(I32, self.lanes), [lir.Constant(I32, 0)] * self.lanes)
+        b_base = self.at(src, self.i64(0))
+
+        def step(kk: lir.Value) -> None:
+            bvs = [self.vload(self.at(b_base, b.add(b.mul(kk, stride), self.i64(c * self.lanes))))
+                   for c in range(vectors)]
+            kabs = b.add(k0, kk)
+            offset = b.mul(kabs, m) if self.ta else kabs
+            for r in range(mr):
+                scalar = b.load(self.at(a_base[r], offset), typ=self.fty)
+                splat = b.shuffle_vector(b.insert_element(self.zero, scalar, lir.Constant(I32, 0)), self.zero,
+                                         splat_mask)
+                for c in range(vectors):
+                    acc = b.load(accs[r][c], typ=self.vty)
+                    b.store(b.call(self.fma, [splat, bvs[c], acc]), accs[r][c])
+        self.loop(0, klen, step)
+        with b.if_else(edge) as (masked, whole):
+            with masked:
+                for r in range(mr):
+                    for c in range(vectors):
+                        b.call(self.mstore, [b.load(accs[r][c], typ=self.vty), c_ptr(r, c),
+                                             lir.Constant(I32, self.dtype.size), masks[r][c]])
+            with whole:
+                for r in range(mr):
+                    for c in range(vectors):
+                        self.vstore(b.load(accs[r][c], typ=self.vty), c_ptr(r, c))
+
+    def lane_mask(self, valid: lir.Value) -> lir.Value:
+        """<lanes x i1>: lane l is on when l < valid (a run-time count)."""
+        b, vi = self.b, lir.VectorType(I64, self.lanes)
+        iota = lir.Constant(vi, list(range(self.lanes)))
+        zeros = lir.Constant(lir.VectorType(I32, self.lanes), [0] * self.lanes)
+        splat = b.shuffle_vector(b.insert_element(lir.Constant(vi, None), valid, lir.Constant(I32, 0)),
+                                 lir.Constant(vi, None), zeros)
+        return b.icmp_signed("<", iota, splat)
+
+
+def worker_name(dtype: DType, ta: bool, tb: bool, vector_bytes: int) -> str:
+    return f"kiln_gemm.{dtype.name}.{'T' if ta else 'N'}{'T' if tb else 'N'}.v{vector_bytes}"
+
+
+#: Every worker there can be (codegen.gemm_library finds the ones an object file names among these).
+VARIANTS = [worker_name(d, ta, tb, v) for d in (float32, float64) for ta in (False, True) for tb in (False, True)
+            for v in (64, 32)]
+
+
+def worker(module: lir.Module, dtype: DType, ta: bool, tb: bool) -> lir.Function:
+    """The declaration, in `module`, of the worker `void (ptr args)` for products of `dtype` with these transposes
+    on this host; `args` holds `ARGS`, one i64 each. Its code is a library (codegen.gemm_library)."""
+    name = worker_name(dtype, ta, tb, gemm_plan.host_vector_bytes())
+    fn = module.globals.get(name)
+    if fn is None:
+        fn = lir.Function(module, lir.FunctionType(lir.VoidType(), [PTR]), name)
+    return fn
+
+
+def define_worker(module: lir.Module, name: str) -> lir.Function:
+    """Worker `name` (one of VARIANTS) with its code, in `module`."""
+    _, dtype_name, trans, width = name.split(".")
+    fn = lir.Function(module, lir.FunctionType(lir.VoidType(), [PTR]), name)
+    fn.attributes.add("nounwind")
+    _Emitter(module, as_dtype(dtype_name), trans[0] == "T", trans[1] == "T", int(width[1:]), fn).build()
+    return fn
