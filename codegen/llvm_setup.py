@@ -38,6 +38,8 @@ import llvmlite.binding as llvm
 import llvmlite.ir as lir
 from llvmlite.binding import newpassmanagers
 
+from ir import timing
+
 #: The string attribute of functions that exist only for the loop vectorizer to call and `optimize` to inline
 #: (codegen.vmath_lanes): external until then, dropped after.
 VECTOR_VARIANT_MARK = b'"kiln-vector-variant"'
@@ -124,4 +126,9 @@ def on_llvm_thread(fn: Callable[..., T], *args: Any) -> T:
         if _pool is None or _pool[0] != os.getpid():
             _pool = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix=_THREAD_NAME))
         pool = _pool[1]
-    return pool.submit(fn, *args).result()
+    state = timing.handed_over()  # the caller's KILN_DUMP=time accounting: its phases run over there
+
+    def run() -> T:
+        with timing.taking_over(state):
+            return fn(*args)
+    return pool.submit(run).result()

@@ -208,8 +208,7 @@ class ConcreteFunction:
         self._optimized: Optional[Function] = None
         self._compiled: Any = None
         # Unknown dims that codegen cannot take at run time: one static specialization per argument shapes.
-        self._generic = any(not p.type.is_static for p in fn.params) and jit_compile is not False and \
-            not compiles_generically(fn)
+        self._generic = jit_compile is not False and not compiles_generically(fn)  # (needs unknown dims)
         self._specializations: dict[Any, "ConcreteFunction"] = {}
         self._single_output = isinstance(outputs, Tensor) or isinstance(outputs, Variable)
         # The traced Python function, when it calls a custom_gradient function: the IR differentiates that

@@ -168,3 +168,19 @@ def note_ops(n: int) -> None:
     record = current()
     if record is not None:
         record.ops = n
+
+
+def handed_over() -> tuple:
+    """This thread's compile accounting, to hand to a thread that works for it (`taking_over`)."""
+    return getattr(_local, "name", None), getattr(_local, "compile", None)
+
+
+@contextmanager
+def taking_over(state: tuple) -> Iterator[None]:
+    """Phases timed inside count for the compile `state` came from (the caller waits meanwhile)."""
+    old = handed_over()
+    _local.name, _local.compile = state
+    try:
+        yield
+    finally:
+        _local.name, _local.compile = old

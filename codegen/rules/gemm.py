@@ -20,7 +20,6 @@ from codegen import gemm_threads
 from codegen.context import LowerContext
 from codegen.rules.gemm_kernel import ARGS, worker
 from codegen.rules.gemm_plan import Gemm
-from codegen.rules.registry import lowers
 from codegen.values import I32, I64, PTR, Buffer, CValue, Lazy, constant, mem_type, reg_type, round_to
 from ir.types import DType, float32
 
@@ -174,13 +173,10 @@ def _rounded(ctx: LowerContext, t: Any, acc: Buffer) -> CValue:
     return ctx.lazy(t, lambda b, idx: round_to(b, t.dtype, acc.load(b, idx)), cheap=True)
 
 
-@lowers("matmul", dynamic=True)
-def _matmul(ctx: LowerContext, op: Any, a: CValue, bv: CValue) -> CValue:
+def matmul_static(ctx: LowerContext, op: Any, a: CValue, bv: CValue) -> CValue:
+    """matmul of static sizes (the rule, in codegen.rules.gemm_dynamic, takes run-time sizes too)."""
     ta, tb = op.attrs["transpose_a"], op.attrs["transpose_b"]
     t = op.results[0].type
-    if not (t.is_static and a.type.is_static and bv.type.is_static):
-        from codegen.rules.gemm_dynamic import matmul_run_time
-        return matmul_run_time(ctx, op, a, bv)
     if t.dtype.is_half:  # as float32 (the halves widen exactly), rounded once at the end
         a, bv = (Lazy(v.type.with_dtype(float32), v.load) for v in (a, bv))
         t = t.with_dtype(float32)

@@ -1,5 +1,5 @@
-"""matmul with sizes known only at run time (`f32[?,784] @ f32[784,128]`, and the weight gradient `x^T @ g` that
-contracts over a run-time batch).
+"""matmul's rule: static sizes go to codegen.rules.gemm; here, sizes known only at run time (`f32[?,784] @
+f32[784,128]`, and the weight gradient `x^T @ g` that contracts over a run-time batch).
 
 Only the rows unknown (m): the generated worker, planned for a typical row count (the worker takes every size at
 run time), on the calling thread. A run-time contracted or column size: numpy's OpenBLAS with the run-time sizes
@@ -12,6 +12,9 @@ from typing import Any, Sequence
 import llvmlite.ir as lir
 
 from codegen.context import LowerContext
+from codegen.rules.gemm import (_NO_TRANS, _ROW_MAJOR, _TRANS, _blas_fn, _call_generated, blas_is_faster,
+                                 matmul_static, plan)
+from codegen.rules.registry import lowers
 from codegen.values import I32, Buffer, CValue, Lazy, as_i64, constant, mem_type, mul_dims, reg_type, round_to
 from ir.types import float32
 
@@ -27,8 +30,14 @@ def _batch_ptr(ctx: LowerContext, buf: Buffer, idx: Sequence[lir.Value], matrix:
         stride = mul_dims(b, stride, d)
     return b.gep(buf.ptr, [offset], inbounds=True, source_etype=mem_type(buf.type.dtype))
 
+@lowers("matmul", dynamic=True)
+def _matmul(ctx: LowerContext, op: Any, a: CValue, bv: CValue) -> CValue:
+    if op.results[0].type.is_static and a.type.is_static and bv.type.is_static:
+        return matmul_static(ctx, op, a, bv)
+    return matmul_run_time(ctx, op, a, bv)
+
+
 def matmul_run_time(ctx: LowerContext, op: Any, a: CValue, bv: CValue) -> CValue:
-    from codegen.rules.gemm import _NO_TRANS, _ROW_MAJOR, _TRANS, _blas_fn, _call_generated, blas_is_faster, plan
     ta, tb = op.attrs["transpose_a"], op.attrs["transpose_b"]
     t0 = op.results[0].type
     t = t0.with_dtype(float32) if t0.dtype.is_half else t0
