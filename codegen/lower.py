@@ -285,7 +285,7 @@ def _param_dims(b: lir.IRBuilder, dims_ptr: lir.Value, params: Sequence[Any]) ->
         for d in t.shape:
             if d is None:
                 p = b.gep(dims_ptr, [lir.Constant(I64, j)], inbounds=True, source_etype=I64)
-                dims.append(b.load(p, typ=I64, name=f"dim{j}"))
+                dims.append(b.load(p, typ=I64, name=f"size{j}"))
                 j += 1
             else:
                 dims.append(d)

@@ -175,7 +175,6 @@ def test_every_row_has_a_lower_facet() -> None:
     assert not missing, f"rows without a lower facet: {missing}"
 
 
-@pytest.mark.xfail(strict=True, reason="codegen lowers dim when it takes run-time sizes (codegen half of issue 12)")
 def test_run_time_size_rows_have_a_lower_facet() -> None:
     import codegen.rules  # noqa: F401  (attaches the lower facets)
     assert all(ir.OPS[name].lower is not None for name in _LOWERED_WITH_RUN_TIME_SIZES)
