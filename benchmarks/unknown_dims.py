@@ -6,13 +6,13 @@
 Workloads: the MLP layer forward `relu(x @ W + b)` (W 784x128) and an elementwise+reduce chain
 `reduce_sum(exp(x) * x, axis 1)`, as IR built directly and compiled as the runtime compiles it (the `dim` row that
 gives the run-time batch size to `broadcast_to` comes from the IR layer; a local stand-in is used until it is
-there); then, when the engine traces `TensorSpec([None, 784])` with an unknown dim, a whole MLP train step
-(784-128-10, tape, SGD assigns) as `tf.function`s with a None and a static signature. Every kernel's result is
-checked against numpy first. Each repeat times enough calls to last ~20 ms; three interleaved rounds of repeats; the
-table gives median/minimum per call, the dynamic/static ratio of medians and of minimums, and numpy's time in the
-same run. KILN_NUM_THREADS=1 compares
-single-threaded kernels (the static kernels of these sizes are row-tiled and split across threads; kernels for
-unknown dims are not tiled yet).
+there); then, through the engine's call path (the generated fast caller, engine.fastcall), the same forward and a
+Keras train step (784-128-10 Dense model, sparse cross-entropy, tape.gradient, SGD apply_gradients) as
+`tf.function`s with a `TensorSpec([None, 784])` signature against static `[N, 784]` ones. Every result is checked
+against numpy (or the static function) first. Each repeat times enough calls to last ~20 ms; three interleaved
+rounds of repeats; the table gives median/minimum per call, the dynamic/static ratio of medians and of minimums,
+numpy's time in the same run, and how many threads share one call of the static kernel (`thr`: >1 when it is
+row-tiled; kernels for unknown dims are not tiled yet). KILN_NUM_THREADS=1 compares single-threaded kernels.
 """
 from __future__ import annotations
 
@@ -89,13 +89,14 @@ def per_call(f: Callable[[], Any], repeats: int) -> list[float]:
     return times
 
 
-def row(name: str, n: int, static: list[float], dynamic: list[float], peer: list[float]) -> None:
+def row(name: str, n: int, static: list[float], dynamic: list[float], peer: list[float], threads: int = 1) -> None:
     """Medians (and, after the slash, minimums: the least disturbed figure on a shared machine) in microseconds."""
     def cell(v: list[float]) -> str:
         return f"{statistics.median(v) * 1e6:.1f}/{min(v) * 1e6:.1f}" if v else "-"
     ratio = statistics.median(dynamic) / statistics.median(static)
     best = min(dynamic) / min(static)
-    print(f"{name:<12}{n:>5}{cell(static):>18}{cell(dynamic):>18}{ratio:>8.2f}{best:>7.2f}{cell(peer):>18}")
+    print(f"{name:<12}{n:>5}{cell(static):>18}{cell(dynamic):>18}{ratio:>8.2f}{best:>7.2f}{cell(peer):>18}"
+          f"{threads:>4}")
 
 
 def main() -> None:
@@ -108,7 +109,7 @@ def main() -> None:
     bias = rng.standard_normal(128).astype(np.float32)
     cases = [("mlp_forward", mlp_forward, lambda x: [x, w, bias], lambda x: np.maximum(x @ w + bias, 0)),
              ("exp_sum", exp_sum, lambda x: [x], lambda x: (np.exp(x) * x).sum(axis=1))]
-    print(f"{'workload':<12}{'N':>5}{'static us':>18}{'[?] us':>18}{'[?]/st':>8}{'(min)':>7}{'numpy us':>18}")
+    print(f"{'workload':<12}{'N':>5}{'static us':>18}{'[?] us':>18}{'[?]/st':>8}{'(min)':>7}{'numpy us':>18}{'thr':>4}")
     for name, make, argv, ref in cases:
         dynamic = compile_ir(make(None))
         for n in [int(s) for s in args.sizes.split(",")]:
@@ -122,7 +123,7 @@ def main() -> None:
                 ts += per_call(lambda: static.run(a), args.repeats)
                 td += per_call(lambda: dynamic.run(a), args.repeats)
                 tn += per_call(lambda: ref(x), args.repeats)
-            row(name, n, ts, td, tn)
+            row(name, n, ts, td, tn, static.threads)
     train_steps([int(s) for s in args.sizes.split(",")], args.repeats)
 
 
@@ -175,7 +176,7 @@ def train_steps(sizes: list[int], repeats: int) -> None:
                 ts += per_call(lambda: static(*argv), repeats)
                 td += per_call(lambda: dynamic(*argv), repeats)
             assert dynamic._call_general == general
-            row(name, n, ts, td, [])
+            row(name, n, ts, td, [], getattr(static.get_concrete_function().compiled, "threads", 1))
 
 
 if __name__ == "__main__":
