@@ -40,7 +40,8 @@ def _dense() -> tuple[Any, np.ndarray, np.ndarray]:
     @tf.function(input_signature=[tf.TensorSpec([None, 20], tf.float32)])
     def f(x):
         y = tf.nn.relu(tf.matmul(x, wv) + bv)
-        return y, tf.reduce_sum(y, axis=0), tf.reduce_max(x, axis=1)
+        m = tf.reduce_max(x, axis=1)
+        return y, tf.reduce_sum(y, axis=0), m, tf.reduce_sum(m)  # (the last: a sum over a run-time row length)
     return f, w, b
 
 
@@ -53,12 +54,13 @@ def test_one_fast_caller_takes_every_size_with_numpy_values() -> None:
     general = _count_general(f)
     for n in SIZES:
         x = rng.standard_normal((n, 20)).astype(np.float32)
-        y, col, row = f(tf.constant(x))
+        y, col, row, total = f(tf.constant(x))
         want = np.maximum(x @ w + b, 0)
         assert y.shape == (n, 7) and col.shape == (7,) and row.shape == (n,)
         np.testing.assert_allclose(y.numpy(), want, rtol=1e-5, atol=1e-5)
         np.testing.assert_allclose(col.numpy(), want.sum(axis=0), rtol=1e-4, atol=1e-4)
         np.testing.assert_array_equal(row.numpy(), x.max(axis=1))
+        np.testing.assert_allclose(total.numpy(), x.max(axis=1).astype(np.float64).sum(), rtol=1e-5)
     assert general == [] and f._call is fast and f.experimental_get_tracing_count() == 1
     assert "a0._value.shape[0]" in fast.source  # the results' unknown dims come from the argument
 
