@@ -6,13 +6,13 @@
 Workloads: the MLP layer forward `relu(x @ W + b)` (W 784x128) and an elementwise+reduce chain
 `reduce_sum(exp(x) * x, axis 1)`, as IR built directly and compiled as the runtime compiles it (the `dim` row that
 gives the run-time batch size to `broadcast_to` comes from the IR layer; a local stand-in is used until it is
-there); then, when the engine traces `TensorSpec([None, 784])` with an unknown dim, a whole MLP train step
-(784-128-10, tape, SGD assigns) as `tf.function`s with a None and a static signature. Every kernel's result is
-checked against numpy first. Each repeat times enough calls to last ~20 ms; three interleaved rounds of repeats; the
-table gives median/minimum per call, the dynamic/static ratio of medians and of minimums, and numpy's time in the
-same run. KILN_NUM_THREADS=1 compares
-single-threaded kernels (the static kernels of these sizes are row-tiled and split across threads; kernels for
-unknown dims are not tiled yet).
+there); then, through the engine's call path (the generated fast caller, engine.fastcall), the same forward and a
+Keras train step (784-128-10 Dense model, sparse cross-entropy, tape.gradient, SGD apply_gradients) as
+`tf.function`s with a `TensorSpec([None, 784])` signature against static `[N, 784]` ones. Every result is checked
+against numpy (or the static function) first. Each repeat times enough calls to last ~20 ms; three interleaved
+rounds of repeats; the table gives median/minimum per call, the dynamic/static ratio of medians and of minimums,
+numpy's time in the same run, and how many threads share one call of the static kernel (`thr`: >1 when it is
+row-tiled; kernels for unknown dims are not tiled yet). KILN_NUM_THREADS=1 compares single-threaded kernels.
 """
 from __future__ import annotations
 
@@ -89,13 +89,14 @@ def per_call(f: Callable[[], Any], repeats: int) -> list[float]:
     return times
 
 
-def row(name: str, n: int, static: list[float], dynamic: list[float], peer: list[float]) -> None:
+def row(name: str, n: int, static: list[float], dynamic: list[float], peer: list[float], threads: int = 1) -> None:
     """Medians (and, after the slash, minimums: the least disturbed figure on a shared machine) in microseconds."""
     def cell(v: list[float]) -> str:
         return f"{statistics.median(v) * 1e6:.1f}/{min(v) * 1e6:.1f}" if v else "-"
     ratio = statistics.median(dynamic) / statistics.median(static)
     best = min(dynamic) / min(static)
-    print(f"{name:<12}{n:>5}{cell(static):>18}{cell(dynamic):>18}{ratio:>8.2f}{best:>7.2f}{cell(peer):>18}")
+    print(f"{name:<12}{n:>5}{cell(static):>18}{cell(dynamic):>18}{ratio:>8.2f}{best:>7.2f}{cell(peer):>18}"
+          f"{threads:>4}")
 
 
 def main() -> None:
@@ -108,7 +109,7 @@ def main() -> None:
     bias = rng.standard_normal(128).astype(np.float32)
     cases = [("mlp_forward", mlp_forward, lambda x: [x, w, bias], lambda x: np.maximum(x @ w + bias, 0)),
              ("exp_sum", exp_sum, lambda x: [x], lambda x: (np.exp(x) * x).sum(axis=1))]
-    print(f"{'workload':<12}{'N':>5}{'static us':>18}{'[?] us':>18}{'[?]/st':>8}{'(min)':>7}{'numpy us':>18}")
+    print(f"{'workload':<12}{'N':>5}{'static us':>18}{'[?] us':>18}{'[?]/st':>8}{'(min)':>7}{'numpy us':>18}{'thr':>4}")
     for name, make, argv, ref in cases:
         dynamic = compile_ir(make(None))
         for n in [int(s) for s in args.sizes.split(",")]:
@@ -122,52 +123,60 @@ def main() -> None:
                 ts += per_call(lambda: static.run(a), args.repeats)
                 td += per_call(lambda: dynamic.run(a), args.repeats)
                 tn += per_call(lambda: ref(x), args.repeats)
-            row(name, n, ts, td, tn)
+            row(name, n, ts, td, tn, static.threads)
     train_steps([int(s) for s in args.sizes.split(",")], args.repeats)
 
 
 def train_steps(sizes: list[int], repeats: int) -> None:
-    """The MLP train step through the engine: one `tf.function` with a [None, 784] signature against one per size."""
+    """Through the engine's call path (the generated fast caller): the MLP layer forward `relu(x@W+b)` and a Keras
+    train step (784-128-10 Dense model, loss, tape.gradient, SGD `apply_gradients`) as `tf.function`s with a
+    [None, 784] signature (one trace, one kernel) against ones with a static [N, 784] signature. Every step's loss
+    is checked against the static one's first."""
     import engine as tf
+    from engine import keras
     rng = np.random.default_rng(1)
+    w0 = (rng.standard_normal((784, 128)) * 0.05).astype(np.float32)
+    b0 = rng.standard_normal(128).astype(np.float32)
+    init = [w0, np.zeros(128, np.float32), (rng.standard_normal((128, 10)) * 0.05).astype(np.float32),
+            np.zeros(10, np.float32)]
 
-    def make(n: Any) -> Any:
-        w1 = tf.Variable(rng.standard_normal((784, 128)).astype(np.float32) * 0.05)
-        b1 = tf.Variable(np.zeros(128, np.float32))
-        w2 = tf.Variable(rng.standard_normal((128, 10)).astype(np.float32) * 0.05)
-        b2 = tf.Variable(np.zeros(10, np.float32))
+    def forward(n: Any) -> Any:
+        w, b = tf.Variable(w0), tf.Variable(b0)
+        return tf.function(lambda x: tf.nn.relu(tf.matmul(x, w) + b),
+                           input_signature=[tf.TensorSpec([n, 784], tf.float32)])
 
-        @tf.function(input_signature=[tf.TensorSpec([n, 784], tf.float32), tf.TensorSpec([n, 10], tf.float32)])
-        def step(x: Any, y: Any) -> Any:
+    def step(n: Any) -> Any:
+        model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(128, activation="relu"),
+                                  keras.layers.Dense(10)])
+        for v, a in zip(model.trainable_variables, init):
+            v.assign(a)
+        loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        opt = keras.optimizers.SGD(0.01)
+
+        @tf.function(input_signature=[tf.TensorSpec([n, 784], tf.float32), tf.TensorSpec([n], tf.int32)])
+        def train(x: Any, y: Any) -> Any:
             with tf.GradientTape() as tape:
-                logits = tf.matmul(tf.nn.relu(tf.matmul(x, w1) + b1), w2) + b2
-                loss = tf.reduce_mean(tf.square(logits - y))
-            for v, g in zip([w1, b1, w2, b2], tape.gradient(loss, [w1, b1, w2, b2])):
-                v.assign_sub(0.01 * g)
+                loss = loss_fn(y, model(x, training=True))
+            opt.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
             return loss
-        return step
-    dynamic = make(None)
-    for n in sizes:
-        x = tf.constant(rng.standard_normal((n, 784)).astype(np.float32))
-        y = tf.constant(rng.standard_normal((n, 10)).astype(np.float32))
-        static = make(n)
-        static(x, y)
-        dynamic(x, y)
-        try:
-            concrete = dynamic.get_concrete_function()
-        except ValueError:  # an engine whose traces have static shapes only
-            concrete = None
-        if concrete is None or concrete.ir.param_types[0].shape[0] is not None:
-            print("train_step: skipped (this engine traces a None signature with static dims)")
-            return
-        if not runtime.supports_unknown_dims(concrete.optimized_ir):
-            print("train_step: skipped (the step's IR does not compile generically)")
-            return
-        ts, td = [], []
-        for _ in range(3):
-            ts += per_call(lambda: static(x, y), repeats)
-            td += per_call(lambda: dynamic(x, y), repeats)
-        row("train_step", n, ts, td, [])
+        return train
+    for name, make in (("fn_forward", forward), ("fn_train", step)):
+        for n in sizes:
+            dynamic = make(None)  # (a new one per size: both start from the same weights)
+            x = tf.constant(rng.standard_normal((n, 784)).astype(np.float32))
+            y = tf.constant(rng.integers(0, 10, n).astype(np.int32))
+            static = make(n)
+            argv = (x,) if name == "fn_forward" else (x, y)
+            np.testing.assert_allclose(dynamic(*argv).numpy(), static(*argv).numpy(), rtol=1e-3, atol=1e-4)
+            general = dynamic._call_general
+            if getattr(dynamic._call, "__name__", "") != "fast":
+                print(f"{name}: the [None] function has no fast caller (every call takes the general path)")
+            ts, td = [], []
+            for _ in range(3):  # interleaved
+                ts += per_call(lambda: static(*argv), repeats)
+                td += per_call(lambda: dynamic(*argv), repeats)
+            assert dynamic._call_general == general
+            row(name, n, ts, td, [], getattr(static.get_concrete_function().compiled, "threads", 1))
 
 
 if __name__ == "__main__":

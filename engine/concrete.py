@@ -346,8 +346,9 @@ class ConcreteFunction:
 
     def fast_call(self, arg_types: list[TensorType], owner: Any = None) -> Optional[Callable[..., Any]]:
         """A generated caller for positional tensor arguments of these types (engine.fastcall), when every
-        parameter is one of them in order (of the specialization to their shapes, for unknown dims); calls it cannot
-        take go to `owner._call_general`, or return `fastcall.MISS` without an owner."""
+        parameter takes one of them in order (a static dim equal, an unknown one any size; of the specialization to
+        their shapes when codegen does not compile the unknown dims); calls it cannot take go to
+        `owner._call_general`, or return `fastcall.MISS` without an owner."""
         if self._generic:
             if len(arg_types) != len(self.ir.params) - len(self.variables) or \
                     not all(dims_fit(t.shape, p.type.shape) for t, p in zip(arg_types, self.ir.params)):
@@ -355,14 +356,15 @@ class ConcreteFunction:
             spec = self.specialization([t.shape for t in arg_types])
             return spec.fast_call(arg_types, owner) if spec is not self else None
         compiled = self.compiled
-        if compiled is not None and not all(t.is_static for t in compiled.lowered.results):
-            return None  # results whose size the kernel decides: the general path adopts the kernel's memory
-        if compiled is None or [p.type for p in self.ir.params[:len(arg_types)]] != list(arg_types) or \
-                len(self.ir.params) != len(arg_types) + len(self.variables) or \
-                [slot[0] for slot in self._param_slots] != list(self._arguments)[:len(arg_types)]:
+        n = len(arg_types)
+        params = [p.type for p in self.ir.params[:n]]
+        if compiled is None or len(self.ir.params) != n + len(self.variables) or \
+                not all(t.dtype == p.dtype and dims_fit(t.shape, p.shape) for t, p in zip(arg_types, params)) or \
+                [slot[0] for slot in self._param_slots] != list(self._arguments)[:n]:
             return None
         from engine.fastcall import make_fast_call
-        return make_fast_call(self, compiled, arg_types, owner)
+        # Made for the parameter types: with unknown dims, one caller takes every size the kernel takes.
+        return make_fast_call(self, compiled, params, owner)
 
     def _pack(self, results: list[Any]) -> Any:
         it = iter(results)

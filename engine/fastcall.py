@@ -5,10 +5,13 @@ Python, so it is generated once per concrete function with the arity, dtypes and
 An `engine.function` installs it as what a call of the function runs (`Function._call`), so a call is one Python
 frame: the global guards (keyword arguments, run-eagerly, an active tape, tracing), an identity compare per
 argument, `np.empty` per output, the native call, and the result tensor built without running `Tensor.__init__`
-(its value is an exact ndarray by construction). The arrays' dtypes, shapes and layouts are checked by the native
-entry itself (codegen.entry), which refuses anything else with `EntryArgumentError`; that, or an argument that is
-not an eager Tensor, goes to the owner's general path (which converts, copies or raises a clear error). Without an
-owner (`ConcreteFunction.fast_call`), a miss returns `MISS`.
+(its value is an exact ndarray by construction). For a kernel compiled with unknown dims (`f32[?,784]`) the caller
+is made for the parameter types, so one caller takes every size: a result whose dims follow the arguments' is
+allocated from their shapes (codegen.owned.shape_source), one whose size the kernel decides is passed as a
+descriptor and adopted after the call (codegen.owned.adopt; freed if the call fails). The arrays' dtypes, shapes
+and layouts are checked by the native entry itself (codegen.entry), which refuses anything else with
+`EntryArgumentError`; that, an argument that is not an eager Tensor, or one whose shape cannot give the results'
+shapes, goes to the owner's general path (which converts, copies or raises a clear error). Without an owner (`ConcreteFunction.fast_call`), a miss returns `MISS`.
 
 While a profiler records (engine.profiler), every call takes the general path, where the profiler times it.
 """
@@ -20,6 +23,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from autodiff import tape as _tape
+from codegen import owned
 from codegen.entry import EntryArgumentError
 from engine import dispatch
 from engine.tensor import Tensor
@@ -64,21 +68,34 @@ def make_fast_call(concrete: Any, compiled: Any, arg_types: list[Any], owner: Op
     for k, v in enumerate(variables):
         env[f"cell{k}"] = v.cell
         lines.append(f"    c{k} = cell{k}.array")
-    outs = []
+    arrays = [f"a{i}._value" for i in range(n)] + [f"c{k}" for k in range(len(variables))]
+    plans = compiled._dynamic  # results of unknown dims: from the arguments' shapes, or allocated by the kernel
+    kernel_made = [k for k, plan in plans.items() if plan[0] == "kernel"]
+    alloc = []
     for k, t in enumerate(compiled.lowered.results):
         env[f"OD{k}"] = t.dtype.np
-        lines.append(f"    o{k} = empty({t.shape!r}, OD{k})")
-        outs.append(f"o{k}")
+        kind = "zeros" if k in kernel_made else "empty"
+        dtype = "i64" if k in kernel_made else f"OD{k}"
+        alloc.append(f"o{k} = {kind}({owned.shape_source(t.shape, plans.get(k), arrays)}, {dtype})")
+    outs = [f"o{k}" for k in range(len(alloc))]
+    env.update(zeros=np.zeros, i64=np.int64, adopt=owned.adopt, release=owned.release)
     for k, vi in enumerate(assigned):
         t = compiled.lowered.params[n + vi]
         env[f"WD{k}"] = t.dtype.np
-        lines.append(f"    w{k} = empty({t.shape!r}, WD{k})")
-    arrays = [f"a{i}._value" for i in range(n)] + [f"c{k}" for k in range(len(variables))]
+        alloc.append(f"w{k} = empty({t.shape!r}, WD{k})")
     if compiled.threads > 1:  # a big tiled kernel: the general path splits it across threads
         lines.append(f"    outs = compiled.run([{', '.join(arrays)}], [{', '.join(f'cell{vi}' for vi in assigned)}])")
         lines.append("    return Tensor(outs[0])" if concrete._single_output else "    return pack(outs)")
         return _remember(compiled, key, _compile(lines, env))
     call_args = arrays + outs + [f"w{k}" for k in range(len(assigned))] + ["ws", "0", str(compiled.lowered.chunks)]
+    if any(plan[0] == "param" for plan in plans.values()):
+        # Shapes read from the arguments: an argument of another rank (IndexError), a forged tensor
+        # (AttributeError) or a huge wrong size (MemoryError) is the general path's to report, as a refusal is.
+        lines.append("    try:")
+        lines += [f"        {a}" for a in alloc]
+        lines += ["    except (IndexError, AttributeError, TypeError, MemoryError):", f"        return {miss_positional}"]
+    else:
+        lines += [f"    {a}" for a in alloc]
     lines += ["    try:", "        ws = pop()", "    except IndexError:", "        ws = workspace()"]
     lines.append("    try:")
     lines.append(f"        code = py({', '.join(call_args)})")
@@ -88,8 +105,11 @@ def make_fast_call(concrete: Any, compiled: Any, arg_types: list[Any], owner: Op
     for k, vi in enumerate(assigned):  # before raising too: assigns made before a failure stay, as in eager mode
         lines.append(f"    cell{vi}.array = w{k}")
     lines.append("    if code:")
+    lines += [f"        release(o{k})" for k in kernel_made]  # what the failed call allocated
     lines.append("        fail(code, ws)")
     lines.append("    push(ws)")
+    for k in kernel_made:  # the kernel's memory, owned by the result array from now on
+        lines.append(f"    o{k} = adopt(o{k}, OD{k})")
     if concrete._single_output and len(outs) == 1:
         # Tensor(o0) without __init__: o0 is an exact ndarray, which is all __init__ would make sure of.
         lines += ["    t = new(Tensor)", "    t._value = o0", "    t._node = None", "    return t"]

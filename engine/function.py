@@ -125,7 +125,8 @@ class Function:
             for spec, value in zip(nest.flatten(spec_part), nest.flatten(value_part)):
                 if not isinstance(spec, TensorSpec) or spec.is_compatible_with(value):
                     continue
-                got = value.dtype.name + str(list(np.shape(value))) if hasattr(value, "dtype") else repr(value)
+                got = value.dtype.name + str(list(np.shape(value))) if \
+                    isinstance(value, (Tensor, Variable, np.ndarray, np.generic)) else repr(value)
                 raise TypeError(f"{self.name}(): argument '{name}' ({got}) does not match its input_signature "
                                 f"entry {spec!r}")
 

@@ -78,7 +78,8 @@ def _reduce(kind: str) -> Any:
             # blocked when rows are long, or when there is just one row (as the sum of threads' partial sums)
             one_row = all(d == 1 for d in kept) and all(d == 1 for d in red[:-1])
             static_red = all(isinstance(d, int) for d in red)  # blocks need the reduced sizes at compile time
-            if kind == "sum" and t.dtype.is_floating and red and static_red and (red[-1] >= MIN_BLOCKED_ROW or one_row):
+            if kind == "sum" and t.dtype.is_floating and red and static_red and \
+                    (red[-1] >= MIN_BLOCKED_ROW or one_row):
                 def outer_blocked(idx: list[lir.Value]) -> None:
                     total = blocked_sum(ctx, x, idx, red, t.dtype, acc, combine, one_row)
                     if out is not None:
