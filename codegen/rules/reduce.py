@@ -80,7 +80,9 @@ def _reduce(kind: str) -> Any:
 
             # blocked when rows are long, or when there is just one row (as the sum of threads' partial sums)
             one_row = all(d == 1 for d in kept) and all(d == 1 for d in red[:-1])
-            if kind == "sum" and t.dtype.is_floating and red and (red[-1] >= MIN_BLOCKED_ROW or one_row):
+            # (a row of run-time length keeps the plain loop: the blocked sum is for static rows)
+            if kind == "sum" and t.dtype.is_floating and red and isinstance(red[-1], int) and \
+                    (red[-1] >= MIN_BLOCKED_ROW or one_row):
                 def outer_blocked(idx: list[lir.Value]) -> None:
                     total = blocked_sum(ctx, x, idx, red, t.dtype, acc, combine, one_row)
                     if out is not None:
