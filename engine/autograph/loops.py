@@ -26,7 +26,7 @@ from engine.tensor_array import shaped_like, unshaped_tensor_array
 from engine.convert import convert_to_tensor
 from engine.ops.array_ops import range as engine_range
 from engine.tensor import Tensor, TensorLike, TensorShape
-from engine.trace import current
+from engine.trace import LEAKED, current
 from ir.types import bool_, int32
 
 from engine.autograph.values import (AutoGraphError, AutoGraphTypeError, PythonLoopReturnError,
@@ -78,6 +78,33 @@ def _leaf_invariants(inputs: tuple, init: Sequence[Tensor], shape_invariants: An
         for k in found:
             shapes[k] = TensorShape(None if d is None else int(d) for d in shape)
     return shapes
+
+
+def _watch(appended: Optional[Callable[[], dict]]) -> list[tuple[str, int, list, int]]:
+    """(name, line, list, length now) of each list from outside the loop that its body appends to."""
+    if appended is None:
+        return []
+    try:
+        table = appended()
+    except NameError:  # not defined before the loop: nothing to watch
+        return []
+    return [(name, line, v, len(v)) for name, (v, line) in table.items() if isinstance(v, list)]
+
+
+def _check_appends(watched: list[tuple[str, int, list, int]], where_: str) -> None:
+    """Notes each tensor of the loop body that one iteration put into a list from outside the loop: as in TF, the
+    list keeps it (the body is traced once) and a use of it after the loop is an InaccessibleTensorError, whose
+    message then names the append and suggests a TensorArray."""
+    file, loop_line = where_.rsplit(", line ", 1)
+    for name, line, v, n in watched:
+        for leaf in (leaf for item in v[n:] for leaf in nest.flatten(item)):
+            if is_symbolic(leaf) and getattr(leaf, "_node", None) is not None:
+                LEAKED[leaf._node] = (
+                    f"this tensor was put into the Python list '{name}' by '{name}.append' at {file}, line {line}, "
+                    f"inside the tensor loop at line {loop_line}; the loop's body is traced once, so '{name}' holds "
+                    f"that body's symbolic tensor, which does not exist after the loop. Collect one value per "
+                    f"iteration in a tf.TensorArray: `{name} = tf.TensorArray(dtype, size=0, dynamic_size=True)` "
+                    f"before the loop, `{name} = {name}.write(i, value)` in it, `{name}.stack()` after it")
 
 
 def _fits(shape: Sequence[Any], invariant: Sequence[Any]) -> bool:
@@ -209,7 +236,7 @@ def _python_iteration(body_fn: Callable[..., tuple], args: tuple, where_: str) -
 
 # ---- while -----------------------------------------------------------------------------------------------------------
 def while_stmt(test_fn: Callable[..., Any], body_fn: Callable[..., tuple], inputs: tuple, names: Sequence[str],
-               line: int, shape_invariants: Any = None) -> tuple:
+               line: int, shape_invariants: Any = None, appended: Optional[Callable[[], dict]] = None) -> tuple:
     where_ = where(line)
     c = test_fn(*inputs)
     if not stages(c):
@@ -223,13 +250,16 @@ def while_stmt(test_fn: Callable[..., Any], body_fn: Callable[..., tuple], input
     init, structures = _flatten_init(inputs, names, where_)
     k = len(init)
     invariants = _leaf_invariants(inputs, init, shape_invariants, where_)
+    watched = _watch(appended)
     from engine.control_flow import while_loop
 
     def test(*flat: Tensor) -> Tensor:
         return _bool_condition(test_fn(*_unflatten(structures, flat[:k])), where_, "a while loop")
 
     def body(*flat: Tensor) -> tuple:
-        out = _flatten_after(structures, init, body_fn(*_unflatten(structures, flat[:k])), names, where_, invariants)
+        after = body_fn(*_unflatten(structures, flat[:k]))
+        _check_appends(watched, where_)
+        out = _flatten_after(structures, init, after, names, where_, invariants)
         return (*out, convert_to_tensor(True)) if must_iterate else tuple(out)
 
     out = while_loop(test, body, tuple(init) + ((convert_to_tensor(False),) if must_iterate else ()),
@@ -256,12 +286,14 @@ def range_call(func: Any, *args: Any) -> Any:
 
 
 def for_stmt(iterable: Any, extra_test: Optional[Callable[..., Any]], body_fn: Callable[..., tuple],
-             inputs: tuple, names: Sequence[str], line: int, shape_invariants: Any = None) -> tuple:
+             inputs: tuple, names: Sequence[str], line: int, shape_invariants: Any = None,
+             appended: Optional[Callable[[], dict]] = None) -> tuple:
     where_ = where(line)
+    options = (shape_invariants, _watch(appended))
     if isinstance(iterable, TensorRange):
-        return _for_range(iterable, extra_test, body_fn, inputs, names, where_, shape_invariants)
+        return _for_range(iterable, extra_test, body_fn, inputs, names, where_, options)
     if isinstance(iterable, Tensor) and stages(iterable):
-        return _for_tensor(iterable, extra_test, body_fn, inputs, names, where_, shape_invariants)
+        return _for_tensor(iterable, extra_test, body_fn, inputs, names, where_, options)
     state = inputs
     for item in iterable:
         if extra_test is not None and not _python_loop_test(extra_test(*state), where_):
@@ -272,7 +304,8 @@ def for_stmt(iterable: Any, extra_test: Optional[Callable[..., Any]], body_fn: C
 
 def _staged_for(n_iter: Tensor, index_of: Callable[[Tensor], Any], extra_test: Optional[Callable[..., Any]],
                 body_fn: Callable[..., tuple], inputs: tuple, names: Sequence[str], where_: str,
-                shape_invariants: Any = None) -> tuple:
+                options: tuple = (None, [])) -> tuple:
+    shape_invariants, watched = options
     from engine.control_flow import while_loop
     from engine.ops import add, greater, less, logical_and
     i0 = convert_to_tensor(0, dtype=n_iter.dtype)
@@ -288,8 +321,9 @@ def _staged_for(n_iter: Tensor, index_of: Callable[[Tensor], Any], extra_test: O
         return c
 
     def body(i: Tensor, *flat: Tensor) -> tuple:
-        out = _flatten_after(structures, init, body_fn(index_of(i), *_unflatten(structures, flat)), names, where_,
-                             invariants)
+        after = body_fn(index_of(i), *_unflatten(structures, flat))
+        _check_appends(watched, where_)
+        out = _flatten_after(structures, init, after, names, where_, invariants)
         return (add(i, 1), *out)
 
     result = while_loop(test, body, (i0, *init), maximum_iterations=n_iter,
@@ -301,7 +335,7 @@ def _staged_for(n_iter: Tensor, index_of: Callable[[Tensor], Any], extra_test: O
 
 
 def _for_range(r: TensorRange, extra_test: Optional[Callable[..., Any]], body_fn: Callable[..., tuple],
-               inputs: tuple, names: Sequence[str], where_: str, shape_invariants: Any = None) -> tuple:
+               inputs: tuple, names: Sequence[str], where_: str, options: tuple = (None, [])) -> tuple:
     from engine.ops import add, floordiv, maximum, multiply, negative, subtract
     bounds = [to_tensor(v) if isinstance(v, TensorLike) else v for v in (r.start, r.limit, r.delta)]
     dtype = next(v.dtype for v in bounds if isinstance(v, Tensor))
@@ -311,14 +345,14 @@ def _for_range(r: TensorRange, extra_test: Optional[Callable[..., Any]], body_fn
     # Trip count ceil((limit - start) / delta), clamped at 0: -((start - limit) // delta).
     n = maximum(negative(floordiv(subtract(start, limit), delta)), 0)
     return _staged_for(n, lambda i: add(start, multiply(i, delta)), extra_test, body_fn, inputs, names, where_,
-                       shape_invariants)
+                       options)
 
 
 def _for_tensor(t: Tensor, extra_test: Optional[Callable[..., Any]], body_fn: Callable[..., tuple],
-                inputs: tuple, names: Sequence[str], where_: str, shape_invariants: Any = None) -> tuple:
+                inputs: tuple, names: Sequence[str], where_: str, options: tuple = (None, [])) -> tuple:
     if not t.shape:
         raise AutoGraphTypeError(f"{where_}: cannot iterate over a scalar tensor (shape ()); a for loop over a "
                                  f"tensor iterates its first dimension")
     from engine.ops import gather, shape
     n = convert_to_tensor(t.shape[0], dtype=int32) if t.shape[0] is not None else shape(t)[0]  # a run-time size
-    return _staged_for(n, lambda i: gather(t, i), extra_test, body_fn, inputs, names, where_, shape_invariants)
+    return _staged_for(n, lambda i: gather(t, i), extra_test, body_fn, inputs, names, where_, options)

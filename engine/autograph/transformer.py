@@ -47,6 +47,27 @@ def _shape_invariants(body: list[ast.stmt]) -> list[ast.keyword]:
     return []
 
 
+_GROWS = {"append", "extend", "insert"}
+
+
+def _outer_appends(loop: ast.stmt, body: list[ast.stmt]) -> list[ast.keyword]:
+    """`appended=lambda: {"l": (l, line)}` for each `l.append(...)` (extend, insert) in the loop body on a name the
+    body does not assign (a list from outside the loop): a staged loop checks that no tensor of its body lands
+    there (it would leak out of the loop's region); built before the body is rewritten."""
+    assigned = writes(*body)
+    found: dict[str, int] = {}
+    for node in (n for stmt in body for n in ast.walk(stmt)):
+        f = getattr(node, "func", None) if isinstance(node, ast.Call) else None
+        if isinstance(f, ast.Attribute) and f.attr in _GROWS and isinstance(f.value, ast.Name) and \
+                f.value.id not in assigned:
+            found.setdefault(f.value.id, node.lineno)
+    if not found:
+        return []
+    table = ast.Dict(keys=[ast.Constant(n) for n in found],
+                     values=[ast.Tuple(elts=[_name(n), ast.Constant(line)], ctx=ast.Load()) for n, line in found.items()])
+    return [ast.copy_location(ast.keyword(arg="appended", value=_lambda(table)), loop)]
+
+
 def _lambda(body: ast.expr) -> ast.Lambda:
     return ast.Lambda(args=ast.arguments(posonlyargs=[], args=[], vararg=None, kwonlyargs=[], kw_defaults=[],
                                          kwarg=None, defaults=[]), body=body)
@@ -174,7 +195,7 @@ class ControlFlowTransformer(ast.NodeTransformer):
         head = self.live.loop_head.get(id(node), set()) | self.live.live_out.get(id(node), set())
         test = self.visit(node.test)
         attrs = sorted(_attribute_writes(node.body))
-        options = _shape_invariants(node.body)
+        options = _shape_invariants(node.body) + _outer_appends(node, node.body)
         self.generic_visit_body(node)
         state = self._state(writes(*node.body) & head) + attrs
         test_name, body_name = self._fresh("loop_test"), self._fresh("loop_body")
@@ -193,7 +214,7 @@ class ControlFlowTransformer(ast.NodeTransformer):
         iter_ = self._iter(node.iter)
         extra: Optional[ast.expr] = getattr(node, "ag_extra_test", None)
         attrs = sorted(_attribute_writes(node.body))
-        options = _shape_invariants(node.body)
+        options = _shape_invariants(node.body) + _outer_appends(node, node.body)
         self.generic_visit_body(node)
         targets = writes(node.target)
         # The target is state only when read after the loop (it then keeps the last item, as in Python).
