@@ -331,3 +331,22 @@ def test_refining_an_unknown_dim_is_checked_when_the_function_runs() -> None:
         compiled([np.ones(4, np.float32)])
     with pytest.raises(ValueError, match="shape_cast"):
         interpret(fn, [np.ones(4, np.float32)])
+
+
+def test_unique_has_no_gradient() -> None:
+    """TF 2.21 raises LookupError (no gradient registered for Unique); Kiln gives None (docs/tf-compat.md)."""
+    x = tf.constant([3.0, 1.0, 3.0])
+    with tf.GradientTape() as t:
+        t.watch(x)
+        y, _ = tf.unique(x)
+        s = tf.reduce_sum(y * y)
+    assert t.gradient(s, x) is None
+
+    @tf.function
+    def f(x):
+        with tf.GradientTape() as t:
+            t.watch(x)
+            y, _ = tf.unique(x)
+            s = tf.reduce_sum(y * y)
+        return t.gradient(s, x)
+    assert f(x) is None
