@@ -121,13 +121,18 @@ def relaxed_type(a: TensorType, b: TensorType) -> TensorType:
     return TensorType(a.dtype, tuple(x if x == y else None for x, y in zip(a.shape, b.shape)))
 
 
-def cast_to(trace: Trace, frame: Any, outputs: Sequence[Tensor], types: Sequence[TensorType]) -> list[Tensor]:
-    """`outputs`, each made its type in `types` (a `shape_cast` emitted into `frame`'s region where it differs)."""
-    if all(t.type == want for t, want in zip(outputs, types)):
+def cast_to(trace: Trace, frame: Any, outputs: Sequence[Tensor], types: Sequence[TensorType],
+            keep_unknown: bool = False) -> list[Tensor]:
+    """`outputs`, each made its type in `types` (a `shape_cast` emitted into `frame`'s region where it differs;
+    with `keep_unknown` also where both have `?` dims, so that they stay unknown when `specialize` makes the
+    operand static: a loop's carried value whose size changes)."""
+    def needs(t: Tensor, want: TensorType) -> bool:
+        return t.type != want or (keep_unknown and not want.is_static)
+    if not any(needs(t, want) for t, want in zip(outputs, types)):
         return list(outputs)
     trace.frames.append(frame)
     try:
-        return [t if t.type == want else dispatch.apply(OPS["shape_cast"], t, shape=want.shape)
+        return [dispatch.apply(OPS["shape_cast"], t, shape=want.shape) if needs(t, want) else t
                 for t, want in zip(outputs, types)]
     finally:
         trace.frames.pop()
@@ -215,7 +220,7 @@ def _traced_while(trace: Trace, cond: Callable[..., Any], body: Callable[..., An
     if any(t is None for t in init):
         raise TypeError("while_loop: a loop variable is None; every loop variable must be a tensor")
     relaxed = _invariant_types(init, structure, single, shape_invariants)
-    init = cast_to(trace, trace.frame, init, relaxed)
+    init = cast_to(trace, trace.frame, init, relaxed, keep_unknown=shape_invariants is not None)
     counted = maximum_iterations is not None
     if counted:
         init = init + [convert_to_tensor(0, dtype=int32)]
@@ -248,7 +253,7 @@ def _traced_while(trace: Trace, cond: Callable[..., Any], body: Callable[..., An
                 raise error(f"{_at()}while_loop: loop variable {i} is {t.dtype.name}{list(t.shape)} before the loop "
                             f"but {got} after one iteration; to let its shape vary across iterations, give it a "
                             f"less specific shape with the `shape_invariants` argument (None where it may change)")
-        outs = cast_to(trace, trace.frame, outs, types)
+        outs = cast_to(trace, trace.frame, outs, types, keep_unknown=shape_invariants is not None)
         if counted:
             from engine.ops import add
             outs = outs + [add(args[-1], 1)]

@@ -351,3 +351,45 @@ def test_unique_has_no_gradient() -> None:
             s = tf.reduce_sum(y * y)
         return t.gradient(s, x)
     assert f(x) is None
+
+
+def test_cond_of_unknown_dims_survives_specialization_and_inlining() -> None:
+    """Specialized to static operands, branches that give different sizes yield static types that refine the
+    cond's `?` result (the verifier joins them); codegen copies them to run-time sized blocks."""
+    from codegen.runtime import compile_function
+    from ir.passes.specialize import specialize
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.float32), tf.TensorSpec([], tf.bool)])
+    def f(x, p):
+        return tf.cond(p, lambda: x[:2], lambda: x)
+
+    static = specialize(f.get_concrete_function().ir, [(3,), ()])
+    verify(static)
+    assert "f32[2]" in print_function(static) and static.block.ops[0].results[0].type.shape == (None,)
+    compiled = compile_function(static)
+    x = np.array([1.0, 2.0, 3.0], np.float32)
+    for p, want in ((True, x[:2]), (False, x)):
+        np.testing.assert_array_equal(compiled([x, np.bool_(p)])[0], want)
+        np.testing.assert_array_equal(interpret(static, [x, np.bool_(p)])[0], want)
+
+    @tf.function
+    def outer(x, p):
+        return f(x, p) * 2.0  # f's generic trace inlined with static operands
+
+    np.testing.assert_array_equal(outer(tf.constant(x), tf.constant(True)).numpy(), x[:2] * 2.0)
+    np.testing.assert_array_equal(outer(tf.constant(x), tf.constant(False)).numpy(), x * 2.0)
+
+
+def test_growing_loop_survives_specialization() -> None:
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.float32)])
+    def f(x):
+        _, v = tf.while_loop(lambda i, v: i < 2, lambda i, v: (i + 1, tf.concat([v, x], 0)), [tf.constant(0), x],
+                             shape_invariants=[tf.TensorShape([]), tf.TensorShape([None])])
+        return v
+
+    @tf.function
+    def outer(x):
+        return f(x) + 1.0
+
+    x = np.array([1.0, 2.0], np.float32)
+    np.testing.assert_array_equal(outer(tf.constant(x)).numpy(), np.tile(x, 3) + 1.0)
