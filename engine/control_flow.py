@@ -15,7 +15,7 @@ from engine.tensor import Tensor, TensorLike
 from engine.tensor_array import shaped_like, unshaped_tensor_array
 from engine.trace import Trace, current, unify_captures, user_location
 from ir.opdef import OPS
-from ir.types import bool_, int32
+from ir.types import TensorType, bool_, int32
 
 
 def _pred_tensor(pred: Any, where: str) -> Tensor:
@@ -84,10 +84,10 @@ def cond(pred: Any, true_fn: Optional[Callable[[], Any]] = None, false_fn: Optio
     for i, (a, b) in enumerate(zip(t_then, t_else)):
         if (a is None) != (b is None):
             raise TypeError(f"cond: output {i} is None in one branch only")
-        if a is not None and (a.dtype is not b.dtype or tuple(a.shape) != tuple(b.shape)):
+        if a is not None and (a.dtype is not b.dtype or len(a.shape) != len(b.shape)):
             raise TypeError(f"cond: output {i} is {a.dtype.name}{list(a.shape)} in the true branch but "
                             f"{b.dtype.name}{list(b.shape)} in the false branch; both branches must agree in "
-                            f"dtype and shape")
+                            f"dtype and rank (dims that differ become unknown)")
     live = [i for i, a in enumerate(t_then) if a is not None]
     results = emit_cond(trace, p, f_then, f_else, [t_then[i] for i in live], [t_else[i] for i in live])
     flat: list[Any] = [None] * len(t_then)
@@ -105,14 +105,37 @@ def trace_branches(trace: Trace, true_fn: Callable[[], Any], false_fn: Callable[
 def emit_cond(trace: Trace, p: Tensor, f_then: Any, f_else: Any, then_out: Sequence[Tensor],
               else_out: Sequence[Tensor]) -> list[Tensor]:
     """Close both regions with their yields and emit the `cond` op; the outputs must agree in type."""
-    trace.finish_region(f_then, then_out)
-    trace.finish_region(f_else, else_out)
+    types = [relaxed_type(a.type, b.type) for a, b in zip(then_out, else_out)]
+    names = [t._node.name if t._node is not None else None for t in then_out]
+    trace.finish_region(f_then, cast_to(trace, f_then, then_out, types))
+    trace.finish_region(f_else, cast_to(trace, f_else, else_out, types))
     captured = unify_captures([f_then, f_else])
     operands = [trace.value_of(p)] + captured
-    names = [t._node.name if t._node is not None else None for t in then_out]
-    results = trace.emit_structured(OPS["cond"], operands, {}, [f_then.block, f_else.block],
-                                    [t.type for t in then_out], names=names)
+    results = trace.emit_structured(OPS["cond"], operands, {}, [f_then.block, f_else.block], types, names=names)
     return [Tensor(None, r) for r in results]
+
+
+def relaxed_type(a: TensorType, b: TensorType) -> TensorType:
+    """The type both `a` and `b` are (same dtype and rank): each dim they disagree on becomes unknown (TF's
+    most specific compatible shape)."""
+    return TensorType(a.dtype, tuple(x if x == y else None for x, y in zip(a.shape, b.shape)))
+
+
+def cast_to(trace: Trace, frame: Any, outputs: Sequence[Tensor], types: Sequence[TensorType],
+            keep_unknown: bool = False) -> list[Tensor]:
+    """`outputs`, each made its type in `types` (a `shape_cast` emitted into `frame`'s region where it differs;
+    with `keep_unknown` also where both have `?` dims, so that they stay unknown when `specialize` makes the
+    operand static: a loop's carried value whose size changes)."""
+    def needs(t: Tensor, want: TensorType) -> bool:
+        return t.type != want or (keep_unknown and not want.is_static)
+    if not any(needs(t, want) for t, want in zip(outputs, types)):
+        return list(outputs)
+    trace.frames.append(frame)
+    try:
+        return [dispatch.apply(OPS["shape_cast"], t, shape=want.shape) if needs(t, want) else t
+                for t, want in zip(outputs, types)]
+    finally:
+        trace.frames.pop()
 
 
 def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: Any, shape_invariants: Any = None,
@@ -150,7 +173,26 @@ def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: An
             n += 1
         # The result has the structure of loop_vars (a list stays a list), as when traced.
         return values[0] if single else nest.pack_sequence_as(structure, nest.flatten(list(values)))
-    return _traced_while(trace, cond, body, structure, single, repack, maximum_iterations)
+    return _traced_while(trace, cond, body, structure, single, repack, maximum_iterations, shape_invariants)
+
+
+def _invariant_types(init: Sequence[Tensor], structure: Any, single: bool, shape_invariants: Any) -> list[TensorType]:
+    """The carried types: each loop variable's, or the shape its `shape_invariants` entry gives (None dims may
+    change from trip to trip); ValueError (as TensorFlow's) when an invariant does not fit the initial value."""
+    if shape_invariants is None:
+        return [t.type for t in init]
+    given = _shapes_of([shape_invariants] if single else shape_invariants)
+    if len(given) != len(init):
+        raise ValueError(f"{_at()}while_loop: shape_invariants has {len(given)} entries but there are {len(init)} "
+                         f"loop variables")
+    types = []
+    for i, (t, shape) in enumerate(zip(init, given)):
+        shape = t.shape if shape is None else tuple(None if d is None else int(d) for d in shape)
+        if len(shape) != len(t.shape) or any(d is not None and d != n for d, n in zip(shape, t.shape)):
+            raise ValueError(f"{_at()}while_loop: loop variable {i} has shape {tuple(t.shape)}, which is not "
+                             f"compatible with its shape invariant {tuple(shape)}")
+        types.append(TensorType(t.dtype, tuple(shape)))
+    return types
 
 
 def _shape_tensor_arrays(trace: Trace, body: Callable[..., Any], structure: Any, single: bool,
@@ -172,11 +214,13 @@ def _shape_tensor_arrays(trace: Trace, body: Callable[..., Any], structure: Any,
 
 
 def _traced_while(trace: Trace, cond: Callable[..., Any], body: Callable[..., Any], structure: Any, single: bool,
-                  repack: Callable[[Any], Any], maximum_iterations: Any) -> Any:
+                  repack: Callable[[Any], Any], maximum_iterations: Any, shape_invariants: Any = None) -> Any:
     structure = _shape_tensor_arrays(trace, body, structure, single, repack)
     init = _tensors_of(structure, "while_loop's loop_vars")
     if any(t is None for t in init):
         raise TypeError("while_loop: a loop variable is None; every loop variable must be a tensor")
+    relaxed = _invariant_types(init, structure, single, shape_invariants)
+    init = cast_to(trace, trace.frame, init, relaxed, keep_unknown=shape_invariants is not None)
     counted = maximum_iterations is not None
     if counted:
         init = init + [convert_to_tensor(0, dtype=int32)]
@@ -202,12 +246,14 @@ def _traced_while(trace: Trace, cond: Callable[..., Any], body: Callable[..., An
         _check_body_structure(out_struct, structure)
         outs = _tensors_of(out_struct, "while_loop's body")
         for i, (a, t) in enumerate(zip(outs, types)):
-            if a is None or a.dtype is not t.dtype or tuple(a.shape) != t.shape:
+            if a is None or a.dtype is not t.dtype or not _fits(a.type, t):
                 got = "None" if a is None else f"{a.dtype.name}{list(a.shape)}"
-                # As TensorFlow: TypeError for another dtype, ValueError for another shape (Kiln's are static).
+                # As TensorFlow: TypeError for another dtype, ValueError for another shape.
                 error = ValueError if a is not None and a.dtype is t.dtype else TypeError
                 raise error(f"{_at()}while_loop: loop variable {i} is {t.dtype.name}{list(t.shape)} before the loop "
-                            f"but {got} after one iteration; a loop may not change a variable's dtype or shape")
+                            f"but {got} after one iteration; to let its shape vary across iterations, give it a "
+                            f"less specific shape with the `shape_invariants` argument (None where it may change)")
+        outs = cast_to(trace, trace.frame, outs, types, keep_unknown=shape_invariants is not None)
         if counted:
             from engine.ops import add
             outs = outs + [add(args[-1], 1)]
@@ -224,6 +270,21 @@ def _traced_while(trace: Trace, cond: Callable[..., Any], body: Callable[..., An
     outs = [Tensor(None, r) for r in results[:k - counted]]
     packed = nest.pack_sequence_as(structure, outs)
     return packed[0] if single else packed
+
+
+def _shapes_of(invariants: Any) -> list[Any]:
+    """The shapes of a `shape_invariants` structure in order: a TensorShape, a list of ints and Nones, or None."""
+    if invariants is None or isinstance(invariants, (tuple, list)) and all(d is None or isinstance(d, int)
+                                                                           for d in invariants):
+        return [invariants]
+    if hasattr(invariants, "as_list") or hasattr(invariants, "shape") and not nest.is_nested(invariants):
+        return [tuple(getattr(invariants, "shape", invariants))]
+    return [s for v in (invariants.values() if isinstance(invariants, dict) else invariants) for s in _shapes_of(v)]
+
+
+def _fits(t: TensorType, invariant: TensorType) -> bool:
+    """`t` is an instance of `invariant`: the same rank, and the same size wherever the invariant has one."""
+    return len(t.shape) == len(invariant.shape) and all(d is None or d == n for d, n in zip(invariant.shape, t.shape))
 
 
 def print(*inputs: Any, output_stream: Any = None, sep: str = " ", end: str = "\n",  # noqa: A001

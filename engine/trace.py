@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import weakref
 from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
@@ -53,6 +54,11 @@ class InaccessibleTensorError(TraceError):
     class of the same name (a ValueError too)."""
 
 
+#: Why a value left the region that defines it, told by the code that let it out (AutoGraph: a `list.append` of a
+#: loop body's tensor); the error for a later use of the value says this instead of the generic message.
+LEAKED: "weakref.WeakKeyDictionary[Value, str]" = weakref.WeakKeyDictionary()
+
+
 class Frame:
     """One block being traced. Values from enclosing frames are captured as extra block arguments."""
 
@@ -78,12 +84,14 @@ class Frame:
         if self.parent is None:
             loc = user_location()
             here = f"{loc[0]}, line {loc[1]}: " if loc is not None else ""
+            if v in LEAKED:
+                raise InaccessibleTensorError(f"{here}{LEAKED[v]}")
             raise InaccessibleTensorError(
                 f"{here}a tensor ({v.name or 'unnamed'}: {v.type}) from another traced function or from the body "
                 f"of a tensor loop or branch that has ended was used here; return it from that function or carry "
                 f"it as a loop variable instead. A Python list appended to in a tensor loop keeps only the first "
-                f"trace of the body: to collect one value per iteration use tf.TensorArray in TensorFlow (Kiln "
-                f"has none yet), or a Python loop (which unrolls), or carry a tensor that the body updates")
+                f"trace of the body: to collect one value per iteration use tf.TensorArray, or a Python loop "
+                f"(which unrolls), or carry a tensor that the body updates")
         outer = self.parent.resolve(v)
         arg = Value(v.type, v.name)
         self.block.args.append(arg)

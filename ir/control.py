@@ -5,7 +5,8 @@ Structured ops carry regions, so two facets differ from plain rows (and are read
   (the verifier calls it; plain `infer` cannot see regions);
 - `eager(*arrays, regions=..., run_block=..., **attrs)` runs the op given a `run_block(block, values) -> values`
   from the interpreter.
-Layout: `cond %pred, %captured...` with regions (then, else) taking the captured values; `while_loop %carried...,
+Layout: `cond %pred, %captured...` with regions (then, else) taking the captured values, its results the join of
+what they yield (sizes that differ are `?`); `while_loop %carried...,
 %captured... {carried = k}` with regions (cond, body) taking carried then captured values; results are the carried
 values after the last trip; `call %args... {callee = "name"}` with one region, the callee's body (a closed copy of
 another traced function, ending in yield), taking the operands; results are what it yields.
@@ -55,10 +56,17 @@ def _cond_infer_regions(types: Sequence[TensorType], regions: Sequence[Block], a
     for r in regions:
         _check_args("cond", r, types[1:])
     then_t, else_t = _yield_types(regions[0]), _yield_types(regions[1])
-    if then_t != else_t:
+    if len(then_t) != len(else_t) or not all(_joinable(a, b) for a, b in zip(then_t, else_t)):
         raise fail("cond", f"the branches yield different types: then ({', '.join(map(str, then_t))}) vs else "
                            f"({', '.join(map(str, else_t))})")
-    return then_t
+    return [a if a == b else TensorType(a.dtype, tuple(x if x == y else None for x, y in zip(a.shape, b.shape)))
+            for a, b in zip(then_t, else_t)]
+
+
+def _joinable(a: TensorType, b: TensorType) -> bool:
+    """Equal types, or tensors of one dtype and rank whose sizes may differ (the result has `?` there: a branch's
+    static type refines the result's, e.g. after `specialize` made a branch's operands static)."""
+    return a == b or (type(a) is TensorType and type(b) is TensorType and a.dtype is b.dtype and a.rank == b.rank)
 
 
 def _cond_eager(pred: Any, *captured: Any, regions: Sequence[Block], run_block: Callable[..., Any]) -> tuple:

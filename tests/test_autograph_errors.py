@@ -91,11 +91,11 @@ def dtype_differs_between_branches(x):
     return y
 
 
-def shape_differs_between_branches(x):
+def rank_differs_between_branches(x):
     if x[0] > 0.0:  # <-
         y = x
     else:
-        y = x[:2]
+        y = x[0]
     return y
 
 
@@ -221,8 +221,9 @@ CATALOGUE = [
     (none_in_one_branch, (tf.constant(1.0),), AutoGraphError, r"'y' is None at the end of the if branch"),
     (dtype_differs_between_branches, (tf.constant(1.0),), TypeError,
      r"'y' has dtype int32 in the if branch but dtype float32 in the else branch"),
-    (shape_differs_between_branches, (tf.constant([1.0, 2.0, 3.0]),), AutoGraphError,
-     r"'y' has shape \(3,\) in the if branch but shape \(2,\) in the else branch"),
+    (rank_differs_between_branches, (tf.constant([1.0, 2.0, 3.0]),), AutoGraphError,
+     r"'y' has shape \(3,\) in the if branch but shape \(\) in the else branch; both branches must give it the "
+     r"same rank"),
     (structure_differs_between_branches, (tf.constant(1.0),), AutoGraphError,
      r"'y' must have the same nested structure in the if and else branches"),
     (string_and_tensor_in_conditional_expression, (tf.constant(1.0),), AutoGraphError,

@@ -69,6 +69,7 @@ SAMPLES: dict[str, list[tuple[list[Any], dict[str, Any]]]] = {
     "invert": [([arr([[12, -7, 0]], i32)], {}), ([arr(-1, i64)], {})],
     "argwhere": [([arr([[True, False, True], [False, False, True]], b)], {}), ([arr([0.0, 2.0, -1.0], f32)], {}),
                  ([arr(True, b)], {}), ([arr([[0, 0]], i32)], {})],
+    "shape_cast": [([_M23], {"shape": (None, 3)}), ([_M23], {"shape": (None, None)}), ([_M23], {"shape": (2, 3)})],
     "stop_gradient": [([_M23], {}), ([arr([1, 2], i32)], {})],
     "select": [([arr([True, False], b), arr([1.0, 2.0], f64), arr([3.0, 4.0], f64)], {}),
                ([arr(False, b), arr(1, i32), arr(2, i32)], {})],
@@ -216,8 +217,8 @@ def test_row_has_a_tiling_rule(name: str) -> None:
     assert isinstance(rule, codegen.rules.registry.Tiling)
 
 
-LINEAR = {"broadcast_to", "reshape", "transpose", "slice", "concat", "gather", "scatter_add", "avg_pool2d",
-          "avg_pool2d_grad"}
+LINEAR = {"shape_cast", "broadcast_to", "reshape", "transpose", "slice", "concat", "gather", "scatter_add",
+          "avg_pool2d", "avg_pool2d_grad"}
 
 
 @pytest.mark.parametrize("name", sorted(ir.OPS))

@@ -108,6 +108,7 @@ GRAD_CASES: dict[str, list[Case]] = {
     "broadcast_to": [lambda rng: ([normal(rng, 3, 1)], {"shape": (2, 3, 4)}),
                      lambda rng: ([normal(rng)], {"shape": (2, 2)})],
     "reshape": [lambda rng: ([normal(rng, 2, 3, 4)], {"shape": (4, 6)})],
+    "shape_cast": [lambda rng: ([normal(rng, 2, 3)], {"shape": (None, 3)})],
     "transpose": [lambda rng: ([normal(rng, 2, 3, 4)], {"perm": (2, 0, 1)})],
     "slice": [lambda rng: ([normal(rng, 5, 6)], {"begin": (1, 5), "end": (5, -1), "strides": (2, -2)}),
               lambda rng: ([normal(rng, 5, 6)], {"begin": (0, 1), "end": (4, 6), "strides": (3, 2)}),

@@ -17,7 +17,7 @@ import llvmlite.ir as lir
 from codegen.context import LowerContext
 from codegen.interrupt import emit_poll
 from codegen.rules.registry import lowers
-from codegen.values import I64, PTR, Buffer, CValue, Dim, Scalar, as_i64, is_register, llvm_type, num_elements
+from codegen.values import I64, PTR, Buffer, CValue, Dim, Lazy, Scalar, as_i64, is_register, llvm_type, num_elements
 from ir.core import Op
 from ir.types import TensorType
 
@@ -58,6 +58,8 @@ def _cond(ctx: LowerContext, op: Op, pred: CValue, *captured: CValue) -> list[CV
             elif is_register(t):
                 values.append(v.load(b, []))
             else:  # unknown dims: this branch's buffer and dims
+                if v.type != t:  # static sizes where the result's are `?`: a heap copy, as every run-time size
+                    v = Lazy(t, v.load, cheap=v.cheap, dims=[ctx.i64(d) if isinstance(d, int) else d for d in v.dims])
                 buf = ctx.buffer(v)
                 values.append([buf.ptr] + [as_i64(d) for d in buf.dims])
         branches.append((values, b.block))

@@ -3,6 +3,9 @@
 `argwhere`: two passes over the mask, the first counting its true elements, the second writing their coordinates
 into a heap buffer of that many rows (freed with the call's other run-time sized intermediates, or adopted by the
 runtime when it is a result).
+
+`shape_cast`: the operand's elements under the result type; a dim refined from run-time to static is checked
+(ValueError naming the op and both sizes), a relaxed one keeps the operand's size.
 """
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ import llvmlite.ir as lir
 
 from codegen.context import LowerContext
 from codegen.rules.registry import lowers, never_tiles
-from codegen.values import I64, CValue, constant
+from codegen.values import I64, CValue, Lazy, Scalar, constant
 
 
 def _true(ctx: LowerContext, m: CValue, idx: Sequence[lir.Value]) -> lir.Value:
@@ -54,3 +57,19 @@ def _argwhere(ctx: LowerContext, op: Any, m: CValue) -> CValue:
 
 
 never_tiles("argwhere")
+
+
+@lowers("shape_cast", dynamic=True)
+def _shape_cast(ctx: LowerContext, op: Any, x: CValue) -> CValue:
+    t = op.results[0].type
+    if isinstance(x, Scalar):
+        return x
+    dims = [have if want is None else ctx.same_dim(op, have, want, f"dimension {k}")
+            for k, (have, want) in enumerate(zip(x.dims, t.shape))]
+    # A relaxed dim is a run-time value from here on (an i64 constant when the operand's is static), so the value
+    # is held like any other of run-time size (heap blocks, not the workspace) wherever it goes.
+    return Lazy(t, x.load, cheap=x.cheap, dims=[want if want is not None else ctx.i64(d) if isinstance(d, int) else d
+                                                for d, want in zip(dims, t.shape)])
+
+
+never_tiles("shape_cast")

@@ -7,7 +7,9 @@ may be a nested list/tuple/dict of tensors and numbers; the staged loop carries 
 - a variable must be defined before the loop, unless the body assigns it before reading it: then it starts as a
   zero of the type one iteration gives it (the body is traced once more, into a region that is thrown away), and a
   runtime check says so if the loop ran zero times (the return value of a `return` inside the loop is exempt);
-- a variable keeps its structure, dtype and shape across iterations (Kiln's shapes are static: no invariants);
+- a variable keeps its structure, dtype and shape across iterations, except where a
+  `set_loop_options(shape_invariants=[(v, TensorShape([None]))])` call in the body lets a dim of `v` change (the
+  transformer passes the invariants; the loop then carries `v` with that dim unknown);
 - a variable that is None before the loop is treated as undefined (TensorFlow does the same), so `y = None`
   followed by a loop that assigns `y` a tensor works;
 - a Python loop whose condition turns into a tensor (a tensor-dependent `break` in a loop over Python values) is a
@@ -23,8 +25,8 @@ from engine import nest
 from engine.tensor_array import shaped_like, unshaped_tensor_array
 from engine.convert import convert_to_tensor
 from engine.ops.array_ops import range as engine_range
-from engine.tensor import Tensor, TensorLike
-from engine.trace import current
+from engine.tensor import Tensor, TensorLike, TensorShape
+from engine.trace import LEAKED, current
 from ir.types import bool_, int32
 
 from engine.autograph.values import (AutoGraphError, AutoGraphTypeError, PythonLoopReturnError,
@@ -59,9 +61,59 @@ def _unflatten(structures: Sequence[Any], flat: Sequence[Tensor]) -> tuple:
     return tuple(out)
 
 
+def _leaf_invariants(inputs: tuple, init: Sequence[Tensor], shape_invariants: Any, where_: str) -> list[Any]:
+    """Per carried leaf, the shape it keeps across iterations: its own, or the one `shape_invariants` (pairs of a
+    loop variable's value before the loop and a shape) gives it."""
+    leaves = [leaf for v in inputs for leaf in nest.flatten(v)]
+    shapes = [TensorShape(t.shape) for t in init]
+    for pair in shape_invariants or ():
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+            raise AutoGraphError(f"{where_}: shape_invariants must be a list of (variable, shape) pairs, got "
+                                 f"{pair!r}")
+        var, shape = pair
+        found = [k for k, leaf in enumerate(leaves) if leaf is var]
+        if not found:
+            raise AutoGraphError(f"{where_}: a shape invariant names a value that is not a loop variable (the loop "
+                                 f"does not change it); shape_invariants must name loop variables")
+        for k in found:
+            shapes[k] = TensorShape(None if d is None else int(d) for d in shape)
+    return shapes
+
+
+def _watch(appended: Optional[Callable[[], dict]]) -> list[tuple[str, int, list, int]]:
+    """(name, line, list, length now) of each list from outside the loop that its body appends to."""
+    if appended is None:
+        return []
+    try:
+        table = appended()
+    except NameError:  # not defined before the loop: nothing to watch
+        return []
+    return [(name, line, v, len(v)) for name, (v, line) in table.items() if isinstance(v, list)]
+
+
+def _check_appends(watched: list[tuple[str, int, list, int]], where_: str) -> None:
+    """Notes each tensor of the loop body that one iteration put into a list from outside the loop: as in TF, the
+    list keeps it (the body is traced once) and a use of it after the loop is an InaccessibleTensorError, whose
+    message then names the append and suggests a TensorArray."""
+    file, loop_line = where_.rsplit(", line ", 1)
+    for name, line, v, n in watched:
+        for leaf in (leaf for item in v[n:] for leaf in nest.flatten(item)):
+            if is_symbolic(leaf) and getattr(leaf, "_node", None) is not None:
+                LEAKED[leaf._node] = (
+                    f"this tensor was put into the Python list '{name}' by '{name}.append' at {file}, line {line}, "
+                    f"inside the tensor loop at line {loop_line}; the loop's body is traced once, so '{name}' holds "
+                    f"that body's symbolic tensor, which does not exist after the loop. Collect one value per "
+                    f"iteration in a tf.TensorArray: `{name} = tf.TensorArray(dtype, size=0, dynamic_size=True)` "
+                    f"before the loop, `{name} = {name}.write(i, value)` in it, `{name}.stack()` after it")
+
+
+def _fits(shape: Sequence[Any], invariant: Sequence[Any]) -> bool:
+    return len(shape) == len(invariant) and all(d is None or d == n for d, n in zip(invariant, shape))
+
+
 def _flatten_after(structures: Sequence[Any], init: Sequence[Tensor], values: Sequence[Any],
-                   names: Sequence[str], where_: str) -> list[Tensor]:
-    """The body's outputs as flat tensors, checked against the state before the loop."""
+                   names: Sequence[str], where_: str, invariants: Optional[Sequence[Any]] = None) -> list[Tensor]:
+    """The body's outputs as flat tensors, checked against the state before the loop (and its invariants)."""
     flat: list[Tensor] = []
     k = 0
     for name, s, v in zip(names, structures, values):
@@ -85,10 +137,11 @@ def _flatten_after(structures: Sequence[Any], init: Sequence[Tensor], values: Se
                 raise AutoGraphTypeError(f"{where_}: '{name}' has dtype {before.dtype.name} before the loop, but "
                                          f"dtype {t.dtype.name} after one iteration; a loop may not change a "
                                          f"variable's dtype")
-            if tuple(t.shape) != tuple(before.shape):
+            if not _fits(t.shape, before.shape if invariants is None else invariants[k - 1]):
                 raise AutoGraphError(f"{where_}: '{name}' has shape {tuple(before.shape)} before the loop, but "
-                                     f"shape {tuple(t.shape)} after one iteration; Kiln's shapes are static, so a "
-                                     f"loop may not change a variable's shape")
+                                     f"shape {tuple(t.shape)} after one iteration; use "
+                                     f"tf.autograph.experimental.set_loop_options(shape_invariants=[({name}, "
+                                     f"TensorShape(...))]) in the loop body, with None where it may change")
             flat.append(t)
     return flat
 
@@ -183,7 +236,7 @@ def _python_iteration(body_fn: Callable[..., tuple], args: tuple, where_: str) -
 
 # ---- while -----------------------------------------------------------------------------------------------------------
 def while_stmt(test_fn: Callable[..., Any], body_fn: Callable[..., tuple], inputs: tuple, names: Sequence[str],
-               line: int) -> tuple:
+               line: int, shape_invariants: Any = None, appended: Optional[Callable[[], dict]] = None) -> tuple:
     where_ = where(line)
     c = test_fn(*inputs)
     if not stages(c):
@@ -196,16 +249,21 @@ def while_stmt(test_fn: Callable[..., Any], body_fn: Callable[..., tuple], input
     inputs, must_iterate = _loop_init(inputs, names, where_, lambda lead, s: body_fn(*s))
     init, structures = _flatten_init(inputs, names, where_)
     k = len(init)
+    invariants = _leaf_invariants(inputs, init, shape_invariants, where_)
+    watched = _watch(appended)
     from engine.control_flow import while_loop
 
     def test(*flat: Tensor) -> Tensor:
         return _bool_condition(test_fn(*_unflatten(structures, flat[:k])), where_, "a while loop")
 
     def body(*flat: Tensor) -> tuple:
-        out = _flatten_after(structures, init, body_fn(*_unflatten(structures, flat[:k])), names, where_)
+        after = body_fn(*_unflatten(structures, flat[:k]))
+        _check_appends(watched, where_)
+        out = _flatten_after(structures, init, after, names, where_, invariants)
         return (*out, convert_to_tensor(True)) if must_iterate else tuple(out)
 
-    out = while_loop(test, body, tuple(init) + ((convert_to_tensor(False),) if must_iterate else ()))
+    out = while_loop(test, body, tuple(init) + ((convert_to_tensor(False),) if must_iterate else ()),
+                     shape_invariants=invariants + ([TensorShape(())] if must_iterate else []))
     if must_iterate:
         _assert_iterated(out[k], must_iterate, where_)
     return _unflatten(structures, out[:k])
@@ -228,12 +286,14 @@ def range_call(func: Any, *args: Any) -> Any:
 
 
 def for_stmt(iterable: Any, extra_test: Optional[Callable[..., Any]], body_fn: Callable[..., tuple],
-             inputs: tuple, names: Sequence[str], line: int) -> tuple:
+             inputs: tuple, names: Sequence[str], line: int, shape_invariants: Any = None,
+             appended: Optional[Callable[[], dict]] = None) -> tuple:
     where_ = where(line)
+    options = (shape_invariants, _watch(appended))
     if isinstance(iterable, TensorRange):
-        return _for_range(iterable, extra_test, body_fn, inputs, names, where_)
+        return _for_range(iterable, extra_test, body_fn, inputs, names, where_, options)
     if isinstance(iterable, Tensor) and stages(iterable):
-        return _for_tensor(iterable, extra_test, body_fn, inputs, names, where_)
+        return _for_tensor(iterable, extra_test, body_fn, inputs, names, where_, options)
     state = inputs
     for item in iterable:
         if extra_test is not None and not _python_loop_test(extra_test(*state), where_):
@@ -243,13 +303,16 @@ def for_stmt(iterable: Any, extra_test: Optional[Callable[..., Any]], body_fn: C
 
 
 def _staged_for(n_iter: Tensor, index_of: Callable[[Tensor], Any], extra_test: Optional[Callable[..., Any]],
-                body_fn: Callable[..., tuple], inputs: tuple, names: Sequence[str], where_: str) -> tuple:
+                body_fn: Callable[..., tuple], inputs: tuple, names: Sequence[str], where_: str,
+                options: tuple = (None, [])) -> tuple:
+    shape_invariants, watched = options
     from engine.control_flow import while_loop
     from engine.ops import add, greater, less, logical_and
     i0 = convert_to_tensor(0, dtype=n_iter.dtype)
     inputs, must_iterate = _loop_init(inputs, names, where_, lambda lead, s: body_fn(index_of(lead[0]), *s),
                                       [i0.type])
     init, structures = _flatten_init(inputs, names, where_)
+    invariants = _leaf_invariants(inputs, init, shape_invariants, where_)
 
     def test(i: Tensor, *flat: Tensor) -> Tensor:
         c = less(i, n_iter)
@@ -258,10 +321,13 @@ def _staged_for(n_iter: Tensor, index_of: Callable[[Tensor], Any], extra_test: O
         return c
 
     def body(i: Tensor, *flat: Tensor) -> tuple:
-        out = _flatten_after(structures, init, body_fn(index_of(i), *_unflatten(structures, flat)), names, where_)
+        after = body_fn(index_of(i), *_unflatten(structures, flat))
+        _check_appends(watched, where_)
+        out = _flatten_after(structures, init, after, names, where_, invariants)
         return (add(i, 1), *out)
 
-    result = while_loop(test, body, (i0, *init), maximum_iterations=n_iter)
+    result = while_loop(test, body, (i0, *init), maximum_iterations=n_iter,
+                        shape_invariants=[TensorShape(())] + invariants)
     statically_iterates = not is_symbolic(n_iter) and int(n_iter) > 0  # e.g. the rows of a tensor
     if must_iterate and not statically_iterates:
         _assert_iterated(greater(result[0], 0), must_iterate, where_)
@@ -269,7 +335,7 @@ def _staged_for(n_iter: Tensor, index_of: Callable[[Tensor], Any], extra_test: O
 
 
 def _for_range(r: TensorRange, extra_test: Optional[Callable[..., Any]], body_fn: Callable[..., tuple],
-               inputs: tuple, names: Sequence[str], where_: str) -> tuple:
+               inputs: tuple, names: Sequence[str], where_: str, options: tuple = (None, [])) -> tuple:
     from engine.ops import add, floordiv, maximum, multiply, negative, subtract
     bounds = [to_tensor(v) if isinstance(v, TensorLike) else v for v in (r.start, r.limit, r.delta)]
     dtype = next(v.dtype for v in bounds if isinstance(v, Tensor))
@@ -278,14 +344,15 @@ def _for_range(r: TensorRange, extra_test: Optional[Callable[..., Any]], body_fn
     start, limit, delta = (v if isinstance(v, Tensor) else convert_to_tensor(v, dtype=dtype) for v in bounds)
     # Trip count ceil((limit - start) / delta), clamped at 0: -((start - limit) // delta).
     n = maximum(negative(floordiv(subtract(start, limit), delta)), 0)
-    return _staged_for(n, lambda i: add(start, multiply(i, delta)), extra_test, body_fn, inputs, names, where_)
+    return _staged_for(n, lambda i: add(start, multiply(i, delta)), extra_test, body_fn, inputs, names, where_,
+                       options)
 
 
 def _for_tensor(t: Tensor, extra_test: Optional[Callable[..., Any]], body_fn: Callable[..., tuple],
-                inputs: tuple, names: Sequence[str], where_: str) -> tuple:
+                inputs: tuple, names: Sequence[str], where_: str, options: tuple = (None, [])) -> tuple:
     if not t.shape:
         raise AutoGraphTypeError(f"{where_}: cannot iterate over a scalar tensor (shape ()); a for loop over a "
                                  f"tensor iterates its first dimension")
     from engine.ops import gather, shape
     n = convert_to_tensor(t.shape[0], dtype=int32) if t.shape[0] is not None else shape(t)[0]  # a run-time size
-    return _staged_for(n, lambda i: gather(t, i), extra_test, body_fn, inputs, names, where_)
+    return _staged_for(n, lambda i: gather(t, i), extra_test, body_fn, inputs, names, where_, options)

@@ -60,9 +60,10 @@ def _merge_leaf(name: str, a: Any, b: Any, where_: str) -> Any:
     if ta.dtype is not tb.dtype:
         raise AutoGraphTypeError(f"{where_}: {subject(name)} has dtype {ta.dtype.name} in the if branch but dtype "
                                  f"{tb.dtype.name} in the else branch; both branches must give it the same dtype")
-    if tuple(ta.shape) != tuple(tb.shape):
+    if len(ta.shape) != len(tb.shape):
+        # TF gives it an unknown rank, which Kiln's types do not have; dims that differ become unknown (emit_cond).
         raise AutoGraphError(f"{where_}: {subject(name)} has shape {tuple(ta.shape)} in the if branch but shape "
-                             f"{tuple(tb.shape)} in the else branch; both branches must give it the same shape")
+                             f"{tuple(tb.shape)} in the else branch; both branches must give it the same rank")
     return _Staged(ta, tb)
 
 

@@ -10,6 +10,7 @@ liveness analysis of `analysis.py`, computed on the flag-lowered function before
 from __future__ import annotations
 
 import ast
+import copy
 from typing import Optional
 
 from engine.autograph.analysis import Liveness, declarations, writes
@@ -32,6 +33,39 @@ def _call(func: ast.expr, *args: ast.expr) -> ast.Call:
 
 def _strs(names: list[str]) -> ast.Tuple:
     return ast.Tuple(elts=[ast.Constant(n) for n in names], ctx=ast.Load())
+
+
+def _shape_invariants(body: list[ast.stmt]) -> list[ast.keyword]:
+    """`shape_invariants=...` of a `set_loop_options(...)` call among the loop body's statements, as a keyword for
+    the loop's call (evaluated before the loop, where its variables are their initial values, as in TF)."""
+    for stmt in body:
+        call = stmt.value if isinstance(stmt, ast.Expr) else None
+        if isinstance(call, ast.Call) and getattr(call.func, "attr", getattr(call.func, "id", None)) == \
+                "set_loop_options":
+            return [ast.keyword(arg="shape_invariants", value=copy.deepcopy(k.value))
+                    for k in call.keywords if k.arg == "shape_invariants"]
+    return []
+
+
+_GROWS = {"append", "extend", "insert"}
+
+
+def _outer_appends(loop: ast.stmt, body: list[ast.stmt]) -> list[ast.keyword]:
+    """`appended=lambda: {"l": (l, line)}` for each `l.append(...)` (extend, insert) in the loop body on a name the
+    body does not assign (a list from outside the loop): a staged loop checks that no tensor of its body lands
+    there (it would leak out of the loop's region); built before the body is rewritten."""
+    assigned = writes(*body)
+    found: dict[str, int] = {}
+    for node in (n for stmt in body for n in ast.walk(stmt)):
+        f = getattr(node, "func", None) if isinstance(node, ast.Call) else None
+        if isinstance(f, ast.Attribute) and f.attr in _GROWS and isinstance(f.value, ast.Name) and \
+                f.value.id not in assigned:
+            found.setdefault(f.value.id, node.lineno)
+    if not found:
+        return []
+    table = ast.Dict(keys=[ast.Constant(n) for n in found],
+                     values=[ast.Tuple(elts=[_name(n), ast.Constant(line)], ctx=ast.Load()) for n, line in found.items()])
+    return [ast.copy_location(ast.keyword(arg="appended", value=_lambda(table)), loop)]
 
 
 def _lambda(body: ast.expr) -> ast.Lambda:
@@ -161,6 +195,7 @@ class ControlFlowTransformer(ast.NodeTransformer):
         head = self.live.loop_head.get(id(node), set()) | self.live.live_out.get(id(node), set())
         test = self.visit(node.test)
         attrs = sorted(_attribute_writes(node.body))
+        options = _shape_invariants(node.body) + _outer_appends(node, node.body)
         self.generic_visit_body(node)
         state = self._state(writes(*node.body) & head) + attrs
         test_name, body_name = self._fresh("loop_test"), self._fresh("loop_body")
@@ -168,6 +203,7 @@ class ControlFlowTransformer(ast.NodeTransformer):
         body_fn = _def(body_name, state, node.body + [_return_tuple(state)], node, self.scope)
         call = _call(_ag("while_stmt"), _name(test_name), _name(body_name),
                      _inputs(state), _strs(state), self._loc(node))
+        call.keywords = options
         out: list[ast.stmt] = [test_fn, body_fn, *_unpack(state, call, node)]
         for s in node.orelse:
             out.extend(self._as_list(self.visit(s)))
@@ -178,6 +214,7 @@ class ControlFlowTransformer(ast.NodeTransformer):
         iter_ = self._iter(node.iter)
         extra: Optional[ast.expr] = getattr(node, "ag_extra_test", None)
         attrs = sorted(_attribute_writes(node.body))
+        options = _shape_invariants(node.body) + _outer_appends(node, node.body)
         self.generic_visit_body(node)
         targets = writes(node.target)
         # The target is state only when read after the loop (it then keeps the last item, as in Python).
@@ -195,6 +232,7 @@ class ControlFlowTransformer(ast.NodeTransformer):
             extra_ref = _name(extra_name)
         call = _call(_ag("for_stmt"), iter_, extra_ref, _name(body_name),
                      _inputs(state), _strs(state), self._loc(node))
+        call.keywords = options
         out.extend(_unpack(state, call, node))
         for s in node.orelse:
             out.extend(self._as_list(self.visit(s)))
