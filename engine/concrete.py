@@ -24,15 +24,14 @@ from engine import nest
 from engine.call_gradient import record_call
 from engine.convert import convert_to_tensor
 from engine.fastcall import PROFILING
+from engine.kernels import compiles_generically, kernel_ir  # (the decision; re-exported)
 from engine.tensor import Tensor, TensorShape
 from engine.trace import Trace, is_library_file
 from engine.variables import Variable
 from ir import timing
 from ir.core import Function
-from engine.kernels import compiles_generically, kernel_ir  # (the decision; re-exported)
 from ir.opdef import dims_fit
 from ir.types import DType, TensorType, as_dtype, float32, from_numpy
-
 
 
 class TensorSpec:
@@ -381,8 +380,7 @@ class ConcreteFunction:
         lines.append(f"    {_describe(self.structured_outputs)}")
         return "\n".join(lines)
 
-    def __str__(self) -> str:
-        return self.pretty_printed_signature()
+    __str__ = pretty_printed_signature
 
     def __repr__(self) -> str:
         return f"<ConcreteFunction {self.name}({', '.join(self._arguments)}) at 0x{id(self):x}>"
