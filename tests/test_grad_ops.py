@@ -133,6 +133,14 @@ def reshape_case(d: Any) -> Case:
 
 
 @st.composite
+def shape_cast_case(d: Any) -> Case:
+    """shape_cast relaxing some dims to unknown (the values and their gradient pass through)."""
+    shape = d(shapes(1, 3))
+    relaxed = tuple(None if d(st.booleans()) else n for n in shape)
+    return Case([d(kst.arrays(F64, shape))], {"shape": relaxed})
+
+
+@st.composite
 def transpose_case(d: Any) -> Case:
     shape = d(shapes(1, 3))
     perm = tuple(d(st.permutations(range(len(shape)))))
@@ -253,6 +261,7 @@ CASES: dict[str, st.SearchStrategy] = {
     "reduce_max": reduction(distinct=True), "reduce_min": reduction(distinct=True),
     "matmul": matmul_case(),
     "broadcast_to": broadcast_case(), "reshape": reshape_case(), "transpose": transpose_case(),
+    "shape_cast": shape_cast_case(),
     "slice": slice_case(), "concat": concat_case(), "pad": pad_case(),
     "gather": gather_case(), "scatter_add": scatter_case(),
     **{name: conv_case(name) for name in ("conv2d", "conv2d_backprop_input", "conv2d_backprop_filter")},
