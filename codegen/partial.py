@@ -207,6 +207,7 @@ class Split:
         self.pending: dict[int, str] = {}
         self._pool: list[np.ndarray] = []
         self._n_params = len(fn.params)
+        self._dynamic: dict[int, Any] = {}  # results of run-time size: none (only static functions are split)
 
     @property
     def fn(self) -> Function:

@@ -279,3 +279,19 @@ def test_max_min_tell_infinities_from_nans(dtype: Any) -> None:
             y[1234] = special
             got, want = compiled([y])[0], run(fn, [y])[0]
             assert (np.isnan(got) and np.isnan(want)) or got == want, (name, special, got, want)
+
+
+def test_a_split_reduction_runs_through_the_function_call_path() -> None:
+    """A reduction big enough to split across threads, called twice through tf.function (the second call takes the
+    generated fast caller) and under the profiler: numpy's value each time."""
+    import engine as tf
+    from codegen import partial
+    x = np.random.default_rng(5).random(partial.MIN_ELEMENTS, dtype=np.float32)
+    f = tf.function(lambda x: (tf.reduce_sum(x), tf.reduce_max(x)))
+    for _ in range(2):
+        s, m = f(tf.constant(x))
+        np.testing.assert_allclose(s.numpy(), x.astype(np.float64).sum(), rtol=1e-6)
+        assert m.numpy() == x.max()
+    with tf.profiler.profile():
+        s, m = f(tf.constant(x))
+    assert m.numpy() == x.max()
