@@ -87,18 +87,8 @@ def _run(fn: Function, operands: Sequence[Tensor], jit_compile: Optional[bool]) 
     if jit_compile is False:
         from ir.interp import run
         return run(fn, args)
-    from engine.kernels import kernel_ir
-    kernels = _native.setdefault(fn, {})
-    shapes = tuple(None if isinstance(a, Cell) else np.shape(a) for a in args)
-    # One kernel, or one per argument shape tuple for a function with unknown dims (engine.kernels.kernel_ir).
-    compiled = kernels.get(shapes) or kernels.get(None)
-    if compiled is None:
-        from codegen.runtime import compile_function
-        from ir.passes import optimize
-        key, kernel = kernel_ir(fn, shapes)
-        compiled = compile_function(optimize(kernel))
-        kernels[key] = compiled
-    return compiled(args)
+    from engine.kernels import native_kernel
+    return native_kernel(_native, fn, tuple(None if isinstance(a, Cell) else np.shape(a) for a in args))(args)
 
 
 def call_ir(fn: Function, operands: Sequence[Tensor], jit_compile: Optional[bool]) -> list[Tensor]:

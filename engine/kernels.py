@@ -32,3 +32,16 @@ def kernel_ir(fn: Function, arg_shapes: Any) -> tuple[Any, Function]:
     from ir.passes.specialize import specialize
     shapes = tuple(None if s is None else tuple(s) for s in arg_shapes)
     return shapes, specialize(fn, shapes)
+
+
+def native_kernel(table: Any, fn: Function, shapes: Any) -> Any:
+    """The compiled kernel that runs `fn` on arguments of `shapes` (None for a Variable's cell), kept in
+    `table[fn]`: the one generic kernel, or the specialization to these shapes (`kernel_ir`)."""
+    kernels = table.setdefault(fn, {})
+    compiled = kernels.get(shapes) or kernels.get(None)
+    if compiled is None:
+        from codegen.runtime import compile_function
+        from ir.passes import optimize
+        key, kernel = kernel_ir(fn, shapes)
+        compiled = kernels[key] = compile_function(optimize(kernel))
+    return compiled

@@ -120,17 +120,8 @@ def _execute(fn: IRFunction, inputs: list[Any], variables: Sequence[Variable], e
     def array(x: Any) -> np.ndarray:
         return np.asarray(x._value if isinstance(x, Tensor) else x)
     ordered = [array(x) for x in inputs] + [v.cell for v in variables] + [array(x) for x in extra]
-    # One kernel, or one per argument shape tuple for a function with unknown dims (engine.kernels.kernel_ir).
-    kernels = _compiled.setdefault(fn, {})
-    shapes = tuple(None if isinstance(a, Cell) else np.shape(a) for a in ordered)
-    compiled = kernels.get(shapes) or kernels.get(None)
-    if compiled is None:
-        from codegen.runtime import compile_function
-        from engine.kernels import kernel_ir
-        from ir.passes import optimize
-        key, kernel = kernel_ir(fn, shapes)
-        compiled = compile_function(optimize(kernel))
-        kernels[key] = compiled
+    from engine.kernels import native_kernel
+    compiled = native_kernel(_compiled, fn, tuple(None if isinstance(a, Cell) else np.shape(a) for a in ordered))
     return [Tensor(o) for o in compiled(ordered)]
 
 

@@ -185,7 +185,7 @@ def matmul_static(ctx: LowerContext, op: Any, a: CValue, bv: CValue) -> CValue:
     k = a.type.shape[-1] if not ta else a.type.shape[-2]
     batch = t.shape[:-2]
     if not t.dtype.is_floating:
-        _integer_matmul(ctx, a, bv, out, ta, tb)
+        integer_matmul(ctx, a, bv, out, ta, tb, batch, m, n, k)
         return out
     A, B = ctx.buffer(a), ctx.buffer(bv)
     if blas_is_faster(t.dtype, m, n, k, ta, tb):
@@ -199,13 +199,12 @@ def matmul_static(ctx: LowerContext, op: Any, a: CValue, bv: CValue) -> CValue:
     return _rounded(ctx, op.results[0].type, out)
 
 
-def _integer_matmul(ctx: LowerContext, a: CValue, bv: CValue, out: Buffer, ta: bool, tb: bool) -> None:
-    """i-k-j loops, the inner one contiguous in B and C (integers wrap, as numpy's)."""
-    t, b = out.type, ctx.b
-    m, n = t.shape[-2:]
-    k = a.type.shape[-1] if not ta else a.type.shape[-2]
-    zero = constant(t.dtype, 0)
-    ctx.loop_nest(t.shape, lambda idx: out.store(b, idx, zero))
+def integer_matmul(ctx: LowerContext, a: CValue, bv: CValue, out: Buffer, ta: bool, tb: bool, batch: Sequence[Any],
+                   m: Any, n: Any, k: Any) -> None:
+    """i-k-j loops (static or run-time bounds), the inner one contiguous in B and C (integers wrap, as numpy's)."""
+    b = ctx.b
+    zero = constant(out.type.dtype, 0)
+    ctx.loop_nest(out.dims, lambda idx: out.store(b, idx, zero))
 
     def body(idx: list[lir.Value]) -> None:
         *bi, i, kk, j = idx
@@ -213,4 +212,4 @@ def _integer_matmul(ctx: LowerContext, a: CValue, bv: CValue, out: Buffer, ta: b
         b_idx = bi + ([j, kk] if tb else [kk, j])
         c_idx = bi + [i, j]
         out.store(b, c_idx, b.add(out.load(b, c_idx), b.mul(a.load(b, a_idx), bv.load(b, b_idx))))
-    ctx.loop_nest(tuple(t.shape[:-2]) + (m, k, n), body)
+    ctx.loop_nest(tuple(batch) + (m, k, n), body)

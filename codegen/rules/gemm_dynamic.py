@@ -13,9 +13,9 @@ import llvmlite.ir as lir
 
 from codegen.context import LowerContext
 from codegen.rules.gemm import (_NO_TRANS, _ROW_MAJOR, _TRANS, _blas_fn, _call_generated, blas_is_faster,
-                                 matmul_static, plan)
+                                 integer_matmul, matmul_static, plan)
 from codegen.rules.registry import lowers
-from codegen.values import I32, Buffer, CValue, Lazy, as_i64, constant, mem_type, mul_dims, reg_type, round_to
+from codegen.values import I32, Buffer, CValue, Lazy, as_i64, mem_type, mul_dims, reg_type, round_to
 from ir.types import float32
 
 #: The row count a product of run-time rows is planned for (a training batch).
@@ -52,7 +52,7 @@ def matmul_run_time(ctx: LowerContext, op: Any, a: CValue, bv: CValue) -> CValue
              enumerate(zip(A.dims[:-2], B.dims[:-2]))]
     out = ctx.alloc(t, dims=batch + [m, n])
     if not t.dtype.is_floating:
-        _integer_matmul(ctx, A, B, out, ta, tb, batch, m, n, k)
+        integer_matmul(ctx, A, B, out, ta, tb, batch, m, n, k)
         return out
     b = ctx.b
     if isinstance(n, int) and isinstance(k, int) and not blas_is_faster(t.dtype, ROWS_HINT, n, k, ta, tb):
@@ -77,18 +77,3 @@ def matmul_run_time(ctx: LowerContext, op: Any, a: CValue, bv: CValue) -> CValue
         return out
     return ctx.lazy(t0, lambda bb, idx: round_to(bb, t0.dtype, out.load(bb, idx)), cheap=True, dims=out.dims)
 
-
-def _integer_matmul(ctx: LowerContext, a: Buffer, bv: Buffer, out: Buffer, ta: bool, tb: bool, batch: list[Any],
-                    m: Any, n: Any, k: Any) -> None:
-    """i-k-j loops over run-time bounds, the inner one contiguous in B and C (integers wrap, as numpy's)."""
-    b = ctx.b
-    zero = constant(out.type.dtype, 0)
-    ctx.loop_nest(out.dims, lambda idx: out.store(b, idx, zero))
-
-    def body(idx: list[lir.Value]) -> None:
-        *bi, i, kk, j = idx
-        a_idx = bi + ([kk, i] if ta else [i, kk])
-        b_idx = bi + ([j, kk] if tb else [kk, j])
-        c_idx = bi + [i, j]
-        out.store(b, c_idx, b.add(out.load(b, c_idx), b.mul(a.load(b, a_idx), bv.load(b, b_idx))))
-    ctx.loop_nest(tuple(batch) + (m, k, n), body)

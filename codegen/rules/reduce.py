@@ -16,7 +16,7 @@ of one thread).
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Optional, Sequence
 
 import llvmlite.ir as lir
 
@@ -56,6 +56,25 @@ def _skip_nan_combine(kind: str) -> Callable[[LowerContext, lir.Value, lir.Value
     return lambda ctx, a, x: ctx.flags(ctx.intrinsic(name, a, x), "nnan", "nsz", "reassoc")
 
 
+def _each_row(ctx: LowerContext, t: Any, kept: Sequence[Any], out: Optional[Buffer],
+              total_of: Callable[[list[lir.Value]], lir.Value]) -> CValue:
+    """The reduction's result: `total_of(idx)` for every index of the kept dims, stored into `out`, or the one
+    scalar (rounded to t's dtype) when nothing is kept."""
+    scalar: list[lir.Value] = []
+
+    def row(idx: list[lir.Value]) -> None:
+        total = total_of(idx)
+        if out is not None:
+            out.store(ctx.b, idx, total)
+        else:
+            scalar.append(round_to(ctx.b, t.dtype, total))
+    if kept:
+        ctx.loop_nest(kept, row)
+        return out  # type: ignore[return-value]
+    row([])
+    return Scalar(t, scalar[0])
+
+
 def _reduce(kind: str) -> Any:
     def rule(ctx: LowerContext, op: Any, x: CValue) -> CValue:
         axes = tuple(op.attrs["axes"])
@@ -80,20 +99,10 @@ def _reduce(kind: str) -> Any:
             static_red = all(isinstance(d, int) for d in red)  # blocks need the reduced sizes at compile time
             if kind == "sum" and t.dtype.is_floating and red and static_red and \
                     (red[-1] >= MIN_BLOCKED_ROW or one_row):
-                def outer_blocked(idx: list[lir.Value]) -> None:
-                    total = blocked_sum(ctx, x, idx, red, t.dtype, acc, combine, one_row)
-                    if out is not None:
-                        out.store(b, idx, total)
-                    else:
-                        scalar.append(round_to(b, t.dtype, total))
-                scalar: list[lir.Value] = []
-                if kept:
-                    ctx.loop_nest(kept, outer_blocked)
-                    return out  # type: ignore[return-value]
-                outer_blocked([])
-                return Scalar(t, scalar[0])
+                return _each_row(ctx, t, kept, out,
+                                 lambda idx: blocked_sum(ctx, x, idx, red, t.dtype, acc, combine, one_row))
 
-            def outer(idx: list[lir.Value]) -> None:
+            def row(idx: list[lir.Value]) -> lir.Value:
                 b.store(constant(t.dtype, ident), acc)
                 if nan_seen is not None:
                     b.store(lir.Constant(bits, 0), nan_seen)
@@ -109,18 +118,9 @@ def _reduce(kind: str) -> Any:
                 if nan_seen is not None:
                     inf_bits = 0x7F800000 if bits.width == 32 else 0x7FF0000000000000
                     seen = b.icmp_unsigned(">", b.load(nan_seen, typ=bits), lir.Constant(bits, inf_bits))
-                    result = b.select(seen, constant(t.dtype, float("nan")),
-                                      result)
-                if out is not None:
-                    out.store(b, idx, result)
-                else:
-                    scalar.append(round_to(b, t.dtype, result))
-            scalar: list[lir.Value] = []
-            if kept:
-                ctx.loop_nest(kept, outer)
-                return out  # type: ignore[return-value]
-            outer([])
-            return Scalar(t, scalar[0])
+                    result = b.select(seen, constant(t.dtype, float("nan")), result)
+                return result
+            return _each_row(ctx, t, kept, out, row)
         # float16/bfloat16 accumulate in a float32 buffer, rounded once when read
         kept_dims = [d for k, d in enumerate(shape) if k not in axes]
         out = ctx.alloc(t.with_dtype(float32) if t.dtype.is_half else t, kept_dims)
