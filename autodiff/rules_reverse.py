@@ -18,6 +18,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from autodiff.loop_pairs import PoppingRecord, TapedRecord, forward_over_stacks
 from autodiff.reverse import Record, Sweep, ct_type, differentiable, region_vjp
 from ir.control import emit_yield
 from ir.core import Block, Builder, Op, Value
@@ -83,7 +84,10 @@ class WhileVJP:
     """`while_loop`: the forward loop counts trips and stacks each trip's carried values; the backward loop pops."""
 
     def forward(self, sweep: Sweep, op: Op, operands: list[Value]) -> None:
-        _refuse_stacks(op)
+        if any(isinstance(v.type, StackType) for v in op.operands):
+            if forward_over_stacks(sweep, op, operands):
+                return
+            _refuse_stacks(op)
         b = sweep.b
         k = op.attrs["carried"]
         carried, captured = operands[:k], operands[k:]
@@ -114,6 +118,9 @@ class WhileVJP:
         sweep.records.append(Record(b.block.ops[-1], op, results[k], results[k + 1:]))
 
     def backward(self, sweep: Sweep, rec: Record) -> None:
+        if isinstance(rec, (TapedRecord, PoppingRecord)):
+            rec.backward(sweep)
+            return
         op, old = rec.op, rec.old
         k = old.attrs["carried"]
         finals = op.results[:k]

@@ -23,7 +23,6 @@ import numpy as np
 
 from autodiff import tape as _tape
 from autodiff.reverse import differentiable, vjp_function
-from autodiff.transpose import carries_stacks, jvp_vjp_function
 from engine import nest
 from engine.tensor import Tensor
 from ir.core import Block, Function
@@ -34,8 +33,6 @@ from ir.types import Cell, RefType
 _reverse: "weakref.WeakKeyDictionary[Function, tuple[Function, list[int]]]" = weakref.WeakKeyDictionary()
 _native: "weakref.WeakKeyDictionary[Function, Any]" = weakref.WeakKeyDictionary()
 _connected: "weakref.WeakKeyDictionary[Function, list[frozenset[int]]]" = weakref.WeakKeyDictionary()
-# A reverse transform made here -> (the function it differentiates, with respect to which parameters).
-_origin: "weakref.WeakKeyDictionary[Function, tuple[Function, list[int]]]" = weakref.WeakKeyDictionary()
 
 
 def _flows(value: Any) -> bool:
@@ -73,22 +70,12 @@ def connected_params(fn: Function) -> list[frozenset[int]]:
 
 
 def reverse_of(fn: Function) -> tuple[Function, list[int]]:
-    """fn's reverse transform with respect to every floating-point parameter (Variables included), cached per fn.
-
-    When fn is itself the reverse of a function with loops (a nested tape's gradient of a gradient), reverse mode
-    would have to go through fn's loops over stacks: its reverse is built from the function fn differentiates
-    instead, by forward mode (`autodiff.transpose.jvp_vjp_function`)."""
+    """fn's reverse transform with respect to every floating-point parameter (Variables included), cached per fn."""
     found = _reverse.get(fn)
     if found is None:
         wrt = [i for i, p in enumerate(fn.params) if p.type.dtype.is_floating]
-        origin = _origin.get(fn)
-        if origin is not None and carries_stacks(fn.block):
-            rev = jvp_vjp_function(origin[0], origin[1], name=f"grad_{fn.name}")
-        else:
-            rev = vjp_function(fn, wrt, name=f"grad_{fn.name}", effects=False)
-        found = (rev, wrt)
+        found = (vjp_function(fn, wrt, name=f"grad_{fn.name}", effects=False), wrt)
         _reverse[fn] = found
-        _origin[rev] = (fn, wrt)
     return found
 
 

@@ -131,10 +131,9 @@ class LoopVJPStep(_tape.TapeRule):
         gs: list[Any] = [None] * len(self.loop.results)
         for i, t in zip(self.g_pos, operands[n_u:]):
             gs[i] = trace.value_of(t)
-        w_of: list[Any] = [None] * n_u
-        for j, w in zip(self.u_pos, ws):
-            if w is not None:
-                w_of[j] = trace.value_of(w)
+        # The step's result for a value is the sum over its positions in u: its w is every position's.
+        w_by_value = {id(u[j]): trace.value_of(w) for j, w in zip(self.u_pos, ws) if w is not None}
+        w_of = [w_by_value.get(id(v)) for v in u]
         ct_u, ct_g = loop_vjp_transpose(trace.frame.builder, self.loop, u, gs, w_of)
         emitted = _define_from(trace, start)
         if _tape.active:
