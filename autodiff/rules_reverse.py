@@ -10,7 +10,9 @@ as its backward needs) and a `backward` step, both run by the generic driver `au
   reverse mode through loops with data-dependent trip counts, nested loops included (each level recomputes the
   level below from its own stacks).
 - `call`: the callee's body is inlined into the sweep, so its ops are differentiated like the caller's.
-The stack rows are NONDIFF: reverse mode through a gradient's own loops is refused (see `_refuse_stacks`).
+The stack rows are NONDIFF: a gradient's own loops (a taping loop and the popping loop that consumes its stacks)
+are swept back as the pair they are, by `autodiff.loop_pairs` (reverse over reverse); a loop over stacks that is
+not such a pair is refused (`_refuse_stacks`).
 """
 from __future__ import annotations
 
@@ -34,12 +36,12 @@ def _wants(v: Value) -> bool:
 
 
 def _refuse_stacks(op: Op) -> None:
-    """A loop that carries stacks is a gradient's forward or backward loop: reverse mode through it would push
-    stacks onto stacks, which the stack rows do not allow."""
-    if any(isinstance(v.type, StackType) for v in op.operands):
-        raise NotImplementedError("reverse mode through a gradient's own loops (reverse over reverse through "
-                                  "while_loop) is not supported; use forward over reverse (engine.hessian, "
-                                  "engine.jvp of engine.grad)")
+    """A loop over stacks that `autodiff.loop_pairs` does not take as a taping or popping loop of its sweep (e.g.
+    its stacks come from outside the region being swept): reverse mode through it would push stacks onto stacks,
+    which the stack rows do not allow."""
+    raise NotImplementedError("reverse mode through a loop over stacks that is not a gradient's taping loop or "
+                              "the popping loop of one in the same block is not supported; use forward over "
+                              "reverse (engine.hessian, engine.jvp of engine.grad)")
 
 
 def _int_constant(b: Builder, value: int) -> Value:

@@ -18,12 +18,13 @@ from __future__ import annotations
 from typing import Any, Optional, Sequence
 
 from autodiff import tape as _tape
-from autodiff.reverse import Record, Sweep
+from autodiff.loop_pairs import untaped
+from autodiff.reverse import Record, Sweep, differentiable
 from autodiff.transpose import loop_vjp_transpose
 from engine.tensor import Tensor
 from ir.core import Op
 from ir.emitter import IREmitter
-from ir.types import StackType
+from ir.types import RefType, StackType
 
 
 def _define_from(trace: Any, start: int) -> list[Op]:
@@ -36,12 +37,25 @@ def _define_from(trace: Any, start: int) -> list[Op]:
 def record_emitted(trace: Any, ops: Sequence[Op]) -> None:
     """Records ops emitted straight into the block (by a structured op's backward) on the active tapes, as if
     they had come through the dispatch funnel, so that a gradient of that gradient can sweep back through them.
-    A loop over stacks among them (a gradient's own loop, met at third order) is refused when swept back."""
+    A gradient's own loops among them (the backward of a loop's gradient, met at third order) come in pairs: the
+    taping loop is recorded as the loop it instruments (`autodiff.loop_pairs.untaped`), the popping loop that
+    consumes its stacks as a `LoopVJPStep`; a loop over other stacks is refused when swept back."""
+    taping: dict[int, Record] = {}  # id(stack) -> the record of the taping loop that returns it
     for op in ops:
         rule: Any = op.opdef
         if op.opdef.vjp_region is not None:
-            rule = _NoReverseOverReverse(op.opdef.name) if any(isinstance(v.type, StackType) for v in op.operands) \
-                else StructuredVJP(trace, Record(op, op))
+            if not any(isinstance(v.type, StackType) for v in op.operands):
+                rule = StructuredVJP(trace, Record(op, op))
+            elif (plain := untaped(op)) is not None:
+                k = len(plain.results)
+                rec = Record(op, plain, op.results[k], op.results[k + 1:2 * k + 1])
+                rule = StructuredVJP(trace, rec, swept=True)  # its popping loop, among `ops`, consumes the stacks
+                taping.update((id(st), rec) for st in rec.stacks)
+            else:
+                rec = next((taping[id(v)] for v in op.operands if id(v) in taping), None)
+                if rec is not None and LoopVJPStep.record_popping(trace, rec, op):
+                    continue
+                rule = _NoReverseOverReverse(op.opdef.name)
         _tape.record(rule, [Tensor(None, v) for v in op.operands], [Tensor(None, r) for r in op.results],
                      dict(op.attrs))
 
@@ -50,11 +64,11 @@ class StructuredVJP(_tape.TapeRule):
     """The tape's step for a cond/while_loop recorded while tracing: its backward runs reverse mode's sweep for
     that one op (its row's `vjp_region` rule), appending IR to the block being traced."""
 
-    def __init__(self, trace: Any, record: Record) -> None:
+    def __init__(self, trace: Any, record: Record, swept: bool = False) -> None:
         self.trace = trace
         self.record = record
         self.name = record.op.opdef.name
-        self.swept = False
+        self.swept = swept  # whether a backward loop consumed the record's stacks
 
     def backward(self, em: Any, gs: Sequence[Any], results: Sequence[Tensor], operands: Sequence[Tensor]) -> list:
         trace = self.trace
@@ -98,12 +112,31 @@ class LoopVJPStep(_tape.TapeRule):
     """A loop's backward as one tape step: (the loop's operands u, the cotangents g seeded at its results) -> the
     cotangents of u. Its backward is the transpose of the loop's vjp (`autodiff.transpose`)."""
 
-    def __init__(self, trace: Any, loop: Op, u_pos: list[int], g_pos: list[int]) -> None:
+    def __init__(self, trace: Any, loop: Op, u_pos: list[int], g_pos: list[int], summed: bool = True) -> None:
         self.trace = trace
         self.loop = loop      # the loop as the user wrote it (without the trip counter and stacks)
         self.u_pos = u_pos    # the positions in u of the step's results
         self.g_pos = g_pos    # the loop results whose cotangents are the step's operands after u
+        # Whether a result is the cotangent of its value at all its positions in u (else of its position only).
+        self.summed = summed
         self.name = f"gradient of {loop.opdef.name}"
+
+    @staticmethod
+    def record_popping(trace: Any, taping: Record, op: Op) -> bool:
+        """Records the popping loop `op` (emitted, as `taping`'s backward) as a step; False when its layout is not
+        `autodiff.rules_reverse.WhileVJP`'s."""
+        plain = taping.old
+        k = len(plain.results)
+        diff = [i for i in range(k) if differentiable(plain.results[i])]
+        wants = [k + j for j, c in enumerate(plain.operands[k:]) if differentiable(c) or isinstance(c.type, RefType)]
+        if op.attrs.get("carried") != 1 + k + len(diff) + len(wants):
+            return False
+        n = len(taping.op.operands) - len(plain.operands) + k
+        u = [Tensor(None, v) for v in taping.op.operands[:k] + taping.op.operands[n:]]
+        gs = [Tensor(None, v) for v in op.operands[1 + k:1 + k + len(diff)]]
+        results = [Tensor(None, r) for r in op.results[1 + k:1 + k + len(diff) + len(wants)]]
+        _tape.record(LoopVJPStep(trace, plain, diff + wants, diff, summed=False), u + gs, results, {})
+        return True
 
     @staticmethod
     def record(trace: Any, record: Record, seeds: dict[int, Any], operands: Sequence[Tensor],
@@ -131,9 +164,13 @@ class LoopVJPStep(_tape.TapeRule):
         gs: list[Any] = [None] * len(self.loop.results)
         for i, t in zip(self.g_pos, operands[n_u:]):
             gs[i] = trace.value_of(t)
-        # The step's result for a value is the sum over its positions in u: its w is every position's.
-        w_by_value = {id(u[j]): trace.value_of(w) for j, w in zip(self.u_pos, ws) if w is not None}
-        w_of = [w_by_value.get(id(v)) for v in u]
+        w_of: list[Any] = [None] * n_u
+        for j, w in zip(self.u_pos, ws):
+            if w is not None:
+                w_of[j] = trace.value_of(w)
+        if self.summed:  # the step's result for a value is the sum over its positions in u: its w is every position's
+            w_by_value = {id(u[j]): w_of[j] for j in self.u_pos if w_of[j] is not None}
+            w_of = [w_by_value.get(id(v)) for v in u]
         ct_u, ct_g = loop_vjp_transpose(trace.frame.builder, self.loop, u, gs, w_of)
         emitted = _define_from(trace, start)
         if _tape.active:

@@ -212,3 +212,29 @@ def test_third_order_by_grad_of_grad_of_grad(jit_compile: bool) -> None:
 
     third = tf.grad(lambda u: tf.reduce_sum(tf.grad(lambda v: tf.reduce_sum(tf.grad(f)(v)))(u)))(tf.constant(x))
     np.testing.assert_allclose(third.numpy(), fd_of(second, x).sum(0), rtol=1e-6)
+
+
+@pytest.mark.parametrize("jit_compile", JIT)
+def test_third_order_by_three_nested_tapes_inside_a_function(jit_compile: bool) -> None:
+    """The second tape's backward of a loop is again a taping and a popping loop, recorded on the third tape as the
+    jvp loop it tapes and its `LoopVJPStep`."""
+    @tf.function(jit_compile=jit_compile)
+    def orders(x):  # type: ignore[no-untyped-def]
+        with tf.GradientTape() as t3:
+            t3.watch(x)
+            with tf.GradientTape() as t2:
+                t2.watch(x)
+                with tf.GradientTape() as t1:
+                    t1.watch(x)
+                    y = data_dependent(x)
+                d = t1.gradient(y, x)
+                e = tf.reduce_sum(d)
+            dd = t2.gradient(e, x)
+            f = tf.reduce_sum(dd * tf.constant([1.0, -2.0], tf.float64))
+        return dd, t3.gradient(f, x)
+
+    x = np.array([0.9, 1.2])
+    dd, ddd = orders(tf.constant(x))
+    second = lambda v: orders(tf.constant(v))[0].numpy()  # noqa: E731
+    np.testing.assert_allclose(dd.numpy(), fd_of(eager_first(data_dependent), x).sum(0), rtol=1e-6)
+    np.testing.assert_allclose(ddd.numpy(), fd_of(second, x).T @ np.array([1.0, -2.0]), rtol=1e-6)

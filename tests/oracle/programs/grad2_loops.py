@@ -145,4 +145,42 @@ PROGRAMS = programs("grad",
             dx, da = t1.gradient(y, [x, a])
         result = (dx, da, t2.jacobian(dx, x), t2.gradient(da, [x, a]))
     """,
+    grad2_fn_third_order_three_tapes="""
+        @tf.function
+        def f(x):
+            with tf.GradientTape() as t3:
+                t3.watch(x)
+                with tf.GradientTape() as t2:
+                    t2.watch(x)
+                    with tf.GradientTape() as t1:
+                        t1.watch(x)
+                        y = x
+                        i = tf.constant(0)
+                        while i < 3:
+                            y = tf.sin(y) * x + y * 0.5
+                            i += 1
+                    d = t1.gradient(y, x)
+                dd = t2.gradient(d, x)
+            return d, dd, t3.gradient(dd, x)
+        result = f(tf.constant(0.8))
+    """,
+    grad2_eager_third_order_around_function="""
+        @tf.function
+        def g(x):
+            y = x
+            while y < 5.0:
+                y = y * y + x
+            return y
+        x = tf.constant(1.2)
+        with tf.GradientTape() as t3:
+            t3.watch(x)
+            with tf.GradientTape() as t2:
+                t2.watch(x)
+                with tf.GradientTape() as t1:
+                    t1.watch(x)
+                    y = g(x)
+                d = t1.gradient(y, x)
+            dd = t2.gradient(d, x)
+        result = (y, d, dd, t3.gradient(dd, x))
+    """,
 )
