@@ -11,7 +11,9 @@ gradients:
   whole backward is recorded as one `LoopVJPStep` instead, (the loop's operands, the seeded cotangents) ->
   (the operands' cotangents), whose own backward is the transpose of the loop's vjp, built from forward mode
   (`autodiff.transpose.loop_vjp_transpose`): nested tapes and a persistent tape's gradient of a gradient go
-  through loops with fixed or data-dependent trip counts.
+  through loops with fixed or data-dependent trip counts;
+- that transpose's own IR is again a taping loop (of the jvp loop) and its popping loop: `record_emitted` records
+  them as a `StructuredVJP` of the loop they tape and a `LoopVJPStep`, so a third tape goes through them too.
 """
 from __future__ import annotations
 
