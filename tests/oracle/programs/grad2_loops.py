@@ -183,4 +183,38 @@ PROGRAMS = programs("grad",
             dd = t2.gradient(d, x)
         result = (y, d, dd, t3.gradient(dd, x))
     """,
+    grad2_fn_variable_in_loop_mixed="""
+        v = tf.Variable(1.5)
+        @tf.function
+        def f(x):
+            with tf.GradientTape(persistent=True) as t2:
+                t2.watch(x)
+                with tf.GradientTape() as t1:
+                    t1.watch(x)
+                    y = x
+                    for i in tf.range(3):
+                        y = tf.sin(y) * v + x
+                dx, dv = t1.gradient(y, [x, v])
+            return dx, dv, t2.gradient(dx, [x, v]), t2.gradient(dv, [x, v])
+        result = f(tf.constant(0.4))
+    """,
+    grad2_fn_loop_inside_cond="""
+        @tf.function
+        def f(x):
+            with tf.GradientTape() as t2:
+                t2.watch(x)
+                with tf.GradientTape() as t1:
+                    t1.watch(x)
+                    if tf.reduce_sum(x) > 0:
+                        y = x
+                        for i in tf.range(3):
+                            y = tf.sin(y) * x + y
+                    else:
+                        y = x * x
+                    s = tf.reduce_sum(y)
+                d = t1.gradient(s, x)
+                e = tf.reduce_sum(d)
+            return d, t2.gradient(e, x)
+        result = [f(tf.constant([0.7, 0.2])), f(tf.constant([-0.7, 0.2]))]
+    """,
 )
