@@ -27,7 +27,7 @@ from ir.core import Block, Builder, Op, Value
 from ir.emitter import IREmitter
 from ir.inline import inline
 from ir.opdef import OPS
-from ir.types import RefType, StackType
+from ir.types import RefType, StackType, TensorType
 
 
 def _wants(v: Value) -> bool:
@@ -42,6 +42,11 @@ def _refuse_stacks(op: Op) -> None:
     raise NotImplementedError("reverse mode through a loop over stacks that is not a gradient's taping loop or "
                               "the popping loop of one in the same block is not supported; use forward over "
                               "reverse (engine.hessian, engine.jvp of engine.grad)")
+
+
+def _as_type(em: IREmitter, v: Value, t: TensorType) -> Value:
+    """`v` under the static shape of `t` (a `shape_cast` where the dims differ)."""
+    return v if v.type.shape == t.shape else em.shape_cast(v, shape=t.shape)
 
 
 def _int_constant(b: Builder, value: int) -> Value:
@@ -161,6 +166,9 @@ class WhileVJP:
         new_gs = [cts[i] if cts[i] is not None else em.zeros_like(xs[i]) for i in diff_carried]
         want_idx = [j for j, c in enumerate(captured) if _wants(c)]
         new_accs = [acc if cts[k + j] is None else em.add(acc, cts[k + j]) for acc, j in zip(acc_args, want_idx)]
+        # A cotangent computed from values of known dims where the loop carries unknown ones keeps the carried type.
+        new_gs = [_as_type(em, g, a.type) for g, a in zip(new_gs, g_args)]
+        new_accs = [_as_type(em, g, a.type) for g, a in zip(new_accs, acc_args)]
         emit_yield(bb, [counter] + rests + new_gs + new_accs)
         results = sweep.b.op(op.opdef, state + list(captured), {"carried": len(state)},
                              regions=[cond_b, body_b], result_types=types, loc=op.loc)

@@ -238,3 +238,34 @@ def test_third_order_by_three_nested_tapes_inside_a_function(jit_compile: bool) 
     second = lambda v: orders(tf.constant(v))[0].numpy()  # noqa: E731
     np.testing.assert_allclose(dd.numpy(), fd_of(eager_first(data_dependent), x).sum(0), rtol=1e-6)
     np.testing.assert_allclose(ddd.numpy(), fd_of(second, x).T @ np.array([1.0, -2.0]), rtol=1e-6)
+
+
+def test_second_order_through_a_loop_with_unknown_dims() -> None:
+    """A [None] signature: the popping loop's cotangents keep the carried (unknown) dims where the values they are
+    computed from have known ones, and a tape's seed for a target of unknown size takes the target's size."""
+    spec = [tf.TensorSpec([None], tf.float64)]
+    f = tf.function(data_dependent, input_signature=spec)
+    x = np.array([0.9, 1.2])
+    want = fd_of(eager_first(data_dependent), x).sum(0)
+    np.testing.assert_allclose(tf.grad(lambda v: tf.reduce_sum(tf.grad(f)(v)))(tf.constant(x)).numpy(), want,
+                               rtol=1e-6)
+    t = tf.constant(x)
+    with tf.GradientTape() as t2:
+        t2.watch(t)
+        with tf.GradientTape() as t1:
+            t1.watch(t)
+            y = f(t)
+        d = t1.gradient(y, t)
+    np.testing.assert_allclose(t2.gradient(d, t).numpy(), want, rtol=1e-6)
+
+    @tf.function(input_signature=spec)
+    def inside(v):  # type: ignore[no-untyped-def]
+        with tf.GradientTape() as t2:
+            t2.watch(v)
+            with tf.GradientTape() as t1:
+                t1.watch(v)
+                y = data_dependent(v)
+            d = t1.gradient(y, v)
+        return t2.gradient(d, v)
+
+    np.testing.assert_allclose(inside(tf.constant(x)).numpy(), want, rtol=1e-6)
