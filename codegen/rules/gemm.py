@@ -124,7 +124,7 @@ def _call_generated(ctx: LowerContext, g: Gemm, m: Any = None) -> Any:
     b = ctx.b
     row_grain, panel_grain = g.grains(team)
     static = {"m": g.m if m is None else m, "n": g.n, "k": g.k, "row_grain": row_grain, "panel_grain": panel_grain,
-              "pack_all": int(g.pack_b)}
+              "pack_all": int(g.pack_b), "pack_a": int(g.pack_a(team))}
 
     def emit(pa: lir.Value, pb: lir.Value, pc: lir.Value) -> None:
         values = dict(static, a=pa, b=pb, c=pc, counter=counter)

@@ -33,7 +33,7 @@ from codegen.values import I1, I32, I64, PTR, reg_type
 from ir.types import DType, as_dtype, float32, float64
 
 #: args of the worker, one i64 each (pointers as integers)
-ARGS = ("a", "b", "c", "counter", "m", "n", "k", "row_grain", "panel_grain", "pack_all")
+ARGS = ("a", "b", "c", "counter", "m", "n", "k", "row_grain", "panel_grain", "pack_all", "pack_a")
 #: The shortest k block whose tiles prefetch a fresh C (see `tile`).
 PREFETCH_MIN_K = 64
 
@@ -125,6 +125,7 @@ class _Emitter:
         self.pa, self.pb, self.pc, counter = (b.inttoptr(raw[n], PTR) for n in ("a", "b", "c", "counter"))
         m, n, k = raw["m"], raw["n"], raw["k"]
         self.buf = self.stack(self.kc_limit * self.width)
+        self.abuf = self.stack(self.a_chunk_bytes // self.dtype.size)
         blocks = b.sdiv(b.add(k, self.i64(self.kc_limit - 1)), self.i64(self.kc_limit))
         self.kc = b.sdiv(b.add(k, b.sub(blocks, self.i64(1))), blocks)
         self.blocks = blocks
@@ -171,6 +172,8 @@ class _Emitter:
             def rows(ch: lir.Value) -> None:
                 c0 = b.add(r0, b.mul(ch, chunk))
                 c1 = self.min(b.add(c0, chunk), r1)
+                with b.if_then(b.icmp_signed("!=", self.arg["pack_a"], self.i64(0))):
+                    self.pack_a(c0, c1, k0, klen)
                 self.loop(p0, p1, lambda p: self.panel(b.mul(p, self.i64(self.width)), k0, klen, first, c0, c1))
             self.loop(0, chunks, rows)
         self.loop(0, self.blocks, k_block)
@@ -194,13 +197,33 @@ class _Emitter:
             stride = b.select(packed, self.i64(self.width), n)
 
         def rows(vectors: int) -> None:
-            self.loop(r0, r1, lambda rb: self.tile(b.mul(rb, self.i64(self.mr)), j0, cols, src, stride, k0, klen,
-                                                   first, vectors))
+            self.loop(r0, r1, lambda rb: self.tile(rb, r0, j0, cols, src, stride, k0, klen, first, vectors))
         with b.if_else(b.icmp_signed("<=", cols, self.i64(self.lanes))) as (narrow, wide):
             with narrow:  # a panel of one vector (n <= lanes, or the last few columns): half the FMAs
                 rows(1)
             with wide:
                 rows(self.nr)
+
+    def pack_a(self, r0: lir.Value, r1: lir.Value, k0: lir.Value, klen: lir.Value) -> None:
+        """abuf[rb - r0][kk][r] = A'[rb * mr + r, k0 + kk] for row blocks [r0, r1): each block's mr x klen slice
+        of A', k-major, so a step of the micro-kernel broadcasts mr consecutive elements (rows past m repeat the
+        last row, as the tile does)."""
+        b, mr = self.b, self.mr
+        m, k = self.arg["m"], self.arg["k"]
+        last_row = b.sub(m, self.i64(1))
+
+        def block(rb: lir.Value) -> None:
+            rows = [self.min(b.add(b.mul(rb, self.i64(mr)), self.i64(r)), last_row) for r in range(mr)]
+            dst = self.at(self.abuf, b.mul(b.sub(rb, r0), b.mul(klen, self.i64(mr))))
+
+            def step(kk: lir.Value) -> None:
+                kabs = b.add(k0, kk)
+                for r, row in enumerate(rows):
+                    src = b.add(b.mul(kabs, m), row) if self.ta else b.add(b.mul(row, k), kabs)
+                    b.store(b.load(self.at(self.pa, src), typ=self.fty),
+                            self.at(dst, b.add(b.mul(kk, self.i64(mr)), self.i64(r))))
+            self.loop(0, klen, step)
+        self.loop(r0, r1, block)
 
     def pack(self, j0: lir.Value, k0: lir.Value, klen: lir.Value, cols: lir.Value) -> None:
         """buf[kk, c] = B'[k0 + kk, j0 + c] for c < cols, 0 up to the panel's width."""
@@ -227,12 +250,13 @@ class _Emitter:
                 self.vstore(v, self.at(self.buf, b.add(b.mul(kk, self.i64(w)), self.i64(c * self.lanes))))
         self.loop(0, klen, row)
 
-    def tile(self, i0: lir.Value, j0: lir.Value, cols: lir.Value, src: lir.Value, stride: lir.Value,
+    def tile(self, rb: lir.Value, a0: lir.Value, j0: lir.Value, cols: lir.Value, src: lir.Value, stride: lir.Value,
              k0: lir.Value, klen: lir.Value, first: lir.Value, vectors: int) -> None:
         """The micro-kernel: C[i0:i0+mr, j0:j0+vectors*lanes] (+)= A'[i0:, k0:k0+klen] @ B'[k0:, j0:]. A tile
         that crosses an edge of C loads and stores it with masks (rows past m: none of their lanes)."""
         b, mr = self.b, self.mr
         m, n, k = self.arg["m"], self.arg["n"], self.arg["k"]
+        i0 = b.mul(rb, self.i64(mr))
         rows = self.min(self.i64(mr), b.sub(m, i0))
         edge = b.or_(b.icmp_signed("<", rows, self.i64(mr)), b.icmp_signed("<", cols, self.i64(vectors * self.lanes)))
         last_row = b.sub(m, self.i64(1))
@@ -272,15 +296,20 @@ class _Emitter:
                         for r in range(mr):
                             for c in range(vectors):
                                 b.store(self.vload(c_ptr(r, c)), accs[r][c])
-        a_base = [(self.at(self.pa, row) if self.ta else self.at(self.pa, b.mul(row, k))) for row in c_rows]
+        # A' row r at step kk: a_base[r] + kk * a_step, read in place or from the chunk packed by `pack_a`
+        packed_a = b.icmp_signed("!=", self.arg["pack_a"], self.i64(0))
+        in_place = [self.at(self.pa, b.add(b.mul(k0, m), row) if self.ta else b.add(b.mul(row, k), k0))
+                    for row in c_rows]
+        block = self.at(self.abuf, b.mul(b.sub(rb, a0), b.mul(klen, self.i64(mr))))
+        a_base = [b.select(packed_a, self.at(block, self.i64(r)), in_place[r]) for r in range(mr)]
+        a_step = b.select(packed_a, self.i64(mr), m if self.ta else self.i64(1))
         splat_mask = lir.Constant(lir.VectorType(I32, self.lanes), [lir.Constant(I32, 0)] * self.lanes)
         b_base = self.at(src, self.i64(0))
 
         def step(kk: lir.Value) -> None:
             bvs = [self.vload(self.at(b_base, b.add(b.mul(kk, stride), self.i64(c * self.lanes))))
                    for c in range(vectors)]
-            kabs = b.add(k0, kk)
-            offset = b.mul(kabs, m) if self.ta else kabs
+            offset = b.mul(kk, a_step)
             for r in range(mr):
                 scalar = b.load(self.at(a_base[r], offset), typ=self.fty)
                 splat = b.shuffle_vector(b.insert_element(self.zero, scalar, lir.Constant(I32, 0)), self.zero,
