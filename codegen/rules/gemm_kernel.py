@@ -11,9 +11,11 @@ The structure is BLIS's, with the loops a dense layer's shapes need:
   transposed operand directly: no transpose is ever materialized), when B is too large for the L2 cache, and for
   the ragged last panel (zero-padded);
 - m is cut into chunks of rows whose A stays in L2 (`Gemm.row_chunk`), each passed over by every panel, and into
-  row blocks of `mr`; on the first k block of a long one, a tile prefetches its lines of C; the micro-kernel holds an mr x nr-vector tile of C in registers, and per step
-  of k loads nr vectors of B, broadcasts mr elements of A (read in place: `ta` only changes A's strides) and issues
-  mr * nr FMAs. The tile is stored once per k block.
+  row blocks of `mr`. A is read in place (`ta` only changes its strides), or, when a unit of work has many panels
+  (`Gemm.pack_a`), each chunk is first packed into k-major blocks of mr rows on the stack;
+- the micro-kernel holds an mr x nr-vector tile of C in registers, and per step of k loads nr vectors of B,
+  broadcasts mr elements of A and issues mr * nr FMAs. The tile is stored once per k block; on the first k block
+  of a long one it prefetches its lines of C first.
 Ragged edges run the same micro-kernel: rows past m read row m - 1 again, and an edge tile loads and stores C with
 lane masks; a panel of one vector (n <= lanes, or the last columns) runs a one-vector tile.
 
@@ -157,9 +159,8 @@ class _Emitter:
         p1 = self.min(b.add(p0, pg), self.panels)
 
         # Row blocks per chunk (Gemm.row_chunk): a chunk's rows of A (chunk x kc) stay in L2 while every panel
-        # passes over them and C streams past (A is read in place; without chunks, 1024x128x784
-        # ran 11% behind OpenBLAS, with them 2-4%; half of L2 gained nothing, one row block per chunk repacks B^T
-        # per block: 3.4x slower).
+        # passes over them and C streams past (without chunks, 1024x128x784 ran 11% behind OpenBLAS, with them
+        # 2-4%; chunks of half of L2 gained nothing; one row block per chunk packs B^T again per block: 3.4x slower).
         chunk = b.sdiv(self.i64(self.a_chunk_bytes), b.mul(self.kc, self.i64(self.mr * self.dtype.size)))
         chunk = self.max(chunk, self.i64(1))
         chunks = b.sdiv(b.add(b.sub(r1, r0), b.sub(chunk, self.i64(1))), chunk)
