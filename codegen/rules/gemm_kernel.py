@@ -253,19 +253,37 @@ class _Emitter:
 
     def tile(self, rb: lir.Value, a0: lir.Value, j0: lir.Value, cols: lir.Value, src: lir.Value, stride: lir.Value,
              k0: lir.Value, klen: lir.Value, first: lir.Value, vectors: int) -> None:
-        """The micro-kernel: C[i0:i0+mr, j0:j0+vectors*lanes] (+)= A'[i0:, k0:k0+klen] @ B'[k0:, j0:]. A tile
-        that crosses an edge of C loads and stores it with masks (rows past m: none of their lanes)."""
+        """The micro-kernel: C[i0:i0+mr, j0:j0+vectors*lanes] (+)= A'[i0:, k0:k0+klen] @ B'[k0:, j0:] (i0 = rb *
+        mr). It is emitted twice: a tile inside C, and one that crosses an edge of C and loads and stores it with
+        masks (rows past m: none of their lanes). The inner one computes no masks and clamps no rows: with a short
+        k (d @ W2^T, k = 10) that per-tile work had cost a third of the time."""
+        b = self.b
+        i0 = b.mul(rb, self.i64(self.mr))
+        rows = self.min(self.i64(self.mr), b.sub(self.arg["m"], i0))
+        edge = b.or_(b.icmp_signed("<", rows, self.i64(self.mr)),
+                     b.icmp_signed("<", cols, self.i64(vectors * self.lanes)))
+        with b.if_else(edge) as (masked, whole):
+            with masked:
+                self.tile_body(rb, a0, j0, cols, src, stride, k0, klen, first, vectors, rows)
+            with whole:
+                self.tile_body(rb, a0, j0, cols, src, stride, k0, klen, first, vectors, None)
+
+    def tile_body(self, rb: lir.Value, a0: lir.Value, j0: lir.Value, cols: lir.Value, src: lir.Value,
+                  stride: lir.Value, k0: lir.Value, klen: lir.Value, first: lir.Value, vectors: int,
+                  rows: lir.Value | None) -> None:
+        """One version of the micro-kernel: `rows` (the tile's rows inside C) for an edge tile, None inside C."""
         b, mr = self.b, self.mr
         m, n, k = self.arg["m"], self.arg["n"], self.arg["k"]
         i0 = b.mul(rb, self.i64(mr))
-        rows = self.min(self.i64(mr), b.sub(m, i0))
-        edge = b.or_(b.icmp_signed("<", rows, self.i64(mr)), b.icmp_signed("<", cols, self.i64(vectors * self.lanes)))
-        last_row = b.sub(m, self.i64(1))
-        c_rows = [self.min(b.add(i0, self.i64(r)), last_row) for r in range(mr)]  # rows past m repeat the last
-        none = lir.Constant(lir.VectorType(I1, self.lanes), None)
-        col_masks = [self.lane_mask(b.sub(cols, self.i64(c * self.lanes))) for c in range(vectors)]
-        masks = [[b.select(b.icmp_signed("<", self.i64(r), rows), col_masks[c], none) for c in range(vectors)]
-                 for r in range(mr)]
+        if rows is not None:
+            last_row = b.sub(m, self.i64(1))
+            c_rows = [self.min(b.add(i0, self.i64(r)), last_row) for r in range(mr)]  # rows past m repeat the last
+            none = lir.Constant(lir.VectorType(I1, self.lanes), None)
+            col_masks = [self.lane_mask(b.sub(cols, self.i64(c * self.lanes))) for c in range(vectors)]
+            masks = [[b.select(b.icmp_signed("<", self.i64(r), rows), col_masks[c], none) for c in range(vectors)]
+                     for r in range(mr)]
+        else:
+            c_rows = [b.add(i0, self.i64(r)) for r in range(mr)]
         accs = [[self.entry.alloca(self.vty) for _ in range(vectors)] for _ in range(mr)]
 
         def c_ptr_at(row: lir.Value, col: int) -> lir.Value:
@@ -273,6 +291,18 @@ class _Emitter:
 
         def c_ptr(r: int, c: int) -> lir.Value:
             return c_ptr_at(c_rows[r], c * self.lanes)
+
+        def load_c(r: int, c: int) -> lir.Value:
+            if rows is None:
+                return self.vload(c_ptr(r, c))
+            return b.call(self.mload, [c_ptr(r, c), lir.Constant(I32, self.dtype.size), masks[r][c], self.zero])
+
+        def store_c(r: int, c: int) -> None:
+            v = b.load(accs[r][c], typ=self.vty)
+            if rows is None:
+                self.vstore(v, c_ptr(r, c))
+            else:
+                b.call(self.mstore, [v, c_ptr(r, c), lir.Constant(I32, self.dtype.size), masks[r][c]])
 
         # A fresh C is a store miss per line: on the first k block of a long one, its lines are fetched while
         # the tile computes (1024x128x784: 7% faster; with a short k block or C already loaded it cost up to 10%).
@@ -287,16 +317,9 @@ class _Emitter:
                     for c in range(vectors):
                         b.store(self.zero, accs[r][c])
             with partial:
-                with b.if_else(edge) as (masked, whole):
-                    with masked:
-                        for r in range(mr):
-                            for c in range(vectors):
-                                b.store(b.call(self.mload, [c_ptr(r, c), lir.Constant(I32, self.dtype.size),
-                                                            masks[r][c], self.zero]), accs[r][c])
-                    with whole:
-                        for r in range(mr):
-                            for c in range(vectors):
-                                b.store(self.vload(c_ptr(r, c)), accs[r][c])
+                for r in range(mr):
+                    for c in range(vectors):
+                        b.store(load_c(r, c), accs[r][c])
         # A' row r at step kk: a_base[r] + kk * a_step, read in place or from the chunk packed by `pack_a`
         packed_a = b.icmp_signed("!=", self.arg["pack_a"], self.i64(0))
         in_place = [self.at(self.pa, b.add(b.mul(k0, m), row) if self.ta else b.add(b.mul(row, k), k0))
@@ -319,16 +342,9 @@ class _Emitter:
                     acc = b.load(accs[r][c], typ=self.vty)
                     b.store(b.call(self.fma, [splat, bvs[c], acc]), accs[r][c])
         self.loop(0, klen, step)
-        with b.if_else(edge) as (masked, whole):
-            with masked:
-                for r in range(mr):
-                    for c in range(vectors):
-                        b.call(self.mstore, [b.load(accs[r][c], typ=self.vty), c_ptr(r, c),
-                                             lir.Constant(I32, self.dtype.size), masks[r][c]])
-            with whole:
-                for r in range(mr):
-                    for c in range(vectors):
-                        self.vstore(b.load(accs[r][c], typ=self.vty), c_ptr(r, c))
+        for r in range(mr):
+            for c in range(vectors):
+                store_c(r, c)
 
     def lane_mask(self, valid: lir.Value) -> lir.Value:
         """<lanes x i1>: lane l is on when l < valid (a run-time count)."""

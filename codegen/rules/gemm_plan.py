@@ -106,9 +106,10 @@ class Gemm:
 
     def pack_a(self, team: bool = True) -> bool:
         """Whether each chunk of A's rows is packed (gemm_kernel `pack_a`) before the panels pass over it: on the
-        calling thread alone, where the panels are enough to repay the copy. One thread, CPU time, against reading
-        A in place: g @ W^T (n = 784, 25 panels) at batch 32 and 256 0.94 and 0.93 of the time, 1024 unchanged;
-        at n = 128 (4 panels) packing cost 5-14%; in a team's units of 4 row blocks it cost 25% (256x128x784)."""
+        calling thread alone, where the panels are enough to repay the copy. One thread, CPU time, paired with
+        OpenBLAS, against reading A in place: g @ W^T (n = 784, 25 panels) at batch 32, 256 and 1024 0.93-1.04 of
+        the time over three runs (4% less on average); at n = 128 (4 panels) packing cost 5-14%; in a team's units
+        of 4 row blocks it cost 25% (256x128x784)."""
         return not team and _cdiv(self.n, self.panel) >= PACK_A_MIN_PANELS
 
     def split_rows(self) -> bool:
