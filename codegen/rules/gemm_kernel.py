@@ -12,7 +12,8 @@ The structure is BLIS's, with the loops a dense layer's shapes need:
   the ragged last panel (zero-padded);
 - m is cut into chunks of rows whose A stays in L2 (`Gemm.row_chunk`), each passed over by every panel, and into
   row blocks of `mr`. A is read in place (`ta` only changes its strides), or, when a unit of work has many panels
-  (`Gemm.pack_a`), each chunk is first packed into k-major blocks of mr rows on the stack;
+  (`Gemm.pack_a`), each chunk is first packed into k-major blocks of mr rows (a heap buffer of the worker's: at
+  a quarter of L2 it is too large for the stack of every thread that may call; without memory, A is read in place);
 - the micro-kernel holds an mr x nr-vector tile of C in registers, and per step of k loads nr vectors of B,
   broadcasts mr elements of A and issues mr * nr FMAs. The tile is stored once per k block; on the first k block
   of a long one it prefetches its lines of C first.
@@ -127,7 +128,15 @@ class _Emitter:
         self.pa, self.pb, self.pc, counter = (b.inttoptr(raw[n], PTR) for n in ("a", "b", "c", "counter"))
         m, n, k = raw["m"], raw["n"], raw["k"]
         self.buf = self.stack(self.kc_limit * self.width)
-        self.abuf = self.stack(self.a_chunk_bytes // self.dtype.size)
+        wants_a = b.icmp_signed("!=", raw["pack_a"], self.i64(0))
+        alloc = self._declare("aligned_alloc", PTR, [I64, I64])
+        with b.if_then(wants_a):
+            heap = b.call(alloc, [self.i64(64), self.i64(self.a_chunk_bytes)])
+        got = b.phi(PTR)
+        got.add_incoming(heap, heap.parent)
+        got.add_incoming(lir.Constant(PTR, None), wants_a.parent)
+        self.abuf = got
+        self.packs_a = b.icmp_unsigned("!=", b.ptrtoint(got, I64), self.i64(0))
         blocks = b.sdiv(b.add(k, self.i64(self.kc_limit - 1)), self.i64(self.kc_limit))
         self.kc = b.sdiv(b.add(k, b.sub(blocks, self.i64(1))), blocks)
         self.blocks = blocks
@@ -147,6 +156,8 @@ class _Emitter:
         self.unit(u)
         b.branch(claim)
         b.position_at_end(done)
+        with b.if_then(self.packs_a):
+            b.call(self._declare("free", lir.VoidType(), [PTR]), [self.abuf])
         b.ret_void()
         self.entry.branch(self.fn.blocks[1])
 
@@ -173,7 +184,7 @@ class _Emitter:
             def rows(ch: lir.Value) -> None:
                 c0 = b.add(r0, b.mul(ch, chunk))
                 c1 = self.min(b.add(c0, chunk), r1)
-                with b.if_then(b.icmp_signed("!=", self.arg["pack_a"], self.i64(0))):
+                with b.if_then(self.packs_a):
                     self.pack_a(c0, c1, k0, klen)
                 self.loop(p0, p1, lambda p: self.panel(b.mul(p, self.i64(self.width)), k0, klen, first, c0, c1))
             self.loop(0, chunks, rows)
@@ -321,7 +332,7 @@ class _Emitter:
                     for c in range(vectors):
                         b.store(load_c(r, c), accs[r][c])
         # A' row r at step kk: a_base[r] + kk * a_step, read in place or from the chunk packed by `pack_a`
-        packed_a = b.icmp_signed("!=", self.arg["pack_a"], self.i64(0))
+        packed_a = self.packs_a
         in_place = [self.at(self.pa, b.add(b.mul(k0, m), row) if self.ta else b.add(b.mul(row, k), k0))
                     for row in c_rows]
         block = self.at(self.abuf, b.mul(b.sub(rb, a0), b.mul(klen, self.i64(mr))))
