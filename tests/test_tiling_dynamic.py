@@ -148,6 +148,22 @@ def test_small_calls_stay_on_one_thread_and_big_ones_split() -> None:
     assert mlp.split([big, None, None])[1] == min(runtime.num_threads(), rows.chunks(len(big)))
 
 
+def test_disk_cache_keeps_the_run_time_row_tiling(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KILN_CACHE", "1")
+    monkeypatch.setenv("KILN_CACHE_DIR", str(tmp_path))
+    first = _compiled(INTS)
+    hits = runtime.stats["cache_hits"]
+    again = _compiled(INTS)
+    assert runtime.stats["cache_hits"] == hits + 1
+    assert again.lowered.row_tiles == first.lowered.row_tiles
+    x = np.arange(1000 * 45, dtype=np.int32).reshape(45, 1000) % 97
+    for compiled in (first, again):
+        monkeypatch.setattr(chunks, "SPLIT_WORK", 1)
+        out, sums = compiled([x, x, np.zeros((3, 1000), np.int32)])
+        np.testing.assert_array_equal(out, x * x - x)
+        np.testing.assert_array_equal(sums, (x * x - x).sum(axis=1, dtype=np.int32))
+
+
 def test_zero_rows_run_no_chunk() -> None:
     compiled = _compiled(INTS)
     out, sums = compiled([np.zeros((0, 1000), np.int32), np.zeros((0, 1000), np.int32), np.zeros((3, 1000), np.int32)])
@@ -222,7 +238,7 @@ def _forward(w: Any, b: Any) -> Any:
                        input_signature=[tf.TensorSpec([None, 40], tf.float32)])
 
 
-@pytest.mark.parametrize("n", [1, 5, 16, 17, 300])
+@pytest.mark.parametrize("n", [1, 5, 16, 17, 300, 2001])
 def test_function_reading_variables_tiles_over_run_time_rows(n: int) -> None:
     rng = np.random.default_rng(n)
     w0, b0 = rng.standard_normal((40, 24)).astype(np.float32), rng.standard_normal(24).astype(np.float32)
@@ -233,7 +249,12 @@ def test_function_reading_variables_tiles_over_run_time_rows(n: int) -> None:
     eager = tf.nn.relu(tf.matmul(tf.constant(x), w) + b).numpy()
     np.testing.assert_allclose(got, np.maximum(x.astype(np.float64) @ w0 + b0, 0), rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(got, eager, rtol=1e-5, atol=1e-5)
-    assert f.get_concrete_function().compiled.lowered.row_tiles is not None
+    compiled = f.get_concrete_function().compiled
+    assert compiled.lowered.row_tiles is not None
+    if n == 2001:  # shared among threads (through the generated fast caller's general path)
+        rows = compiled.lowered.row_tiles
+        assert n >= rows.split_rows() and compiled.split([x, None, None])[1] == min(runtime.num_threads(),
+                                                                                    rows.chunks(n))
     # updated after the call: the next call reads the new values
     w.assign(w0 * 2)
     b.assign_add(np.ones(24, np.float32))

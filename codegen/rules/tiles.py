@@ -160,9 +160,12 @@ def _blas_on_split_rows(op: Op, split: dict[int, bool], n: int) -> bool:
     b, out = op.operands[1].type, op.results[0].type
     ta, tb = op.attrs["transpose_a"], op.attrs["transpose_b"]
     k = b.shape[-1] if tb else b.shape[-2]
-    # (with a run-time row count, whether the whole product would thread itself is not known here)
-    if out.rank == 2 and out.shape[0] is not None and threads_itself(out.dtype, out.shape[0], out.shape[1], k, ta,
-                                                                      tb):
+    if out.rank == 2 and out.shape[0] is None:
+        # A run-time row count: chunks shorter than MIN_MATMUL_ROWS of a product that two such chunks' rows would
+        # thread on the team cost more than they save (the chunk size is doubled until this accepts it).
+        if n < MIN_MATMUL_ROWS and threads_itself(out.dtype, 2 * MIN_MATMUL_ROWS, out.shape[1], k, ta, tb):
+            return True
+    elif out.rank == 2 and threads_itself(out.dtype, out.shape[0], out.shape[1], k, ta, tb):
         return True
     return n < MIN_MATMUL_ROWS and not tiles_well(out.dtype, n, out.shape[-1], k, ta, tb)
 
