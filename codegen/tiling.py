@@ -28,6 +28,7 @@ from typing import Optional
 
 import codegen.rules  # noqa: F401  (attaches the tile facets to the op table)
 from codegen.chunks import rows_per_chunk
+from codegen.dynamic import has_unknown_dims
 from codegen.rules.registry import ROWS
 from ir.core import Block, Builder, Function, Op, Value
 from ir.types import RefType, TensorType
@@ -54,6 +55,8 @@ def plan(fn: Function, min_rows: int = 2) -> Optional[Plan]:
     N = results[0].shape[0]
     if (N is not None and N < min_rows) or any(not t.shape or t.shape[0] != N for t in results):
         return None
+    if N is not None and has_unknown_dims(fn):
+        return None  # a static row count with run-time sizes elsewhere: the chunk rewrite needs static sizes
     split: dict[int, object] = {}
     params = []
     for p in fn.params:

@@ -223,6 +223,18 @@ def test_functions_that_mix_rows_are_not_tiled_and_stay_right(body: str) -> None
     np.testing.assert_allclose(compiled([x])[0], interpret(parse(text.replace("?", "37")), [x])[0], rtol=1e-6)
 
 
+@pytest.mark.parametrize("shape", ["4096,?", "?,?"])
+def test_run_time_sizes_after_the_rows_are_not_tiled(shape: str) -> None:
+    """Chunks advance their pointers by a static number of bytes: unknown sizes after the rows keep the function
+    whole (a static row count too: its chunk rewrite needs static sizes)."""
+    text = f"func @f(%x: f32[{shape}]) -> (f32[{shape}]) {{\n  %0 = exp %x : f32[{shape}]\n  return %0\n}}"
+    assert tiling.plan(parse(text)) is None
+    compiled = runtime.compile_function(parse(text))
+    assert compiled.lowered.row_tiles is None and compiled.lowered.chunks == 1
+    x = np.random.default_rng(3).standard_normal((4096, 33)).astype(np.float32)
+    np.testing.assert_allclose(compiled([x])[0], np.exp(x), rtol=1e-6)
+
+
 def test_row_count_and_positions_through_tf_function_are_not_tiled() -> None:
     f = tf.function(lambda x: x / tf.cast(tf.shape(x)[0], tf.float32) + tf.cast(tf.range(tf.shape(x)[0]),
                                                                                 tf.float32)[:, None],
