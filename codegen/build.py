@@ -62,6 +62,8 @@ def lower_run_time_rows(fn: Function, p: Any, n: int, profile: bool = False) -> 
     """`fn` lowered to run in chunks of `n` rows of a run-time row count (`p` from codegen.tiling.plan), or None
     when a result's rows are not a split parameter's (the kernel would allocate it: the function runs untiled)."""
     from codegen.chunks import RunTimeRows, row_work
+    if any(isinstance(t, RefType) and not t.is_static for t in fn.param_types):
+        return None  # (the entry and the body would number the run-time dims differently)
     slots, j = [], 0  # the run-time dims slot of each split parameter's leading dim (codegen.lower's order)
     for t, split in zip(fn.param_types, p.split_params):
         if split:
