@@ -13,7 +13,7 @@ what the untiled function reports, and the others do nothing.
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import llvmlite.ir as lir
 
@@ -89,7 +89,7 @@ def emit_entry(module: lir.Module, body: lir.Function, n_ptrs: int, chunk_bytes:
 
 
 def _chunk_dims(entry: lir.Function, b: lir.IRBuilder, dims: lir.Value, n_dims: int, rows: RunTimeRows,
-                run_whole: object, begin: lir.Value) -> tuple[lir.Value, lir.Value]:
+                run_whole: Callable[[], None], begin: lir.Value) -> tuple[lir.Value, lir.Value]:
     """The chunks' copy of the run-time dims and the call's row count; emits the check that every split parameter
     has that many rows (else the first range runs the body whole, `run_whole()`, and the others return 0)."""
     def dim(ptr: lir.Value, slot: int) -> lir.Value:
@@ -105,7 +105,7 @@ def _chunk_dims(entry: lir.Function, b: lir.IRBuilder, dims: lir.Value, n_dims: 
     b.position_at_end(whole)
     b.cbranch(b.icmp_signed("==", begin, lir.Constant(I64, 0)), first, rest)
     b.position_at_end(first)
-    run_whole()  # type: ignore[operator]
+    run_whole()
     b.position_at_end(rest)
     b.ret(lir.Constant(I32, 0))
     b.position_at_end(chunked)

@@ -30,7 +30,7 @@ SPLIT_WORK = 1 << 17
 class RunTimeRows(NamedTuple):
     """How a kernel tiled over a run-time row count splits a call: `param` is the parameter whose leading dim is
     the row count, `slots` the run-time-dims slots of every split parameter's leading dim (the chunk loop checks
-    them equal, see codegen.lower), `rows` the rows per chunk, `row_work` the element operations per row."""
+    them equal, see codegen.chunk_loop), `rows` the rows per chunk, `row_work` the element operations per row."""
     param: int
     slots: tuple[int, ...]
     rows: int
@@ -58,6 +58,8 @@ def row_work(fn: Function, p: "Plan") -> int:
     results."""
     total = 0
     for op in fn.block.ops:
+        if op.opdef.terminator:
+            break
         rows = [_row_size(v.type) for v in [*op.operands, *op.results] if id(v) in p.split_values]
         total += max(rows, default=0)
     return total

@@ -15,7 +15,7 @@ gives the same function with N replaced by n in every split value's type and att
 Run-time row counts: when the results' leading dim is `?`, the parameters with a leading `?` are split, and `dim`
 of a split value's leading axis is marked ROWS (codegen.rules.registry): a size operand that gives a `broadcast_to`
 or `reshape` the split rows. The chunk function is the function itself, its `?` rows being the chunk's (the chunk
-loop passes each chunk its row count as the run-time dim, see codegen.lower); the rows per chunk are a power of
+loop passes each chunk its row count as the run-time dim, see codegen.chunk_loop); the rows per chunk are a power of
 two, doubled while a row refuses them. Whether the split parameters' rows agree is checked per call (when they do
 not, the function runs whole and reports what it reports untiled).
 
