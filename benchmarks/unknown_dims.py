@@ -113,7 +113,8 @@ def main() -> None:
     bias = rng.standard_normal(128).astype(np.float32)
     cases = [("mlp_forward", mlp_forward, lambda x: [x, w, bias], lambda x: np.maximum(x @ w + bias, 0)),
              ("exp_sum", exp_sum, lambda x: [x], lambda x: (np.exp(x) * x).sum(axis=1))]
-    print(f"{'workload':<12}{'N':>5}{'static us':>18}{'[?] us':>18}{'[?]/st':>8}{'(min)':>7}{'numpy us':>18}{'thr':>4}{'[?]':>4}")
+    print(f"{'workload':<12}{'N':>5}{'static us':>18}{'[?] us':>18}{'[?]/st':>8}{'(min)':>7}{'numpy us':>18}{'thr':>4}"
+          f"{'[?]':>4}")
     for name, make, argv, ref in cases:
         dynamic = compile_ir(make(None))
         for n in [int(s) for s in args.sizes.split(",")]:

@@ -7,13 +7,14 @@ advancing each split pointer by its bytes per chunk (an untiled function has one
 
 A function tiled over a run-time row count (`codegen.chunks.RunTimeRows`) gives each chunk its own copy of the
 run-time dims with every split parameter's leading dim set to the chunk's rows (`rows` per chunk, the rows left in
-the last one), so the body, compiled for `?` rows, reads and writes exactly its chunk. When the split parameters'
+the last one), so the body, compiled for `?` rows, reads and writes exactly its chunk; the call's row count follows
+the dims (the body streams a big call's results, codegen.lower). When the split parameters'
 row counts differ, the chunks would not line up: the call's first range (begin 0) runs the body whole, which reports
 what the untiled function reports, and the others do nothing.
 """
 from __future__ import annotations
 
-from typing import Callable, Optional, Sequence
+from typing import Optional, Sequence
 
 import llvmlite.ir as lir
 
@@ -50,8 +51,20 @@ def emit_entry(module: lir.Module, body: lir.Function, n_ptrs: int, chunk_bytes:
         return
     chunk_dims, n_rows = dims, None
     if rows is not None:
-        chunk_dims, n_rows = _chunk_dims(entry, b, dims, n_dims, rows, lambda: finish(
-            b.call(body, base + [ws, status, dims] + buffers)), begin)
+        chunk_dims, n_rows = _chunk_dims(entry, b, dims, n_dims, rows, begin)
+        whole, first, rest, chunked = (entry.append_basic_block(n) for n in ("rows.differ", "rows.whole",
+                                                                             "rows.rest", "rows.agree"))
+        same = lir.Constant(lir.IntType(1), 1)
+        for s in rows.slots[1:]:
+            same = b.and_(same, b.icmp_signed("==", b.load(_slot(b, chunk_dims, s), typ=I64), n_rows))
+        b.cbranch(same, chunked, whole)
+        b.position_at_end(whole)  # the split parameters' rows differ: the first range runs the body whole
+        b.cbranch(b.icmp_signed("==", begin, lir.Constant(I64, 0)), first, rest)
+        b.position_at_end(first)
+        finish(b.call(body, base + [ws, status, chunk_dims] + buffers))
+        b.position_at_end(rest)
+        b.ret(lir.Constant(I32, 0))
+        b.position_at_end(chunked)
     pre = b.block
     head, loop, done = (entry.append_basic_block(n) for n in ("chunk.head", "chunk.body", "chunk.end"))
     b.branch(head)
@@ -89,28 +102,15 @@ def emit_entry(module: lir.Module, body: lir.Function, n_ptrs: int, chunk_bytes:
 
 
 def _chunk_dims(entry: lir.Function, b: lir.IRBuilder, dims: lir.Value, n_dims: int, rows: RunTimeRows,
-                run_whole: Callable[[], None], begin: lir.Value) -> tuple[lir.Value, lir.Value]:
-    """The chunks' copy of the run-time dims and the call's row count; emits the check that every split parameter
-    has that many rows (else the first range runs the body whole, `run_whole()`, and the others return 0)."""
-    def dim(ptr: lir.Value, slot: int) -> lir.Value:
-        return b.load(b.gep(ptr, [lir.Constant(I64, slot)], inbounds=True, source_etype=I64), typ=I64)
-    copy = b.alloca(lir.ArrayType(I64, max(n_dims, 1)))
-    n_rows = dim(dims, rows.slots[0])
-    same = lir.Constant(lir.IntType(1), 1)
-    for s in rows.slots[1:]:
-        same = b.and_(same, b.icmp_signed("==", dim(dims, s), n_rows))
-    whole, first, rest, chunked = (entry.append_basic_block(n) for n in ("rows.differ", "rows.whole",
-                                                                         "rows.rest", "rows.agree"))
-    b.cbranch(same, chunked, whole)
-    b.position_at_end(whole)
-    b.cbranch(b.icmp_signed("==", begin, lir.Constant(I64, 0)), first, rest)
-    b.position_at_end(first)
-    run_whole()
-    b.position_at_end(rest)
-    b.ret(lir.Constant(I32, 0))
-    b.position_at_end(chunked)
+                begin: lir.Value) -> tuple[lir.Value, lir.Value]:
+    """The chunks' copy of the run-time dims, with the call's row count (the driver parameter's) in a slot after
+    them (a result streams when the whole call's is big, codegen.lower), and that row count."""
+    copy = b.alloca(lir.ArrayType(I64, n_dims + 1))
     for s in range(n_dims):
-        b.store(dim(dims, s), _slot(b, copy, s))
+        b.store(b.load(b.gep(dims, [lir.Constant(I64, s)], inbounds=True, source_etype=I64), typ=I64),
+                _slot(b, copy, s))
+    n_rows = b.load(_slot(b, copy, rows.slots[0]), typ=I64)
+    b.store(n_rows, _slot(b, copy, n_dims))
     return copy, n_rows
 
 

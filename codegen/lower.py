@@ -75,8 +75,12 @@ def _assigned_params(fn: Function) -> set[int]:
 
 
 def use_counts(block: Block) -> dict[int, int]:
+    """How many ops of `block` read each value's elements (a value read more than once is materialized); a rule
+    marked `reads_dims_only` (`dim`) does not count: it reads the dims, which a fused value has too."""
     counts: dict[int, int] = {}
     for op in block.ops:
+        if getattr(op.opdef.lower, "reads_dims_only", False):
+            continue
         for v in op.operands:
             counts[id(v)] = counts.get(id(v), 0) + 1
     return counts
@@ -182,7 +186,8 @@ def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[
     is the kernel of one chunk of rows and `kiln_entry` loops over a range of `chunks` chunks (see codegen.tiling),
     or, with `row_tiles`, of chunks of a run-time row count (codegen.chunk_loop).
     With `profile`, every kernel is timed into counters in the workspace (codegen.profile; `Lowered.kernels`).
-    Big static results are written with non-temporal stores (codegen.streaming).
+    Big results are written with non-temporal stores (codegen.streaming; decided per call in a kernel tiled over a
+    run-time row count).
 
     Each workspace buffer is passed to the body as its own `noalias` argument (a loop storing one intermediate
     while loading another then vectorizes); the body's signature gets them once lowering has allocated them all."""
@@ -249,6 +254,10 @@ def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[
         elif t.is_static and mark is None and streaming.streams(t.size * t.dtype.np.itemsize * chunks, out):
             streaming.store_streaming(ctx, out, cv)
             streamed = True
+        elif row_tiles is not None and mark is None and t.rank > 1 and streaming.streams(streaming.STREAM_BYTES,
+                                                                                         out):
+            _store_by_call_size(ctx, out, cv, body.args[n_ptrs + 2], len(dim_index))
+            streamed = True
         else:
             ctx.store_all(out, cv)
         if mark is not None and k < len(returned):  # the fused chain feeding a result runs in this store
@@ -270,6 +279,22 @@ def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[
     lowered.row_tiles = row_tiles
     lowered.kernels = ctx.probe.kernels if ctx.probe is not None else []
     return lowered
+
+
+def _store_by_call_size(ctx: LowerContext, out: Buffer, cv: CValue, dims: lir.Value, n_dims: int) -> None:
+    """A result of a kernel tiled over a run-time row count: streamed when the whole call's result (its row count
+    is the slot after the run-time dims, codegen.chunk_loop) is big enough, else stored normally."""
+    b = ctx.b
+    rows = b.load(b.gep(dims, [ctx.i64(n_dims)], inbounds=True, source_etype=I64), typ=I64)
+    row_bytes = out.type.dtype.np.itemsize
+    for d in out.type.shape[1:]:
+        row_bytes *= d
+    big = b.icmp_signed(">=", b.mul(rows, ctx.i64(row_bytes)), ctx.i64(streaming.STREAM_BYTES))
+    with b.if_else(big) as (then, otherwise):
+        with then:
+            streaming.store_streaming(ctx, out, cv)
+        with otherwise:
+            ctx.store_all(out, cv)
 
 
 def _free_all(ctx: LowerContext) -> None:

@@ -87,7 +87,8 @@ def _run_ranges(compiled: Any, arrays: list[np.ndarray], out_shapes: list[tuple]
     return outs
 
 
-@pytest.mark.parametrize("n", [1, 2, 15, 16, 17, 33, 100, 257])
+# (1100 rows of 4000 bytes: a call big enough that its result streams out with non-temporal stores)
+@pytest.mark.parametrize("n", [1, 2, 15, 16, 17, 33, 100, 257, 1100])
 def test_int_kernel_over_run_time_rows_every_chunk_range(n: int) -> None:
     compiled = _compiled(INTS)
     rng = np.random.default_rng(n)
@@ -187,7 +188,8 @@ def test_split_parameters_with_other_row_counts_run_whole() -> None:
   %3 = neg %y : f32[?,1000]
   return %2, %3
 }""")
-    x, y = np.arange(1000 * 50, dtype=np.float32).reshape(50, 1000), np.arange(1000 * 7, dtype=np.float32).reshape(7, 1000)
+    x = np.arange(1000 * 50, dtype=np.float32).reshape(50, 1000)
+    y = np.arange(1000 * 7, dtype=np.float32).reshape(7, 1000)
     for a, c in ((x, y), (y, x)):
         got = _run_ranges(two, [a, c], [a.shape, c.shape], [np.float32] * 2,
                           [(0, 1), (1, two.lowered.row_tiles.chunks(len(a)))])
