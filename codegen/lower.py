@@ -26,6 +26,7 @@ from __future__ import annotations
 from typing import Any, Optional, Sequence
 
 import llvmlite.ir as lir
+import numpy as np
 
 import codegen.rules  # noqa: F401  (attaches the lower facets to the op table)
 from codegen import interrupt, outline, streaming
@@ -254,8 +255,7 @@ def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[
         elif t.is_static and mark is None and streaming.streams(t.size * t.dtype.np.itemsize * chunks, out):
             streaming.store_streaming(ctx, out, cv)
             streamed = True
-        elif row_tiles is not None and mark is None and t.rank > 1 and streaming.streams(streaming.STREAM_BYTES,
-                                                                                         out):
+        elif row_tiles is not None and mark is None and _may_stream(out):
             _store_by_call_size(ctx, out, cv, body.args[n_ptrs + 2], len(dim_index))
             streamed = True
         else:
@@ -279,6 +279,17 @@ def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[
     lowered.row_tiles = row_tiles
     lowered.kernels = ctx.probe.kernels if ctx.probe is not None else []
     return lowered
+
+
+#: A result of a kernel over a run-time row count gets the streaming store (a second copy of its store loop, ~30 ms
+#: more LLVM time for relu(x@W+b)) only when calls of at most this many rows can reach STREAM_BYTES.
+STREAM_MAX_ROWS = 4096
+
+
+def _may_stream(out: Buffer) -> bool:
+    t = out.type
+    row_bytes = t.dtype.np.itemsize * int(np.prod(t.shape[1:], dtype=np.int64)) if t.rank > 1 else 0
+    return row_bytes * STREAM_MAX_ROWS >= streaming.STREAM_BYTES and streaming.streams(streaming.STREAM_BYTES, out)
 
 
 def _store_by_call_size(ctx: LowerContext, out: Buffer, cv: CValue, dims: lir.Value, n_dims: int) -> None:
