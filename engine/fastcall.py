@@ -28,6 +28,7 @@ import numpy as np
 from autodiff import tape as _tape
 from codegen import owned
 from codegen.entry import EntryArgumentError
+from codegen.runtime import num_threads
 from engine import dispatch
 from engine.tensor import Tensor
 
@@ -94,7 +95,17 @@ def make_fast_call(concrete: Any, compiled: Any, arg_types: list[Any], owner: Op
         lines.append(f"    outs = compiled.run([{', '.join(arrays)}], [{', '.join(f'cell{vi}' for vi in assigned)}])")
         lines.append("    return Tensor(outs[0])" if concrete._single_output else "    return pack(outs)")
         return _remember(compiled, key, _compile(lines, env))
-    call_args = arrays + outs + [f"w{k}" for k in range(len(assigned))] + ["ws", "0", str(compiled.lowered.chunks)]
+    chunks = str(compiled.lowered.chunks)
+    rows = getattr(compiled.lowered, "row_tiles", None)
+    if rows is not None:  # tiled over a run-time row count: a call with many rows is split across threads
+        split = rows.split_rows() if num_threads() > 1 else 1 << 62
+        lines += ["    try:", f"        rows = {arrays[rows.param]}.shape[0]",
+                  "    except (IndexError, AttributeError, TypeError):",
+                  f"        return {miss_positional}", f"    if rows >= {split}:",
+                  f"        outs = compiled.run([{', '.join(arrays)}], [{', '.join(f'cell{vi}' for vi in assigned)}])",
+                  "        return Tensor(outs[0])" if concrete._single_output else "        return pack(outs)"]
+        chunks = f"-(-rows // {rows.rows})"
+    call_args = arrays + outs + [f"w{k}" for k in range(len(assigned))] + ["ws", "0", chunks]
     if any(plan[0] == "param" for plan in plans.values()):
         # Shapes read from the arguments: an argument of another rank (IndexError), a forged tensor
         # (AttributeError) or a huge wrong size (MemoryError) is the general path's to report, as a refusal is.
