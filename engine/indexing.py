@@ -44,7 +44,7 @@ from engine.ops.array_ops import gather
 from engine.ops.dynamic_ops import is_traced, split_traced_slices
 from engine.ops.mask_ops import boolean_mask
 from engine.ops.funnel import as_tensor, cast, raw_shape
-from engine.ops.math_ops import add, less, multiply, where
+from engine.ops.math_ops import add, greater_equal, less, logical_and, maximum, multiply, where
 from engine.tensor import Tensor, TensorLike
 from ir.opdef import OPS
 from ir.types import bool_, int64
@@ -61,6 +61,7 @@ class _Item:
     kind: str
     value: Any = None
     axis: int = -1  # the axis of x it indexes (int, slice, array), or -1
+    check: bool = False  # a Python int on an axis of unknown size: checked against the size when the function runs
 
 
 # ---- parsing --------------------------------------------------------------------------------------------------------
@@ -233,10 +234,10 @@ def _expand(items: list[_Item], shape: tuple[int, ...], any_arrays: bool) -> lis
                 out.append(_Item("array", coords, axis + j))
             axis += it.value.ndim
         elif it.kind == "int" and not isinstance(it.value, Tensor) and shape[axis] is None:
-            if it.value < 0 or any_arrays:  # counted from the run-time end: a gather, checked when it runs
-                out.append(_Item("array", np.asarray(it.value, dtype=np.int64), axis))
+            if it.value < 0 or any_arrays:  # counted from the run-time end: a gather
+                out.append(_Item("array", np.asarray(it.value, dtype=np.int64), axis, check=True))
             else:
-                out.append(_Item("int", it.value, axis))  # checked at run time by the slice
+                out.append(_Item("int", it.value, axis, check=True))
             axis += 1
         elif it.kind == "int" and not isinstance(it.value, Tensor):
             n = shape[axis]
@@ -275,6 +276,8 @@ def _apply_basic(t: Tensor, shape: tuple[int, ...], items: list[_Item]) -> tuple
     advanced: list[_Advanced] = []
     kept: list[Optional[int]] = []  # the sliced axis each result axis is (None for a new axis)
     for it in items:
+        if it.check:
+            _check_at_run_time(t, it.axis, int(it.value))
         if it.kind == "new":
             out_shape.append(1)
             kept.append(None)
@@ -302,10 +305,21 @@ def _apply_basic(t: Tensor, shape: tuple[int, ...], items: list[_Item]) -> tuple
     return t, advanced
 
 
+def _check_at_run_time(t: Tensor, axis: int, i: int) -> None:
+    """An `assert` that the Python int `i` indexes `axis` of run-time size (TF 2.21's InvalidArgumentError, "slice
+    index -1 of dimension 0 out of bounds." for x[-7] on a size-6 axis: the index after one wrap)."""
+    n = apply(OPS["dim"], t, axis=axis)
+    wrapped = add(n, i) if i < 0 else convert_to_tensor(np.int64(i))
+    ok = logical_and(greater_equal(wrapped, 0), less(wrapped, n))
+    apply(OPS["assert"], ok, wrapped, summarize=1, message=f"slice index {{}} of dimension {axis} out of bounds.")
+
+
 def _prepare_index(adv: _Advanced, merged: bool, check: bool) -> Tensor:
     """The index with negative entries wrapped, bounds-checked where its value is known (and `check` is set)."""
     n, idx = adv.size, adv.index
     if isinstance(n, Tensor):  # an axis of run-time size: negative entries wrap then, and gather checks bounds
+        if isinstance(idx, np.ndarray) and idx.ndim == 0:  # a Python int, checked by an assert: clamp the gather
+            return maximum(add(n, int(idx)), 0) if idx < 0 else _constant(idx)
         i = _constant(idx) if isinstance(idx, np.ndarray) else idx
         return where(less(i, 0), add(i, cast(n, i.dtype)), i)
     if isinstance(idx, np.ndarray):  # from the key itself: a constant, not a tensor value
@@ -380,8 +394,7 @@ def getitem(x: Any, key: Any) -> Tensor:
     if isinstance(key, TensorLike) and is_traced(key) and as_tensor(key).dtype is bool_ and raw_shape(key):
         return boolean_mask(t, key)  # x[mask] with a traced mask: a result of run-time length
     keys = tuple(key) if isinstance(key, (tuple, list)) else (key,)
-    if dispatch.tracing() and any(isinstance(k, slice) and any(is_traced(v) for v in (k.start, k.stop, k.step))
-                                  for k in keys):
+    if dispatch.tracing() and any(isinstance(k, slice) for k in keys):
         t, keys = split_traced_slices(t, keys)
     shape = tuple(raw_shape(t))
     items = [_parse_one(k) for k in keys]
