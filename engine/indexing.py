@@ -41,10 +41,10 @@ from engine.convert import convert_to_tensor
 from engine.dispatch import apply
 from engine.errors import IndexOutOfRangeError
 from engine.ops.array_ops import gather
-from engine.ops.dynamic_ops import is_traced, split_traced_slices
+from engine.ops.dynamic_ops import check_index_at_run_time, is_traced, split_traced_slices
 from engine.ops.mask_ops import boolean_mask
 from engine.ops.funnel import as_tensor, cast, raw_shape
-from engine.ops.math_ops import add, greater_equal, less, logical_and, maximum, multiply, where
+from engine.ops.math_ops import add, less, maximum, multiply, where
 from engine.tensor import Tensor, TensorLike
 from ir.opdef import OPS
 from ir.types import bool_, int64
@@ -277,7 +277,7 @@ def _apply_basic(t: Tensor, shape: tuple[int, ...], items: list[_Item]) -> tuple
     kept: list[Optional[int]] = []  # the sliced axis each result axis is (None for a new axis)
     for it in items:
         if it.check:
-            _check_at_run_time(t, it.axis, int(it.value))
+            check_index_at_run_time(t, it.axis, int(it.value))
         if it.kind == "new":
             out_shape.append(1)
             kept.append(None)
@@ -303,15 +303,6 @@ def _apply_basic(t: Tensor, shape: tuple[int, ...], items: list[_Item]) -> tuple
         sizes = [apply(OPS["dim"], t, axis=k) for d, k in zip(out_shape, kept) if d is None]
         t = apply(OPS["reshape"], t, *sizes, shape=tuple(out_shape))
     return t, advanced
-
-
-def _check_at_run_time(t: Tensor, axis: int, i: int) -> None:
-    """An `assert` that the Python int `i` indexes `axis` of run-time size (TF 2.21's InvalidArgumentError, "slice
-    index -1 of dimension 0 out of bounds." for x[-7] on a size-6 axis: the index after one wrap)."""
-    n = apply(OPS["dim"], t, axis=axis)
-    wrapped = add(n, i) if i < 0 else convert_to_tensor(np.int64(i))
-    ok = logical_and(greater_equal(wrapped, 0), less(wrapped, n))
-    apply(OPS["assert"], ok, wrapped, summarize=1, message=f"slice index {{}} of dimension {axis} out of bounds.")
 
 
 def _prepare_index(adv: _Advanced, merged: bool, check: bool) -> Tensor:

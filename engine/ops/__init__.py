@@ -25,7 +25,7 @@ from engine.ops.math_ops import (abs, add, add_n, cast, ceil, clip_by_value, cos
                                  where)
 from engine.ops.pad_ops import pad
 from engine.ops.scan_ops import cumprod, cumsum
-from engine.ops.unique_ops import unique
+from engine.ops.unique_ops import unique, unique_with_counts
 from engine.ops.shape_ops import rank, shape, size
 from engine.ops.reduce_ops import (argmax, argmin, matmul, norm, reduce_all, reduce_any, reduce_euclidean_norm,
                                    reduce_logsumexp, reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_std,

@@ -17,8 +17,8 @@ from engine import dispatch
 from engine.dispatch import apply
 from engine.errors import InvalidArgumentError
 from engine.ops.funnel import as_tensor, cast, raw_shape
-from engine.ops.math_ops import (add, ceil, divide, floordiv, greater, less, logical_and, logical_or, maximum, minimum,
-                                 multiply, subtract, where)
+from engine.ops.math_ops import (add, ceil, divide, floordiv, greater, greater_equal, less, logical_and, logical_or,
+                                 maximum, minimum, multiply, subtract, where)
 from engine.tensor import Tensor, TensorLike
 from ir.opdef import OPS
 from ir.types import DType, bool_, int64
@@ -102,6 +102,15 @@ def needs_runtime_slice(k: Any, dim: Any) -> bool:
     if any(is_traced(v) for v in (k.start, k.stop, k.step)):
         return True
     return dim is None and any(_is_negative(v) for v in (k.start, k.stop, k.step))
+
+
+def check_index_at_run_time(t: Tensor, axis: int, i: int) -> None:
+    """An `assert` that the Python int `i` indexes `axis` of run-time size (TF 2.21's InvalidArgumentError, "slice
+    index -1 of dimension 0 out of bounds." for x[-7] on a size-6 axis: the index after one wrap)."""
+    n = apply(OPS["dim"], t, axis=axis)
+    wrapped = add(n, i) if i < 0 else cast(as_tensor(i), int64)
+    ok = logical_and(greater_equal(wrapped, 0), less(wrapped, n))
+    apply(OPS["assert"], ok, wrapped, summarize=1, message=f"slice index {{}} of dimension {axis} out of bounds.")
 
 
 def split_traced_slices(t: Tensor, key: tuple) -> tuple[Tensor, tuple]:
