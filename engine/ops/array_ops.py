@@ -13,6 +13,7 @@ import numpy as np
 from engine.dispatch import apply
 from engine.convert import convert_to_tensor
 from engine.errors import InvalidDTypeError
+from engine.ops import dynamic_layout
 from engine.ops.dynamic_ops import is_traced, range_of_tensors
 from engine.ops.funnel import as_tensor, broadcast, broadcast_shapes, cast, convert_all, full, raw_shape
 from engine.ops.math_ops import add, equal, greater, greater_equal, less, logical_and, multiply, where
@@ -180,6 +181,8 @@ def unstack(value: Any, num: Optional[int] = None, axis: int = 0, name: Optional
     t = as_tensor(value)
     shape = raw_shape(t)
     ax = _axis("unstack", axis, len(shape))
+    if shape[ax] is None:
+        return dynamic_layout.unstack(t, num, ax)
     out = []
     for i in builtins.range(shape[ax]):
         begin = tuple(i if j == ax else 0 for j in builtins.range(len(shape)))
@@ -193,6 +196,10 @@ def split(value: Any, num_or_size_splits: Any, axis: int = 0, num: Any = None, n
     t = as_tensor(value)
     shape = raw_shape(t)
     ax = _axis("split", axis, len(shape))
+    if shape[ax] is None and isinstance(num_or_size_splits, (int, np.integer)) and num_or_size_splits > 0:
+        return dynamic_layout.split_equal(t, int(num_or_size_splits), ax)
+    if shape[ax] is None:
+        return dynamic_layout.split_sizes(t, list(_ints("split", num_or_size_splits)), ax)
     if isinstance(num_or_size_splits, (int, np.integer)):
         n = int(num_or_size_splits)
         if n <= 0 or shape[ax] % n:
@@ -363,31 +370,3 @@ def _on_off(on_value: Any, off_value: Any, dtype: Any) -> tuple[DType, Tensor, T
         if raw_shape(v) != ():
             raise ValueError(f"one_hot: {k} must be a scalar, got shape {tuple(raw_shape(v))}")
     return dt, on, off
-
-
-def tile(input: Any, multiples: Any, name: Optional[str] = None) -> Tensor:  # noqa: A002
-    """Repeat along each axis: broadcast a [1, d] view to [m, d], then merge."""
-    t = as_tensor(input)
-    shp = raw_shape(t)
-    mult = _ints("tile", multiples)
-    for k, m in enumerate(mult):
-        if m < 0:
-            raise InvalidArgumentError(f"tile: expected multiples[{k}] >= 0, but got {m}")
-    if len(mult) != len(shp):
-        raise InvalidArgumentError(f"tile: multiples {list(mult)} must have one entry per axis of shape "
-                                   f"{tuple(shp)}")
-    inter = tuple(v for m, d in zip(mult, shp) for v in (1, d))
-    target = tuple(v for m, d in zip(mult, shp) for v in (m, d))
-    return reshape(broadcast(reshape(t, inter), target), [m * d for m, d in zip(mult, shp)])
-
-
-def reverse(tensor: Any, axis: Any, name: Optional[str] = None) -> Tensor:
-    t = as_tensor(tensor)
-    shp = raw_shape(t)
-    given = [_axis("reverse", a, len(shp)) for a in _ints("reverse", axis)]
-    axes = set(given)
-    if len(axes) != len(given):
-        raise InvalidArgumentError(f"reverse: an axis is given more than once in {list(_ints('reverse', axis))}")
-    return apply(_O["slice"], t, begin=tuple(d - 1 if i in axes else 0 for i, d in enumerate(shp)),
-                 end=tuple(-1 if i in axes else d for i, d in enumerate(shp)),
-                 strides=tuple(-1 if i in axes else 1 for i, _ in enumerate(shp)))

@@ -1,4 +1,5 @@
-"""Rearranging public ops over the gather and slice rows: tf.slice, tf.roll, tf.repeat, tf.meshgrid.
+"""Rearranging public ops over the gather and slice rows: tf.slice, tf.roll, tf.repeat, tf.meshgrid, tf.tile,
+tf.reverse (on axes of unknown size: engine.ops.dynamic_layout).
 
 Positions are computed in numpy from static shapes (and concrete repeat counts), so each op is one `gather` or
 `slice` row: its gradient (a scatter of the cotangent) and its compiled code come from that row.
@@ -11,6 +12,7 @@ from typing import Any, Optional
 import numpy as np
 
 from engine.dispatch import apply
+from engine.ops import dynamic_layout
 from engine.ops.array_ops import _axis, _ints, gather, reshape
 from engine.ops.funnel import as_tensor, broadcast, convert_all, raw_shape
 from engine.tensor import Tensor, TensorLike
@@ -45,7 +47,9 @@ def roll(input: Any, shift: Any, axis: Any, name: Optional[str] = None) -> Tenso
         total[ax] = total.get(ax, 0) + s
     for ax, s in sorted(total.items()):
         n = shape[ax]
-        if n and s % n:
+        if n is None:
+            t = dynamic_layout.roll(t, s, ax)
+        elif n and s % n:
             t = gather(t, Tensor((np.arange(n) - s) % n), axis=ax)
     return t
 
@@ -85,3 +89,35 @@ def meshgrid(*args: Any, indexing: str = "xy", name: Optional[str] = None) -> li
         at = order.index(i)
         out.append(broadcast(reshape(v, [-1 if j == at else 1 for j in builtins.range(len(ts))]), tuple(shape)))
     return out
+
+
+def tile(input: Any, multiples: Any, name: Optional[str] = None) -> Tensor:  # noqa: A002
+    """Repeat along each axis: broadcast a [1, d] view to [m, d], then merge."""
+    t = as_tensor(input)
+    shp = raw_shape(t)
+    mult = _ints("tile", multiples)
+    for k, m in enumerate(mult):
+        if m < 0:
+            raise InvalidArgumentError(f"tile: expected multiples[{k}] >= 0, but got {m}")
+    if len(mult) != len(shp):
+        raise InvalidArgumentError(f"tile: multiples {list(mult)} must have one entry per axis of shape "
+                                   f"{tuple(shp)}")
+    if None in shp:
+        return dynamic_layout.tile(t, mult)
+    inter = tuple(v for m, d in zip(mult, shp) for v in (1, d))
+    target = tuple(v for m, d in zip(mult, shp) for v in (m, d))
+    return reshape(broadcast(reshape(t, inter), target), [m * d for m, d in zip(mult, shp)])
+
+
+def reverse(tensor: Any, axis: Any, name: Optional[str] = None) -> Tensor:
+    t = as_tensor(tensor)
+    shp = raw_shape(t)
+    given = [_axis("reverse", a, len(shp)) for a in _ints("reverse", axis)]
+    axes = set(given)
+    if len(axes) != len(given):
+        raise InvalidArgumentError(f"reverse: an axis is given more than once in {list(_ints('reverse', axis))}")
+    if any(shp[a] is None for a in axes):
+        return dynamic_layout.reverse(t, sorted(axes))
+    return apply(OPS["slice"], t, begin=tuple(d - 1 if i in axes else 0 for i, d in enumerate(shp)),
+                 end=tuple(-1 if i in axes else d for i, d in enumerate(shp)),
+                 strides=tuple(-1 if i in axes else 1 for i, _ in enumerate(shp)))

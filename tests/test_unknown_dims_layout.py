@@ -1,0 +1,97 @@
+"""tf.reverse, tf.split, tf.unstack, tf.tile, tf.roll and tf.strided_slice on an axis of unknown size inside
+tf.function (issue 12): values against numpy at several run-time sizes with one trace, the run-time errors TF 2.21
+raises (class and text), and gradients (float64 finite differences, forward and reverse).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+
+import engine as tf
+from engine.testing import check_grads
+
+CASES: dict[str, tuple[Callable[[Any], Any], Callable[[np.ndarray], Any]]] = {
+    "reverse0": (lambda x: tf.reverse(x, [0]), lambda a: a[::-1]),
+    "reverse01": (lambda x: tf.reverse(x, [-1, 0]), lambda a: a[::-1, ::-1]),
+    "split2": (lambda x: tf.split(x, 2, axis=0), lambda a: np.split(a, 2, axis=0)),
+    "split_rest_mid": (lambda x: tf.split(x, [1, -1, 2], axis=0), lambda a: [a[:1], a[1:-2], a[-2:]]),
+    "split_rest_front": (lambda x: tf.split(x, [-1, 2], axis=0), lambda a: [a[:-2], a[-2:]]),
+    "split_rest_back": (lambda x: tf.split(x, [2, -1], axis=0), lambda a: [a[:2], a[2:]]),
+    "split_known_axis": (lambda x: tf.split(x, 3, axis=1), lambda a: np.split(a, 3, axis=1)),
+    "unstack": (lambda x: tf.unstack(x, num=4), lambda a: list(a)),
+    "tile": (lambda x: tf.tile(x, [2, 3]), lambda a: np.tile(a, (2, 3))),
+    "tile0": (lambda x: tf.tile(x, [0, 1]), lambda a: np.tile(a, (0, 1))),
+    "roll": (lambda x: tf.roll(x, 5, axis=0), lambda a: np.roll(a, 5, axis=0)),
+    "roll2": (lambda x: tf.roll(x, [-1, 1, -3], axis=[0, 1, 0]), lambda a: np.roll(a, (-4, 1), axis=(0, 1))),
+    "strided_slice": (lambda x: tf.strided_slice(x, [-2, 0], [0, 3], [-1, 2]), lambda a: a[-2:0:-1, 0:3:2]),
+    "strided_masks": (lambda x: tf.strided_slice(x, [1, 2], [0, 0], [1, 1], end_mask=1, shrink_axis_mask=2),
+                      lambda a: a[1:, 2]),
+}
+
+
+def _sizes(name: str) -> tuple[int, ...]:
+    return {"split2": (0, 2, 4), "unstack": (4,), "split_rest_mid": (3, 4, 7), "split_rest_front": (2, 5),
+            "split_rest_back": (2, 5)}.get(name, (0, 1, 4, 7))
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_op_on_an_unknown_axis_agrees_with_numpy(name: str) -> None:
+    op, want = CASES[name]
+    f = tf.function(op, input_signature=[tf.TensorSpec([None, 3], tf.int32)])
+    for n in _sizes(name):
+        a = np.arange(3 * n, dtype=np.int32).reshape(n, 3)
+        got, expected = f(a), want(a)
+        got = got if isinstance(got, list) else [got]
+        expected = expected if isinstance(expected, list) else [expected]
+        assert len(got) == len(expected)
+        for g, e in zip(got, expected):
+            assert g.shape == e.shape
+            np.testing.assert_array_equal(g.numpy(), e)
+    assert f.experimental_get_tracing_count() == 1
+
+
+@pytest.mark.parametrize("name", ["reverse01", "split_rest_mid", "split2", "unstack", "tile", "roll2",
+                                  "strided_slice"])
+def test_gradients_on_an_unknown_axis(name: str) -> None:
+    op, _ = CASES[name]
+    w = np.linspace(0.5, 2.0, 3)
+
+    def loss(x: Any) -> Any:
+        out = op(x)
+        out = out if isinstance(out, list) else [out]
+        return tf.add_n([tf.reduce_sum(tf.sin(o) * (k + 1.0)) for k, o in enumerate(out)]) + tf.reduce_sum(x * w)
+    f = tf.function(loss, input_signature=[tf.TensorSpec([None, 3], tf.float64)])
+    rng = np.random.default_rng(4)
+    for n in {"unstack": (4,), "split_rest_mid": (3, 5)}.get(name, (2, 4)):
+        check_grads(f, [rng.standard_normal((n, 3))], order=1, modes=("fwd", "rev"))
+
+
+# TF 2.21's errors, the same calls on a [None, 2] signature.
+ERRORS = [
+    (lambda x: tf.split(x, 2, axis=0), 5, "Number of ways to split should evenly divide the split dimension, but got "
+                                          "split_dim 0 (size = 5) and num_split 2"),
+    (lambda x: tf.split(x, [4, -1, 2], axis=0), 5, "Determined shape must either match input shape along split_dim "
+                                                   "exactly if fully specified, or be less than the size of the input "
+                                                   "along split_dim if not fully specified.  Got: 6"),
+    (lambda x: tf.split(x, [1, 2], axis=0), 5, "Determined shape must either match input shape along split_dim "
+                                               "exactly if fully specified, or be less than the size of the input "
+                                               "along split_dim if not fully specified.  Got: 3"),
+    (lambda x: tf.unstack(x, num=4), 5, "Input shape axis 0 must equal 4"),
+]
+
+
+@pytest.mark.parametrize("k", range(len(ERRORS)))
+def test_run_time_errors_are_tfs(k: int) -> None:
+    op, n, text = ERRORS[k]
+    f = tf.function(op, input_signature=[tf.TensorSpec([None, 2], tf.int32)])
+    with pytest.raises(tf.errors.InvalidArgumentError) as info:
+        f(np.zeros((n, 2), np.int32))
+    assert text in str(info.value)
+
+
+def test_unstack_without_num_on_an_unknown_axis_is_tfs_value_error() -> None:
+    f = tf.function(lambda x: tf.unstack(x), input_signature=[tf.TensorSpec([None, 2], tf.int32)])
+    with pytest.raises(ValueError, match=r"Cannot infer argument `num` from shape \(None, 2\)"):
+        f(np.zeros((3, 2), np.int32))
