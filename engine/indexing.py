@@ -23,9 +23,9 @@ numpy's rules, which Kiln follows where TensorFlow refuses the key (integer arra
 - a k-d boolean mask stands for the k integer arrays of its true coordinates; None may be combined freely with
   advanced indices.
 
-Assumptions and limits: a traced boolean mask is supported as the whole key (`x[x > 0]`, `tf.boolean_mask`); inside a
-larger key it is a TypeError. A slice bound given as a traced tensor gives an axis of run-time length
-(`engine.ops.dynamic_ops`). Integer tensors are fine while tracing: their values are never read, negative entries are
+Limits: a traced boolean mask is supported as the whole key (`x[x > 0]`, `tf.boolean_mask`), a TypeError inside a
+larger key. A slice with a traced bound, or a negative bound or step on an axis of unknown size, is a run-time
+slice (`engine.ops.dynamic_ops`). Integer tensors are fine while tracing: their values are never read, negative entries are
 wrapped with `where(i < 0, i + n, i)`, and `gather` checks the bounds when the function runs.
 """
 from __future__ import annotations
@@ -181,8 +181,8 @@ def _normalize_slice(s: slice, n: Optional[int]) -> tuple[int, Optional[int], in
     if n is None:
         start, stop, st = _slice_bound(s.start), _slice_bound(s.stop), 1 if step is None else step
         if st < 0 or (start is not None and start < 0) or (stop is not None and stop < 0):
-            raise NotImplementedError(f"slicing an axis of unknown size with negative bounds or steps ({s}) is "
-                                      f"not supported yet")
+            raise NotImplementedError(f"a slice with negative bounds or steps ({s}) on an axis of unknown size "
+                                      f"next to an index array or mask; index in two steps")
         return start or 0, stop, st
     b, e, st = slice(_slice_bound(s.start), _slice_bound(s.stop), step).indices(n)
     if len(range(b, e, st)) == 0:
@@ -340,6 +340,10 @@ def _apply_advanced(y: Tensor, advanced: list[_Advanced], adjacent: bool) -> Ten
         raise IndexError("shape mismatch: indexing arrays could not be broadcast together with shapes "
                          + " ".join(str(s) for s in index_shapes)) from None
     merged = len(advanced) > 1
+    if merged and not any(index_shapes) and any(isinstance(a.size, Tensor) for a in advanced):
+        for adv in sorted(advanced, key=lambda a: -a.position):  # scalar indices: one gather each, last axis first
+            y = gather(y, _prepare_index(adv, False, check=True), axis=adv.position)
+        return y
     if merged and any(isinstance(a.size, Tensor) for a in advanced):
         raise NotImplementedError("several index arrays where one indexes an axis of unknown size are not "
                                   "supported yet; index one axis at a time")

@@ -38,11 +38,12 @@ def test_key_on_an_unknown_axis_agrees_with_numpy_at_every_size(key: tuple) -> N
 
 
 def test_keys_on_two_unknown_axes() -> None:
-    f = tf.function(lambda x: (x[::-1, -1], x[-2:, ::-2], x[1:-1, :-1]),
+    f = tf.function(lambda x: (x[::-1, -1], x[-2:, ::-2], x[1:-1, :-1], x[-1, -1], x[None, -1, 0], x[0, -1]),
                     input_signature=[tf.TensorSpec([None, None], tf.float32)])
     for shape in ((4, 5), (2, 3), (1, 1)):
         a = np.arange(np.prod(shape), dtype=np.float32).reshape(shape)
-        for got, want in zip(f(a), (a[::-1, -1], a[-2:, ::-2], a[1:-1, :-1])):
+        want = (a[::-1, -1], a[-2:, ::-2], a[1:-1, :-1], a[-1, -1], a[None, -1, 0], a[0, -1])
+        for got, want in zip(f(a), want):
             np.testing.assert_array_equal(got.numpy(), want)
 
 

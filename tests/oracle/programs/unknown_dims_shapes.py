@@ -1,0 +1,127 @@
+"""Shape ops on an axis of unknown size (issue 12): negative ints, bounds and steps in `x[...]` on a `None` axis,
+tf.strided_slice, reverse, split, unstack, tile, roll, gather with a negative axis, pad and concat along `?`, the
+run-time errors of an index or a split that does not fit (class, and whether TF's text is in the message), gradients
+through them, and tf.unique / tf.unique_with_counts on a vector of unknown length.
+"""
+from tests.oracle.program import programs
+
+
+PROGRAMS = programs("exact",
+    uds_negative_keys_every_size="""
+        @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.int32)])
+        def f(x):
+            return x[:-1], x[::-1], x[1::2], x[-2::-3], x[-5:-1], x[-100:100], x[100:-100:-1], x[:, ::-1], x[..., -1]
+        result = [f(tf.reshape(tf.range(2 * n), [n, 2])) for n in (6, 3, 1, 0)]
+        result.append(f.experimental_get_tracing_count())
+    """,
+    uds_negative_int_keys="""
+        @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32)])
+        def f(x):
+            return x[-1], x[-2, -1], x[0, ::-1], x[None, -1, 1:]
+        result = (f(tf.reshape(tf.range(12.0), [3, 4])), f(tf.reshape(tf.range(4.0), [2, 2])))
+    """,
+    uds_int_below_range_raises="""
+        f = tf.function(lambda x: x[-4], input_signature=[tf.TensorSpec([None, 2], tf.float32)])
+        try:
+            f(tf.zeros([3, 2]))
+            result = "no error"
+        except tf.errors.InvalidArgumentError as e:
+            result = ("InvalidArgumentError", "slice index -1 of dimension 0 out of bounds" in str(e))
+    """,
+    uds_int_above_range_raises="""
+        f = tf.function(lambda x: x[3], input_signature=[tf.TensorSpec([None, 2], tf.float32)])
+        try:
+            f(tf.zeros([3, 2]))
+            result = "no error"
+        except tf.errors.InvalidArgumentError as e:
+            result = ("InvalidArgumentError", "slice index 3 of dimension 0 out of bounds" in str(e))
+    """,
+    uds_gradient_through_negative_keys="""
+        @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float64)])
+        def g(x):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                y = tf.reduce_sum(x[::-1] * tf.range(1.0, 4.0, dtype=tf.float64)) + tf.reduce_sum(x[-2::-2] ** 2)
+                y += tf.reduce_sum(x[-1] * 3.0) + tf.reduce_sum(x[:-1, ::-2])
+            return y, tape.gradient(y, x)
+        result = [g(tf.reshape(tf.range(3.0 * n, dtype=tf.float64), [n, 3])) for n in (1, 4, 5)]
+    """,
+    uds_strided_slice="""
+        @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.int32)])
+        def f(x):
+            return (tf.strided_slice(x, [-2, 0], [0, 3], [-1, 2]),
+                    tf.strided_slice(x, [1, 2], [0, 0], [1, 1], end_mask=1, shrink_axis_mask=2),
+                    tf.strided_slice(x, [0, -1], [0, 0], [1, -1], begin_mask=1, end_mask=3),
+                    tf.strided_slice(x, [0, 0], [1, 1], [1, 1], new_axis_mask=1, end_mask=2))
+        result = [f(tf.reshape(tf.range(3 * n), [n, 3])) for n in (5, 2)]
+    """,
+    uds_reverse_roll_tile="""
+        @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.int32)])
+        def f(x):
+            return (tf.reverse(x, [0]), tf.reverse(x, [-1, 0]), tf.roll(x, 7, axis=0),
+                    tf.roll(x, [-1, 1], axis=[0, 1]), tf.tile(x, [2, 3]), tf.tile(x, [0, 1]))
+        result = [f(tf.reshape(tf.range(2 * n), [n, 2])) for n in (5, 1, 0)]
+        result.append(f.experimental_get_tracing_count())
+    """,
+    uds_split_unstack="""
+        @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.int32)])
+        def f(x):
+            return (tf.split(x, 2, axis=0), tf.split(x, [1, -1, 2], axis=0), tf.split(x, [-1, 2], axis=0),
+                    tf.split(x, [2, -1]), tf.split(x, 2, axis=1), tf.unstack(x, num=6))
+        result = f(tf.reshape(tf.range(12), [6, 2]))
+    """,
+    uds_split_uneven_raises="""
+        f = tf.function(lambda x: tf.split(x, 2, axis=0), input_signature=[tf.TensorSpec([None, 2], tf.int32)])
+        try:
+            f(tf.zeros([5, 2], tf.int32))
+            result = "no error"
+        except tf.errors.InvalidArgumentError as e:
+            result = ("InvalidArgumentError", "Number of ways to split should evenly divide the split dimension, "
+                      "but got split_dim 0 (size = 5) and num_split 2" in str(e))
+    """,
+    uds_split_sizes_too_big_raises="""
+        f = tf.function(lambda x: tf.split(x, [4, -1, 2], axis=0),
+                        input_signature=[tf.TensorSpec([None, 2], tf.int32)])
+        try:
+            f(tf.zeros([5, 2], tf.int32))
+            result = "no error"
+        except tf.errors.InvalidArgumentError as e:
+            result = ("InvalidArgumentError", "Determined shape must either match input shape along split_dim "
+                      "exactly if fully specified, or be less than the size of the input along split_dim if not "
+                      "fully specified.  Got: 6" in str(e))
+    """,
+    uds_unstack_wrong_num_raises="""
+        f = tf.function(lambda x: tf.unstack(x, num=4), input_signature=[tf.TensorSpec([None, 2], tf.int32)])
+        try:
+            f(tf.zeros([5, 2], tf.int32))
+            result = "no error"
+        except tf.errors.InvalidArgumentError as e:
+            result = ("InvalidArgumentError", "Input shape axis 0 must equal 4" in str(e))
+    """,
+    uds_gather_pad_concat="""
+        @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.float32)])
+        def f(x):
+            return (tf.gather(x, [1, 0], axis=-1), tf.gather(x, [1, 0], axis=-2), tf.pad(x, [[1, 2], [0, 1]]),
+                    tf.concat([x, x[:1], x[::-1]], axis=0), tf.concat([x, x], axis=-1))
+        result = [f(tf.reshape(tf.range(2.0 * n), [n, 2])) for n in (3, 2)]
+    """,
+    uds_gradient_of_layout_ops="""
+        @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.float64)])
+        def g(x):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                a, b = tf.split(x, [1, -1])
+                y = (tf.reduce_sum(tf.tile(x, [2, 1]) * tf.roll(tf.tile(x, [2, 1]), 1, axis=0))
+                     + tf.reduce_sum(tf.reverse(x, [0])[0] * 5.0) + tf.reduce_sum(a * 2.0) + tf.reduce_sum(b ** 2))
+            return y, tape.gradient(y, x)
+        result = [g(tf.reshape(tf.range(2.0 * n, dtype=tf.float64), [n, 2])) for n in (1, 3)]
+    """,
+    uds_unique_unknown_length="""
+        f = tf.function(lambda x: tf.unique(x), input_signature=[tf.TensorSpec([None], tf.int32)])
+        g = tf.function(lambda x: tf.unique_with_counts(x, out_idx=tf.int64),
+                        input_signature=[tf.TensorSpec([None], tf.float64)])
+        result = (f(tf.constant([4, 2, 4, 7, 2, 9, 9, 4])), f(tf.constant([5])), f(tf.zeros([0], tf.int32)),
+                  g(tf.constant([3.5, -1.0, 3.5, 0.0, -0.0, 2.0, -1.0, 8.0], tf.float64)),
+                  tf.unique_with_counts(tf.constant([1, 1, 1, 2])), f.experimental_get_tracing_count())
+    """,
+)
