@@ -26,6 +26,21 @@ CASES: dict[str, tuple[Callable[[Any], Any], Callable[[np.ndarray], Any]]] = {
     "roll": (lambda x: tf.roll(x, 5, axis=0), lambda a: np.roll(a, 5, axis=0)),
     "roll2": (lambda x: tf.roll(x, [-1, 1, -3], axis=[0, 1, 0]), lambda a: np.roll(a, (-4, 1), axis=(0, 1))),
     "strided_slice": (lambda x: tf.strided_slice(x, [-2, 0], [0, 3], [-1, 2]), lambda a: a[-2:0:-1, 0:3:2]),
+    "slice_rest": (lambda x: tf.slice(x, [1, 0], [-1, 2]), lambda a: a[1:, :2]),
+    "slice_sized": (lambda x: tf.slice(x, [0, 1], [1, -1]), lambda a: a[:1, 1:]),
+    "repeat": (lambda x: tf.repeat(x, 3, axis=0), lambda a: np.repeat(a, 3, axis=0)),
+    "pad_reflect": (lambda x: tf.pad(x, [[1, 0], [2, 1]], mode="REFLECT"),
+                    lambda a: np.pad(a, [[1, 0], [2, 1]], mode="reflect")),
+    "pad_symmetric": (lambda x: tf.pad(x, [[0, 2], [1, 3]], mode="SYMMETRIC"),
+                      lambda a: np.pad(a, [[0, 2], [1, 3]], mode="symmetric")),
+    "cumsum": (lambda x: tf.math.cumsum(x, axis=0), lambda a: np.cumsum(a, axis=0)),
+    "cumsum_exclusive_reverse": (lambda x: tf.math.cumsum(x, axis=0, exclusive=True, reverse=True),
+                                 lambda a: np.cumsum(a[::-1], axis=0)[::-1] - a),
+    "zeros_like_shape": (lambda x: tf.zeros(tf.shape(x)) + tf.cast(x, tf.float32),
+                         lambda a: a.astype(np.float32)),
+    "fill": (lambda x: tf.fill([tf.shape(x)[0], 2], 7), lambda a: np.full((a.shape[0], 2), 7, np.int32)),
+    "ones": (lambda x: tf.ones([tf.shape(x)[0]], tf.int32), lambda a: np.ones(a.shape[0], np.int32)),
+    "broadcast_to": (lambda x: tf.broadcast_to(x[:1], tf.shape(x)), lambda a: np.broadcast_to(a[:1], a.shape)),
     "strided_masks": (lambda x: tf.strided_slice(x, [1, 2], [0, 0], [1, 1], end_mask=1, shrink_axis_mask=2),
                       lambda a: a[1:, 2]),
 }
@@ -33,7 +48,8 @@ CASES: dict[str, tuple[Callable[[Any], Any], Callable[[np.ndarray], Any]]] = {
 
 def _sizes(name: str) -> tuple[int, ...]:
     return {"split2": (0, 2, 4), "unstack": (4,), "split_rest_mid": (3, 4, 7), "split_rest_front": (2, 5),
-            "split_rest_back": (2, 5)}.get(name, (0, 1, 4, 7))
+            "split_rest_back": (2, 5), "slice_rest": (1, 4), "slice_sized": (1, 4), "pad_reflect": (2, 5),
+            "pad_symmetric": (2, 4), "broadcast_to": (1, 4)}.get(name, (0, 1, 4, 7))
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -53,7 +69,8 @@ def test_op_on_an_unknown_axis_agrees_with_numpy(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ["reverse01", "split_rest_mid", "split2", "unstack", "tile", "roll2",
-                                  "strided_slice"])
+                                  "strided_slice", "slice_rest", "repeat", "pad_reflect", "pad_symmetric", "cumsum",
+                                  "cumsum_exclusive_reverse", "broadcast_to"])
 def test_gradients_on_an_unknown_axis(name: str) -> None:
     op, _ = CASES[name]
     w = np.linspace(0.5, 2.0, 3)
@@ -64,7 +81,7 @@ def test_gradients_on_an_unknown_axis(name: str) -> None:
         return tf.add_n([tf.reduce_sum(tf.sin(o) * (k + 1.0)) for k, o in enumerate(out)]) + tf.reduce_sum(x * w)
     f = tf.function(loss, input_signature=[tf.TensorSpec([None, 3], tf.float64)])
     rng = np.random.default_rng(4)
-    for n in {"unstack": (4,), "split_rest_mid": (3, 5)}.get(name, (2, 4)):
+    for n in {"unstack": (4,), "split_rest_mid": (3, 5), "pad_symmetric": (2, 4)}.get(name, (2, 4)):
         check_grads(f, [rng.standard_normal((n, 3))], order=1, modes=("fwd", "rev"))
 
 
@@ -79,6 +96,11 @@ ERRORS = [
                                                "exactly if fully specified, or be less than the size of the input "
                                                "along split_dim if not fully specified.  Got: 3"),
     (lambda x: tf.unstack(x, num=4), 5, "Input shape axis 0 must equal 4"),
+    (lambda x: tf.slice(x, [3, 0], [4, 2]), 5, "Expected size[0] in [0, 2], but got 4"),
+    (lambda x: tf.slice(x, [6, 0], [-1, 2]), 5, "Expected begin[0] in [0, 5], but got 6"),
+    (lambda x: tf.pad(x, [[5, 0], [0, 0]], mode="REFLECT"), 5, "paddings must be less than the dimension size: 5, 0 "
+                                                               "not less than 5"),
+    (lambda x: tf.zeros([tf.shape(x)[0] - 7, 2]), 5, "Dimension -2 must be >= 0"),
 ]
 
 

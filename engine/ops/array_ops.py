@@ -13,7 +13,7 @@ import numpy as np
 from engine.dispatch import apply
 from engine.convert import convert_to_tensor
 from engine.errors import InvalidDTypeError
-from engine.ops import dynamic_layout
+from engine.ops import dynamic_layout, shape_args
 from engine.ops.dynamic_ops import is_traced, range_of_tensors
 from engine.ops.funnel import as_tensor, broadcast, broadcast_shapes, cast, convert_all, full, raw_shape
 from engine.ops.math_ops import add, equal, greater, greater_equal, less, logical_and, multiply, where
@@ -222,6 +222,8 @@ def split(value: Any, num_or_size_splits: Any, axis: int = 0, num: Any = None, n
 
 def broadcast_to(input: Any, shape: Any, name: Optional[str] = None) -> Tensor:  # noqa: A002
     t = as_tensor(input)
+    if shape_args.is_run_time(shape):
+        return shape_args.broadcast_to(t, shape)
     shape = _ints("broadcast_to", shape)
     if not broadcast_shape_ok(raw_shape(t), shape):
         raise InvalidArgumentError(f"broadcast_to: cannot broadcast shape {tuple(raw_shape(t))} to {shape}")
@@ -283,14 +285,20 @@ def fill(dims: Any, value: Any, name: Optional[str] = None) -> Tensor:
     v = as_tensor(value)
     if raw_shape(v) != ():
         raise InvalidArgumentError(f"fill: value must be a scalar, got shape {tuple(raw_shape(v))}")
+    if shape_args.is_run_time(dims):
+        return shape_args.full("fill", dims, v)
     return broadcast(v, _allocatable("fill", _sizes("fill", dims, InvalidArgumentError), v.dtype))
 
 
 def zeros(shape: Any, dtype: Any = float32, name: Optional[str] = None) -> Tensor:
+    if shape_args.is_run_time(shape):
+        return shape_args.full("zeros", shape, 0, as_dtype(dtype))
     return full(0, as_dtype(dtype), _allocatable("zeros", _sizes("zeros", shape), as_dtype(dtype)))
 
 
 def ones(shape: Any, dtype: Any = float32, name: Optional[str] = None) -> Tensor:
+    if shape_args.is_run_time(shape):
+        return shape_args.full("ones", shape, 1, as_dtype(dtype))
     return full(1, as_dtype(dtype), _allocatable("ones", _sizes("ones", shape), as_dtype(dtype)))
 
 

@@ -8,7 +8,10 @@ size is a run-time `dim`, so each op is written with rows that take run-time siz
   size given as -1, run-time slices counted from the end after it, and an `assert` that the sizes fit;
 - unstack needs `num` (as in TF, whose ValueError says it cannot infer it) and asserts the size;
 - tile: a reshape to (1, n), a broadcast to (m, n) and a reshape to m * n, the sizes as operands;
-- roll: a gather of (i - shift) mod n (n = 0 rolls nothing).
+- roll: a gather of (i - shift) mod n (n = 0 rolls nothing);
+- tf.slice: the static bounds, with `assert`s that they fit (TF's "Expected size[0] in [0, 2], but got 4");
+- repeat: a gather of i // r (one count), or of static positions after asserting the axis has one per count;
+- REFLECT/SYMMETRIC pad: gathers of the mirrored positions (counted from the end after the tensor), concatenated.
 Gradients come from the rows (gather's scatter, slice's, reshape's and broadcast's).
 """
 from __future__ import annotations
@@ -16,10 +19,13 @@ from __future__ import annotations
 import builtins
 from typing import Any, Optional, Sequence
 
+import numpy as np
+
 from engine.dispatch import apply
 from engine.ops.dynamic_ops import dynamic_slice
 from engine.ops.funnel import as_tensor, cast, raw_shape
-from engine.ops.math_ops import equal, floormod, greater_equal, maximum, multiply, subtract
+from engine.ops.math_ops import (equal, floordiv, floormod, greater_equal, less, less_equal, maximum, multiply,
+                                 subtract)
 from engine.ops.shape_ops import run_time_reshape
 from engine.tensor import Tensor
 from ir.opdef import OPS
@@ -113,3 +119,44 @@ def roll(t: Tensor, shift: int, axis: int) -> Tensor:
     n = _dim(t, axis)
     i = apply(OPS["iota"], n, shape=(None,), dtype=int64, axis=0)
     return apply(OPS["gather"], t, floormod(subtract(i, shift), maximum(n, 1)), axis=axis)
+
+
+def check_slice(t: Tensor, axis: int, begin: int, size: int) -> None:
+    """`assert`s that tf.slice's begin (and size, unless -1) fit an axis of run-time size."""
+    n = _dim(t, axis)
+    _check(less_equal(cast(as_tensor(begin), int64), n), f"Expected begin[{axis}] in [0, {{}}], but got {begin}", n)
+    if size != -1:
+        rest = subtract(n, begin)
+        _check(less_equal(cast(as_tensor(size), int64), rest), f"Expected size[{axis}] in [0, {{}}], but got {size}",
+               rest)
+
+
+def repeat(t: Tensor, counts: np.ndarray, axis: int) -> Tensor:
+    """Each slice along `axis` repeated: one count for all (a gather of i // r), or one count per slice."""
+    n = _dim(t, axis)
+    if counts.ndim == 0 or counts.size == 1:
+        r = int(counts.reshape(-1)[0])
+        i = apply(OPS["iota"], multiply(n, r), shape=(None,), dtype=int64, axis=0)
+        return apply(OPS["gather"], t, floordiv(i, max(r, 1)), axis=axis)
+    _check(equal(n, counts.size), f"repeat: {counts.size} repeat counts for an axis of size {{}}", n)
+    positions = np.repeat(np.arange(counts.size, dtype=np.int64), counts.reshape(-1))
+    return apply(OPS["gather"], t, apply(OPS["constant"], value=positions), axis=axis)
+
+
+def mirror_pad(t: Tensor, axis: int, before: int, after: int, symmetric: bool) -> Tensor:
+    """REFLECT (or SYMMETRIC) padding of an axis of run-time size."""
+    n = _dim(t, axis)
+    skip = 0 if symmetric else 1
+    worst = cast(as_tensor(max(before, after) + skip - 1), int64)
+    _check(less(worst, n), f"paddings must be less than the dimension size: {before}, {after} not less than {{}}"
+           if not symmetric else f"paddings must be no greater than the dimension size: {before}, {after} greater "
+                                 f"than {{}}", n)
+    pieces = []
+    if before:
+        head = np.arange(before - 1 + skip, skip - 1, -1, dtype=np.int64)
+        pieces.append(apply(OPS["gather"], t, apply(OPS["constant"], value=head), axis=axis))
+    pieces.append(t)
+    if after:
+        back = apply(OPS["constant"], value=np.arange(1 + skip, 1 + skip + after, dtype=np.int64))
+        pieces.append(apply(OPS["gather"], t, subtract(n, back), axis=axis))
+    return pieces[0] if len(pieces) == 1 else apply(OPS["concat"], *pieces, axis=axis)

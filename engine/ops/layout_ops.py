@@ -29,8 +29,12 @@ def slice(input_: Any, begin: Any, size: Any, name: Optional[str] = None) -> Ten
         raise InvalidArgumentError(f"slice: begin {start} and size {count} need one entry per axis of shape "
                                    f"{tuple(shape)}")
     end = [d if c == -1 else b + c for b, c, d in zip(start, count, shape)]
-    if any(not 0 <= b <= e <= d for b, e, d in zip(start, end, shape)):
+    if not all(0 <= b and (e is None or b <= e) if d is None else 0 <= b <= e <= d
+               for b, e, d in zip(start, end, shape)):
         raise InvalidArgumentError(f"slice: begin {start} and size {count} do not fit in shape {tuple(shape)}")
+    for k, (b, c, d) in enumerate(zip(start, count, shape)):
+        if d is None:  # an axis of unknown size: the bounds are checked when the function runs
+            dynamic_layout.check_slice(t, k, b, c)
     return apply(OPS["slice"], t, begin=tuple(start), end=tuple(end), strides=(1,) * len(shape))
 
 
@@ -68,6 +72,8 @@ def repeat(input: Any, repeats: Any, axis: Optional[int] = None, name: Optional[
     if counts.dtype.kind not in "iu" or (counts < 0).any():
         raise InvalidArgumentError(f"repeat: repeats must be non-negative integers, got {counts.tolist()}")
     n = raw_shape(t)[ax]
+    if n is None:
+        return dynamic_layout.repeat(t, counts, ax)
     if counts.ndim and counts.size not in (1, n):
         raise InvalidArgumentError(f"repeat: {counts.size} repeat counts for an axis of size {n}")
     return gather(t, Tensor(np.repeat(np.arange(n, dtype=np.int64), counts.reshape(-1) if counts.ndim else counts)),

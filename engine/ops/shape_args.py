@@ -1,0 +1,77 @@
+"""Shapes given as values known only when a traced function runs: `tf.zeros(tf.shape(x))`,
+`tf.fill([tf.shape(x)[0], 3], 7.0)`, `tf.ones([n])`, `tf.broadcast_to(v, tf.shape(x))` with a traced `n` or `x` of
+unknown size.
+
+A shape argument is either a list whose entries are Python ints or traced integer scalars, or a traced 1-D integer
+tensor (its length must be static: it is the rank). Each traced entry becomes an unknown dim (`?`) of the result
+and an i64 size operand of `broadcast_to` (ir.ops_dims); Python ints stay static dims. A negative size fails when
+the function runs (TF 2.21's InvalidArgumentError says "Dimension -1 must be >= 0").
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+
+from engine.dispatch import apply
+from engine.ops.dynamic_ops import is_traced
+from engine.ops.funnel import as_tensor, cast, raw_shape
+from engine.ops.math_ops import greater_equal
+from engine.tensor import Tensor, TensorLike
+from ir.opdef import OPS
+from ir.ops_state import InvalidArgumentError
+from ir.types import DType, int64
+
+
+def is_run_time(shape: Any) -> bool:
+    """Whether the shape argument holds a traced value."""
+    if isinstance(shape, TensorLike):
+        return is_traced(shape)
+    return isinstance(shape, (list, tuple)) and any(is_traced(d) for d in shape)
+
+
+def _entries(public: str, shape: Any) -> list[Any]:
+    if isinstance(shape, TensorLike):
+        t = as_tensor(shape)
+        if not t.dtype.is_integer or len(raw_shape(t)) != 1 or raw_shape(t)[0] is None:
+            raise InvalidArgumentError(f"{public}: a shape tensor must be a 1-D int32/int64 tensor of known length, "
+                                       f"got {t.dtype.name} of shape {tuple(raw_shape(t))}")
+        return [t[k] for k in range(raw_shape(t)[0])]
+    return list(shape)
+
+
+def dims_and_sizes(public: str, shape: Any) -> tuple[tuple[Optional[int], ...], list[Tensor]]:
+    """The static shape (None where traced) and the int64 sizes of its None entries, checked at run time."""
+    dims: list[Optional[int]] = []
+    sizes: list[Tensor] = []
+    for k, d in enumerate(_entries(public, shape)):
+        if is_traced(d):
+            t = as_tensor(d)
+            if not t.dtype.is_integer or raw_shape(t) != ():
+                raise InvalidArgumentError(f"{public}: size {k} must be an integer scalar, got {t.dtype.name} of "
+                                           f"shape {tuple(raw_shape(t))}")
+            dims.append(None)
+            sizes.append(cast(t, int64))
+        else:
+            v = int(np.asarray(d.numpy() if isinstance(d, TensorLike) else d))
+            if v < 0:
+                raise InvalidArgumentError(f"{public}: dimensions must not be negative, got {v} at {k}")
+            dims.append(v)
+    for s in sizes:
+        apply(OPS["assert"], greater_equal(s, 0), s, summarize=1, message="Dimension {} must be >= 0")
+    return tuple(dims), sizes
+
+
+def full(public: str, shape: Any, value: Any, dtype: Optional[DType] = None) -> Tensor:
+    """`value` (a scalar) broadcast to a run-time shape."""
+    v = as_tensor(value) if dtype is None else cast(as_tensor(value), dtype)
+    if raw_shape(v) != ():
+        raise InvalidArgumentError(f"{public}: value must be a scalar, got shape {tuple(raw_shape(v))}")
+    dims, sizes = dims_and_sizes(public, shape)
+    return apply(OPS["broadcast_to"], v, *sizes, shape=dims)
+
+
+def broadcast_to(t: Tensor, shape: Any) -> Tensor:
+    """t broadcast to a run-time shape (numpy's rules, t's dims aligned at the end)."""
+    dims, sizes = dims_and_sizes("broadcast_to", shape)
+    return apply(OPS["broadcast_to"], t, *sizes, shape=dims)
