@@ -124,4 +124,60 @@ PROGRAMS = programs("exact",
                   g(tf.constant([3.5, -1.0, 3.5, 0.0, -0.0, 2.0, -1.0, 8.0], tf.float64)),
                   tf.unique_with_counts(tf.constant([1, 1, 1, 2])), f.experimental_get_tracing_count())
     """,
+    uds_shapes_from_tensors="""
+        @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.float32)])
+        def f(x):
+            n = tf.shape(x)[0]
+            return (tf.zeros(tf.shape(x)), tf.ones([n], tf.int32), tf.fill([n, 3], 7.0), tf.zeros([n, 1], tf.int64),
+                    tf.broadcast_to(x[:1], tf.shape(x)), tf.broadcast_to(tf.constant([1.0, 2.0]), [n + 1, 2]))
+        result = [f(tf.reshape(tf.range(2.0 * n), [n, 2])) for n in (3, 1, 0)]
+    """,
+    uds_broadcast_gradient_from_a_run_time_one="""
+        @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float64)])
+        def g(x):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                y = tf.reduce_sum(tf.broadcast_to(x[:1], tf.shape(x)) * x)
+            return y, tape.gradient(y, x)
+        result = [g(tf.reshape(tf.range(3.0 * n, dtype=tf.float64), [n, 3]) * 0.5) for n in (1, 4)]
+    """,
+    uds_slice_repeat_pad_cumsum="""
+        @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.float32)])
+        def f(x):
+            return (tf.slice(x, [1, 0], [-1, 2]), tf.slice(x, [0, 1], [2, -1]), tf.repeat(x, 2, axis=0),
+                    tf.pad(x, [[2, 1], [1, 1]], mode="REFLECT"), tf.pad(x, [[1, 3], [0, 2]], mode="SYMMETRIC"),
+                    tf.math.cumsum(x, axis=0), tf.math.cumsum(x, axis=0, exclusive=True, reverse=True),
+                    tf.math.cumprod(x + 1.0, axis=0, exclusive=True))
+        result = [f(tf.reshape(tf.range(2.0 * n), [n, 2])) for n in (3, 5)]
+    """,
+    uds_slice_size_too_big_raises="""
+        f = tf.function(lambda x: tf.slice(x, [3, 0], [4, 2]), input_signature=[tf.TensorSpec([None, 2], tf.float32)])
+        try:
+            f(tf.zeros([5, 2]))
+            result = "no error"
+        except tf.errors.InvalidArgumentError as e:
+            result = ("InvalidArgumentError", "Expected size[0] in [0, 2], but got 4" in str(e))
+    """,
+    uds_mirror_pad_too_big_raises="""
+        result = []
+        for mode, pads, text in (("REFLECT", [[5, 0], [0, 0]], "paddings must be less than the dimension size: 5, 0 "
+                                                                "not less than 5"),
+                                 ("SYMMETRIC", [[0, 6], [0, 0]], "paddings must be no greater than the dimension "
+                                                                 "size: 0, 6 greater than 5")):
+            f = tf.function(lambda x: tf.pad(x, pads, mode=mode), input_signature=[tf.TensorSpec([None, 2], tf.float32)])
+            try:
+                f(tf.zeros([5, 2]))
+                result.append("no error")
+            except tf.errors.InvalidArgumentError as e:
+                result.append(("InvalidArgumentError", text in str(e)))
+    """,
+    uds_negative_run_time_size_raises="""
+        f = tf.function(lambda x: tf.zeros([tf.shape(x)[0] - 7, 2]),
+                        input_signature=[tf.TensorSpec([None, 2], tf.float32)])
+        try:
+            f(tf.zeros([5, 2]))
+            result = "no error"
+        except tf.errors.InvalidArgumentError as e:
+            result = ("InvalidArgumentError", "Dimension -2 must be >= 0" in str(e))
+    """,
 )
