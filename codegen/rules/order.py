@@ -1,11 +1,11 @@
 """LLVM rules of the rows that order a vector by value (ir.ops_order).
 
-`first_occurrence`: a stable bottom-up merge sort of the positions 0..n-1 by value (two heap blocks of n i64
-positions, swapped after each pass of doubling width; each merge step is branch-free: both candidates are loaded,
-indices clamped to the run, and a select takes the left one unless the right one is strictly less), then one pass
-over the sorted positions: a position whose value equals the previous one's takes the run's first position, since
-a stable sort puts the first occurrence first. NaN sorts last and equals nothing, so each NaN starts its own run.
-O(n log n) compares, n log n loads through the positions.
+`first_occurrence`: a stable sort of the positions 0..n-1 by value (insertion sort of runs of RUN positions, then
+bottom-up merge passes between two heap blocks of n i64 positions, swapped after each pass of doubling width; each
+merge step is branch-free: both candidates are loaded, indices clamped to the run, and a select takes the left one
+unless the right one is strictly less), then one pass over the sorted positions: a position whose value equals the
+previous one's takes the run's first position, since a stable sort puts the first occurrence first. NaN sorts last
+and equals nothing, so each NaN starts its own run. O(n log n) compares, each a load through a position.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from codegen.values import I64, PTR, CValue
 from ir.types import DType
 
 Key = Callable[[lir.Value], lir.Value]
+RUN = 16  # positions sorted by insertion before the merge passes
 
 
 def _less(b: lir.IRBuilder, dtype: DType, a: lir.Value, c: lir.Value) -> lir.Value:
@@ -49,8 +50,9 @@ def stable_argsort(ctx: LowerContext, key: Key, dtype: DType, n: lir.Value) -> l
     b.store(ctx.heap_alloc(nbytes), dst)
     first = b.load(src, typ=PTR)
     ctx.for_range(n, lambda i: b.store(i, _at(b, first, i)))
+    _insertion_sort_runs(ctx, key, dtype, first, n)
     width = ctx.entry_alloca(I64)
-    b.store(ctx.i64(1), width)
+    b.store(ctx.i64(RUN), width)
     head, body, done = (b.append_basic_block(name) for name in ("sort.width", "sort.pass", "sort.done"))
     b.branch(head)
     b.position_at_end(head)
@@ -88,6 +90,38 @@ def stable_argsort(ctx: LowerContext, key: Key, dtype: DType, n: lir.Value) -> l
     b.branch(head)
     b.position_at_end(done)
     return b.load(src, typ=PTR)
+
+
+def _insertion_sort_runs(ctx: LowerContext, key: Key, dtype: DType, pos: lir.Value, n: lir.Value) -> None:
+    """Sort each run of RUN positions in place, stably (an element moves left only past strictly greater ones)."""
+    b = ctx.b
+    runs = b.sdiv(b.add(n, ctx.i64(RUN - 1)), ctx.i64(RUN))
+    j_slot = ctx.entry_alloca(I64)
+
+    def run(r: lir.Value) -> None:
+        lo = b.mul(r, ctx.i64(RUN), flags=["nsw"])
+        hi = b.add(lo, ctx.i64(RUN))
+        hi = b.select(b.icmp_signed("<", hi, n), hi, n)
+
+        def insert(i: lir.Value) -> None:
+            p = b.load(_at(b, pos, i), typ=I64)
+            kp = key(p)
+            b.store(i, j_slot)
+            head, shift, done = (b.append_basic_block(name) for name in ("ins.head", "ins.shift", "ins.done"))
+            b.branch(head)
+            b.position_at_end(head)
+            j = b.load(j_slot, typ=I64)
+            more = b.icmp_signed(">", j, lo)
+            prev = b.load(_at(b, pos, b.select(more, b.sub(j, ctx.i64(1)), j)), typ=I64)
+            b.cbranch(b.and_(more, _less(b, dtype, kp, key(prev))), shift, done)
+            b.position_at_end(shift)
+            b.store(prev, _at(b, pos, j))
+            b.store(b.sub(j, ctx.i64(1)), j_slot)
+            b.branch(head)
+            b.position_at_end(done)
+            b.store(p, _at(b, pos, b.load(j_slot, typ=I64)))
+        ctx.for_range(hi, insert, start=b.add(lo, ctx.i64(1)), vectorize=False)
+    ctx.for_range(runs, run, vectorize=False)
 
 
 @lowers("first_occurrence", dynamic=True)
