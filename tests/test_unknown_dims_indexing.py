@@ -81,3 +81,28 @@ def test_tape_gradient_of_a_reversed_slice_scatters_back() -> None:
         want = np.zeros(n)
         want[-2::-2] = 2.0 * x[-2::-2]
         np.testing.assert_array_equal(g(x).numpy(), want)
+
+
+def test_boolean_mask_over_unknown_dims() -> None:
+    f = tf.function(lambda x, m: (tf.boolean_mask(x, m), x[m], tf.boolean_mask(x, m[:, 0])),
+                    input_signature=[tf.TensorSpec([None, None], tf.float32), tf.TensorSpec([None, None], tf.bool)])
+    g = tf.function(lambda x: tf.boolean_mask(x, x[0] > 2.0, axis=1),
+                    input_signature=[tf.TensorSpec([None, None], tf.float32)])
+    for shape in ((4, 3), (1, 5), (0, 2)):
+        x = np.arange(np.prod(shape), dtype=np.float32).reshape(shape) % 7
+        m = x > 2
+        for got, want in zip(f(x, m), (x[m], x[m], x[m[:, 0]])):
+            np.testing.assert_array_equal(got.numpy(), want)
+        if shape[0]:
+            np.testing.assert_array_equal(g(x).numpy(), x[:, x[0] > 2.0])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="dimension 0 of the tensor has size 4 but dimension 0 "
+                                                             "of the mask has size 3"):
+        f(np.zeros((4, 3), np.float32), np.ones((3, 3), bool))
+
+
+def test_boolean_mask_gradient_on_an_unknown_batch() -> None:
+    f = tf.function(lambda x: tf.reduce_sum(tf.sin(tf.boolean_mask(x, x[:, 0] > 0.0)) * 3.0),
+                    input_signature=[tf.TensorSpec([None, 2], tf.float64)])
+    rng = np.random.default_rng(8)
+    for n in (3, 6):
+        check_grads(f, [rng.standard_normal((n, 2))], order=1, modes=("rev",))
