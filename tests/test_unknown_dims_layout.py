@@ -117,3 +117,21 @@ def test_unstack_without_num_on_an_unknown_axis_is_tfs_value_error() -> None:
     f = tf.function(lambda x: tf.unstack(x), input_signature=[tf.TensorSpec([None, 2], tf.int32)])
     with pytest.raises(ValueError, match=r"Cannot infer argument `num` from shape \(None, 2\)"):
         f(np.zeros((3, 2), np.int32))
+
+
+def test_gather_nd_with_unknown_params_and_index_counts() -> None:
+    f = tf.function(lambda p, i: (tf.gather_nd(p, i), tf.gather_nd(p, i[:, :1]), tf.gather_nd(p, i[:, :0])),
+                    input_signature=[tf.TensorSpec([None, None], tf.float64), tf.TensorSpec([None, 2], tf.int32)])
+    rng = np.random.default_rng(9)
+    for shape, count in (((4, 3), 5), ((2, 6), 1), ((3, 3), 0)):
+        p = rng.standard_normal(shape)
+        i = np.stack([rng.integers(0, shape[0], count), rng.integers(0, shape[1], count)], axis=1).astype(np.int32)
+        got = f(p, i)
+        np.testing.assert_array_equal(got[0].numpy(), p[i[:, 0], i[:, 1]])
+        np.testing.assert_array_equal(got[1].numpy(), p[i[:, 0]])
+        np.testing.assert_array_equal(got[2].numpy(), np.broadcast_to(p, (count,) + shape))
+        g = tf.function(lambda p: tf.reduce_sum(tf.sin(tf.gather_nd(p, i)) * 2.0),
+                        input_signature=[tf.TensorSpec([None, None], tf.float64)])
+        check_grads(g, [p], order=1, modes=("fwd", "rev"))
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        f(np.zeros((2, 2)), np.int32([[0, 2]]))
