@@ -24,9 +24,9 @@ numpy's rules, which Kiln follows where TensorFlow refuses the key (integer arra
   advanced indices.
 
 Limits: a traced boolean mask is supported as the whole key (`x[x > 0]`, `tf.boolean_mask`), a TypeError inside a
-larger key. A slice with a traced bound, or a negative bound or step on an axis of unknown size, is a run-time
-slice (`engine.ops.dynamic_ops`). Integer tensors are fine while tracing: their values are never read, negative entries are
-wrapped with `where(i < 0, i + n, i)`, and `gather` checks the bounds when the function runs.
+larger key. A slice with a traced bound, or a negative bound or step on an axis of unknown size, is a run-time slice
+(`engine.ops.dynamic_ops`). Integer tensors are fine while tracing: their values are never read, negative entries
+are wrapped with `where(i < 0, i + n, i)`, and `gather` checks the bounds when the function runs.
 """
 from __future__ import annotations
 

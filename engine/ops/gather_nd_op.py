@@ -1,11 +1,12 @@
 """`tf.gather_nd`, a composite of the `reshape`, `gather`, `iota`, `mul` and `add` rows (so its gradient, the
 scatter-add of the cotangent into params, comes from the rows' rules, eagerly and traced).
 
-params of shape P and indices of shape I + [K] give I + P[K:]: each index vector names one element (K = rank) or
-one slice of params (a dim of unknown size is a run-time `dim` throughout). The K leading axes of params are merged
-into one and each index vector becomes its row-major linear position there; every component is first gathered from range(P[k]), which returns it unchanged and checks it
-against its own axis (an out-of-range component could otherwise land on another valid position). `batch_dims` b
-shares the first b axes of params and indices: the batch row becomes one more leading coordinate.
+params of shape P and indices of shape I + [K] give I + P[K:]: each index vector names one element (K = rank) or one
+slice of params (a dim of unknown size is a run-time `dim` throughout). The K leading axes of params are merged into
+one and each index vector becomes its row-major linear position there; every component is first gathered from
+range(P[k]), which returns it unchanged and checks it against its own axis (an out-of-range component could
+otherwise land on another valid position). `batch_dims` b shares the first b axes of params and indices: the batch
+row becomes one more leading coordinate.
 """
 from __future__ import annotations
 

@@ -164,7 +164,8 @@ PROGRAMS = programs("exact",
                                                                 "not less than 5"),
                                  ("SYMMETRIC", [[0, 6], [0, 0]], "paddings must be no greater than the dimension "
                                                                  "size: 0, 6 greater than 5")):
-            f = tf.function(lambda x: tf.pad(x, pads, mode=mode), input_signature=[tf.TensorSpec([None, 2], tf.float32)])
+            f = tf.function(lambda x: tf.pad(x, pads, mode=mode),
+                            input_signature=[tf.TensorSpec([None, 2], tf.float32)])
             try:
                 f(tf.zeros([5, 2]))
                 result.append("no error")
