@@ -135,3 +135,17 @@ def test_gather_nd_with_unknown_params_and_index_counts() -> None:
         check_grads(g, [p], order=1, modes=("fwd", "rev"))
     with pytest.raises(tf.errors.InvalidArgumentError):
         f(np.zeros((2, 2)), np.int32([[0, 2]]))
+
+
+def test_sequence_mask_with_run_time_lengths_and_width() -> None:
+    f = tf.function(lambda lens, m: (tf.sequence_mask(lens), tf.sequence_mask(lens, 4), tf.sequence_mask(lens, m),
+                                     tf.sequence_mask(lens, 3, dtype=tf.float32)),
+                    input_signature=[tf.TensorSpec([None], tf.int32), tf.TensorSpec([], tf.int32)])
+    for lens in ([1, 3, 0], [2], []):
+        a = np.asarray(lens, np.int32)
+        widths = (a.max(initial=0), 4, 2, 3)
+        for got, w in zip(f(a, np.int32(2)), widths):
+            np.testing.assert_array_equal(got.numpy(), np.arange(w) < a[:, None])
+    g = tf.function(lambda lens: tf.sequence_mask(lens, 3), input_signature=[tf.TensorSpec([None, 2], tf.int32)])
+    lens = np.int32([[1, 2], [0, 3]])
+    np.testing.assert_array_equal(g(lens).numpy(), np.arange(3) < lens[..., None])

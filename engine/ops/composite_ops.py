@@ -9,6 +9,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from engine.dispatch import apply
+from engine.ops import shape_args
 from engine.ops.array_ops import expand_dims, reshape
 from engine.ops.funnel import as_tensor, broadcast, cast, convert_pair, floating, full, raw_shape
 from engine.ops.math_ops import (add, divide, equal, exp, expm1, greater, less, maximum, minimum, multiply,
@@ -50,6 +51,9 @@ def sequence_mask(lengths: Any, maxlen: Any = None, dtype: Any = bool_, name: Op
     lens = as_tensor(lengths)
     if not lens.dtype.is_integer:
         raise TypeError(f"sequence_mask: lengths must be integers, got {lens.dtype.name}")
+    if lens._node is not None or None in raw_shape(lens) or shape_args.is_run_time([maxlen]):
+        mask = shape_args.sequence_mask(lens, maxlen)
+        return mask if as_dtype(dtype) is bool_ else cast(mask, as_dtype(dtype))
     width = int(np.asarray(reduce_max(lens))) if maxlen is None else int(maxlen)
     shape = tuple(raw_shape(lens)) + (max(width, 0),)
     positions = apply(OPS["iota"], shape=shape, dtype=lens.dtype, axis=len(shape) - 1)

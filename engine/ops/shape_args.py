@@ -1,6 +1,6 @@
 """Shapes given as values known only when a traced function runs: `tf.zeros(tf.shape(x))`,
 `tf.fill([tf.shape(x)[0], 3], 7.0)`, `tf.ones([n])`, `tf.broadcast_to(v, tf.shape(x))` with a traced `n` or `x` of
-unknown size.
+unknown size; and `tf.sequence_mask` whose width is a traced `maxlen` or the largest of traced lengths.
 
 A shape argument is either a list whose entries are Python ints or traced integer scalars, or a traced 1-D integer
 tensor (its length must be static: it is the rank). Each traced entry becomes an unknown dim (`?`) of the result
@@ -16,7 +16,7 @@ import numpy as np
 from engine.dispatch import apply
 from engine.ops.dynamic_ops import is_traced
 from engine.ops.funnel import as_tensor, cast, raw_shape
-from engine.ops.math_ops import greater_equal
+from engine.ops.math_ops import greater_equal, less, maximum
 from engine.tensor import Tensor, TensorLike
 from ir.opdef import OPS
 from ir.ops_state import InvalidArgumentError
@@ -75,3 +75,23 @@ def broadcast_to(t: Tensor, shape: Any) -> Tensor:
     """t broadcast to a run-time shape (numpy's rules, t's dims aligned at the end)."""
     dims, sizes = dims_and_sizes("broadcast_to", shape)
     return apply(OPS["broadcast_to"], t, *sizes, shape=dims)
+
+
+def sequence_mask(lens: Tensor, maxlen: Any) -> Tensor:
+    """mask[..., j] = j < lens[...], for lengths or a width known only at run time (the width defaults to the
+    largest length, at least 0)."""
+    if maxlen is None:
+        width = maximum(cast(apply(OPS["reduce_max"], lens, axes=tuple(range(len(raw_shape(lens))))), int64), 0)
+    elif is_traced(maxlen):
+        width = cast(as_tensor(maxlen), int64)
+    else:
+        width = int(np.asarray(maxlen.numpy() if isinstance(maxlen, TensorLike) else maxlen))
+    lead = tuple(raw_shape(lens))
+    lead_sizes = [apply(OPS["dim"], lens, axis=a) for a, d in enumerate(lead) if d is None]
+    if isinstance(width, int):
+        shape, sizes = lead + (max(width, 0),), lead_sizes
+    else:
+        shape, sizes = lead + (None,), lead_sizes + [width]
+    positions = apply(OPS["iota"], *sizes, shape=shape, dtype=lens.dtype, axis=len(shape) - 1)
+    ends = apply(OPS["reshape"], lens, *lead_sizes, shape=lead + (1,))
+    return less(positions, apply(OPS["broadcast_to"], ends, *sizes, shape=shape))
