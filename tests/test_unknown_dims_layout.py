@@ -149,3 +149,21 @@ def test_sequence_mask_with_run_time_lengths_and_width() -> None:
     g = tf.function(lambda lens: tf.sequence_mask(lens, 3), input_signature=[tf.TensorSpec([None, 2], tf.int32)])
     lens = np.int32([[1, 2], [0, 3]])
     np.testing.assert_array_equal(g(lens).numpy(), np.arange(3) < lens[..., None])
+
+
+def test_gather_with_batch_dims_on_an_unknown_batch() -> None:
+    f = tf.function(lambda p, i: (tf.gather(p, i, batch_dims=1), tf.gather(p, i, axis=2, batch_dims=1)),
+                    input_signature=[tf.TensorSpec([None, 4, 3], tf.float64), tf.TensorSpec([None, 2], tf.int32)])
+    rng = np.random.default_rng(10)
+    for n in (3, 1, 0):
+        p = rng.standard_normal((n, 4, 3))
+        i = rng.integers(0, 3, (n, 2)).astype(np.int32)
+        rows, cols = f(p, i)
+        np.testing.assert_array_equal(rows.numpy(), np.take_along_axis(p, np.broadcast_to(i[:, :, None], (n, 2, 3)), 1))
+        np.testing.assert_array_equal(cols.numpy(), np.take_along_axis(p, np.broadcast_to(i[:, None, :], (n, 4, 2)), 2))
+    g = tf.function(lambda p: tf.reduce_sum(tf.sin(tf.gather(p, i, batch_dims=1))),
+                    input_signature=[tf.TensorSpec([None, 4, 3], tf.float64)])
+    i = np.int32([[0, 3], [2, 2]])
+    check_grads(g, [rng.standard_normal((2, 4, 3))], order=1, modes=("fwd", "rev"))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="out of range"):
+        f(np.zeros((1, 4, 3)), np.int32([[0, 4]]))

@@ -14,9 +14,10 @@ from engine.dispatch import apply
 from engine.convert import convert_to_tensor
 from engine.errors import InvalidDTypeError
 from engine.ops import dynamic_layout, shape_args
+from engine.ops.batched_gather import batched_gather
 from engine.ops.dynamic_ops import is_traced, range_of_tensors
-from engine.ops.funnel import as_tensor, broadcast, broadcast_shapes, cast, convert_all, full, raw_shape
-from engine.ops.math_ops import add, equal, greater, greater_equal, less, logical_and, multiply, where
+from engine.ops.funnel import as_tensor, broadcast, broadcast_shapes, convert_all, full, raw_shape
+from engine.ops.math_ops import add, equal, multiply, where
 from engine.ops.shape_ops import needs_run_time_reshape, run_time_reshape
 from engine.tensor import Tensor, TensorLike, TensorShape
 from ir.opdef import OPS
@@ -247,38 +248,7 @@ def gather(params: Any, indices: Any, validate_indices: Any = None, axis: Any = 
     ax = _axis("gather", b if axis is None else axis, rank)
     if b == 0:
         return apply(_O["gather"], p, i, axis=ax)
-    return _batched_gather(p, i, ax, b)
-
-
-def _batched_gather(p: Tensor, i: Tensor, ax: int, b: int) -> Tensor:
-    """gather with `b` leading batch dimensions shared by params and indices: the batch and gathered axes are
-    flattened into one, each index offset by its batch row, then one plain gather. Indices are checked against
-    their own row first (an assert op, eager or compiled), since an offset index could otherwise read another row."""
-    ps, ishape = raw_shape(p), raw_shape(i)
-    if not 0 < b <= min(ax, len(ishape)) or tuple(ps[:b]) != tuple(ishape[:b]):
-        raise InvalidArgumentError(f"gather: batch_dims {b} needs the first {b} dimensions of params {tuple(ps)} and "
-                                   f"indices {tuple(ishape)} to agree, and axis {ax} >= batch_dims")
-    between = list(builtins.range(b, ax))
-    if between:  # bring the gathered axis right after the batch axes
-        order = list(builtins.range(b)) + [ax] + between + list(builtins.range(ax + 1, len(ps)))
-        p = transpose(p, order)
-        ps = raw_shape(p)
-    n = ps[b]
-    inside = cast(logical_and(greater_equal(i, full(0, i.dtype, ())), less(i, full(n, i.dtype, ()))), int32)
-    all_inside = greater(apply(_O["reduce_min"], inside, axes=tuple(builtins.range(len(ishape)))), full(0, int32, ()))
-    apply(_O["assert"], all_inside, i, message=f"gather: an index is out of range [0, {n}) of its batch row",
-          summarize=3)
-    batch = int(np.prod(ps[:b], dtype=np.int64))
-    rows = reshape(apply(_O["iota"], shape=(batch,), dtype=i.dtype, axis=0), list(ishape[:b]) + [1] * (len(ishape) - b))
-    flat = apply(_O["gather"], reshape(p, [batch * n] + list(ps[b + 1:])),
-                 add(i, multiply(broadcast(rows, ishape, i), full(n, i.dtype, ()))), axis=0)
-    out = reshape(flat, list(ishape) + list(ps[b + 1:]))
-    if between:  # the gathered dims came before the `between` axes: move them after
-        k = len(ishape) - b
-        order = list(builtins.range(b)) + [b + k + j for j in builtins.range(len(between))] + \
-            [b + j for j in builtins.range(k)] + list(builtins.range(b + k + len(between), len(raw_shape(out))))
-        out = transpose(out, order)
-    return out
+    return batched_gather(p, i, ax, b)
 
 
 def fill(dims: Any, value: Any, name: Optional[str] = None) -> Tensor:
