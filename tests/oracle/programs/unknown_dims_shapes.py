@@ -181,4 +181,18 @@ PROGRAMS = programs("exact",
         except tf.errors.InvalidArgumentError as e:
             result = ("InvalidArgumentError", "Dimension -2 must be >= 0" in str(e))
     """,
+    uds_masks_and_gathers="""
+        @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32), tf.TensorSpec([None, 2], tf.int32)])
+        def f(x, i):
+            return (tf.boolean_mask(x, x > 4.0), x[x[:, 0] > 2.0], tf.gather_nd(x, i), tf.gather_nd(x, i[:, :1]),
+                    tf.gather(x[:, :2], i % 2, batch_dims=1))
+        result = [f(tf.reshape(tf.range(12.0), [4, 3]), tf.constant([[1, 2], [3, 0], [0, 0], [2, 1]])),
+                  f(tf.reshape(tf.range(2.0), [1, 2]), tf.constant([[0, 1]]))]
+    """,
+    uds_sequence_mask_run_time="""
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.int32), tf.TensorSpec([], tf.int32)])
+        def f(lens, m):
+            return tf.sequence_mask(lens), tf.sequence_mask(lens, 4), tf.sequence_mask(lens, m, dtype=tf.float32)
+        result = [f(tf.constant(v, tf.int32), tf.constant(2)) for v in ([1, 3, 0], [2], [])]
+    """,
 )
