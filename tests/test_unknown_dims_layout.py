@@ -167,3 +167,17 @@ def test_gather_with_batch_dims_on_an_unknown_batch() -> None:
     check_grads(g, [rng.standard_normal((2, 4, 3))], order=1, modes=("fwd", "rev"))
     with pytest.raises(tf.errors.InvalidArgumentError, match="out of range"):
         f(np.zeros((1, 4, 3)), np.int32([[0, 4]]))
+
+
+def test_linspace_and_eye_with_a_traced_count() -> None:
+    f = tf.function(lambda n: (tf.linspace(0.0, 1.0, n), tf.linspace(2.0, -1.0, n), tf.eye(n), tf.eye(2, n),
+                               tf.eye(n, batch_shape=[2], dtype=tf.int32)),
+                    input_signature=[tf.TensorSpec([], tf.int32)])
+    for n in (5, 1, 0):
+        got = f(np.int32(n))
+        # TF 2.21: linspace(start, stop, 1) is [start]
+        np.testing.assert_allclose(got[0].numpy(), np.linspace(0.0, 1.0, n), rtol=1e-6)
+        np.testing.assert_allclose(got[1].numpy(), np.linspace(2.0, -1.0, n), rtol=1e-6)
+        np.testing.assert_array_equal(got[2].numpy(), np.eye(n))
+        np.testing.assert_array_equal(got[3].numpy(), np.eye(2, n))
+        np.testing.assert_array_equal(got[4].numpy(), np.broadcast_to(np.eye(n, dtype=np.int32), (2, n, n)))

@@ -24,6 +24,8 @@ def eye(num_rows: int, num_columns: Optional[int] = None, batch_shape: Optional[
         dtype: Any = float32, name: Optional[str] = None) -> Tensor:
     """The identity matrix (ones on the main diagonal), optionally rectangular and repeated over `batch_shape`."""
     dt = as_dtype(dtype)
+    if shape_args.is_run_time([num_rows, num_columns]):
+        return shape_args.eye(num_rows, num_columns, tuple(int(d) for d in (batch_shape or ())), dt)
     cols = num_rows if num_columns is None else int(num_columns)
     matrix = Tensor(np.eye(int(num_rows), cols, dtype=dt.np))
     batch = tuple(int(d) for d in (batch_shape or ()))
@@ -37,6 +39,8 @@ def linspace(start: Any, stop: Any, num: int, name: Optional[str] = None, axis: 
         s, e = cast(s, float64), cast(e, float64)
     if raw_shape(s) or raw_shape(e) or axis != 0:
         raise NotImplementedError("linspace: only scalar start and stop (axis 0) are supported")
+    if shape_args.is_run_time([num]):
+        return shape_args.linspace(s, e, num)
     n = int(num)
     if n == 1:
         return reshape(s, [1])

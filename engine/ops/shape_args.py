@@ -1,6 +1,7 @@
 """Shapes given as values known only when a traced function runs: `tf.zeros(tf.shape(x))`,
 `tf.fill([tf.shape(x)[0], 3], 7.0)`, `tf.ones([n])`, `tf.broadcast_to(v, tf.shape(x))` with a traced `n` or `x` of
-unknown size; and `tf.sequence_mask` whose width is a traced `maxlen` or the largest of traced lengths.
+unknown size; `tf.sequence_mask` whose width is a traced `maxlen` or the largest of traced lengths; `tf.linspace`
+and `tf.eye` with a traced count.
 
 A shape argument is either a list whose entries are Python ints or traced integer scalars, or a traced 1-D integer
 tensor (its length must be static: it is the rank). Each traced entry becomes an unknown dim (`?`) of the result
@@ -16,7 +17,8 @@ import numpy as np
 from engine.dispatch import apply
 from engine.ops.dynamic_ops import is_traced
 from engine.ops.funnel import as_tensor, cast, raw_shape
-from engine.ops.math_ops import greater_equal, less, maximum
+from engine.ops.math_ops import (add, divide, equal, greater, greater_equal, less, logical_and, maximum, multiply,
+                                 subtract, where)
 from engine.tensor import Tensor, TensorLike
 from ir.opdef import OPS
 from ir.ops_state import InvalidArgumentError
@@ -95,3 +97,33 @@ def sequence_mask(lens: Tensor, maxlen: Any) -> Tensor:
     positions = apply(OPS["iota"], *sizes, shape=shape, dtype=lens.dtype, axis=len(shape) - 1)
     ends = apply(OPS["reshape"], lens, *lead_sizes, shape=lead + (1,))
     return less(positions, apply(OPS["broadcast_to"], ends, *sizes, shape=shape))
+
+
+def _count(v: Any) -> Any:
+    """A count argument: a Python int, or an int64 scalar tensor where traced."""
+    return cast(as_tensor(v), int64) if is_traced(v) else int(np.asarray(v.numpy() if isinstance(v, TensorLike) else v))
+
+
+def _iota(n: Any, shape: tuple, dtype: DType, axis: int) -> Tensor:
+    sizes = [n] * sum(1 for d in shape if d is None)
+    return apply(OPS["iota"], *sizes, shape=shape, dtype=dtype, axis=axis)
+
+
+def linspace(s: Tensor, e: Tensor, num: Any) -> Tensor:
+    """`num` (traced) evenly spaced values from s to e, both included (just s when num is 1)."""
+    n = _count(num)
+    i = _iota(n, (None,), s.dtype, 0)
+    last = cast(subtract(n, 1), s.dtype)
+    values = add(multiply(i, divide(subtract(e, s), maximum(last, cast(as_tensor(1), s.dtype)))), s)
+    return where(logical_and(equal(i, last), greater(last, cast(as_tensor(0), s.dtype))), e, values)
+
+
+def eye(num_rows: Any, num_columns: Any, batch: tuple, dtype: DType) -> Tensor:
+    """The identity matrix with a traced number of rows or columns, repeated over the static `batch` shape."""
+    rows = _count(num_rows)
+    cols = rows if num_columns is None else _count(num_columns)
+    shape = batch + tuple(d if isinstance(d, int) else None for d in (rows, cols))
+    sizes = [d for d in (rows, cols) if not isinstance(d, int)]
+    r = apply(OPS["iota"], *sizes, shape=shape, dtype=int64, axis=len(shape) - 2)
+    c = apply(OPS["iota"], *sizes, shape=shape, dtype=int64, axis=len(shape) - 1)
+    return cast(equal(r, c), dtype)
