@@ -181,3 +181,18 @@ def test_linspace_and_eye_with_a_traced_count() -> None:
         np.testing.assert_array_equal(got[2].numpy(), np.eye(n))
         np.testing.assert_array_equal(got[3].numpy(), np.eye(2, n))
         np.testing.assert_array_equal(got[4].numpy(), np.broadcast_to(np.eye(n, dtype=np.int32), (2, n, n)))
+
+
+@pytest.mark.parametrize("indexing", ["xy", "ij"])
+def test_meshgrid_of_vectors_of_unknown_length(indexing: str) -> None:
+    f = tf.function(lambda a, b: tf.meshgrid(a, b, a[:2], indexing=indexing),
+                    input_signature=[tf.TensorSpec([None], tf.float64), tf.TensorSpec([None], tf.float64)])
+    rng = np.random.default_rng(11)
+    for n, m in ((3, 4), (2, 1)):
+        a, b = rng.standard_normal(n), rng.standard_normal(m)
+        for got, want in zip(f(a, b), np.meshgrid(a, b, a[:2], indexing=indexing)):
+            np.testing.assert_array_equal(got.numpy(), want)
+    g = tf.function(lambda a, b: tf.add_n([tf.reduce_sum(tf.sin(v) * (k + 1.0))
+                                           for k, v in enumerate(tf.meshgrid(a, b, indexing=indexing))]),
+                    input_signature=[tf.TensorSpec([None], tf.float64), tf.TensorSpec([None], tf.float64)])
+    check_grads(g, [rng.standard_normal(3), rng.standard_normal(4)], order=1, modes=("fwd", "rev"))

@@ -85,15 +85,17 @@ def meshgrid(*args: Any, indexing: str = "xy", name: Optional[str] = None) -> li
     if indexing not in ("xy", "ij"):
         raise ValueError(f"meshgrid: indexing must be 'xy' or 'ij', got {indexing!r}")
     ts = [reshape(v, [-1]) for v in convert_all(list(args))]
-    shape = [raw_shape(v)[0] for v in ts]
     order = list(builtins.range(len(ts)))
     if indexing == "xy" and len(ts) > 1:
         order[0], order[1] = 1, 0
-        shape[0], shape[1] = shape[1], shape[0]
+    axes = [ts[k] for k in order]  # the vector whose length each output axis has
+    shape = tuple(raw_shape(v)[0] for v in axes)
+    sizes = [apply(OPS["dim"], v, axis=0) for v in axes if raw_shape(v)[0] is None]
     out = []
     for i, v in enumerate(ts):
         at = order.index(i)
-        out.append(broadcast(reshape(v, [-1 if j == at else 1 for j in builtins.range(len(ts))]), tuple(shape)))
+        column = reshape(v, [-1 if j == at else 1 for j in builtins.range(len(ts))])
+        out.append(apply(OPS["broadcast_to"], column, *sizes, shape=shape) if sizes else broadcast(column, shape))
     return out
 
 
