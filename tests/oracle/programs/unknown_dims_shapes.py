@@ -195,4 +195,12 @@ PROGRAMS = programs("exact",
             return tf.sequence_mask(lens), tf.sequence_mask(lens, 4), tf.sequence_mask(lens, m, dtype=tf.float32)
         result = [f(tf.constant(v, tf.int32), tf.constant(2)) for v in ([1, 3, 0], [2], [])]
     """,
+    uds_linspace_eye_meshgrid_run_time="""
+        @tf.function(input_signature=[tf.TensorSpec([], tf.int32), tf.TensorSpec([None], tf.float32)])
+        def f(n, v):
+            return (tf.linspace(0.0, 1.0, n), tf.linspace(2.0, -1.0, n), tf.eye(n), tf.eye(2, n),
+                    tf.eye(n, batch_shape=[2], dtype=tf.int32), tf.meshgrid(v, v[:2]),
+                    tf.meshgrid(v, v[1:], indexing="ij"))
+        result = [f(tf.constant(n), tf.range(3.0 + n)) for n in (5, 1, 0)]
+    """,
 )
