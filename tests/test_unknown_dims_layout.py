@@ -196,3 +196,21 @@ def test_meshgrid_of_vectors_of_unknown_length(indexing: str) -> None:
                                            for k, v in enumerate(tf.meshgrid(a, b, indexing=indexing))]),
                     input_signature=[tf.TensorSpec([None], tf.float64), tf.TensorSpec([None], tf.float64)])
     check_grads(g, [rng.standard_normal(3), rng.standard_normal(4)], order=1, modes=("fwd", "rev"))
+
+
+def test_tile_with_traced_multiples() -> None:
+    f = tf.function(lambda x, y: (tf.tile(x, [tf.shape(y)[0], 1]), tf.tile(x[None], tf.stack([tf.shape(y)[0], 1, 2])),
+                                  tf.tile(y, [tf.shape(x)[0]])),
+                    input_signature=[tf.TensorSpec([None, 2], tf.float64), tf.TensorSpec([None], tf.float64)])
+    for n, m in ((2, 3), (1, 0), (3, 1)):
+        x, y = np.arange(2.0 * n).reshape(n, 2), np.arange(float(m))
+        for got, want in zip(f(x, y), (np.tile(x, (m, 1)), np.tile(x[None], (m, 1, 2)), np.tile(y, n))):
+            np.testing.assert_array_equal(got.numpy(), want)
+    g = tf.function(lambda x, y: tf.reduce_sum(tf.sin(tf.tile(x, [tf.shape(y)[0], 2]))),
+                    input_signature=[tf.TensorSpec([None, 2], tf.float64), tf.TensorSpec([None], tf.float64)])
+    check_grads(lambda x: g(x, np.zeros(3)), [np.random.default_rng(12).standard_normal((2, 2))], order=1,
+                modes=("fwd", "rev"))
+    # TF 2.21: InvalidArgumentError "Expected multiples[0] >= 0, but got -1"
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"Expected multiples\[0\] >= 0, but got -1"):
+        tf.function(lambda x: tf.tile(x, [tf.shape(x)[0] - 3, 1]),
+                    input_signature=[tf.TensorSpec([None, 2], tf.float64)])(np.zeros((2, 2)))

@@ -105,14 +105,16 @@ def unstack(t: Tensor, num: Optional[int], axis: int) -> list[Tensor]:
     return out
 
 
-def tile(t: Tensor, multiples: Sequence[int]) -> Tensor:
+def tile(t: Tensor, multiples: Sequence[Any]) -> Tensor:
+    """t tiled where a dim or a multiple (an int64 scalar tensor) is known only at run time."""
     shape = raw_shape(t)
     dims = [_dim(t, k) for k in builtins.range(len(shape))]
     inter = run_time_reshape(t, [v for d in dims for v in (1, d)])
     sizes = [s for m, d in zip(multiples, dims) for s in (m, d) if not isinstance(s, int)]
-    target = tuple(s for m, d in zip(multiples, shape) for s in (m, d))
+    target = tuple(s if isinstance(s, int) else None for m, d in zip(multiples, dims) for s in (m, d))
     wide = apply(OPS["broadcast_to"], inter, *sizes, shape=target)
-    return run_time_reshape(wide, [m * d if isinstance(d, int) else multiply(d, m) for m, d in zip(multiples, dims)])
+    return run_time_reshape(wide, [m * d if isinstance(m, int) and isinstance(d, int) else multiply(d, m)
+                                   for m, d in zip(multiples, dims)])
 
 
 def roll(t: Tensor, shift: int, axis: int) -> Tensor:

@@ -12,7 +12,7 @@ from typing import Any, Optional
 import numpy as np
 
 from engine.dispatch import apply
-from engine.ops import dynamic_layout
+from engine.ops import dynamic_layout, shape_args
 from engine.ops.array_ops import _axis, _ints, gather, reshape
 from engine.ops.funnel import as_tensor, broadcast, convert_all, raw_shape
 from engine.tensor import Tensor, TensorLike
@@ -103,6 +103,11 @@ def tile(input: Any, multiples: Any, name: Optional[str] = None) -> Tensor:  # n
     """Repeat along each axis: broadcast a [1, d] view to [m, d], then merge."""
     t = as_tensor(input)
     shp = raw_shape(t)
+    if shape_args.is_run_time(multiples):
+        mult = shape_args.counts("tile", multiples, "Expected multiples[{k}] >= 0, but got {}")
+        if len(mult) != len(shp):
+            raise InvalidArgumentError(f"tile: {len(mult)} multiples for a tensor of shape {tuple(shp)}")
+        return dynamic_layout.tile(t, mult)
     mult = _ints("tile", multiples)
     for k, m in enumerate(mult):
         if m < 0:

@@ -42,8 +42,10 @@ def _entries(public: str, shape: Any) -> list[Any]:
     return list(shape)
 
 
-def dims_and_sizes(public: str, shape: Any) -> tuple[tuple[Optional[int], ...], list[Tensor]]:
-    """The static shape (None where traced) and the int64 sizes of its None entries, checked at run time."""
+def dims_and_sizes(public: str, shape: Any, negative: str = "Dimension {} must be >= 0",
+                   ) -> tuple[tuple[Optional[int], ...], list[Tensor]]:
+    """The static shape (None where traced) and the int64 sizes of its None entries, checked at run time (an
+    assert with the message `negative`; `{k}` in it is the entry's position, `{}` its value)."""
     dims: list[Optional[int]] = []
     sizes: list[Tensor] = []
     for k, d in enumerate(_entries(public, shape)):
@@ -59,9 +61,17 @@ def dims_and_sizes(public: str, shape: Any) -> tuple[tuple[Optional[int], ...], 
             if v < 0:
                 raise InvalidArgumentError(f"{public}: dimensions must not be negative, got {v} at {k}")
             dims.append(v)
-    for s in sizes:
-        apply(OPS["assert"], greater_equal(s, 0), s, summarize=1, message="Dimension {} must be >= 0")
+    traced = [k for k, d in enumerate(dims) if d is None]
+    for k, s in zip(traced, sizes):
+        apply(OPS["assert"], greater_equal(s, 0), s, summarize=1, message=negative.replace("{k}", str(k)))
     return tuple(dims), sizes
+
+
+def counts(public: str, shape: Any, negative: str) -> list[Any]:
+    """The entries of a shape-like argument: Python ints, and int64 scalar tensors where traced (checked >= 0)."""
+    dims, sizes = dims_and_sizes(public, shape, negative)
+    it = iter(sizes)
+    return [next(it) if d is None else d for d in dims]
 
 
 def full(public: str, shape: Any, value: Any, dtype: Optional[DType] = None) -> Tensor:

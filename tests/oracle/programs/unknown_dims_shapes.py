@@ -203,4 +203,17 @@ PROGRAMS = programs("exact",
                     tf.meshgrid(v, v[1:], indexing="ij"))
         result = [f(tf.constant(n), tf.range(3.0 + n)) for n in (5, 1, 0)]
     """,
+    uds_tile_traced_multiples="""
+        @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.float32), tf.TensorSpec([None], tf.float32)])
+        def f(x, y):
+            return (tf.tile(x, [tf.shape(y)[0], 1]), tf.tile(x[None], tf.stack([tf.shape(y)[0], 1, 2])),
+                    tf.tile(y, [tf.shape(x)[0]]))
+        result = [f(tf.reshape(tf.range(2.0 * n), [n, 2]), tf.range(float(m))) for n, m in ((2, 3), (1, 0))]
+        g = tf.function(lambda x: tf.tile(x, [tf.shape(x)[0] - 3, 1]), input_signature=[tf.TensorSpec([None, 2])])
+        try:
+            g(tf.zeros([2, 2]))
+            result.append("no error")
+        except tf.errors.InvalidArgumentError as e:
+            result.append(("InvalidArgumentError", "Expected multiples[0] >= 0, but got -1" in str(e)))
+    """,
 )
