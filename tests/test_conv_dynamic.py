@@ -2,8 +2,9 @@
 kernel for the conv/pool rows and their gradients, which serves every batch size.
 
 - Every row (conv2d, its two gradients, max/avg pooling and theirs) on the geometries of tests/test_conv_rows.py,
-  traced once with the batch None: eager == interpreter == the one compiled kernel, at batch 1, odd and even sizes
-  and 0, with one compile (`codegen.runtime.compile_function` counted) and no specializations.
+  in float64, float32, float16 and bfloat16, traced once with the batch None: eager == interpreter == the one
+  compiled kernel, at batch 1, odd and even sizes and 0, with one compile (`codegen.runtime.compile_function`
+  counted) and no specializations.
 - A CNN loss's gradients through that one kernel against float64 central differences of numpy references, in
   random directions, at several batch sizes.
 - A Keras CNN (Conv2D, MaxPooling2D, Flatten, Dense) fit whose last batch is partial compiles its train step once,
@@ -65,7 +66,8 @@ def _row_cases() -> list[Any]:
     return [pytest.param(*c, id=f"{c[0]}-{c[4]}") for c in cases]
 
 
-@pytest.mark.parametrize("dtype, tol", [("float64", 1e-12), ("float32", 2e-5)])
+@pytest.mark.parametrize("dtype, tol", [("float64", 1e-12), ("float32", 2e-5), ("float16", 2e-2),
+                                        ("bfloat16", 5e-2)])
 @pytest.mark.parametrize("name, shapes, batched, attrs, k", _row_cases())
 def test_every_row_compiles_one_kernel_for_every_batch(name: str, shapes: list, batched: list, attrs: dict, k: int,
                                                        dtype: str, tol: float, compiles: list) -> None:
@@ -84,8 +86,9 @@ def test_every_row_compiles_one_kernel_for_every_batch(name: str, shapes: list, 
         eager = row(*operands).numpy()
         assert eager.shape == attrs["shape"] if name == "conv2d_backprop_filter" else eager.shape[0] == n
         np.testing.assert_array_equal(interpreted(*operands).numpy(), eager)
-        scale = max(float(np.max(np.abs(eager), initial=0.0)), 1.0)
-        np.testing.assert_allclose(compiled(*operands).numpy(), eager, rtol=0, atol=tol * scale)
+        scale = max(float(np.max(np.abs(eager.astype(np.float64)), initial=0.0)), 1.0)
+        np.testing.assert_allclose(compiled(*operands).numpy().astype(np.float64), eager.astype(np.float64), rtol=0,
+                                   atol=tol * scale)
     (concrete,) = compiled._cache.values()
     assert concrete.ir.param_types[0].shape[0] is None
     assert compiles_generically(concrete.ir) and not concrete._specializations
