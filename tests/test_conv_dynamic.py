@@ -219,3 +219,18 @@ def test_same_padding_with_a_stride_on_an_unknown_spatial_dim_as_tf() -> None:
     # TF 2.21's answers for the same calls
     assert got == [[[9.0, 11.0, 13.0, 15.0], [25.0, 27.0, 29.0, 31.0], [33.0, 35.0, 37.0, 39.0]],
                    [[9.0, 11.0, 13.0, 15.0], [17.0, 19.0, 21.0, 23.0]]]
+
+
+def test_profiling_a_function_with_a_run_time_batch_times_its_conv_kernels() -> None:
+    """The profiler counts no bytes or FLOPs for values whose size is known only at run time, and times them."""
+    f0 = tf.constant(np.ones((3, 3, 2, 4), np.float32))
+    f = tf.function(lambda x: tf.nn.max_pool2d(tf.nn.conv2d(x, f0, 1, "VALID"), 2, 2, "VALID"),
+                    input_signature=[tf.TensorSpec([None, 6, 6, 2], tf.float32)])
+    x = tf.ones([3, 6, 6, 2])
+    with tf.profiler.profile() as p:
+        outs = [f(x) for _ in range(2)]
+    for out in outs:
+        np.testing.assert_array_equal(out.numpy(), np.full((3, 2, 2, 4), 18.0, np.float32))
+    [stats] = p.functions
+    [conv] = [k for k in stats.kernels if "conv2d" in k.info.ops]
+    assert stats.calls == 2 and conv.runs == 2 and conv.ns >= 0 and conv.info.bytes == conv.info.flops == 0
