@@ -101,6 +101,16 @@ def test_a_pool_thread_that_starts_late_finds_the_work_done(threaded: None) -> N
     np.testing.assert_array_equal(compiled([x])[0], got)
 
 
+def test_a_split_call_made_on_the_pool_thread_itself_finishes(threaded: None) -> None:
+    """The call does not wait for the pool: from the pool's only thread (two threads: one pool thread), the work it
+    hands out waits behind the call itself, and the call reduces every chunk alone."""
+    from codegen.runtime import executor
+    x = np.random.default_rng(6).standard_normal((512, 3)).astype(np.float32)
+    compiled = split_compiled(reduce_fn("reduce_min", TensorType(float32, x.shape), [0]))
+    got = executor().submit(lambda: compiled([x])[0]).result(timeout=60)
+    assert np.array_equal(got, x.min(axis=0))
+
+
 def test_an_error_in_a_pool_thread_is_raised_by_the_call(threaded: None) -> None:
     x = np.ones((512, 4), np.float32)
     compiled = split_compiled(reduce_fn("reduce_sum", TensorType(float32, x.shape), None))
