@@ -22,6 +22,7 @@ compile) in a new process.
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
 from typing import Any, Callable, Optional, Sequence
@@ -41,9 +42,11 @@ MIN_ELEMENTS = 1 << 22
 MAX_CHUNKS = 64
 #: At least this many rows per chunk, so that the partial results are at most an eighth of the input.
 MIN_CHUNK_ROWS = 8
-#: A split call's chunks are taken in about this many grabs (`grab`): enough that a thread that starts late leaves
-#: little for the others to wait on, few enough that the calls' overhead (a few µs each) stays small.
-GRABS = 16
+#: A thread of a split call takes 1 / (SHARE * threads) of the chunks left at a time (`grabs`: guided
+#: scheduling): big grabs first, so that few calls (a few µs each) are made, and grabs of one chunk at the end, so
+#: that no thread waits long for another's last grab (64 chunks on 2 threads: 16, 12, 9, 7, 5, 4, 3, 2, 2, 1, 1, 1,
+#: 1 chunks).
+SHARE = 2
 
 #: What a value is to the cut: rows of the split input (_SPLIT), computed from whole values (_PLAIN), computed after
 #: a reduction over split rows (_TAIL), or a whole value that a row gives the split rows' shape (_EITHER: a
@@ -268,7 +271,7 @@ class Split:
         return [parts[k] if where == "chunk" else rest[k] for where, k in cut.take]
 
     def _run_chunks(self, arrays: list[Any]) -> list[np.ndarray]:
-        """The chunk function's results. Its chunks are taken a few at a time (`grab`) from one counter by the
+        """The chunk function's results. Its chunks are taken a few at a time (`grabs`) from one counter by the
         calling thread and the pool's threads, not cut into one fixed range per thread, and the call waits only for
         the grabs taken, not for the pool's threads: a thread that starts late (a slow wake-up, a core busy with
         another process) takes fewer chunks or none, and the call does not wait for it to be scheduled."""
@@ -278,9 +281,8 @@ class Split:
             return chunk.run(arrays)
         arrays = [_laid_out(a, t.dtype.np) for a, t in zip(arrays, self.cut.chunk.param_types)]
         outs = [np.empty(t.shape, t.dtype.np) for t in self.cut.chunk.result_types]
-        total = chunk.lowered.chunks
-        size = grab(total)
-        steps = -(-total // size)
+        ranges = grabs(chunk.lowered.chunks, parts)
+        steps = len(ranges)
         counter = itertools.count()  # next() on it is atomic under the GIL
         done: list[int] = []
         failed: list[tuple[Any, Any]] = []  # (status code, workspace) or (exception, None)
@@ -294,7 +296,7 @@ class Split:
                 if k >= steps:
                     break
                 try:
-                    code = call(*args, ws, k * size, min(total, (k + 1) * size))
+                    code = call(*args, ws, *ranges[k])
                 except BaseException as e:  # (raised in the caller's thread below)
                     code, ws = e, None
                 if code:
@@ -327,9 +329,17 @@ class Split:
 _NO_WORKSPACE = np.empty(0, np.uint8)
 
 
-def grab(chunks: int) -> int:
-    """Chunks taken at a time by one thread of a `Split` call of `chunks` chunks."""
-    return max(1, -(-chunks // GRABS))
+@functools.lru_cache(maxsize=None)
+def grabs(chunks: int, threads: int) -> tuple[tuple[int, int], ...]:
+    """The chunk ranges [begin, end) that the threads of a `Split` call take one by one, in order: each is
+    1 / (SHARE * threads) of the chunks left, rounded up."""
+    out: list[tuple[int, int]] = []
+    begin = 0
+    while begin < chunks:
+        size = -(-(chunks - begin) // (SHARE * threads))
+        out.append((begin, begin + size))
+        begin += size
+    return tuple(out)
 
 
 def _laid_out(a: Any, dtype: np.dtype) -> np.ndarray:

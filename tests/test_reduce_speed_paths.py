@@ -58,24 +58,31 @@ NUMPY = {"reduce_sum": np.sum, "reduce_prod": np.prod, "reduce_max": np.max, "re
 
 
 # ---- how a call shares its chunks ----------------------------------------------------------------------------------
-@pytest.mark.parametrize("grabs", [1, 3, 16, 1000])
+@pytest.mark.parametrize("share", [1, 2, 8])
 @pytest.mark.parametrize("rows", [64, 72, 4096])
-def test_every_chunk_is_reduced_whatever_the_grab_size(grabs: int, rows: int, threaded: None,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_chunk_is_reduced_whatever_the_grab_sizes(share: int, rows: int, threaded: None,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """Column sums of integers over split rows are exact: a chunk skipped (its partial row left uninitialised) or
-    reduced into the wrong row would show. Chunk counts that the grab size does not divide included."""
-    monkeypatch.setattr(partial, "GRABS", grabs)
+    reduced into the wrong row would show."""
+    monkeypatch.setattr(partial, "SHARE", share)
+    partial.grabs.cache_clear()
     x = np.random.default_rng(rows).integers(-1000, 1000, (rows, 5)).astype(np.int64)
     compiled = split_compiled(reduce_fn("reduce_sum", TensorType(int64, x.shape), [0]))
     for _ in range(3):
         assert np.array_equal(compiled([x])[0], x.sum(axis=0))
+    partial.grabs.cache_clear()
 
 
-def test_grab_sizes_give_about_grabs_steps() -> None:
-    assert [partial.grab(n) for n in (2, 16, 17, 64, 1024)] == [1, 1, 2, 4, 64]
-    for n in range(2, 200):
-        g = partial.grab(n)
-        assert g >= 1 and -(-n // g) <= partial.GRABS
+@pytest.mark.parametrize("threads", [2, 3, 8])
+def test_grabs_cover_the_chunks_in_shrinking_ranges(threads: int) -> None:
+    for n in range(1, 300):
+        ranges = partial.grabs(n, threads)
+        sizes = [end - begin for begin, end in ranges]
+        assert ranges[0][0] == 0 and ranges[-1][1] == n
+        assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:]))
+        assert all(s >= 1 for s in sizes) and sizes == sorted(sizes, reverse=True) and sizes[-1] == 1
+        assert sizes[0] == -(-n // (partial.SHARE * threads))
+    assert [e - b for b, e in partial.grabs(64, 2)] == [16, 12, 9, 7, 5, 4, 3, 2, 2, 1, 1, 1, 1]
 
 
 def test_a_pool_thread_that_never_starts_leaves_its_chunks_to_the_caller(threaded: None) -> None:
