@@ -6,9 +6,10 @@ of everything, a max over axis 0, a mean) runs as two compiled functions.
 - the *chunk* function runs row-tiled (`codegen.tiling`): each chunk of rows reduces its own rows and writes its
   result as one row of a partial result stacked over the chunks (a float sum's chunk total is summed in blocks,
   see `codegen.rules.blocked_sum`, and rounded once to the result's dtype); the calling thread and the pool's take
-  its chunks a few at a time from one counter (`Split._run_chunks`), so that a thread the OS runs late takes less
-  of the work instead of holding up the call (under a load of ~10 processes on the 2 cores, fixed halves took a
-  16M float32 sum 23.8 ms median, 7.5 ms 10th percentile; grabs 15.3 ms and 3.0 ms, one thread 14.6 and 2.8);
+  its chunks in shrinking grabs from one counter (`Split._run_chunks`, `grabs`), so that a thread the OS runs late
+  takes less of the work instead of holding up the call (under a load of ~9.5 on the 2 cores, a 16M float32 sum
+  took 24.2 ms median and 11.6 ms 10th percentile with one fixed half per thread; 14.2 and 3.0 ms with grabs, as
+  on one thread: 15.2 and 2.7 ms);
 - the *finish* function reduces each partial result over its chunks with the same row (a sum of the chunks'
   sums, added one by one in float64 for float sums; a max of their maxes, NaN propagating) and computes whatever
   `fn` does with the reductions afterwards (a mean's division, a norm's sqrt). It is small and compiled like any
