@@ -8,7 +8,7 @@ patched in so that the split path runs on small inputs; one test runs it at the 
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Iterator, Optional, Sequence
 
 import numpy as np
 import pytest
@@ -58,19 +58,23 @@ NUMPY = {"reduce_sum": np.sum, "reduce_prod": np.prod, "reduce_max": np.max, "re
 
 
 # ---- how a call shares its chunks ----------------------------------------------------------------------------------
-@pytest.mark.parametrize("share", [1, 2, 8])
+@pytest.fixture(params=[1, 2, 8])
+def share(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+    """partial.SHARE patched (the grab ranges it makes are cached: cleared before and after)."""
+    monkeypatch.setattr(partial, "SHARE", request.param)
+    partial.grabs.cache_clear()
+    yield request.param
+    partial.grabs.cache_clear()
+
+
 @pytest.mark.parametrize("rows", [64, 72, 4096])
-def test_every_chunk_is_reduced_whatever_the_grab_sizes(share: int, rows: int, threaded: None,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_chunk_is_reduced_whatever_the_grab_sizes(share: int, rows: int, threaded: None) -> None:
     """Column sums of integers over split rows are exact: a chunk skipped (its partial row left uninitialised) or
     reduced into the wrong row would show."""
-    monkeypatch.setattr(partial, "SHARE", share)
-    partial.grabs.cache_clear()
     x = np.random.default_rng(rows).integers(-1000, 1000, (rows, 5)).astype(np.int64)
     compiled = split_compiled(reduce_fn("reduce_sum", TensorType(int64, x.shape), [0]))
     for _ in range(3):
         assert np.array_equal(compiled([x])[0], x.sum(axis=0))
-    partial.grabs.cache_clear()
 
 
 @pytest.mark.parametrize("threads", [2, 3, 8])
@@ -119,23 +123,21 @@ def test_a_split_call_made_on_the_pool_thread_itself_finishes(threaded: None) ->
 
 
 def test_an_error_in_a_pool_thread_is_raised_by_the_call(threaded: None) -> None:
+    import threading
     x = np.ones((512, 4), np.float32)
     compiled = split_compiled(reduce_fn("reduce_sum", TensorType(float32, x.shape), None))
     real = compiled.chunk._py
-    main = __import__("threading").get_ident()
+    caller = threading.get_ident()
+    raised = threading.Event()
 
-    def failing(*args: Any) -> int:
-        if __import__("threading").get_ident() != main:
+    def chunk_call(*args: Any) -> int:
+        if threading.get_ident() != caller:
+            raised.set()
             raise RuntimeError("a chunk failed on a pool thread")
+        raised.wait(timeout=60)  # the caller's first grab ends after the pool thread has failed
         return real(*args)
-    compiled.chunk._py = failing
-    compiled._submit = lambda work: __import__("threading").Thread(target=work).start() or None
-    import time
-
-    def slow_first(*args: Any) -> int:  # the caller waits a little so that the pool thread takes a grab
-        time.sleep(0.01)
-        return failing(*args)
-    compiled.chunk._py = slow_first
+    compiled.chunk._py = chunk_call
+    compiled._submit = lambda work: threading.Thread(target=work).start()
     with pytest.raises(RuntimeError, match="pool thread"):
         compiled([x])
     compiled.chunk._py = real
