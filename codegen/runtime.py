@@ -294,7 +294,7 @@ def compile_function(fn: Any, source: Optional[Function] = None, profile: bool =
         cut = partial.split(fn)
         if cut is not None:  # (the finish function reduces the chunks' results: it is not split again)
             return partial.Split(fn, cut, _compile_tiled(cut.chunk, (cut.plan, cut.rows)),
-                                 compile_function(cut.finish, split_rows=False))
+                                 compile_function(cut.finish, split_rows=False), lambda f: executor().submit(f))
     lowered, mod, obj = llvm_setup.on_llvm_thread(build, fn, release, tiling, profile)
     stats["compiled"] += 1
     if k is not None:
