@@ -13,7 +13,7 @@ import pytest
 
 from codegen import gemm_threads
 from codegen.rules import gemm
-from ir.types import float32, float64, int32
+from ir.types import float16, float32, float64, int32
 from irbuild_dims import T, build, compile_unverified, op
 from test_gemm import assert_close, reference
 
@@ -119,3 +119,14 @@ def test_weight_gradient_over_a_run_time_batch_uses_the_team(monkeypatch: pytest
         a, b = operands(rng, 784, k, 128, True, False, np.float32)
         want, scale = reference(a, b, True, False)
         assert_close(compiled([a, b])[0], want, scale, "float32", f"threads={threads} k={k}")
+
+
+def test_float16_with_a_run_time_contraction_rounds_once_from_float32() -> None:
+    compiled = compile_run_time(float16, True, False, "k", 17, 8, 33)
+    rng = np.random.default_rng(5)
+    for k in (0, 1, 40):
+        a, b = operands(rng, 17, k, 33, True, False, np.float16)
+        want = (a.T.astype(np.float32) @ b.astype(np.float32)).astype(np.float16)
+        got = compiled([a, b])[0]
+        assert got.dtype == np.float16
+        np.testing.assert_allclose(got.astype(np.float32), want.astype(np.float32), rtol=2 ** -10, atol=1e-3)
