@@ -111,7 +111,8 @@ def retraced(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, dict]:
 def test_a_deleted_function_retraced_for_many_shapes_gives_its_memory_back(retraced: tuple[int, dict]) -> None:
     """Measured on the development VM, held after the delete: 0.20 MB per shape before (llvmlite's pass managers
     never freed, constants in the global LLVMContext, the heap never trimmed): 29 MB for 150 shapes, 420 MB for
-    2,000; after: 5.1-5.4 MB for 150, 37-40 MB for 2,000 (0.02-0.04 MB per shape). Bound: 0.08 MB per shape."""
+    2,000; then 5.1-5.4 MB for 150, 37-40 MB for 2,000 (0.02-0.04 MB per shape); since the type attribute cache
+    is emptied too (next test): 1.2-3.0 MB for 150, 13.6 MB for 2,000. Bound: 0.08 MB per shape."""
     n, out = retraced
     assert out["held"] < n * 0.08, out
 
