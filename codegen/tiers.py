@@ -34,9 +34,10 @@ from typing import Any, Callable, Optional
 from codegen import cache, native
 from ir import timing
 
-#: Functions doing more element operations than this are built at O3 at once (quick code would cost more per call
-#: than its compile saves: f20 on 1M elements ran 84 ms at O0 against 8 ms at O3).
-MAX_ELEMENTS = 1 << 18
+#: Functions doing more element operations than this are built at O3 at once: one call of quick code costs up to
+#: ~10x the O3 code's time (f20 on 1M elements, 33M element operations: 84 ms at O0, 8 ms at O3), which must stay
+#: below what the quick build saves (50-150 ms). Calls in a loop always gain: they run while the O3 build does.
+MAX_ELEMENTS = 1 << 22
 THREAD_NAME = "kiln-llvm-tier"   # a prefix of codegen.llvm_setup's compile-thread name: on_llvm_thread runs inline
 
 #: Counters the tests read: quick builds linked, O3 builds swapped in, O3 builds that failed (the quick code stays).

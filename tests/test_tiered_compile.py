@@ -229,3 +229,20 @@ def test_only_bounded_work_is_tiered() -> None:
     straight = engine.function(lambda x: x * 2.0 + 1.0).get_concrete_function(x).optimized_ir
     assert not tiers.suits(looped, 8)
     assert tiers.suits(straight, 16) and not tiers.suits(straight, tiers.MAX_ELEMENTS + 1)
+
+
+def test_a_quick_build_calls_quick_gemm_workers_until_its_o3_build_links_the_o3_ones(
+        jobs: FakeWorker, monkeypatch: pytest.MonkeyPatch) -> None:
+    from codegen import gemm_library
+    for name, fresh in (("_workers", {}), ("_jit", None), ("_trackers", [])):  # a fresh process, no disk cache
+        monkeypatch.setattr(gemm_library, name, fresh)
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((33, 70)).astype(np.float32), rng.standard_normal((70, 21)).astype(np.float32)
+    f = engine.function(lambda a, b: engine.nn.relu(a @ b + 1.0))
+    want = np.maximum(a.astype(np.float64) @ b + 1.0, 0.0)
+    np.testing.assert_allclose(f(engine.constant(a), engine.constant(b)).numpy(), want, rtol=1e-4, atol=1e-4)
+    names = set(gemm_library._workers)
+    assert names and all(n.endswith(".quick") for n in names), names
+    jobs.run()
+    assert any(not n.endswith(".quick") for n in gemm_library._workers)
+    np.testing.assert_allclose(f(engine.constant(a), engine.constant(b)).numpy(), want, rtol=1e-4, atol=1e-4)
