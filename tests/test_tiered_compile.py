@@ -187,7 +187,7 @@ print("quick", tiers.stats["quick"], "hits", runtime.stats["cache_hits"])
 
 
 def test_a_process_that_exits_at_once_still_fills_the_disk_cache(tmp_path: Path) -> None:
-    env = {"KILN_CACHE_DIR": str(tmp_path / "cache")}
+    env = {"KILN_CACHE": "1", "KILN_CACHE_DIR": str(tmp_path / "cache")}
     first = run_child(tmp_path, CHILD, env)
     assert first.returncode == 0, first.stderr
     assert "quick 1 hits 0" in first.stdout
