@@ -16,7 +16,7 @@ thread so that LLVM work it does stays on it: codegen.llvm_setup.on_llvm_thread)
    the argument checks are the same; only the machine code differs.
 
 Only work that is bounded by the sizes of the arguments is tiered (no regions, which may loop without bound, and at
-most `MAX_ELEMENTS` element operations, see codegen.build.work): a single long call in slow code would cost more
+most `MAX_ELEMENTS` element operations, see codegen.build.work): slow code called in a loop, or one long call of it, would cost more
 than the compile saves. `KILN_TIERED=0` turns tiering off; so does asking for the LLVM or assembly dump (which show
 the O3 build). A queued build holds its function weakly: a function dropped before its turn is not built (and its
 disk-cache entry not written), and one dropped while it builds is freed as soon as the build returns. At exit, queued O3 builds still run when the disk cache is on (they fill it, as the first call did
@@ -34,10 +34,12 @@ from typing import Any, Callable, Optional
 from codegen import cache, native
 from ir import timing
 
-#: Functions doing more element operations than this are built at O3 at once: one call of quick code costs up to
-#: ~10x the O3 code's time (f20 on 1M elements, 33M element operations: 84 ms at O0, 8 ms at O3), which must stay
-#: below what the quick build saves (50-150 ms). Calls in a loop always gain: they run while the O3 build does.
-MAX_ELEMENTS = 1 << 22
+#: Functions doing more element operations than this are built at O3 at once. Quick code runs elementwise work
+#: 10-20x slower than O3 code (no vectorization): a function called in a loop pays that on every call until its O3
+#: build arrives, which on a busy machine cost more than the quick build saved (the MNIST train step, ~1M element
+#: operations: the first epoch took 0.4 s more CPU tiered, 138 quick calls of ~11 ms before the swap). Below this
+#: bound a quick call costs at most about a millisecond more.
+MAX_ELEMENTS = 1 << 16
 THREAD_NAME = "kiln-llvm-tier"   # a prefix of codegen.llvm_setup's compile-thread name: on_llvm_thread runs inline
 
 #: Counters the tests read: quick builds linked, O3 builds swapped in, O3 builds that failed (the quick code stays).
