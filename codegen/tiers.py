@@ -3,7 +3,8 @@
 A compile that misses the disk cache spends most of its time in LLVM: the O3 pipeline and codegen at level 3 (the
 20-op function: ~60 of ~90 ms of CPU; the MLP training step ~160 ms). The quick tier emits the same LLVM IR with the
 O0 pipeline (the always-inliner only) and the level-0 TargetMachine (fast instruction selection, fast register
-allocation): ~9 ms and ~12 ms for those two, for code that runs about 4-10x slower. The first call runs the quick
+allocation): ~9 ms and ~12 ms for those two, for code that runs 2-20x slower (elementwise loops are not
+vectorized; GEMM workers not yet built at O3 get quick builds too, codegen.gemm_library). The first call runs the quick
 code at once, and `schedule` queues the O3 build on a background thread (one, long-lived, named like the compile
 thread so that LLVM work it does stays on it: codegen.llvm_setup.on_llvm_thread), which then
 
@@ -15,12 +16,13 @@ thread so that LLVM work it does stays on it: codegen.llvm_setup.on_llvm_thread)
    last such call has returned. Both builds come from one lowering, so the workspace layout, the error table and
    the argument checks are the same; only the machine code differs.
 
-Only work that is bounded by the sizes of the arguments is tiered (no regions, which may loop without bound, and at
-most `MAX_ELEMENTS` element operations, see codegen.build.work): slow code called in a loop, or one long call of it, would cost more
-than the compile saves. `KILN_TIERED=0` turns tiering off; so does asking for the LLVM or assembly dump (which show
+Only small work is tiered (no regions, which may loop without bound, and at most `MAX_ELEMENTS` element
+operations, see codegen.build.work): slow code called in a loop, or one long call of it, would cost more than the
+compile saves. `KILN_TIERED=0` turns tiering off; so does asking for the LLVM or assembly dump (which show
 the O3 build). A queued build holds its function weakly: a function dropped before its turn is not built (and its
-disk-cache entry not written), and one dropped while it builds is freed as soon as the build returns. At exit, queued O3 builds still run when the disk cache is on (they fill it, as the first call did
-before tiering) and are dropped when it is off; `wait()` waits for every queued build (tests, benchmarks).
+disk-cache entry not written), and one dropped while it builds is freed as soon as the build returns. At exit,
+queued O3 builds still run when the disk cache is on (they fill it, as the first call did before tiering) and are
+dropped when it is off; `wait()` waits for every queued build (tests, benchmarks).
 """
 from __future__ import annotations
 
