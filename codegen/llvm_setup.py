@@ -114,21 +114,6 @@ def optimize(module: llvm.ModuleRef, speed_level: int = 3) -> llvm.ModuleRef:
     return module
 
 
-def simplify(module: llvm.ModuleRef) -> llvm.ModuleRef:
-    """SROA, instcombine and simplifycfg only, in place: for code whose loops are already blocked and vectorized by
-    hand (the GEMM workers, codegen.gemm_library), where the O3 pipeline found nothing more (the same speed for
-    32x784x128 through 1024^3, within noise) and cost 2.3x the build time (169 ms against 75 for one worker)."""
-    ensure_initialized()
-    pb = llvm.create_pass_builder(host_target_machine(), llvm.create_pipeline_tuning_options(speed_level=0))
-    pm = llvm.create_new_module_pass_manager()
-    pm.add_always_inliner_pass()
-    pm.add_sroa_pass()
-    pm.add_instruction_combine_pass()
-    pm.add_simplify_cfg_pass()
-    _run_once(pm, module, pb)
-    return module
-
-
 def _run_once(pm: llvm.ModulePassManager, module: llvm.ModuleRef, pb: llvm.PassBuilder) -> None:
     """Runs `pm` on `module`, then frees it: llvmlite's `close()` would not (see the module docstring), and a pass
     manager cannot run twice (its passes are moved out by the first run)."""
