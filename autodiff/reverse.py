@@ -66,6 +66,7 @@ class Sweep:
         self.vmap: dict[int, Value] = {}
         self.ct: dict[int, Value] = {}
         self.records: list[Record] = []
+        self.taped: dict[int, Record] = {}  # id(a stack a taping loop returns) -> its record (`loop_pairs`)
 
     # ---- forward
     def forward(self, ops: Sequence[Op]) -> list[Value]:

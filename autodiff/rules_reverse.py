@@ -10,7 +10,9 @@ as its backward needs) and a `backward` step, both run by the generic driver `au
   reverse mode through loops with data-dependent trip counts, nested loops included (each level recomputes the
   level below from its own stacks).
 - `call`: the callee's body is inlined into the sweep, so its ops are differentiated like the caller's.
-The stack rows are NONDIFF: reverse mode through a gradient's own loops is refused (see `_refuse_stacks`).
+The stack rows are NONDIFF: a gradient's own loops (a taping loop and the popping loop that consumes its stacks)
+are swept back as the pair they are, by `autodiff.loop_pairs` (reverse over reverse); a loop over stacks that is
+not such a pair is refused (`_refuse_stacks`).
 """
 from __future__ import annotations
 
@@ -18,13 +20,14 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from autodiff.loop_pairs import PoppingRecord, TapedRecord, forward_over_stacks
 from autodiff.reverse import Record, Sweep, ct_type, differentiable, region_vjp
 from ir.control import emit_yield
 from ir.core import Block, Builder, Op, Value
 from ir.emitter import IREmitter
 from ir.inline import inline
 from ir.opdef import OPS
-from ir.types import RefType, StackType
+from ir.types import RefType, StackType, TensorType
 
 
 def _wants(v: Value) -> bool:
@@ -33,12 +36,17 @@ def _wants(v: Value) -> bool:
 
 
 def _refuse_stacks(op: Op) -> None:
-    """A loop that carries stacks is a gradient's forward or backward loop: reverse mode through it would push
-    stacks onto stacks, which the stack rows do not allow."""
-    if any(isinstance(v.type, StackType) for v in op.operands):
-        raise NotImplementedError("reverse mode through a gradient's own loops (reverse over reverse through "
-                                  "while_loop) is not supported; use forward over reverse (engine.hessian, "
-                                  "engine.jvp of engine.grad)")
+    """A loop over stacks that `autodiff.loop_pairs` does not take as a taping or popping loop of its sweep (e.g.
+    its stacks come from outside the region being swept): reverse mode through it would push stacks onto stacks,
+    which the stack rows do not allow."""
+    raise NotImplementedError("reverse mode through a loop over stacks that is not a gradient's taping loop or "
+                              "the popping loop of one in the same block is not supported; use forward over "
+                              "reverse (engine.hessian, engine.jvp of engine.grad)")
+
+
+def _as_type(em: IREmitter, v: Value, t: TensorType) -> Value:
+    """`v` under the static shape of `t` (a `shape_cast` where the dims differ)."""
+    return v if v.type.shape == t.shape else em.shape_cast(v, shape=t.shape)
 
 
 def _int_constant(b: Builder, value: int) -> Value:
@@ -83,7 +91,10 @@ class WhileVJP:
     """`while_loop`: the forward loop counts trips and stacks each trip's carried values; the backward loop pops."""
 
     def forward(self, sweep: Sweep, op: Op, operands: list[Value]) -> None:
-        _refuse_stacks(op)
+        if any(isinstance(v.type, StackType) for v in op.operands):
+            if forward_over_stacks(sweep, op, operands):
+                return
+            _refuse_stacks(op)
         b = sweep.b
         k = op.attrs["carried"]
         carried, captured = operands[:k], operands[k:]
@@ -114,6 +125,9 @@ class WhileVJP:
         sweep.records.append(Record(b.block.ops[-1], op, results[k], results[k + 1:]))
 
     def backward(self, sweep: Sweep, rec: Record) -> None:
+        if isinstance(rec, (TapedRecord, PoppingRecord)):
+            rec.backward(sweep)
+            return
         op, old = rec.op, rec.old
         k = old.attrs["carried"]
         finals = op.results[:k]
@@ -152,6 +166,9 @@ class WhileVJP:
         new_gs = [cts[i] if cts[i] is not None else em.zeros_like(xs[i]) for i in diff_carried]
         want_idx = [j for j, c in enumerate(captured) if _wants(c)]
         new_accs = [acc if cts[k + j] is None else em.add(acc, cts[k + j]) for acc, j in zip(acc_args, want_idx)]
+        # A cotangent computed from values of known dims where the loop carries unknown ones keeps the carried type.
+        new_gs = [_as_type(em, g, a.type) for g, a in zip(new_gs, g_args)]
+        new_accs = [_as_type(em, g, a.type) for g, a in zip(new_accs, acc_args)]
         emit_yield(bb, [counter] + rests + new_gs + new_accs)
         results = sweep.b.op(op.opdef, state + list(captured), {"carried": len(state)},
                              regions=[cond_b, body_b], result_types=types, loc=op.loc)

@@ -11,8 +11,10 @@ Keras train step (784-128-10 Dense model, sparse cross-entropy, tape.gradient, S
 `tf.function`s with a `TensorSpec([None, 784])` signature against static `[N, 784]` ones. Every result is checked
 against numpy (or the static function) first. Each repeat times enough calls to last ~20 ms; three interleaved
 rounds of repeats; the table gives median/minimum per call, the dynamic/static ratio of medians and of minimums,
-numpy's time in the same run, and how many threads share one call of the static kernel (`thr`: >1 when it is
-row-tiled; kernels for unknown dims are not tiled yet). KILN_NUM_THREADS=1 compares single-threaded kernels.
+numpy's time in the same run, and how many threads share one call of the static kernel and of the `?` one (`thr`:
+>1 when it is row-tiled; a `?` kernel decides per call from its rows). Last, a big row softmax and elementwise
+chain with a [None, 1024] signature against a static one at N = 4096 (`--big`), with numpy in the same run.
+KILN_NUM_THREADS=1 compares single-threaded kernels.
 """
 from __future__ import annotations
 
@@ -89,27 +91,30 @@ def per_call(f: Callable[[], Any], repeats: int) -> list[float]:
     return times
 
 
-def row(name: str, n: int, static: list[float], dynamic: list[float], peer: list[float], threads: int = 1) -> None:
+def row(name: str, n: int, static: list[float], dynamic: list[float], peer: list[float], threads: int = 1,
+        dyn_threads: int = 1) -> None:
     """Medians (and, after the slash, minimums: the least disturbed figure on a shared machine) in microseconds."""
     def cell(v: list[float]) -> str:
         return f"{statistics.median(v) * 1e6:.1f}/{min(v) * 1e6:.1f}" if v else "-"
     ratio = statistics.median(dynamic) / statistics.median(static)
     best = min(dynamic) / min(static)
     print(f"{name:<12}{n:>5}{cell(static):>18}{cell(dynamic):>18}{ratio:>8.2f}{best:>7.2f}{cell(peer):>18}"
-          f"{threads:>4}")
+          f"{threads:>4}{dyn_threads:>4}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--sizes", default="32,256")
+    ap.add_argument("--big", type=int, default=4096)
     args = ap.parse_args()
     rng = np.random.default_rng(0)
     w = (rng.standard_normal((784, 128)) * 0.05).astype(np.float32)
     bias = rng.standard_normal(128).astype(np.float32)
     cases = [("mlp_forward", mlp_forward, lambda x: [x, w, bias], lambda x: np.maximum(x @ w + bias, 0)),
              ("exp_sum", exp_sum, lambda x: [x], lambda x: (np.exp(x) * x).sum(axis=1))]
-    print(f"{'workload':<12}{'N':>5}{'static us':>18}{'[?] us':>18}{'[?]/st':>8}{'(min)':>7}{'numpy us':>18}{'thr':>4}")
+    print(f"{'workload':<12}{'N':>5}{'static us':>18}{'[?] us':>18}{'[?]/st':>8}{'(min)':>7}{'numpy us':>18}{'thr':>4}"
+          f"{'[?]':>4}")
     for name, make, argv, ref in cases:
         dynamic = compile_ir(make(None))
         for n in [int(s) for s in args.sizes.split(",")]:
@@ -123,8 +128,9 @@ def main() -> None:
                 ts += per_call(lambda: static.run(a), args.repeats)
                 td += per_call(lambda: dynamic.run(a), args.repeats)
                 tn += per_call(lambda: ref(x), args.repeats)
-            row(name, n, ts, td, tn, static.threads)
+            row(name, n, ts, td, tn, static.threads, dynamic.split(a)[1])
     train_steps([int(s) for s in args.sizes.split(",")], args.repeats)
+    big_rows(args.big, args.repeats)
 
 
 def train_steps(sizes: list[int], repeats: int) -> None:
@@ -176,7 +182,40 @@ def train_steps(sizes: list[int], repeats: int) -> None:
                 ts += per_call(lambda: static(*argv), repeats)
                 td += per_call(lambda: dynamic(*argv), repeats)
             assert dynamic._call_general == general
-            row(name, n, ts, td, [], getattr(static.get_concrete_function().compiled, "threads", 1))
+            row(name, n, ts, td, [], getattr(static.get_concrete_function().compiled, "threads", 1),
+                _threads(dynamic, argv))
+
+
+def _threads(f: Any, argv: tuple) -> int:
+    """Threads sharing one call of a traced function's kernel on these arguments."""
+    compiled = f.get_concrete_function().compiled
+    split = getattr(compiled, "split", None)
+    return split([a.numpy() for a in argv] + [None] * 8)[1] if split is not None else 1
+
+
+def big_rows(n: int, repeats: int) -> None:
+    """A row softmax and an elementwise chain at [n, 1024] through tf.function: a [None, 1024] signature against a
+    static one, numpy in the same run."""
+    import engine as tf
+    x = np.random.default_rng(2).standard_normal((n, 1024)).astype(np.float32)
+
+    def np_softmax(a: np.ndarray) -> np.ndarray:
+        e = np.exp(a * 2.0 - (a * 2.0).max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+    cases = (("softmax", lambda v: tf.nn.softmax(v * 2.0), np_softmax),
+             ("elementwise", lambda v: tf.exp(v) * v + 1.0, lambda a: np.exp(a) * a + 1.0))
+    for name, body, ref in cases:
+        dynamic = tf.function(body, input_signature=[tf.TensorSpec([None, 1024], tf.float32)])
+        static = tf.function(body, input_signature=[tf.TensorSpec([n, 1024], tf.float32)])
+        t = tf.constant(x)
+        for f in (dynamic, static):
+            np.testing.assert_allclose(f(t).numpy(), ref(x), rtol=1e-5, atol=1e-6)
+        ts, td, tn = [], [], []
+        for _ in range(3):  # interleaved
+            ts += per_call(lambda: static(t), repeats)
+            td += per_call(lambda: dynamic(t), repeats)
+            tn += per_call(lambda: ref(x), repeats)
+        row(name, n, ts, td, tn, static.get_concrete_function().compiled.threads, _threads(dynamic, (t,)))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from codegen import entry, llvm_setup
 from codegen.lower import Lowered, lower_function
 from ir.core import Function
 from ir.dump import dump, wanted
+from ir.types import RefType
 from ir.timing import phase
 
 
@@ -23,7 +24,7 @@ def work(fn: Function) -> int:
     total = 0
     for op in fn.walk():
         if op.regions or any(not v.type.is_static for v in [*op.operands, *op.results]):
-            return RELEASE_GIL_ELEMENTS  # unknown sizes: maybe large
+            return TILE_ELEMENTS  # unknown sizes: maybe large (released, and tiled when it can be, deciding per call)
         total += max([r.type.size for r in op.results] + [v.type.size for v in op.operands] + [0])
     return total
 
@@ -50,16 +51,32 @@ TILE_ELEMENTS = 1 << 16
 
 def tiling_plan(fn: Function) -> Optional[tuple[Any, int]]:
     """(plan, rows per chunk) when `fn` can run chunk by chunk over its leading axis (codegen.tiling)."""
-    from codegen.chunks import rows_per_chunk
     from codegen.tiling import plan
-    from codegen.dynamic import has_unknown_dims
-    if has_unknown_dims(fn):
-        return None  # chunks of a run-time number of rows: not yet
     p = plan(fn)
     if p is None:
         return None
-    n = rows_per_chunk(fn, p)
-    return (p, n) if n < p.rows else None
+    return (p, p.chunk_rows) if p.rows is None or p.chunk_rows < p.rows else None
+
+
+def lower_run_time_rows(fn: Function, p: Any, n: int, profile: bool = False) -> Optional[Lowered]:
+    """`fn` lowered to run in chunks of `n` rows of a run-time row count (`p` from codegen.tiling.plan), or None
+    when a result's rows are not a split parameter's (the kernel would allocate it: the function runs untiled)."""
+    from codegen.chunks import RunTimeRows, row_work
+    if any(isinstance(t, RefType) and not t.is_static for t in fn.param_types):
+        return None  # (the entry and the body would number the run-time dims differently)
+    slots, j = [], 0  # the run-time dims slot of each split parameter's leading dim (codegen.lower's order)
+    for t, split in zip(fn.param_types, p.split_params):
+        if split:
+            slots.append(j)
+        j += 0 if isinstance(t, RefType) else t.shape.count(None)
+    first = p.split_params.index(True)
+    rows = RunTimeRows(first, tuple(slots), n, row_work(fn, p))
+    chunk_bytes = [int(np.prod(t.shape[1:], dtype=np.int64)) * t.dtype.np.itemsize * n if split else 0
+                   for t, split in zip(fn.param_types + fn.result_types, p.split_params + p.split_results)]
+    lowered = lower_function(fn, chunk_bytes=chunk_bytes, profile=profile, row_tiles=rows)
+    if any(d is None or d[0] not in [("param_dim", s) for s in slots] for d in lowered.result_dims):
+        return None
+    return lowered
 
 
 def build(fn: Function, release: bool, tiling: Optional[tuple[Any, int]] = None,
@@ -101,6 +118,13 @@ def lower(fn: Function, release: bool, tiling: Optional[tuple[Any, int]], profil
         from codegen.tiling import rewrite
         p, n = tiling
         chunk_fn = rewrite(fn, p, n)
+        if p.rows is None:  # a run-time row count (codegen.chunks.RunTimeRows)
+            lowered = lower_run_time_rows(fn, p, n, profile)
+            if lowered is not None:
+                entry.build(lowered.module, array_specs(lowered), lowered.workspace_size + 64, 1, release,
+                            lowered.row_tiles)
+                return lowered
+            return lower(fn, release, None, profile)
         chunk_bytes = [t.size // (p.rows // n) * t.dtype.np.itemsize if split else 0
                        for t, split in zip(fn.param_types + fn.result_types, p.split_params + p.split_results)]
         lowered = lower_function(chunk_fn, chunk_bytes=chunk_bytes, profile=profile, chunks=p.rows // n)

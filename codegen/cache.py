@@ -91,7 +91,8 @@ def encode_meta(lowered: Any) -> dict[str, Any]:
     return {"params": [_type_json(t) for t in lowered.params], "results": [_type_json(t) for t in lowered.results],
             "assigned": list(lowered.assigned), "workspace_size": lowered.workspace_size,
             "errors": [[e.kind.__name__, e.message] for e in lowered.errors], "prints": prints,
-            "chunks": lowered.chunks, "result_dims": lowered.result_dims}
+            "chunks": lowered.chunks, "result_dims": lowered.result_dims,
+            "row_tiles": list(lowered.row_tiles) if lowered.row_tiles is not None else None}
 
 
 def decode_meta(meta: dict[str, Any]) -> Any:
@@ -107,6 +108,10 @@ def decode_meta(meta: dict[str, Any]) -> Any:
     lowered = Lowered(None, [_type_from(t) for t in meta["params"]], [_type_from(t) for t in meta["results"]],
                       meta["assigned"], meta["workspace_size"], errors, prints)
     lowered.chunks = meta["chunks"]
+    if meta.get("row_tiles"):
+        from codegen.chunks import RunTimeRows
+        param, slots, rows, work = meta["row_tiles"]
+        lowered.row_tiles = RunTimeRows(param, tuple(slots), rows, work)
     lowered.result_dims = [None if d is None else tuple(x if isinstance(x, int) else tuple(x) for x in d)
                            for d in meta.get("result_dims", [None] * len(lowered.results))]
     return lowered

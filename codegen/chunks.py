@@ -1,16 +1,20 @@
 """How many rows one chunk of a row-tiled function holds: the one place that counts them.
 
 `codegen.tiling` plans the split (and asks the count to decide whether BLAS would get enough rows per chunk);
-`codegen.runtime` compiles the chunk kernel for that many rows and loops over the chunks.
+`codegen.runtime` compiles the chunk kernel for that many rows and loops over the chunks. A function whose row
+count is known only at run time (a `?` leading dim) has a fixed number of rows per chunk (a power of two) and a last
+chunk of the rows left; `RunTimeRows` says, per call, how many chunks there are and whether a call's rows are
+worth a pool round trip.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ir.core import Function
 
 if TYPE_CHECKING:
     from codegen.tiling import Plan
+    from ir.types import TensorType
 
 #: Elements of the widest split array that one chunk aims at (a chunk's intermediates stay in the L1/L2 cache).
 TARGET_ELEMENTS = 1 << 14
@@ -18,13 +22,58 @@ TARGET_ELEMENTS = 1 << 14
 MAX_SHORTFALL = 8
 
 
+#: A call whose rows do at least this many element operations (per `row_work`) is shared among threads: a pool round
+#: trip costs 50-70 µs here, about what 2^17 element operations take on one core.
+SPLIT_WORK = 1 << 17
+
+
+class RunTimeRows(NamedTuple):
+    """How a kernel tiled over a run-time row count splits a call: `param` is the parameter whose leading dim is
+    the row count, `slots` the run-time-dims slots of every split parameter's leading dim (the chunk loop checks
+    them equal, see codegen.chunk_loop), `rows` the rows per chunk, `row_work` the element operations per row."""
+    param: int
+    slots: tuple[int, ...]
+    rows: int
+    row_work: int
+
+    def chunks(self, n: int) -> int:
+        """Chunks of a call with n rows (the last one may be shorter)."""
+        return -(-n // self.rows)
+
+    def split_rows(self) -> int:
+        """Calls with at least this many rows are shared among threads."""
+        return max(2 * self.rows, -(-SPLIT_WORK // max(self.row_work, 1)))
+
+
+def _row_size(t: "TensorType") -> int:
+    """Elements per row of a value with the split rows (an unknown inner dim counted as 1)."""
+    size = 1
+    for d in t.shape[1:]:
+        size *= d if d is not None else 1
+    return size
+
+
+def row_work(fn: Function, p: "Plan") -> int:
+    """Element operations per row of `fn` tiled by `p`: each op counts the longest row of its split operands and
+    results."""
+    total = 0
+    for op in fn.block.ops:
+        if op.opdef.terminator:
+            break
+        rows = [_row_size(v.type) for v in [*op.operands, *op.results] if id(v) in p.split_values]
+        total += max(rows, default=0)
+    return total
+
+
 def rows_per_chunk(fn: Function, p: "Plan") -> int:
     """Rows per chunk of `fn` tiled by `p`: a divisor of its rows giving about TARGET_ELEMENTS elements of its
     widest split parameter or result per chunk (at least one row), or all rows (one chunk) when no divisor comes
     within MAX_SHORTFALL of that."""
-    row = max(t.size // p.rows for t, s in zip(fn.param_types + fn.result_types, p.split_params + p.split_results)
+    row = max(_row_size(t) for t, s in zip(fn.param_types + fn.result_types, p.split_params + p.split_results)
               if s)
     want = max(1, TARGET_ELEMENTS // max(row, 1))
+    if p.rows is None:  # a run-time row count: a power of two (it divides the usual batch sizes)
+        return 1 << (want.bit_length() - 1)
     best = max(d for d in range(1, min(p.rows, want) + 1) if p.rows % d == 0)
     # Rows without a divisor near the aim (a prime count) run whole: chunks of a row or two would spend their time
     # in calls (a 70001-element elementwise function was cut into 70001 chunks of one element).

@@ -107,9 +107,10 @@ class ArraySpec(NamedTuple):
 
 
 def build(module: lir.Module, specs: Sequence[ArraySpec], workspace_bytes: int, chunks: int,
-          release_gil: bool) -> None:
+          release_gil: bool, rows: Any = None) -> None:
     """Emits `@kiln_py`: checks every argument, then calls `@kiln_entry(argv, workspace + 64, status, begin,
-    end)` (releasing the GIL around it when `release_gil`) and returns its status code as a Python int."""
+    end)` (releasing the GIL around it when `release_gil`) and returns its status code as a Python int. With
+    `rows` (codegen.chunks.RunTimeRows), the chunks are those of the run-time row count: ceil(rows / rows.rows)."""
     fn = lir.Function(module, lir.FunctionType(PTR, [PTR, PTR, I64]), "kiln_py")
     _, args, nargs = fn.args
     b = lir.IRBuilder(fn.append_basic_block("entry"))
@@ -265,9 +266,15 @@ def build(module: lir.Module, specs: Sequence[ArraySpec], workspace_bytes: int, 
                     f"argument {n + 1 + k} (chunk range {what}) must be an int")
         bounds.append(b.call(as_int, [obj]))
     begin, end = bounds
+    if rows is None:
+        last, what = lir.Constant(I64, chunks), str(chunks)
+    else:  # ceil(n / rows.rows) of the row count n >= 0 the array checks read
+        step = lir.Constant(I64, rows.rows)
+        last = b.udiv(b.add(unknown[rows.slots[0]], lir.Constant(I64, rows.rows - 1)), step)
+        what = f"ceil(rows of parameter {rows.param} / {rows.rows})"
     fail_if_not(all_of([b.icmp_signed("<=", lir.Constant(I64, 0), begin), b.icmp_signed("<=", begin, end),
-                        b.icmp_signed("<=", end, lir.Constant(I64, chunks))]),
-                f"the chunk range must satisfy 0 <= begin <= end <= {chunks}")
+                        b.icmp_signed("<=", end, last)]),
+                f"the chunk range must satisfy 0 <= begin <= end <= {what}")
     status = ws
     counter = lir.GlobalVariable(module, I64, interrupt.SYMBOL) if interrupt.SYMBOL not in module.globals \
         else module.globals[interrupt.SYMBOL]

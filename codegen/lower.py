@@ -4,8 +4,8 @@ Calling convention of the generated `i32 @kiln_body(...)`: one pointer per param
 Variable's current array), one per result, one per Variable the function assigns (its new array), then the
 workspace (static size `Lowered.workspace_size`), the status words (`[code, value, _, value2]`) and the run-time
 dims (i64) of the parameters' unknown dimensions, in parameter order. It returns 0, or an error code indexing
-`Lowered.errors`. `i32 @kiln_entry(ptr argv, ptr workspace, ptr status)` takes the data pointers as one array,
-followed by the unknown dims.
+`Lowered.errors`. `i32 @kiln_entry(ptr argv, ptr workspace, ptr status, i64 begin, i64 end)` (codegen.chunk_loop)
+takes the data pointers as one array, followed by the unknown dims, and the range of row chunks to run.
 
 Unknown dimensions: one kernel serves every size. A result whose unknown dims are each a parameter's unknown dim
 (the batch dimension passing through) is allocated by the runtime, as static results are (`Lowered.result_dims`
@@ -26,9 +26,12 @@ from __future__ import annotations
 from typing import Any, Optional, Sequence
 
 import llvmlite.ir as lir
+import numpy as np
 
 import codegen.rules  # noqa: F401  (attaches the lower facets to the op table)
 from codegen import interrupt, outline, streaming
+from codegen.chunk_loop import emit_entry
+from codegen.chunks import RunTimeRows
 from codegen.context import ErrorInfo, LowerContext
 from codegen.profile import KernelProbe
 from codegen.rules.stack import free_stacks
@@ -59,6 +62,7 @@ class Lowered:
         self.errors = errors
         self.prints = prints
         self.chunks = 1                   # > 1: the body is one chunk of rows; kiln_entry loops over chunks
+        self.row_tiles: Optional[RunTimeRows] = None  # chunks of a run-time row count (codegen.chunks)
         # Per result: None (static, or allocated by the kernel when its type has unknown dims), or its dims with
         # each unknown one as the index of the parameters' unknown dim it equals (the runtime allocates it).
         self.result_dims: list[Any] = [None] * len(results)
@@ -72,8 +76,12 @@ def _assigned_params(fn: Function) -> set[int]:
 
 
 def use_counts(block: Block) -> dict[int, int]:
+    """How many ops of `block` read each value's elements (a value read more than once is materialized); a rule
+    marked `reads_dims_only` (`dim`) does not count: it reads the dims, which a fused value has too."""
     counts: dict[int, int] = {}
     for op in block.ops:
+        if getattr(op.opdef.lower, "reads_dims_only", False):
+            continue
         for v in op.operands:
             counts[id(v)] = counts.get(id(v), 0) + 1
     return counts
@@ -174,11 +182,13 @@ def _elementwise(ctx: LowerContext, op: Op, rule: Any, operands: list[CValue]) -
 
 
 def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[int] = (),
-                   profile: bool = False, chunks: int = 1) -> Lowered:
+                   profile: bool = False, chunks: int = 1, row_tiles: Optional[RunTimeRows] = None) -> Lowered:
     """Lower `fn`. With `chunk_bytes` (one entry per pointer: the bytes a chunk advances it, 0 if not split), `fn`
-    is the kernel of one chunk of rows and `kiln_entry` loops over a range of `chunks` chunks (see codegen.tiling).
+    is the kernel of one chunk of rows and `kiln_entry` loops over a range of `chunks` chunks (see codegen.tiling),
+    or, with `row_tiles`, of chunks of a run-time row count (codegen.chunk_loop).
     With `profile`, every kernel is timed into counters in the workspace (codegen.profile; `Lowered.kernels`).
-    Big static results are written with non-temporal stores (codegen.streaming).
+    Big results are written with non-temporal stores (codegen.streaming; decided per call in a kernel tiled over a
+    run-time row count).
 
     Each workspace buffer is passed to the body as its own `noalias` argument (a loop storing one intermediate
     while loading another then vectorizes); the body's signature gets them once lowering has allocated them all."""
@@ -245,6 +255,9 @@ def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[
         elif t.is_static and mark is None and streaming.streams(t.size * t.dtype.np.itemsize * chunks, out):
             streaming.store_streaming(ctx, out, cv)
             streamed = True
+        elif row_tiles is not None and mark is None and _may_stream(out):
+            _store_by_call_size(ctx, out, cv, body.args[n_ptrs + 2], len(dim_index))
+            streamed = True
         else:
             ctx.store_all(out, cv)
         if mark is not None and k < len(returned):  # the fused chain feeding a result runs in this store
@@ -259,12 +272,40 @@ def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[
     body.ftype = lir.FunctionType(I32, [PTR] * len(body.args))
     # A tiled kernel's chunk loop (run by pool threads too) polls for Ctrl-C between chunks (codegen.interrupt).
     poll = interrupt.interrupt_code(ctx) if any(chunk_bytes) else 0
-    _entry(module, body, n_ptrs, list(chunk_bytes) or [0] * n_ptrs, [] if outlined else ctx.buffer_sizes, poll,
-           streamed)
+    emit_entry(module, body, n_ptrs, list(chunk_bytes) or [0] * n_ptrs, [] if outlined else ctx.buffer_sizes, poll,
+               streamed, len(dim_index), row_tiles)
     lowered = Lowered(module, params, results, assigned, ctx.workspace_size, ctx.errors, ctx.prints)
     lowered.result_dims = result_dims
+    lowered.row_tiles = row_tiles
     lowered.kernels = ctx.probe.kernels if ctx.probe is not None else []
     return lowered
+
+
+#: A result of a kernel over a run-time row count gets the streaming store (a second copy of its store loop, ~30 ms
+#: more LLVM time for relu(x@W+b)) only when calls of at most this many rows can reach STREAM_BYTES.
+STREAM_MAX_ROWS = 4096
+
+
+def _may_stream(out: Buffer) -> bool:
+    t = out.type
+    row_bytes = t.dtype.np.itemsize * int(np.prod(t.shape[1:], dtype=np.int64)) if t.rank > 1 else 0
+    return row_bytes * STREAM_MAX_ROWS >= streaming.STREAM_BYTES and streaming.streams(streaming.STREAM_BYTES, out)
+
+
+def _store_by_call_size(ctx: LowerContext, out: Buffer, cv: CValue, dims: lir.Value, n_dims: int) -> None:
+    """A result of a kernel tiled over a run-time row count: streamed when the whole call's result (its row count
+    is the slot after the run-time dims, codegen.chunk_loop) is big enough, else stored normally."""
+    b = ctx.b
+    rows = b.load(b.gep(dims, [ctx.i64(n_dims)], inbounds=True, source_etype=I64), typ=I64)
+    row_bytes = out.type.dtype.np.itemsize
+    for d in out.type.shape[1:]:
+        row_bytes *= d
+    big = b.icmp_signed(">=", b.mul(rows, ctx.i64(row_bytes)), ctx.i64(streaming.STREAM_BYTES))
+    with b.if_else(big) as (then, otherwise):
+        with then:
+            streaming.store_streaming(ctx, out, cv)
+        with otherwise:
+            ctx.store_all(out, cv)
 
 
 def _free_all(ctx: LowerContext) -> None:
@@ -309,58 +350,3 @@ def _new_result(ctx: LowerContext, t: TensorType, dims: Sequence[Dim], desc: lir
     for k, d in enumerate(dims):
         b.store(as_i64(d), b.gep(desc, [ctx.i64(k + 1)], inbounds=True, source_etype=I64))
     return Buffer(t, ptr, dims, b)
-
-
-def _entry(module: lir.Module, body: lir.Function, n_ptrs: int, chunk_bytes: list[int],
-           buffer_sizes: Sequence[int], poll: int = 0, fence: bool = False) -> None:
-    """`i32 @kiln_entry(ptr argv, ptr workspace, ptr status, i64 begin, i64 end)`: runs the body for chunks
-    [begin, end), advancing each split pointer by its chunk size (an untiled function has one chunk); with `fence`
-    (the body wrote non-temporal stores), a store fence before it returns."""
-    entry = lir.Function(module, lir.FunctionType(I32, [PTR, PTR, PTR, I64, I64]), "kiln_entry")
-    b = lir.IRBuilder(entry.append_basic_block("entry"))
-    argv, ws, status, begin, end = entry.args
-    base = [b.load(b.gep(argv, [lir.Constant(I64, i)], inbounds=True, source_etype=PTR), typ=PTR)
-            for i in range(n_ptrs)]
-    dims = b.gep(argv, [lir.Constant(I64, n_ptrs)], inbounds=True, source_etype=PTR)  # the unknown dims follow
-    buffers, offset = [], 0
-    for size in buffer_sizes:
-        buffers.append(b.gep(ws, [lir.Constant(I64, offset)], inbounds=True, source_etype=lir.IntType(8)))
-        offset += size
-    if not any(chunk_bytes):
-        code = b.call(body, base + [ws, status, dims] + buffers)
-        if fence:
-            streaming.fence(b, module)
-        b.ret(code)
-        return
-    pre = b.block
-    head, loop, done = (entry.append_basic_block(n) for n in ("chunk.head", "chunk.body", "chunk.end"))
-    b.branch(head)
-    b.position_at_end(head)
-    c = b.phi(I64)
-    c.add_incoming(begin, pre)
-    b.cbranch(b.icmp_signed("<", c, end), loop, done)
-    b.position_at_end(loop)
-    ptrs = [p if nbytes == 0 else
-            b.gep(p, [b.mul(c, lir.Constant(I64, nbytes))], inbounds=True, source_etype=lir.IntType(8))
-            for p, nbytes in zip(base, chunk_bytes)]
-    code = b.call(body, ptrs + [ws, status, dims] + buffers)
-    fail = entry.append_basic_block("chunk.fail")
-    nxt = entry.append_basic_block("chunk.next")
-    b.cbranch(b.icmp_signed("!=", code, lir.Constant(I32, 0)), fail, nxt)
-    b.position_at_end(fail)
-    b.ret(code)
-    b.position_at_end(nxt)
-    if poll:
-        stop = entry.append_basic_block("chunk.interrupted")
-        go = entry.append_basic_block("chunk.go")
-        b.cbranch(interrupt.interrupted(b, module, status), stop, go)
-        b.position_at_end(stop)
-        b.store(lir.Constant(I64, poll), status)
-        b.ret(lir.Constant(I32, poll))
-        b.position_at_end(go)
-    c.add_incoming(b.add(c, lir.Constant(I64, 1)), b.block)
-    b.branch(head)
-    b.position_at_end(done)
-    if fence:
-        streaming.fence(b, module)
-    b.ret(lir.Constant(I32, 0))

@@ -51,7 +51,11 @@ class KernelInfo(NamedTuple):
 
 
 def nbytes(t: Any) -> int:
+    """Bytes of a value of type t; 0 when its size is known only at run time (the kernel's time is still measured,
+    its bytes and FLOPs are not counted)."""
     t = getattr(t, "value_type", t)  # a Variable reference: its value
+    if not t.is_static:
+        return 0
     return t.size * (1 if t.dtype.is_bool else t.dtype.size)
 
 
@@ -59,7 +63,8 @@ def op_flops(op: Op) -> int:
     """Floating-point operations of one op by its kind: one per element (reductions: per element reduced), 2·M·N·K
     for a contraction (K from the operand and result sizes: a.size·b.size = batch·M·N·K²)."""
     results = [r.type for r in op.results if isinstance(r.type, TensorType)]
-    if not results or not results[0].dtype.is_floating:
+    if not results or not results[0].dtype.is_floating or \
+            not all(t.is_static for t in results + [v.type for v in op.operands if isinstance(v.type, TensorType)]):
         return 0
     kind = op.opdef.kind
     if kind is Kind.ELEMENTWISE:

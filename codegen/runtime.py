@@ -104,6 +104,17 @@ class CompiledFunction:
             return 1
         return max(1, min(num_threads(), chunks))
 
+    def split(self, arrays: Sequence[np.ndarray]) -> tuple[int, int]:
+        """(chunks, threads) of a call on `arrays`: fixed, or from the row count of a kernel tiled over a run-time
+        row count (shared among threads only when its rows are worth a pool round trip, codegen.chunks)."""
+        rows = self.lowered.row_tiles
+        if rows is None:
+            return self.lowered.chunks, self.threads
+        a = arrays[rows.param]
+        n = a.shape[0] if a.ndim else 0  # (a wrong rank is the entry's to report)
+        chunks = rows.chunks(n)
+        return chunks, (min(num_threads(), chunks) if n >= rows.split_rows() else 1)
+
     def workspace(self) -> np.ndarray:
         """A workspace for one call: a pooled one, or a new one (pop-or-allocate is safe across threads)."""
         try:
@@ -195,8 +206,7 @@ class CompiledFunction:
             var_outs = [np.empty(shape, dtype) for shape, dtype in self._var_results]
         except MemoryError:
             raise self._memory_error() from None
-        chunks = self.lowered.chunks
-        parts = self.threads
+        chunks, parts = self.split(arrays)
         if parts > 1:
             code, ws = self._run_parallel([*arrays, *outs, *var_outs], chunks, parts)
         else:
@@ -285,7 +295,7 @@ def compile_function(fn: Any, source: Optional[Function] = None, profile: bool =
         cut = partial.split(fn)
         if cut is not None:  # (the finish function reduces the chunks' results: it is not split again)
             return partial.Split(fn, cut, _compile_tiled(cut.chunk, (cut.plan, cut.rows)),
-                                 compile_function(cut.finish, split_rows=False))
+                                 compile_function(cut.finish, split_rows=False), lambda f: executor().submit(f))
     quick = not profile and tiers.enabled() and tiers.suits(fn, elements)
     lowered, mod, obj = llvm_setup.on_llvm_thread(build, fn, release, tiling, profile, quick)
     stats["compiled"] += 1

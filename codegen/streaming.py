@@ -94,7 +94,7 @@ def store_streaming(ctx: LowerContext, dst: Buffer, v: CValue) -> None:
             ctx.for_range(b.udiv(count, ctx.i64(width)), copy, vectorize=False)
         ctx.for_range(tiles, one_tile, vectorize=False)
         _rest(ctx, body_end, L, lambda j: store(idx + [j]))
-    ctx.loop_nest(dst.type.shape[:-1], row)
+    ctx.loop_nest(dst.dims[:-1], row)
 
 
 def fence(b: lir.IRBuilder, module: lir.Module) -> None:

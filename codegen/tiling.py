@@ -11,6 +11,16 @@ N through the ops, using each row's tiling facet `OpDef.tile` (attached in `code
 with operands it cannot split consistently, means no tiling; so does a row's veto of the chunk size (a matmul on
 split rows that calls BLAS on chunks shorter than `codegen.rules.tiles.MIN_MATMUL_ROWS`). `rewrite(fn, plan, n)`
 gives the same function with N replaced by n in every split value's type and attrs.
+
+Run-time row counts: when the results' leading dim is `?`, the parameters with a leading `?` are split, and `dim`
+of a split value's leading axis is marked ROWS (codegen.rules.registry): a size operand that gives a `broadcast_to`
+or `reshape` the split rows. The chunk function is the function itself, its `?` rows being the chunk's (the chunk
+loop passes each chunk its row count as the run-time dim, see codegen.chunk_loop); the rows per chunk are a power of
+two, doubled while a row refuses them. Whether the split parameters' rows agree is checked per call (when they do
+not, the function runs whole and reports what it reports untiled).
+
+Variable parameters are never split; `read` gives every chunk the same value, and a function that assigns a
+Variable is not tiled (`assign` never tiles).
 """
 from __future__ import annotations
 
@@ -18,29 +28,39 @@ from typing import Optional
 
 import codegen.rules  # noqa: F401  (attaches the tile facets to the op table)
 from codegen.chunks import rows_per_chunk
+from codegen.dynamic import has_unknown_dims
+from codegen.rules.registry import ROWS
 from ir.core import Block, Builder, Function, Op, Value
 from ir.types import RefType, TensorType
 
+#: With a run-time row count, rows per chunk are doubled up to this while a row refuses them.
+MAX_RUN_TIME_CHUNK_ROWS = 1024
+
+
 class Plan:
-    def __init__(self, rows: int, split_params: list[bool], split_results: list[bool], split_values: set[int]) -> None:
-        self.rows = rows
+    def __init__(self, rows: Optional[int], split_params: list[bool], split_results: list[bool],
+                 split_values: set[int], chunk_rows: int = 0) -> None:
+        self.rows = rows  # None: known at run time
         self.split_params = split_params
         self.split_results = split_results
         self.split_values = split_values
+        self.chunk_rows = chunk_rows
 
 
 def plan(fn: Function, min_rows: int = 2) -> Optional[Plan]:
     """How to tile `fn` over the leading axis of its results, or None when some op mixes rows."""
     results = fn.result_types
-    if not results or not results[0].shape or any(isinstance(p.type, RefType) for p in fn.params):
+    if not results or not results[0].shape:
         return None
     N = results[0].shape[0]
-    if N < min_rows or any(not t.shape or t.shape[0] != N for t in results):
+    if (N is not None and N < min_rows) or any(not t.shape or t.shape[0] != N for t in results):
         return None
-    split: dict[int, bool] = {}
+    if N is not None and has_unknown_dims(fn):
+        return None  # a static row count with run-time sizes elsewhere: the chunk rewrite needs static sizes
+    split: dict[int, object] = {}
     params = []
     for p in fn.params:
-        s = bool(p.type.shape) and p.type.shape[0] == N
+        s = not isinstance(p.type, RefType) and bool(p.type.shape) and p.type.shape[0] == N
         params.append(s)
         split[id(p)] = s
     for op in fn.block.ops:
@@ -49,27 +69,42 @@ def plan(fn: Function, min_rows: int = 2) -> Optional[Plan]:
         rule = op.opdef.tile
         if rule is None:  # a row without the facet (tests/test_optable.py requires one for every row)
             return None
-        out = rule.split(op, [split[id(v)] for v in op.operands], N)
+        marks = [split[id(v)] for v in op.operands]
+        if not rule.takes_rows and any(m is ROWS for m in marks):
+            return None  # the row count used as a number: a chunk's would differ from the whole function's
+        out = rule.split(op, marks, N)
         if out is None:
             return None
         for r, s in zip(op.results, out):
-            if s and (not r.type.shape or r.type.shape[0] != N):
+            if s is True and (not r.type.shape or r.type.shape[0] != N):
                 return None
             split[id(r)] = s
-    res = [split[id(v)] for v in fn.results]
-    if not all(res) or not any(params):
+    res = [split[id(v)] is True for v in fn.results]
+    if not all(res) or not any(params) or (N is None and not _static_rows(fn, params, res)):
         return None
-    p = Plan(N, params, res, {k for k, v in split.items() if v})
+    p = Plan(N, params, res, {k for k, v in split.items() if v is True})
     n = rows_per_chunk(fn, p)
-    if any(op.opdef.tile.refuses(op, split, n) for op in fn.block.ops if not op.opdef.terminator):
-        return None
+    while any(op.opdef.tile.refuses(op, split, n) for op in fn.block.ops if not op.opdef.terminator):
+        if N is not None or n >= MAX_RUN_TIME_CHUNK_ROWS:
+            return None
+        n *= 2
+    p.chunk_rows = n
     return p
 
 
-def rewrite(fn: Function, p: Plan, n: int) -> Function:
+def _static_rows(fn: Function, params: list[bool], results: list[bool]) -> bool:
+    """Every split parameter and result has static dims after its leading one (a chunk advances its pointer by a
+    fixed number of bytes)."""
+    return all(t.shape and None not in t.shape[1:] for t, s in zip(fn.param_types + fn.result_types,
+                                                                    params + results) if s)
+
+
+def rewrite(fn: Function, p: Plan, n: Optional[int]) -> Function:
     """`fn` for a chunk of `n` rows: every split value's leading dimension is divided by the number of chunks
     (p.rows // n), which makes it n for a value of p.rows rows, and 1 for one row per chunk (the chunks' partial
-    results of `codegen.partial`)."""
+    results of `codegen.partial`). With a run-time row count, `fn` itself: its `?` rows are the chunk's."""
+    if p.rows is None:
+        return fn
     vmap: dict[int, Value] = {}
     chunks = p.rows // n
 

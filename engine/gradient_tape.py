@@ -138,14 +138,14 @@ class GradientTape:
         self._check_usable()
         flat_targets = [as_tensor(t) for t in nest.flatten(target)]
         if output_gradients is None:
-            seeds = [full(1, t.dtype, tuple(t.shape)) for t in flat_targets]
+            seeds = [full(1, t.dtype, tuple(t.shape), t) for t in flat_targets]  # unknown dims: t's
         else:
-            seeds = [as_tensor(g) if g is not None else full(1, t.dtype, tuple(t.shape))
+            seeds = [as_tensor(g) if g is not None else full(1, t.dtype, tuple(t.shape), t)
                      for g, t in zip(nest.flatten(output_gradients), flat_targets)]
         flat_sources = nest.flatten(sources)
         grads = self._backprop(flat_targets, seeds, flat_sources)
         if UnconnectedGradients(unconnected_gradients) is UnconnectedGradients.ZERO:
-            grads = [g if g is not None else full(0, s.dtype, tuple(s.shape)) for g, s in zip(grads, flat_sources)]
+            grads = [g if g is not None else full(0, s.dtype, tuple(s.shape), s) for g, s in zip(grads, flat_sources)]
         return nest.pack_sequence_as(sources, grads)
 
     def jacobian(self, target: Any, sources: Any, unconnected_gradients: Any = UnconnectedGradients.NONE,

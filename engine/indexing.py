@@ -23,10 +23,10 @@ numpy's rules, which Kiln follows where TensorFlow refuses the key (integer arra
 - a k-d boolean mask stands for the k integer arrays of its true coordinates; None may be combined freely with
   advanced indices.
 
-Assumptions and limits: a traced boolean mask is supported as the whole key (`x[x > 0]`, `tf.boolean_mask`); inside a
-larger key it is a TypeError. A slice bound given as a traced tensor gives an axis of run-time length
-(`engine.ops.dynamic_ops`). Integer tensors are fine while tracing: their values are never read, negative entries are
-wrapped with `where(i < 0, i + n, i)`, and `gather` checks the bounds when the function runs.
+Limits: a traced boolean mask is supported as the whole key (`x[x > 0]`, `tf.boolean_mask`), a TypeError inside a
+larger key. A slice with a traced bound, or a negative bound or step on an axis of unknown size, is a run-time slice
+(`engine.ops.dynamic_ops`). Integer tensors are fine while tracing: their values are never read, negative entries
+are wrapped with `where(i < 0, i + n, i)`, and `gather` checks the bounds when the function runs.
 """
 from __future__ import annotations
 
@@ -41,10 +41,10 @@ from engine.convert import convert_to_tensor
 from engine.dispatch import apply
 from engine.errors import IndexOutOfRangeError
 from engine.ops.array_ops import gather
-from engine.ops.dynamic_ops import is_traced, split_traced_slices
+from engine.ops.dynamic_ops import check_index_at_run_time, is_traced, split_traced_slices
 from engine.ops.mask_ops import boolean_mask
 from engine.ops.funnel import as_tensor, cast, raw_shape
-from engine.ops.math_ops import add, less, multiply, where
+from engine.ops.math_ops import add, less, maximum, multiply, where
 from engine.tensor import Tensor, TensorLike
 from ir.opdef import OPS
 from ir.types import bool_, int64
@@ -61,6 +61,7 @@ class _Item:
     kind: str
     value: Any = None
     axis: int = -1  # the axis of x it indexes (int, slice, array), or -1
+    check: bool = False  # a Python int on an axis of unknown size: checked against the size when the function runs
 
 
 # ---- parsing --------------------------------------------------------------------------------------------------------
@@ -180,8 +181,8 @@ def _normalize_slice(s: slice, n: Optional[int]) -> tuple[int, Optional[int], in
     if n is None:
         start, stop, st = _slice_bound(s.start), _slice_bound(s.stop), 1 if step is None else step
         if st < 0 or (start is not None and start < 0) or (stop is not None and stop < 0):
-            raise NotImplementedError(f"slicing an axis of unknown size with negative bounds or steps ({s}) is "
-                                      f"not supported yet")
+            raise NotImplementedError(f"a slice with negative bounds or steps ({s}) on an axis of unknown size "
+                                      f"next to an index array or mask; index in two steps")
         return start or 0, stop, st
     b, e, st = slice(_slice_bound(s.start), _slice_bound(s.stop), step).indices(n)
     if len(range(b, e, st)) == 0:
@@ -233,10 +234,10 @@ def _expand(items: list[_Item], shape: tuple[int, ...], any_arrays: bool) -> lis
                 out.append(_Item("array", coords, axis + j))
             axis += it.value.ndim
         elif it.kind == "int" and not isinstance(it.value, Tensor) and shape[axis] is None:
-            if it.value < 0 or any_arrays:  # counted from the run-time end: a gather, checked when it runs
-                out.append(_Item("array", np.asarray(it.value, dtype=np.int64), axis))
+            if it.value < 0 or any_arrays:  # counted from the run-time end: a gather
+                out.append(_Item("array", np.asarray(it.value, dtype=np.int64), axis, check=True))
             else:
-                out.append(_Item("int", it.value, axis))  # checked at run time by the slice
+                out.append(_Item("int", it.value, axis, check=True))
             axis += 1
         elif it.kind == "int" and not isinstance(it.value, Tensor):
             n = shape[axis]
@@ -275,6 +276,8 @@ def _apply_basic(t: Tensor, shape: tuple[int, ...], items: list[_Item]) -> tuple
     advanced: list[_Advanced] = []
     kept: list[Optional[int]] = []  # the sliced axis each result axis is (None for a new axis)
     for it in items:
+        if it.check:
+            check_index_at_run_time(t, it.axis, int(it.value))
         if it.kind == "new":
             out_shape.append(1)
             kept.append(None)
@@ -306,6 +309,8 @@ def _prepare_index(adv: _Advanced, merged: bool, check: bool) -> Tensor:
     """The index with negative entries wrapped, bounds-checked where its value is known (and `check` is set)."""
     n, idx = adv.size, adv.index
     if isinstance(n, Tensor):  # an axis of run-time size: negative entries wrap then, and gather checks bounds
+        if isinstance(idx, np.ndarray) and idx.ndim == 0:  # a Python int, checked by an assert: clamp the gather
+            return maximum(add(n, int(idx)), 0) if idx < 0 else _constant(idx)
         i = _constant(idx) if isinstance(idx, np.ndarray) else idx
         return where(less(i, 0), add(i, cast(n, i.dtype)), i)
     if isinstance(idx, np.ndarray):  # from the key itself: a constant, not a tensor value
@@ -335,6 +340,10 @@ def _apply_advanced(y: Tensor, advanced: list[_Advanced], adjacent: bool) -> Ten
         raise IndexError("shape mismatch: indexing arrays could not be broadcast together with shapes "
                          + " ".join(str(s) for s in index_shapes)) from None
     merged = len(advanced) > 1
+    if merged and not any(index_shapes) and any(isinstance(a.size, Tensor) for a in advanced):
+        for adv in sorted(advanced, key=lambda a: -a.position):  # scalar indices: one gather each, last axis first
+            y = gather(y, _prepare_index(adv, False, check=True), axis=adv.position)
+        return y
     if merged and any(isinstance(a.size, Tensor) for a in advanced):
         raise NotImplementedError("several index arrays where one indexes an axis of unknown size are not "
                                   "supported yet; index one axis at a time")
@@ -380,8 +389,7 @@ def getitem(x: Any, key: Any) -> Tensor:
     if isinstance(key, TensorLike) and is_traced(key) and as_tensor(key).dtype is bool_ and raw_shape(key):
         return boolean_mask(t, key)  # x[mask] with a traced mask: a result of run-time length
     keys = tuple(key) if isinstance(key, (tuple, list)) else (key,)
-    if dispatch.tracing() and any(isinstance(k, slice) and any(is_traced(v) for v in (k.start, k.stop, k.step))
-                                  for k in keys):
+    if dispatch.tracing() and any(isinstance(k, slice) for k in keys):
         t, keys = split_traced_slices(t, keys)
     shape = tuple(raw_shape(t))
     items = [_parse_one(k) for k in keys]

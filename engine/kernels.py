@@ -2,8 +2,9 @@
 
 `kernel_ir(fn, arg_shapes)` is asked by every place that compiles a traced function (engine.concrete's concrete
 functions, the tape's call steps in engine.call_gradient, engine.transforms); `compiles_generically(fn)` is where
-codegen will say which functions it compiles with run-time sizes. Until it says so for a function, each distinct
-tuple of argument shapes compiles `ir.passes.specialize(fn, shapes)`, a static function.
+codegen says which functions it compiles with run-time sizes (every row's rule takes them: the conv/pool rows take
+a run-time batch but keep spatial and channel dims static). For any other function, each distinct tuple of
+argument shapes compiles `ir.passes.specialize(fn, shapes)`, a static function.
 """
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from ir.core import Function
 
 
 def compiles_generically(fn: Function) -> bool:
-    """Whether codegen compiles `fn`'s unknown dims as run-time sizes (one kernel for every size). It says so
-    through `codegen.runtime.supports_unknown_dims(fn)` once it can; until then no function qualifies."""
+    """Whether codegen compiles `fn`'s unknown dims as run-time sizes (one kernel for every size), as
+    `codegen.runtime.supports_unknown_dims(fn)` says (False where codegen has no such answer)."""
     from codegen import runtime
     supports = getattr(runtime, "supports_unknown_dims", None)
     return bool(supports is not None and supports(fn))

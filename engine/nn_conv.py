@@ -42,9 +42,18 @@ def _pair(name: str, value: IntOr2, rank: int = 2) -> tuple[int, ...]:
     return tuple(v)
 
 
-def _geometry(size: int, k: int, stride: int, dilation: int, padding: str) -> tuple[int, int, int]:
-    """(output size, padding before, padding after) of one spatial dimension, as TensorFlow computes them."""
+def _geometry(size: Optional[int], k: int, stride: int, dilation: int, padding: str) -> tuple[Any, int, int]:
+    """(output size, padding before, padding after) of one spatial dimension, as TensorFlow computes them. A size
+    known only at run time (None, while tracing) works where the padding does not depend on it: VALID, and SAME
+    with stride 1."""
     span = (k - 1) * dilation + 1
+    if size is None:
+        if padding == "SAME" and stride != 1:
+            raise NotImplementedError(
+                f"padding SAME with stride {stride} on a spatial dimension of unknown size (None): the padding "
+                f"depends on the size, which the convolution and pooling rows need while tracing; give the "
+                f"spatial size in the input_signature or use padding VALID")
+        return None, (span - 1) // 2 if padding == "SAME" else 0, span // 2 if padding == "SAME" else 0
     if padding == "VALID":
         if size < span:
             raise ValueError(f"the window ({span}) is larger than the input ({size}) with padding VALID")

@@ -16,14 +16,15 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 
 from autodiff import tape as _tape
-from autodiff.reverse import Record, Sweep
+from autodiff.reverse import Sweep
 from engine import dispatch
 from engine.tensor import Tensor
+from engine.traced_gradient import StructuredVJP
 from ir.core import Block, Builder, Function, Loc, Op, Value
 from ir.emitter import IREmitter
 from ir.inline import inline
 from ir.opdef import OPS, OpDef
-from ir.types import RefType, StackType, TensorType
+from ir.types import RefType, TensorType
 
 _LIBRARY_DIRS = tuple(os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep + d + os.sep
                       for d in ("engine", "ir", "autodiff", "codegen"))
@@ -181,19 +182,6 @@ class Trace:
         _tape.record(StructuredVJP(self, record), operand_tensors, [Tensor(None, r) for r in record.op.results], {})
         return results
 
-    def record_emitted(self, ops: Sequence[Op]) -> None:
-        """Records ops emitted straight into the block (by a structured op's backward) on the active tapes, as if
-        they had come through the dispatch funnel, so that a gradient of that gradient can sweep back through
-        them. A loop among them is a backward loop over stacks, through which reverse mode does not go."""
-        for op in ops:
-            rule: Any = op.opdef
-            if op.opdef.vjp_region is not None:
-                rule = _NoReverseOverReverse(op.opdef.name) if any(isinstance(v.type, StackType)
-                                                                   for v in op.operands) \
-                    else StructuredVJP(self, Record(op, op))
-            _tape.record(rule, [Tensor(None, v) for v in op.operands], [Tensor(None, r) for r in op.results],
-                         dict(op.attrs))
-
     def _route_refs(self, tensors: Sequence[Tensor]) -> None:
         """A Variable reference passed into a region counts as a read of the Variable for the tapes."""
         for t in tensors:
@@ -280,64 +268,6 @@ class Trace:
     def __exit__(self, *exc: Any) -> None:
         dispatch.uninstall(self)
         _tape.resume(self._outer_tapes)
-
-
-class StructuredVJP(_tape.TapeRule):
-    """The tape's step for a cond/while_loop recorded while tracing: its backward runs reverse mode's sweep for
-    that one op (its row's `vjp_region` rule), appending IR to the block being traced."""
-
-    def __init__(self, trace: "Trace", record: Record) -> None:
-        self.trace = trace
-        self.record = record
-        self.name = record.op.opdef.name
-        self.swept = False
-
-    def backward(self, em: Any, gs: Sequence[Any], results: Sequence[Tensor], operands: Sequence[Tensor]) -> list:
-        trace = self.trace
-        start = len(trace.frame.block.ops)
-        record = self.record
-        if self.swept and record.stacks:
-            # A persistent tape's second gradient: the first backward loop consumed the stacks (each stack value is
-            # used once), so the forward loop runs again, without its effects, to fill new ones.
-            again = Sweep(IREmitter(trace.frame.builder), recompute=True)
-            for v in record.old.operands:
-                again.vmap[id(v)] = trace.frame.resolve(v)
-            again.forward([record.old])
-            record = again.records[-1]
-            for op in trace.frame.block.ops[start:]:
-                trace.frame.define(op.results)
-        self.swept = True
-        sweep = Sweep(IREmitter(trace.frame.builder))
-        for r, new, g in zip(results, record.op.results, gs):
-            if g is not None:
-                sweep.ct[id(trace.frame.resolve(new))] = trace.value_of(g)
-        sweep.records = [record]
-        sweep.backward()
-        for op in trace.frame.block.ops[start:]:
-            trace.frame.define(op.results)
-        if _tape.active:  # tapes still recording (an outer tape, a persistent one) see the backward's ops
-            trace.record_emitted(trace.frame.block.ops[start:])
-        # The sweep sums the cotangent of a value the op takes twice (a loop's initial value also captured): the
-        # tape gets it once, at its first position.
-        out: list[Optional[Tensor]] = []
-        seen: set[int] = set()
-        for t in operands:
-            key = id(t._node)
-            out.append(Tensor(None, sweep.ct[key]) if key in sweep.ct and key not in seen else None)
-            seen.add(key)
-        return out
-
-
-class _NoReverseOverReverse(_tape.TapeRule):
-    """The tape's step for a gradient's own loop (it pops the stacks its forward loop pushed)."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def backward(self, em: Any, gs: Sequence[Any], results: Sequence[Any], operands: Sequence[Any]) -> list:
-        raise NotImplementedError("a gradient of a gradient through a loop inside a function (nested "
-                                  "GradientTapes around a tensor loop) is not supported: reverse mode does not go "
-                                  "through a gradient's own loops; use engine.hessian (forward over reverse)")
 
 
 def unify_captures(frames: Sequence[Frame]) -> list[Value]:

@@ -81,17 +81,36 @@ class Emitter:
         return self.apply(OPS["reshape"], v, *self.sizes(shape, like), shape=tuple(shape))
 
     def sum_to(self, g: Any, shape: Sequence[Optional[int]], like: Any = None) -> Any:
-        """Sum `g` down to `shape`, undoing a numpy-style broadcast (used by broadcast_to's vjp); an unknown dim
-        of `shape` was not broadcast (ir.ops_shape's broadcast_to)."""
+        """Sum `g` down to `shape`, undoing a numpy-style broadcast (used by broadcast_to's vjp). An unknown dim
+        of `shape` (like's) may have been 1 when the function ran (`x[:1]` on an axis of unknown size): after the
+        static sums, g is reshaped there to (like's size, g's size / like's size) and summed over the second, which
+        sums everything when like's size is 1 and nothing otherwise."""
         shape = tuple(shape)
         gshape = self.shape(g)
-        if gshape == shape:
+        if gshape == shape and None not in shape:
             return g
         lead = len(gshape) - len(shape)
         axes = tuple(range(lead)) + tuple(i + lead for i, d in enumerate(shape) if d == 1 and gshape[i + lead] != 1)
         if axes:
             g = self.apply(OPS["reduce_sum"], g, axes=axes)
+        kept = [i for i in range(len(shape)) if i + lead not in axes]  # the axes of x that g still has, in order
+        for pos, i in enumerate(kept):
+            if shape[i] is None and self.shape(g)[pos] != 1 and like is not None:
+                g = self._sum_where_one(g, like, i, pos)
         return self.reshape_to(g, shape, like=like)
+
+    def _sum_where_one(self, g: Any, like: Any, axis: int, gaxis: int) -> Any:
+        gshape = self.shape(g)
+        n = self.apply(OPS["dim"], like, axis=axis)
+        per = self.apply(OPS["floordiv"], self.apply(OPS["dim"], g, axis=gaxis), n)
+        sizes = []
+        for k, d in enumerate(gshape):
+            if k == gaxis:
+                sizes += [n, per]
+            elif d is None:
+                sizes.append(self.apply(OPS["dim"], g, axis=k))
+        split = gshape[:gaxis] + (None, None) + gshape[gaxis + 1:]
+        return self.apply(OPS["reduce_sum"], self.apply(OPS["reshape"], g, *sizes, shape=split), axes=(gaxis + 1,))
 
     def add_n(self, values: Sequence[Any]) -> Any:
         acc = values[0]

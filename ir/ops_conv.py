@@ -14,18 +14,23 @@ The three are bilinear and closed under differentiation: each one's vjp is writt
   element (the tangent of max_pool2d and the vjp of max_pool2d_grad).
 - avg_pool2d(x) and avg_pool2d_grad(g) {shape = x's shape, ...}: linear, each the other's transpose.
 
+Unknown dims: the batch and the spatial dims may be `?` (the result's are then `?` too). The two rows with a `shape`
+attr (the input's) take its batch from the cotangent and, for each unknown spatial dim, a trailing `i64[]` size
+operand (ir.ops_dims's contract), which `ir.passes.specialize` folds back into the attr (`_static_sizes`).
+
 The numpy kernels view the windows with `as_strided` (no copies of the input per window) and contract them with
 `tensordot`; the scatters of the gradients loop over the KH*KW window offsets, never over pixels. float16 and
 bfloat16 compute in float32 and round once, as matmul does.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ir.opdef import OpDef, check_arity, check_dtype, fail, register
+from ir.ops_dims import SIZE_TYPE, fill_shape
 from ir.types import FLOAT_DTYPES, TensorType
 
 if TYPE_CHECKING:
@@ -50,12 +55,15 @@ def _check_geometry(opname: str, hw: Sequence[int], ksize: Sequence[int], stride
     out = []
     for axis in range(2):
         span = (ksize[axis] - 1) * dilations[axis] + 1
-        if hw[axis] + sum(paddings[axis]) < span:
-            raise fail(opname, f"the window ({span}) is larger than the padded input "
-                               f"({hw[axis] + sum(paddings[axis])}) on spatial axis {axis}")
         if pooling and max(paddings[axis]) >= ksize[axis]:
             raise fail(opname, f"paddings {list(paddings[axis])} must be smaller than the window ({ksize[axis]}): "
                                f"a window of padding only has no element")
+        if hw[axis] is None:  # known at run time only
+            out.append(None)
+            continue
+        if hw[axis] + sum(paddings[axis]) < span:
+            raise fail(opname, f"the window ({span}) is larger than the padded input "
+                               f"({hw[axis] + sum(paddings[axis])}) on spatial axis {axis}")
         out.append(out_size(hw[axis], ksize[axis], strides[axis], dilations[axis], paddings[axis]))
     return out[0], out[1]
 
@@ -64,6 +72,35 @@ def _float4(opname: str, t: TensorType, what: str) -> None:
     check_dtype(opname, t, FLOAT_DTYPES, "a floating-point")
     if t.rank != 4:
         raise fail(opname, f"{what} must be 4-D, got shape {t.shape}")
+
+
+def _input_type(opname: str, like: TensorType, shape: Sequence[Any], sizes: Sequence[TensorType]) -> TensorType:
+    """The input's type of a row with a `shape` attr: the batch of `like` (the cotangent), the attr's other dims,
+    one trailing i64[] size operand per unknown one."""
+    if len(shape) != 4:
+        raise fail(opname, f"shape {tuple(shape)} must be 4-D")
+    if len(sizes) != sum(d is None for d in shape[1:]) or any(t != SIZE_TYPE for t in sizes):
+        raise fail(opname, f"shape {tuple(shape)} takes one {SIZE_TYPE} operand per unknown dim past the batch")
+    return like.with_shape((like.shape[0],) + tuple(shape)[1:])
+
+
+def _filled(g: np.ndarray, shape: Sequence[Any], sizes: Sequence[Any]) -> tuple[int, ...]:
+    return (g.shape[0],) + fill_shape(tuple(shape)[1:], sizes)
+
+
+def _sizes(em: Emitter, x: Any) -> list[Any]:
+    """The size operands for `shape=em.shape(x)`: x's unknown spatial dims."""
+    return [em.dim(x, axis=k) for k, d in enumerate(em.shape(x)) if d is None and k > 0]
+
+
+def _static_sizes(first: int) -> Any:
+    """The `static_attrs` facet: the size operands from `first` on, once constants, go back into `shape`."""
+    def resolve(types: Sequence[TensorType], constants: Sequence[Any], attrs: dict) -> Optional[tuple[int, dict]]:
+        shape = tuple(attrs["shape"])
+        if any(c is None for c in constants[first:]):
+            return None
+        return first, dict(attrs, shape=shape[:1] + fill_shape(shape[1:], constants[first:]))
+    return resolve
 
 
 def _same_dtype(opname: str, a: TensorType, b: TensorType) -> None:
@@ -131,7 +168,7 @@ def _conv2d_kernel(x: np.ndarray, f: np.ndarray, *, strides: Sequence[int], dila
 
 
 def _conv2d_vjp(em: Emitter, g: Any, out: Any, x: Any, f: Any, **attrs: Any) -> tuple:
-    return (em.conv2d_backprop_input(g, f, shape=em.shape(x), **attrs),
+    return (em.conv2d_backprop_input(g, f, *_sizes(em, x), shape=em.shape(x), **attrs),
             em.conv2d_backprop_filter(x, g, shape=em.shape(f), **attrs))
 
 
@@ -143,14 +180,11 @@ def _conv2d_jvp(em: Emitter, ts: Sequence[Any], out: Any, x: Any, f: Any, **attr
 
 def _backprop_input_infer(types: list[TensorType], *, shape: Sequence[int], strides: Sequence[int],
                           dilations: Sequence[int], paddings: Pairs) -> tuple[TensorType, ...]:
-    check_arity("conv2d_backprop_input", types, 2)
-    g, f = types
+    g, f, *sizes = types
     _float4("conv2d_backprop_input", g, "the cotangent")
     _float4("conv2d_backprop_input", f, "the filter")
     _same_dtype("conv2d_backprop_input", g, f)
-    if len(shape) != 4:
-        raise fail("conv2d_backprop_input", f"shape {tuple(shape)} must be 4-D")
-    x = g.with_shape((g.shape[0],) + tuple(shape)[1:])  # the batch is g's (it may be known only at run time)
+    x = _input_type("conv2d_backprop_input", g, shape, sizes)
     if x.shape[3] != f.shape[2] or \
             _conv2d_infer([x, f], strides=strides, dilations=dilations, paddings=paddings)[0] != g:
         raise fail("conv2d_backprop_input", f"an input of shape {tuple(shape)} and the filter {f.shape} do not make "
@@ -158,20 +192,21 @@ def _backprop_input_infer(types: list[TensorType], *, shape: Sequence[int], stri
     return (x,)
 
 
-def _backprop_input_kernel(g: np.ndarray, f: np.ndarray, *, shape: Sequence[int], strides: Sequence[int],
+def _backprop_input_kernel(g: np.ndarray, f: np.ndarray, *sizes: Any, shape: Sequence[Any], strides: Sequence[int],
                            dilations: Sequence[int], paddings: Pairs) -> np.ndarray:
     cols = np.tensordot(_wide(g), _wide(f), axes=([3], [3]))  # (N, OH, OW, KH, KW, C)
-    return _scatter(cols, (g.shape[0],) + tuple(shape)[1:], strides, dilations, paddings).astype(g.dtype)
+    return _scatter(cols, _filled(g, shape, sizes), strides, dilations, paddings).astype(g.dtype)
 
 
-def _backprop_input_vjp(em: Emitter, u: Any, out: Any, g: Any, f: Any, *, shape: Sequence[int], **attrs: Any
-                        ) -> tuple:
-    return (em.conv2d(u, f, **attrs), em.conv2d_backprop_filter(u, g, shape=em.shape(f), **attrs))
+def _backprop_input_vjp(em: Emitter, u: Any, out: Any, g: Any, f: Any, *sizes: Any, shape: Sequence[Any],
+                        **attrs: Any) -> tuple:
+    return (em.conv2d(u, f, **attrs), em.conv2d_backprop_filter(u, g, shape=em.shape(f), **attrs)) + \
+        (None,) * len(sizes)
 
 
-def _backprop_input_jvp(em: Emitter, ts: Sequence[Any], out: Any, g: Any, f: Any, **attrs: Any) -> Any:
-    parts = ([em.conv2d_backprop_input(ts[0], f, **attrs)] if ts[0] is not None else []) + \
-        ([em.conv2d_backprop_input(g, ts[1], **attrs)] if ts[1] is not None else [])
+def _backprop_input_jvp(em: Emitter, ts: Sequence[Any], out: Any, g: Any, f: Any, *sizes: Any, **attrs: Any) -> Any:
+    parts = ([em.conv2d_backprop_input(ts[0], f, *sizes, **attrs)] if ts[0] is not None else []) + \
+        ([em.conv2d_backprop_input(g, ts[1], *sizes, **attrs)] if ts[1] is not None else [])
     return em.add_n(parts)
 
 
@@ -198,7 +233,7 @@ def _backprop_filter_kernel(x: np.ndarray, g: np.ndarray, *, shape: Sequence[int
 
 def _backprop_filter_vjp(em: Emitter, u: Any, out: Any, x: Any, g: Any, *, shape: Sequence[int], **attrs: Any
                          ) -> tuple:
-    return (em.conv2d_backprop_input(g, u, shape=em.shape(x), **attrs), em.conv2d(x, u, **attrs))
+    return (em.conv2d_backprop_input(g, u, *_sizes(em, x), shape=em.shape(x), **attrs), em.conv2d(x, u, **attrs))
 
 
 def _backprop_filter_jvp(em: Emitter, ts: Sequence[Any], out: Any, x: Any, g: Any, **attrs: Any) -> Any:
@@ -210,7 +245,7 @@ def _backprop_filter_jvp(em: Emitter, ts: Sequence[Any], out: Any, x: Any, g: An
 register(OpDef("conv2d", _conv2d_infer, _conv2d_kernel, _conv2d_vjp, "linalg", attrs=CONV_ATTRS, jvp=_conv2d_jvp,
                doc="2-D convolution (cross-correlation, as TF's): NHWC input, HWIO filter, explicit paddings."))
 register(OpDef("conv2d_backprop_input", _backprop_input_infer, _backprop_input_kernel, _backprop_input_vjp,
-               "linalg", attrs=("shape",) + CONV_ATTRS, jvp=_backprop_input_jvp,
+               "linalg", attrs=("shape",) + CONV_ATTRS, jvp=_backprop_input_jvp, static_attrs=_static_sizes(2),
                doc="The gradient of conv2d with respect to its input: a transposed convolution."))
 register(OpDef("conv2d_backprop_filter", _backprop_filter_infer, _backprop_filter_kernel, _backprop_filter_vjp,
                "linalg", attrs=("shape",) + CONV_ATTRS, jvp=_backprop_filter_jvp,
@@ -224,14 +259,12 @@ POOL_ATTRS = ("ksize", "strides", "paddings")
 def _pool_infer(opname: str, nin: int) -> Any:
     def infer(types: list[TensorType], *, ksize: Sequence[int], strides: Sequence[int], paddings: Pairs,
               shape: Sequence[int] = ()) -> tuple[TensorType, ...]:
-        check_arity(opname, types, nin)
+        if len(types) < nin or not shape:
+            check_arity(opname, types, nin)
+        types, sizes = types[:nin], types[nin:]
         for t in types:
             _float4(opname, t, "the operand")
-        # the batch is the operand's (it may be known only at run time)
-        x = types[0].with_shape((types[0].shape[0],) + tuple(shape)[1:]) if len(shape) == 4 else \
-            types[0].with_shape(tuple(shape)) if shape else types[0]
-        if x.rank != 4:
-            raise fail(opname, f"shape {tuple(shape)} must be 4-D")
+        x = _input_type(opname, types[0], shape, sizes) if shape else types[0]
         oh, ow = _check_geometry(opname, x.shape[1:3], ksize, strides, (1, 1), paddings, True)
         y = x.with_shape((x.shape[0], oh, ow, x.shape[3]))
         if nin == 2:  # max_pool2d_grad's g has the output's shape, max_pool2d_grad_grad's t the input's
@@ -318,19 +351,21 @@ def _avg_pool_kernel(x: np.ndarray, *, ksize: Sequence[int], strides: Sequence[i
     return (total / _counts(x.shape, ksize, strides, paddings, xw.dtype)).astype(x.dtype)
 
 
-def _avg_pool_grad_kernel(g: np.ndarray, *, shape: Sequence[int], ksize: Sequence[int], strides: Sequence[int],
-                          paddings: Pairs) -> np.ndarray:
+def _avg_pool_grad_kernel(g: np.ndarray, *sizes: Any, shape: Sequence[Any], ksize: Sequence[int],
+                          strides: Sequence[int], paddings: Pairs) -> np.ndarray:
+    shape = _filled(g, shape, sizes)
     share = _wide(g) / _counts(shape, ksize, strides, paddings, _wide(g).dtype)
     cols = np.broadcast_to(share[:, :, :, None, None, :], share.shape[:3] + tuple(ksize) + share.shape[3:])
-    return _scatter(cols, (g.shape[0],) + tuple(shape)[1:], strides, (1, 1), paddings).astype(g.dtype)
+    return _scatter(cols, shape, strides, (1, 1), paddings).astype(g.dtype)
 
 
 def _avg_pool_vjp(em: Emitter, g: Any, out: Any, x: Any, **attrs: Any) -> tuple:
-    return (em.avg_pool2d_grad(g, shape=em.shape(x), **attrs),)
+    return (em.avg_pool2d_grad(g, *_sizes(em, x), shape=em.shape(x), **attrs),)
 
 
-def _avg_pool_grad_vjp(em: Emitter, u: Any, out: Any, g: Any, *, shape: Sequence[int], **attrs: Any) -> tuple:
-    return (em.avg_pool2d(u, **attrs),)
+def _avg_pool_grad_vjp(em: Emitter, u: Any, out: Any, g: Any, *sizes: Any, shape: Sequence[Any], **attrs: Any
+                       ) -> tuple:
+    return (em.avg_pool2d(u, **attrs),) + (None,) * len(sizes)
 
 
 register(OpDef("max_pool2d", _pool_infer("max_pool2d", 1), _max_pool_kernel, _max_pool_vjp, "linalg",
@@ -344,5 +379,5 @@ register(OpDef("max_pool2d_grad_grad", _pool_infer("max_pool2d_grad_grad", 2), _
 register(OpDef("avg_pool2d", _pool_infer("avg_pool2d", 1), _avg_pool_kernel, _avg_pool_vjp, "linalg",
                attrs=POOL_ATTRS, linear=True, doc="The mean of the real (unpadded) elements of each window."))
 register(OpDef("avg_pool2d_grad", _pool_infer("avg_pool2d_grad", 1), _avg_pool_grad_kernel, _avg_pool_grad_vjp,
-               "linalg", attrs=("shape",) + POOL_ATTRS, linear=True,
+               "linalg", attrs=("shape",) + POOL_ATTRS, linear=True, static_attrs=_static_sizes(1),
                doc="avg_pool2d's input gradient: each window's cotangent shared among its real elements."))

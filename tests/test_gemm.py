@@ -112,6 +112,29 @@ def test_packed_b_and_many_k_blocks(generated: None, m: int, k: int, n: int, tb:
     assert_close(compiled([a, b])[0], want, scale, "float32")
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("ta,tb", list(itertools.product((False, True), repeat=2)))
+@pytest.mark.parametrize("n", [70, 300])
+def test_tall_a_runs_in_several_row_chunks(generated: None, monkeypatch: pytest.MonkeyPatch, dtype: type, ta: bool,
+                                           tb: bool, n: int) -> None:
+    """A tall A is cut into chunks of rows that stay in L2, each passed over by every panel (packed B^T packed
+    again per chunk); the last chunk and its last row block are ragged. With many panels (n = 300) each chunk of
+    A is packed first (rows past m repeat the last one). On the calling thread, one unit of work holds every row
+    (a team's units are a few row blocks each)."""
+    from codegen.rules import gemm
+    monkeypatch.setattr(gemm, "TEAM_MIN_FLOPS", 1 << 62)
+    m, k = 2051, 200
+    ir_dtype = float32 if dtype is np.float32 else float64
+    g = plan(ir_dtype, m, n, k, ta, tb)
+    chunk_rows = g.row_chunk * g.mr
+    assert 2 < -(-m // chunk_rows) and m % chunk_rows and m % g.mr
+    assert g.pack_a(team=False) == (n == 300)
+    a, b = operands(m, k, n, ta, tb, dtype, seed=5)
+    _, compiled = compile_matmul(TensorType(ir_dtype, a.shape), TensorType(ir_dtype, b.shape), ta, tb)
+    want, scale = reference(a, b, ta, tb)
+    assert_close(compiled([a, b])[0], want, scale, np.dtype(dtype).name, f"ta={ta} tb={tb}")
+
+
 @pytest.mark.parametrize("ta,tb", [(False, False), (True, True)])
 def test_long_inner_dimension_calls_blas(ta: bool, tb: bool) -> None:
     from codegen.rules.gemm import BLAS_MIN_K

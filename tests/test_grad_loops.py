@@ -7,7 +7,7 @@ cond, loops that run zero times, and `for i in range(n)` over a tensor n, each w
 - `engine.testing.check_grads` at order 1 in both modes;
 - the interpreted (jit_compile=False) and compiled gradients agree;
 - the gradient IR of a while loop has the forward loop's stacks (stack_new/stack_push) and a second, backward
-  while_loop that pops them; forward over reverse (hessian) through a loop, and reverse over reverse refused;
+  while_loop that pops them; forward over reverse (hessian) and reverse over reverse through a loop;
 - effects (assigns, prints) in a differentiated loop or cond run once; Variables read in loops get gradients; a
   read that recomputation would get wrong (the loop assigns the Variable) is refused with a clear error.
 """
@@ -377,9 +377,14 @@ def test_hessian_through_a_while_loop(jit_compile: bool) -> None:
     np.testing.assert_allclose(h, np.stack(columns, axis=1), rtol=1e-6, atol=1e-9)
 
 
-def test_reverse_over_reverse_through_a_loop_is_refused_clearly() -> None:
-    with pytest.raises(NotImplementedError, match="use forward over reverse"):
-        tf.grad(lambda x: tf.reduce_sum(tf.grad(cube_by_loop)(x)))(tf.constant([1.0, 2.0], tf.float64))
+@pytest.mark.parametrize("jit_compile", [False, True], ids=JIT_IDS)
+def test_reverse_over_reverse_through_a_while_loop(jit_compile: bool) -> None:
+    """The gradient's taping and popping loops are swept back as the loop they differentiate (tests/
+    test_grad2_loops.py covers more loops and ways to ask)."""
+    f = tf.function(cube_by_loop, jit_compile=jit_compile)
+    x = np.array([1.0, 2.0])
+    got = tf.grad(lambda v: tf.reduce_sum(tf.grad(f)(v)))(tf.constant(x)).numpy()
+    np.testing.assert_allclose(got, 6 * x, rtol=1e-14)
 
 
 # ---- Variables and effects in differentiated loops and conds -------------------------------------------------------

@@ -69,6 +69,8 @@ SAMPLES: dict[str, list[tuple[list[Any], dict[str, Any]]]] = {
     "invert": [([arr([[12, -7, 0]], i32)], {}), ([arr(-1, i64)], {})],
     "argwhere": [([arr([[True, False, True], [False, False, True]], b)], {}), ([arr([0.0, 2.0, -1.0], f32)], {}),
                  ([arr(True, b)], {}), ([arr([[0, 0]], i32)], {})],
+    "first_occurrence": [([arr([4, 2, 4, 7, 2], i32)], {}), ([arr([np.nan, 1.0, np.nan, -0.0, 0.0, 1.0], f32)], {}),
+                         ([arr([True, False, True], b)], {}), ([arr([], f64)], {})],
     "shape_cast": [([_M23], {"shape": (None, 3)}), ([_M23], {"shape": (None, None)}), ([_M23], {"shape": (2, 3)})],
     "stop_gradient": [([_M23], {}), ([arr([1, 2], i32)], {})],
     "select": [([arr([True, False], b), arr([1.0, 2.0], f64), arr([3.0, 4.0], f64)], {}),
@@ -201,9 +203,8 @@ def test_row_is_complete(name: str) -> None:
         assert opdef.effect and opdef.writes_operand < max(len(SAMPLES[name][0][0]), 1)
 
 
-# `dim` reaches codegen only once it takes run-time sizes (the codegen half of issue 12); until then the specialize
-# pass folds every dim op to a constant before code generation, so codegen has no rule for it yet.
-_NO_CODEGEN_YET = {"dim"}
+# Rows without a codegen tiling rule yet (none: `dim` has one since row tiling takes run-time row counts).
+_NO_CODEGEN_YET: set[str] = set()
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(

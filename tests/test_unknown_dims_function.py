@@ -245,8 +245,6 @@ def test_reduce_retracing_relaxes_nested_arguments_as_tf() -> None:
     assert traced == [([2], [2, 2], 2), ([None], [None, 2], 2), ([5], [5, 2], 3)]
 
 
-@pytest.mark.xfail(strict=True, raises=NotImplementedError,
-                   reason="negative bounds and steps on an axis of unknown size need run-time slice bounds")
 def test_negative_indices_on_an_unknown_axis() -> None:
     f = tf.function(lambda x: (x[-1], x[:-1], x[::-1]), input_signature=[tf.TensorSpec([None, 2], tf.int32)])
     last, head, reverse = f(tf.reshape(tf.range(6), [3, 2]))

@@ -15,6 +15,12 @@ widen, one rounding at the store), as the numpy kernels do.
 
 Pooling rules are loop nests over (n, oh, ow, c) with the window unrolled inside, which LLVM vectorizes over c;
 gradients accumulate into a zeroed padded buffer (float32 for the 16-bit floats) that is cropped at the end.
+
+Unknown dims: the batch (dim 0) may be a run-time size (`batch_only`), so a `[None, H, W, C]` signature compiles
+one kernel for every batch. The batch only ever multiplies the outermost trip count (the pixel rows of the blocked
+kernel, the reduction over images of the filter gradient, the outer loop of the pooling nests); every stride and
+every inner loop stays static, so the FMA loops are the static kernel's. Spatial and channel dims stay static: a
+row with an unknown one is left to specialization (`ir.passes.specialize`, one static kernel per shape).
 """
 from __future__ import annotations
 
@@ -25,10 +31,21 @@ import llvmlite.ir as lir
 
 from codegen.context import LowerContext
 from codegen.rules.registry import lowers
-from codegen.values import I32, Buffer, CValue, constant, from_memory, mem_type, reg_type, round_to, to_memory
+from codegen.values import (I32, Buffer, CValue, Dim, constant, from_memory, mem_type, mul_dims, reg_type,
+                            round_to, to_memory)
 from ir.types import DType, TensorType, float32
 
 Ptr = lir.Value
+
+
+def batch_only(op: Any) -> bool:
+    """The rules take a run-time batch: no operand or result has an unknown dim past dim 0."""
+    return all(d is not None for v in list(op.operands) + list(op.results) for d in v.type.shape[1:])
+
+
+def typed(t: TensorType, dims: Sequence[Dim]) -> TensorType:
+    """t with the shape `dims` give it (None where a dim is a run-time size)."""
+    return t.with_shape(tuple(d if isinstance(d, int) else None for d in dims))
 
 
 @functools.cache
@@ -58,10 +75,10 @@ class _Kernel:
     """C[r, j] (+)= sum over the reduction of A_r[a_off] * B[b_off + j], for a block of rows given by base
     pointers of A and C. The reduction is a nest of `loops` (trip, A stride, B stride), in elements."""
 
-    def __init__(self, ctx: LowerContext, dtype: DType, loops: Sequence[tuple[int, int, int]], accumulate: bool,
+    def __init__(self, ctx: LowerContext, dtype: DType, loops: Sequence[tuple[Dim, int, int]], accumulate: bool,
                  out_dtype: DType) -> None:
         self.ctx, self.dtype, self.accumulate, self.out_dtype = ctx, dtype, accumulate, out_dtype
-        self.loops = [lp for lp in loops if lp[0] != 1]
+        self.loops = [lp for lp in loops if not (isinstance(lp[0], int) and lp[0] == 1)]
         self.mty = mem_type(dtype)
         self.cty = mem_type(out_dtype)
         self.fty = reg_type(float32 if dtype.is_half else dtype)
@@ -127,11 +144,11 @@ class _Kernel:
                     v = b.fadd(self._load(p, vty, self.out_dtype), v)
                 self._store(v, p, vty)
 
-    def run(self, rows: int, cols: int, a_row: Callable[[lir.Value], Ptr], c_row: Callable[[lir.Value], Ptr],
+    def run(self, rows: Dim, cols: int, a_row: Callable[[lir.Value], Ptr], c_row: Callable[[lir.Value], Ptr],
             pb: Ptr) -> None:
         """All rows by all columns: column blocks outermost (a block of B stays in cache while the rows stream
         past), rows in blocks of _MR, then one half block and single rows; the columns past the last whole vector
-        as scalar blocks."""
+        as scalar blocks. `rows` may be a run-time count (then the tail's half block is taken at run time)."""
         ctx, b = self.ctx, self.ctx.b
         mr, nr_max = _block_shape()
         nvec = cols // self.width if self.width > 1 else 0
@@ -143,6 +160,9 @@ class _Kernel:
                        _at(b, pb, j0, self.mty), n, vty)
 
         def columns(j0: lir.Value, n: int, vty: lir.Type) -> None:
+            if not isinstance(rows, int):
+                run_time_rows(rows, j0, n, vty)
+                return
             ctx.for_range(rows // mr, lambda ib: rows_of(mr, b.mul(ib, ctx.i64(mr)), j0, n, vty), vectorize=False)
             done = rows - rows % mr
             if rows - done >= mr // 2:
@@ -150,6 +170,16 @@ class _Kernel:
                 done += mr // 2
             if done < rows:
                 ctx.for_range(rows, lambda i: rows_of(1, i, j0, n, vty), start=done, vectorize=False)
+
+        def run_time_rows(total: lir.Value, j0: lir.Value, n: int, vty: lir.Type) -> None:
+            whole = b.udiv(total, ctx.i64(mr))
+            ctx.for_range(whole, lambda ib: rows_of(mr, b.mul(ib, ctx.i64(mr)), j0, n, vty), vectorize=False)
+            done = b.mul(whole, ctx.i64(mr))
+            half = b.icmp_unsigned(">=", b.sub(total, done), ctx.i64(mr // 2))
+            with b.if_then(half):
+                rows_of(mr // 2, done, j0, n, vty)
+            done = b.select(half, b.add(done, ctx.i64(mr // 2)), done)
+            ctx.for_range(total, lambda i: rows_of(1, i, j0, n, vty), start=done, vectorize=False)
 
         def blocks(first: int, count: int, n: int, vty: lir.Type) -> None:
             step = n * (vty.count if vty is not self.fty else 1)
@@ -178,17 +208,19 @@ def padded(ctx: LowerContext, x: CValue, paddings: Any, fill: float) -> Buffer:
     if not (top or bottom or left or right):
         return ctx.buffer(x)
     b = ctx.b
-    n, h, w, c = x.type.shape
-    out = ctx.alloc(x.type.with_shape((n, h + top + bottom, w + left + right, c)))
-    ctx.loop_nest(out.type.shape, lambda idx: out.store(b, idx, constant(x.type.dtype, fill)))
-    ctx.loop_nest(x.type.shape, lambda idx: out.store(
+    n, h, w, c = x.dims
+    dims = (n, h + top + bottom, w + left + right, c)
+    out = ctx.alloc(typed(x.type, dims), dims)
+    ctx.loop_nest(out.dims, lambda idx: out.store(b, idx, constant(x.type.dtype, fill)))
+    ctx.loop_nest(x.dims, lambda idx: out.store(
         b, [idx[0], b.add(idx[1], ctx.i64(top)), b.add(idx[2], ctx.i64(left)), idx[3]], x.load(b, idx)))
     return out
 
 
-def zeros(ctx: LowerContext, t: TensorType) -> Buffer:
-    out = ctx.alloc(t)
-    ctx.loop_nest(t.shape, lambda idx: out.store(ctx.b, idx, constant(t.dtype, 0)))
+def zeros(ctx: LowerContext, t: TensorType, dims: Sequence[Dim]) -> Buffer:
+    """A zeroed buffer of dtype t.dtype and run-time `dims`."""
+    out = ctx.alloc(typed(t, dims), dims)
+    ctx.loop_nest(out.dims, lambda idx: out.store(ctx.b, idx, constant(t.dtype, 0)))
     return out
 
 
@@ -198,7 +230,8 @@ def cropped(ctx: LowerContext, acc: Buffer, t: TensorType, paddings: Any) -> CVa
     if acc.type == t:
         return acc
     return ctx.lazy(t, lambda b, idx: round_to(b, t.dtype, acc.load(
-        b, [idx[0], b.add(idx[1], ctx.i64(top)), b.add(idx[2], ctx.i64(left)), idx[3]])), cheap=True)
+        b, [idx[0], b.add(idx[1], ctx.i64(top)), b.add(idx[2], ctx.i64(left)), idx[3]])), cheap=True,
+        dims=(acc.dims[0],) + tuple(t.shape[1:]))
 
 
 def _pixel(ctx: LowerContext, p: lir.Value, oh: int, ow: int) -> tuple[lir.Value, lir.Value, lir.Value]:
@@ -222,17 +255,18 @@ def _convolve(ctx: LowerContext, xp: Buffer, fb: Buffer, t: TensorType, strides:
               dilations: Sequence[int]) -> Buffer:
     """conv2d of the padded input xp with the HWIO filter fb: the blocked kernel over output channels, or, when
     they do not fill a vector but the input channels do, dot products over input channels."""
-    _, hp, wp, c = xp.type.shape
-    n, oh, ow, oc = t.shape
+    n, hp, wp, c = xp.dims
+    _, oh, ow, oc = t.shape
     kh, kw = fb.type.shape[:2]
     (dh, dw), b, ety = dilations, ctx.b, mem_type(t.dtype)
-    out = ctx.alloc(t)
+    dims = (n, oh, ow, oc)
+    out = ctx.alloc(typed(t, dims), dims)
     width = _vector_bytes() // t.dtype.size
     if oc < width <= c and not t.dtype.is_half:
         _dots(ctx, xp, fb, out, strides, dilations)
         return out
     kernel = _Kernel(ctx, t.dtype, [(kh, dh * wp * c, kw * c * oc), (kw, dw * c, c * oc), (c, 1, oc)], False, t.dtype)
-    kernel.run(n * oh * ow, oc, lambda p: _at(b, xp.ptr, _origin(ctx, xp, p, (oh, ow), strides), ety),
+    kernel.run(mul_dims(b, n, oh * ow), oc, lambda p: _at(b, xp.ptr, _origin(ctx, xp, p, (oh, ow), strides), ety),
                lambda p: _at(b, out.ptr, b.mul(p, ctx.i64(oc)), ety), fb.ptr)
     return out
 
@@ -288,22 +322,23 @@ def _dots(ctx: LowerContext, xp: Buffer, fb: Buffer, out: Buffer, strides: Seque
             vsum = b.fadd(vsum, b.load(acc, typ=vty))
         total = ctx.flags(b.call(reduce, [b.load(sacc, typ=fty), vsum]), "reassoc")
         out.store(b, idx, total)
-    ctx.loop_nest(out.type.shape, element)
+    ctx.loop_nest(out.dims, element)
 
 
-@lowers("conv2d")
+@lowers("conv2d", dynamic=batch_only)
 def _conv2d(ctx: LowerContext, op: Any, x: CValue, f: CValue) -> CValue:
     return _convolve(ctx, padded(ctx, x, op.attrs["paddings"], 0), ctx.buffer(f), op.results[0].type,
                      op.attrs["strides"], op.attrs["dilations"])
 
 
-@lowers("conv2d_backprop_filter")
+@lowers("conv2d_backprop_filter", dynamic=batch_only)
 def _backprop_filter(ctx: LowerContext, op: Any, x: CValue, g: CValue) -> CValue:
     (sh, sw), (dh, dw) = op.attrs["strides"], op.attrs["dilations"]
     t = op.results[0].type
     xp, gb = padded(ctx, x, op.attrs["paddings"], 0), ctx.buffer(g)
     _, hp, wp, c = xp.type.shape
-    n, oh, ow, oc = gb.type.shape
+    _, oh, ow, oc = gb.type.shape
+    n = ctx.same_dim(op, xp.dims[0], gb.dims[0], "the batch")
     kh, kw = t.shape[:2]
     out = ctx.alloc(t)
     b, ety = ctx.b, mem_type(t.dtype)
@@ -320,7 +355,7 @@ def _backprop_filter(ctx: LowerContext, op: Any, x: CValue, g: CValue) -> CValue
     return out
 
 
-@lowers("conv2d_backprop_input")
+@lowers("conv2d_backprop_input", dynamic=batch_only)
 def _backprop_input(ctx: LowerContext, op: Any, g: CValue, f: CValue) -> CValue:
     strides, dilations, paddings = op.attrs["strides"], op.attrs["dilations"], op.attrs["paddings"]
     (dh, dw), t = dilations, op.results[0].type
@@ -336,8 +371,9 @@ def _backprop_input(ctx: LowerContext, op: Any, g: CValue, f: CValue) -> CValue:
         full = tuple((s - 1 - p[0], s - 1 - p[1]) for p, s in zip(paddings, spans))
         return _convolve(ctx, padded(ctx, g, full, 0), flipped, t, (1, 1), dilations)
     gb = ctx.buffer(g)
-    n, oh, ow, _ = gb.type.shape
-    acc = zeros(ctx, wide(t).with_shape((n, t.shape[1] + sum(paddings[0]), t.shape[2] + sum(paddings[1]), c)))
+    n = gb.dims[0]
+    _, oh, ow, _ = gb.type.shape
+    acc = zeros(ctx, wide(t), (n, t.shape[1] + sum(paddings[0]), t.shape[2] + sum(paddings[1]), c))
     _, hp, wp, _ = acc.type.shape
     ft = ctx.alloc(fb.type.with_shape((kh, kw, oc, c)))  # the filter with channels swapped, columns contiguous
     ctx.loop_nest(ft.type.shape, lambda idx: ft.store(b, idx, fb.load(b, [idx[0], idx[1], idx[3], idx[2]])))
@@ -346,7 +382,7 @@ def _backprop_input(ctx: LowerContext, op: Any, g: CValue, f: CValue) -> CValue:
 
     def tap(i: lir.Value, j: lir.Value) -> None:
         shift = b.mul(b.add(b.mul(i, ctx.i64(dh * wp)), b.mul(j, ctx.i64(dw))), ctx.i64(c))
-        kernel.run(n * oh * ow, c, lambda p: _at(b, gb.ptr, b.mul(p, ctx.i64(oc)), ety),
+        kernel.run(mul_dims(b, n, oh * ow), c, lambda p: _at(b, gb.ptr, b.mul(p, ctx.i64(oc)), ety),
                    lambda p: _at(b, acc.ptr, b.add(_origin(ctx, acc, p, (oh, ow), strides), shift), aty),
                    _at(b, ft.ptr, b.mul(b.add(b.mul(i, ctx.i64(kw)), j), ctx.i64(oc * c)), ety))
     ctx.loop_nest((kh, kw), lambda idx: tap(*idx))

@@ -38,14 +38,16 @@ TEAM_FLOPS = 1 << 21
 
 #: From this inner dimension on, OpenBLAS (which packs A as well as B) was measured faster than the generated GEMM
 #: (which reads A in place, its rows 4 KB apart at k = 1024, so the tile's rows collide in the L1 sets). One
-#: thread, znver4, GFLOP/s generated vs OpenBLAS: 1024^3 82-92 vs 95, x^T @ g at batch 1024 (784x1024x128) 72 vs
-#: 86; below it the generated GEMM was as fast or faster on every training-step shape (see benchmarks/gemm.py).
+#: thread, znver4, GFLOP/s generated vs OpenBLAS: 1024^3 82-92 vs 95 (after row chunks and packing A: still 1.18-1.20
+#: of OpenBLAS's time, CPU, paired), x^T @ g at batch 1024 (784x1024x128) 72 vs 86; below it the generated GEMM was
+#: as fast or faster on the training step's large products (see benchmarks/gemm.py; d @ W2^T, k = 10, is not).
 BLAS_MIN_K = 1024
 
 
 #: Whether transposed B goes to OpenBLAS. The generated GEMM packs B^T with scalar copies (B's rows become the packed
-#: panel's columns) and measured 15-25% slower on one thread, CPU time: g @ W^T at 256x128x784 800 vs 680 µs,
-#: d @ W2^T at 256x10x128 14.6 vs 11.5 µs. It stays generated: a training step then never calls OpenBLAS, whose
+#: panel's columns); one thread, CPU time, paired with OpenBLAS in one process, it takes 0.93 of OpenBLAS's time
+#: on g @ W^T at 256x128x784 (A packed, row chunks), 1.04 at 1024x128x784, but 1.3 on d @ W2^T at 256x10x128
+#: (13 µs: the tiles' fixed costs over k = 10). It stays generated: a training step then never calls OpenBLAS, whose
 #: threads spin for a long time after each call and, on this 2-core machine shared with other jobs, kept the
 #: step's thread team from getting the other core (the batch-256 step took 30 ms against ~1 ms).
 BLAS_TRANSPOSED_B = False
@@ -111,20 +113,19 @@ def _threads_global(ctx: LowerContext) -> lir.GlobalVariable:
     return g
 
 
-def _call_generated(ctx: LowerContext, g: Gemm, m: Any = None) -> Any:
+def _call_generated(ctx: LowerContext, g: Gemm) -> Any:
     """A function (pa, pb, pc) that emits one product of `g` at the builder: the module's worker for its kind
-    called directly, or handed to the thread team with the thread count capped by the work. `m`: a run-time row
-    count (an i64 value) instead of g's, which is then only the plan's hint (the worker takes sizes at run time);
-    such a product runs on the calling thread."""
+    called directly, or handed to the thread team with the thread count capped by the work (run-time sizes:
+    codegen.rules.gemm_dynamic makes the same choices in IR)."""
     flops = 2 * g.m * g.n * g.k
-    team = m is None and ctx.runs is not None and threads_itself(g.dtype, g.m, g.n, g.k, g.ta, g.tb)
+    team = ctx.runs is not None and threads_itself(g.dtype, g.m, g.n, g.k, g.ta, g.tb)
     fn = worker(ctx.module, g.dtype, g.ta, g.tb)
     args = ctx.entry_alloca(lir.ArrayType(I64, len(ARGS)))
     counter = ctx.entry_alloca(I64)
     b = ctx.b
     row_grain, panel_grain = g.grains(team)
-    static = {"m": g.m if m is None else m, "n": g.n, "k": g.k, "row_grain": row_grain, "panel_grain": panel_grain,
-              "pack_all": int(g.pack_b)}
+    static = {"m": g.m, "n": g.n, "k": g.k, "row_grain": row_grain, "panel_grain": panel_grain,
+              "pack_all": int(g.pack_b), "pack_a": int(g.pack_a(team))}
 
     def emit(pa: lir.Value, pb: lir.Value, pc: lir.Value) -> None:
         values = dict(static, a=pa, b=pb, c=pc, counter=counter)

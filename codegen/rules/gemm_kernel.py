@@ -10,9 +10,13 @@ The structure is BLIS's, with the loops a dense layer's shapes need:
   first into a contiguous kc x nr-vector buffer on the thread's stack: when B is transposed (packing reads the
   transposed operand directly: no transpose is ever materialized), when B is too large for the L2 cache, and for
   the ragged last panel (zero-padded);
-- m is cut into row blocks of `mr`; the micro-kernel holds an mr x nr-vector tile of C in registers, and per step
-  of k loads nr vectors of B, broadcasts mr elements of A (read in place: `ta` only changes A's strides) and issues
-  mr * nr FMAs. The tile is stored once per k block.
+- m is cut into chunks of rows whose A stays in L2 (`Gemm.row_chunk`), each passed over by every panel, and into
+  row blocks of `mr`. A is read in place (`ta` only changes its strides), or, when a unit of work has many panels
+  (`Gemm.pack_a`), each chunk is first packed into k-major blocks of mr rows (a heap buffer of the worker's: at
+  a quarter of L2 it is too large for the stack of every thread that may call; without memory, A is read in place);
+- the micro-kernel holds an mr x nr-vector tile of C in registers, and per step of k loads nr vectors of B,
+  broadcasts mr elements of A and issues mr * nr FMAs. The tile is stored once per k block; on the first k block
+  of a long one it prefetches its lines of C first.
 Ragged edges run the same micro-kernel: rows past m read row m - 1 again, and an edge tile loads and stores C with
 lane masks; a panel of one vector (n <= lanes, or the last columns) runs a one-vector tile.
 
@@ -32,7 +36,9 @@ from codegen.values import I1, I32, I64, PTR, reg_type
 from ir.types import DType, as_dtype, float32, float64
 
 #: args of the worker, one i64 each (pointers as integers)
-ARGS = ("a", "b", "c", "counter", "m", "n", "k", "row_grain", "panel_grain", "pack_all")
+ARGS = ("a", "b", "c", "counter", "m", "n", "k", "row_grain", "panel_grain", "pack_all", "pack_a")
+#: The shortest k block whose tiles prefetch a fresh C (see `tile`).
+PREFETCH_MIN_K = 64
 
 
 class _Emitter:
@@ -44,6 +50,7 @@ class _Emitter:
         self.lanes = vector_bytes // dtype.size
         self.mr, self.nr = mr_for(vector_bytes), Gemm.nr
         self.kc_limit = kc_limit(vector_bytes)
+        self.a_chunk_bytes = gemm_plan.a_chunk_bytes()
         self.width = self.nr * self.lanes  # columns of a panel
         self.fty = reg_type(dtype)
         self.vty = lir.VectorType(self.fty, self.lanes)
@@ -55,6 +62,7 @@ class _Emitter:
         self.mload = self._declare(f"llvm.masked.load.v{self.lanes}f{bits}.p0", self.vty, [PTR, I32, mty, self.vty])
         self.mstore = self._declare(f"llvm.masked.store.v{self.lanes}f{bits}.p0", lir.VoidType(),
                                     [self.vty, PTR, I32, mty])
+        self.prefetch = self._declare("llvm.prefetch.p0", lir.VoidType(), [PTR, I32, I32, I32])
         self.zero = lir.Constant(self.vty, None)
         self.fzero = lir.Constant(self.fty, 0.0)
 
@@ -71,6 +79,9 @@ class _Emitter:
 
     def min(self, x: lir.Value, y: lir.Value) -> lir.Value:
         return self.b.select(self.b.icmp_signed("<", x, y), x, y)
+
+    def max(self, x: lir.Value, y: lir.Value) -> lir.Value:
+        return self.b.select(self.b.icmp_signed(">", x, y), x, y)
 
     def stack(self, elements: int) -> lir.Value:
         """A 64-byte aligned buffer of `elements` on the worker's stack, as an opaque `ptr`."""
@@ -117,6 +128,15 @@ class _Emitter:
         self.pa, self.pb, self.pc, counter = (b.inttoptr(raw[n], PTR) for n in ("a", "b", "c", "counter"))
         m, n, k = raw["m"], raw["n"], raw["k"]
         self.buf = self.stack(self.kc_limit * self.width)
+        wants_a = b.icmp_signed("!=", raw["pack_a"], self.i64(0))
+        alloc = self._declare("aligned_alloc", PTR, [I64, I64])
+        with b.if_then(wants_a):
+            heap = b.call(alloc, [self.i64(64), self.i64(self.a_chunk_bytes)])
+        got = b.phi(PTR)
+        got.add_incoming(heap, heap.parent)
+        got.add_incoming(lir.Constant(PTR, None), wants_a.parent)
+        self.abuf = got
+        self.packs_a = b.icmp_unsigned("!=", b.ptrtoint(got, I64), self.i64(0))
         blocks = b.sdiv(b.add(k, self.i64(self.kc_limit - 1)), self.i64(self.kc_limit))
         self.kc = b.sdiv(b.add(k, b.sub(blocks, self.i64(1))), blocks)
         self.blocks = blocks
@@ -136,6 +156,8 @@ class _Emitter:
         self.unit(u)
         b.branch(claim)
         b.position_at_end(done)
+        with b.if_then(self.packs_a):
+            b.call(self._declare("free", lir.VoidType(), [PTR]), [self.abuf])
         b.ret_void()
         self.entry.branch(self.fn.blocks[1])
 
@@ -147,11 +169,25 @@ class _Emitter:
         r1 = self.min(b.add(r0, rg), self.row_blocks)
         p1 = self.min(b.add(p0, pg), self.panels)
 
+        # Row blocks per chunk (Gemm.row_chunk): a chunk's rows of A (chunk x kc) stay in L2 while every panel
+        # passes over them and C streams past (without chunks, 1024x128x784 ran 11% behind OpenBLAS, with them
+        # 2-4%; chunks of half of L2 gained nothing; one row block per chunk packs B^T again per block: 3.4x slower).
+        chunk = b.sdiv(self.i64(self.a_chunk_bytes), b.mul(self.kc, self.i64(self.mr * self.dtype.size)))
+        chunk = self.max(chunk, self.i64(1))
+        chunks = b.sdiv(b.add(b.sub(r1, r0), b.sub(chunk, self.i64(1))), chunk)
+
         def k_block(kb: lir.Value) -> None:
             k0 = b.mul(kb, self.kc)
             klen = self.min(self.kc, b.sub(self.arg["k"], k0))
             first = b.icmp_signed("==", kb, self.i64(0))
-            self.loop(p0, p1, lambda p: self.panel(b.mul(p, self.i64(self.width)), k0, klen, first, r0, r1))
+
+            def rows(ch: lir.Value) -> None:
+                c0 = b.add(r0, b.mul(ch, chunk))
+                c1 = self.min(b.add(c0, chunk), r1)
+                with b.if_then(self.packs_a):
+                    self.pack_a(c0, c1, k0, klen)
+                self.loop(p0, p1, lambda p: self.panel(b.mul(p, self.i64(self.width)), k0, klen, first, c0, c1))
+            self.loop(0, chunks, rows)
         self.loop(0, self.blocks, k_block)
 
     def panel(self, j0: lir.Value, k0: lir.Value, klen: lir.Value, first: lir.Value, r0: lir.Value,
@@ -173,13 +209,33 @@ class _Emitter:
             stride = b.select(packed, self.i64(self.width), n)
 
         def rows(vectors: int) -> None:
-            self.loop(r0, r1, lambda rb: self.tile(b.mul(rb, self.i64(self.mr)), j0, cols, src, stride, k0, klen,
-                                                   first, vectors))
+            self.loop(r0, r1, lambda rb: self.tile(rb, r0, j0, cols, src, stride, k0, klen, first, vectors))
         with b.if_else(b.icmp_signed("<=", cols, self.i64(self.lanes))) as (narrow, wide):
             with narrow:  # a panel of one vector (n <= lanes, or the last few columns): half the FMAs
                 rows(1)
             with wide:
                 rows(self.nr)
+
+    def pack_a(self, r0: lir.Value, r1: lir.Value, k0: lir.Value, klen: lir.Value) -> None:
+        """abuf[rb - r0][kk][r] = A'[rb * mr + r, k0 + kk] for row blocks [r0, r1): each block's mr x klen slice
+        of A', k-major, so a step of the micro-kernel broadcasts mr consecutive elements (rows past m repeat the
+        last row, as the tile does)."""
+        b, mr = self.b, self.mr
+        m, k = self.arg["m"], self.arg["k"]
+        last_row = b.sub(m, self.i64(1))
+
+        def block(rb: lir.Value) -> None:
+            rows = [self.min(b.add(b.mul(rb, self.i64(mr)), self.i64(r)), last_row) for r in range(mr)]
+            dst = self.at(self.abuf, b.mul(b.sub(rb, r0), b.mul(klen, self.i64(mr))))
+
+            def step(kk: lir.Value) -> None:
+                kabs = b.add(k0, kk)
+                for r, row in enumerate(rows):
+                    src = b.add(b.mul(kabs, m), row) if self.ta else b.add(b.mul(row, k), kabs)
+                    b.store(b.load(self.at(self.pa, src), typ=self.fty),
+                            self.at(dst, b.add(b.mul(kk, self.i64(mr)), self.i64(r))))
+            self.loop(0, klen, step)
+        self.loop(r0, r1, block)
 
     def pack(self, j0: lir.Value, k0: lir.Value, klen: lir.Value, cols: lir.Value) -> None:
         """buf[kk, c] = B'[k0 + kk, j0 + c] for c < cols, 0 up to the panel's width."""
@@ -206,50 +262,89 @@ class _Emitter:
                 self.vstore(v, self.at(self.buf, b.add(b.mul(kk, self.i64(w)), self.i64(c * self.lanes))))
         self.loop(0, klen, row)
 
-    def tile(self, i0: lir.Value, j0: lir.Value, cols: lir.Value, src: lir.Value, stride: lir.Value,
+    def tile(self, rb: lir.Value, a0: lir.Value, j0: lir.Value, cols: lir.Value, src: lir.Value, stride: lir.Value,
              k0: lir.Value, klen: lir.Value, first: lir.Value, vectors: int) -> None:
-        """The micro-kernel: C[i0:i0+mr, j0:j0+vectors*lanes] (+)= A'[i0:, k0:k0+klen] @ B'[k0:, j0:]. A tile
-        that crosses an edge of C loads and stores it with masks (rows past m: none of their lanes)."""
+        """The micro-kernel: C[i0:i0+mr, j0:j0+vectors*lanes] (+)= A'[i0:, k0:k0+klen] @ B'[k0:, j0:] (i0 = rb *
+        mr). It is emitted twice: a tile inside C, and one that crosses an edge of C and loads and stores it with
+        masks (rows past m: none of their lanes). The inner one computes no masks and clamps no rows: with a short
+        k (d @ W2^T, k = 10) that per-tile work had cost a third of the time."""
+        b = self.b
+        i0 = b.mul(rb, self.i64(self.mr))
+        rows = self.min(self.i64(self.mr), b.sub(self.arg["m"], i0))
+        edge = b.or_(b.icmp_signed("<", rows, self.i64(self.mr)),
+                     b.icmp_signed("<", cols, self.i64(vectors * self.lanes)))
+        with b.if_else(edge) as (masked, whole):
+            with masked:
+                self.tile_body(rb, a0, j0, cols, src, stride, k0, klen, first, vectors, rows)
+            with whole:
+                self.tile_body(rb, a0, j0, cols, src, stride, k0, klen, first, vectors, None)
+
+    def tile_body(self, rb: lir.Value, a0: lir.Value, j0: lir.Value, cols: lir.Value, src: lir.Value,
+                  stride: lir.Value, k0: lir.Value, klen: lir.Value, first: lir.Value, vectors: int,
+                  rows: lir.Value | None) -> None:
+        """One version of the micro-kernel: `rows` (the tile's rows inside C) for an edge tile, None inside C."""
         b, mr = self.b, self.mr
         m, n, k = self.arg["m"], self.arg["n"], self.arg["k"]
-        rows = self.min(self.i64(mr), b.sub(m, i0))
-        edge = b.or_(b.icmp_signed("<", rows, self.i64(mr)), b.icmp_signed("<", cols, self.i64(vectors * self.lanes)))
-        last_row = b.sub(m, self.i64(1))
-        c_rows = [self.min(b.add(i0, self.i64(r)), last_row) for r in range(mr)]  # rows past m repeat the last
-        none = lir.Constant(lir.VectorType(I1, self.lanes), None)
-        col_masks = [self.lane_mask(b.sub(cols, self.i64(c * self.lanes))) for c in range(vectors)]
-        masks = [[b.select(b.icmp_signed("<", self.i64(r), rows), col_masks[c], none) for c in range(vectors)]
-                 for r in range(mr)]
+        i0 = b.mul(rb, self.i64(mr))
+        if rows is not None:
+            last_row = b.sub(m, self.i64(1))
+            c_rows = [self.min(b.add(i0, self.i64(r)), last_row) for r in range(mr)]  # rows past m repeat the last
+            none = lir.Constant(lir.VectorType(I1, self.lanes), None)
+            col_masks = [self.lane_mask(b.sub(cols, self.i64(c * self.lanes))) for c in range(vectors)]
+            masks = [[b.select(b.icmp_signed("<", self.i64(r), rows), col_masks[c], none) for c in range(vectors)]
+                     for r in range(mr)]
+        else:
+            c_rows = [b.add(i0, self.i64(r)) for r in range(mr)]
         accs = [[self.entry.alloca(self.vty) for _ in range(vectors)] for _ in range(mr)]
 
-        def c_ptr(r: int, c: int) -> lir.Value:
-            return self.at(self.pc, b.add(b.add(b.mul(c_rows[r], n), j0), self.i64(c * self.lanes)))
+        def c_ptr_at(row: lir.Value, col: int) -> lir.Value:
+            return self.at(self.pc, b.add(b.add(b.mul(row, n), j0), self.i64(col)))
 
+        def c_ptr(r: int, c: int) -> lir.Value:
+            return c_ptr_at(c_rows[r], c * self.lanes)
+
+        def load_c(r: int, c: int) -> lir.Value:
+            if rows is None:
+                return self.vload(c_ptr(r, c))
+            return b.call(self.mload, [c_ptr(r, c), lir.Constant(I32, self.dtype.size), masks[r][c], self.zero])
+
+        def store_c(r: int, c: int) -> None:
+            v = b.load(accs[r][c], typ=self.vty)
+            if rows is None:
+                self.vstore(v, c_ptr(r, c))
+            else:
+                b.call(self.mstore, [v, c_ptr(r, c), lir.Constant(I32, self.dtype.size), masks[r][c]])
+
+        # A fresh C is a store miss per line: on the first k block of a long one, its lines are fetched while
+        # the tile computes (1024x128x784: 7% faster; with a short k block or C already loaded it cost up to 10%).
+        with b.if_then(b.and_(first, b.icmp_signed(">=", klen, self.i64(PREFETCH_MIN_K)))):
+            for r in range(mr):
+                for c in sorted({0, vectors * self.lanes - 1}):
+                    b.call(self.prefetch, [c_ptr_at(c_rows[r], c), lir.Constant(I32, 1), lir.Constant(I32, 3),
+                                           lir.Constant(I32, 1)])
         with b.if_else(first) as (fresh, partial):  # the first k block starts from 0, later ones from C
             with fresh:
                 for r in range(mr):
                     for c in range(vectors):
                         b.store(self.zero, accs[r][c])
             with partial:
-                with b.if_else(edge) as (masked, whole):
-                    with masked:
-                        for r in range(mr):
-                            for c in range(vectors):
-                                b.store(b.call(self.mload, [c_ptr(r, c), lir.Constant(I32, self.dtype.size),
-                                                            masks[r][c], self.zero]), accs[r][c])
-                    with whole:
-                        for r in range(mr):
-                            for c in range(vectors):
-                                b.store(self.vload(c_ptr(r, c)), accs[r][c])
-        a_base = [(self.at(self.pa, row) if self.ta else self.at(self.pa, b.mul(row, k))) for row in c_rows]
+                for r in range(mr):
+                    for c in range(vectors):
+                        b.store(load_c(r, c), accs[r][c])
+        # A' row r at step kk: a_base[r] + kk * a_step, read in place or from the chunk packed by `pack_a`
+        packed_a = self.packs_a
+        in_place = [self.at(self.pa, b.add(b.mul(k0, m), row) if self.ta else b.add(b.mul(row, k), k0))
+                    for row in c_rows]
+        block = self.at(self.abuf, b.mul(b.sub(rb, a0), b.mul(klen, self.i64(mr))))
+        a_base = [b.select(packed_a, self.at(block, self.i64(r)), in_place[r]) for r in range(mr)]
+        a_step = b.select(packed_a, self.i64(mr), m if self.ta else self.i64(1))
         splat_mask = lir.Constant(lir.VectorType(I32, self.lanes), [lir.Constant(I32, 0)] * self.lanes)
         b_base = self.at(src, self.i64(0))
 
         def step(kk: lir.Value) -> None:
             bvs = [self.vload(self.at(b_base, b.add(b.mul(kk, stride), self.i64(c * self.lanes))))
                    for c in range(vectors)]
-            kabs = b.add(k0, kk)
-            offset = b.mul(kabs, m) if self.ta else kabs
+            offset = b.mul(kk, a_step)
             for r in range(mr):
                 scalar = b.load(self.at(a_base[r], offset), typ=self.fty)
                 splat = b.shuffle_vector(b.insert_element(self.zero, scalar, lir.Constant(I32, 0)), self.zero,
@@ -258,16 +353,9 @@ class _Emitter:
                     acc = b.load(accs[r][c], typ=self.vty)
                     b.store(b.call(self.fma, [splat, bvs[c], acc]), accs[r][c])
         self.loop(0, klen, step)
-        with b.if_else(edge) as (masked, whole):
-            with masked:
-                for r in range(mr):
-                    for c in range(vectors):
-                        b.call(self.mstore, [b.load(accs[r][c], typ=self.vty), c_ptr(r, c),
-                                             lir.Constant(I32, self.dtype.size), masks[r][c]])
-            with whole:
-                for r in range(mr):
-                    for c in range(vectors):
-                        self.vstore(b.load(accs[r][c], typ=self.vty), c_ptr(r, c))
+        for r in range(mr):
+            for c in range(vectors):
+                store_c(r, c)
 
     def lane_mask(self, valid: lir.Value) -> lir.Value:
         """<lanes x i1>: lane l is on when l < valid (a run-time count)."""

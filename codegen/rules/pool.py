@@ -5,6 +5,7 @@ max_pool2d, avg_pool2d and max_pool2d_grad_grad are views (`Lazy`): each output 
 consumer reads it, fused into the consumer's loop nest. The two input gradients scatter into a zeroed padded buffer
 (float32 for the 16-bit floats, rounded once) that is cropped by a view. Max pooling picks the first maximal element
 of the row-major window, padding never wins (the input is padded with -inf) and a NaN wins as in numpy's max.
+The batch may be a run-time size (`codegen.rules.conv.batch_only`): it is only ever the outermost loop's trip count.
 """
 from __future__ import annotations
 
@@ -13,10 +14,15 @@ from typing import Any, Sequence
 import llvmlite.ir as lir
 
 from codegen.context import LowerContext
-from codegen.rules.conv import cropped, padded, wide, zeros
+from codegen.rules.conv import batch_only, cropped, padded, wide, zeros
 from codegen.rules.registry import lowers, never_tiles
-from codegen.values import I32, Buffer, CValue, constant, round_to
+from codegen.values import I32, Buffer, CValue, Dim, constant, round_to
 from ir.types import TensorType
+
+
+def _out_dims(op: Any, n: Dim) -> tuple[Dim, ...]:
+    """The result's dims: its static ones, with the run-time batch n."""
+    return (n,) + tuple(op.results[0].type.shape[1:])
 
 
 def _taps(ctx: LowerContext, idx: Sequence[lir.Value], op: Any) -> list[list[lir.Value]]:
@@ -42,14 +48,16 @@ def _first_max(ctx: LowerContext, xp: Buffer, taps: list[list[lir.Value]]) -> tu
     return best, at
 
 
-@lowers("max_pool2d")
+@lowers("max_pool2d", dynamic=batch_only)
 def _max_pool(ctx: LowerContext, op: Any, x: CValue) -> CValue:
     xp = padded(ctx, x, op.attrs["paddings"], float("-inf"))
-    return ctx.lazy(op.results[0].type, lambda b, idx: _first_max(ctx, xp, _taps(ctx, idx, op))[0])
+    return ctx.lazy(op.results[0].type, lambda b, idx: _first_max(ctx, xp, _taps(ctx, idx, op))[0],
+                    dims=_out_dims(op, x.dims[0]))
 
 
-@lowers("max_pool2d_grad_grad")
+@lowers("max_pool2d_grad_grad", dynamic=batch_only)
 def _max_pool_grad_grad(ctx: LowerContext, op: Any, x: CValue, t: CValue) -> CValue:
+    n = ctx.same_dim(op, x.dims[0], t.dims[0], "the batch")
     xp = padded(ctx, x, op.attrs["paddings"], float("-inf"))
     tp = padded(ctx, t, op.attrs["paddings"], 0)
 
@@ -60,15 +68,16 @@ def _max_pool_grad_grad(ctx: LowerContext, op: Any, x: CValue, t: CValue) -> CVa
         for k, tap in enumerate(taps[1:], 1):
             out = b.select(b.icmp_signed("==", at, lir.Constant(I32, k)), tp.load(b, tap), out)
         return out
-    return ctx.lazy(op.results[0].type, element)
+    return ctx.lazy(op.results[0].type, element, dims=_out_dims(op, n))
 
 
-@lowers("max_pool2d_grad")
+@lowers("max_pool2d_grad", dynamic=batch_only)
 def _max_pool_grad(ctx: LowerContext, op: Any, x: CValue, g: CValue) -> CValue:
     t = op.results[0].type
     paddings = op.attrs["paddings"]
+    ctx.same_dim(op, x.dims[0], g.dims[0], "the batch")
     xp = padded(ctx, x, paddings, float("-inf"))
-    acc = zeros(ctx, wide(xp.type))
+    acc = zeros(ctx, wide(xp.type), xp.dims)
     b = ctx.b
     zero = constant(acc.type.dtype, 0)
 
@@ -79,7 +88,7 @@ def _max_pool_grad(ctx: LowerContext, op: Any, x: CValue, g: CValue) -> CValue:
         for k, tap in enumerate(taps):  # every window position, so the stores stay affine in the channel
             share = b.select(b.icmp_signed("==", at, lir.Constant(I32, k)), gv, zero)
             acc.store(b, tap, b.fadd(acc.load(b, tap), share))
-    ctx.loop_nest(g.type.shape, route)
+    ctx.loop_nest(g.dims, route)
     return cropped(ctx, acc, t, paddings)
 
 
@@ -97,7 +106,7 @@ def _count(ctx: LowerContext, op: Any, hw: Sequence[int], i: lir.Value, j: lir.V
     return b.sitofp(b.mul(counts[0], counts[1]), ty)
 
 
-@lowers("avg_pool2d")
+@lowers("avg_pool2d", dynamic=batch_only)
 def _avg_pool(ctx: LowerContext, op: Any, x: CValue) -> CValue:
     t = op.results[0].type
     (kh, kw), (sh, sw) = op.attrs["ksize"], op.attrs["strides"]
@@ -113,15 +122,15 @@ def _avg_pool(ctx: LowerContext, op: Any, x: CValue) -> CValue:
                 v = xp.load(b, [n, b.add(r0, ctx.i64(di)), b.add(c0, ctx.i64(dj)), c])
                 total = v if total is None else b.fadd(total, v)
         return round_to(b, t.dtype, b.fdiv(total, _count(ctx, op, x.type.shape[1:3], i, j, ty)))
-    return ctx.lazy(t, element)
+    return ctx.lazy(t, element, dims=_out_dims(op, x.dims[0]))
 
 
-@lowers("avg_pool2d_grad")
+@lowers("avg_pool2d_grad", dynamic=batch_only)
 def _avg_pool_grad(ctx: LowerContext, op: Any, g: CValue) -> CValue:
     t: TensorType = op.results[0].type
     paddings, (sh, sw) = op.attrs["paddings"], op.attrs["strides"]
-    n, h, w, c = t.shape
-    acc = zeros(ctx, wide(t).with_shape((n, h + sum(paddings[0]), w + sum(paddings[1]), c)))
+    _, h, w, c = t.shape
+    acc = zeros(ctx, wide(t), (g.dims[0], h + sum(paddings[0]), w + sum(paddings[1]), c))
     b = ctx.b
     ty = ctx.reg(t.dtype)
 
@@ -130,7 +139,7 @@ def _avg_pool_grad(ctx: LowerContext, op: Any, g: CValue) -> CValue:
         share = b.fdiv(g.load(b, [n_, i, j, c_]), _count(ctx, op, (h, w), i, j, ty))
         at = [n_, b.add(b.mul(i, ctx.i64(sh)), di), b.add(b.mul(j, ctx.i64(sw)), dj), c_]
         acc.store(b, at, b.fadd(acc.load(b, at), share))
-    ctx.loop_nest(g.type.shape[:3] + tuple(op.attrs["ksize"]) + (c,), spread)
+    ctx.loop_nest(tuple(g.dims[:3]) + tuple(op.attrs["ksize"]) + (c,), spread)
     return cropped(ctx, acc, t, paddings)
 
 

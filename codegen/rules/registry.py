@@ -46,14 +46,16 @@ class Tiling:
     are (None: the op mixes rows); `attrs(op, n)` gives a split op's attrs in a chunk of n rows; `refuses(op,
     split, n)` vetoes chunks of n rows that would make the op slower than unsplit; `partial(op, split)`, for a row
     that reduces over split rows, gives the attrs with which the same row combines the chunks' results stacked along
-    a new leading axis (None when it cannot; see `codegen.partial`)."""
+    a new leading axis (None when it cannot; see `codegen.partial`). `takes_rows`: the rule accepts operands marked
+    ROWS (the row count; see `ROWS`), which every other rule refuses by refusing the function."""
 
     def __init__(self, split: SplitFn, attrs: Optional[AttrsFn] = None, refuses: Optional[RefusesFn] = None,
-                 partial: Optional[PartialFn] = None) -> None:
+                 partial: Optional[PartialFn] = None, takes_rows: bool = False) -> None:
         self._split = split
         self._attrs = attrs
         self._refuses = refuses
         self._partial = partial
+        self.takes_rows = takes_rows
 
     def partial(self, op: Op, split: list[bool]) -> Optional[dict]:
         return self._partial(op, split) if self._partial is not None else None
@@ -68,6 +70,16 @@ class Tiling:
         return self._refuses is not None and self._refuses(op, split, n)
 
 
+class _Rows:
+    def __repr__(self) -> str:
+        return "ROWS"
+
+
+#: The split mark of a scalar that is the number of rows being split (`dim` of a split value's leading axis): in a
+#: chunk it is the chunk's row count, right as a size operand giving a split result its rows, wrong as a number.
+ROWS: Any = _Rows()
+
+
 def _mixes_rows(op: Op, split: list[bool], rows: int) -> Optional[list[bool]]:
     return None
 
@@ -78,12 +90,12 @@ NEVER_TILES = Tiling(_mixes_rows)
 
 
 def tiles(*names: str, attrs: Optional[AttrsFn] = None, refuses: Optional[RefusesFn] = None,
-          partial: Optional[PartialFn] = None) -> Callable[[SplitFn], SplitFn]:
+          partial: Optional[PartialFn] = None, takes_rows: bool = False) -> Callable[[SplitFn], SplitFn]:
     """`@tiles("name", ...)`: attach a split rule as the `tile` facet of those rows (as `@lowers` attaches the
     LLVM rule)."""
     def attach(rule: SplitFn) -> SplitFn:
         for n in names:
-            OPS[n].tile = Tiling(rule, attrs, refuses, partial)
+            OPS[n].tile = Tiling(rule, attrs, refuses, partial, takes_rows)
         return rule
     return attach
 

@@ -318,5 +318,6 @@ def lower_dim(ctx: LowerContext, op: Any, x: CValue) -> CValue:
 
 
 lower_dim.dynamic = True  # type: ignore[attr-defined]
+lower_dim.reads_dims_only = True  # type: ignore[attr-defined]  (a fused operand stays fused: codegen.lower)
 if "dim" in OPS:  # the row comes with the IR's shape inference for unknown dims
     lowers("dim", dynamic=True)(lower_dim)

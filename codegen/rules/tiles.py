@@ -1,13 +1,15 @@
 """Row-tiling rules of the rows (the `tile` facet read by `codegen.tiling`): how each op treats its operands'
 leading axis. `split(op, split, N)` gets which operands are split into row chunks and says which results are, or
-None when the op mixes rows.
+None when the op mixes rows. N is None when the row count is known only at run time (a `?` leading dim): then a
+result has the split rows only as the operand's rows or through a size operand marked ROWS (`dim` of a split value's
+leading axis), never because its leading dim is `?` too.
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
 from codegen.rules.gemm import threads_itself, tiles_well
-from codegen.rules.registry import never_tiles, tiles
+from codegen.rules.registry import ROWS, never_tiles, tiles
 from ir.core import Op
 from ir.opdef import OPS, Kind
 
@@ -54,27 +56,60 @@ def _arg(op: Op, split: list[bool], N: int) -> Optional[list[bool]]:
     return [split[0]]
 
 
-def _shape_attr(op: Op, n: int) -> dict:
-    return dict(op.attrs, shape=(n,) + tuple(op.attrs["shape"][1:]))
+@tiles("dim", takes_rows=True)
+def _dim(op: Op, split: list[Any], N: Optional[int]) -> Optional[list[Any]]:
+    """The size of a split value's leading axis is the row count (the chunk's, in a chunk); its other sizes are the
+    same in every chunk."""
+    return [ROWS if split[0] and op.attrs["axis"] == 0 else False]
 
 
-@tiles("broadcast_to", attrs=_shape_attr)
-def _broadcast(op: Op, split: list[bool], N: int) -> Optional[list[bool]]:
-    src, dst = op.operands[0].type.shape, op.results[0].type.shape
-    if split[0]:
-        return [True] if len(src) == len(dst) else None
-    # A row-independent value broadcast over the rows is split as a broadcast to the chunk's rows.
-    if dst and dst[0] == N and (len(src) < len(dst) or src[0] == 1):
-        return [True]
+@tiles("read")
+def _read(op: Op, split: list[bool], N: Optional[int]) -> Optional[list[bool]]:
+    """A Variable's value is the same in every chunk; a function that also assigns one is not tiled (`assign` never
+    tiles), so no chunk reads a value another chunk writes."""
     return [False]
 
 
-@tiles("reshape", attrs=_shape_attr)
-def _reshape(op: Op, split: list[bool], N: int) -> Optional[list[bool]]:
+def _shape_attr(op: Op, n: Optional[int]) -> dict:
+    return dict(op.attrs, shape=(n,) + tuple(op.attrs["shape"][1:]))
+
+
+def _leading(op: Op, split: list[Any], N: Optional[int]) -> Optional[bool]:
+    """Whether the result's leading dim, set by the `shape` attr (and its size operands, after the first operand),
+    is the split rows: a static N itself; a `?` whose size operand is ROWS. None when a size operand is ROWS
+    elsewhere (the chunk's rows where the whole function has all of them)."""
+    shape, sizes = op.attrs["shape"], split[1:]
+    rows = [k for k, s in enumerate(sizes) if s is ROWS]
+    if not shape:
+        return False if not rows else None
+    if shape[0] is None:
+        return rows == [0] if rows in ([], [0]) else None
+    return shape[0] == N if not rows else None
+
+
+@tiles("broadcast_to", attrs=_shape_attr, takes_rows=True)
+def _broadcast(op: Op, split: list[Any], N: Optional[int]) -> Optional[list[bool]]:
+    src, dst = op.operands[0].type.shape, op.results[0].type.shape
+    leading = _leading(op, split, N)
+    if leading is None or split[0] is ROWS:
+        return None
+    if split[0]:
+        return [True] if len(src) == len(dst) and leading else None
+    # A row-independent value broadcast over the rows is split as a broadcast to the chunk's rows.
+    if leading and (len(src) < len(dst) or src[0] == 1):
+        return [True]
+    # (a value with rows of its own, broadcast to the run-time rows: only the whole function's sizes agree)
+    return None if leading and N is None else [False]
+
+
+@tiles("reshape", attrs=_shape_attr, takes_rows=True)
+def _reshape(op: Op, split: list[Any], N: Optional[int]) -> Optional[list[bool]]:
+    leading = _leading(op, split, N)
+    if split[0] is ROWS:
+        return None
     if not split[0]:
-        return [False]
-    new = op.attrs["shape"]
-    return [True] if new and new[0] == N else None
+        return None if leading is None or (leading and N is None) else [False]
+    return [True] if leading else None
 
 
 @tiles("transpose")
@@ -92,7 +127,7 @@ def _slice_attrs(op: Op, n: int) -> dict:
 def _slice(op: Op, split: list[bool], N: int) -> Optional[list[bool]]:
     if not split[0]:
         return [False]
-    ok = op.attrs["begin"][0] == 0 and op.attrs["end"][0] == N and op.attrs["strides"][0] == 1
+    ok = N is not None and op.attrs["begin"][0] == 0 and op.attrs["end"][0] == N and op.attrs["strides"][0] == 1
     return [True] if ok else None
 
 
@@ -125,7 +160,12 @@ def _blas_on_split_rows(op: Op, split: dict[int, bool], n: int) -> bool:
     b, out = op.operands[1].type, op.results[0].type
     ta, tb = op.attrs["transpose_a"], op.attrs["transpose_b"]
     k = b.shape[-1] if tb else b.shape[-2]
-    if out.rank == 2 and threads_itself(out.dtype, out.shape[0], out.shape[1], k, ta, tb):
+    if out.rank == 2 and out.shape[0] is None:
+        # A run-time row count: chunks shorter than MIN_MATMUL_ROWS of a product that two such chunks' rows would
+        # thread on the team cost more than they save (the chunk size is doubled until this accepts it).
+        if n < MIN_MATMUL_ROWS and threads_itself(out.dtype, 2 * MIN_MATMUL_ROWS, out.shape[1], k, ta, tb):
+            return True
+    elif out.rank == 2 and threads_itself(out.dtype, out.shape[0], out.shape[1], k, ta, tb):
         return True
     return n < MIN_MATMUL_ROWS and not tiles_well(out.dtype, n, out.shape[-1], k, ta, tb)
 
@@ -156,5 +196,5 @@ def _scatter_add(op: Op, split: list[bool], N: int) -> Optional[list[bool]]:
     return [u]
 
 
-never_tiles(*[name for name, row in OPS.items() if row.structured or row.effect or row.terminator or
-              row.kind in (Kind.STATE, Kind.STACK, Kind.RANDOM)])
+never_tiles(*[name for name, row in OPS.items() if (row.structured or row.effect or row.terminator or
+              row.kind in (Kind.STATE, Kind.STACK, Kind.RANDOM)) and name != "read"])

@@ -6,14 +6,14 @@ import types as _types
 
 from engine.ops import tensor_methods as _tensor_methods  # noqa: F401  (installs the operator dunders)
 from engine.ops.array_ops import (broadcast_static_shape, broadcast_to, concat, expand_dims, fill, gather,
-                                  identity, one_hot, ones, ones_like, range, reshape, reverse, split, squeeze, stack,
-                                  tile, transpose, unstack, zeros, zeros_like)
+                                  identity, one_hot, ones, ones_like, range, reshape, split, squeeze, stack,
+                                  transpose, unstack, zeros, zeros_like)
 from engine.ops.constant_op import constant
 from engine.ops.composite_ops import (clip_by_global_norm, clip_by_norm, cosh, count_nonzero, eye, linspace,
                                       realdiv, reciprocal_no_nan, scalar_mul, sequence_mask, sinh, zero_fraction)
 from engine.ops.gather_nd_op import gather_nd
 from engine.ops.gradient_ops import stop_gradient
-from engine.ops.layout_ops import meshgrid, repeat, roll, slice
+from engine.ops.layout_ops import meshgrid, repeat, reverse, roll, slice, tile
 from engine.ops.mask_ops import boolean_mask
 from engine.ops.math_ops import (abs, add, add_n, cast, ceil, clip_by_value, cos, divide,
                                  divide_no_nan, equal, erf, exp, expm1, floor, floordiv, floormod, greater,
@@ -25,7 +25,8 @@ from engine.ops.math_ops import (abs, add, add_n, cast, ceil, clip_by_value, cos
                                  where)
 from engine.ops.pad_ops import pad
 from engine.ops.scan_ops import cumprod, cumsum
-from engine.ops.unique_ops import unique
+from engine.ops.unique_ops import unique, unique_with_counts
+from engine.ops.strided_slice_op import strided_slice
 from engine.ops.shape_ops import rank, shape, size
 from engine.ops.reduce_ops import (argmax, argmin, matmul, norm, reduce_all, reduce_any, reduce_euclidean_norm,
                                    reduce_logsumexp, reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_std,

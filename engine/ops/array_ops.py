@@ -13,9 +13,11 @@ import numpy as np
 from engine.dispatch import apply
 from engine.convert import convert_to_tensor
 from engine.errors import InvalidDTypeError
+from engine.ops import dynamic_layout, shape_args
+from engine.ops.batched_gather import batched_gather
 from engine.ops.dynamic_ops import is_traced, range_of_tensors
-from engine.ops.funnel import as_tensor, broadcast, broadcast_shapes, cast, convert_all, full, raw_shape
-from engine.ops.math_ops import add, equal, greater, greater_equal, less, logical_and, multiply, where
+from engine.ops.funnel import as_tensor, broadcast, broadcast_shapes, convert_all, full, raw_shape
+from engine.ops.math_ops import add, equal, multiply, where
 from engine.ops.shape_ops import needs_run_time_reshape, run_time_reshape
 from engine.tensor import Tensor, TensorLike, TensorShape
 from ir.opdef import OPS
@@ -180,6 +182,8 @@ def unstack(value: Any, num: Optional[int] = None, axis: int = 0, name: Optional
     t = as_tensor(value)
     shape = raw_shape(t)
     ax = _axis("unstack", axis, len(shape))
+    if shape[ax] is None:
+        return dynamic_layout.unstack(t, num, ax)
     out = []
     for i in builtins.range(shape[ax]):
         begin = tuple(i if j == ax else 0 for j in builtins.range(len(shape)))
@@ -193,6 +197,10 @@ def split(value: Any, num_or_size_splits: Any, axis: int = 0, num: Any = None, n
     t = as_tensor(value)
     shape = raw_shape(t)
     ax = _axis("split", axis, len(shape))
+    if shape[ax] is None and isinstance(num_or_size_splits, (int, np.integer)) and num_or_size_splits > 0:
+        return dynamic_layout.split_equal(t, int(num_or_size_splits), ax)
+    if shape[ax] is None:
+        return dynamic_layout.split_sizes(t, list(_ints("split", num_or_size_splits)), ax)
     if isinstance(num_or_size_splits, (int, np.integer)):
         n = int(num_or_size_splits)
         if n <= 0 or shape[ax] % n:
@@ -215,6 +223,8 @@ def split(value: Any, num_or_size_splits: Any, axis: int = 0, num: Any = None, n
 
 def broadcast_to(input: Any, shape: Any, name: Optional[str] = None) -> Tensor:  # noqa: A002
     t = as_tensor(input)
+    if shape_args.is_run_time(shape):
+        return shape_args.broadcast_to(t, shape)
     shape = _ints("broadcast_to", shape)
     if not broadcast_shape_ok(raw_shape(t), shape):
         raise InvalidArgumentError(f"broadcast_to: cannot broadcast shape {tuple(raw_shape(t))} to {shape}")
@@ -238,52 +248,27 @@ def gather(params: Any, indices: Any, validate_indices: Any = None, axis: Any = 
     ax = _axis("gather", b if axis is None else axis, rank)
     if b == 0:
         return apply(_O["gather"], p, i, axis=ax)
-    return _batched_gather(p, i, ax, b)
-
-
-def _batched_gather(p: Tensor, i: Tensor, ax: int, b: int) -> Tensor:
-    """gather with `b` leading batch dimensions shared by params and indices: the batch and gathered axes are
-    flattened into one, each index offset by its batch row, then one plain gather. Indices are checked against
-    their own row first (an assert op, eager or compiled), since an offset index could otherwise read another row."""
-    ps, ishape = raw_shape(p), raw_shape(i)
-    if not 0 < b <= min(ax, len(ishape)) or tuple(ps[:b]) != tuple(ishape[:b]):
-        raise InvalidArgumentError(f"gather: batch_dims {b} needs the first {b} dimensions of params {tuple(ps)} and "
-                                   f"indices {tuple(ishape)} to agree, and axis {ax} >= batch_dims")
-    between = list(builtins.range(b, ax))
-    if between:  # bring the gathered axis right after the batch axes
-        order = list(builtins.range(b)) + [ax] + between + list(builtins.range(ax + 1, len(ps)))
-        p = transpose(p, order)
-        ps = raw_shape(p)
-    n = ps[b]
-    inside = cast(logical_and(greater_equal(i, full(0, i.dtype, ())), less(i, full(n, i.dtype, ()))), int32)
-    all_inside = greater(apply(_O["reduce_min"], inside, axes=tuple(builtins.range(len(ishape)))), full(0, int32, ()))
-    apply(_O["assert"], all_inside, i, message=f"gather: an index is out of range [0, {n}) of its batch row",
-          summarize=3)
-    batch = int(np.prod(ps[:b], dtype=np.int64))
-    rows = reshape(apply(_O["iota"], shape=(batch,), dtype=i.dtype, axis=0), list(ishape[:b]) + [1] * (len(ishape) - b))
-    flat = apply(_O["gather"], reshape(p, [batch * n] + list(ps[b + 1:])),
-                 add(i, multiply(broadcast(rows, ishape, i), full(n, i.dtype, ()))), axis=0)
-    out = reshape(flat, list(ishape) + list(ps[b + 1:]))
-    if between:  # the gathered dims came before the `between` axes: move them after
-        k = len(ishape) - b
-        order = list(builtins.range(b)) + [b + k + j for j in builtins.range(len(between))] + \
-            [b + j for j in builtins.range(k)] + list(builtins.range(b + k + len(between), len(raw_shape(out))))
-        out = transpose(out, order)
-    return out
+    return batched_gather(p, i, ax, b)
 
 
 def fill(dims: Any, value: Any, name: Optional[str] = None) -> Tensor:
     v = as_tensor(value)
     if raw_shape(v) != ():
         raise InvalidArgumentError(f"fill: value must be a scalar, got shape {tuple(raw_shape(v))}")
+    if shape_args.is_run_time(dims):
+        return shape_args.full("fill", dims, v)
     return broadcast(v, _allocatable("fill", _sizes("fill", dims, InvalidArgumentError), v.dtype))
 
 
 def zeros(shape: Any, dtype: Any = float32, name: Optional[str] = None) -> Tensor:
+    if shape_args.is_run_time(shape):
+        return shape_args.full("zeros", shape, 0, as_dtype(dtype))
     return full(0, as_dtype(dtype), _allocatable("zeros", _sizes("zeros", shape), as_dtype(dtype)))
 
 
 def ones(shape: Any, dtype: Any = float32, name: Optional[str] = None) -> Tensor:
+    if shape_args.is_run_time(shape):
+        return shape_args.full("ones", shape, 1, as_dtype(dtype))
     return full(1, as_dtype(dtype), _allocatable("ones", _sizes("ones", shape), as_dtype(dtype)))
 
 
@@ -363,31 +348,3 @@ def _on_off(on_value: Any, off_value: Any, dtype: Any) -> tuple[DType, Tensor, T
         if raw_shape(v) != ():
             raise ValueError(f"one_hot: {k} must be a scalar, got shape {tuple(raw_shape(v))}")
     return dt, on, off
-
-
-def tile(input: Any, multiples: Any, name: Optional[str] = None) -> Tensor:  # noqa: A002
-    """Repeat along each axis: broadcast a [1, d] view to [m, d], then merge."""
-    t = as_tensor(input)
-    shp = raw_shape(t)
-    mult = _ints("tile", multiples)
-    for k, m in enumerate(mult):
-        if m < 0:
-            raise InvalidArgumentError(f"tile: expected multiples[{k}] >= 0, but got {m}")
-    if len(mult) != len(shp):
-        raise InvalidArgumentError(f"tile: multiples {list(mult)} must have one entry per axis of shape "
-                                   f"{tuple(shp)}")
-    inter = tuple(v for m, d in zip(mult, shp) for v in (1, d))
-    target = tuple(v for m, d in zip(mult, shp) for v in (m, d))
-    return reshape(broadcast(reshape(t, inter), target), [m * d for m, d in zip(mult, shp)])
-
-
-def reverse(tensor: Any, axis: Any, name: Optional[str] = None) -> Tensor:
-    t = as_tensor(tensor)
-    shp = raw_shape(t)
-    given = [_axis("reverse", a, len(shp)) for a in _ints("reverse", axis)]
-    axes = set(given)
-    if len(axes) != len(given):
-        raise InvalidArgumentError(f"reverse: an axis is given more than once in {list(_ints('reverse', axis))}")
-    return apply(_O["slice"], t, begin=tuple(d - 1 if i in axes else 0 for i, d in enumerate(shp)),
-                 end=tuple(-1 if i in axes else d for i, d in enumerate(shp)),
-                 strides=tuple(-1 if i in axes else 1 for i, _ in enumerate(shp)))

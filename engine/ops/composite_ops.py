@@ -9,6 +9,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from engine.dispatch import apply
+from engine.ops import shape_args
 from engine.ops.array_ops import expand_dims, reshape
 from engine.ops.funnel import as_tensor, broadcast, cast, convert_pair, floating, full, raw_shape
 from engine.ops.math_ops import (add, divide, equal, exp, expm1, greater, less, maximum, minimum, multiply,
@@ -23,6 +24,8 @@ def eye(num_rows: int, num_columns: Optional[int] = None, batch_shape: Optional[
         dtype: Any = float32, name: Optional[str] = None) -> Tensor:
     """The identity matrix (ones on the main diagonal), optionally rectangular and repeated over `batch_shape`."""
     dt = as_dtype(dtype)
+    if shape_args.is_run_time([num_rows, num_columns]):
+        return shape_args.eye(num_rows, num_columns, tuple(int(d) for d in (batch_shape or ())), dt)
     cols = num_rows if num_columns is None else int(num_columns)
     matrix = Tensor(np.eye(int(num_rows), cols, dtype=dt.np))
     batch = tuple(int(d) for d in (batch_shape or ()))
@@ -36,6 +39,8 @@ def linspace(start: Any, stop: Any, num: int, name: Optional[str] = None, axis: 
         s, e = cast(s, float64), cast(e, float64)
     if raw_shape(s) or raw_shape(e) or axis != 0:
         raise NotImplementedError("linspace: only scalar start and stop (axis 0) are supported")
+    if shape_args.is_run_time([num]):
+        return shape_args.linspace(s, e, num)
     n = int(num)
     if n == 1:
         return reshape(s, [1])
@@ -50,6 +55,9 @@ def sequence_mask(lengths: Any, maxlen: Any = None, dtype: Any = bool_, name: Op
     lens = as_tensor(lengths)
     if not lens.dtype.is_integer:
         raise TypeError(f"sequence_mask: lengths must be integers, got {lens.dtype.name}")
+    if lens._node is not None or None in raw_shape(lens) or shape_args.is_run_time([maxlen]):
+        mask = shape_args.sequence_mask(lens, maxlen)
+        return mask if as_dtype(dtype) is bool_ else cast(mask, as_dtype(dtype))
     width = int(np.asarray(reduce_max(lens))) if maxlen is None else int(maxlen)
     shape = tuple(raw_shape(lens)) + (max(width, 0),)
     positions = apply(OPS["iota"], shape=shape, dtype=lens.dtype, axis=len(shape) - 1)

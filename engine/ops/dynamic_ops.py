@@ -1,5 +1,6 @@
-"""Shapes that depend on values known only when a traced function runs: `tf.range` with tensor bounds, and slices
-`x[i:j]` whose bounds are traced tensors.
+"""Shapes that depend on values known only when a traced function runs: `tf.range` with tensor bounds, slices
+`x[i:j]` whose bounds are traced tensors, and slices with negative bounds or steps on an axis of unknown size
+(`x[:-1]`, `x[::-1]` on `[None, 2]`: where they land depends on the run-time size).
 
 Both make a run-time length `n` (an int64 scalar computed with Python's slice/range rules: negative bounds count
 from the end, bounds clamp to the axis, an empty range has length 0), then `iota` of that length (a size operand,
@@ -10,12 +11,14 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+import numpy as np
+
 from engine import dispatch
 from engine.dispatch import apply
 from engine.errors import InvalidArgumentError
 from engine.ops.funnel import as_tensor, cast, raw_shape
-from engine.ops.math_ops import (add, ceil, divide, floordiv, greater, less, logical_and, logical_or, maximum, minimum,
-                                 multiply, subtract, where)
+from engine.ops.math_ops import (add, ceil, divide, floordiv, greater, greater_equal, less, logical_and, logical_or,
+                                 maximum, minimum, multiply, subtract, where)
 from engine.tensor import Tensor, TensorLike
 from ir.opdef import OPS
 from ir.types import DType, bool_, int64
@@ -87,22 +90,47 @@ def dynamic_slice(t: Tensor, axis: int, s: slice) -> Tensor:
     return apply(OPS["gather"], t, _positions(length, b, step, int64), axis=axis)
 
 
+def _is_negative(v: Any) -> bool:
+    return v is not None and not isinstance(v, TensorLike) and int(v) < 0
+
+
+def needs_runtime_slice(k: Any, dim: Any) -> bool:
+    """Whether the key item `k` on an axis of static size `dim` (None: unknown) must be a run-time gather: a slice
+    with a traced bound, or with a negative bound or step on an axis of unknown size."""
+    if not isinstance(k, slice):
+        return False
+    if any(is_traced(v) for v in (k.start, k.stop, k.step)):
+        return True
+    return dim is None and any(_is_negative(v) for v in (k.start, k.stop, k.step))
+
+
+def check_index_at_run_time(t: Tensor, axis: int, i: int) -> None:
+    """An `assert` that the Python int `i` indexes `axis` of run-time size (TF 2.21's InvalidArgumentError, "slice
+    index -1 of dimension 0 out of bounds." for x[-7] on a size-6 axis: the index after one wrap)."""
+    n = apply(OPS["dim"], t, axis=axis)
+    wrapped = add(n, i) if i < 0 else cast(as_tensor(i), int64)
+    ok = logical_and(greater_equal(wrapped, 0), less(wrapped, n))
+    apply(OPS["assert"], ok, wrapped, summarize=1, message=f"slice index {{}} of dimension {axis} out of bounds.")
+
+
 def split_traced_slices(t: Tensor, key: tuple) -> tuple[Tensor, tuple]:
-    """Apply each slice of `key` that has a traced bound (as a gather of run-time length along its axis) and return
-    the tensor and the key with those slices replaced by `:`; the rest of the key is then indexed as usual."""
-    rank = len(raw_shape(t))
-    consumed = [1 if (k is not None and k is not Ellipsis) else 0 for k in key]
+    """Apply each slice of `key` that `needs_runtime_slice` (as a gather of run-time length along its axis) and
+    return the tensor and the key with those slices replaced by `:`; the rest of the key is then indexed as usual."""
+    shape = raw_shape(t)
+    rank = len(shape)
     if any(isinstance(k, TensorLike) and as_tensor(k).dtype is bool_ for k in key):
         return t, key
+    if any(not isinstance(k, (slice, int, np.integer, type(None), type(Ellipsis), TensorLike)) for k in key):
+        return t, key  # arrays and masks may index several axes: their slices stay with the static path
+    consumed = [1 if (k is not None and k is not Ellipsis) else 0 for k in key]
     out = list(key)
     for pos, k in enumerate(key):
-        if not (isinstance(k, slice) and any(is_traced(v) for v in (k.start, k.stop, k.step))):
+        if not isinstance(k, slice):
             continue
         before = key[:pos]
-        if any(e is Ellipsis for e in before):
-            axis = rank - sum(consumed[pos:])
-        else:
-            axis = sum(consumed[:pos])
+        axis = rank - sum(consumed[pos:]) if any(e is Ellipsis for e in before) else sum(consumed[:pos])
+        if not 0 <= axis < rank or not needs_runtime_slice(k, shape[axis]):
+            continue
         t = dynamic_slice(t, axis, k)
         out[pos] = slice(None)
     if len(raw_shape(t)) != rank:

@@ -1,11 +1,12 @@
 """`tf.gather_nd`, a composite of the `reshape`, `gather`, `iota`, `mul` and `add` rows (so its gradient, the
 scatter-add of the cotangent into params, comes from the rows' rules, eagerly and traced).
 
-params of shape P and indices of shape I + [K] give I + P[K:]: each index vector names one element (K = rank) or
-one slice of params. The K leading axes of params are merged into one and each index vector becomes its row-major
-linear position there; every component is first gathered from range(P[k]), which returns it unchanged and checks it
-against its own axis (an out-of-range component could otherwise land on another valid position). `batch_dims` b
-shares the first b axes of params and indices: the batch row becomes one more leading coordinate.
+params of shape P and indices of shape I + [K] give I + P[K:]: each index vector names one element (K = rank) or one
+slice of params (a dim of unknown size is a run-time `dim` throughout). The K leading axes of params are merged into
+one and each index vector becomes its row-major linear position there; every component is first gathered from
+range(P[k]), which returns it unchanged and checks it against its own axis (an out-of-range component could
+otherwise land on another valid position). `batch_dims` b shares the first b axes of params and indices: the batch
+row becomes one more leading coordinate.
 """
 from __future__ import annotations
 
@@ -17,20 +18,33 @@ from engine.dispatch import apply
 from engine.errors import InvalidDTypeError
 from engine.ops.funnel import as_tensor, broadcast, cast, raw_shape
 from engine.ops.math_ops import add, multiply
+from engine.ops.shape_ops import run_time_reshape
 from engine.tensor import Tensor
 from ir.opdef import OPS
 from ir.ops_state import InvalidArgumentError
 from ir.types import int64
 
 
-def _component(indices: Tensor, k: int, size: int) -> Tensor:
+def _size(t: Tensor, axis: int) -> Any:
+    """Dimension `axis` of t: an int where static, an int64 scalar (`dim`) where known only at run time."""
+    d = raw_shape(t)[axis]
+    return d if d is not None else apply(OPS["dim"], t, axis=axis)
+
+
+def _times(a: Any, b: Any) -> Any:
+    return a * b if isinstance(a, int) and isinstance(b, int) else multiply(a, b)
+
+
+def _component(indices: Tensor, k: int, size: Any) -> Tensor:
     """indices[..., k] as int64, checked against range(size) by a gather."""
     shape = raw_shape(indices)
     begin = (0,) * (len(shape) - 1) + (k,)
     end = tuple(shape[:-1]) + (k + 1,)
     column = apply(OPS["slice"], indices, begin=begin, end=end, strides=(1,) * len(shape))
-    column = apply(OPS["reshape"], cast(column, int64), shape=tuple(shape[:-1]))
-    return apply(OPS["gather"], apply(OPS["iota"], shape=(size,), dtype=int64, axis=0), column, axis=0)
+    column = run_time_reshape(cast(column, int64), [_size(indices, a) for a in range(len(shape) - 1)])
+    span = apply(OPS["iota"], shape=(size,), dtype=int64, axis=0) if isinstance(size, int) else \
+        apply(OPS["iota"], size, shape=(None,), dtype=int64, axis=0)
+    return apply(OPS["gather"], span, column, axis=0)
 
 
 def _with_batch_row(indices: Tensor, batch_shape: tuple[int, ...]) -> Tensor:
@@ -69,14 +83,18 @@ def gather_nd(params: Any, indices: Any, batch_dims: int = 0, name: Optional[str
         raise InvalidArgumentError(f"gather_nd: index vectors of length {k} are longer than the rank {len(ps)} of "
                                    f"params {ps}")
     linear: Optional[Tensor] = None
-    stride = 1
+    stride: Any = 1
     for axis in reversed(range(k)):
-        term = _component(i, axis, ps[axis])
-        if stride != 1:
+        size = _size(p, axis)
+        term = _component(i, axis, size)
+        if not (isinstance(stride, int) and stride == 1):
             term = multiply(term, stride)
         linear = term if linear is None else add(term, linear)
-        stride *= ps[axis]
+        stride = _times(stride, size)
     if linear is None:  # empty index vectors select all of params once per index
-        linear = broadcast(apply(OPS["constant"], value=np.zeros((), np.int64)), ishape[:-1])
-    merged = apply(OPS["reshape"], p, shape=(int(np.prod(ps[:k], dtype=np.int64)),) + ps[k:])
+        zero = apply(OPS["constant"], value=np.zeros((), np.int64))
+        linear = apply(OPS["broadcast_to"], zero, *[apply(OPS["dim"], i, axis=a) for a, d in enumerate(ishape[:-1])
+                                                    if d is None], shape=ishape[:-1])
+    merged = run_time_reshape(p, [stride] + [_size(p, a) for a in range(k, len(ps))]) if None in ps else \
+        apply(OPS["reshape"], p, shape=(int(np.prod(ps[:k], dtype=np.int64)),) + ps[k:])
     return apply(OPS["gather"], merged, linear, axis=0)

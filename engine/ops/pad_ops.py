@@ -9,6 +9,7 @@ import numpy as np
 
 from engine.convert import convert_to_tensor
 from engine.dispatch import apply
+from engine.ops import dynamic_layout
 from engine.ops.funnel import as_tensor, raw_shape
 from engine.tensor import Tensor
 from ir.opdef import OPS
@@ -55,6 +56,8 @@ def _mirror(t: Tensor, ax: int, before: int, after: int, symmetric: bool) -> Ten
     """Pads axis `ax` with mirror images of its ends: reversed slices (stride -1) concatenated around `t`."""
     shape = raw_shape(t)
     n = shape[ax]
+    if n is None:
+        return dynamic_layout.mirror_pad(t, ax, before, after, symmetric)
     limit = n if symmetric else n - 1
     if before > limit or after > limit:
         raise InvalidArgumentError(f"pad: {'SYMMETRIC' if symmetric else 'REFLECT'} paddings ({before}, {after}) "

@@ -14,10 +14,13 @@ import numpy as np
 from engine.errors import InvalidDTypeError
 from engine.ops.array_ops import expand_dims, transpose
 from engine.ops.funnel import as_tensor, broadcast, full, raw_shape
-from engine.ops.math_ops import where
+from engine.dispatch import apply
+from engine.ops.math_ops import greater_equal, less_equal, logical_and, not_equal, where
 from engine.ops.reduce_ops import reduce_prod, reduce_sum
 from engine.tensor import Tensor
+from ir.opdef import OPS
 from ir.ops_state import InvalidArgumentError
+from ir.types import int64
 
 
 def cumsum(x: Any, axis: int = 0, exclusive: bool = False, reverse: bool = False,
@@ -49,13 +52,17 @@ def _scan(x: Any, axis: int, exclusive: bool, reverse: bool, identity: int, redu
     perm = [i for i in range(rank) if i != ax] + [ax]
     moved = transpose(t, perm) if ax != rank - 1 else t
     n = shape[ax]
-    i, j = np.indices((n, n))  # output position i takes input j where the triangle says so
-    covers = (j >= i) if reverse else (j <= i)
-    if exclusive:
-        covers &= i != j
+    if n is None:  # an axis of run-time size: the triangle from iotas of that size
+        sizes = [apply(OPS["dim"], moved, axis=len(shape) - 1)] * 2
+        i, j = (apply(OPS["iota"], *sizes, shape=(None, None), dtype=int64, axis=a) for a in (0, 1))
+        covers = logical_and(greater_equal(j, i) if reverse else less_equal(j, i), not_equal(i, j)) if exclusive \
+            else greater_equal(j, i) if reverse else less_equal(j, i)
+    else:
+        i, j = np.indices((n, n))  # output position i takes input j where the triangle says so
+        covers = Tensor(((j >= i) if reverse else (j <= i)) & ((i != j) if exclusive else True))
     square = tuple(raw_shape(moved)[:-1]) + (n, n)
-    rows = broadcast(expand_dims(moved, -2), square)
-    mask = broadcast(Tensor(covers), square)
+    rows = broadcast(expand_dims(moved, -2), square, expand_dims(moved, -1))
+    mask = broadcast(covers, square, expand_dims(moved, -1))
     out = reduce(where(mask, rows, full(identity, t.dtype, ())), axis=-1)
     return transpose(out, list(np.argsort(perm))) if ax != rank - 1 else out
 

@@ -103,7 +103,8 @@ def run_time_reshape(t: Tensor, shape: Any) -> Tensor:
     if sum(1 for d in entries if isinstance(d, int) and d == -1) > 1:
         raise InvalidArgumentError(f"reshape: at most one -1 is allowed in shape {list(shape)}")
     if -1 in [d for d in entries if isinstance(d, int)]:
-        entries[entries.index(-1)] = _inferred_size(t, entries)
+        at = next(k for k, d in enumerate(entries) if isinstance(d, int) and d == -1)  # `==` on a Tensor traces
+        entries[at] = _inferred_size(t, entries)
     attr = tuple(d if isinstance(d, int) else None for d in entries)
     sizes = [d for d in entries if not isinstance(d, int)]
     return apply(_RESHAPE, t, *sizes, shape=attr)

@@ -1,13 +1,12 @@
-"""`tf.unique`: the distinct elements of a 1-D tensor in order of first occurrence, and each element's index
-among them.
+"""`tf.unique` and `tf.unique_with_counts`: the distinct elements of a 1-D tensor in order of first occurrence, each
+element's index among them, and how often each occurs.
 
-Eagerly numpy computes them at once (O(n log n)). Traced, the op table has no sort, and a row has one result, so
-`unique` is a composite of rows: an n x n equality matrix (a NaN equals only itself, as in TF), the first
-occurrence of each element by `argmax` along its row, the first occurrences gathered at their `argwhere`
-positions (a result of run-time length), and each element's index by counting the first occurrences before its own. That is O(n^2) time and memory: fine for
-the small vectors unique usually sees inside functions (n = 2,000 is a 4M-element boolean matrix), not for large
-ones.
-As in TF, nothing differentiates through it (TF has no gradient for Unique: `tape.gradient` raises LookupError
+Eagerly numpy computes them at once. Traced, they are a composite of rows around `first_occurrence` (ir.ops_order,
+a stable sort: O(n log n)): `first[i]` is where x[i]'s value first occurs, so the distinct elements are at the
+positions where `first[i] == i` (`argwhere`, a result of run-time length, in order of first occurrence); scattering
+0..k-1 to those positions numbers them, and each element's `idx` is its first occurrence's number (a gather);
+the counts scatter ones into the k slots of `idx`. A NaN equals only itself, as in TF.
+As in TF, nothing differentiates through them (TF has no gradient for Unique: `tape.gradient` raises LookupError
 there; here `y` is cut from the tape and the gradient is None).
 """
 from __future__ import annotations
@@ -18,12 +17,10 @@ import numpy as np
 
 from engine import dispatch
 from engine.convert import convert_to_tensor
-from engine.ops.array_ops import expand_dims, gather, range as _range
+from engine.ops.array_ops import gather
 from engine.ops.funnel import as_tensor, raw_shape
 from engine.ops.gradient_ops import stop_gradient
-from engine.ops.math_ops import cast, equal, less, logical_and, logical_or
-from engine.ops.reduce_ops import argmax, reduce_sum
-from engine.ops.shape_ops import shape
+from engine.ops.math_ops import equal
 from engine.tensor import Tensor
 from ir.opdef import OPS
 from ir.types import as_dtype, int32, int64
@@ -32,6 +29,12 @@ from ir.types import as_dtype, int32, int64
 class Unique(NamedTuple):
     y: Tensor
     idx: Tensor
+
+
+class UniqueWithCounts(NamedTuple):
+    y: Tensor
+    idx: Tensor
+    count: Tensor
 
 
 def unique(x: Any, out_idx: Any = int32, name: Optional[str] = None) -> Unique:
@@ -53,17 +56,42 @@ def unique(x: Any, out_idx: Any = int32, name: Optional[str] = None) -> Unique:
     n = raw_shape(t)[0]
     if n == 0:
         return Unique(t, convert_to_tensor(np.zeros(0, index_dtype.np)))
-    positions = _range(shape(t, out_type=index_dtype)[0]) if n is None else _range(n, dtype=index_dtype)
-    same = logical_or(equal(expand_dims(t, 1), expand_dims(t, 0)),
-                      equal(expand_dims(positions, 1), expand_dims(positions, 0)))
-    first = argmax(cast(same, int32), axis=1, output_type=index_dtype)
-    is_first = equal(first, positions)
-    found = dispatch.apply(OPS["argwhere"], is_first)  # [?, 1]: where the first occurrences are
-    y = gather(stop_gradient(t), dispatch.apply(OPS["reshape"], found, dispatch.apply(OPS["dim"], found, axis=0),
-                                                shape=(None,)))
-    # idx[i]: how many first occurrences come before x[i]'s own
-    before = logical_and(expand_dims(is_first, 0), less(expand_dims(positions, 0), expand_dims(first, 1)))
-    return Unique(y, reduce_sum(cast(before, index_dtype), axis=1))
+    return _unique_traced(t, index_dtype, n)
+
+
+def unique_with_counts(x: Any, out_idx: Any = int32, name: Optional[str] = None) -> UniqueWithCounts:
+    """(y, idx, count): `unique`'s results and how many times each element of `y` occurs in `x` (as `out_idx`).
+
+    >>> import engine as tf
+    >>> y, idx, count = tf.unique_with_counts(tf.constant([4, 2, 4, 7, 2]))
+    >>> count.numpy()
+    array([2, 2, 1], dtype=int32)
+    """
+    y, idx = unique(x, out_idx)
+    index_dtype = as_dtype(out_idx)
+    if not dispatch.tracing():
+        return UniqueWithCounts(y, idx, convert_to_tensor(np.bincount(idx.numpy(), minlength=int(y.shape[0]))
+                                                          .astype(index_dtype.np)))
+    n = raw_shape(y)[0]
+    ones = dispatch.apply(OPS["broadcast_to"], convert_to_tensor(np.ones((), index_dtype.np)),
+                          *([dispatch.apply(OPS["dim"], idx, axis=0)] if raw_shape(idx)[0] is None else []),
+                          shape=tuple(raw_shape(idx)))
+    size = [dispatch.apply(OPS["dim"], y, axis=0)] if n is None else []
+    return UniqueWithCounts(y, idx, dispatch.apply(OPS["scatter_add"], ones, idx, *size, axis=0, size=n))
+
+
+def _unique_traced(t: Tensor, index_dtype: Any, n: Optional[int]) -> Unique:
+    apply = dispatch.apply
+    first = apply(OPS["first_occurrence"], t)
+    size = [apply(OPS["dim"], t, axis=0)] if n is None else []
+    positions = apply(OPS["iota"], *size, shape=(n,), dtype=int64, axis=0)
+    found = apply(OPS["argwhere"], equal(first, positions))  # [k, 1]: where the first occurrences are
+    k = apply(OPS["dim"], found, axis=0)
+    found = apply(OPS["reshape"], found, k, shape=(None,))
+    y = gather(stop_gradient(t), found)
+    numbers = apply(OPS["iota"], k, shape=(None,), dtype=index_dtype, axis=0)
+    number_at = apply(OPS["scatter_add"], numbers, found, *size, axis=0, size=n)  # k-th first occurrence -> k
+    return Unique(y, gather(number_at, first))
 
 
 def _unique_numpy(a: np.ndarray, index_dtype: Any) -> Unique:
