@@ -59,19 +59,26 @@ def ensure_initialized() -> None:
     llvm.initialize_native_asmparser()
 
 
-def new_host_target_machine() -> llvm.TargetMachine:
-    """A fresh TargetMachine for the host CPU at opt level 3 (for MCJIT, which takes ownership of it)."""
+def new_host_target_machine(opt: int = 3) -> llvm.TargetMachine:
+    """A fresh TargetMachine for the host CPU at codegen level `opt` (for MCJIT, which takes ownership of it)."""
     ensure_initialized()
     target = llvm.Target.from_triple(llvm.get_process_triple())
     return target.create_target_machine(cpu=llvm.get_host_cpu_name(),
                                         features=llvm.get_host_cpu_features().flatten(),
-                                        opt=3, jit=True)
+                                        opt=opt, jit=True)
 
 
 @functools.cache
 def host_target_machine() -> llvm.TargetMachine:
     """The shared host TargetMachine (never hand this one to MCJIT)."""
     return new_host_target_machine()
+
+
+@functools.cache
+def quick_target_machine() -> llvm.TargetMachine:
+    """The host TargetMachine at codegen level 0 (fast instruction selection, the fast register allocator): the
+    quick tier's object code (codegen.tiers), emitted 3-6x faster than at level 3."""
+    return new_host_target_machine(opt=0)
 
 
 def parse(module: lir.Module | str) -> llvm.ModuleRef:

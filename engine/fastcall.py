@@ -144,6 +144,9 @@ def _given(positional: tuple, rest: tuple) -> tuple:
 
 def _remember(compiled: Any, key: tuple, fast: Callable[..., Any]) -> Callable[..., Any]:
     compiled.fast_callers[key] = fast
+    # The kernel slot: `py` is a global of the caller, which codegen.tiers.swap replaces by the O3 build. Read again
+    # once registered, so that a caller made while a swap runs cannot keep the quick build.
+    fast.__globals__["py"] = compiled._py
     return fast
 
 
