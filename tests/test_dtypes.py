@@ -277,3 +277,15 @@ def test_bfloat16s_numpy_module_is_imported_on_first_use() -> None:
     for text in (code, first):
         out = subprocess.run([sys.executable, "-c", text], capture_output=True, text=True, timeout=300)
         assert out.stdout.strip().endswith("ok"), out.stderr[-2000:]
+
+
+def test_compiling_float32_code_does_not_import_bfloat16s_module() -> None:
+    import subprocess
+    import sys
+    code = ("import sys, numpy as np, engine as tf\n"
+            "f = tf.function(lambda x: tf.reduce_sum(x * 2.0))\n"
+            "assert float(f(np.ones(8, np.float32))) == 16.0\n"
+            "assert 'ml_dtypes' not in sys.modules, 'compiling float32 code imported ml_dtypes'\n"
+            "print('ok')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.stdout.strip().endswith("ok"), out.stderr[-2000:]
