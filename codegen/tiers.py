@@ -5,8 +5,9 @@ A compile that misses the disk cache spends most of its time in LLVM: the O3 pip
 O0 pipeline (the always-inliner only) and the level-0 TargetMachine (fast instruction selection, fast register
 allocation): ~9 ms and ~12 ms for those two, for code that runs 2-20x slower (elementwise loops are not
 vectorized; GEMM workers not yet built at O3 get quick builds too, codegen.gemm_library). The first call runs the quick
-code at once, and `schedule` queues the O3 build on a background thread (one, long-lived, named like the compile
-thread so that LLVM work it does stays on it: codegen.llvm_setup.on_llvm_thread), which then
+code at once, and `schedule` queues the O3 build for the compile thread (codegen.llvm_setup.in_background: one
+thread for all of LLVM's work keeps its allocations in one malloc arena; builds go over one at a time, so a compile
+a caller waits for is queued behind at most one), which then
 
 1. stores the O3 object in the disk cache (the quick object is never stored: a later process loads O3 code),
 2. links it with the function's own callback (print/assert messages land where the quick code's would), and
@@ -26,14 +27,13 @@ dropped when it is off; `wait()` waits for every queued build (tests, benchmarks
 """
 from __future__ import annotations
 
-import atexit
 import collections
 import os
 import threading
 import weakref
 from typing import Any, Callable, Optional
 
-from codegen import cache, native
+from codegen import cache, llvm_setup, native
 from ir import timing
 
 #: Functions doing more element operations than this are built at O3 at once. Quick code runs elementwise work
@@ -42,7 +42,6 @@ from ir import timing
 #: operations: the first epoch took 0.4 s more CPU tiered, 138 quick calls of ~11 ms before the swap). Below this
 #: bound a quick call costs at most about a millisecond more.
 MAX_ELEMENTS = 1 << 16
-THREAD_NAME = "kiln-llvm-tier"   # a prefix of codegen.llvm_setup's compile-thread name: on_llvm_thread runs inline
 
 #: Counters the tests read: quick builds linked, O3 builds swapped in, O3 builds that failed (the quick code stays).
 stats = {"quick": 0, "swapped": 0, "failed": 0}
@@ -55,7 +54,8 @@ def enabled() -> bool:
 
 
 class _Worker:
-    """One daemon thread running queued O3 builds in order; made again in a forked child."""
+    """Feeds queued O3 builds to the compile thread one at a time (codegen.llvm_setup.in_background), so a compile a
+    caller waits for is queued behind at most one of them; made again in a forked child."""
 
     def __init__(self) -> None:
         self.pid = os.getpid()
@@ -63,29 +63,34 @@ class _Worker:
         self.cond = threading.Condition()
         self.busy = False
         self.closing = False
-        self.thread = threading.Thread(target=self.loop, name=THREAD_NAME, daemon=True)
-        self.thread.start()
 
-    def loop(self) -> None:
-        while True:
-            with self.cond:
-                while not self.jobs and not self.closing:
-                    self.cond.wait()
-                if not self.jobs:
-                    return
-                job = self.jobs.popleft()
-                self.busy = True
+    def _next(self) -> None:
+        """Sends the next job over if none is there (called with `cond` held)."""
+        if self.busy or not self.jobs or self.closing:
+            return
+        self.busy = True
+        try:
+            llvm_setup.in_background(self._run(self.jobs.popleft()))
+        except RuntimeError:  # the compile thread is shut down (interpreter exit): nothing more will run
+            self.busy = False
+            self.jobs.clear()
+            self.cond.notify_all()
+
+    def _run(self, job: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
             try:
                 job()
             finally:
                 with self.cond:
                     self.busy = False
+                    self._next()
                     self.cond.notify_all()
+        return run
 
     def put(self, job: Callable[[], None]) -> None:
         with self.cond:
             self.jobs.append(job)
-            self.cond.notify_all()
+            self._next()
 
     def wait(self) -> None:
         with self.cond:
@@ -93,13 +98,14 @@ class _Worker:
                 self.cond.wait()
 
     def close(self, finish: bool) -> None:
-        """Stops the thread once the queue is done (`finish`) or once the running build is done."""
+        """Runs the queued builds to the end (`finish`) or drops them, then waits for the one running."""
+        if finish:
+            self.wait()
         with self.cond:
-            if not finish:
-                self.jobs.clear()
+            self.jobs.clear()
             self.closing = True
-            self.cond.notify_all()
-        self.thread.join()
+            while self.busy:
+                self.cond.wait()
 
 
 _worker: Optional[_Worker] = None
@@ -121,12 +127,16 @@ def wait() -> None:
         worker.wait()
 
 
-@atexit.register
 def _at_exit() -> None:
     # Runs before the interpreter tears down: no build may be inside LLVM (holding llvmlite's lock) by then.
     worker = _worker
     if worker is not None and worker.pid == os.getpid():
         worker.close(finish=cache.enabled())
+
+
+# Before concurrent.futures shuts the compile thread down at exit (threading's exit hooks run newest first, and
+# concurrent.futures registered its own when llvm_setup imported it), so queued builds can still be sent over.
+threading._register_atexit(_at_exit)  # type: ignore[attr-defined]
 
 
 def schedule(compiled: Any, name: str, text: str, store: Optional[Callable[[bytes], None]],
