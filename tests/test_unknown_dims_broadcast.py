@@ -18,6 +18,9 @@ from codegen import runtime
 from engine.kernels import compiles_generically
 from engine.testing import check_grads
 from ir.interp import run as interpret
+from ir.parser import parse
+from ir.printer import print_function
+from ir.verify import verify
 
 
 @pytest.fixture
@@ -112,6 +115,9 @@ def test_mismatched_sizes_raise_tfs_error() -> None:
 def test_the_interpreter_runs_the_same_ir() -> None:
     f = tf.function(lambda x, y: x - y, input_signature=[tf.TensorSpec([None, 2], tf.float64)] * 2)
     ir = f.get_concrete_function().ir
+    text = print_function(ir)  # broadcast_dim's attrs print, parse back and verify
+    assert "broadcast_dim" in text and print_function(parse(text)) == text
+    verify(parse(text))
     x, y = np.arange(6.0).reshape(3, 2), np.array([[0.5, 1.5]])
     np.testing.assert_array_equal(interpret(ir, [x, y])[0], x - y)
     np.testing.assert_array_equal(interpret(ir, [y, x])[0], y - x)
@@ -154,3 +160,19 @@ def test_forward_and_reverse_mode(rows: tuple) -> None:
     rng = np.random.default_rng(5)
     check_grads(f, [rng.standard_normal((rows[0], 2)), rng.standard_normal((rows[1], 2))], order=1,
                 modes=("fwd", "rev"))
+
+
+def test_gradients_with_zero_rows_on_either_side() -> None:
+    """A zero-row batch against one row: the gradients are zeros of each operand's shape (the run-time sum over
+    broadcast rows must not divide by the zero size)."""
+    @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float64)] * 2)
+    def grads(x: Any, y: Any) -> Any:
+        with tf.GradientTape() as tape:
+            tape.watch([x, y])
+            loss = tf.reduce_sum(tf.sin(x * y))
+        return tape.gradient(loss, [x, y])
+    for n, m in ((0, 1), (1, 0), (0, 0)):
+        dx, dy = grads(np.ones((n, 3)), np.ones((m, 3)))
+        assert dx.shape == (n, 3) and dy.shape == (m, 3)
+        np.testing.assert_array_equal(dx.numpy(), 0)
+        np.testing.assert_array_equal(dy.numpy(), 0)
