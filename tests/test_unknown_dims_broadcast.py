@@ -176,3 +176,20 @@ def test_gradients_with_zero_rows_on_either_side() -> None:
         assert dx.shape == (n, 3) and dy.shape == (m, 3)
         np.testing.assert_array_equal(dx.numpy(), 0)
         np.testing.assert_array_equal(dy.numpy(), 0)
+
+
+def test_an_unknown_dim_against_a_known_one() -> None:
+    """`?` against 5: TF's static shape is 5; a run-time 1 broadcasts, another size raises TF's error (TF 2.21:
+    InvalidArgumentError "Incompatible shapes: [3] vs. [5]"), compiled and interpreted alike."""
+    f = tf.function(lambda x: x * tf.ones([5]), input_signature=[tf.TensorSpec([None])])
+    assert f.get_concrete_function().structured_outputs.shape == (5,)
+    np.testing.assert_array_equal(f(np.float32([2])).numpy(), np.full(5, 2, np.float32))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"Incompatible shapes: \[3\] vs\. \[5\]"):
+        f(np.ones(3, np.float32))
+    from ir.ops_state import InvalidArgumentError
+    with pytest.raises(InvalidArgumentError, match=r"Incompatible shapes: \[3\] vs\. \[5\]"):
+        interpret(f.get_concrete_function().ir, [np.ones(3, np.float32)])
+    # tf.broadcast_to itself: TF 2.21 says "Incompatible shapes: [3] vs. [2,5]"
+    g = tf.function(lambda x: tf.broadcast_to(x, [2, 5]), input_signature=[tf.TensorSpec([None])])
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"Incompatible shapes: \[3\] vs\. \[2,5\]"):
+        g(np.ones(3, np.float32))

@@ -101,8 +101,8 @@ def _broadcast_to(ctx: LowerContext, op: Any, x: CValue, *sizes: CValue) -> CVal
         else:
             b = ctx.b
             one = b.icmp_signed("==", d, ctx.i64(1))
-            code = ctx.error(ValueError, f"broadcast_to: dimension {k} of size {{value}} cannot be broadcast to "
-                                         f"size {{value2}}" + at(op))
+            code = ctx.error(InvalidArgumentError, incompatible_shapes((x.type.shape, t.shape), (k, lead + k),
+                                                                       ("{value}", "{value2}")) + at(op))
             ctx.fail_if(b.and_(b.xor(one, lir.Constant(I1, 1)), b.icmp_signed("!=", d, as_i64(out))), code, d,
                         as_i64(out))
             how.append(one)
