@@ -42,17 +42,14 @@ def _pair(name: str, value: IntOr2, rank: int = 2) -> tuple[int, ...]:
     return tuple(v)
 
 
-def _geometry(size: Optional[int], k: int, stride: int, dilation: int, padding: str) -> tuple[Any, int, int]:
+def _geometry(size: Optional[int], k: int, stride: int, dilation: int, padding: str) -> tuple[Any, Any, Any]:
     """(output size, padding before, padding after) of one spatial dimension, as TensorFlow computes them. A size
-    known only at run time (None, while tracing) works where the padding does not depend on it: VALID, and SAME
-    with stride 1."""
+    known only at run time (None, while tracing) gives its padding where it does not depend on the size (VALID,
+    SAME with stride 1), and else None for both: the rows resolve SAME once the size is known (ir.conv_padding)."""
     span = (k - 1) * dilation + 1
     if size is None:
         if padding == "SAME" and stride != 1:
-            raise NotImplementedError(
-                f"padding SAME with stride {stride} on a spatial dimension of unknown size (None): the padding "
-                f"depends on the size, which the convolution and pooling rows need while tracing; give the "
-                f"spatial size in the input_signature or use padding VALID")
+            return None, None, None
         return None, (span - 1) // 2 if padding == "SAME" else 0, span // 2 if padding == "SAME" else 0
     if padding == "VALID":
         if size < span:

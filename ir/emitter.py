@@ -102,7 +102,9 @@ class Emitter:
     def _sum_where_one(self, g: Any, like: Any, axis: int, gaxis: int) -> Any:
         gshape = self.shape(g)
         n = self.apply(OPS["dim"], like, axis=axis)
-        per = self.apply(OPS["floordiv"], self.apply(OPS["dim"], g, axis=gaxis), n)
+        # like's size 0 leaves g no elements there: any `per` reshapes it, and 0 // max(n, 1) does not divide by 0
+        positive = self.apply(OPS["maximum"], n, self.constant(1, self.dtype(n)))
+        per = self.apply(OPS["floordiv"], self.apply(OPS["dim"], g, axis=gaxis), positive)
         sizes = []
         for k, d in enumerate(gshape):
             if k == gaxis:

@@ -1,9 +1,10 @@
 """Convolution and pooling rows of the op table (NHWC inputs, HWIO filters): conv2d with its two gradients, and
 max/average pooling with theirs.
 
-Every row takes its padding resolved: `paddings = ((top, bottom), (left, right))`, so TF's SAME and VALID are
-worked out in `engine.nn_conv` and the rows need not know them. Padded elements are zeros for convolutions, never
-win a max, and do not count in an average (TF's SAME average divides by the number of real elements).
+Every row takes explicit `paddings = ((top, bottom), (left, right))` worked out from TF's SAME and VALID in
+`engine.nn_conv`, except SAME on an axis of size `?`: `[none, none]`, resolved by the row (ir.conv_padding). Padded
+elements are zeros for convolutions, never win a max, and do not count in an average (TF's SAME average divides by
+the number of real elements).
 
 - conv2d(x[N,H,W,C], f[KH,KW,C,OC]) {strides, dilations, paddings} -> [N,OH,OW,OC]
 - conv2d_backprop_input(g[N,OH,OW,OC], f) {shape = x's shape, ...} -> [N,H,W,C] (the transposed convolution)
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from ir.conv_padding import same_until_known, shape_attr_geometry, x_geometry
 from ir.opdef import OpDef, check_arity, check_dtype, fail, register
 from ir.ops_dims import SIZE_TYPE, fill_shape
 from ir.types import FLOAT_DTYPES, TensorType
@@ -50,12 +52,16 @@ def _check_geometry(opname: str, hw: Sequence[int], ksize: Sequence[int], stride
     for name, v in (("ksize", ksize), ("strides", strides), ("dilations", dilations)):
         if len(v) != 2 or any(int(s) <= 0 for s in v):
             raise fail(opname, f"{name} {list(v)} must be 2 positive integers")
-    if len(paddings) != 2 or any(len(p) != 2 or min(p) < 0 for p in paddings):
+    same = [len(p) == 2 and p[0] is None and p[1] is None for p in paddings]  # SAME, from a `?` size (conv_padding)
+    if len(paddings) != 2 or any(not s and (len(p) != 2 or None in p or min(p) < 0) for p, s in zip(paddings, same)):
         raise fail(opname, f"paddings {[list(p) for p in paddings]} must be 2 non-negative [before, after] pairs")
+    if any(s and d is not None for s, d in zip(same, hw)):
+        raise fail(opname, f"paddings {[list(p) for p in paddings]} leave SAME unresolved on a spatial axis of "
+                           f"known size {tuple(hw)}")
     out = []
     for axis in range(2):
         span = (ksize[axis] - 1) * dilations[axis] + 1
-        if pooling and max(paddings[axis]) >= ksize[axis]:
+        if pooling and not same[axis] and max(paddings[axis]) >= ksize[axis]:
             raise fail(opname, f"paddings {list(paddings[axis])} must be smaller than the window ({ksize[axis]}): "
                                f"a window of padding only has no element")
         if hw[axis] is None:  # known at run time only
@@ -381,3 +387,13 @@ register(OpDef("avg_pool2d", _pool_infer("avg_pool2d", 1), _avg_pool_kernel, _av
 register(OpDef("avg_pool2d_grad", _pool_infer("avg_pool2d_grad", 1), _avg_pool_grad_kernel, _avg_pool_grad_vjp,
                "linalg", attrs=("shape",) + POOL_ATTRS, linear=True, static_attrs=_static_sizes(1),
                doc="avg_pool2d's input gradient: each window's cotangent shared among its real elements."))
+
+
+# SAME on a spatial axis of unknown size: each row resolves it from its input's size (ir.conv_padding).
+_F_WINDOW = lambda shapes, attrs: shapes[1][:2]  # noqa: E731  (the filter, operand 1)
+same_until_known("conv2d", x_geometry(_F_WINDOW))
+same_until_known("conv2d_backprop_input", shape_attr_geometry(_F_WINDOW), first_size=2)
+same_until_known("conv2d_backprop_filter", x_geometry(lambda shapes, attrs: tuple(attrs["shape"])[:2]))
+for _name in ("max_pool2d", "max_pool2d_grad", "max_pool2d_grad_grad", "avg_pool2d"):
+    same_until_known(_name, x_geometry(lambda shapes, attrs: attrs["ksize"]))
+same_until_known("avg_pool2d_grad", shape_attr_geometry(lambda shapes, attrs: attrs["ksize"]), first_size=1)

@@ -15,7 +15,7 @@ import numpy as np
 
 from ir.opdef import NONDIFF, OpDef, check_arity, check_dtype, fail, merge_dims, register
 from ir.ops_dims import SIZE_TYPE, fill_shape, sized_shape, static_shape_attrs
-from ir.ops_state import IndexOutOfRangeError
+from ir.ops_state import IndexOutOfRangeError, InvalidArgumentError
 from ir.types import INDEX_DTYPES, Dim, TensorType, as_dtype, from_numpy
 
 if TYPE_CHECKING:
@@ -59,8 +59,16 @@ def _broadcast_infer(types: list[TensorType], *, shape: Sequence[Dim]) -> tuple[
                           else d for i, d in enumerate(dst)]),)
 
 
-register(OpDef("broadcast_to", _broadcast_infer,
-               lambda x, *sizes, shape: np.broadcast_to(x, fill_shape(shape, sizes)),
+def _broadcast_kernel(x: Any, *sizes: Any, shape: Sequence[Dim]) -> np.ndarray:
+    target = fill_shape(shape, sizes)
+    try:
+        return np.broadcast_to(x, target)
+    except ValueError:  # TF's BroadcastTo error
+        raise InvalidArgumentError(f"Incompatible shapes: [{','.join(map(str, np.shape(x)))}] vs. "
+                                   f"[{','.join(map(str, target))}]") from None
+
+
+register(OpDef("broadcast_to", _broadcast_infer, _broadcast_kernel,
                lambda em, g, out, x, *sizes, shape: (em.sum_to(g, em.shape(x), like=x),) + (None,) * len(sizes),
                "shape", attrs=("shape",), linear=True, static_attrs=static_shape_attrs(1),
                doc="x broadcast to `shape` (numpy's rules); a None entry takes its size from the next trailing "

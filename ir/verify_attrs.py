@@ -43,7 +43,9 @@ def _dtype(v: Any) -> bool:
 
 
 def _pairs(v: Any) -> bool:
-    return isinstance(v, (list, tuple)) and all(_ints(p) and len(p) == 2 for p in v)
+    """[before, after] int pairs; [none, none] is TF's SAME left to resolve (ir.conv_padding)."""
+    return isinstance(v, (list, tuple)) and all(isinstance(p, (list, tuple)) and len(p) == 2 and
+                                                (_ints(p) or (p[0] is None and p[1] is None)) for p in v)
 
 
 #: What each attribute name holds, and how a message says it.
@@ -52,7 +54,7 @@ KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "end": (_dims, "a list of ints or none"), "strides": (_ints, "a list of ints"), "perm": (_ints, "a list of ints"),
     "shape": (_dims, "a list of ints or none (a run-time size)"),
     "dilations": (_ints, "a list of ints"), "ksize": (_ints, "a list of ints"),
-    "paddings": (_pairs, "a list of [before, after] int pairs"),
+    "paddings": (_pairs, "a list of [before, after] int pairs (or [none, none])"),
     "axis": (_int, "an int"), "carried": (_int, "an int"),
     "size": (lambda v: v is None or _int(v), "an int or none (a run-time size)"),
     "summarize": (lambda v: v is None or _int(v), "an int or none"),

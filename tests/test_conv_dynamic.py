@@ -27,6 +27,10 @@ from engine import dispatch, keras
 from engine.kernels import compiles_generically
 from test_conv_rows import CONV, POOL, _attrs, ref_conv, ref_pool
 from ir.ops_conv import out_size
+from ir.parser import parse
+from ir.passes.specialize import specialize
+from ir.printer import print_function
+from ir.verify import verify
 
 OPS = ir.OPS
 CONV_POOL_ROWS = {"conv2d", "conv2d_backprop_input", "conv2d_backprop_filter", "max_pool2d", "max_pool2d_grad",
@@ -201,17 +205,6 @@ def test_unknown_spatial_dims_fall_back_to_one_specialization_per_shape(compiles
     assert len(concrete._specializations) == len(compiles) == 3
 
 
-def test_same_padding_with_a_stride_on_an_unknown_spatial_dim_is_refused_clearly() -> None:
-    f = tf.function(lambda x: tf.nn.max_pool2d(x, 2, 2, "SAME"),
-                    input_signature=[tf.TensorSpec([None, None, 8, 1], tf.float32)])
-    with pytest.raises(NotImplementedError, match=r"padding SAME with stride 2 on a spatial dimension of unknown "
-                                                  r"size"):
-        f(tf.zeros([1, 5, 8, 1]))
-
-
-@pytest.mark.xfail(strict=True, raises=NotImplementedError,
-                   reason="SAME padding with a stride depends on a spatial size known only at run time; the rows "
-                          "take their paddings resolved while tracing")
 def test_same_padding_with_a_stride_on_an_unknown_spatial_dim_as_tf() -> None:
     f = tf.function(lambda x: tf.nn.max_pool2d(x, 2, 2, "SAME"),
                     input_signature=[tf.TensorSpec([None, None, 8, 1], tf.float32)])
@@ -219,6 +212,58 @@ def test_same_padding_with_a_stride_on_an_unknown_spatial_dim_as_tf() -> None:
     # TF 2.21's answers for the same calls
     assert got == [[[9.0, 11.0, 13.0, 15.0], [25.0, 27.0, 29.0, 31.0], [33.0, 35.0, 37.0, 39.0]],
                    [[9.0, 11.0, 13.0, 15.0], [17.0, 19.0, 21.0, 23.0]]]
+    # the row carries SAME unresolved on the `?` axis; each specialization resolves it from the call's size
+    (op,) = [op for op in f.get_concrete_function().ir.walk() if op.opdef.name == "max_pool2d"]
+    assert [list(p) for p in op.attrs["paddings"]] == [[None, None], [0, 0]]
+    text = print_function(f.get_concrete_function().ir)  # the IR text round-trips and verifies
+    verify(parse(text))
+    assert print_function(parse(text)) == text
+    static = specialize(f.get_concrete_function().ir, [(1, 5, 8, 1)])
+    (op,) = [op for op in static.walk() if op.opdef.name == "max_pool2d"]
+    assert [list(p) for p in op.attrs["paddings"]] == [[0, 1], [0, 0]]
+
+
+def _tf_same(size: int, k: int, stride: int) -> tuple[int, int]:
+    """TF's SAME padding (its documentation's formula), the smaller half before."""
+    total = max((-(-size // stride) - 1) * stride + k - size, 0)
+    return total // 2, total - total // 2
+
+
+def _same_loss_np(x: np.ndarray, f: np.ndarray, strides: tuple, k: int) -> float:
+    pads = [_tf_same(x.shape[1 + a], f.shape[a], strides[a]) for a in range(2)]
+    y = ref_conv(x, f, strides, (1, 1), pads)
+    mp = [_tf_same(y.shape[1 + a], k, 2) for a in range(2)]
+    m, _ = ref_pool(y, (k, k), (2, 2), mp, "max")
+    a, _ = ref_pool(y, (k, k), (2, 2), mp, "avg")
+    return float(np.sum(np.sin(y)) + np.sum(m * m) + np.sum(a * a * a))
+
+
+def test_same_padding_with_strides_on_unknown_spatial_dims_gradients_match_finite_differences() -> None:
+    """conv2d, max and average pooling, SAME with strides over `?` spatial dims: values against numpy with TF's
+    SAME padding worked out per call, and both of conv2d's gradients (through the pools' gradients) against
+    float64 central differences in random directions."""
+    rng = np.random.default_rng(11)
+    f0 = rng.standard_normal((3, 2, 2, 3)) * 0.5
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None, None, 2], tf.float64),
+                                  tf.TensorSpec([3, 2, 2, 3], tf.float64)])
+    def grads(x: Any, f: Any) -> Any:
+        with tf.GradientTape() as tape:
+            tape.watch([x, f])
+            y = tf.nn.conv2d(x, f, [2, 3], "SAME")
+            loss = (tf.reduce_sum(tf.sin(y)) + tf.reduce_sum(tf.nn.max_pool2d(y, 3, 2, "SAME") ** 2)
+                    + tf.reduce_sum(tf.nn.avg_pool2d(y, 3, 2, "SAME") ** 3))
+        return loss, tape.gradient(loss, [x, f])
+    eps = 1e-6
+    for shape in ((2, 5, 7, 2), (1, 4, 6, 2), (1, 7, 3, 2)):
+        x = rng.standard_normal(shape)
+        loss, (dx, df) = grads(tf.constant(x), tf.constant(f0))
+        np.testing.assert_allclose(float(loss), _same_loss_np(x, f0, (2, 3), 3), rtol=1e-12)
+        u, v = rng.standard_normal(x.shape), rng.standard_normal(f0.shape)
+        fd_x = (_same_loss_np(x + eps * u, f0, (2, 3), 3) - _same_loss_np(x - eps * u, f0, (2, 3), 3)) / (2 * eps)
+        fd_f = (_same_loss_np(x, f0 + eps * v, (2, 3), 3) - _same_loss_np(x, f0 - eps * v, (2, 3), 3)) / (2 * eps)
+        np.testing.assert_allclose(np.sum(dx.numpy() * u), fd_x, rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(np.sum(df.numpy() * v), fd_f, rtol=1e-6, atol=1e-6)
 
 
 def test_profiling_a_function_with_a_run_time_batch_times_its_conv_kernels() -> None:

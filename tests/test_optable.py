@@ -90,6 +90,9 @@ SAMPLES: dict[str, list[tuple[list[Any], dict[str, Any]]]] = {
     "gather": [([_M23, arr([[2, 0], [1, 1]], i32)], {"axis": 1}), ([_M23, arr(1, i64)], {"axis": 0})],
     "scatter_add": [([arr([[1.0, 2.0, 3.0]], f64), arr([0, 2, 0], i32)], {"axis": 1, "size": 4})],
     "dim": [([_M23], {"axis": 1}), ([arr([1, 2], i32)], {"axis": 0})],
+    "broadcast_dim": [([arr(3, i64), arr(1, i64)], {"shapes": ((None, 2), (None, 2)), "axes": (0, 0)}),
+                      ([arr(1, i64), arr(4, i64)], {"shapes": ((None,), (2, None)), "axes": (0, 1)}),
+                      ([arr(0, i64), arr(1, i64)], {"shapes": ((None,), (None,)), "axes": (0, 0)})],
     "iota": [([], {"shape": (2, 3), "dtype": ir.types.int32, "axis": 1}),
              ([], {"shape": (4,), "dtype": ir.types.float32, "axis": 0})],
     # reductions and matmul

@@ -20,7 +20,8 @@ from codegen.rules.registry import at, lowers
 from codegen.values import (I1, I64, Buffer, CValue, Dim, Lazy, Scalar, as_i64, constant, mem_type, num_elements,
                             reg_type, round_to)
 from ir.opdef import OPS
-from ir.ops_state import IndexOutOfRangeError
+from ir.ops_broadcast import incompatible_shapes
+from ir.ops_state import IndexOutOfRangeError, InvalidArgumentError
 from ir.types import as_dtype, bool_, from_numpy
 
 
@@ -100,8 +101,8 @@ def _broadcast_to(ctx: LowerContext, op: Any, x: CValue, *sizes: CValue) -> CVal
         else:
             b = ctx.b
             one = b.icmp_signed("==", d, ctx.i64(1))
-            code = ctx.error(ValueError, f"broadcast_to: dimension {k} of size {{value}} cannot be broadcast to "
-                                         f"size {{value2}}" + at(op))
+            code = ctx.error(InvalidArgumentError, incompatible_shapes((x.type.shape, t.shape), (k, lead + k),
+                                                                       ("{value}", "{value2}")) + at(op))
             ctx.fail_if(b.and_(b.xor(one, lir.Constant(I1, 1)), b.icmp_signed("!=", d, as_i64(out))), code, d,
                         as_i64(out))
             how.append(one)
@@ -321,3 +322,18 @@ lower_dim.dynamic = True  # type: ignore[attr-defined]
 lower_dim.reads_dims_only = True  # type: ignore[attr-defined]  (a fused operand stays fused: codegen.lower)
 if "dim" in OPS:  # the row comes with the IR's shape inference for unknown dims
     lowers("dim", dynamic=True)(lower_dim)
+
+
+@lowers("broadcast_dim", dynamic=True)
+def _broadcast_dim(ctx: LowerContext, op: Any, a: CValue, c: CValue) -> CValue:
+    """Once per call: the size two run-time sizes broadcast to, failing as TF does when neither is 1 and they
+    differ."""
+    b = ctx.b
+    x, y = as_i64(a.value), as_i64(c.value)
+    one = ctx.i64(1)
+    x_one, y_one = b.icmp_signed("==", x, one), b.icmp_signed("==", y, one)
+    bad = b.and_(b.icmp_signed("!=", x, y), b.not_(b.or_(x_one, y_one)))
+    shapes, axes = op.attrs["shapes"], op.attrs["axes"]
+    code = ctx.error(InvalidArgumentError, incompatible_shapes(shapes, axes, ("{value}", "{value2}")) + at(op))
+    ctx.fail_if(bad, code, x, y)
+    return Scalar(op.results[0].type, b.select(x_one, y, x))

@@ -63,6 +63,15 @@ def _dim(op: Op, split: list[Any], N: Optional[int]) -> Optional[list[Any]]:
     return [ROWS if split[0] and op.attrs["axis"] == 0 else False]
 
 
+@tiles("broadcast_dim", takes_rows=True)
+def _broadcast_dim(op: Op, split: list[Any], N: Optional[int]) -> Optional[list[Any]]:
+    """Two row counts broadcast to the row count (the chunk loop runs a call whose split parameters' rows differ
+    whole); a row count against another size mixes rows."""
+    if all(s is ROWS for s in split):
+        return [ROWS]
+    return None if any(split) else [False]
+
+
 @tiles("read")
 def _read(op: Op, split: list[bool], N: Optional[int]) -> Optional[list[bool]]:
     """A Variable's value is the same in every chunk; a function that also assigns one is not tiled (`assign` never

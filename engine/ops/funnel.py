@@ -20,6 +20,7 @@ from ir.types import ALL_DTYPES, DType
 
 BROADCAST_TO = OPS["broadcast_to"]
 DIM = OPS["dim"]
+BROADCAST_DIM = OPS["broadcast_dim"]
 CONVERT = OPS["convert"]
 
 
@@ -135,6 +136,33 @@ def broadcast(t: Tensor, shape: tuple[Optional[int], ...], *sources: Tensor) -> 
     return apply(BROADCAST_TO, t, *run_time_sizes(shape, (t,) + sources), shape=shape)
 
 
+def broadcast_together(shape: tuple[Optional[int], ...], *tensors: Tensor) -> list[Tensor]:
+    """The operands of an elementwise op broadcast to their common `shape` (broadcast_shapes). Where two of them
+    have an unknown dim at one axis, either may be 1 when the function runs (`x - x[:1]`): the size there is their
+    `broadcast_dim` (TF's InvalidArgumentError when they differ and neither is 1) and both are broadcast to it."""
+    distinct = list({id(t): t for t in tensors}.values())
+    sizes: list[Tensor] = []
+    shared: set[int] = set()  # axes of `shape` whose size comes from more than one operand
+    for i, d in enumerate(shape):
+        if d is not None:
+            continue
+        found = []
+        for t in distinct:
+            st = raw_shape(t)
+            j = i - len(shape) + len(st)
+            if 0 <= j < len(st) and st[j] is None:
+                found.append((t, st, j))
+        t, st, j = found[0]
+        n = apply(DIM, t, axis=j)
+        for t2, st2, j2 in found[1:]:
+            n = apply(BROADCAST_DIM, n, apply(DIM, t2, axis=j2), shapes=(st, st2), axes=(j, j2))
+            shared.add(i)
+        sizes.append(n)
+    if not shared:
+        return [broadcast(t, shape, *tensors) for t in tensors]
+    return [apply(BROADCAST_TO, t, *sizes, shape=shape) for t in tensors]
+
+
 def unary(opdef: OpDef, x: Any, public: str) -> Tensor:
     if type(x) is not Tensor:
         x = as_tensor(x)
@@ -177,9 +205,9 @@ def binary(opdef: OpDef, x: Any, y: Any, public: str) -> Tensor:
     if dx not in opdef.dtypes:
         check_dtype(opdef, x, public)
     sx, sy = raw_shape(x), raw_shape(y)
-    if sx != sy:
+    if sx != sy or (None in sx and x is not y):
         shape = broadcast_shapes(public, sx, sy)
-        x, y = broadcast(x, shape, y), broadcast(y, shape, x)
+        x, y = broadcast_together(shape, x, y)
     return apply(opdef, x, y)
 
 

@@ -11,8 +11,8 @@ import numpy as np
 from engine.convert import convert_to_tensor
 from engine.dispatch import apply
 from engine.errors import InvalidDTypeError
-from engine.ops.funnel import (as_tensor, binary, broadcast, broadcast_shapes, cast as _cast, convert_pair, floating,
-                               full, mixed_dtypes, raw_shape, unary)
+from engine.ops.funnel import (as_tensor, binary, broadcast_shapes, broadcast_together, cast as _cast,
+                               convert_pair, floating, full, mixed_dtypes, raw_shape, unary)
 from engine.tensor import Tensor, TensorLike
 from ir.opdef import OPS
 from ir.ops_state import InvalidArgumentError
@@ -275,7 +275,7 @@ def where(condition: Any, x: Any = None, y: Any = None, name: Optional[str] = No
     if x.dtype is not y.dtype:
         raise mixed_dtypes("where", x, y)
     shape = broadcast_shapes("where", raw_shape(c), raw_shape(x), raw_shape(y))
-    return apply(_O["select"], broadcast(c, shape, x, y), broadcast(x, shape, c, y), broadcast(y, shape, c, x))
+    return apply(_O["select"], *broadcast_together(shape, c, x, y))
 
 
 def cast(x: Any, dtype: Any, name: Optional[str] = None) -> Tensor:

@@ -23,6 +23,7 @@ import numpy as np
 
 from ir.core import Block, Function, Op, Value
 from ir.passes.common import CONSTANT, PassRewriter, has_effect, with_edits
+from ir.passes.dim_roots import dim_root, same_root, size_root
 
 Replacement = Optional[Sequence[Value]]
 
@@ -127,11 +128,33 @@ def _collapse_chain(rw: Canonicalizer, op: Op, operands: list[Value], into: Bloc
 
 
 def _dim(rw: Canonicalizer, op: Op, operands: list[Value], into: Block) -> Replacement:
-    """dim of a static dim -> that constant."""
-    size = operands[0].type.shape[op.attrs["axis"]]
-    if size is None:
-        return None
-    return rw.emit(into, CONSTANT, [], {"value": np.asarray(size, dtype=np.int64)}, like=op)
+    """dim of a static dim -> that constant; of an unknown one -> the dim (or size operand) it is the same as
+    (ir.passes.dim_roots), so that equal sizes become one value for cse."""
+    (x,), axis = operands, op.attrs["axis"]
+    size = x.type.shape[axis]
+    if size is not None:
+        return rw.emit(into, CONSTANT, [], {"value": np.asarray(size, dtype=np.int64)}, like=op)
+    root = dim_root(rw.producer, x, axis)
+    if root[0] == "size":
+        return [root[1]]
+    _, v, k = root
+    return None if v is x else rw.emit(into, op.opdef, [v], {"axis": k}, like=op)
+
+
+def _broadcast_dim(rw: Canonicalizer, op: Op, operands: list[Value], into: Block) -> Replacement:
+    """broadcast_dim(n, n) -> n."""
+    a, b = operands
+    return [a] if a is b or same_root(size_root(rw.producer, a), size_root(rw.producer, b)) else None
+
+
+def _broadcast_to(rw: Canonicalizer, op: Op, operands: list[Value], into: Block) -> Replacement:
+    """broadcast_to of x to its own type whose size operands are x's own unknown dims -> x."""
+    x, sizes = operands[0], operands[1:]
+    t = op.results[0].type
+    if x.type == t and sizes and all(same_root(size_root(rw.producer, s), dim_root(rw.producer, x, k)) for k, s in
+                                     zip([k for k, d in enumerate(op.attrs["shape"]) if d is None], sizes)):
+        return [x]
+    return _collapse_chain(rw, op, operands, into)
 
 
 def _transpose(rw: Canonicalizer, op: Op, operands: list[Value], into: Block) -> Replacement:
@@ -193,7 +216,8 @@ PATTERNS: dict[str, Pattern] = {
     "sub": _sub,
     "neg": _involution,
     "logical_not": _involution,
-    "broadcast_to": _collapse_chain,
+    "broadcast_to": _broadcast_to,
+    "broadcast_dim": _broadcast_dim,
     "reshape": _collapse_chain,
     "transpose": _transpose,
     "dim": _dim,
