@@ -6,6 +6,7 @@ from typing import Any, Optional
 
 from engine.convert import convert_to_tensor
 from engine.nn_conv import avg_pool, avg_pool2d, conv1d, conv2d, convolution, max_pool, max_pool2d
+from engine.ops.sort_ops import top_k  # noqa: F401  (tf.nn.top_k)
 from engine.ops import (cast, exp, log, log_sigmoid, maximum, multiply, negative, one_hot, reduce_max, reduce_sum,
                         sigmoid, softplus, stop_gradient, subtract, tanh)
 from engine.ops.funnel import as_tensor, floating, full, unary

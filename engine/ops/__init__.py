@@ -25,6 +25,7 @@ from engine.ops.math_ops import (abs, add, add_n, cast, ceil, clip_by_value, cos
                                  where)
 from engine.ops.pad_ops import pad
 from engine.ops.scan_ops import cumprod, cumsum
+from engine.ops.sort_ops import argsort, sort, top_k
 from engine.ops.unique_ops import unique, unique_with_counts
 from engine.ops.strided_slice_op import strided_slice
 from engine.ops.shape_ops import rank, shape, size
