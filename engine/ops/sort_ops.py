@@ -38,8 +38,8 @@ def _swap(t: Tensor, axis: int) -> tuple[Tensor, Optional[list[int]]]:
 
 def _order(values: Any, axis: Any, direction: str, public: str) -> tuple[Tensor, Tensor, Optional[list[int]]]:
     if direction not in ("ASCENDING", "DESCENDING"):
-        raise ValueError(f"{direction!r} is not a valid direction; direction should be one of "
-                         "ASCENDING, DESCENDING")
+        raise ValueError(f"Argument `direction` should be one of ASCENDING, DESCENDING. Received: "
+                         f"direction={direction}")
     t = as_tensor(values)
     _check(t, public)
     rank = len(raw_shape(t))
