@@ -27,6 +27,7 @@ from engine.ops.pad_ops import pad
 from engine.ops.scan_ops import cumprod, cumsum
 from engine.ops.sort_ops import argsort, sort, top_k
 from engine.ops.einsum_op import einsum
+from engine.ops.image_ops import reverse_sequence
 from engine.ops.scatter_nd_ops import (tensor_scatter_nd_add, tensor_scatter_nd_max, tensor_scatter_nd_min,
                                        tensor_scatter_nd_sub, tensor_scatter_nd_update)
 from engine.ops.segment_ops import (segment_max, segment_mean, segment_min, segment_prod, segment_sum,
