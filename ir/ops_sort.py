@@ -94,9 +94,27 @@ def _cumprod_vjp(em: Any, g: Any, out: Any, x: Any, *, axis: int, exclusive: boo
     return (em.select(first, s1, ahead),)
 
 
+def _cumprod_jvp(em: Any, tangents: Any, out: Any, x: Any, *, axis: int, exclusive: bool, reverse: bool) -> Any:
+    """The exact tangent: where no zero precedes (the product holds no zero) out * cumsum(t / x); past the first
+    zero, t at that zero times the products with it replaced by 1 (no other factor's tangent survives)."""
+    t = tangents[0]
+    if t is None:
+        return None
+    scan = dict(axis=axis, reverse=reverse)
+    zero = em.eq(x, em.zeros_like(x))
+    zeros = em.convert(zero, dtype=em.dtype(x))
+    one = em.full_like(x, 1)
+    first = em.logical_and(zero, em.eq(em.cumsum(zeros, exclusive=True, **scan), em.zeros_like(x)))
+    clear = em.eq(em.cumsum(zeros, exclusive=exclusive, **scan), em.zeros_like(x))
+    ratio = em.cumsum(em.div(t, em.select(zero, one, x)), exclusive=exclusive, **scan)
+    out1 = em.cumprod(em.select(first, one, x), exclusive=exclusive, **scan)
+    at_zero = em.cumsum(em.select(first, t, em.zeros_like(x)), exclusive=exclusive, **scan)
+    return em.select(clear, em.mul(out, ratio), em.mul(out1, at_zero))
+
+
 register(OpDef("cumsum", _scan_infer("cumsum"), _scan_kernel(np.add, 0), _cumsum_vjp, "shape",
                attrs=("axis", "exclusive", "reverse"), linear=True,
                doc="Running sums along `axis` (from the end when `reverse`; without the element when `exclusive`)."))
 register(OpDef("cumprod", _scan_infer("cumprod"), _scan_kernel(np.multiply, 1), _cumprod_vjp, "shape",
-               attrs=("axis", "exclusive", "reverse"),
+               attrs=("axis", "exclusive", "reverse"), jvp=_cumprod_jvp,
                doc="Running products along `axis`, as cumsum; an exact O(n) gradient, also at zeros."))
