@@ -11,7 +11,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from engine.ops.array_ops import expand_dims, stack, transpose
-from engine.ops.funnel import as_tensor, full, raw_shape
+from engine.ops.funnel import as_tensor, convert_all, full, raw_shape
 from engine.ops.math_ops import divide, multiply, sqrt, square, subtract, where
 from engine.ops.reduce_ops import matmul, norm, reduce_sum
 from engine.tensor import Tensor
@@ -72,7 +72,7 @@ def set_diag(input: Any, diagonal: Any, name: Optional[str] = None, k: int = 0, 
              align: str = "RIGHT_LEFT") -> Tensor:
     """`input` with its main diagonal replaced by `diagonal` [..., min(M, N)]."""
     t, m, n = _matrix(input, "set_diag")
-    d = as_tensor(diagonal)
+    d = convert_all([diagonal], t.dtype)[0]
     if k != 0:
         raise NotImplementedError("set_diag: only the main diagonal (k=0) is supported")
     if raw_shape(d)[-1:] != (min(m, n),):
