@@ -78,6 +78,13 @@ SAMPLES: dict[str, list[tuple[list[Any], dict[str, Any]]]] = {
               ([arr([[3, -1, 2, 4]], i32)], {"axis": 1, "exclusive": True, "reverse": False}),
               ([arr([1, 2, 3], i64)], {"axis": 0, "exclusive": False, "reverse": True})]
        for name in ["cumsum", "cumprod"]},
+    "matrix_solve": [([arr([[2.0, 1.0], [4.0, 3.0]], f32), arr([[1.0, 0.5, 2.0], [-1.0, 3.0, 0.0]], f32)],
+                      {"adjoint": False}),
+                     ([arr([[[0.0, 2.0, 1.0], [1.0, 1.0, 0.0], [3.0, 0.5, 2.0]]] * 2, f64),
+                       arr([[[1.0], [2.0], [3.0]], [[0.0], [-1.0], [0.5]]], f64)], {"adjoint": True})],
+    "matrix_determinant": [([arr([[2.0, 1.0], [4.0, 3.0]], f32)], {}),
+                           ([arr([[[0.0, 2.0, 1.0], [1.0, 1.0, 0.0], [3.0, 0.5, 2.0]], [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0],
+                                                                                      [0.0, 1.0, 1.0]]], f64)], {})],
     "first_occurrence": [([arr([4, 2, 4, 7, 2], i32)], {}), ([arr([np.nan, 1.0, np.nan, -0.0, 0.0, 1.0], f32)], {}),
                          ([arr([True, False, True], b)], {}), ([arr([], f64)], {})],
     "shape_cast": [([_M23], {"shape": (None, 3)}), ([_M23], {"shape": (None, None)}), ([_M23], {"shape": (2, 3)})],

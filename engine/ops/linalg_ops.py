@@ -1,5 +1,5 @@
 """`tf.linalg` basics as composites of the op table: matrix_transpose, trace, diag_part, diag, set_diag, band_part,
-matvec, cross, global_norm, normalize.
+matvec, cross, global_norm, normalize; and det, inv, solve on the `matrix_determinant` / `matrix_solve` rows.
 
 Matrices are the last two axes; leading axes are a batch. Diagonals and bands are masks built in numpy from the
 static matrix shape (`where` / multiply), so every gradient is that of the rows used.
@@ -11,10 +11,13 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from engine.ops.array_ops import expand_dims, stack, transpose
-from engine.ops.funnel import as_tensor, convert_all, full, raw_shape
+from engine.dispatch import apply
+from engine.errors import InvalidDTypeError
+from engine.ops.funnel import as_tensor, broadcast, convert_all, full, raw_shape
 from engine.ops.math_ops import divide, multiply, sqrt, square, subtract, where
 from engine.ops.reduce_ops import matmul, norm, reduce_sum
 from engine.tensor import Tensor
+from ir.opdef import OPS
 from ir.ops_state import InvalidArgumentError
 
 
@@ -129,3 +132,49 @@ def normalize(tensor: Any, ord: Any = "euclidean", axis: Any = None,  # noqa: A0
     t = as_tensor(tensor)
     n = norm(t, ord=ord, axis=axis, keepdims=True)
     return divide(t, n), n
+
+
+def _float_square(x: Any, public: str) -> tuple[Tensor, Optional[int]]:
+    """A float32/float64 tensor of square matrices; its n may be None (a run-time size)."""
+    t = as_tensor(x)
+    shape = raw_shape(t)
+    if len(shape) < 2 or (None not in shape[-2:] and shape[-1] != shape[-2]):
+        raise InvalidArgumentError(f"{public}: the input must be square matrices [..., n, n], got shape {shape}")
+    n = shape[-1] if shape[-1] is not None else shape[-2]
+    if not t.dtype.is_floating or t.dtype.is_half:
+        raise InvalidDTypeError(f"{public}: the matrix must be float32 or float64, got {t.dtype.name}")
+    return t, n
+
+
+def det(input: Any, name: Optional[str] = None) -> Tensor:  # noqa: A002
+    """The determinant of each square matrix [..., n, n] (Gaussian elimination with partial pivoting).
+
+    >>> import engine as tf
+    >>> float(tf.linalg.det(tf.constant([[2.0, 1.0], [1.0, 3.0]])))
+    5.0
+    """
+    t, _ = _float_square(input, "det")
+    return apply(OPS["matrix_determinant"], t)
+
+
+def inv(input: Any, adjoint: bool = False, name: Optional[str] = None) -> Tensor:  # noqa: A002
+    """The inverse of each square matrix (of its transpose when `adjoint`); a singular matrix raises
+    InvalidArgumentError "Input matrix is not invertible."."""
+    t, n = _float_square(input, "inv")
+    if n is None:
+        raise InvalidArgumentError(f"inv: the matrix size must be static, got shape {raw_shape(t)}")
+    eye = broadcast(Tensor(np.eye(n, dtype=t.dtype.np)), raw_shape(t), t)
+    return apply(OPS["matrix_solve"], t, eye, adjoint=bool(adjoint))
+
+
+def solve(matrix: Any, rhs: Any, adjoint: bool = False, name: Optional[str] = None) -> Tensor:
+    """X with matrix @ X = rhs (matrix^T @ X = rhs when `adjoint`); matrix [..., n, n], rhs [..., n, k]."""
+    t, n = _float_square(matrix, "solve")
+    r = as_tensor(rhs)
+    if r.dtype is not t.dtype:
+        raise InvalidDTypeError(f"solve: rhs of dtype {r.dtype.name} does not match the matrix's {t.dtype.name}")
+    if len(raw_shape(r)) != len(raw_shape(t)) or any(a is not None and b is not None and a != b
+                                                     for a, b in zip(raw_shape(r)[:-1], raw_shape(t)[:-1])):
+        raise InvalidArgumentError(f"solve: rhs must be [..., {n}, k] with the matrix's batch, got shapes "
+                                   f"{raw_shape(t)} and {raw_shape(r)}")
+    return apply(OPS["matrix_solve"], t, r, adjoint=bool(adjoint))
