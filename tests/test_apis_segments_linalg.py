@@ -134,3 +134,46 @@ def test_reverse_sequence_matches_numpy_with_run_time_sizes() -> None:
                     input_signature=[tf.TensorSpec([None, None, 2]), tf.TensorSpec([None], tf.int32)])
     np.testing.assert_array_equal(f(tf.constant(x), tf.constant(lengths)).numpy(), want)
     np.testing.assert_array_equal(tf.reverse_sequence(x, lengths, seq_axis=1).numpy(), want)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_det_inv_solve_match_numpy_and_compiled_equals_eager_bit_for_bit(dtype: type) -> None:
+    a = RNG.standard_normal((3, 5, 5)).astype(dtype)
+    rhs = RNG.standard_normal((3, 5, 2)).astype(dtype)
+    fns = lambda m, r: (tf.linalg.det(m), tf.linalg.inv(m), tf.linalg.solve(m, r),  # noqa: E731
+                        tf.linalg.solve(m, r, adjoint=True))
+    eager = fns(tf.constant(a), tf.constant(rhs))
+    compiled = tf.function(fns)(tf.constant(a), tf.constant(rhs))
+    want = (np.linalg.det(a), np.linalg.inv(a), np.linalg.solve(a, rhs), np.linalg.solve(np.swapaxes(a, -1, -2), rhs))
+    tol = 1e-4 if dtype is np.float32 else 1e-10
+    for e, c, w in zip(eager, compiled, want):
+        np.testing.assert_array_equal(e.numpy(), c.numpy())
+        np.testing.assert_allclose(e.numpy(), w, rtol=tol, atol=tol)
+
+
+def test_det_of_singular_is_zero_and_inv_raises_tf_message() -> None:
+    s = tf.constant([[1.0, 2.0], [2.0, 4.0]])
+    assert float(tf.linalg.det(s)) == 0.0
+    for fn in (tf.linalg.inv, tf.function(tf.linalg.inv)):
+        with pytest.raises(tf.InvalidArgumentError, match="Input matrix is not invertible."):
+            fn(s)
+
+
+def test_det_inv_solve_gradients_match_finite_differences() -> None:
+    a = RNG.standard_normal((2, 3, 3))
+    rhs = RNG.standard_normal((2, 3, 2))
+    check_grads(tf.linalg.det, [a])
+    check_grads(tf.linalg.inv, [a])
+    check_grads(lambda m, r: tf.linalg.solve(m, r), [a, rhs])
+    check_grads(lambda m, r: tf.linalg.solve(m, r, adjoint=True), [a, rhs], order=1)
+
+
+def test_det_and_solve_on_run_time_sizes() -> None:
+    f = tf.function(lambda m, r: (tf.linalg.det(m), tf.linalg.solve(m, r)),
+                    input_signature=[tf.TensorSpec([None, None, None], tf.float64),
+                                     tf.TensorSpec([None, None, None], tf.float64)])
+    for n in (1, 4, 7):
+        a, r = RNG.standard_normal((2, n, n)), RNG.standard_normal((2, n, 1))
+        d, x = f(tf.constant(a), tf.constant(r))
+        np.testing.assert_allclose(d.numpy(), np.linalg.det(a), rtol=1e-10)
+        np.testing.assert_allclose(x.numpy(), np.linalg.solve(a, r), rtol=1e-9, atol=1e-12)

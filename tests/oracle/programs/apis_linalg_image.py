@@ -75,4 +75,27 @@ PROGRAMS = programs("arith",
                   tf.reverse_sequence(tf.reshape(tf.range(12), [3, 2, 2]), [1, 2], seq_axis=0, batch_axis=1),
                   f(tf.constant([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]), tf.constant([2, 3])))
     """,
+    apis_linalg_det_inv_solve="""
+        a = tf.constant([[[2.0, 1.0, 0.5], [1.0, 3.0, -1.0], [0.0, 1.0, 4.0]], [[0.0, 2.0, 1.0], [1.0, 1.0, 0.0],
+                                                                              [3.0, 0.5, 2.0]]])
+        b = tf.constant([[[1.0], [2.0], [3.0]], [[0.0], [-1.0], [0.5]]])
+        @tf.function
+        def f(a, b):
+            return tf.linalg.det(a), tf.linalg.inv(a), tf.linalg.solve(a, b, adjoint=True)
+        result = (tf.linalg.det(a), tf.linalg.inv(a), tf.linalg.solve(a, b), f(a, b),
+                  tf.linalg.det(tf.constant([[1.0, 2.0], [2.0, 4.0]])))
+    """,
+    apis_linalg_inv_singular="""
+        result = tf.linalg.inv(tf.constant([[1.0, 2.0], [2.0, 4.0]]))
+    """,
+    apis_linalg_det_inv_solve_gradients="""
+        a = tf.constant([[2.0, 1.0, 0.5], [1.0, 3.0, -1.0], [0.0, 1.0, 4.0]])
+        b = tf.constant([[1.0, 0.0], [2.0, 1.0], [3.0, -1.0]])
+        with tf.GradientTape(persistent=True) as t:
+            t.watch([a, b])
+            d = tf.linalg.det(a)
+            i = tf.reduce_sum(tf.linalg.inv(a) * tf.reshape(tf.range(9.0), [3, 3]))
+            s = tf.reduce_sum(tf.linalg.solve(a, b) ** 2)
+        result = (t.gradient(d, a), t.gradient(i, a), t.gradient(s, [a, b]))
+    """,
 )
