@@ -27,6 +27,9 @@ from engine.ops.pad_ops import pad
 from engine.ops.scan_ops import cumprod, cumsum
 from engine.ops.sort_ops import argsort, sort, top_k
 from engine.ops.einsum_op import einsum
+from engine.ops.math_extra_ops import (bincount, confusion_matrix, ensure_shape, identity_n, invert_permutation,
+                                       is_non_decreasing, is_strictly_increasing, multiply_no_nan, polyval,
+                                       scatter_nd, searchsorted, xdivy, xlog1py)
 from engine.ops.image_ops import reverse_sequence
 from engine.ops.scatter_nd_ops import (tensor_scatter_nd_add, tensor_scatter_nd_max, tensor_scatter_nd_min,
                                        tensor_scatter_nd_sub, tensor_scatter_nd_update)
