@@ -1,8 +1,8 @@
 """LLVM rules of the sort and scan rows (ir.ops_sort).
 
-`argsort`: each row of the last axis is sorted with `order.stable_argsort` (insertion-sorted runs, then branch-free
-merge passes; O(n log n)), its key the loaded value, negated (floats) or inverted (integers, bool) when descending;
-the positions are stored as int32 and the row's heap blocks freed before the next row.
+`argsort`: each row's keys are copied into a contiguous heap block (negated for floats, inverted for integers and
+bool when descending), then sorted with `order.stable_argsort` (insertion-sorted runs, then branch-free merge
+passes; O(n log n)); the positions are stored as int32 and the row's heap blocks freed before the next row.
 `cumsum` / `cumprod`: a loop nest over every position but the scanned axis, and inside it one sequential loop along
 the axis with a running accumulator in a register (in the order numpy's accumulate uses, so results are bit-equal
 to the eager kernel's; float16 and bfloat16 round after each step as numpy does).
@@ -30,16 +30,23 @@ def _argsort(ctx: LowerContext, op: Any, x: CValue) -> CValue:
     n = ctx.i64(size) if isinstance(size, int) else size
     out = ctx.alloc(op.results[0].type, dims)
 
+    ty = reg_type(dtype)
+
     def row(idx: list[lir.Value]) -> None:
         lead = idx[:-1]
-
-        def key(p: lir.Value) -> lir.Value:
-            v = x.load(b, lead + [p])
-            if not descending:
-                return v
-            return b.fneg(v) if dtype.is_floating else b.not_(v)
         mark = ctx.heap_mark()
-        order = stable_argsort(ctx, key, dtype, n)
+        keys = ctx.heap_alloc(b.mul(n, ctx.i64(8)))  # the row's keys, contiguous (8 bytes cover any register type)
+
+        def slot(p: lir.Value) -> lir.Value:
+            return b.gep(keys, [p], inbounds=True, source_etype=ty)
+
+        def put_key(p: lir.Value) -> None:
+            v = x.load(b, lead + [p])
+            if descending:
+                v = b.fneg(v) if dtype.is_floating else b.not_(v)
+            b.store(v, slot(p))
+        ctx.for_range(n, put_key)
+        order = stable_argsort(ctx, lambda p: b.load(slot(p), typ=ty), dtype, n)
 
         def put(k: lir.Value) -> None:
             p = b.load(b.gep(order, [k], inbounds=True, source_etype=I64), typ=I64)
