@@ -244,6 +244,23 @@ def pool_case(d: Any, row: str) -> Case:
     return Case([d(kst.arrays(F64, other))], attrs, fixed={0: x})
 
 
+@st.composite
+def scan_case(d: Any) -> Case:
+    shape = d(shapes(1, 3))
+    attrs = {"axis": d(st.integers(0, len(shape) - 1)), "exclusive": d(st.booleans()), "reverse": d(st.booleans())}
+    return Case([d(kst.arrays(F64, shape))], attrs)
+
+
+@st.composite
+def linalg_case(d: Any, row: str) -> Case:
+    """A well-conditioned batch of matrices (a drawn one plus (n + 2) I) and, for a solve, a right-hand side."""
+    n, batch = d(st.integers(1, 3)), d(shapes(0, 1))
+    a = d(kst.arrays(F64, batch + (n, n), domain="small")) + (n + 2) * np.eye(n)
+    if row == "matrix_determinant":
+        return Case([a], {})
+    return Case([a, d(kst.arrays(F64, batch + (n, d(st.integers(1, 2)))))], {"adjoint": d(st.booleans())})
+
+
 CASES: dict[str, st.SearchStrategy] = {
     **{name: elementwise("real") for name in ("neg", "exp", "expm1", "sin", "cos", "tanh", "logistic", "erf")},
     "abs": elementwise("nonzero"), "sign": elementwise("nonzero"), "relu": elementwise("nonzero"),
@@ -264,6 +281,8 @@ CASES: dict[str, st.SearchStrategy] = {
     "shape_cast": shape_cast_case(),
     "slice": slice_case(), "concat": concat_case(), "pad": pad_case(),
     "gather": gather_case(), "scatter_add": scatter_case(),
+    "cumsum": scan_case(), "cumprod": scan_case(),
+    "matrix_solve": linalg_case("matrix_solve"), "matrix_determinant": linalg_case("matrix_determinant"),
     **{name: conv_case(name) for name in ("conv2d", "conv2d_backprop_input", "conv2d_backprop_filter")},
     **{name: pool_case(name) for name in ("max_pool2d", "max_pool2d_grad", "max_pool2d_grad_grad", "avg_pool2d",
                                           "avg_pool2d_grad")},

@@ -7,7 +7,7 @@ import math
 from typing import Any, Optional, Sequence
 
 from engine.ops.array_ops import concat, gather
-from engine.ops.funnel import as_tensor, cast, floating
+from engine.ops.funnel import as_tensor, cast, floating, full
 from engine.ops.math_ops import abs as _abs
 from engine.ops.math_ops import (add, divide, exp, greater, is_finite, less, log, log1p, logical_and, maximum,
                                  multiply, negative, rsqrt, sqrt, square, subtract, where)
@@ -56,7 +56,8 @@ def weighted_cross_entropy_with_logits(labels: Any, logits: Any, pos_weight: Any
     """TF's stable form: (1 - z) * x + (1 + (q - 1) * z) * (log1p(exp(-|x|)) + max(-x, 0))."""
     x = floating(logits, "weighted_cross_entropy_with_logits")
     z = cast(as_tensor(labels), x.dtype)
-    w = add(1.0, multiply(subtract(pos_weight, 1.0), z))
+    q = pos_weight if isinstance(pos_weight, Tensor) else full(pos_weight, x.dtype, ())
+    w = add(1.0, multiply(subtract(q, 1.0), z))
     soft = add(log1p(exp(negative(_abs(x)))), maximum(negative(x), 0.0))
     return add(multiply(subtract(1.0, z), x), multiply(w, soft))
 
