@@ -1,12 +1,12 @@
 """`tf.math.segment_*` and `tf.math.unsorted_segment_*` (sum, mean, max, min, prod) as composites of the op table.
 
 `segment_ids` index the leading axes of `data` (their shape is a prefix of data's); output row s reduces the slices
-of data whose id is s. Sums (and means' sums and counts) are one `scatter_add` row, O(n), whose gradient is a
-gather. Max, min and prod compare every slice with every segment (`where` on an ids == iota mask, then a reduction
-over the id axes): O(n * num_segments) work and memory, with the reductions' gradients (TF's: max and min split the
-cotangent equally among ties). Empty segments hold 0 for sum and mean, 1 for prod, and for the unsorted max and min
-the dtype's lowest and highest value (0 for the sorted ones), as TF. Unsorted ops drop negative ids; the sorted ones take num_segments = max id + 1 (a
-run-time size when traced) and check eagerly that ids are sorted and non-negative.
+of data whose id is s. Sums (and means' sums and counts) are one `scatter_add` row, O(n), whose gradient is a gather.
+Max, min and prod compare every slice with every segment (`where` on an ids == iota mask, then a reduction over the
+id axes): O(n * num_segments) work and memory, with the reductions' gradients (TF's: max and min split the cotangent
+equally among ties). Empty segments hold 0 for sum and mean, 1 for prod, and for the unsorted max and min the dtype's
+lowest and highest value (0 for the sorted ones), as TF. Unsorted ops drop negative ids; the sorted ones take
+num_segments = max id + 1 (a run-time size when traced) and check eagerly that ids are sorted and non-negative.
 """
 from __future__ import annotations
 
