@@ -1,6 +1,7 @@
 """The compile-time workloads of benchmarks/run.py: first calls and disk-cache hits, each measured in a fresh process.
 
     first_call       the first call (trace + compile + run) of a fresh 20-op elementwise function, disk cache off
+                     (Kiln's tiered compile: its quick build; the previous repeat's O3 build is waited for first)
     mlp_first_call   the first call (trace + autodiff + compile + run) of a fresh MLP training step, disk cache off
     cache_hit        the first call of the 20-op function in a fresh process whose disk cache a previous process warmed
     layers_first_call  the first call of an unrolled n-layer `tanh(x @ w)` (forward, and its gradient in the n
@@ -82,6 +83,9 @@ def child_first_call(args: argparse.Namespace) -> dict:
     for i in range(args.count + 1):
         module = load_module(f20_module(args.workdir, f"{args.impl}_f20_{os.getpid()}_{i}", args.import_line))
         f = wrap(module.f20, False)
+        if args.impl == "kiln":  # the previous function's background O3 build (codegen.tiers) is not this one's
+            from codegen import tiers
+            tiers.wait()
         t0 = time.perf_counter()
         trace = None
         if args.impl == "kiln":

@@ -81,12 +81,20 @@ class Workload:
 
 
 # ---- timing and checking ---------------------------------------------------------------------------------------------
+def _steady() -> None:
+    """Waits for Kiln's background O3 builds (codegen.tiers): steady state is the O3 code's, with no compile beside."""
+    tiers = sys.modules.get("codegen.tiers")
+    if tiers is not None:
+        tiers.wait()
+
+
 def measure(fn: Callable[..., Any], args: tuple, cfg: Config) -> tuple[float, float]:
     """(median, min) seconds per call of fn(*args), after cfg.warmup calls."""
     names = [f"a{i}" for i in range(len(args))]
     timer = timeit.Timer(f"fn({', '.join(names)})", globals={"fn": fn, **dict(zip(names, args))})
     for _ in range(cfg.warmup):
         fn(*args)
+    _steady()
     one = timer.timeit(1)
     number = max(1, min(1_000_000, int(cfg.min_run / max(one, 1e-9))))
     runs = [timer.timeit(number) / number for _ in range(cfg.repeats)]

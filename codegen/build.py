@@ -80,23 +80,37 @@ def lower_run_time_rows(fn: Function, p: Any, n: int, profile: bool = False) -> 
 
 
 def build(fn: Function, release: bool, tiling: Optional[tuple[Any, int]] = None,
-           profile: bool = False) -> tuple[Lowered, Any, bytes]:
-    """Lower, optimize and emit object code (the expensive part that the cache skips)."""
+          profile: bool = False, quick: bool = False) -> tuple[Lowered, Any, bytes]:
+    """(lowered, optimized module, object code): lower, optimize and emit (the expensive part that the cache
+    skips). With `quick`, the quick tier's code (codegen.tiers: no IR optimization beyond the always-inliner,
+    codegen level 0), and the LLVM IR text in place of the module, for the O3 build that replaces it."""
     with phase("lower"):
         lowered = lower(fn, release, tiling, profile)
-    with phase("llvm-parse"):
-        mod = llvm_setup.parse(str(lowered.module))
+    text = str(lowered.module)
     lowered.module = None  # ~250 KB of llvmlite objects per function that nothing reads again
+    mod, obj = emit(fn.name, text, quick)
+    return lowered, (text if quick else mod), obj
+
+
+def emit(name: str, text: str, quick: bool = False) -> tuple[Any, bytes]:
+    """(optimized module, object code) of the LLVM IR `text`: at O3, or with `quick` at O0 (the always-inliner
+    only) with the level-0 TargetMachine (fast instruction selection and register allocation). The dumps show the
+    O3 build only."""
+    with phase("llvm-parse"):
+        mod = llvm_setup.parse(text)
     with phase("llvm-opt"):
-        llvm_setup.optimize(mod)
+        llvm_setup.optimize(mod, speed_level=0 if quick else 3)
+    if quick:
+        with phase("codegen"):
+            return mod, llvm_setup.quick_target_machine().emit_object(mod)
     if wanted("llvm"):
-        dump("llvm", fn.name, str(mod))
+        dump("llvm", name, str(mod))
     tm = llvm_setup.host_target_machine()
     if wanted("asm"):
-        dump("asm", fn.name, tm.emit_assembly(mod))
+        dump("asm", name, tm.emit_assembly(mod))
     with phase("codegen"):
         obj = tm.emit_object(mod)
-    return lowered, mod, obj
+    return mod, obj
 
 
 def lower(fn: Function, release: bool, tiling: Optional[tuple[Any, int]], profile: bool = False) -> Lowered:

@@ -67,7 +67,10 @@ def key(ir_text: str, options: dict[str, Any]) -> str:
     h = hashlib.sha256()
     for part in (ir_text, json.dumps(options, sort_keys=True), llvm.get_host_cpu_name(),
                  llvm.get_host_cpu_features().flatten(), llvmlite.__version__, np.__version__,
-                 ".".join(map(str, llvm.llvm_version_info)), _fingerprint(), str(bfloat16.np.num)):
+                 ".".join(map(str, llvm.llvm_version_info)), _fingerprint(),
+                 # bfloat16's type number (the entry compares it) is numpy's for this process: only code that takes
+                 # bfloat16 depends on it, and only such code loads its module (ir.types imports it on first use).
+                 str(bfloat16.np.num) if bfloat16.short in ir_text else ""):
         h.update(part.encode())
         h.update(b"\0")
     return h.hexdigest()

@@ -15,7 +15,8 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from codegen import cache, entry, gemm_library, gemm_threads, interrupt, llvm_setup, native, owned, partial
+from codegen import (cache, entry, gemm_library, gemm_threads, interrupt, llvm_setup, native, owned, partial,
+                     tiers)
 from codegen.callbacks import make_callback as _make_callback
 from codegen.dynamic import has_unknown_dims, supports_unknown_dims  # noqa: F401  (engine.concrete asks runtime)
 from codegen.build import (RELEASE_GIL_ELEMENTS, TILE_ELEMENTS, array_specs, build,  # noqa: F401  (re-exported)
@@ -294,14 +295,24 @@ def compile_function(fn: Any, source: Optional[Function] = None, profile: bool =
         cut = partial.split(fn)
         if cut is not None:  # (the finish function reduces the chunks' results: it is not split again)
             return partial.Split(fn, cut, _compile_tiled(cut.chunk, (cut.plan, cut.rows)),
-                                 compile_function(cut.finish, split_rows=False))
-    lowered, mod, obj = llvm_setup.on_llvm_thread(build, fn, release, tiling, profile)
+                                 compile_function(cut.finish, split_rows=False), lambda f: executor().submit(f))
+    quick = not profile and tiers.enabled() and tiers.suits(fn, elements)
+    lowered, mod, obj = llvm_setup.on_llvm_thread(build, fn, release, tiling, profile, quick)
     stats["compiled"] += 1
+    store = None
     if k is not None:
         meta = dict(cache.encode_meta(lowered), release_gil=release, tile_rows=tiling[1] if tiling else 0,
                     kernels=[list(kernel) for kernel in lowered.kernels])
-        with phase("cache"):
-            cache.store(k, meta, obj)
+        store = lambda o: cache.store(k, meta, o)  # noqa: E731
+        if not quick:  # the quick tier's code is never stored: its O3 build is (codegen.tiers)
+            with phase("cache"):
+                store(obj)
+    if quick:  # `mod` is then the LLVM IR text, which the O3 build starts from
+        with phase("link"):
+            compiled = _link(fn, lowered, obj, release, tiling, quick=True)
+        callback = tiers.callback_of(compiled._py)
+        tiers.schedule(compiled, fn.name, mod, store, lambda o: native.link(o, callback, _imports(o)))
+        return compiled
     # Not `str(mod)` kept for `.llvm_ir`: ~15 KB of text per live function that few ever read (rebuilt on demand,
     # as after a cache hit).
     del mod
@@ -336,13 +347,18 @@ class _Deferred:
 
 
 def _link(fn: Function, lowered: Lowered, obj: bytes, release: bool,
-          tiling: Optional[tuple[Any, int]] = None) -> CompiledFunction:
+          tiling: Optional[tuple[Any, int]] = None, quick: bool = False) -> CompiledFunction:
     pending: dict[int, str] = {}  # shared with the callback, which must not reference the CompiledFunction
     cb = _make_callback(lowered, pending)
-    imports = {**entry.symbols(), **interrupt.symbols(), **gemm_threads.symbols(num_threads()),
-               **gemm_library.symbols(obj)}
-    py_entry = native.link(obj, cb, imports)
+    py_entry = native.link(obj, cb, _imports(obj, quick))
     compiled = CompiledFunction(fn, lowered, release, py_entry)
     compiled._tiling = tiling
     compiled.pending = pending
     return compiled
+
+
+def _imports(obj: bytes, quick: bool = False) -> dict[str, int]:
+    """The addresses object code `obj` imports (the runtime's entry points, the GEMM workers it names; the quick
+    tier's may be quick builds, codegen.gemm_library)."""
+    return {**entry.symbols(), **interrupt.symbols(), **gemm_threads.symbols(num_threads()),
+            **gemm_library.symbols(obj, quick)}

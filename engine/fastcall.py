@@ -13,7 +13,7 @@ is made for the parameter types, so one caller takes every size: a result whose 
 allocated from their shapes (codegen.owned.shape_source), one whose size the kernel decides is passed as a
 descriptor and adopted after the call (codegen.owned.adopt; freed if the call fails). The arrays' dtypes, shapes
 and layouts are checked by the native entry itself (codegen.entry), which refuses anything else with
-`EntryArgumentError`; that, an argument that is not an eager Tensor, or one whose shape cannot give the results'
+`EntryArgumentError`; that, an argument that is neither an eager Tensor nor a numpy array, or one whose shape cannot give the results'
 shapes, goes to the owner's general path (which converts, copies or raises a clear error). Without an owner (`ConcreteFunction.fast_call`), a miss returns `MISS`.
 
 While a profiler records (engine.profiler), every call takes the general path, where the profiler times it.
@@ -50,7 +50,7 @@ def make_fast_call(concrete: Any, compiled: Any, arg_types: list[Any], owner: Op
     variables = concrete.variables
     assigned = [i - n for i in compiled.lowered.assigned]
     # The owner through a weak reference: its concretes own this code, which must not keep it alive.
-    env: dict[str, Any] = {"Tensor": Tensor, "new": Tensor.__new__, "MISS": MISS, "empty": np.empty,
+    env: dict[str, Any] = {"Tensor": Tensor, "ndarray": np.ndarray, "new": Tensor.__new__, "MISS": MISS, "empty": np.empty,
                            "py": compiled._py, "pop": compiled._pool.pop, "push": compiled._pool.append,
                            "workspace": compiled.workspace, "fail": compiled.fail, "Refused": EntryArgumentError,
                            "compiled": compiled, "pack": concrete._pack, "eagerly": RUN_EAGERLY,
@@ -67,13 +67,14 @@ def make_fast_call(concrete: Any, compiled: Any, arg_types: list[Any], owner: Op
              "    if rest or kwargs or eagerly[0] or taping or profiling or (tracers and tracing()):",
              f"        return {miss}"]
     miss_positional = f"owner()._call_general({given})" if owner is not None else "MISS"
-    if n:
-        lines.append("    if " + " or ".join(f"type(a{i}) is not Tensor" for i in range(n)) + ":")
-        lines.append(f"        return {miss_positional}")
+    for i in range(n):  # an eager Tensor's array, or a numpy array itself (the entry checks its dtype and layout)
+        lines += [f"    if type(a{i}) is Tensor:", f"        v{i} = a{i}._value",
+                  f"    elif type(a{i}) is ndarray:", f"        v{i} = a{i}", "    else:",
+                  f"        return {miss_positional}"]
     for k, v in enumerate(variables):
         env[f"cell{k}"] = v.cell
         lines.append(f"    c{k} = cell{k}.array")
-    arrays = [f"a{i}._value" for i in range(n)] + [f"c{k}" for k in range(len(variables))]
+    arrays = [f"v{i}" for i in range(n)] + [f"c{k}" for k in range(len(variables))]
     plans = compiled._dynamic  # results of unknown dims: from the arguments' shapes, or allocated by the kernel
     kernel_made = [k for k, plan in plans.items() if plan[0] == "kernel"]
     alloc = []
@@ -143,6 +144,9 @@ def _given(positional: tuple, rest: tuple) -> tuple:
 
 def _remember(compiled: Any, key: tuple, fast: Callable[..., Any]) -> Callable[..., Any]:
     compiled.fast_callers[key] = fast
+    # The kernel slot: `py` is a global of the caller, which codegen.tiers.swap replaces by the O3 build. Read again
+    # once registered, so that a caller made while a swap runs cannot keep the quick build.
+    fast.__globals__["py"] = compiled._py
     return fast
 
 

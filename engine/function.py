@@ -30,7 +30,7 @@ from engine.trace import TraceError, current as current_trace
 from engine.trace_types import most_specific_supertype, relax, respec
 from engine.variables import Variable
 from ir import timing
-from ir.types import from_numpy
+from ir.types import TensorType, from_numpy
 
 _RETRACE_WINDOW = 10
 _RETRACE_LIMIT = 5
@@ -165,8 +165,9 @@ class Function:
             if _tape.active and _tape.mine():  # one step on this thread's tapes: backward = the reverse transform
                 return record_call(concrete, self._bind(args, kwargs))
             result = concrete._call_bound(self._bind(args, kwargs))
-        if not kwargs and all(type(a) is Tensor and a._node is None for a in args):
-            fast = concrete.fast_call([a.type for a in args], owner=self)
+        if not kwargs and all((type(a) is Tensor and a._node is None) or type(a) is np.ndarray for a in args):
+            types = [a.type if type(a) is Tensor else TensorType(from_numpy(a.dtype), a.shape) for a in args]
+            fast = concrete.fast_call(types, owner=self)
             if fast is not None:
                 self._call = fast
         return result

@@ -10,9 +10,18 @@ from typing import Any, Iterator, Optional
 
 import numpy as np
 
-from ir.types import ALL_DTYPES, DType, TensorType
+from ir.types import ALL_DTYPES, DType, TensorType, from_numpy
 
-_NP_TO_DTYPE = {d.np: d for d in ALL_DTYPES}
+
+class _DTypeOfArray(dict):
+    """numpy dtype -> DType; a dtype imported on first use (bfloat16) is added when its first array is seen."""
+
+    def __missing__(self, np_dtype: Any) -> DType:
+        self[np_dtype] = found = from_numpy(np_dtype)
+        return found
+
+
+_NP_TO_DTYPE = _DTypeOfArray({d.np: d for d in ALL_DTYPES if d.loaded})
 
 
 class TensorShape(tuple):

@@ -100,18 +100,23 @@ def current() -> Optional[Compile]:
 class compiling:
     """`with compiling(name):` a compile named `name`, or part of the one already open on this thread (nested
     compiles join the outer one). Cheap when nothing inside is timed (a call of compiled code): the accounting is
-    made by the first phase. `.record` is the accounting afterwards (None if no phase ran)."""
+    made by the first phase. `.record` is the accounting afterwards (None if no phase ran). A `background` compile
+    (codegen.tiers' O3 builds, which no caller waits for) is reported by KILN_DUMP=time but never announced as slow."""
 
-    __slots__ = ("name", "outer", "record")
+    __slots__ = ("name", "outer", "record", "background")
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, background: bool = False) -> None:
         self.name = name
         self.record: Optional[Compile] = None
+        self.background = background
 
     def __enter__(self) -> "compiling":
         self.outer = getattr(_local, "name", None)
         if self.outer is None:
             _local.name = self.name
+            if self.background:
+                _local.compile = Compile(self.name)
+                _local.compile.announced = True
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -1,33 +1,58 @@
 """Element types and tensor types of the IR.
 
 Owns: `DType` (the thirteen dtypes Kiln knows: TF's integer, float and bool types; bfloat16's numpy dtype is
-`ml_dtypes.bfloat16`, the one JAX and TF use), `TensorType` (dtype + static shape), `RefType` (a Variable's
+`ml_dtypes.bfloat16`, the one JAX and TF use, imported the first time it is needed: ml_dtypes registers its types
+and ufuncs with numpy, which takes longer than the rest of `import engine`), `TensorType` (dtype + static shape), `RefType` (a Variable's
 reference) and `Cell`, the mutable box a Variable keeps its array in. Assumes nothing from the rest of Kiln.
 """
 from __future__ import annotations
 
 from typing import Any, Iterable, Optional
 
-import ml_dtypes
+import importlib
 import numpy as np
 
 
 class DType:
     """One element type. Instances are unique: compare with `is` or `==`."""
 
-    __slots__ = ("name", "short", "np", "is_floating", "is_integer", "is_unsigned", "is_bool", "size", "bits")
+    __slots__ = ("name", "short", "np", "is_floating", "is_integer", "is_unsigned", "is_bool", "size", "bits",
+                 "_load")
 
-    def __init__(self, name: str, short: str, np_dtype: Any, kind: str = "") -> None:
+    def __init__(self, name: str, short: str, np_dtype: Any, kind: str = "", size: int = 0) -> None:
+        """`np_dtype` is a numpy dtype, or "module:attribute" naming one to import on first use (then give the
+        `kind` and `size`)."""
         self.name = name
         self.short = short
-        self.np = np.dtype(np_dtype)
-        kind = kind or self.np.kind  # bfloat16's numpy kind is "V" (an extension dtype): it says "f" itself
-        self.is_floating = kind == "f"
+        if isinstance(np_dtype, str):
+            self._load = np_dtype  # `np` stays unset until `__getattr__` imports it
+        else:
+            self.np = np.dtype(np_dtype)
+            kind, size = kind or self.np.kind, self.np.itemsize
+        self.is_floating = kind == "f"  # bfloat16's numpy kind is "V" (an extension dtype): it says "f" itself
         self.is_integer = kind in "iu"
         self.is_unsigned = kind == "u"
         self.is_bool = kind == "b"
-        self.size = self.np.itemsize
-        self.bits = 8 * self.size
+        self.size = size
+        self.bits = 8 * size
+
+    def __getattr__(self, attr: str) -> Any:
+        """Runs only for a slot never set: `np` of a dtype imported on first use."""
+        if attr != "np":
+            raise AttributeError(attr)
+        module, name = self._load.split(":")
+        self.np = np.dtype(getattr(importlib.import_module(module), name))
+        _BY_NP[self.np] = self
+        return self.np
+
+    @property
+    def loaded(self) -> bool:
+        """Whether `np` is there without an import (numpy arrays of this dtype can only exist once it is)."""
+        try:
+            object.__getattribute__(self, "np")
+        except AttributeError:
+            return False
+        return True
 
     @property
     def as_numpy_dtype(self) -> type:
@@ -41,11 +66,17 @@ class DType:
 
     @property
     def min(self) -> Any:
-        return ml_dtypes.finfo(self.np).min if self.is_floating else (False if self.is_bool else np.iinfo(self.np).min)
+        return self._finfo().min if self.is_floating else (False if self.is_bool else np.iinfo(self.np).min)
 
     @property
     def max(self) -> Any:
-        return ml_dtypes.finfo(self.np).max if self.is_floating else (True if self.is_bool else np.iinfo(self.np).max)
+        return self._finfo().max if self.is_floating else (True if self.is_bool else np.iinfo(self.np).max)
+
+    def _finfo(self) -> Any:
+        if self.np.kind == "f":
+            return np.finfo(self.np)
+        import ml_dtypes
+        return ml_dtypes.finfo(self.np)
 
     def __repr__(self) -> str:
         return f"engine.{self.name}"
@@ -63,7 +94,7 @@ int32 = DType("int32", "i32", np.int32)
 int64 = DType("int64", "i64", np.int64)
 bool_ = DType("bool", "bool", np.bool_)
 float16 = DType("float16", "f16", np.float16)
-bfloat16 = DType("bfloat16", "bf16", ml_dtypes.bfloat16, kind="f")
+bfloat16 = DType("bfloat16", "bf16", "ml_dtypes:bfloat16", kind="f", size=2)
 int8 = DType("int8", "i8", np.int8)
 int16 = DType("int16", "i16", np.int16)
 uint8 = DType("uint8", "u8", np.uint8)
@@ -84,7 +115,7 @@ INDEX_DTYPES: tuple[DType, ...] = (int32, int64)
 ALL_DTYPES: tuple[DType, ...] = NUMERIC_DTYPES + (bool_,)
 
 _BY_NAME = {d.name: d for d in ALL_DTYPES} | {d.short: d for d in ALL_DTYPES}
-_BY_NP = {d.np: d for d in ALL_DTYPES}
+_BY_NP = {d.np: d for d in ALL_DTYPES if d.loaded}
 
 
 def from_numpy(np_dtype: Any) -> DType:
@@ -96,8 +127,15 @@ def from_numpy(np_dtype: Any) -> DType:
     try:
         return _BY_NP[np.dtype(np_dtype)]
     except (KeyError, TypeError):
-        raise TypeError(f"unsupported dtype {np_dtype!r}: Kiln supports "
-                        f"{', '.join(d.name for d in ALL_DTYPES)}") from None
+        pass
+    try:  # a dtype imported on first use, whose module the caller has imported (its arrays exist)
+        wanted = np.dtype(np_dtype)
+        found = next((d for d in ALL_DTYPES if not d.loaded and wanted.name == d.name), None)
+    except TypeError:
+        found = wanted = None
+    if found is not None and found.np == wanted:
+        return found
+    raise TypeError(f"unsupported dtype {np_dtype!r}: Kiln supports {', '.join(d.name for d in ALL_DTYPES)}")
 
 
 def as_dtype(x: Any) -> DType:

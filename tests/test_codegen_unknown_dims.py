@@ -86,7 +86,7 @@ def mlp(n_out: int = 128) -> Function:
     return build([T(None, 784), T(784, n_out), T(n_out)], body)
 
 
-@pytest.mark.parametrize("n_out", [128, 10])  # the vector matmul kernel, and BLAS
+@pytest.mark.parametrize("n_out", [128, 10])  # two and one vectors per panel of the generated GEMM
 def test_dense_layer_with_run_time_batch(n_out: int) -> None:
     fn = mlp(n_out)
     assert codegen.supports_unknown_dims(fn)
@@ -188,8 +188,8 @@ def test_intermediates_of_run_time_size_live_on_the_heap() -> None:
 
 
 def test_matmul_contracting_a_run_time_dim_picks_its_kernel_when_called() -> None:
-    """x^T @ g over the batch (a weight gradient): k is the run-time batch size; up to 1 MB of g the generated
-    vector kernel runs, above it BLAS (3000 rows of 128 floats)."""
+    """x^T @ g over the batch (a weight gradient): k is the run-time batch size; below gemm.BLAS_MIN_K rows the
+    generated GEMM runs, from it OpenBLAS (3000 rows of 128 floats)."""
     def body(b: Builder, x: Value, g: Value) -> list[Value]:
         return [op(b, "matmul", [x, g], T(784, 128), transpose_a=True, transpose_b=False)]
     compiled = compile_unverified(build([T(None, 784), T(None, 128)], body))

@@ -258,3 +258,34 @@ def test_matmul_on_every_dtype_it_accepts(dtype):
 
 def test_every_dtype_is_known_to_each_stage():
     assert len(ALL_DTYPES) == 13 and set(INT_DTYPES) >= {tf.uint8, tf.uint64, tf.int8, tf.int16}
+
+
+def test_bfloat16s_numpy_module_is_imported_on_first_use() -> None:
+    """`import engine` does not import ml_dtypes (registering its types with numpy costs more than the rest of the
+    import); the first bfloat16 tensor does, and a bfloat16 array made before that is recognised."""
+    import subprocess
+    import sys
+    code = ("import sys, numpy as np, engine as tf\n"
+            "assert 'ml_dtypes' not in sys.modules\n"
+            "x = tf.constant([1.5, 2.25], tf.bfloat16)\n"
+            "assert 'ml_dtypes' in sys.modules and x.numpy().dtype.name == 'bfloat16'\n"
+            "assert (x * 2).numpy().astype(np.float32).tolist() == [3.0, 4.5]\n"
+            "print('ok')\n")
+    first = "import ml_dtypes, numpy as np\narr = np.array([1, 2], ml_dtypes.bfloat16)\nimport engine as tf\n" \
+            "t = tf.constant(arr)\nassert t.dtype == tf.bfloat16 and (t + t).numpy().astype(float).tolist() == [2, 4]\n" \
+            "assert tf.function(lambda a: a * a)(arr).dtype == tf.bfloat16\nprint('ok')\n"
+    for text in (code, first):
+        out = subprocess.run([sys.executable, "-c", text], capture_output=True, text=True, timeout=300)
+        assert out.stdout.strip().endswith("ok"), out.stderr[-2000:]
+
+
+def test_compiling_float32_code_does_not_import_bfloat16s_module() -> None:
+    import subprocess
+    import sys
+    code = ("import sys, numpy as np, engine as tf\n"
+            "f = tf.function(lambda x: tf.reduce_sum(x * 2.0))\n"
+            "assert float(f(np.ones(8, np.float32))) == 16.0\n"
+            "assert 'ml_dtypes' not in sys.modules, 'compiling float32 code imported ml_dtypes'\n"
+            "print('ok')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.stdout.strip().endswith("ok"), out.stderr[-2000:]

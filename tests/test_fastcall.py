@@ -1,5 +1,5 @@
 """The generated fast caller that an `engine.function` installs as its call (engine.fastcall): every call it
-cannot take (keyword arguments, other types or shapes, numpy arguments, a tape, run-eagerly, tracing, a profile)
+cannot take (keyword arguments, other types or shapes, a tape, run-eagerly, tracing, a profile)
 goes to the general path and gives the same answers as numpy; it does not keep its function alive.
 """
 from __future__ import annotations
@@ -75,3 +75,31 @@ def test_the_generated_caller_does_not_keep_its_function_alive() -> None:
     gc.collect()
     assert ref() is None
     del fast
+
+
+def test_numpy_arguments_take_the_generated_caller_and_anything_else_the_general_path() -> None:
+    """A numpy array is passed to the kernel as it is (the native entry checks its dtype, shape and layout, and writes only
+    its outputs, so a read-only one is fine); one of another dtype or a strided view gives numpy's answer through the
+    general path."""
+    @tf.function
+    def f(x, y):
+        return x * 2.0 + y
+    x = np.linspace(-1, 1, 12, dtype=np.float32).reshape(3, 4)
+    y = np.arange(12, dtype=np.float32).reshape(3, 4)
+    np.testing.assert_array_equal(f(x, y).numpy(), x * 2 + y)
+    assert f._call.source.startswith("def fast(")                   # installed from a numpy call
+    out = f(x, y)
+    x[0, 0] = 100.0                                                   # the result does not alias the argument
+    assert out.numpy()[0, 0] == np.float32(-1.0) * 2 + 0
+    np.testing.assert_array_equal(f(x, y).numpy(), x * 2 + y)
+    np.testing.assert_array_equal(f(tf.constant(x), y).numpy(), x * 2 + y)   # a tensor and an array mixed
+    wide = np.ones((3, 8), np.float32)
+    np.testing.assert_array_equal(f(wide[:, ::2], y).numpy(), 2 + y)          # strided: copied by the general path
+    locked = x.copy()
+    locked.flags.writeable = False
+    np.testing.assert_array_equal(f(locked, y).numpy(), x * 2 + y)
+    x64 = x.astype(np.float64)
+    got = f(x64, y.astype(np.float64))                                # another dtype: its own trace
+    assert got.dtype == tf.float64
+    np.testing.assert_array_equal(got.numpy(), x64 * 2 + y)
+    assert f.experimental_get_tracing_count() == 2

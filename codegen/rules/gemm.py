@@ -113,19 +113,18 @@ def _threads_global(ctx: LowerContext) -> lir.GlobalVariable:
     return g
 
 
-def _call_generated(ctx: LowerContext, g: Gemm, m: Any = None) -> Any:
+def _call_generated(ctx: LowerContext, g: Gemm) -> Any:
     """A function (pa, pb, pc) that emits one product of `g` at the builder: the module's worker for its kind
-    called directly, or handed to the thread team with the thread count capped by the work. `m`: a run-time row
-    count (an i64 value) instead of g's, which is then only the plan's hint (the worker takes sizes at run time);
-    such a product runs on the calling thread."""
+    called directly, or handed to the thread team with the thread count capped by the work (run-time sizes:
+    codegen.rules.gemm_dynamic makes the same choices in IR)."""
     flops = 2 * g.m * g.n * g.k
-    team = m is None and ctx.runs is not None and threads_itself(g.dtype, g.m, g.n, g.k, g.ta, g.tb)
+    team = ctx.runs is not None and threads_itself(g.dtype, g.m, g.n, g.k, g.ta, g.tb)
     fn = worker(ctx.module, g.dtype, g.ta, g.tb)
     args = ctx.entry_alloca(lir.ArrayType(I64, len(ARGS)))
     counter = ctx.entry_alloca(I64)
     b = ctx.b
     row_grain, panel_grain = g.grains(team)
-    static = {"m": g.m if m is None else m, "n": g.n, "k": g.k, "row_grain": row_grain, "panel_grain": panel_grain,
+    static = {"m": g.m, "n": g.n, "k": g.k, "row_grain": row_grain, "panel_grain": panel_grain,
               "pack_all": int(g.pack_b), "pack_a": int(g.pack_a(team))}
 
     def emit(pa: lir.Value, pb: lir.Value, pc: lir.Value) -> None:

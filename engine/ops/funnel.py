@@ -143,7 +143,8 @@ def unary(opdef: OpDef, x: Any, public: str) -> Tensor:
 
 
 def _np_dtypes(opdef: OpDef) -> frozenset:
-    return frozenset(d.np for d in opdef.dtypes or ALL_DTYPES)
+    """The numpy dtypes of the eager fast path (a dtype not imported yet, bfloat16, takes `apply`)."""
+    return frozenset(d.np for d in opdef.dtypes or ALL_DTYPES if d.loaded)
 
 
 _NP_DTYPES = {opdef: _np_dtypes(opdef) for opdef in OPS.values() if opdef.kind == "elementwise"}
