@@ -35,7 +35,7 @@ from engine.ops.scatter_nd_ops import (tensor_scatter_nd_add, tensor_scatter_nd_
                                        tensor_scatter_nd_sub, tensor_scatter_nd_update)
 from engine.ops.segment_ops import (segment_max, segment_mean, segment_min, segment_prod, segment_sum,
                                     unsorted_segment_max, unsorted_segment_mean, unsorted_segment_min,
-                                    unsorted_segment_prod, unsorted_segment_sum)
+                                    unsorted_segment_prod, unsorted_segment_sqrt_n, unsorted_segment_sum)
 from engine.ops.unique_ops import unique, unique_with_counts
 from engine.ops.strided_slice_op import strided_slice
 from engine.ops.shape_ops import rank, shape, size

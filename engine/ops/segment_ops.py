@@ -1,4 +1,4 @@
-"""`tf.math.segment_*` and `tf.math.unsorted_segment_*` (sum, mean, max, min, prod) as composites of the op table.
+"""`tf.math.segment_*` and `tf.math.unsorted_segment_*` (sum, mean, max, min, prod; unsorted sqrt_n) as composites of the op table.
 
 `segment_ids` index the leading axes of `data` (their shape is a prefix of data's); output row s reduces the slices
 of data whose id is s. Sums (and means' sums and counts) are one `scatter_add` row, O(n), whose gradient is a gather.
@@ -17,7 +17,7 @@ import numpy as np
 from engine.dispatch import apply
 from engine.ops.array_ops import expand_dims
 from engine.ops.funnel import as_tensor, cast, full, raw_shape
-from engine.ops.math_ops import add, divide, equal, floordiv, greater, less, maximum, where
+from engine.ops.math_ops import add, divide, equal, floordiv, greater, less, maximum, sqrt, where
 from engine.ops.reduce_ops import reduce_max, reduce_min, reduce_prod
 from engine.ops.shape_ops import is_symbolic
 from engine.tensor import Tensor
@@ -78,6 +78,15 @@ def _mean(t: Tensor, ids: Tensor, n: Any, drop_negative: bool) -> Tensor:
     return (divide if t.dtype.is_floating else floordiv)(total, count)
 
 
+def _sqrt_n(t: Tensor, ids: Tensor, n: Any, drop_negative: bool) -> Tensor:
+    """The sum divided by sqrt(count) (0 for an empty segment), as TF's *_sqrt_n."""
+    total = _sum(t, ids, n, drop_negative)
+    count = _sum(full(1, t.dtype, raw_shape(ids), ids), ids, n, drop_negative)
+    for _ in range(len(raw_shape(t)) - len(raw_shape(ids))):
+        count = expand_dims(count, -1)
+    return divide(total, sqrt(maximum(count, full(1, t.dtype, ()))))
+
+
 def _masked(reduce: Callable[..., Tensor], fill: Callable[[Any], Any]) -> Callable[..., Tensor]:
     def rule(t: Tensor, ids: Tensor, n: Any, drop_negative: bool) -> Tensor:
         k = len(raw_shape(ids))
@@ -100,7 +109,7 @@ def _highest(d: Any) -> Any:
     return np.finfo(d.np).max if d.is_floating else np.iinfo(d.np).max
 
 
-_RULES = {"sum": _sum, "mean": _mean, "max": _masked(reduce_max, _lowest), "min": _masked(reduce_min, _highest),
+_RULES = {"sum": _sum, "mean": _mean, "sqrt_n": _sqrt_n, "max": _masked(reduce_max, _lowest), "min": _masked(reduce_min, _highest),
           "prod": _masked(reduce_prod, lambda d: 1)}
 
 
@@ -140,3 +149,4 @@ unsorted_segment_sum, unsorted_segment_mean, unsorted_segment_max, unsorted_segm
     _unsorted(k) for k in ("sum", "mean", "max", "min", "prod"))
 segment_sum, segment_mean, segment_max, segment_min, segment_prod = (
     _sorted(k) for k in ("sum", "mean", "max", "min", "prod"))
+unsorted_segment_sqrt_n = _unsorted("sqrt_n")

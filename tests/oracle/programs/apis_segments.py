@@ -74,4 +74,12 @@ PROGRAMS = programs("arith",
             b = tf.reduce_sum(tf.tensor_scatter_nd_add(x, [[1], [1]], u) * w)
         result = (t.gradient(a, [x, u]), t.gradient(b, [x, u]))
     """,
+    apis_unsorted_segment_sqrt_n="""
+        d = tf.constant([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 8.0]])
+        x = tf.constant([1.0, 4.0, 2.0])
+        with tf.GradientTape() as t:
+            t.watch(x)
+            y = tf.reduce_sum(tf.math.unsorted_segment_sqrt_n(x, [0, 0, 2], 3) * tf.constant([1.0, 2.0, 3.0]))
+        result = (tf.math.unsorted_segment_sqrt_n(d, [0, 2, 0, -1], 4), t.gradient(y, x))
+    """,
 )
