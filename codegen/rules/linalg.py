@@ -108,14 +108,17 @@ def _matrix_solve(ctx: LowerContext, op: Any, a: CValue, rhs: CValue) -> CValue:
     out = ctx.alloc(op.results[0].type, list(rhs.dims))
     code = ctx.error(InvalidArgumentError, SINGULAR)
     zero = ctx.const(a.type.dtype, 0)
+    flat = ctx.entry_alloca(I1)
 
     def one(idx: list) -> None:
         mark = ctx.heap_mark()
         w = _copy_in(ctx, a, idx, n, op.attrs["adjoint"])
         ctx.for_range(n, lambda r: ctx.for_range(k, lambda q: out.store(b, idx + [r, q], rhs.load(b, idx + [r, q]))))
 
+        b.store(lir.Constant(I1, 0), flat)
+
         def singular(c: lir.Value, p: lir.Value) -> None:
-            ctx.fail_if(b.fcmp_unordered("==", w.load(p, c), zero), code)
+            b.store(b.or_(b.load(flat, typ=I1), b.fcmp_unordered("==", w.load(p, c), zero)), flat)
 
         def rows(c: lir.Value, r: lir.Value, f: Optional[lir.Value]) -> None:
             def each(q: lir.Value) -> None:
@@ -127,6 +130,7 @@ def _matrix_solve(ctx: LowerContext, op: Any, a: CValue, rhs: CValue) -> CValue:
                     out.store(b, idx + [r, q], b.fsub(y, b.fmul(f, x)))
             ctx.for_range(k, each)
         _eliminate(ctx, w, n, singular, rows)
+        ctx.fail_if(b.load(flat, typ=I1), code)  # once per matrix, outside the elimination's loops
 
         def back(rr: lir.Value) -> None:
             r = b.sub(b.sub(n, ctx.i64(1)), rr)
