@@ -177,3 +177,15 @@ def test_det_and_solve_on_run_time_sizes() -> None:
         d, x = f(tf.constant(a), tf.constant(r))
         np.testing.assert_allclose(d.numpy(), np.linalg.det(a), rtol=1e-10)
         np.testing.assert_allclose(x.numpy(), np.linalg.solve(a, r), rtol=1e-9, atol=1e-12)
+
+
+def test_segment_prod_gradient_exact_at_zeros_and_max_on_a_large_input() -> None:
+    x = np.array([[2.0, 0.0], [0.0, 1.5], [3.0, 0.0], [-1.0, 2.0], [0.5, 4.0]])  # one zero or two per segment
+    ids = tf.constant([0, 0, 0, 1, 1])
+    check_grads(lambda v: tf.math.unsorted_segment_prod(v, ids, 2), [x], order=1)
+    data = RNG.standard_normal((20000, 3)).astype(np.float32)  # O(n): the mask form would hold 20000 x 5000 x 3
+    seg = RNG.integers(0, 5000, size=20000).astype(np.int32)
+    got = tf.function(lambda d, i: tf.math.unsorted_segment_max(d, i, 5000))(tf.constant(data), tf.constant(seg))
+    want = np.full((5000, 3), -np.finfo(np.float32).max, np.float32)
+    np.maximum.at(want, seg, data)
+    np.testing.assert_array_equal(got.numpy(), want)

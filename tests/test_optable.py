@@ -85,6 +85,10 @@ SAMPLES: dict[str, list[tuple[list[Any], dict[str, Any]]]] = {
     "matrix_determinant": [([arr([[2.0, 1.0], [4.0, 3.0]], f32)], {}),
                            ([arr([[[0.0, 2.0, 1.0], [1.0, 1.0, 0.0], [3.0, 0.5, 2.0]],
                                   [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.0, 1.0, 1.0]]], f64)], {})],  # singular
+    "segment_combine": [([arr([[1.0, 2.0], [3.0, -4.0], [5.0, 6.0]], f32), arr([2, 0, 2], i32)],
+                         {"kind": "max", "size": 4}),
+                        ([arr([[4, -2], [3, 7]], i64), arr([[1, 1], [0, 1]], i64)], {"kind": "min", "size": 3}),
+                        ([arr([1.5, 0.0, -2.0, 4.0], f64), arr([0, 1, 0, 0], i32)], {"kind": "prod", "size": 2})],
     "first_occurrence": [([arr([4, 2, 4, 7, 2], i32)], {}), ([arr([np.nan, 1.0, np.nan, -0.0, 0.0, 1.0], f32)], {}),
                          ([arr([True, False, True], b)], {}), ([arr([], f64)], {})],
     "shape_cast": [([_M23], {"shape": (None, 3)}), ([_M23], {"shape": (None, None)}), ([_M23], {"shape": (2, 3)})],

@@ -5,5 +5,5 @@ Importing this package fills in `OpDef.lower` for every row (a test checks none 
 `(ctx, op, *operands)` (operands as `codegen.values` CValues) and return the results' CValues.
 """
 from codegen.rules import (bitwise, control, conv, data_sizes, elementwise, gemm, gemm_dynamic, linalg,  # noqa: F401
-                           order, pool, reduce, shape, sort, stack, state, tiles)
+                           order, pool, reduce, segment, shape, sort, stack, state, tiles)
 from codegen.rules.registry import lowers  # noqa: F401

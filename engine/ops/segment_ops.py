@@ -1,12 +1,14 @@
-"""`tf.math.segment_*` and `tf.math.unsorted_segment_*` (sum, mean, max, min, prod; unsorted sqrt_n) as composites of the op table.
+"""`tf.math.segment_*` and `tf.math.unsorted_segment_*` (sum, mean, max, min, prod; unsorted sqrt_n) as composites of
+the op table.
 
 `segment_ids` index the leading axes of `data` (their shape is a prefix of data's); output row s reduces the slices
 of data whose id is s. Sums (and means' sums and counts) are one `scatter_add` row, O(n), whose gradient is a gather.
-Max, min and prod compare every slice with every segment (`where` on an ids == iota mask, then a reduction over the
-id axes): O(n * num_segments) work and memory, with the reductions' gradients (TF's: max and min split the cotangent
-equally among ties). Empty segments hold 0 for sum and mean, 1 for prod, and for the unsorted max and min the dtype's
-lowest and highest value (0 for the sorted ones), as TF. Unsorted ops drop negative ids; the sorted ones take
-num_segments = max id + 1 (a run-time size when traced) and check eagerly that ids are sorted and non-negative.
+Max, min and prod are one `segment_combine` row (O(n); TF's gradients: max and min split the cotangent equally among
+ties, prod's is exact at zeros); only a sorted op traced with a run-time num_segments compares every slice with every
+segment (a mask and a reduction, O(n * num_segments)). Empty segments hold 0 for sum and mean, 1 for prod, and for
+the unsorted max and min the dtype's lowest and highest value (0 for the sorted ones), as TF. Unsorted ops drop
+negative ids; the sorted ones take num_segments = max id + 1 (a run-time size when traced) and check eagerly that ids
+are sorted and non-negative.
 """
 from __future__ import annotations
 
@@ -87,13 +89,17 @@ def _sqrt_n(t: Tensor, ids: Tensor, n: Any, drop_negative: bool) -> Tensor:
     return divide(total, sqrt(maximum(count, full(1, t.dtype, ()))))
 
 
-def _masked(reduce: Callable[..., Tensor], fill: Callable[[Any], Any]) -> Callable[..., Tensor]:
+def _masked(reduce: Callable[..., Tensor], fill: Callable[[Any], Any], kind: str) -> Callable[..., Tensor]:
     def rule(t: Tensor, ids: Tensor, n: Any, drop_negative: bool) -> Tensor:
+        if isinstance(n, int):  # the segment_combine row: O(n)
+            if not drop_negative:
+                return apply(OPS["segment_combine"], t, ids, kind=kind, size=n)
+            spare = where(less(ids, 0), full(n, ids.dtype, ()), ids)
+            return apply(OPS["segment_combine"], t, spare, kind=kind, size=n + 1)[:n]
         k = len(raw_shape(ids))
         rest = len(raw_shape(t)) - k
-        sizes = [] if isinstance(n, int) else [n]
-        segs = apply(OPS["iota"], *sizes, shape=(n if isinstance(n, int) else None,), dtype=ids.dtype, axis=0)
-        mask = equal(expand_dims(ids, -1), segs)  # ids.shape + [S]
+        segs = apply(OPS["iota"], n, shape=(None,), dtype=ids.dtype, axis=0)
+        mask = equal(expand_dims(ids, -1), segs)  # ids.shape + [S]: a run-time S compares every pair
         for _ in range(rest):
             mask = expand_dims(mask, -1)
         picked = where(mask, expand_dims(t, k), full(fill(t.dtype), t.dtype, ()))
@@ -109,8 +115,8 @@ def _highest(d: Any) -> Any:
     return np.finfo(d.np).max if d.is_floating else np.iinfo(d.np).max
 
 
-_RULES = {"sum": _sum, "mean": _mean, "sqrt_n": _sqrt_n, "max": _masked(reduce_max, _lowest), "min": _masked(reduce_min, _highest),
-          "prod": _masked(reduce_prod, lambda d: 1)}
+_RULES = {"sum": _sum, "mean": _mean, "sqrt_n": _sqrt_n, "max": _masked(reduce_max, _lowest, "max"),
+          "min": _masked(reduce_min, _highest, "min"), "prod": _masked(reduce_prod, lambda d: 1, "prod")}
 
 
 def _unsorted(kind: str) -> Callable[..., Tensor]:
