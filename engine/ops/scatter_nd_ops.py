@@ -4,9 +4,9 @@ combined with `updates`, as composites of the op table.
 Each index row (the last axis of `indices`, K entries) addresses a slice of `tensor`'s first K axes; it becomes one
 linear position in [0, P) (P the product of those axes), and `tensor` a [P, rest...] array. add and sub are one
 `scatter_add` row (O(n), gradient a gather). update keeps, of duplicate positions, the last update (what TF's CPU
-kernel leaves), found in O(n log n) with the `first_occurrence` row on the reversed positions, and then scatters.
-min and max combine with `unsorted_segment_min` / `_max` (the `segment_combine` row, O(n)). Indices are checked eagerly (TF's
-message); `tensor`'s shape must be static.
+kernel leaves), found in O(n log n) with the `first_occurrence` row on the reversed positions, and then scatters. min
+and max combine with `unsorted_segment_min` / `_max` (the `segment_combine` row, O(n)). Indices are checked eagerly
+(TF's message); `tensor`'s shape must be static.
 """
 from __future__ import annotations
 
