@@ -42,6 +42,6 @@ def is_tensor(x: object) -> object:
     return isinstance(x, (Tensor, Variable))
 
 
-from engine import (autograph, bitwise, config, data, debugging, dtypes, image, keras, math, nn,  # noqa: E402,F401
-                    optimizers, profiler, random, saved_model, testing, train)
+from engine import (autograph, bitwise, config, data, debugging, dtypes, image, keras, linalg, math,  # noqa: E402,F401
+                    nn, optimizers, profiler, random, saved_model, testing, train)
 from engine.module import Module  # noqa: E402

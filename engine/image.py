@@ -47,4 +47,14 @@ def convert_image_dtype(image: Any, dtype: Any, saturate: bool = False, name: Op
     return to(multiply(image, float(dtype.max) + 0.5), dtype)  # floats to integers
 
 
-__all__ = ["convert_image_dtype"]
+from engine.ops.image_ops import flip_left_right, flip_up_down, resize, rot90  # noqa: E402
+from engine.ops.image_ops import transpose_image as transpose  # noqa: E402
+
+
+class ResizeMethod:
+    """The names `tf.image.resize` takes for `method` (those Kiln supports)."""
+    BILINEAR = "bilinear"
+    NEAREST_NEIGHBOR = "nearest"
+
+
+__all__ = ["convert_image_dtype", "flip_left_right", "flip_up_down", "resize", "rot90", "transpose", "ResizeMethod"]

@@ -9,6 +9,12 @@ from engine.ops import (abs, add, add_n, argmax, argmin, ceil, cos, cosh, count_
                         reduce_variance, round, rsqrt, saturate_cast, scalar_mul, sigmoid, sign, sin, sinh,
                         softplus, sqrt, square, squared_difference, subtract, tan, tanh, truediv, truncatediv,
                         zero_fraction)
+from engine.ops import (bincount, confusion_matrix, invert_permutation, is_non_decreasing, is_strictly_increasing,
+                        multiply_no_nan, polyval, xdivy, xlog1py)
+from engine.ops.nn_extra_ops import in_top_k
+from engine.ops import (segment_max, segment_mean, segment_min, segment_prod, segment_sum, top_k,
+                        unsorted_segment_max, unsorted_segment_mean, unsorted_segment_min, unsorted_segment_prod,
+                        unsorted_segment_sqrt_n, unsorted_segment_sum)
 from engine.ops.funnel import binary as _binary
 from engine.tensor import Tensor as _Tensor
 from ir.opdef import OPS as _OPS

@@ -6,6 +6,10 @@ from typing import Any, Optional
 
 from engine.convert import convert_to_tensor
 from engine.nn_conv import avg_pool, avg_pool2d, conv1d, conv2d, convolution, max_pool, max_pool2d
+from engine.ops.sort_ops import top_k  # noqa: F401  (tf.nn.top_k)
+from engine.ops.nn_extra_ops import (batch_normalization, compute_average_loss, crelu,  # noqa: F401
+                                     embedding_lookup, in_top_k, log_poisson_loss, normalize_moments,
+                                     weighted_cross_entropy_with_logits)
 from engine.ops import (cast, exp, log, log_sigmoid, maximum, multiply, negative, one_hot, reduce_max, reduce_sum,
                         sigmoid, softplus, stop_gradient, subtract, tanh)
 from engine.ops.funnel import as_tensor, floating, full, unary
@@ -18,7 +22,9 @@ __all__ = ["relu", "relu6", "sigmoid", "tanh", "softplus", "log_sigmoid", "softm
            "softsign", "gelu", "bias_add", "moments", "l2_normalize", "dropout",
            "leaky_relu", "silu", "swish", "sparse_softmax_cross_entropy_with_logits",
            "softmax_cross_entropy_with_logits", "sigmoid_cross_entropy_with_logits", "l2_loss", "dropout", "conv1d",
-           "conv2d", "convolution", "max_pool", "max_pool2d", "avg_pool", "avg_pool2d"]
+           "conv2d", "convolution", "max_pool", "max_pool2d", "avg_pool", "avg_pool2d", "top_k", "batch_normalization",
+           "compute_average_loss", "crelu", "embedding_lookup", "in_top_k", "log_poisson_loss", "normalize_moments",
+           "weighted_cross_entropy_with_logits"]
 
 
 def relu(features: Any, name: Optional[str] = None) -> Tensor:

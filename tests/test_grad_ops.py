@@ -244,6 +244,36 @@ def pool_case(d: Any, row: str) -> Case:
     return Case([d(kst.arrays(F64, other))], attrs, fixed={0: x})
 
 
+@st.composite
+def scan_case(d: Any) -> Case:
+    shape = d(shapes(1, 3))
+    attrs = {"axis": d(st.integers(0, len(shape) - 1)), "exclusive": d(st.booleans()), "reverse": d(st.booleans())}
+    return Case([d(kst.arrays(F64, shape))], attrs)
+
+
+@st.composite
+def linalg_case(d: Any, row: str) -> Case:
+    """A well-conditioned batch of matrices (a drawn one plus (n + 2) I) and, for a solve, a right-hand side."""
+    n, batch = d(st.integers(1, 3)), d(shapes(0, 1))
+    a = d(kst.arrays(F64, batch + (n, n), domain="small")) + (n + 2) * np.eye(n)
+    if row == "matrix_determinant":
+        return Case([a], {})
+    return Case([a, d(kst.arrays(F64, batch + (n, d(st.integers(1, 2)))))], {"adjoint": d(st.booleans())})
+
+
+@st.composite
+def segment_combine_case(d: Any) -> Case:
+    """Distinct values (a unique max and min per slot); prod on positive values (its second derivative through the
+    exact-at-zero rule is not checked at a zero: the first is, in test_apis_segments_linalg)."""
+    shape = d(shapes(1, 2))
+    size = d(st.integers(1, 3))
+    idx = np.asarray(d(st.lists(st.integers(0, size - 1), min_size=shape[0], max_size=shape[0])), np.int32)
+    kind = d(st.sampled_from(["max", "min", "prod"]))
+    domain = "positive" if kind == "prod" else "real"
+    return Case([d(kst.arrays(F64, shape, domain=domain, distinct=True))], {"kind": kind, "size": size},
+                fixed={1: idx})
+
+
 CASES: dict[str, st.SearchStrategy] = {
     **{name: elementwise("real") for name in ("neg", "exp", "expm1", "sin", "cos", "tanh", "logistic", "erf")},
     "abs": elementwise("nonzero"), "sign": elementwise("nonzero"), "relu": elementwise("nonzero"),
@@ -264,6 +294,8 @@ CASES: dict[str, st.SearchStrategy] = {
     "shape_cast": shape_cast_case(),
     "slice": slice_case(), "concat": concat_case(), "pad": pad_case(),
     "gather": gather_case(), "scatter_add": scatter_case(),
+    "cumsum": scan_case(), "cumprod": scan_case(), "segment_combine": segment_combine_case(),
+    "matrix_solve": linalg_case("matrix_solve"), "matrix_determinant": linalg_case("matrix_determinant"),
     **{name: conv_case(name) for name in ("conv2d", "conv2d_backprop_input", "conv2d_backprop_filter")},
     **{name: pool_case(name) for name in ("max_pool2d", "max_pool2d_grad", "max_pool2d_grad_grad", "avg_pool2d",
                                           "avg_pool2d_grad")},

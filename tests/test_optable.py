@@ -69,6 +69,26 @@ SAMPLES: dict[str, list[tuple[list[Any], dict[str, Any]]]] = {
     "invert": [([arr([[12, -7, 0]], i32)], {}), ([arr(-1, i64)], {})],
     "argwhere": [([arr([[True, False, True], [False, False, True]], b)], {}), ([arr([0.0, 2.0, -1.0], f32)], {}),
                  ([arr(True, b)], {}), ([arr([[0, 0]], i32)], {})],
+    "argsort": [([arr([[3.0, 1.0, 3.0, np.nan, -0.0, 0.0]], f32)], {"descending": False}),
+                ([arr([[3.0, 1.0, 3.0, np.nan, -0.0, 0.0]], f32)], {"descending": True}),
+                ([arr([[5, -2, 5], [0, 7, -2]], i32)], {"descending": True}), ([arr([True, False, True], b)],
+                                                                             {"descending": False})],
+    **{name: [([_M23], {"axis": 1, "exclusive": False, "reverse": False}),
+              ([_M23.astype(f64)], {"axis": 0, "exclusive": True, "reverse": True}),
+              ([arr([[3, -1, 2, 4]], i32)], {"axis": 1, "exclusive": True, "reverse": False}),
+              ([arr([1, 2, 3], i64)], {"axis": 0, "exclusive": False, "reverse": True})]
+       for name in ["cumsum", "cumprod"]},
+    "matrix_solve": [([arr([[2.0, 1.0], [4.0, 3.0]], f32), arr([[1.0, 0.5, 2.0], [-1.0, 3.0, 0.0]], f32)],
+                      {"adjoint": False}),
+                     ([arr([[[0.0, 2.0, 1.0], [1.0, 1.0, 0.0], [3.0, 0.5, 2.0]]] * 2, f64),
+                       arr([[[1.0], [2.0], [3.0]], [[0.0], [-1.0], [0.5]]], f64)], {"adjoint": True})],
+    "matrix_determinant": [([arr([[2.0, 1.0], [4.0, 3.0]], f32)], {}),
+                           ([arr([[[0.0, 2.0, 1.0], [1.0, 1.0, 0.0], [3.0, 0.5, 2.0]],
+                                  [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.0, 1.0, 1.0]]], f64)], {})],  # singular
+    "segment_combine": [([arr([[1.0, 2.0], [3.0, -4.0], [5.0, 6.0]], f32), arr([2, 0, 2], i32)],
+                         {"kind": "max", "size": 4}),
+                        ([arr([[4, -2], [3, 7]], i64), arr([[1, 1], [0, 1]], i64)], {"kind": "min", "size": 3}),
+                        ([arr([1.5, 0.0, -2.0, 4.0], f64), arr([0, 1, 0, 0], i32)], {"kind": "prod", "size": 2})],
     "first_occurrence": [([arr([4, 2, 4, 7, 2], i32)], {}), ([arr([np.nan, 1.0, np.nan, -0.0, 0.0, 1.0], f32)], {}),
                          ([arr([True, False, True], b)], {}), ([arr([], f64)], {})],
     "shape_cast": [([_M23], {"shape": (None, 3)}), ([_M23], {"shape": (None, None)}), ([_M23], {"shape": (2, 3)})],
@@ -222,7 +242,7 @@ def test_row_has_a_tiling_rule(name: str) -> None:
 
 
 LINEAR = {"shape_cast", "broadcast_to", "reshape", "transpose", "slice", "concat", "gather", "scatter_add",
-          "avg_pool2d", "avg_pool2d_grad"}
+          "avg_pool2d", "avg_pool2d_grad", "cumsum"}
 
 
 @pytest.mark.parametrize("name", sorted(ir.OPS))

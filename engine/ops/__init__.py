@@ -25,6 +25,17 @@ from engine.ops.math_ops import (abs, add, add_n, cast, ceil, clip_by_value, cos
                                  where)
 from engine.ops.pad_ops import pad
 from engine.ops.scan_ops import cumprod, cumsum
+from engine.ops.sort_ops import argsort, sort, top_k
+from engine.ops.einsum_op import einsum
+from engine.ops.math_extra_ops import (bincount, confusion_matrix, ensure_shape, identity_n, invert_permutation,
+                                       is_non_decreasing, is_strictly_increasing, multiply_no_nan, polyval,
+                                       scatter_nd, searchsorted, xdivy, xlog1py)
+from engine.ops.image_ops import reverse_sequence
+from engine.ops.scatter_nd_ops import (tensor_scatter_nd_add, tensor_scatter_nd_max, tensor_scatter_nd_min,
+                                       tensor_scatter_nd_sub, tensor_scatter_nd_update)
+from engine.ops.segment_ops import (segment_max, segment_mean, segment_min, segment_prod, segment_sum,
+                                    unsorted_segment_max, unsorted_segment_mean, unsorted_segment_min,
+                                    unsorted_segment_prod, unsorted_segment_sqrt_n, unsorted_segment_sum)
 from engine.ops.unique_ops import unique, unique_with_counts
 from engine.ops.strided_slice_op import strided_slice
 from engine.ops.shape_ops import rank, shape, size

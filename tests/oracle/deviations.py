@@ -25,6 +25,7 @@ SATURATE = "`saturate_cast` where TF 2.21 computes a bound wrongly"
 MINIMIZE = "`optimizer.minimize(loss, var_list, tape=...)`"
 STRINGS = "string tensors"
 TRUNCATEDIV = "integer `truncatediv`/`truncatemod` by zero"
+CUMPROD_ZERO = "cumprod's gradient at a zero"
 
 
 def _t(dtype: str, *values: Any, shape: tuple = ()) -> dict:
@@ -65,4 +66,6 @@ DEVIATIONS: dict[str, Deviation] = {
     # TF 2.21 raises InternalError here (InvalidArgumentError for floordiv); Kiln raises its division-by-zero error.
     "intdiv_int_truncatediv_by_zero_raises": Deviation(TRUNCATEDIV, _error(
         "IntegerDivisionByZeroError", "InvalidArgumentError", "ValueError", "ZeroDivisionError", "ArithmeticError")),
+    # TF 2.21 gives [1, 0, 0] (its rule divides by x and is 0 where x == 0); the exact gradient is [1, 22, 0].
+    "apis_cumprod_gradient_at_a_zero": Deviation(CUMPROD_ZERO, _t("float32", 1.0, 22.0, 0.0, shape=(3,))),
 }
