@@ -135,7 +135,7 @@ def _pass_builder(speed_level: int) -> llvm.PassBuilder:
         if _builder_pool is None or _builder_pool[0] != os.getpid():
             _builder_pool = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiln-passes"))
         pool = _builder_pool[1]
-    return pool.submit(_new_pass_builder, speed_level).result()
+    return _run_on(pool, _new_pass_builder, speed_level)
 
 
 def _run_once(pm: llvm.ModulePassManager, module: llvm.ModuleRef, pb: llvm.PassBuilder) -> None:
@@ -165,7 +165,17 @@ def on_llvm_thread(fn: Callable[..., T], *args: Any) -> T:
     def run() -> T:
         with timing.taking_over(state):
             return fn(*args)
-    return _compile_pool().submit(run).result()
+    return _run_on(_compile_pool(), run)
+
+
+def _run_on(pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any) -> T:
+    """`fn(*args)` on `pool`'s thread, or here once the interpreter is exiting (concurrent.futures has shut its
+    pools down by the time atexit handlers run, and one may still compile: the profiler's peaks at exit)."""
+    try:
+        future = pool.submit(fn, *args)
+    except RuntimeError:
+        return fn(*args)
+    return future.result()
 
 
 def in_background(job: Callable[[], None]) -> Future:
