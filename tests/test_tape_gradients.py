@@ -139,6 +139,16 @@ GRAD_CASES: dict[str, list[Case]] = {
                                           _POOL)],
     "avg_pool2d": [lambda rng: ([normal(rng, 2, 5, 4, 3)], _POOL)],
     "avg_pool2d_grad": [lambda rng: ([normal(rng, 2, 3, 2, 3)], dict(_POOL, shape=(2, 5, 4, 3)))],
+    "cumsum": [lambda rng: ([normal(rng, 3, 4)], {"axis": 1, "exclusive": False, "reverse": False}),
+               lambda rng: ([normal(rng, 3, 4)], {"axis": 0, "exclusive": True, "reverse": True})],
+    "cumprod": [lambda rng: ([signed(rng, 0.5, 1.5, 3, 4)], {"axis": 1, "exclusive": False, "reverse": False}),
+                lambda rng: ([signed(rng, 0.5, 1.5, 3, 4)], {"axis": 0, "exclusive": True, "reverse": True})],
+    "segment_combine": [lambda rng, kind=kind: ([spaced(rng, 5, 2) if kind != "prod" else uniform(rng, 0.5, 1.5, 5, 2),
+                                                 np.array([0, 2, 0, 1, 2], np.int32)], {"kind": kind, "size": 3})
+                        for kind in ("max", "min", "prod")],
+    "matrix_solve": [lambda rng: ([normal(rng, 2, 3, 3) + 5 * np.eye(3), normal(rng, 2, 3, 2)], {"adjoint": False}),
+                     lambda rng: ([normal(rng, 3, 3) + 5 * np.eye(3), normal(rng, 3, 1)], {"adjoint": True})],
+    "matrix_determinant": [lambda rng: ([normal(rng, 2, 3, 3) + 4 * np.eye(3)], {})],
 }
 # Options per op: eps of the central difference and the relative tolerance.
 OPTIONS = {"convert": {"eps": 1e-2, "rtol": 1e-3}}  # float32 rounding: a larger step keeps the quotient accurate
