@@ -170,9 +170,10 @@ def _blas_on_split_rows(op: Op, split: dict[int, bool], n: int) -> bool:
     ta, tb = op.attrs["transpose_a"], op.attrs["transpose_b"]
     k = b.shape[-1] if tb else b.shape[-2]
     if out.rank == 2 and out.shape[0] is None:
-        # A run-time row count: chunks shorter than MIN_MATMUL_ROWS of a product that two such chunks' rows would
-        # thread on the team cost more than they save (the chunk size is doubled until this accepts it).
-        if n < MIN_MATMUL_ROWS and threads_itself(out.dtype, 2 * MIN_MATMUL_ROWS, out.shape[1], k, ta, tb):
+        # A run-time row count: a product that 2 * MIN_MATMUL_ROWS rows would thread on the team is not chunked, as
+        # a static one is not: the pool's chunks of 128 rows took 1.18-1.28x the time of the whole product on the
+        # team at batch 256 (mlp_forward, benchmarks/unknown_dims.py, quiet machine).
+        if threads_itself(out.dtype, 2 * MIN_MATMUL_ROWS, out.shape[1], k, ta, tb):
             return True
     elif out.rank == 2 and threads_itself(out.dtype, out.shape[0], out.shape[1], k, ta, tb):
         return True
