@@ -8,6 +8,8 @@ Native code is owned and freed by codegen.native.
 """
 from __future__ import annotations
 
+import functools
+
 import os
 import sys
 import threading
@@ -100,9 +102,18 @@ class CompiledFunction:
     def threads(self) -> int:
         """How many threads share the chunks of one call (1 for untiled or small kernels)."""
         chunks = self.lowered.chunks
-        if chunks < 2:
+        if chunks < 2 or self._small:
             return 1
         return max(1, min(num_threads(), chunks))
+
+    @functools.cached_property
+    def _small(self) -> bool:
+        """Too little work for a pool round trip (50-70 µs): its chunks run on the calling thread, as a call of a
+        kernel tiled over a run-time row count with as little work does (codegen.chunks.SPLIT_WORK). A 256x10 @
+        10x128 product took 119 µs in chunks on two threads, 15 µs on one (numpy 12 µs)."""
+        from codegen.build import work
+        from codegen.chunks import SPLIT_WORK
+        return work(self.fn) < SPLIT_WORK
 
     def split(self, arrays: Sequence[np.ndarray]) -> tuple[int, int]:
         """(chunks, threads) of a call on `arrays`: fixed, or from the row count of a kernel tiled over a run-time
@@ -325,7 +336,9 @@ def _compile_tiled(fn: Function, tiling: tuple[Any, int]) -> CompiledFunction:
     lowered, mod, obj = llvm_setup.on_llvm_thread(build, fn, True, tiling)
     stats["compiled"] += 1
     del mod
-    return _link(fn, lowered, obj, True, tiling)
+    compiled = _link(fn, lowered, obj, True, tiling)
+    compiled._small = False  # codegen.partial decided the split from the whole input's size
+    return compiled
 
 
 class _Deferred:
