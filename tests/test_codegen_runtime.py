@@ -272,3 +272,18 @@ def test_a_failure_in_one_chunk_of_a_big_kernel_raises(monkeypatch: pytest.Monke
         cf([a, b])
     b[-1, -1] = 7
     assert_same(cf([a, b])[0], run(fn, [a, b])[0])
+
+
+@pytest.mark.parametrize("rows, threads", [(2_500, 1), (40_000, 2)])
+def test_a_static_tiled_kernel_shares_its_chunks_only_when_the_work_pays_for_a_pool_round_trip(
+        monkeypatch: pytest.MonkeyPatch, rows: int, threads: int) -> None:
+    """Both are cut into row chunks; only the one over codegen.chunks.SPLIT_WORK element operations runs them on two
+    threads (a pool round trip costs more than the small one's whole call), and both give numpy's values."""
+    import engine as tf
+    from codegen.runtime import compile_function
+    monkeypatch.setenv("KILN_NUM_THREADS", "2")
+    monkeypatch.setenv("KILN_CACHE", "0")
+    a = np.linspace(-1, 1, rows * 10, dtype=np.float32).reshape(rows, 10)
+    cf = compile_function(tf.make_ir(lambda x, y: x * y + 1.0, optimize=True)(tf.constant(a), tf.constant(a)))
+    assert cf.lowered.chunks > 1 and cf.threads == threads
+    np.testing.assert_allclose(cf([a, a])[0], a * a + 1, rtol=1e-6)
