@@ -207,3 +207,23 @@ def test_compile_errors() -> None:
         model.fit(np.zeros((2, 2)), np.zeros((2, 1)))
     with pytest.raises(ValueError, match="Could not interpret loss"):
         model.compile(loss="no_such_loss")
+
+
+def test_shuffled_feed_gives_each_example_once_per_epoch_in_a_new_order() -> None:
+    from engine.keras.models.data import DataFeed
+    x = np.arange(100, dtype=np.float64).reshape(50, 2)
+    y = np.arange(50)
+    feed = DataFeed(x, y, None, 8, shuffle=True)
+    epochs = []
+    for _ in range(2):
+        batches = list(feed.epoch())
+        assert [len(b[0].numpy()) for b in batches] == [8] * 6 + [2]
+        xs = np.concatenate([b[0].numpy() for b in batches])
+        ys = np.concatenate([b[1].numpy() for b in batches])
+        assert xs.dtype == np.float32  # float64 arrays are fed as float32, as Keras does
+        np.testing.assert_array_equal(xs, x[ys])  # rows stay with their labels
+        assert sorted(ys) == list(range(50))
+        epochs.append(ys)
+    assert not np.array_equal(epochs[0], epochs[1])
+    in_order = np.concatenate([b[1].numpy() for b in DataFeed(x, y, None, 8, shuffle=False).epoch()])
+    np.testing.assert_array_equal(in_order, y)

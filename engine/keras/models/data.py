@@ -102,11 +102,15 @@ class DataFeed:
                 yield _unpack(element, self.class_weight)
             return
         x, y, sw = self.x, self.y, self.sw
-        if self.shuffle:  # one gather per epoch; the batches are then contiguous views of it
-            order = np.random.permutation(self.n)
-            x, y, sw = _take(x, order), _take(y, order), _take(sw, order)
+        # Shuffled, each batch gathers its own rows, as Keras does. One gather of the whole array per epoch cost
+        # 45 ms, and 0.37-0.63 s every other epoch on MNIST (188 MB): the last batch, a view of the previous
+        # epoch's copy, kept it alive, so the new copy took fresh pages, which numpy asks to be huge pages and the
+        # kernel compacted memory for. The batches' gathers (100 KB each) reuse the same heap blocks.
+        order = np.random.permutation(self.n) if self.shuffle else None
         for s in range(self.steps):
             idx = slice(s * self.batch_size, min((s + 1) * self.batch_size, self.n))
+            if order is not None:
+                idx = order[idx]
             yield _tensors(_take(x, idx)), _tensors(_take(y, idx)), _tensors(_take(sw, idx))
 
     def first_batch(self) -> tuple:
