@@ -7,46 +7,29 @@ thresholds are patched in so that the paths run on small inputs; one test runs t
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pytest
 
 import engine as tf
-from codegen import chunks, partial, streaming
+from codegen import partial, streaming
 from codegen.runtime import compile_function
 from ir.interp import run
 from ir.types import TensorType, bfloat16, float16, float32, float64, int32, int64, uint8
 from irbuild import build
+from reducing import EPS32, reduce_fn
 
-EPS32 = float(np.finfo(np.float32).eps)
+# the thresholds patched here change the code made for the same IR
+pytestmark = pytest.mark.usefixtures("no_disk_cache")
+
 EPS64 = float(np.finfo(np.float64).eps)
-
-
-@pytest.fixture(autouse=True)
-def _no_disk_cache(monkeypatch: pytest.MonkeyPatch) -> None:
-    # the thresholds patched below change the code made for the same IR, which the disk cache would not see
-    monkeypatch.setenv("KILN_CACHE", "0")
-
-
-@pytest.fixture
-def threaded(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Reductions over rows split across threads from any size, in chunks of a few hundred elements."""
-    monkeypatch.setattr(partial, "MIN_ELEMENTS", 0)
-    monkeypatch.setattr(chunks, "TARGET_ELEMENTS", 256)
 
 
 def compiled_interp_eager(fn: Any, arrays: Sequence[np.ndarray]) -> tuple[list, list]:
     got = compile_function(fn)(list(arrays))
     want = run(fn, [np.array(a, copy=True) for a in arrays])
     return got, want
-
-
-def reduce_fn(name: str, t: TensorType, axes: Sequence[int], then: Callable[..., Any] = None) -> Any:
-    def body(b: Any, x: Any) -> list:
-        r = b.one(name, x, axes=tuple(axes))
-        return [then(b, r) if then else r]
-    return build([t], body)
 
 
 # ---- blocked float sums ---------------------------------------------------------------------------------------------

@@ -8,43 +8,21 @@ patched in so that the split path runs on small inputs; one test runs it at the 
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, Optional, Sequence
+from typing import Any, Iterator
 
 import numpy as np
 import pytest
 
 import engine as tf
-from codegen import chunks, partial
+from codegen import partial
 from codegen.runtime import compile_function
 from ir.interp import run
-from ir.types import DType, TensorType, bfloat16, float16, float32, float64, int32, int64
+from ir.types import DType, TensorType, bfloat16, float16, float32, int32, int64
 from irbuild import build
+from reducing import EPS32, reduce_fn
 
-EPS32 = float(np.finfo(np.float32).eps)
-
-
-@pytest.fixture(autouse=True)
-def _no_disk_cache(monkeypatch: pytest.MonkeyPatch) -> None:
-    # the thresholds patched below change the code made for the same IR, which the disk cache would not see
-    monkeypatch.setenv("KILN_CACHE", "0")
-
-
-@pytest.fixture
-def threaded(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Reductions over rows split across two threads from any size, in chunks of a few hundred elements."""
-    monkeypatch.setattr(partial, "MIN_ELEMENTS", 0)
-    monkeypatch.setattr(chunks, "TARGET_ELEMENTS", 256)
-    monkeypatch.setenv("KILN_NUM_THREADS", "2")
-
-
-def reduce_fn(name: str, t: TensorType, axes: Optional[Sequence[int]],
-              then: Optional[Callable[..., Any]] = None) -> Any:
-    axes = tuple(range(len(t.shape))) if axes is None else tuple(axes)
-
-    def body(b: Any, x: Any) -> list:
-        r = b.one(name, x, axes=axes)
-        return [then(b, r) if then else r]
-    return build([t], body)
+# the thresholds patched here change the code made for the same IR
+pytestmark = pytest.mark.usefixtures("no_disk_cache")
 
 
 def split_compiled(fn: Any) -> partial.Split:
