@@ -74,6 +74,15 @@ PROGRAMS = programs("arith",
             b = tf.reduce_sum(tf.tensor_scatter_nd_add(x, [[1], [1]], u) * w)
         result = (t.gradient(a, [x, u]), t.gradient(b, [x, u]))
     """,
+    apis_tensor_scatter_nd_update_duplicate_indices="""
+        x = tf.zeros([4])
+        u = tf.constant([10.0, 20.0, 30.0])
+        with tf.GradientTape() as t:
+            t.watch(u)
+            y = tf.tensor_scatter_nd_update(x, [[1], [1], [3]], u)
+            loss = tf.reduce_sum(y * tf.constant([1.0, 2.0, 3.0, 4.0]))
+        result = (y, t.gradient(loss, u))
+    """,
     apis_unsorted_segment_sqrt_n="""
         d = tf.constant([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 8.0]])
         x = tf.constant([1.0, 4.0, 2.0])

@@ -77,6 +77,14 @@ PROGRAMS = programs("arith",
             c = tf.reduce_sum(tf.math.cumprod(x, exclusive=True) * w)
         result = (t.gradient(a, x), t.gradient(b, x), t.gradient(c, x))
     """,
+    apis_sort_descending_nan_order="""
+        @tf.function
+        def f(x):
+            return tf.sort(x, direction="DESCENDING"), tf.argsort(x, direction="DESCENDING")
+        x = tf.constant([3.0, float("nan"), 1.0, float("nan"), -2.0])
+        result = (tf.sort(x, direction="DESCENDING"), tf.argsort(x, direction="DESCENDING"),
+                  tf.math.top_k(x, 3).indices, tf.sort(x), tf.argsort(x), f(x))
+    """,
     apis_cumprod_gradient_at_a_zero="""
         x = tf.constant([2.0, 0.0, 3.0])
         with tf.GradientTape() as t:
