@@ -113,6 +113,12 @@ PROGRAMS = programs("exact",
         f = tf.function(lambda x: tf.cast(x, tf.int32))
         result = f(tf.constant([1.7, -1.7, 2.5, -2.5, 1e9]))
     """,
+    cast_out_of_range_to_narrow_ints_at_every_length="""
+        x = tf.constant([300.0, -1.0, 70000.0, float("nan")])
+        f = tf.function(lambda x: tf.cast(tf.tile(x, [8]), tf.uint8)[:4])
+        result = (tf.cast(x, tf.uint8), tf.cast(tf.tile(x, [8]), tf.uint8)[:4], f(x),
+                  tf.cast(x, tf.int16), tf.cast(tf.tile(x, [8]), tf.int16)[:4])
+    """,
     cast_in_function_nan_and_out_of_range="""
         f = tf.function(lambda x: tf.cast(x, tf.int32))
         result = f(tf.constant([float("nan"), 3e9, -3e9, float("inf")]))

@@ -173,6 +173,10 @@ PROGRAMS = programs("exact",
         rows = [r for r in x]
         result = rows
     """,
+    ix_integer_tensor_indices_are_numpys_advanced_indexing="""
+        x = tf.reshape(tf.range(12), [3, 4])
+        result = (x[tf.constant([2, 0])], x[tf.constant([0, 2]), tf.constant([1, 3])])
+    """,
 )
 
 PROGRAMS += programs("grad",
