@@ -1,5 +1,7 @@
 """What `fit`, `evaluate` and `predict` iterate over: batches of (x, y, sample_weight) as tensors, from numpy
-arrays and tensors (sliced per epoch, reshuffled when `shuffle`) or from an `engine.data.Dataset`.
+arrays and tensors or from an `engine.data.Dataset`. Unshuffled, each batch is a contiguous slice of the arrays;
+with `shuffle`, each epoch draws one permutation and each batch gathers its own rows (never a copy of the whole
+array per epoch, see `DataFeed.epoch`).
 
 As Keras 3 does, float64 arrays are fed as float32 (the default float type), and class weights become per-example
 sample weights.

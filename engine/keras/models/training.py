@@ -2,8 +2,8 @@
 
 One train step (forward, loss, gradients, optimizer update, metric updates) is one `engine.function`, traced once
 with the batch dimension None (as Keras 3 on TensorFlow traces its train function), so a last batch smaller than the
-others runs the same trace; `fit` runs Python per batch only to slice data, call it and report progress. Until
-codegen compiles run-time sizes, the smaller batch compiles one more (static) specialization of that trace.
+others runs the same trace and the same compiled kernel (codegen takes the run-time batch); `fit` runs Python per
+batch only to take its rows (engine.keras.models.data), call the step and report progress.
 """
 from __future__ import annotations
 
