@@ -85,6 +85,10 @@ SAMPLES: dict[str, list[tuple[list[Any], dict[str, Any]]]] = {
     "matrix_determinant": [([arr([[2.0, 1.0], [4.0, 3.0]], f32)], {}),
                            ([arr([[[0.0, 2.0, 1.0], [1.0, 1.0, 0.0], [3.0, 0.5, 2.0]],
                                   [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.0, 1.0, 1.0]]], f64)], {})],  # singular
+    "matrix_slogdet": [([arr([[1.0, 2.0], [4.0, 3.0]], f32)], {"part": part}) for part in ("sign", "log_abs")]
+    + [([arr([[[0.0, 2.0, 1.0], [1.0, 1.0, 0.0], [3.0, 0.5, 2.0]],
+              [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.0, 1.0, 1.0]]], f64)], {"part": part})  # the second singular
+       for part in ("sign", "log_abs")],
     "segment_combine": [([arr([[1.0, 2.0], [3.0, -4.0], [5.0, 6.0]], f32), arr([2, 0, 2], i32)],
                          {"kind": "max", "size": 4}),
                         ([arr([[4, -2], [3, 7]], i64), arr([[1, 1], [0, 1]], i64)], {"kind": "min", "size": 3}),

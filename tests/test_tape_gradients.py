@@ -149,6 +149,7 @@ GRAD_CASES: dict[str, list[Case]] = {
     "matrix_solve": [lambda rng: ([normal(rng, 2, 3, 3) + 5 * np.eye(3), normal(rng, 2, 3, 2)], {"adjoint": False}),
                      lambda rng: ([normal(rng, 3, 3) + 5 * np.eye(3), normal(rng, 3, 1)], {"adjoint": True})],
     "matrix_determinant": [lambda rng: ([normal(rng, 2, 3, 3) + 4 * np.eye(3)], {})],
+    "matrix_slogdet": [lambda rng: ([normal(rng, 2, 3, 3) - 4 * np.eye(3)], {"part": "log_abs"})],  # det < 0
 }
 # Options per op: eps of the central difference and the relative tolerance.
 OPTIONS = {"convert": {"eps": 1e-2, "rtol": 1e-3}}  # float32 rounding: a larger step keeps the quotient accurate

@@ -150,30 +150,57 @@ def _matrix_solve(ctx: LowerContext, op: Any, a: CValue, rhs: CValue) -> CValue:
 
 @lowers("matrix_determinant", dynamic=True)
 def _matrix_determinant(ctx: LowerContext, op: Any, a: CValue) -> CValue:
+    """The product of the pivots, negated per row swap; 0 when a pivot is 0."""
+    b = ctx.b
+
+    def pivot(acc: lir.Value, pv: lir.Value, swapped: lir.Value) -> lir.Value:
+        return b.fmul(b.select(swapped, b.fneg(acc), acc), pv)
+    return _over_pivots(ctx, op, a, 1, pivot, 0)
+
+
+@lowers("matrix_slogdet", dynamic=True)
+def _matrix_slogdet(ctx: LowerContext, op: Any, a: CValue) -> CValue:
+    """The sign (the product of the pivots' signs, negated per row swap) or the sum of the logs of the pivots'
+    magnitudes; 0 and -inf when a pivot is 0."""
+    b = ctx.b
+    zero, unit = ctx.const(a.type.dtype, 0), ctx.const(a.type.dtype, 1)
+    if op.attrs["part"] == "sign":
+        def pivot(acc: lir.Value, pv: lir.Value, swapped: lir.Value) -> lir.Value:
+            s = b.select(b.fcmp_ordered("<", pv, zero), b.fneg(unit), unit)
+            return b.fmul(b.select(swapped, b.fneg(acc), acc), s)
+        return _over_pivots(ctx, op, a, 1, pivot, 0)
+
+    def log_pivot(acc: lir.Value, pv: lir.Value, swapped: lir.Value) -> lir.Value:
+        return b.fadd(acc, ctx.math("log", ctx.intrinsic("llvm.fabs", pv)))
+    return _over_pivots(ctx, op, a, 0, log_pivot, float("-inf"))
+
+
+def _over_pivots(ctx: LowerContext, op: Any, a: CValue, init: float,
+                 combine: Callable[[lir.Value, lir.Value, lir.Value], lir.Value], at_zero: float) -> CValue:
+    """One value per matrix of `a` folded over the pivots of its elimination: `combine(acc, pivot, swapped)` from
+    `init`, or `at_zero` when a pivot is 0."""
     b = ctx.b
     a = ctx.buffer(a)
     n = _i64(ctx, a.dims[-1])
     t = op.results[0].type
     out = ctx.alloc(t, list(a.dims[:-2])) if t.shape else None
     ty = reg_type(a.type.dtype)
-    zero, unit = ctx.const(a.type.dtype, 0), ctx.const(a.type.dtype, 1)
-    det, flat = ctx.entry_alloca(ty), ctx.entry_alloca(I1)
+    zero = ctx.const(a.type.dtype, 0)
+    acc, flat = ctx.entry_alloca(ty), ctx.entry_alloca(I1)
     result: list = []
 
     def one(idx: list) -> None:
         mark = ctx.heap_mark()
         w = _copy_in(ctx, a, idx, n, False)
-        b.store(unit, det)
+        b.store(lir.Constant(ty, init), acc)
         b.store(lir.Constant(I1, 0), flat)
 
         def pivot(c: lir.Value, p: lir.Value) -> None:
             pv = w.load(p, c)
             b.store(b.or_(b.load(flat, typ=I1), b.fcmp_unordered("==", pv, zero)), flat)
-            d = b.load(det, typ=ty)
-            d = b.select(b.icmp_signed("!=", p, c), b.fneg(d), d)
-            b.store(b.fmul(d, pv), det)
+            b.store(combine(b.load(acc, typ=ty), pv, b.icmp_signed("!=", p, c)), acc)
         _eliminate(ctx, w, n, pivot, None)
-        v = b.select(b.load(flat, typ=I1), zero, b.load(det, typ=ty))
+        v = b.select(b.load(flat, typ=I1), lir.Constant(ty, at_zero), b.load(acc, typ=ty))
         ctx.free_heap(mark)
         if out is not None:
             out.store(b, idx, v)
@@ -183,4 +210,4 @@ def _matrix_determinant(ctx: LowerContext, op: Any, a: CValue) -> CValue:
     return out if out is not None else Scalar(t, result[0])
 
 
-never_tiles("matrix_solve", "matrix_determinant")
+never_tiles("matrix_solve", "matrix_determinant", "matrix_slogdet")

@@ -134,7 +134,7 @@ def normalize(tensor: Any, ord: Any = "euclidean", axis: Any = None,  # noqa: A0
     return divide(t, n), n
 
 
-def _float_square(x: Any, public: str) -> tuple[Tensor, Optional[int]]:
+def float_square(x: Any, public: str) -> tuple[Tensor, Optional[int]]:
     """A float32/float64 tensor of square matrices; its n may be None (a run-time size)."""
     t = as_tensor(x)
     shape = raw_shape(t)
@@ -153,14 +153,14 @@ def det(input: Any, name: Optional[str] = None) -> Tensor:  # noqa: A002
     >>> float(tf.linalg.det(tf.constant([[2.0, 1.0], [1.0, 3.0]])))
     5.0
     """
-    t, _ = _float_square(input, "det")
+    t, _ = float_square(input, "det")
     return apply(OPS["matrix_determinant"], t)
 
 
 def inv(input: Any, adjoint: bool = False, name: Optional[str] = None) -> Tensor:  # noqa: A002
     """The inverse of each square matrix (of its transpose when `adjoint`); a singular matrix raises
     InvalidArgumentError "Input matrix is not invertible."."""
-    t, n = _float_square(input, "inv")
+    t, n = float_square(input, "inv")
     if n is None:
         raise InvalidArgumentError(f"inv: the matrix size must be static, got shape {raw_shape(t)}")
     eye = broadcast(Tensor(np.eye(n, dtype=t.dtype.np)), raw_shape(t), t)
@@ -169,7 +169,7 @@ def inv(input: Any, adjoint: bool = False, name: Optional[str] = None) -> Tensor
 
 def solve(matrix: Any, rhs: Any, adjoint: bool = False, name: Optional[str] = None) -> Tensor:
     """X with matrix @ X = rhs (matrix^T @ X = rhs when `adjoint`); matrix [..., n, n], rhs [..., n, k]."""
-    t, n = _float_square(matrix, "solve")
+    t, n = float_square(matrix, "solve")
     r = as_tensor(rhs)
     if r.dtype is not t.dtype:
         raise InvalidDTypeError(f"solve: rhs of dtype {r.dtype.name} does not match the matrix's {t.dtype.name}")

@@ -14,7 +14,7 @@ import numpy as np
 from engine.dispatch import apply
 from engine.ops.array_ops import expand_dims, identity, reshape, zeros
 from engine.ops.funnel import as_tensor, cast, full, raw_shape
-from engine.ops.linalg_ops import band_part, det, solve
+from engine.ops.linalg_ops import float_square, band_part, det, solve
 from engine.ops.math_ops import (abs, add, divide, equal, greater, greater_equal, less, less_equal, log, log1p,
                                  logical_and, multiply, sign, where)
 from engine.ops.reduce_ops import reduce_all, reduce_sum
@@ -153,14 +153,16 @@ def identity_n(input: Sequence[Any], name: Optional[str] = None) -> list[Tensor]
 
 
 def slogdet(input: Any, name: Optional[str] = None) -> tuple[Tensor, Tensor]:  # noqa: A002
-    """(sign, log|det|) of each square matrix, from the determinant (so |det| must fit the dtype's range)."""
-    d = det(input)
-    return sign(d), log(abs(d))
+    """(sign, log|det|) of each square matrix: the logs of the elimination's pivots summed, as TF's LU does, so a
+    determinant beyond the dtype's range still has its log (`slogdet(100 * eye(40))` is (1, 184.2))."""
+    t, _ = float_square(input, "slogdet")
+    return (apply(OPS["matrix_slogdet"], t, part="sign"), apply(OPS["matrix_slogdet"], t, part="log_abs"))
 
 
 def logdet(matrix: Any, name: Optional[str] = None) -> Tensor:
-    """log(det) of each Hermitian positive-definite matrix (from the determinant, as slogdet)."""
-    return log(det(matrix))
+    """log(det) of each Hermitian positive-definite matrix (log|det|, as slogdet computes it)."""
+    t, _ = float_square(matrix, "logdet")
+    return apply(OPS["matrix_slogdet"], t, part="log_abs")
 
 
 def triangular_solve(matrix: Any, rhs: Any, lower: bool = True, adjoint: bool = False,
