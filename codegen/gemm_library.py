@@ -38,9 +38,10 @@ def _worker_object(name: str, quick: bool = False) -> Optional[bytes]:
     if quick:
         llvm_setup.optimize(ref, speed_level=0)
         return llvm_setup.quick_target_machine().emit_object(ref)
-    # O3, although the workers are blocked and vectorized by hand: SROA, instcombine and simplifycfg alone built one
-    # in 75 ms instead of 169, but the batch-32 products ran 0-30% slower in 7 of 10 paired benchmark runs.
-    llvm_setup.optimize(ref)
+    # No IR pass: the worker is emitted in the form codegen takes (codegen.rules.gemm_ir: rotated loops, the
+    # register tile in phis, invariants computed once), and codegen at level 3 strength-reduces its addressing
+    # (LSR), hoists and combines (MachineLICM, MachineCSE) and schedules. One f32 AVX-512 worker: 45-55 ms
+    # (parse 3, codegen 40-50) where the O3 pipeline took 210-260 ms (opt 145-190 of it), products as fast.
     obj = llvm_setup.host_target_machine().emit_object(ref)
     if k is not None:
         cache.store(k, {"worker": name}, obj)
