@@ -8,6 +8,7 @@ function with five products then costs LLVM nothing for them (about 60 ms each w
 """
 from __future__ import annotations
 
+import functools
 import threading
 from typing import Any, Optional
 
@@ -16,6 +17,7 @@ import llvmlite.ir as lir
 
 from codegen import cache, llvm_setup
 from codegen.rules.gemm_kernel import VARIANTS, define_worker
+from codegen.rules.gemm_plan import a_chunk_bytes, kc_limit
 
 _lock = threading.Lock()
 _workers: dict[str, int] = {}   # name -> address in `_jit`
@@ -23,20 +25,32 @@ _jit: Optional[Any] = None
 _trackers: list[Any] = []       # the workers' libraries, never freed
 
 
-def _worker_object(name: str, quick: bool = False) -> Optional[bytes]:
-    """The object code of worker `name`, from the disk cache when it holds it. With `quick`: None when the cache
-    holds it, else its quick build (codegen.tiers: O0, codegen level 0, ~10x cheaper to build), never stored."""
+@functools.cache
+def _worker_text(name: str) -> str:
+    """Worker `name`'s LLVM IR (20-25 ms of Python to emit: once, for its quick build and its full one)."""
     module = lir.Module(name=name)
     define_worker(module, name)
-    text = str(module)
-    k = cache.key(text, {"from": "gemm worker"}) if cache.enabled() else None
+    return str(module)
+
+
+def _worker_key(name: str) -> str:
+    """The disk cache's key for worker `name`: what its code depends on besides Kiln's sources (the cache key
+    fingerprints those) and the host (the key has its CPU and LLVM), so a hit needs no IR emitted."""
+    width = int(name.rsplit(".v", 1)[1])
+    return cache.key(f"{name} kc_limit={kc_limit(width)} a_chunk={a_chunk_bytes()}", {"from": "gemm worker"})
+
+
+def _worker_object(name: str, quick: bool = False) -> Optional[bytes]:
+    """The object code of worker `name`, from the disk cache when it holds it. With `quick`: None when the cache
+    holds it, else its quick build (codegen.tiers: codegen level 0, 3x cheaper to build), never stored."""
+    k = _worker_key(name) if cache.enabled() else None
     if k is not None:
         hit = cache.load(k)
         if hit is not None:
             return None if quick else hit[1]
+    text = _worker_text(name)
     ref = llvm_setup.parse(text)
     if quick:
-        llvm_setup.optimize(ref, speed_level=0)
         return llvm_setup.quick_target_machine().emit_object(ref)
     # No IR pass: the worker is emitted in the form codegen takes (codegen.rules.gemm_ir: rotated loops, the
     # register tile in phis, invariants computed once), and codegen at level 3 strength-reduces its addressing
