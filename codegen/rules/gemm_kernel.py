@@ -290,11 +290,20 @@ class _Emitter:
         edge = b.or_(short, b.icmp_signed("<", cols, self.i64(vectors * self.lanes)))
         tile = [(r, c) for r in range(mr) for c in range(vectors)]  # the accumulators, in this order
         align = lir.Constant(I32, self.dtype.size)
-        # C's rows, a row of C apart (past m only in an edge tile, whose masks then have no lane on: not inbounds)
-        c_rows = [b.gep(self.pc, [b.add(b.mul(i0, n), j0)], source_etype=self.fty)]
-        for _ in range(mr - 1):
-            c_rows.append(b.gep(c_rows[-1], [n], source_etype=self.fty))
-        c_ptrs = [b.gep(c_rows[r], [self.i64(c * self.lanes)], source_etype=self.fty) for r, c in tile]
+        c_tile = b.gep(self.pc, [b.add(b.mul(i0, n), j0)], source_etype=self.fty)
+
+        def c_rows() -> list[lir.Value]:
+            """C's rows, a row of C apart (past m only in an edge tile, whose masks then have no lane on: not
+            inbounds); made where they are used, so that only one pointer is live across the k loop (the loop
+            needs every register: 8 rows of A, the B panel, the offsets, the register tile)."""
+            rows = [c_tile]
+            for _ in range(mr - 1):
+                rows.append(b.gep(rows[-1], [n], source_etype=self.fty))
+            return rows
+
+        def c_ptrs() -> list[lir.Value]:
+            rows = c_rows()
+            return [b.gep(rows[r], [self.i64(c * self.lanes)], source_etype=self.fty) for r, c in tile]
 
         def masks() -> list[lir.Value]:
             none = lir.Constant(lir.VectorType(I1, self.lanes), None)
@@ -303,15 +312,16 @@ class _Emitter:
 
         def load_c() -> list[lir.Value]:
             return branch_values(
-                b, edge, lambda: [b.call(self.mload, [p, align, mask, self.zero]) for p, mask in zip(c_ptrs, masks())],
-                lambda: [self.vload(p) for p in c_ptrs])
+                b, edge, lambda: [b.call(self.mload, [p, align, mask, self.zero]) for p, mask in zip(c_ptrs(), masks())],
+                lambda: [self.vload(p) for p in c_ptrs()])
 
         # A fresh C is a store miss per line: on the first k block of a long one, its lines are fetched while
         # the tile computes (1024x128x784: 7% faster; with a short k block or C already loaded it cost up to 10%).
         with b.if_then(b.and_(first, b.icmp_signed(">=", klen, self.i64(PREFETCH_MIN_K)))):
+            rows_c = c_rows()
             for r in range(mr):
                 for c in sorted({0, vectors * self.lanes - 1}):
-                    b.call(self.prefetch, [b.gep(c_rows[r], [self.i64(c)], source_etype=self.fty),
+                    b.call(self.prefetch, [b.gep(rows_c[r], [self.i64(c)], source_etype=self.fty),
                                            lir.Constant(I32, 1), lir.Constant(I32, 3), lir.Constant(I32, 1)])
         # the first k block starts from 0, later ones from C
         accs = branch_values(b, first, lambda: [self.zero] * len(tile), load_c)
@@ -344,10 +354,10 @@ class _Emitter:
         accs = counted_loop(b, self.i64(0), klen, step, accs)
         with b.if_else(edge) as (masked, whole):
             with masked:
-                for v, p, mask in zip(accs, c_ptrs, masks()):
+                for v, p, mask in zip(accs, c_ptrs(), masks()):
                     b.call(self.mstore, [v, p, align, mask])
             with whole:
-                for v, p in zip(accs, c_ptrs):
+                for v, p in zip(accs, c_ptrs()):
                     self.vstore(v, p)
 
     def lane_mask(self, valid: lir.Value) -> lir.Value:
