@@ -8,7 +8,6 @@ function with five products then costs LLVM nothing for them (about 60 ms each w
 """
 from __future__ import annotations
 
-import functools
 import threading
 from typing import Any, Optional
 
@@ -25,9 +24,8 @@ _jit: Optional[Any] = None
 _trackers: list[Any] = []       # the workers' libraries, never freed
 
 
-@functools.cache
 def _worker_text(name: str) -> str:
-    """Worker `name`'s LLVM IR (20-25 ms of Python to emit: once, for its quick build and its full one)."""
+    """Worker `name`'s LLVM IR (20-25 ms of Python)."""
     module = lir.Module(name=name)
     define_worker(module, name)
     return str(module)
@@ -40,18 +38,14 @@ def _worker_key(name: str) -> str:
     return cache.key(f"{name} kc_limit={kc_limit(width)} a_chunk={a_chunk_bytes()}", {"from": "gemm worker"})
 
 
-def _worker_object(name: str, quick: bool = False) -> Optional[bytes]:
-    """The object code of worker `name`, from the disk cache when it holds it. With `quick`: None when the cache
-    holds it, else its quick build (codegen.tiers: codegen level 0, 3x cheaper to build), never stored."""
+def _worker_object(name: str) -> bytes:
+    """The object code of worker `name`, from the disk cache when it holds it."""
     k = _worker_key(name) if cache.enabled() else None
     if k is not None:
         hit = cache.load(k)
         if hit is not None:
-            return None if quick else hit[1]
-    text = _worker_text(name)
-    ref = llvm_setup.parse(text)
-    if quick:
-        return llvm_setup.quick_target_machine().emit_object(ref)
+            return hit[1]
+    ref = llvm_setup.parse(_worker_text(name))
     # No IR pass: the worker is emitted in the form codegen takes (codegen.rules.gemm_ir: rotated loops, the
     # register tile in phis, invariants computed once), and codegen at level 3 strength-reduces its addressing
     # (LSR), hoists and combines (MachineLICM, MachineCSE) and schedules. One f32 AVX-512 worker: 45-55 ms
@@ -62,33 +56,25 @@ def _worker_object(name: str, quick: bool = False) -> Optional[bytes]:
     return obj
 
 
-def _address(name: str, quick: bool = False) -> int:
-    """Worker `name`'s address: its O3 build, or with `quick`, when the O3 build is neither loaded nor in the disk
-    cache, its quick build (the quick tier of a function calls it until the function's O3 build, which links the
-    O3 worker, replaces it)."""
+def _address(name: str) -> int:
+    """Worker `name`'s address (built, or loaded from the disk cache, and linked on first use)."""
     global _jit
     with _lock:
         if name in _workers:
             return _workers[name]
-        library = name
-        if quick:
-            library = f"{name}.quick"
-            if library in _workers:
-                return _workers[library]
-            obj = _worker_object(name, quick=True)
-            if obj is None:
-                library, obj = name, _worker_object(name)
-        else:
-            obj = _worker_object(name)
+        obj = _worker_object(name)
         if _jit is None:
             _jit = llvm.create_lljit_compiler(llvm_setup.host_target_machine(), suppress_errors=True)
         tracker = (llvm.JITLibraryBuilder().add_object_img(obj).add_current_process().export_symbol(name)
-                   .link(_jit, library))
+                   .link(_jit, name))
         _trackers.append(tracker)
-        _workers[library] = tracker[name]
-        return _workers[library]
+        _workers[name] = tracker[name]
+        return _workers[name]
 
 
 def symbols(obj: bytes, quick: bool = False) -> dict[str, int]:
-    """The addresses of the workers object code `obj` names (with `quick`, for the quick tier: see `_address`)."""
-    return {name: _address(name, quick) for name in VARIANTS if name.encode() in obj}
+    """The addresses of the workers object code `obj` names. The quick tier (`quick`, codegen.tiers) links the
+    same workers: a quick build (codegen level 0) took ~20 ms instead of ~50 but ran the training step's products
+    3-5x slower (32x784x128: 3.8x numpy's time against 0.76x) until the function's O3 build replaced it; on a
+    cold MNIST fit the first epoch then cost more CPU, not less."""
+    return {name: _address(name) for name in VARIANTS if name.encode() in obj}
