@@ -1,6 +1,7 @@
-"""Control flow for the generated GEMM's worker (codegen.rules.gemm_kernel) in the form LLVM's code generator takes
-without optimization passes: counted loops already rotated (a guard, then the body with its test at the bottom),
-values carried around a loop and out of a branch as phis (no allocas for SROA to promote).
+"""IR building blocks of the generated GEMM's worker (codegen.rules.gemm_kernel) in the form LLVM's code generator
+takes without optimization passes: counted loops already rotated (a guard, then the body with its test at the
+bottom), values carried around a loop and out of a branch as phis (no allocas for SROA to promote); lane masks, and
+the in-register transpose the transposed-B pack uses.
 
 The worker is built with a short pass list (codegen.gemm_passes) instead of the O3 pipeline, so what O3 would have
 done to these loops (rotate them, promote the register tile out of memory) is done here at emit time.
@@ -67,6 +68,14 @@ def branch_values(b: lir.IRBuilder, cond: lir.Value, then: Callable[[], Sequence
         phi.add_incoming(w, second_block)
         out.append(phi)
     return out
+
+
+def lane_mask(b: lir.IRBuilder, lanes: int, valid: lir.Value) -> lir.Value:
+    """<lanes x i1>: lane l is on when l < valid (a run-time count)."""
+    vi = lir.VectorType(I64, lanes)
+    splat = b.shuffle_vector(b.insert_element(lir.Constant(vi, None), valid, lir.Constant(lir.IntType(32), 0)),
+                             lir.Constant(vi, None), _mask([0] * lanes))
+    return b.icmp_signed("<", lir.Constant(vi, list(range(lanes))), splat)
 
 
 def transpose(b: lir.IRBuilder, rows: Sequence[lir.Value]) -> list[lir.Value]:

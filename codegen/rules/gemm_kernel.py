@@ -7,9 +7,9 @@ The structure is BLIS's, with the loops a dense layer's shapes need:
 - k is cut into blocks of at most `kc_limit` rows (a B micro-panel of a block takes half of L1), of equal length;
   C accumulates over the blocks;
 - n is cut into micro-panels of `nr` vectors; each is read from B in place (rows a row stride apart) or packed
-  first into a contiguous kc x nr-vector buffer on the thread's stack: when B is transposed (packing reads the
-  transposed operand directly: no transpose is ever materialized), when B is too large for the L2 cache, and for
-  the ragged last panel (zero-padded);
+  first into a contiguous kc x nr-vector buffer on the thread's stack: when B is transposed (lanes x lanes blocks
+  of B's rows, transposed in registers: no transpose is ever materialized), when B is too large for the L2 cache,
+  and for the ragged last panel (zero-padded);
 - m is cut into chunks of rows whose A stays in L2 (`Gemm.row_chunk`), each passed over by every panel, and into
   row blocks of `mr`. A is read in place (`ta` only changes its strides), or, when a unit of work has many panels
   (`Gemm.pack_a`), each chunk is first packed into k-major blocks of mr rows (a heap buffer of the worker's: at
@@ -19,6 +19,11 @@ The structure is BLIS's, with the loops a dense layer's shapes need:
   of a long one it prefetches its lines of C first.
 Ragged edges run the same micro-kernel: rows past m read row m - 1 again, and an edge tile loads and stores C with
 lane masks; a panel of one vector (n <= lanes, or the last columns) runs a one-vector tile.
+
+No IR optimization pass runs on a worker (codegen.gemm_library hands it to codegen as emitted, 4-5x cheaper to
+build than with the O3 pipeline), so it is emitted the way O3 would have left it: loops rotated and the register
+tile in phis (codegen.rules.gemm_ir), the edge tile sharing the interior one's k loop, loop invariants computed in
+the worker's first block or the loop's preheader, nothing the k loop does not need live across it.
 
 Threads: the work is a grid of units (a few row blocks by all panels, or, when B is packed, all rows by a few
 panels, so each panel is packed once); the threads of a team (codegen.gemm_threads) claim units from a shared
@@ -31,7 +36,7 @@ from typing import Callable
 import llvmlite.ir as lir
 
 from codegen.rules import gemm_plan
-from codegen.rules.gemm_ir import branch_values, counted_loop, transpose
+from codegen.rules.gemm_ir import branch_values, counted_loop, lane_mask, transpose
 from codegen.rules.gemm_plan import Gemm, kc_limit, mr_for
 from codegen.values import I1, I32, I64, PTR, reg_type
 from ir.types import DType, as_dtype, float32, float64
@@ -183,7 +188,7 @@ class _Emitter:
 
     def panel(self, j0: lir.Value, k0: lir.Value, klen: lir.Value, first: lir.Value, r0: lir.Value,
               r1: lir.Value) -> None:
-        """Rows blocks [r0, r1) of the panel at column j0: its B read in place, or packed first."""
+        """Row blocks [r0, r1) of the panel at column j0: its B read in place, or packed first."""
         b = self.b
         n = self.arg["n"]
         cols = self.min(self.i64(self.width), b.sub(n, j0))
@@ -235,7 +240,7 @@ class _Emitter:
             self.pack_transposed(j0, k0, klen, cols)
             return
         n = self.arg["n"]
-        masks = [self.lane_mask(b.sub(cols, self.i64(c * self.lanes))) for c in range(self.nr)]
+        masks = [lane_mask(b, self.lanes, b.sub(cols, self.i64(c * self.lanes))) for c in range(self.nr)]
 
         def row(kk: lir.Value) -> None:
             src = b.add(b.mul(b.add(k0, kk), n), j0)
@@ -257,7 +262,7 @@ class _Emitter:
 
         def block(step: lir.Value) -> None:
             kk0 = b.mul(step, self.i64(lanes))
-            in_k = self.lane_mask(b.sub(klen, kk0))
+            in_k = lane_mask(b, self.lanes, b.sub(klen, kk0))
 
             def columns(cb: lir.Value) -> None:  # columns [cb * lanes, (cb + 1) * lanes) of the panel
                 c0 = b.mul(cb, self.i64(lanes))
@@ -307,13 +312,13 @@ class _Emitter:
 
         def masks() -> list[lir.Value]:
             none = lir.Constant(lir.VectorType(I1, self.lanes), None)
-            in_cols = [self.lane_mask(b.sub(cols, self.i64(c * self.lanes))) for c in range(vectors)]
+            in_cols = [lane_mask(b, self.lanes, b.sub(cols, self.i64(c * self.lanes))) for c in range(vectors)]
             return [b.select(b.icmp_signed("<", self.i64(r), rows), in_cols[c], none) for r, c in tile]
 
         def load_c() -> list[lir.Value]:
-            return branch_values(
-                b, edge, lambda: [b.call(self.mload, [p, align, mask, self.zero]) for p, mask in zip(c_ptrs(), masks())],
-                lambda: [self.vload(p) for p in c_ptrs()])
+            def masked() -> list[lir.Value]:
+                return [b.call(self.mload, [p, align, mask, self.zero]) for p, mask in zip(c_ptrs(), masks())]
+            return branch_values(b, edge, masked, lambda: [self.vload(p) for p in c_ptrs()])
 
         # A fresh C is a store miss per line: on the first k block of a long one, its lines are fetched while
         # the tile computes (1024x128x784: 7% faster; with a short k block or C already loaded it cost up to 10%).
@@ -359,15 +364,6 @@ class _Emitter:
             with whole:
                 for v, p in zip(accs, c_ptrs()):
                     self.vstore(v, p)
-
-    def lane_mask(self, valid: lir.Value) -> lir.Value:
-        """<lanes x i1>: lane l is on when l < valid (a run-time count)."""
-        b, vi = self.b, lir.VectorType(I64, self.lanes)
-        iota = lir.Constant(vi, list(range(self.lanes)))
-        zeros = lir.Constant(lir.VectorType(I32, self.lanes), [0] * self.lanes)
-        splat = b.shuffle_vector(b.insert_element(lir.Constant(vi, None), valid, lir.Constant(I32, 0)),
-                                 lir.Constant(vi, None), zeros)
-        return b.icmp_signed("<", iota, splat)
 
 
 def worker_name(dtype: DType, ta: bool, tb: bool, vector_bytes: int) -> str:
