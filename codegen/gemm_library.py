@@ -45,15 +45,26 @@ def _worker_object(name: str) -> bytes:
         hit = cache.load(k)
         if hit is not None:
             return hit[1]
-    ref = llvm_setup.parse(_worker_text(name))
-    # No IR pass: the worker is emitted in the form codegen takes (codegen.rules.gemm_ir: rotated loops, the
-    # register tile in phis, invariants computed once), and codegen at level 3 strength-reduces its addressing
-    # (LSR), hoists and combines (MachineLICM, MachineCSE) and schedules. One f32 AVX-512 worker: 45-55 ms
-    # (parse 3, codegen 40-50) where the O3 pipeline took 210-260 ms (opt 145-190 of it), products as fast.
-    obj = llvm_setup.host_target_machine().emit_object(ref)
+    obj = _codegen(llvm_setup.parse(_worker_text(name)))
     if k is not None:
         cache.store(k, {"worker": name}, obj)
     return obj
+
+
+def _codegen(ref: llvm.ModuleRef) -> bytes:
+    """Object code for a worker module, with no IR pass: the worker is emitted in the form codegen takes
+    (codegen.rules.gemm_ir: rotated loops, the register tile in phis, invariants computed once, the k loop's
+    addresses advanced by adds), and codegen at level 3 hoists, combines and schedules. Nor does codegen run loop
+    strength reduction, which had nothing left to reduce: LLVM's `-disable-lsr` is process-wide, so it is set
+    and reset under llvmlite's lock, held throughout, and no other thread's LLVM call sees it. One f32 AVX-512
+    worker: 35-50 ms (parse 3-5, codegen 30-45) where the O3 pipeline took 210-300 ms (opt 145-215 of it), the
+    products as fast (benchmarks/gemm_build.py)."""
+    with llvm.ffi.lib._lock:
+        llvm.set_option("", "-disable-lsr")
+        try:
+            return llvm_setup.host_target_machine().emit_object(ref)
+        finally:
+            llvm.set_option("", "-disable-lsr=0")
 
 
 def _address(name: str) -> int:

@@ -93,3 +93,25 @@ def test_worker_ir_keeps_the_register_tile_in_phis() -> None:
     module = lir.Module()
     gemm_kernel.define_worker(module, gemm_kernel.worker_name(float32, False, False, host_vector_bytes()))
     assert str(module).count(" alloca ") == 1
+
+
+def test_a_worker_build_leaves_loop_strength_reduction_on_for_other_code() -> None:
+    """gemm_library builds workers with LLVM's process-wide `-disable-lsr` set, and must reset it: code built
+    afterwards is what it was before (the option does change this code, so the comparison can tell)."""
+    import llvmlite.binding as llvm
+    import llvmlite.ir as lir
+    from codegen import llvm_setup
+    module = lir.Module()
+    gemm_kernel.define_worker(module, gemm_kernel.worker_name(float32, False, False, host_vector_bytes()))
+    text = str(module)
+
+    def asm() -> str:
+        return llvm_setup.host_target_machine().emit_assembly(llvm_setup.parse(text))
+    before = asm()
+    gemm_library._codegen(llvm_setup.parse(text))
+    assert asm() == before
+    llvm.set_option("", "-disable-lsr")
+    try:
+        assert asm() != before
+    finally:
+        llvm.set_option("", "-disable-lsr=0")

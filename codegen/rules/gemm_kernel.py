@@ -345,18 +345,17 @@ class _Emitter:
         a_rows = branch_values(b, short, clamped, lambda: a_rows)
         splat_mask = lir.Constant(lir.VectorType(I32, self.lanes), [lir.Constant(I32, 0)] * self.lanes)
 
-        def step(kk: lir.Value, accs: list[lir.Value]) -> list[lir.Value]:
-            row_b = self.at(src, b.mul(kk, stride))
+        def step(_: lir.Value, carried: list[lir.Value]) -> list[lir.Value]:
+            *accs, row_b, offset = carried  # B's row and A's offset at this step, advanced by adds (no multiply)
             bvs = [self.vload(self.at(row_b, self.i64(c * self.lanes))) for c in range(vectors)]
-            offset = b.mul(kk, self.a_step)
             out = []
             for r in range(mr):
                 scalar = b.load(self.at(a_rows[r], offset), typ=self.fty)
                 splat = b.shuffle_vector(b.insert_element(self.zero, scalar, lir.Constant(I32, 0)), self.zero,
                                          splat_mask)
                 out += [b.call(self.fma, [splat, bvs[c], accs[r * vectors + c]]) for c in range(vectors)]
-            return out
-        accs = counted_loop(b, self.i64(0), klen, step, accs)
+            return out + [self.at(row_b, stride), b.add(offset, self.a_step)]
+        *accs, _, _ = counted_loop(b, self.i64(0), klen, step, accs + [self.at(src, self.i64(0)), self.i64(0)])
         with b.if_else(edge) as (masked, whole):
             with masked:
                 for v, p, mask in zip(accs, c_ptrs(), masks()):
