@@ -4,7 +4,7 @@ A compile that misses the disk cache spends most of its time in LLVM: the O3 pip
 20-op function: ~60 of ~90 ms of CPU; the MLP training step ~160 ms). The quick tier emits the same LLVM IR with the
 O0 pipeline (the always-inliner only) and the level-0 TargetMachine (fast instruction selection, fast register
 allocation): ~9 ms and ~12 ms for those two, for code that runs 2-20x slower (elementwise loops are not
-vectorized; GEMM workers not yet built at O3 get quick builds too, codegen.gemm_library). The first call runs the quick
+vectorized; the GEMM workers it calls are their full builds, codegen.gemm_library). The first call runs the quick
 code at once, and `schedule` queues the O3 build for the compile thread (codegen.llvm_setup.in_background: one
 thread for all of LLVM's work keeps its allocations in one malloc arena; builds go over one at a time, so a compile
 a caller waits for is queued behind at most one), which then

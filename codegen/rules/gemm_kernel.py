@@ -7,9 +7,9 @@ The structure is BLIS's, with the loops a dense layer's shapes need:
 - k is cut into blocks of at most `kc_limit` rows (a B micro-panel of a block takes half of L1), of equal length;
   C accumulates over the blocks;
 - n is cut into micro-panels of `nr` vectors; each is read from B in place (rows a row stride apart) or packed
-  first into a contiguous kc x nr-vector buffer on the thread's stack: when B is transposed (packing reads the
-  transposed operand directly: no transpose is ever materialized), when B is too large for the L2 cache, and for
-  the ragged last panel (zero-padded);
+  first into a contiguous kc x nr-vector buffer on the thread's stack: when B is transposed (lanes x lanes blocks
+  of B's rows, transposed in registers: no transpose is ever materialized), when B is too large for the L2 cache,
+  and for the ragged last panel (zero-padded);
 - m is cut into chunks of rows whose A stays in L2 (`Gemm.row_chunk`), each passed over by every panel, and into
   row blocks of `mr`. A is read in place (`ta` only changes its strides), or, when a unit of work has many panels
   (`Gemm.pack_a`), each chunk is first packed into k-major blocks of mr rows (a heap buffer of the worker's: at
@@ -19,6 +19,11 @@ The structure is BLIS's, with the loops a dense layer's shapes need:
   of a long one it prefetches its lines of C first.
 Ragged edges run the same micro-kernel: rows past m read row m - 1 again, and an edge tile loads and stores C with
 lane masks; a panel of one vector (n <= lanes, or the last columns) runs a one-vector tile.
+
+No IR optimization pass runs on a worker (codegen.gemm_library hands it to codegen as emitted, 4-5x cheaper to
+build than with the O3 pipeline), so it is emitted the way O3 would have left it: loops rotated and the register
+tile in phis (codegen.rules.gemm_ir), the edge tile sharing the interior one's k loop, loop invariants computed in
+the worker's first block or the loop's preheader, nothing the k loop does not need live across it.
 
 Threads: the work is a grid of units (a few row blocks by all panels, or, when B is packed, all rows by a few
 panels, so each panel is packed once); the threads of a team (codegen.gemm_threads) claim units from a shared
@@ -31,6 +36,7 @@ from typing import Callable
 import llvmlite.ir as lir
 
 from codegen.rules import gemm_plan
+from codegen.rules.gemm_ir import branch_values, counted_loop, lane_mask, transpose
 from codegen.rules.gemm_plan import Gemm, kc_limit, mr_for
 from codegen.values import I1, I32, I64, PTR, reg_type
 from ir.types import DType, as_dtype, float32, float64
@@ -96,27 +102,13 @@ class _Emitter:
         self.b.store(v, ptr, align=self.dtype.size)
 
     def loop(self, start: lir.Value | int, end: lir.Value | int, body: Callable[[lir.Value], None]) -> None:
-        """for (i = start; i < end; i++) body(i); the loop vectorizer is told to leave it alone (it is vector
-        code already, or a copy too short to gain)."""
-        b = self.b
+        """for (i = start; i < end; i++) body(i) (codegen.rules.gemm_ir: rotated, ready for codegen)."""
         start = self.i64(start) if isinstance(start, int) else start
         end = self.i64(end) if isinstance(end, int) else end
-        pre = b.block
-        head, loop_body, after = (b.append_basic_block(n) for n in ("gemm.head", "gemm.body", "gemm.end"))
-        b.branch(head)
-        b.position_at_end(head)
-        i = b.phi(I64)
-        i.add_incoming(start, pre)
-        b.cbranch(b.icmp_signed("<", i, end), loop_body, after)
-        b.position_at_end(loop_body)
-        body(i)
-        i.add_incoming(b.add(i, self.i64(1), flags=["nsw"]), b.block)
-        m = self.module
-        prop = m.add_metadata([lir.MetaDataString(m, "llvm.loop.vectorize.enable"), lir.Constant(I1, 0)])
-        node = m.add_metadata([prop, lir.MetaDataString(m, f"kiln.gemm.loop.{len(m.metadata)}")])
-        node.operands = (node, prop)
-        b.branch(head).set_metadata("llvm.loop", node)
-        b.position_at_end(after)
+
+        def each(i: lir.Value, _: list[lir.Value]) -> None:
+            body(i)
+        counted_loop(self.b, start, end, each)
 
     # ---- the worker
     def build(self) -> None:
@@ -127,7 +119,7 @@ class _Emitter:
         self.arg = raw
         self.pa, self.pb, self.pc, counter = (b.inttoptr(raw[n], PTR) for n in ("a", "b", "c", "counter"))
         m, n, k = raw["m"], raw["n"], raw["k"]
-        self.buf = self.stack(self.kc_limit * self.width)
+        self.buf = self.stack(-(-self.kc_limit // self.lanes) * self.lanes * self.width)  # whole blocks of k
         wants_a = b.icmp_signed("!=", raw["pack_a"], self.i64(0))
         alloc = self._declare("aligned_alloc", PTR, [I64, I64])
         with b.if_then(wants_a):
@@ -137,6 +129,10 @@ class _Emitter:
         got.add_incoming(lir.Constant(PTR, None), wants_a.parent)
         self.abuf = got
         self.packs_a = b.icmp_unsigned("!=", b.ptrtoint(got, I64), self.i64(0))
+        # A'[i, kk] is at a tile's base + i * a_row + kk * a_step (read in place, or packed by `pack_a`); these and
+        # other invariants are computed once here, where O3's LICM would have moved them (no IR pass runs)
+        self.a_row = b.select(self.packs_a, self.i64(1), self.i64(1) if self.ta else k)
+        self.a_step = b.select(self.packs_a, self.i64(self.mr), m if self.ta else self.i64(1))
         blocks = b.sdiv(b.add(k, self.i64(self.kc_limit - 1)), self.i64(self.kc_limit))
         self.kc = b.sdiv(b.add(k, b.sub(blocks, self.i64(1))), blocks)
         self.blocks = blocks
@@ -192,7 +188,7 @@ class _Emitter:
 
     def panel(self, j0: lir.Value, k0: lir.Value, klen: lir.Value, first: lir.Value, r0: lir.Value,
               r1: lir.Value) -> None:
-        """Rows blocks [r0, r1) of the panel at column j0: its B read in place, or packed first."""
+        """Row blocks [r0, r1) of the panel at column j0: its B read in place, or packed first."""
         b = self.b
         n = self.arg["n"]
         cols = self.min(self.i64(self.width), b.sub(n, j0))
@@ -240,19 +236,11 @@ class _Emitter:
     def pack(self, j0: lir.Value, k0: lir.Value, klen: lir.Value, cols: lir.Value) -> None:
         """buf[kk, c] = B'[k0 + kk, j0 + c] for c < cols, 0 up to the panel's width."""
         b, w = self.b, self.width
-        if self.tb:  # B is [n, k]: walk each column of B' (a row of B) contiguously
-            k = self.arg["k"]
-
-            def column(c: lir.Value) -> None:
-                src = b.add(b.mul(b.add(j0, c), k), k0)
-                self.loop(0, klen, lambda kk: b.store(b.load(self.at(self.pb, b.add(src, kk)), typ=self.fty),
-                                                       self.at(self.buf, b.add(b.mul(kk, self.i64(w)), c))))
-            self.loop(0, cols, column)
-            self.loop(0, klen, lambda kk: self.loop(cols, w, lambda c: b.store(
-                self.fzero, self.at(self.buf, b.add(b.mul(kk, self.i64(w)), c)))))
+        if self.tb:
+            self.pack_transposed(j0, k0, klen, cols)
             return
         n = self.arg["n"]
-        masks = [self.lane_mask(b.sub(cols, self.i64(c * self.lanes))) for c in range(self.nr)]
+        masks = [lane_mask(b, self.lanes, b.sub(cols, self.i64(c * self.lanes))) for c in range(self.nr)]
 
         def row(kk: lir.Value) -> None:
             src = b.add(b.mul(b.add(k0, kk), n), j0)
@@ -262,109 +250,119 @@ class _Emitter:
                 self.vstore(v, self.at(self.buf, b.add(b.mul(kk, self.i64(w)), self.i64(c * self.lanes))))
         self.loop(0, klen, row)
 
+    def pack_transposed(self, j0: lir.Value, k0: lir.Value, klen: lir.Value, cols: lir.Value) -> None:
+        """`pack` when B' = B^T (B is [n, k], a column of B' a row of B): buf[kk, c] = B[j0 + c, k0 + kk] in
+        lanes x lanes blocks, each read as rows of B (masked past klen and past cols: zeros) and transposed in
+        registers; the last block's rows past klen are written too (the buffer has room) and never read. Scalar
+        copies, a column at a time, took 45% of g @ W^T's time at 32x128x784 (stores a panel row apart)."""
+        b, lanes, k = self.b, self.lanes, self.arg["k"]
+        none = lir.Constant(lir.VectorType(I1, lanes), None)
+        align = lir.Constant(I32, self.dtype.size)
+        base = self.at(self.pb, b.add(b.mul(j0, k), k0))
+
+        def block(step: lir.Value) -> None:
+            kk0 = b.mul(step, self.i64(lanes))
+            in_k = lane_mask(b, self.lanes, b.sub(klen, kk0))
+
+            def columns(cb: lir.Value) -> None:  # columns [cb * lanes, (cb + 1) * lanes) of the panel
+                c0 = b.mul(cb, self.i64(lanes))
+                # row c of B, from its k0 + kk0; a column past `cols` is never read (no lane on), so its address
+                # may lie past B (not inbounds)
+                starts = [b.gep(base, [b.add(b.mul(c0, k), kk0)], source_etype=self.fty)]
+                for _ in range(lanes - 1):
+                    starts.append(b.gep(starts[-1], [k], source_etype=self.fty))
+                rows = [b.call(self.mload, [p, align, b.select(b.icmp_signed("<", b.add(c0, self.i64(i)), cols),
+                                                               in_k, none), self.zero])
+                        for i, p in enumerate(starts)]
+                out = self.at(self.buf, b.add(b.mul(kk0, self.i64(self.width)), c0))
+                for t, v in enumerate(transpose(b, rows)):
+                    self.vstore(v, self.at(out, self.i64(t * self.width)))
+            self.loop(0, self.nr, columns)
+        self.loop(0, b.sdiv(b.add(klen, self.i64(lanes - 1)), self.i64(lanes)), block)
+
     def tile(self, rb: lir.Value, a0: lir.Value, j0: lir.Value, cols: lir.Value, src: lir.Value, stride: lir.Value,
              k0: lir.Value, klen: lir.Value, first: lir.Value, vectors: int) -> None:
         """The micro-kernel: C[i0:i0+mr, j0:j0+vectors*lanes] (+)= A'[i0:, k0:k0+klen] @ B'[k0:, j0:] (i0 = rb *
-        mr). It is emitted twice: a tile inside C, and one that crosses an edge of C and loads and stores it with
-        masks (rows past m: none of their lanes). The inner one computes no masks and clamps no rows: with a short
-        k (d @ W2^T, k = 10) that per-tile work had cost a third of the time."""
-        b = self.b
-        i0 = b.mul(rb, self.i64(self.mr))
-        rows = self.min(self.i64(self.mr), b.sub(self.arg["m"], i0))
-        edge = b.or_(b.icmp_signed("<", rows, self.i64(self.mr)),
-                     b.icmp_signed("<", cols, self.i64(vectors * self.lanes)))
-        with b.if_else(edge) as (masked, whole):
-            with masked:
-                self.tile_body(rb, a0, j0, cols, src, stride, k0, klen, first, vectors, rows)
-            with whole:
-                self.tile_body(rb, a0, j0, cols, src, stride, k0, klen, first, vectors, None)
-
-    def tile_body(self, rb: lir.Value, a0: lir.Value, j0: lir.Value, cols: lir.Value, src: lir.Value,
-                  stride: lir.Value, k0: lir.Value, klen: lir.Value, first: lir.Value, vectors: int,
-                  rows: lir.Value | None) -> None:
-        """One version of the micro-kernel: `rows` (the tile's rows inside C) for an edge tile, None inside C."""
+        mr), the tile of C in registers (phis) over the k loop. A tile that crosses an edge of C loads and stores
+        it with masks (rows past m: none of their lanes; they read row m - 1 of A again); one inside C computes no
+        masks and clamps no rows (with a short k, d @ W2^T at k = 10, that per-tile work had cost a third of the
+        time). Only C's loads and stores are emitted twice: the k loop is shared."""
         b, mr = self.b, self.mr
         m, n, k = self.arg["m"], self.arg["n"], self.arg["k"]
         i0 = b.mul(rb, self.i64(mr))
-        if rows is not None:
-            last_row = b.sub(m, self.i64(1))
-            c_rows = [self.min(b.add(i0, self.i64(r)), last_row) for r in range(mr)]  # rows past m repeat the last
+        rows = self.min(self.i64(mr), b.sub(m, i0))
+        short = b.icmp_signed("<", rows, self.i64(mr))
+        edge = b.or_(short, b.icmp_signed("<", cols, self.i64(vectors * self.lanes)))
+        tile = [(r, c) for r in range(mr) for c in range(vectors)]  # the accumulators, in this order
+        align = lir.Constant(I32, self.dtype.size)
+        c_tile = b.gep(self.pc, [b.add(b.mul(i0, n), j0)], source_etype=self.fty)
+
+        def c_rows() -> list[lir.Value]:
+            """C's rows, a row of C apart (past m only in an edge tile, whose masks then have no lane on: not
+            inbounds); made where they are used, so that only one pointer is live across the k loop (the loop
+            needs every register: 8 rows of A, the B panel, the offsets, the register tile)."""
+            rows = [c_tile]
+            for _ in range(mr - 1):
+                rows.append(b.gep(rows[-1], [n], source_etype=self.fty))
+            return rows
+
+        def c_ptrs() -> list[lir.Value]:
+            rows = c_rows()
+            return [b.gep(rows[r], [self.i64(c * self.lanes)], source_etype=self.fty) for r, c in tile]
+
+        def masks() -> list[lir.Value]:
             none = lir.Constant(lir.VectorType(I1, self.lanes), None)
-            col_masks = [self.lane_mask(b.sub(cols, self.i64(c * self.lanes))) for c in range(vectors)]
-            masks = [[b.select(b.icmp_signed("<", self.i64(r), rows), col_masks[c], none) for c in range(vectors)]
-                     for r in range(mr)]
-        else:
-            c_rows = [b.add(i0, self.i64(r)) for r in range(mr)]
-        accs = [[self.entry.alloca(self.vty) for _ in range(vectors)] for _ in range(mr)]
+            in_cols = [lane_mask(b, self.lanes, b.sub(cols, self.i64(c * self.lanes))) for c in range(vectors)]
+            return [b.select(b.icmp_signed("<", self.i64(r), rows), in_cols[c], none) for r, c in tile]
 
-        def c_ptr_at(row: lir.Value, col: int) -> lir.Value:
-            return self.at(self.pc, b.add(b.add(b.mul(row, n), j0), self.i64(col)))
-
-        def c_ptr(r: int, c: int) -> lir.Value:
-            return c_ptr_at(c_rows[r], c * self.lanes)
-
-        def load_c(r: int, c: int) -> lir.Value:
-            if rows is None:
-                return self.vload(c_ptr(r, c))
-            return b.call(self.mload, [c_ptr(r, c), lir.Constant(I32, self.dtype.size), masks[r][c], self.zero])
-
-        def store_c(r: int, c: int) -> None:
-            v = b.load(accs[r][c], typ=self.vty)
-            if rows is None:
-                self.vstore(v, c_ptr(r, c))
-            else:
-                b.call(self.mstore, [v, c_ptr(r, c), lir.Constant(I32, self.dtype.size), masks[r][c]])
+        def load_c() -> list[lir.Value]:
+            def masked() -> list[lir.Value]:
+                return [b.call(self.mload, [p, align, mask, self.zero]) for p, mask in zip(c_ptrs(), masks())]
+            return branch_values(b, edge, masked, lambda: [self.vload(p) for p in c_ptrs()])
 
         # A fresh C is a store miss per line: on the first k block of a long one, its lines are fetched while
         # the tile computes (1024x128x784: 7% faster; with a short k block or C already loaded it cost up to 10%).
         with b.if_then(b.and_(first, b.icmp_signed(">=", klen, self.i64(PREFETCH_MIN_K)))):
+            rows_c = c_rows()
             for r in range(mr):
                 for c in sorted({0, vectors * self.lanes - 1}):
-                    b.call(self.prefetch, [c_ptr_at(c_rows[r], c), lir.Constant(I32, 1), lir.Constant(I32, 3),
-                                           lir.Constant(I32, 1)])
-        with b.if_else(first) as (fresh, partial):  # the first k block starts from 0, later ones from C
-            with fresh:
-                for r in range(mr):
-                    for c in range(vectors):
-                        b.store(self.zero, accs[r][c])
-            with partial:
-                for r in range(mr):
-                    for c in range(vectors):
-                        b.store(load_c(r, c), accs[r][c])
-        # A' row r at step kk: a_base[r] + kk * a_step, read in place or from the chunk packed by `pack_a`
-        packed_a = self.packs_a
-        in_place = [self.at(self.pa, b.add(b.mul(k0, m), row) if self.ta else b.add(b.mul(row, k), k0))
-                    for row in c_rows]
+                    b.call(self.prefetch, [b.gep(rows_c[r], [self.i64(c)], source_etype=self.fty),
+                                           lir.Constant(I32, 1), lir.Constant(I32, 3), lir.Constant(I32, 1)])
+        # the first k block starts from 0, later ones from C
+        accs = branch_values(b, first, lambda: [self.zero] * len(tile), load_c)
+        # A' row r at step kk: a_rows[r] + kk * a_step; rows past m (a short tile) read row m - 1 again
+        in_place = self.at(self.pa, b.add(b.mul(k0, m), i0) if self.ta else b.add(b.mul(i0, k), k0))
         block = self.at(self.abuf, b.mul(b.sub(rb, a0), b.mul(klen, self.i64(mr))))
-        a_base = [b.select(packed_a, self.at(block, self.i64(r)), in_place[r]) for r in range(mr)]
-        a_step = b.select(packed_a, self.i64(mr), m if self.ta else self.i64(1))
-        splat_mask = lir.Constant(lir.VectorType(I32, self.lanes), [lir.Constant(I32, 0)] * self.lanes)
-        b_base = self.at(src, self.i64(0))
+        a_rows = [b.select(self.packs_a, block, in_place)]
+        for _ in range(mr - 1):
+            a_rows.append(self.at(a_rows[-1], self.a_row))
 
-        def step(kk: lir.Value) -> None:
-            bvs = [self.vload(self.at(b_base, b.add(b.mul(kk, stride), self.i64(c * self.lanes))))
-                   for c in range(vectors)]
-            offset = b.mul(kk, a_step)
+        def clamped() -> list[lir.Value]:
+            out = a_rows[:1]
+            for r in range(1, mr):
+                out.append(b.select(b.icmp_signed("<", self.i64(r), rows), a_rows[r], out[-1]))
+            return out
+        a_rows = branch_values(b, short, clamped, lambda: a_rows)
+        splat_mask = lir.Constant(lir.VectorType(I32, self.lanes), [lir.Constant(I32, 0)] * self.lanes)
+
+        def step(_: lir.Value, carried: list[lir.Value]) -> list[lir.Value]:
+            *accs, row_b, offset = carried  # B's row and A's offset at this step, advanced by adds (no multiply)
+            bvs = [self.vload(self.at(row_b, self.i64(c * self.lanes))) for c in range(vectors)]
+            out = []
             for r in range(mr):
-                scalar = b.load(self.at(a_base[r], offset), typ=self.fty)
+                scalar = b.load(self.at(a_rows[r], offset), typ=self.fty)
                 splat = b.shuffle_vector(b.insert_element(self.zero, scalar, lir.Constant(I32, 0)), self.zero,
                                          splat_mask)
-                for c in range(vectors):
-                    acc = b.load(accs[r][c], typ=self.vty)
-                    b.store(b.call(self.fma, [splat, bvs[c], acc]), accs[r][c])
-        self.loop(0, klen, step)
-        for r in range(mr):
-            for c in range(vectors):
-                store_c(r, c)
-
-    def lane_mask(self, valid: lir.Value) -> lir.Value:
-        """<lanes x i1>: lane l is on when l < valid (a run-time count)."""
-        b, vi = self.b, lir.VectorType(I64, self.lanes)
-        iota = lir.Constant(vi, list(range(self.lanes)))
-        zeros = lir.Constant(lir.VectorType(I32, self.lanes), [0] * self.lanes)
-        splat = b.shuffle_vector(b.insert_element(lir.Constant(vi, None), valid, lir.Constant(I32, 0)),
-                                 lir.Constant(vi, None), zeros)
-        return b.icmp_signed("<", iota, splat)
+                out += [b.call(self.fma, [splat, bvs[c], accs[r * vectors + c]]) for c in range(vectors)]
+            return out + [self.at(row_b, stride), b.add(offset, self.a_step)]
+        *accs, _, _ = counted_loop(b, self.i64(0), klen, step, accs + [self.at(src, self.i64(0)), self.i64(0)])
+        with b.if_else(edge) as (masked, whole):
+            with masked:
+                for v, p, mask in zip(accs, c_ptrs(), masks()):
+                    b.call(self.mstore, [v, p, align, mask])
+            with whole:
+                for v, p in zip(accs, c_ptrs()):
+                    self.vstore(v, p)
 
 
 def worker_name(dtype: DType, ta: bool, tb: bool, vector_bytes: int) -> str:
