@@ -22,7 +22,9 @@ from engine.variables import Variable
 
 __all__ = ["Metric", "Mean", "Sum", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy",
            "SparseCategoricalAccuracy", "TopKCategoricalAccuracy", "MeanSquaredError", "MeanAbsoluteError",
-           "Precision", "Recall", "AUC", "get"]
+           "Precision", "Recall", "AUC", "get", "SparseTopKCategoricalAccuracy", "RootMeanSquaredError",
+           "CosineSimilarity", "MeanIoU", "KLDivergence", "Poisson", "Hinge", "SquaredHinge", "CategoricalHinge",
+           "MeanSquaredLogarithmicError", "MeanAbsolutePercentageError", "LogCoshError"]
 
 
 class Metric:
@@ -280,12 +282,23 @@ class AUC(_Confusion):
         return convert_to_tensor(np.float32(value))
 
 
+from engine.keras.metrics_more import (CategoricalHinge, CosineSimilarity, Hinge, KLDivergence,  # noqa: E402
+                                       LogCoshError, MeanAbsolutePercentageError, MeanIoU,
+                                       MeanSquaredLogarithmicError, Poisson, RootMeanSquaredError,
+                                       SparseTopKCategoricalAccuracy, SquaredHinge)
+
 _BY_NAME: dict[str, type] = {
     "accuracy": Accuracy, "acc": Accuracy, "binary_accuracy": BinaryAccuracy,
     "categorical_accuracy": CategoricalAccuracy, "sparse_categorical_accuracy": SparseCategoricalAccuracy,
     "top_k_categorical_accuracy": TopKCategoricalAccuracy, "mse": MeanSquaredError,
     "mean_squared_error": MeanSquaredError, "mae": MeanAbsoluteError, "mean_absolute_error": MeanAbsoluteError,
-    "precision": Precision, "recall": Recall, "auc": AUC}
+    "precision": Precision, "recall": Recall, "auc": AUC,
+    "sparse_top_k_categorical_accuracy": SparseTopKCategoricalAccuracy, "cosine_similarity": CosineSimilarity,
+    "kl_divergence": KLDivergence, "poisson": Poisson, "hinge": Hinge, "squared_hinge": SquaredHinge,
+    "categorical_hinge": CategoricalHinge, "msle": MeanSquaredLogarithmicError,
+    "mean_squared_logarithmic_error": MeanSquaredLogarithmicError, "mape": MeanAbsolutePercentageError,
+    "mean_absolute_percentage_error": MeanAbsolutePercentageError, "logcosh": LogCoshError,
+    "root_mean_squared_error": RootMeanSquaredError}
 
 
 def get(identifier: Any) -> Any:

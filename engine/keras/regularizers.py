@@ -124,12 +124,13 @@ class OrthogonalRegularizer(Regularizer):
 
 l1, l2, l1_l2, orthogonal_regularizer = L1, L2, L1L2, OrthogonalRegularizer
 _CLASSES = {c.__name__: c for c in (L1, L2, L1L2, OrthogonalRegularizer)}
-_BY_NAME: dict[str, Any] = {"l1": L1, "l2": L2, "l1_l2": lambda: L1L2(l1=0.01, l2=0.01),
-                            "orthogonal_regularizer": OrthogonalRegularizer}
+# Keras 3 resolves class names and their snake_case forms: 'l1', 'l2', 'l1l2' (factors 0.01, 0.01, 0 and 0); the
+# 'l1_l2' of its docstring raises ValueError in TF 2.21, and so it does here.
+_BY_NAME: dict[str, Any] = {"l1": L1, "l2": L2, "l1l2": L1L2, "orthogonal_regularizer": OrthogonalRegularizer}
 
 
 def get(identifier: Any) -> Optional[Any]:
-    """None, a name ('l1', 'l2', 'l1_l2', 'L2'), a config dict, a Regularizer or any callable."""
+    """None, a name ('l1', 'l2', 'L1L2'), a config dict, a Regularizer or any callable."""
     if identifier is None:
         return None
     if isinstance(identifier, str):

@@ -78,8 +78,8 @@ class Conv2DTranspose(_Conv):
             y = add(y, self.read(self.bias))
         return self.activation(y)
 
-    def compute_output_shape(self, input_shape: Any) -> tuple:
-        return (input_shape[0], *self._spatial(input_shape), self.filters)
+    def compute_output_shape(self, input_shape: Any) -> list:
+        return [input_shape[0], *self._spatial(input_shape), self.filters]  # a list, as Keras 3 gives
 
     def get_config(self) -> dict:
         return {**super().get_config(), "output_padding": None if self.output_padding is None
