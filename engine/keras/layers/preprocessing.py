@@ -108,7 +108,8 @@ class Normalization(Layer):
 
     def adapt(self, data: Any) -> None:
         """Sets the mean and variance from `data`: an array or tensor, or an iterable of batches."""
-        if isinstance(data, np.ndarray) or hasattr(data, "numpy") and not hasattr(data, "element_spec"):
+        whole = isinstance(data, np.ndarray) or hasattr(data, "numpy") and not hasattr(data, "element_spec")
+        if whole:
             batches: Any = [np.asarray(data)]
         else:
             spec = getattr(data, "element_spec", None)
@@ -129,7 +130,7 @@ class Normalization(Layer):
                 if arr.shape[d] != self._build_input_shape[d]:
                     raise ValueError(f"The layer was built with input_shape={self._build_input_shape}, but adapt() "
                                      f"is being called with data with an incompatible shape, data.shape={arr.shape}")
-            if total_mean is None and isinstance(batches, list):   # one array: numpy's mean and variance
+            if whole:   # one array: numpy's mean and variance of it
                 total_mean, total_var = arr.mean(axis=self._reduce_axis), arr.var(axis=self._reduce_axis)
                 break
             arr = arr.astype(np.dtype(self.compute_dtype))
