@@ -51,11 +51,11 @@ class Ftrl(Optimizer):
                  l2_regularization_strength: float = 0.0, l2_shrinkage_regularization_strength: float = 0.0,
                  beta: float = 0.0, name: str = "ftrl", **kwargs: Any) -> None:
         super().__init__(learning_rate=learning_rate, name=name, **_base_kwargs(kwargs), **kwargs)
-        checks = (("initial_accumulator_value", initial_accumulator_value, "non-negative"),
-                  ("l1_regularization_strength", l1_regularization_strength, "non-negative"),
-                  ("l2_regularization_strength", l2_regularization_strength, "non-negative"),
-                  ("l2_shrinkage_regularization_strength", l2_shrinkage_regularization_strength, "non-negative"))
-        for what, value, kind in checks:
+        checks = (("initial_accumulator_value", initial_accumulator_value),
+                  ("l1_regularization_strength", l1_regularization_strength),
+                  ("l2_regularization_strength", l2_regularization_strength),
+                  ("l2_shrinkage_regularization_strength", l2_shrinkage_regularization_strength))
+        for what, value in checks:
             if value < 0.0:
                 raise ValueError(f"`{what}` needs to be positive or zero. Received: {what}={value}.")
         if learning_rate_power > 0.0:

@@ -5,5 +5,5 @@ from engine.keras import (activations, callbacks, constraints, datasets, initial
 from engine.keras.layers import Input, Layer
 from engine.keras.models import Model, Sequential
 
-__all__ = ["activations", "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "mixed_precision", "models",
-           "optimizers", "utils", "saving", "regularizers", "constraints", "Input", "Layer", "Model", "Sequential"]
+__all__ = ["activations", "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "mixed_precision",
+           "models", "optimizers", "utils", "saving", "regularizers", "constraints", "Input", "Layer", "Model", "Sequential"]

@@ -12,6 +12,7 @@ from engine import nn
 from engine.convert import convert_to_tensor
 from engine.ops import (abs, add, cast, clip_by_value, divide, less_equal, log, maximum, multiply, negative,
                         reduce_mean, reduce_sum, reshape, size, square, subtract, where)
+from engine.keras.loss_utils import EPSILON, _pred, _true_like  # noqa: F401  (re-exported)
 from engine.tensor import Tensor
 
 __all__ = ["Loss", "SparseCategoricalCrossentropy", "CategoricalCrossentropy", "BinaryCrossentropy",
@@ -21,21 +22,6 @@ __all__ = ["Loss", "SparseCategoricalCrossentropy", "CategoricalCrossentropy", "
            "SquaredHinge", "CategoricalHinge", "MeanSquaredLogarithmicError", "MeanAbsolutePercentageError",
            "kl_divergence", "poisson", "cosine_similarity", "hinge", "squared_hinge", "categorical_hinge",
            "mean_squared_logarithmic_error", "mean_absolute_percentage_error", "kld", "msle", "mape"]
-
-EPSILON = 1e-7
-
-
-def _pred(y_pred: Any) -> Tensor:
-    """Predictions as float32 at least: Keras computes losses in float32 (float16/bfloat16 outputs of a mixed
-    policy are widened)."""
-    y = convert_to_tensor(y_pred)
-    return y if y.dtype.is_floating and y.dtype.size >= 4 else cast(y, "float32")
-
-
-def _true_like(y_true: Any, y_pred: Tensor) -> Tensor:
-    y = convert_to_tensor(y_true)
-    return y if y.dtype is y_pred.dtype else cast(y, y_pred.dtype)
-
 
 def sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
                                     ignore_class: Optional[int] = None, axis: int = -1) -> Tensor:

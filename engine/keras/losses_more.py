@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.keras.losses import EPSILON, _pred, _true_like
+from engine.keras.loss_utils import EPSILON, _pred, _true_like
 from engine.ops import (abs, add, cast, clip_by_value, divide, equal, log, logical_or, maximum, minimum, multiply,
                         negative, reduce_all, reduce_max, reduce_mean, reduce_sum, rsqrt, square, subtract, where)
 from engine.tensor import Tensor

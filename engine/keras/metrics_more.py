@@ -10,7 +10,7 @@ from typing import Any, Optional
 from engine.convert import convert_to_tensor
 from engine.keras import losses as _losses
 from engine.keras.losses import EPSILON
-from engine.keras.metrics import Mean, MeanMetricWrapper, Metric, _one_hot_like
+from engine.keras.metrics_base import Mean, MeanMetricWrapper, Metric
 from engine.ops import (add, argmax, cast, divide, divide_no_nan, eye, greater, greater_equal, less, logical_and,
                         matmul, multiply, not_equal, one_hot, ones_like, reduce_sum, reshape, sqrt, square, subtract,
                         transpose, where)
@@ -34,7 +34,7 @@ def sparse_top_k_categorical_accuracy(y_true: Any, y_pred: Any, k: int = 5, from
         hit = reduce_sum(cast(cast(ids, "int64") == reshape(cast(labels, "int64"), [-1, 1]), "int32"), axis=-1)
         return cast(greater(hit, 0), "float32")
     labels = cast(labels, "int32")
-    own = reduce_sum(multiply(y_pred, _one_hot_like(labels, y_pred)), axis=-1)
+    own = reduce_sum(multiply(y_pred, one_hot(labels, y_pred.shape[-1], dtype=y_pred.dtype)), axis=-1)
     better = reduce_sum(cast(greater(y_pred, reshape(own, (-1, 1))), "int32"), axis=-1)
     return cast(less(better, k), "float32")
 

@@ -2,5 +2,5 @@
 from engine.keras import schedules
 from engine.optimizers import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Ftrl, Nadam, Optimizer, RMSprop, get
 
-__all__ = ["Optimizer", "SGD", "Adam", "RMSprop", "Adagrad", "AdamW", "Adamax", "Nadam", "Adadelta", "Ftrl", "schedules",
-           "get"]
+__all__ = ["Optimizer", "SGD", "Adam", "RMSprop", "Adagrad", "AdamW", "Adamax", "Nadam", "Adadelta", "Ftrl",
+           "schedules", "get"]

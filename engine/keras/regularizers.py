@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from engine.convert import convert_to_tensor
-from engine.ops import abs, add, cast, divide, matmul, multiply, reduce_mean, reduce_sum, square, transpose
+from engine.ops import abs, add, cast, divide, matmul, multiply, reduce_sum, square, transpose
 from engine.tensor import Tensor
 
 __all__ = ["Regularizer", "L1", "L2", "L1L2", "OrthogonalRegularizer", "l1", "l2", "l1_l2", "orthogonal_regularizer",

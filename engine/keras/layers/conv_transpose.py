@@ -79,7 +79,7 @@ class Conv2DTranspose(_Conv):
         return self.activation(y)
 
     def compute_output_shape(self, input_shape: Any) -> list:
-        return [input_shape[0], *self._spatial(input_shape), self.filters]  # a list, as Keras 3 gives
+        return [input_shape[0], *self._spatial(input_shape), self.filters]  # a list, as Keras 3's
 
     def get_config(self) -> dict:
         return {**super().get_config(), "output_padding": None if self.output_padding is None

@@ -10,7 +10,8 @@ from engine.keras.layers.base import KerasTensor, Layer
 from engine.nn import dropout
 from engine.ops import add, matmul, reshape, shape
 
-__all__ = ["weight_options_config", "Dense", "Activation", "Dropout", "Flatten", "Reshape", "Lambda", "InputLayer", "Input"]
+__all__ = ["weight_options_config",
+           "Dense", "Activation", "Dropout", "Flatten", "Reshape", "Lambda", "InputLayer", "Input"]
 
 
 class Dense(Layer):

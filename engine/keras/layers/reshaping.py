@@ -119,7 +119,9 @@ class Cropping2D(Layer):
         h, w = inputs.shape[1], inputs.shape[2]
         _crop(h, t, b, "cropping")
         _crop(w, left, r, "cropping")
-        return inputs[:, t:(h - b if h is not None else (-b or None)), left:(w - r if w is not None else (-r or None)), :]
+        rows = slice(t, h - b if h is not None else (-b or None))
+        cols = slice(left, w - r if w is not None else (-r or None))
+        return inputs[:, rows, cols, :]
 
     def compute_output_shape(self, input_shape: Any) -> tuple:
         (t, b), (left, r) = self.cropping
