@@ -249,3 +249,25 @@ def test_losses_and_metrics_match_numpy() -> None:
     iou = np.diag(cm) / (cm.sum(0) + cm.sum(1) - np.diag(cm))
     np.testing.assert_allclose(float(m.result()), iou.mean(), rtol=1e-5)
     np.testing.assert_array_equal(m.total_cm.numpy(), cm)
+
+
+def test_options_not_built_raise_clearly() -> None:
+    with pytest.raises(ValueError, match="channels_last"):
+        layers.ZeroPadding2D(data_format="channels_first")
+    with pytest.raises(NotImplementedError, match="bicubic"):
+        layers.UpSampling2D(interpolation="bicubic")
+    with pytest.raises(NotImplementedError, match="sparse"):
+        layers.CategoryEncoding(3, sparse=True)
+    spec = [tf.TensorSpec([1, None, 4, 2], tf.float32)]
+    conv = layers.Conv2DTranspose(2, 3)
+    with pytest.raises(ValueError, match="rows and columns"):
+        tf.function(lambda a: conv(a), input_signature=spec)(np.ones((1, 3, 4, 2), np.float32))
+
+
+def test_bilinear_upsampling_is_linear_interpolation_with_half_pixel_centers() -> None:
+    x = RNG.normal(size=(2, 3, 4, 2)).astype(np.float32)
+    y = _traced(layers.UpSampling2D((2, 2), interpolation="bilinear"), x)
+    # Output row 1 sits at input row 0.25 (half-pixel centers): 3/4 of row 0 and 1/4 of row 1; row 0 clamps.
+    np.testing.assert_allclose(y[:, 1, 1], 0.75 * (0.75 * x[:, 0, 0] + 0.25 * x[:, 1, 0])
+                               + 0.25 * (0.75 * x[:, 0, 1] + 0.25 * x[:, 1, 1]), rtol=1e-5)
+    np.testing.assert_allclose(y[:, 0, 0], x[:, 0, 0], rtol=1e-6)

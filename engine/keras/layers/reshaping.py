@@ -1,12 +1,16 @@
-"""Reshaping layers (channels_last): ZeroPadding1D/2D, Cropping1D/2D, UpSampling1D/2D (nearest), Permute and
+"""Reshaping layers (channels_last): ZeroPadding1D/2D, Cropping1D/2D, UpSampling1D/2D (nearest, bilinear), Permute and
 RepeatVector, with Keras 3's argument forms, output shapes and configs. Each is one or two existing ops (pad,
-strided slice, repeat, transpose, tile), so it traces and differentiates like them."""
+strided slice, repeat, transpose, tile; bilinear upsampling is two products with constant interpolation
+matrices), so it traces and differentiates like them."""
 from __future__ import annotations
 
 from typing import Any, Optional, Sequence, Union
 
+import numpy as np
+
+from engine.convert import convert_to_tensor
 from engine.keras.layers.base import Layer
-from engine.ops import expand_dims, pad, repeat, tile, transpose
+from engine.ops import expand_dims, matmul, pad, repeat, reshape, tile, transpose
 
 __all__ = ["ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D", "UpSampling1D", "UpSampling2D", "Permute",
            "RepeatVector"]
@@ -158,13 +162,26 @@ class UpSampling2D(Layer):
         super().__init__(**kwargs)
         _channels_last(data_format)
         self.size = (int(size), int(size)) if isinstance(size, int) else tuple(int(s) for s in size)
-        if interpolation != "nearest":
+        if interpolation not in ("nearest", "bilinear"):
             raise NotImplementedError(f"UpSampling2D: interpolation={interpolation!r} is not supported yet (only "
-                                      f"'nearest')")
+                                      f"'nearest' and 'bilinear')")
         self.interpolation = interpolation
 
     def call(self, inputs: Any) -> Any:
-        return repeat(repeat(inputs, self.size[0], axis=1), self.size[1], axis=2)
+        if self.interpolation == "nearest":
+            return repeat(repeat(inputs, self.size[0], axis=1), self.size[1], axis=2)
+        h, w = inputs.shape[1], inputs.shape[2]
+        if h is None or w is None:
+            raise ValueError(f"UpSampling2D {self.name!r}: bilinear interpolation needs the rows and columns of the "
+                             f"input known, got shape {tuple(inputs.shape)}")
+        c, oh, ow = inputs.shape[3], h * self.size[0], w * self.size[1]
+        rows = convert_to_tensor(bilinear_matrix(h, self.size[0]).T.astype(inputs.dtype.np))
+        cols = convert_to_tensor(bilinear_matrix(w, self.size[1]).T.astype(inputs.dtype.np))
+        # Two matrix products on the rows and then the columns (the batch may be unknown: -1 in the reshapes).
+        t = matmul(reshape(transpose(inputs, [0, 2, 3, 1]), [-1, h]), rows)        # (n*w*c, oh)
+        t = transpose(reshape(t, [-1, w, c, oh]), [0, 3, 2, 1])                    # (n, oh, c, w)
+        t = matmul(reshape(t, [-1, w]), cols)                                       # (n*oh*c, ow)
+        return transpose(reshape(t, [-1, oh, c, ow]), [0, 1, 3, 2])
 
     def compute_output_shape(self, input_shape: Any) -> tuple:
         h, w = input_shape[1], input_shape[2]
@@ -174,6 +191,19 @@ class UpSampling2D(Layer):
     def get_config(self) -> dict:
         return {**super().get_config(), "size": self.size, "data_format": "channels_last",
                 "interpolation": self.interpolation}
+
+
+def bilinear_matrix(size: int, factor: int) -> np.ndarray:
+    """The (size * factor, size) matrix of TF's bilinear resize with half-pixel centers (what Keras 3's
+    UpSampling2D calls): output o reads input (o + 0.5) / factor - 0.5, clamped to the edges."""
+    out = np.zeros((size * factor, size))
+    for o in range(size * factor):
+        x = (o + 0.5) / factor - 0.5
+        lower = int(np.floor(x))
+        frac = x - lower
+        out[o, min(max(lower, 0), size - 1)] += 1.0 - frac
+        out[o, min(max(lower + 1, 0), size - 1)] += frac
+    return out
 
 
 class Permute(Layer):

@@ -28,6 +28,16 @@ PROGRAMS = programs("arith",
                   L.Cropping2D(1)(x4).shape, L.UpSampling1D(2)(x3), L.UpSampling2D((2, 1))(x4)[1, :, :, 0],
                   L.Permute((2, 1))(x3), L.Permute((3, 1, 2))(x4).shape, L.RepeatVector(3)(x3[:, 0, :])]
     """,
+    kl_upsampling2d_bilinear="""
+        x = tf.reshape(tf.range(24.0), [2, 2, 3, 2])
+        layer = tf.keras.layers.UpSampling2D(size=(2, 3), interpolation="bilinear")
+        f = tf.function(lambda t: layer(t), input_signature=[tf.TensorSpec([None, 2, 3, 2], tf.float32)])
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x)
+            s = tf.reduce_sum(y * tf.reshape(tf.range(144.0), [2, 4, 9, 2]) / 100.0)
+        result = (y, f(x), layer.get_config()["interpolation"], tape.gradient(s, x))
+    """,
     kl_pooling_1d="""
         x = tf.reshape(tf.range(30.0) % 7.0, [2, 5, 3])
         L = tf.keras.layers
