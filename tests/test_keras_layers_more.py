@@ -214,7 +214,8 @@ def test_save_and_load_round_trip(tmp_path, suffix) -> None:
         layers.MaxPooling1D(2), layers.GaussianNoise(0.1), layers.GlobalMaxPooling1D(), layers.LeakyReLU(0.2),
         layers.Dense(3, activity_regularizer=tf.keras.regularizers.L1L2(l1=0.01, l2=0.02)), layers.Softmax()])
     model.compile(optimizer=tf.keras.optimizers.Ftrl(0.1), loss="categorical_hinge",
-                  metrics=[tf.keras.metrics.RootMeanSquaredError()])
+                  metrics=[tf.keras.metrics.RootMeanSquaredError(),
+                           tf.keras.metrics.MeanIoU(num_classes=3, sparse_y_true=False, sparse_y_pred=False)])
     x = RNG.normal(size=(4, 6, 6, 1)).astype(np.float32)
     y = np.eye(3, dtype=np.float32)[[0, 1, 2, 0]]
     model.fit(x, y, epochs=1, verbose=0)
@@ -227,6 +228,7 @@ def test_save_and_load_round_trip(tmp_path, suffix) -> None:
     assert isinstance(conv.kernel.constraint, tf.keras.constraints.UnitNorm)
     assert isinstance(loaded.layers[-2].activity_regularizer, tf.keras.regularizers.L1L2)
     np.testing.assert_allclose(loaded.layers[0].adapt_mean.numpy(), norm.adapt_mean.numpy())
+    np.testing.assert_allclose(loaded.evaluate(x, y, verbose=0), model.evaluate(x, y, verbose=0), rtol=1e-5)
 
 
 def test_losses_and_metrics_match_numpy() -> None:

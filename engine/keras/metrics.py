@@ -202,6 +202,12 @@ def get(identifier: Any) -> Any:
         if cls is None:
             raise ValueError(f"Could not interpret metric identifier: {identifier!r}")
         return cls()
+    if isinstance(identifier, dict):   # a saved metric: {"class_name": ..., "config": ...}
+        classes = {c.__name__: c for c in list(_BY_NAME.values()) + [Mean, Sum, MeanIoU]}
+        cls = classes.get(identifier.get("class_name", ""))
+        if cls is None:
+            raise ValueError(f"Could not interpret metric identifier: {identifier!r}")
+        return cls.from_config(identifier.get("config", {}))
     if callable(identifier):
         return MeanMetricWrapper(identifier)
     raise ValueError(f"Could not interpret metric identifier: {identifier!r}")
