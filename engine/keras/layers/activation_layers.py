@@ -89,8 +89,8 @@ class ELU(_Elementwise):
     def call(self, inputs: Any) -> Any:
         return where(greater(inputs, 0.0), inputs, multiply(expm1(inputs), float(self.alpha)))
 
-    def get_config(self) -> dict:  # Keras 3's ELU does not save alpha either
-        return super().get_config()
+    def get_config(self) -> dict:
+        return {**super().get_config(), "alpha": self.alpha}
 
 
 class PReLU(_Elementwise):

@@ -154,7 +154,7 @@ class Normalization(Layer):
         return input_shape
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "axis": list(self.axis), "invert": self.invert,
+        return {**super().get_config(), "axis": self.axis, "invert": self.invert,
                 "mean": None if self.input_mean is None else np.asarray(self.input_mean).tolist(),
                 "variance": None if self.input_variance is None else np.asarray(self.input_variance).tolist()}
 

@@ -38,6 +38,22 @@ PROGRAMS = programs("arith",
             s = tf.reduce_sum(y * tf.reshape(tf.range(144.0), [2, 4, 9, 2]) / 100.0)
         result = (y, f(x), layer.get_config()["interpolation"], tape.gradient(s, x))
     """,
+    kl_layer_configs="""
+        L = tf.keras.layers
+        made = [L.ReLU(max_value=6.0), L.LeakyReLU(0.2), L.ELU(0.5), L.Softmax(axis=1), L.ZeroPadding1D(2),
+                L.ZeroPadding2D(((1, 0), (2, 3))), L.ZeroPadding2D(1), L.Cropping1D(1), L.Cropping2D(2),
+                L.UpSampling1D(3), L.UpSampling2D(2), L.Permute((2, 1)), L.RepeatVector(4), L.MaxPooling1D(3),
+                L.AveragePooling1D(2, strides=1, padding="same"), L.GlobalAveragePooling1D(),
+                L.GlobalMaxPooling1D(keepdims=True), L.GaussianNoise(0.2, seed=3), L.GaussianDropout(0.1),
+                L.SpatialDropout1D(0.3), L.SpatialDropout2D(0.3), L.ActivityRegularization(l1=0.1),
+                L.Rescaling(0.5, offset=1.0), L.Normalization(axis=-1, mean=[1.0, 2.0], variance=[1.0, 4.0]),
+                L.CategoryEncoding(num_tokens=5, output_mode="count"), L.UnitNormalization(axis=[1, 2])]
+        result = []
+        for layer in made:
+            cfg = {k: v for k, v in layer.get_config().items() if k not in ("name", "dtype", "trainable")}
+            again = type(layer).from_config(layer.get_config()).get_config()
+            result.append((type(layer).__name__, cfg, {k: v for k, v in again.items() if k in cfg} == cfg))
+    """,
     kl_pooling_1d="""
         x = tf.reshape(tf.range(30.0) % 7.0, [2, 5, 3])
         L = tf.keras.layers
