@@ -273,3 +273,25 @@ def test_bilinear_upsampling_is_linear_interpolation_with_half_pixel_centers() -
     np.testing.assert_allclose(y[:, 1, 1], 0.75 * (0.75 * x[:, 0, 0] + 0.25 * x[:, 1, 0])
                                + 0.25 * (0.75 * x[:, 0, 1] + 0.25 * x[:, 1, 1]), rtol=1e-5)
     np.testing.assert_allclose(y[:, 0, 0], x[:, 0, 0], rtol=1e-6)
+
+
+def test_add_loss_in_a_custom_layer_enters_the_fit_loss_once_per_step() -> None:
+    class Penalized(tf.keras.layers.Layer):
+        def call(self, x):
+            self.add_loss(0.5 * tf.reduce_mean(tf.square(x)))
+            return x
+
+    x = RNG.normal(size=(6, 2)).astype(np.float32)
+    y = RNG.normal(size=(6, 2)).astype(np.float32)
+    model = tf.keras.Sequential([tf.keras.Input(shape=(2,)), Penalized()])
+    model.compile(optimizer="sgd", loss="mae")
+    want = np.mean(np.abs(x - y)) + 0.5 * np.mean(x ** 2)
+    for _ in range(2):                               # the traced step does not keep earlier calls' losses
+        np.testing.assert_allclose(model.test_on_batch(x, y), want, rtol=1e-5)
+
+
+def test_softmax_over_several_axes() -> None:
+    x = RNG.normal(size=(2, 3, 4)).astype(np.float32)
+    e = np.exp(x - x.max(axis=(1, 2), keepdims=True))
+    np.testing.assert_allclose(_np(layers.Softmax(axis=[1, 2])(x)), e / e.sum(axis=(1, 2), keepdims=True),
+                               rtol=1e-5)

@@ -56,6 +56,17 @@ def _wrapper(name: str, fn: Any, default_name: str, **defaults: Any) -> type:
 
 SparseTopKCategoricalAccuracy = _wrapper("SparseTopKCategoricalAccuracy", sparse_top_k_categorical_accuracy,
                                          "sparse_top_k_categorical_accuracy", k=5, from_sorted_ids=False)
+
+
+def _sparse_top_k_config(self: MeanMetricWrapper) -> dict:
+    """Keras 3 writes from_sorted_ids only when it is set."""
+    config = MeanMetricWrapper.get_config(self)
+    if not config.get("from_sorted_ids"):
+        config.pop("from_sorted_ids", None)
+    return config
+
+
+SparseTopKCategoricalAccuracy.get_config = _sparse_top_k_config  # type: ignore[attr-defined]
 CosineSimilarity = _wrapper("CosineSimilarity", cosine_similarity, "cosine_similarity", axis=-1)
 KLDivergence = _wrapper("KLDivergence", _losses.kl_divergence, "kl_divergence")
 Poisson = _wrapper("Poisson", _losses.poisson, "poisson")

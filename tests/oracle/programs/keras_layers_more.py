@@ -54,6 +54,19 @@ PROGRAMS = programs("arith",
             again = type(layer).from_config(layer.get_config()).get_config()
             result.append((type(layer).__name__, cfg, {k: v for k, v in again.items() if k in cfg} == cfg))
     """,
+    kl_loss_metric_optimizer_configs="""
+        K, M, O = tf.keras.losses, tf.keras.metrics, tf.keras.optimizers
+        objs = [K.KLDivergence(), K.Poisson(reduction="sum"), K.CosineSimilarity(axis=0), K.Hinge(), K.SquaredHinge(),
+                K.CategoricalHinge(), K.MeanSquaredLogarithmicError(), K.MeanAbsolutePercentageError(), K.LogCosh(),
+                M.SparseTopKCategoricalAccuracy(k=3), M.TopKCategoricalAccuracy(), M.RootMeanSquaredError(),
+                M.CosineSimilarity(), M.MeanIoU(num_classes=4), M.MeanSquaredError(), M.MeanAbsoluteError(),
+                O.Adadelta(), O.Ftrl(learning_rate=0.05, l1_regularization_strength=0.1)]
+        result = []
+        for o in objs:
+            # Keras 3 leaves CosineSimilarity's `axis` out of its configs (lost on reload); Kiln keeps it.
+            cfg = {k: v for k, v in o.get_config().items() if k not in ("dtype", "axis")}
+            result.append((type(o).__name__, getattr(o, "name", None), cfg))
+    """,
     kl_pooling_1d="""
         x = tf.reshape(tf.range(30.0) % 7.0, [2, 5, 3])
         L = tf.keras.layers
