@@ -87,7 +87,8 @@ class ELU(_Elementwise):
         self.alpha = alpha
 
     def call(self, inputs: Any) -> Any:
-        return where(greater(inputs, 0.0), inputs, multiply(expm1(inputs), float(self.alpha)))
+        # expm1 of min(x, 0): the unused branch stays finite, so its gradient cannot turn the where's into NaN
+        return where(greater(inputs, 0.0), inputs, multiply(expm1(minimum(inputs, 0.0)), float(self.alpha)))
 
     def get_config(self) -> dict:
         return {**super().get_config(), "alpha": self.alpha}

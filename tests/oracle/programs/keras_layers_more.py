@@ -67,6 +67,19 @@ PROGRAMS = programs("arith",
             cfg = {k: v for k, v in o.get_config().items() if k not in ("dtype", "axis")}
             result.append((type(o).__name__, getattr(o, "name", None), cfg))
     """,
+    kl_activation_layer_gradients_at_large_inputs="""
+        x = tf.constant([[100.0, -100.0, -1.0, 0.5, 3.0]])
+        L = tf.keras.layers
+        grads = []
+        for layer in (L.ELU(), L.ELU(alpha=0.5), L.LeakyReLU(0.2), L.ReLU(max_value=2.0, negative_slope=0.1, threshold=0.5),
+                      L.Softmax(), L.PReLU(alpha_initializer=tf.keras.initializers.Constant(0.25))):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                y = layer(x)
+                s = tf.reduce_sum(y * tf.constant([[1.0, 2.0, 3.0, 4.0, 5.0]]))
+            grads.append(tape.gradient(s, x))
+        result = grads + [tf.keras.activations.elu(x, alpha=0.5)]
+    """,
     kl_pooling_1d="""
         x = tf.reshape(tf.range(30.0) % 7.0, [2, 5, 3])
         L = tf.keras.layers
