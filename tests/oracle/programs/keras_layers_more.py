@@ -80,6 +80,15 @@ PROGRAMS = programs("arith",
             grads.append(tape.gradient(s, x))
         result = grads + [tf.keras.activations.elu(x, alpha=0.5)]
     """,
+    kl_zero_vector_gradients="""
+        x = tf.constant([[0.0, 0.0], [3.0, 4.0]])
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(x)
+            a = tf.reduce_sum(tf.keras.layers.UnitNormalization()(x) * tf.constant([1.0, 2.0]))
+            b = tf.keras.losses.CosineSimilarity()(tf.constant([[1.0, 0.0], [0.0, 1.0]]), x)
+            c = tf.keras.regularizers.L1L2(l1=0.1, l2=0.1)(x)
+        result = (tape.gradient(a, x), tape.gradient(b, x), tape.gradient(c, x))
+    """,
     kl_pooling_1d="""
         x = tf.reshape(tf.range(30.0) % 7.0, [2, 5, 3])
         L = tf.keras.layers
