@@ -295,3 +295,19 @@ def test_softmax_over_several_axes() -> None:
     e = np.exp(x - x.max(axis=(1, 2), keepdims=True))
     np.testing.assert_allclose(_np(layers.Softmax(axis=[1, 2])(x)), e / e.sum(axis=(1, 2), keepdims=True),
                                rtol=1e-5)
+
+
+def test_random_layers_train_under_a_mixed_float16_policy() -> None:
+    tf.keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        x = np.ones((64, 4, 4, 8), np.float32)
+        for layer in (layers.GaussianNoise(0.1), layers.GaussianDropout(0.2), layers.SpatialDropout2D(0.25),
+                      layers.Dropout(0.25)):
+            y = layer(x, training=True)
+            assert y.dtype == tf.float16, type(layer).__name__
+            if isinstance(layer, (layers.SpatialDropout2D, layers.Dropout)):
+                assert abs(float(np.mean(_np(y) == 0)) - 0.25) < 0.03
+            else:
+                assert abs(float(np.mean(_np(y))) - 1.0) < 0.02
+    finally:
+        tf.keras.mixed_precision.set_global_policy("float32")

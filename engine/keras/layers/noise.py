@@ -15,12 +15,18 @@ from engine.ops import add, cast, cos, greater_equal, log, multiply, sqrt, subtr
 __all__ = ["GaussianNoise", "GaussianDropout", "SpatialDropout1D", "SpatialDropout2D", "ActivityRegularization"]
 
 
+def _draw_dtype(like: Any) -> str:
+    """The random streams draw float32 or float64; half-precision layers (mixed policies) draw float32."""
+    return like.dtype.name if like.dtype.size >= 4 else "float32"
+
+
 def normal_like(like: Any, seed: Optional[int]) -> Any:
-    """Standard normal numbers of like's shape (Box-Muller over two uniform draws; unknown dims allowed)."""
-    u1 = random.uniform_like(like, dtype=like.dtype, seed=seed)
-    u2 = random.uniform_like(like, dtype=like.dtype, seed=seed)
+    """Standard normal numbers of like's shape and dtype (Box-Muller over two uniform draws; unknown dims
+    allowed)."""
+    u1 = random.uniform_like(like, dtype=_draw_dtype(like), seed=seed)
+    u2 = random.uniform_like(like, dtype=_draw_dtype(like), seed=seed)
     radius = sqrt(multiply(log(subtract(1.0, u1)), -2.0))  # 1 - u1 is in (0, 1]: the log is finite
-    return multiply(radius, cos(multiply(u2, 2 * math.pi)))
+    return cast(multiply(radius, cos(multiply(u2, 2 * math.pi))), like.dtype)
 
 
 def _rate(rate: Any) -> float:
@@ -86,7 +92,7 @@ class _SpatialDropout(_TrainingOnly):
             return inputs
         # One draw per (example, channel), broadcast over the spatial axes: noise shape (batch, 1, ..., channels).
         corner = inputs[(slice(None),) + (slice(0, 1),) * (self.rank - 2) + (slice(None),)]
-        keep = greater_equal(random.uniform_like(corner, dtype=inputs.dtype, seed=self.seed), self.rate)
+        keep = greater_equal(random.uniform_like(corner, dtype=_draw_dtype(inputs), seed=self.seed), self.rate)
         return multiply(inputs, multiply(cast(keep, inputs.dtype), 1.0 / (1.0 - self.rate)))
 
     def get_config(self) -> dict:
