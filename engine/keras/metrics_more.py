@@ -54,19 +54,22 @@ def _wrapper(name: str, fn: Any, default_name: str, **defaults: Any) -> type:
                                              "__module__": __name__})
 
 
-SparseTopKCategoricalAccuracy = _wrapper("SparseTopKCategoricalAccuracy", sparse_top_k_categorical_accuracy,
-                                         "sparse_top_k_categorical_accuracy", k=5, from_sorted_ids=False)
+class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
+    """How often the integer label is among the k top-scored classes (`from_sorted_ids`: y_pred holds class ids,
+    best first)."""
+
+    def __init__(self, k: int = 5, name: str = "sparse_top_k_categorical_accuracy", dtype: Any = "float32",
+                 from_sorted_ids: bool = False) -> None:
+        super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k,
+                         from_sorted_ids=from_sorted_ids)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        if not config.get("from_sorted_ids"):   # Keras 3 writes it only when set
+            config.pop("from_sorted_ids", None)
+        return config
 
 
-def _sparse_top_k_config(self: MeanMetricWrapper) -> dict:
-    """Keras 3 writes from_sorted_ids only when it is set."""
-    config = MeanMetricWrapper.get_config(self)
-    if not config.get("from_sorted_ids"):
-        config.pop("from_sorted_ids", None)
-    return config
-
-
-SparseTopKCategoricalAccuracy.get_config = _sparse_top_k_config  # type: ignore[attr-defined]
 CosineSimilarity = _wrapper("CosineSimilarity", cosine_similarity, "cosine_similarity", axis=-1)
 KLDivergence = _wrapper("KLDivergence", _losses.kl_divergence, "kl_divergence")
 Poisson = _wrapper("Poisson", _losses.poisson, "poisson")
