@@ -153,6 +153,14 @@ PROGRAMS = programs("arith",
         result = (a(x), a.kernel.shape, b(x), c(x).shape, c.compute_output_shape((None, 5, 4, 2)),
                   L.Conv2DTranspose(4, 3, strides=3, padding="same").compute_output_shape((None, 5, 4, 2)))
     """,
+    kl_conv2d_transpose_dilated_and_in_fit_step="""
+        x = tf.reshape(tf.range(32.0) / 32.0, [2, 4, 2, 2])
+        layer = tf.keras.layers.Conv2DTranspose(1, 2, dilation_rate=2, kernel_initializer="ones", padding="same")
+        same = tf.keras.layers.Conv2DTranspose(2, (3, 2), strides=(1, 2), padding="same", kernel_initializer="ones")
+        f = tf.function(lambda t: same(t), input_signature=[tf.TensorSpec([None, 4, 2, 2], tf.float32)])
+        result = (tf.keras.layers.Conv2DTranspose(1, 2, dilation_rate=2, kernel_initializer="ones")(x), layer(x),
+                  f(x))
+    """,
     kl_conv2d_transpose_gradient="""
         layer = tf.keras.layers.Conv2DTranspose(2, 2, strides=2, kernel_initializer="ones")
         x = tf.reshape(tf.range(8.0), [1, 2, 2, 2])
