@@ -233,8 +233,9 @@ def dropout(x: Any, rate: Any, noise_shape: Any = None, seed: Optional[int] = No
     if r == 0.0:
         return t
     shape = tuple(t.shape) if noise_shape is None else tuple(int(d) for d in noise_shape)
-    u = random.uniform_like(t, dtype=t.dtype, seed=seed) if noise_shape is None and None in shape else \
-        random.uniform(shape, dtype=t.dtype, seed=seed)  # (unknown dims: a traced step's batch dimension)
-    keep = greater_equal(u, full(r, t.dtype, ()))
+    draw = t.dtype if t.dtype.size >= 4 else float32  # the streams draw float32 or float64 (half: float32)
+    u = random.uniform_like(t, dtype=draw, seed=seed) if noise_shape is None and None in shape else \
+        random.uniform(shape, dtype=draw, seed=seed)  # (unknown dims: a traced step's batch dimension)
+    keep = greater_equal(u, full(r, draw, ()))
     scaled = divide(t, full(1.0 - r, t.dtype, ()))
     return where(keep, scaled, full(0, t.dtype, ()))

@@ -15,11 +15,13 @@ from engine.keras import schedules
 from engine.keras.base_optimizer import Optimizer, _resolve, _scalar
 from engine.ops import add, cast, divide, maximum, multiply, pow, sqrt, square, subtract
 from engine.optimizers_adaptive import Adagrad, Adamax, Nadam, RMSprop
+from engine.optimizers_more import Adadelta, Ftrl
 from engine.tensor import Tensor
 from engine.variables import Variable
 from ir.types import DType
 
-__all__ = ["Optimizer", "SGD", "Adam", "RMSprop", "Adagrad", "AdamW", "Adamax", "Nadam", "schedules", "get"]
+__all__ = ["Optimizer", "SGD", "Adam", "RMSprop", "Adagrad", "AdamW", "Adamax", "Nadam", "Adadelta", "Ftrl", "schedules",
+           "get"]
 
 
 class SGD(Optimizer):
@@ -144,7 +146,8 @@ def _complement(beta: Any, dtype: DType) -> Tensor:
 
 
 _BY_NAME: dict[str, Callable[..., Optimizer]] = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop, "adagrad": Adagrad,
-                                                 "adamw": AdamW, "adamax": Adamax, "nadam": Nadam}
+                                                 "adamw": AdamW, "adamax": Adamax, "nadam": Nadam,
+                                                 "adadelta": Adadelta, "ftrl": Ftrl}
 
 
 def get(identifier: Any) -> Optimizer:

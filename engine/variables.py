@@ -53,10 +53,11 @@ class Variable(TensorLike):
     array([1.5, 2.5], dtype=float32)
     """
 
-    __slots__ = ("_cell", "_dtype", "_shape", "_trainable", "_name", "_uid", "__weakref__")
+    __slots__ = ("_cell", "_dtype", "_shape", "_trainable", "_name", "_uid", "_constraint", "__weakref__")
 
     def __init__(self, initial_value: Any = None, trainable: Optional[bool] = None, validate_shape: bool = True,
-                 name: Optional[str] = None, dtype: Any = None, shape: Any = None, **unused: Any) -> None:
+                 name: Optional[str] = None, dtype: Any = None, shape: Any = None, constraint: Any = None,
+                 **unused: Any) -> None:
         if initial_value is None:
             raise ValueError("Variable needs an initial_value")
         hook = getattr(_creation, "hook", None)
@@ -74,6 +75,9 @@ class Variable(TensorLike):
         self._trainable = True if trainable is None else bool(trainable)
         self._uid = next(_uid)
         self._name = (name or "Variable") + ":0"
+        if constraint is not None and not callable(constraint):
+            raise ValueError(f"The `constraint` argument must be a callable. Got: {constraint!r}")
+        self._constraint = constraint  # applied by optimizers after each update, as TF's are
 
     # ---- what it is
     @property
@@ -91,6 +95,15 @@ class Variable(TensorLike):
     @property
     def trainable(self) -> bool:
         return self._trainable
+
+    @property
+    def constraint(self) -> Any:
+        """A callable projecting the value after each optimizer update (Keras's weight constraints), or None."""
+        return self._constraint
+
+    @constraint.setter
+    def constraint(self, value: Any) -> None:
+        self._constraint = value
 
     @property
     def cell(self) -> Cell:
@@ -211,4 +224,5 @@ class Variable(TensorLike):
         return repr(self)
 
     def __deepcopy__(self, memo: Any) -> "Variable":
-        return Variable(np.array(self._cell.array), trainable=self._trainable, name=self._name.split(":")[0])
+        return Variable(np.array(self._cell.array), trainable=self._trainable, name=self._name.split(":")[0],
+                        constraint=self._constraint)

@@ -50,7 +50,8 @@ def linear(x: Any) -> Any:
 
 
 def elu(x: Any, alpha: float = 1.0) -> Any:
-    return nn.elu(x) if alpha == 1.0 else where(greater(x, 0.0), x, multiply(alpha, expm1(x)))
+    # expm1 of min(x, 0): the unused branch stays finite, so its gradient cannot turn the where's into NaN
+    return nn.elu(x) if alpha == 1.0 else where(greater(x, 0.0), x, multiply(alpha, expm1(minimum(x, 0.0))))
 
 
 def selu(x: Any) -> Any:

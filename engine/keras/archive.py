@@ -55,7 +55,8 @@ def _config(model: Any) -> dict:
                                            "config": model.optimizer.get_config()}
         if model.loss is not None:
             compile_config["loss"] = model.loss if isinstance(model.loss, str) else _losses.serialize(model.loss)
-        specs = [m if isinstance(m, str) else type(m).__name__ for m in model._metric_specs]
+        specs = [m if isinstance(m, str) else {"class_name": type(m).__name__, "config": m.get_config()}
+                 if hasattr(m, "get_config") else type(m).__name__ for m in model._metric_specs]
         compile_config["metrics"] = specs
         config["compile_config"] = compile_config
     return config

@@ -246,6 +246,9 @@ class Optimizer:
         for g, v in zip(grads, variables):
             self.update_step(g, v, learning_rate)
         self._iterations.assign_add(np.int64(1))
+        for v in variables:  # weight constraints project the updated values, as Keras 3's `apply` does
+            if v.constraint is not None:
+                v.assign(v.constraint(v))
 
     def _before_updates(self, variables: list[Variable]) -> None:
         """Once per step, before the per-variable updates (Nadam advances its momentum schedule here)."""

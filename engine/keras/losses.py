@@ -12,27 +12,16 @@ from engine import nn
 from engine.convert import convert_to_tensor
 from engine.ops import (abs, add, cast, clip_by_value, divide, less_equal, log, maximum, multiply, negative,
                         reduce_mean, reduce_sum, reshape, size, square, subtract, where)
+from engine.keras.loss_utils import EPSILON, _pred, _true_like  # noqa: F401  (re-exported)
 from engine.tensor import Tensor
 
 __all__ = ["Loss", "SparseCategoricalCrossentropy", "CategoricalCrossentropy", "BinaryCrossentropy",
            "MeanSquaredError", "MeanAbsoluteError", "Huber", "LogCosh", "sparse_categorical_crossentropy",
            "categorical_crossentropy", "binary_crossentropy", "mean_squared_error", "mean_absolute_error", "huber",
-           "log_cosh", "mse", "mae", "get", "serialize"]
-
-EPSILON = 1e-7
-
-
-def _pred(y_pred: Any) -> Tensor:
-    """Predictions as float32 at least: Keras computes losses in float32 (float16/bfloat16 outputs of a mixed
-    policy are widened)."""
-    y = convert_to_tensor(y_pred)
-    return y if y.dtype.is_floating and y.dtype.size >= 4 else cast(y, "float32")
-
-
-def _true_like(y_true: Any, y_pred: Tensor) -> Tensor:
-    y = convert_to_tensor(y_true)
-    return y if y.dtype is y_pred.dtype else cast(y, y_pred.dtype)
-
+           "log_cosh", "mse", "mae", "get", "serialize", "KLDivergence", "Poisson", "CosineSimilarity", "Hinge",
+           "SquaredHinge", "CategoricalHinge", "MeanSquaredLogarithmicError", "MeanAbsolutePercentageError",
+           "kl_divergence", "poisson", "cosine_similarity", "hinge", "squared_hinge", "categorical_hinge",
+           "mean_squared_logarithmic_error", "mean_absolute_percentage_error", "kld", "msle", "mape"]
 
 def sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
                                     ignore_class: Optional[int] = None, axis: int = -1) -> Tensor:
@@ -196,13 +185,36 @@ MeanAbsoluteError = _loss_class("MeanAbsoluteError", mean_absolute_error)
 Huber = _loss_class("Huber", huber, delta=1.0)
 LogCosh = _loss_class("LogCosh", log_cosh)
 
+from engine.keras.losses_more import (categorical_hinge, cosine_similarity, hinge, kl_divergence,  # noqa: E402
+                                      mean_absolute_percentage_error, mean_squared_logarithmic_error, poisson,
+                                      squared_hinge)
+
+KLDivergence = _loss_class("KLDivergence", kl_divergence)
+Poisson = _loss_class("Poisson", poisson)
+CosineSimilarity = _loss_class("CosineSimilarity", cosine_similarity, axis=-1)
+Hinge = _loss_class("Hinge", hinge)
+SquaredHinge = _loss_class("SquaredHinge", squared_hinge)
+CategoricalHinge = _loss_class("CategoricalHinge", categorical_hinge)
+MeanSquaredLogarithmicError = _loss_class("MeanSquaredLogarithmicError", mean_squared_logarithmic_error)
+MeanAbsolutePercentageError = _loss_class("MeanAbsolutePercentageError", mean_absolute_percentage_error)
+kld = KLD = kullback_leibler_divergence = kl_divergence
+msle = MSLE = mean_squared_logarithmic_error
+mape = MAPE = mean_absolute_percentage_error
+logcosh = log_cosh
+
 _BY_NAME: dict[str, Any] = {
     "sparse_categorical_crossentropy": sparse_categorical_crossentropy,
     "categorical_crossentropy": categorical_crossentropy, "binary_crossentropy": binary_crossentropy,
     "mean_squared_error": mean_squared_error, "mse": mean_squared_error, "mean_absolute_error": mean_absolute_error,
-    "mae": mean_absolute_error, "huber": huber, "log_cosh": log_cosh}
+    "mae": mean_absolute_error, "huber": huber, "log_cosh": log_cosh, "logcosh": log_cosh,
+    "kl_divergence": kl_divergence, "kld": kl_divergence, "poisson": poisson, "cosine_similarity": cosine_similarity,
+    "hinge": hinge, "squared_hinge": squared_hinge, "categorical_hinge": categorical_hinge,
+    "mean_squared_logarithmic_error": mean_squared_logarithmic_error, "msle": mean_squared_logarithmic_error,
+    "mean_absolute_percentage_error": mean_absolute_percentage_error, "mape": mean_absolute_percentage_error}
 _CLASSES = {c.__name__: c for c in (SparseCategoricalCrossentropy, CategoricalCrossentropy, BinaryCrossentropy,
-                                    MeanSquaredError, MeanAbsoluteError, Huber, LogCosh)}
+                                    MeanSquaredError, MeanAbsoluteError, Huber, LogCosh, KLDivergence, Poisson,
+                                    CosineSimilarity, Hinge, SquaredHinge, CategoricalHinge,
+                                    MeanSquaredLogarithmicError, MeanAbsolutePercentageError)}
 
 
 def get(identifier: Any) -> Any:

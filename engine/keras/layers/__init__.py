@@ -23,3 +23,15 @@ def serialize(layer: Layer) -> dict:
 
 def deserialize(config: dict, custom_objects: dict | None = None) -> Layer:
     return get_class(config["class_name"], custom_objects).from_config(config["config"])
+
+from engine.keras.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax  # noqa: E402
+from engine.keras.layers.conv_transpose import Conv2DTranspose  # noqa: E402
+from engine.keras.layers.noise import (ActivityRegularization, GaussianDropout, GaussianNoise,  # noqa: E402
+                                       SpatialDropout1D, SpatialDropout2D)
+from engine.keras.layers.pooling1d import (AveragePooling1D, AvgPool1D, GlobalAveragePooling1D,  # noqa: E402
+                                           GlobalMaxPooling1D, MaxPool1D, MaxPooling1D)
+from engine.keras.layers.preprocessing import (CategoryEncoding, Normalization, Rescaling,  # noqa: E402
+                                               UnitNormalization)
+from engine.keras.layers.reshaping import (Cropping1D, Cropping2D, Permute, RepeatVector, UpSampling1D,  # noqa: E402
+                                           UpSampling2D, ZeroPadding1D, ZeroPadding2D)
+__all__ += ["ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "Conv2DTranspose", "GaussianNoise", "GaussianDropout", "SpatialDropout1D", "SpatialDropout2D", "ActivityRegularization", "MaxPooling1D", "AveragePooling1D", "MaxPool1D", "AvgPool1D", "GlobalAveragePooling1D", "GlobalMaxPooling1D", "Rescaling", "Normalization", "CategoryEncoding", "UnitNormalization", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D", "UpSampling1D", "UpSampling2D", "Permute", "RepeatVector"]  # noqa: E501

@@ -18,7 +18,7 @@ import numpy as np
 
 from engine import nest
 from engine.convert import convert_to_tensor
-from engine.keras import initializers
+from engine.keras import constraints, initializers, regularizers
 from engine.keras.mixed_precision import policy_of
 from engine.keras.registry import register_builtin
 from engine.ops import cast
@@ -112,7 +112,7 @@ class Layer:
 
     def __init__(self, trainable: bool = True, name: Optional[str] = None, dtype: Any = None,
                  input_shape: Any = None, batch_input_shape: Any = None, input_dim: Optional[int] = None,
-                 **kwargs: Any) -> None:
+                 activity_regularizer: Any = None, **kwargs: Any) -> None:
         unknown = set(kwargs) - {"autocast", "input_dtype", "batch_size", "dynamic"}
         if unknown:
             raise TypeError(f"{type(self).__name__}: unrecognized keyword arguments {sorted(unknown)}")
@@ -134,7 +134,9 @@ class Layer:
         else:
             self._batch_input_shape = None
         self._call_accepts_training = "training" in inspect.signature(self.call).parameters
-        self._losses: list[Any] = []
+        self._weight_regularizers: list[tuple[Any, Variable]] = []
+        self._losses: list[Any] = []            # from add_loss (activity penalties), cleared per outermost call
+        self.activity_regularizer = regularizers.get(activity_regularizer)
 
     # ---- attribute tracking
     def __setattr__(self, key: str, value: Any) -> None:
@@ -191,10 +193,12 @@ class Layer:
         if initializer is None:
             initializer = "glorot_uniform" if dtype.is_floating else "zeros"
         value = np.asarray(initializers.get(initializer)(shape, dtype), dtype=dtype.np).reshape(shape)
-        var = Variable(value, trainable=trainable, name=f"{self.name}/{name or 'variable'}", dtype=dtype)
+        var = Variable(value, trainable=trainable, name=f"{self.name}/{name or 'variable'}", dtype=dtype,
+                       constraint=constraints.get(constraint))
         self._own_weights.append(var)
+        regularizer = regularizers.get(regularizer)
         if regularizer is not None:
-            self._losses.append((regularizer, var))
+            self._weight_regularizers.append((regularizer, var))
         return var
 
     def _all_weights(self) -> list[Variable]:
@@ -261,11 +265,24 @@ class Layer:
 
     @property
     def losses(self) -> list[Tensor]:
+        """The losses of `add_loss` (activity penalties) from the last call, then the penalties of the trainable
+        weights' regularizers, this layer's and its sublayers', as Keras 3 lists them."""
         out = []
         for layer in self._flatten_layers():
-            for reg, var in layer._losses:
-                out.append(reg(var))
+            out.extend(layer._losses)
+        for layer in self._flatten_layers():
+            for reg, var in layer._weight_regularizers:
+                if self._weight_is_trainable(var):
+                    out.append(reg(var))
         return out
+
+    def add_loss(self, loss: Any) -> None:
+        """Adds scalar loss tensors (inside `call`), listed in `losses` until the next outermost call."""
+        self._losses.extend(nest.flatten(loss))
+
+    def _clear_losses(self) -> None:
+        for layer in self._flatten_layers():
+            layer._losses.clear()
 
     # ---- building and calling
     def build(self, input_shape: Any) -> None:
@@ -306,9 +323,13 @@ class Layer:
         stack = getattr(_context, "training", None)
         if stack is None:
             stack = _context.training = []
+        if not stack:  # an outermost call: the losses of the previous one go (Keras's call context)
+            self._clear_losses()
         stack.append(training)
         try:
             out = self.call(*args, **kwargs)
+            if self.activity_regularizer is not None:
+                self._add_activity_losses(out)
         finally:
             stack.pop()
         shape = getattr(out, "shape", None)
@@ -318,6 +339,16 @@ class Layer:
 
     def call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
         return inputs
+
+    def _add_activity_losses(self, outputs: Any) -> None:
+        """The activity regularizer's penalty of each output, divided by its batch size (Keras 3)."""
+        from engine.ops import divide_no_nan, shape
+        for out in nest.flatten(outputs):
+            if isinstance(out, Tensor):
+                loss = convert_to_tensor(self.activity_regularizer(out))
+                if len(out.shape):
+                    loss = divide_no_nan(loss, cast(shape(out)[0], loss.dtype))
+                self.add_loss(loss)
 
     def _symbolic_call(self, args: tuple, kwargs: dict) -> Any:
         first = args[0]
@@ -348,6 +379,8 @@ class Layer:
     # ---- configuration
     def get_config(self) -> dict:
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype_policy.name}
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = list(self._batch_input_shape)
         return config

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Optional, Sequence, Union
 
-from engine.keras import activations, initializers
+from engine.keras import activations, constraints, initializers, regularizers
 from engine.keras.layers.base import Layer
+from engine.keras.layers.core import weight_options_config
 from engine.nn_conv import avg_pool2d, conv1d, conv2d, max_pool2d
 from engine.ops import add, reduce_max, reduce_mean
 
@@ -46,8 +47,9 @@ class _Conv(Layer):
     def __init__(self, filters: int, kernel_size: Size, strides: Size = 1, padding: str = "valid",
                  data_format: Optional[str] = None, dilation_rate: Size = 1, activation: Any = None,
                  use_bias: bool = True, kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
-                 kernel_regularizer: Any = None, bias_regularizer: Any = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+                 kernel_regularizer: Any = None, bias_regularizer: Any = None, activity_regularizer: Any = None,
+                 kernel_constraint: Any = None, bias_constraint: Any = None, **kwargs: Any) -> None:
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         _channels_last(data_format)
         self.filters = int(filters)
         self.kernel_size = _tuple(kernel_size, self.rank, "kernel_size")
@@ -58,15 +60,19 @@ class _Conv(Layer):
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer, self.bias_regularizer = kernel_regularizer, bias_regularizer
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
 
     def build(self, input_shape: Any) -> None:
         channels = input_shape[-1]
         self.kernel = self.add_weight(shape=self.kernel_size + (channels, self.filters),
                                       initializer=self.kernel_initializer, name="kernel",
-                                      regularizer=self.kernel_regularizer)
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
         self.bias = self.add_weight(shape=(self.filters,), initializer=self.bias_initializer, name="bias",
-                                    regularizer=self.bias_regularizer) if self.use_bias else None
+                                    regularizer=self.bias_regularizer, constraint=self.bias_constraint) \
+            if self.use_bias else None
         self.built = True
 
     def _convolve(self, x: Any) -> Any:
@@ -88,7 +94,7 @@ class _Conv(Layer):
                 "strides": list(self.strides), "padding": self.padding, "dilation_rate": list(self.dilation_rate),
                 "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
                 "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer)}
+                "bias_initializer": initializers.serialize(self.bias_initializer), **weight_options_config(self)}
 
 
 class Conv2D(_Conv):

@@ -5,12 +5,13 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
-from engine.keras import activations, initializers
+from engine.keras import activations, constraints, initializers, regularizers
 from engine.keras.layers.base import KerasTensor, Layer
 from engine.nn import dropout
 from engine.ops import add, matmul, reshape, shape
 
-__all__ = ["Dense", "Activation", "Dropout", "Flatten", "Reshape", "Lambda", "InputLayer", "Input"]
+__all__ = ["weight_options_config",
+           "Dense", "Activation", "Dropout", "Flatten", "Reshape", "Lambda", "InputLayer", "Input"]
 
 
 class Dense(Layer):
@@ -27,7 +28,7 @@ class Dense(Layer):
                  kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
                  kernel_regularizer: Any = None, bias_regularizer: Any = None, activity_regularizer: Any = None,
                  kernel_constraint: Any = None, bias_constraint: Any = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         if not isinstance(units, (int, np.integer)) or units <= 0:
             raise ValueError(f"Received an invalid value for `units`, expected a positive integer. "
                              f"Received: units={units!r}")
@@ -36,17 +37,20 @@ class Dense(Layer):
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = kernel_regularizer
-        self.bias_regularizer = bias_regularizer
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
 
     def build(self, input_shape: Any) -> None:
         last = input_shape[-1]
         if last is None:
             raise ValueError(f"Dense {self.name!r}: the last dimension of the inputs must be known, got {input_shape}")
         self.kernel = self.add_weight(shape=(last, self.units), initializer=self.kernel_initializer, name="kernel",
-                                      regularizer=self.kernel_regularizer)
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
         self.bias = self.add_weight(shape=(self.units,), initializer=self.bias_initializer, name="bias",
-                                    regularizer=self.bias_regularizer) if self.use_bias else None
+                                    regularizer=self.bias_regularizer, constraint=self.bias_constraint) \
+            if self.use_bias else None
         self.built = True
 
     def call(self, inputs: Any) -> Any:
@@ -66,7 +70,16 @@ class Dense(Layer):
         return {**super().get_config(), "units": self.units, "activation": activations.serialize(self.activation),
                 "use_bias": self.use_bias,
                 "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer)}
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                **weight_options_config(self)}
+
+
+def weight_options_config(layer: Layer) -> dict:
+    """The kernel/bias regularizer and constraint entries of a Dense or Conv config (None when absent)."""
+    return {"kernel_regularizer": regularizers.serialize(layer.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(layer.bias_regularizer),
+            "kernel_constraint": constraints.serialize(layer.kernel_constraint),
+            "bias_constraint": constraints.serialize(layer.bias_constraint)}
 
 
 class Activation(Layer):

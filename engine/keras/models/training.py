@@ -271,7 +271,7 @@ class Trainer:
         self._prepare(feed)
         self.reset_metrics()
         xb, yb, sw = feed.first_batch()
-        self._step("train")(xb, yb, sw)
+        self._step("train")(xb, yb) if sw is None else self._step("train")(xb, yb, sw)
         logs = self._logs()
         return logs if return_dict else self._ordered(logs)
 
