@@ -9,8 +9,10 @@ import numpy as np
 
 from codegen import entry, llvm_setup
 from codegen.lower import Lowered, lower_function
-from ir.core import Function
+from codegen.profile import op_flops
+from ir.core import Function, Op
 from ir.dump import dump, wanted
+from ir.opdef import Kind
 from ir.types import RefType
 from ir.timing import phase
 
@@ -19,13 +21,36 @@ from ir.timing import phase
 RELEASE_GIL_ELEMENTS = 1 << 15
 
 
+#: Multiply-adds of a contraction that count as one element operation. Kiln's product kernels do 22-46 GMAC/s on
+#: one core here (1024x10 @ 10x128 in 59 µs, 32x784 @ 784x128 in 70 µs), so codegen.chunks.SPLIT_WORK (2^17 element
+#: operations, about two pool round trips of 50-70 µs) is 4.2M multiply-adds, 90-190 µs on one core: a product
+#: shares its chunks only when half its time saves more than a round trip. Sharing 32x784 @ 784x128 (3.2M) made it
+#: 2.9x numpy's time instead of 1.15x.
+MACS_PER_ELEMENT_OP = 32
+
+
+def op_work(op: Op) -> int:
+    """Element operations of one op: a contraction's multiply-adds over MACS_PER_ELEMENT_OP (its operands' and
+    result's sizes say little: 1024x10 @ 10x128 writes 131K elements in 1.3M multiply-adds, 784x1024 @ 1024x128
+    writes 100K in 103M), anything else the size of its largest operand or result."""
+    macs = op_flops(op) // 2 if op.opdef.kind is Kind.LINALG else 0
+    if macs:
+        return max(1, macs // MACS_PER_ELEMENT_OP)
+    return max([r.type.size for r in op.results] + [v.type.size for v in op.operands] + [0])
+
+
 def work(fn: Function) -> int:
-    """A rough static count of element operations (anything with regions may loop, so counts as long)."""
+    """A rough static count of element operations (anything with regions may loop, so counts as long). The return
+    costs nothing of its own (its values were counted where they were computed) except a parameter it copies."""
     total = 0
     for op in fn.walk():
         if op.regions or any(not v.type.is_static for v in [*op.operands, *op.results]):
             return TILE_ELEMENTS  # unknown sizes: maybe large (released, and tiled when it can be, deciding per call)
-        total += max([r.type.size for r in op.results] + [v.type.size for v in op.operands] + [0])
+        if op.opdef.terminator:
+            computed = {id(r) for o in fn.block.ops for r in o.results}
+            total += sum(v.type.size for v in op.operands if id(v) not in computed)
+            continue
+        total += op_work(op)
     return total
 
 
