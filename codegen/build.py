@@ -8,6 +8,7 @@ from typing import Any, Optional
 import numpy as np
 
 from codegen import entry, llvm_setup
+from codegen.chunks import MACS_PER_ELEMENT_OP
 from codegen.lower import Lowered, lower_function
 from ir.core import Function, Op
 from ir.dump import dump, wanted
@@ -18,14 +19,6 @@ from ir.timing import phase
 
 #: Kernels doing at least this many element operations release the GIL while they run.
 RELEASE_GIL_ELEMENTS = 1 << 15
-
-
-#: Multiply-adds of a contraction that count as one element operation. Kiln's product kernels do 22-46 GMAC/s on
-#: one core here (1024x10 @ 10x128 in 59 µs, 32x784 @ 784x128 in 70 µs), so codegen.chunks.SPLIT_WORK (2^17 element
-#: operations, about two pool round trips of 50-70 µs) is 4.2M multiply-adds, 90-190 µs on one core: a product
-#: shares its chunks only when half its time saves more than a round trip. Sharing 32x784 @ 784x128 (3.2M) made it
-#: 2.9x numpy's time instead of 1.15x.
-MACS_PER_ELEMENT_OP = 32
 
 
 def contraction_macs(op: Op) -> int:

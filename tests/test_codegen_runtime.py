@@ -325,3 +325,27 @@ def test_a_product_shares_its_work_by_its_multiply_adds_not_its_sizes(
     want = a.astype(np.float64) @ (b.T if transpose_b else b).astype(np.float64)
     want = np.tanh(want) * 2 + 1 if epilogue else want
     np.testing.assert_allclose(cf([a, b])[0], want, rtol=1e-4, atol=1e-4)
+
+
+def test_a_product_over_a_run_time_row_count_shares_its_rows_by_their_multiply_adds(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """[?, 10] @ [128, 10]^T: a row costs 1280 multiply-adds, 40 element operations (codegen.chunks.row_work), not
+    its 128 result elements, so a call of 1024 rows (a batch whose product took 59 µs on one thread, 129 µs on
+    two) stays on the calling thread, and one of 8192 rows (10.5M multiply-adds) is shared; both give numpy's
+    float64 product."""
+    from codegen import runtime
+    from codegen.chunks import SPLIT_WORK
+    monkeypatch.setattr(runtime, "num_threads", lambda: 2)
+    monkeypatch.setenv("KILN_CACHE", "0")
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((128, 10), dtype=np.float32)
+    product = tf.function(lambda x, w: tf.matmul(x, w, transpose_b=True),
+                          input_signature=[tf.TensorSpec([None, 10], tf.float32), tf.TensorSpec([128, 10], tf.float32)])
+    cf = product.get_concrete_function().compiled
+    rows = cf.lowered.row_tiles
+    assert rows is not None and rows.row_work == 1280 // 32 and rows.split_rows() * rows.row_work >= SPLIT_WORK
+    for n, threads in ((1024, 1), (8192, 2)):
+        x = rng.standard_normal((n, 10), dtype=np.float32)
+        assert cf.split([x, w]) == (rows.chunks(n), threads)
+        want = x.astype(np.float64) @ w.T.astype(np.float64)
+        np.testing.assert_allclose(product(tf.constant(x), tf.constant(w)).numpy(), want, rtol=1e-4, atol=1e-4)
