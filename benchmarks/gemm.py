@@ -66,10 +66,15 @@ def _peers() -> dict[str, Callable[[Any, dict], Built]]:
         fn = p.jit(lambda a, b: (a.T if ta else a) @ (b.T if tb else b))
         return fn, p.put(d["a"], d["b"])
 
+    def tensorflow(p: Any, d: dict) -> Built:
+        ta, tb = d["ta"], d["tb"]
+        fn = p.jit(lambda a, b: p.np.matmul(a, b, transpose_a=ta, transpose_b=tb))
+        return fn, p.put(d["a"], d["b"])
+
     def torch(p: Any, d: dict) -> Built:
         ta, tb = d["ta"], d["tb"]
         return (lambda a, b: (a.T if ta else a) @ (b.T if tb else b)), p.put(d["a"], d["b"])
-    return {"jax": jax, "torch": torch}
+    return {"jax": jax, "tensorflow": tensorflow, "torch": torch}
 
 
 def _size(product: str, batch: int) -> Callable[[dict], str]:
@@ -85,7 +90,7 @@ def workload(product: str, batch: int) -> Workload:
         f"gemm_{product}_{batch}", f"the training step's {product} product at batch {batch}, alone",
         size=_size(product, batch), inputs=_inputs(product, batch), reference=_reference,
         numpy=lambda d: ((lambda a, b: a @ b), _views(d)), kiln=_kiln, peers=_peers(), unit="µs",
-        skip={"numba": "calls the same BLAS as numpy", "tensorflow": "not implemented for this peer"})
+        skip={"numba": "calls the same BLAS as numpy"})
 
 
 WORKLOADS = [workload(p, b) for b in BATCHES for p in PRODUCTS]

@@ -88,17 +88,33 @@ def _steady() -> None:
         tiers.wait()
 
 
-def measure(fn: Callable[..., Any], args: tuple, cfg: Config) -> tuple[float, float]:
-    """(median, min) seconds per call of fn(*args), after cfg.warmup calls."""
+def timer(fn: Callable[..., Any], args: tuple) -> timeit.Timer:
     names = [f"a{i}" for i in range(len(args))]
-    timer = timeit.Timer(f"fn({', '.join(names)})", globals={"fn": fn, **dict(zip(names, args))})
+    return timeit.Timer(f"fn({', '.join(names)})", globals={"fn": fn, **dict(zip(names, args))})
+
+
+def measure(fn: Callable[..., Any], args: tuple, cfg: Config) -> tuple[float, float]:
+    """(median, min) seconds per call of fn(*args), after cfg.warmup calls (one implementation alone)."""
     for _ in range(cfg.warmup):
         fn(*args)
     _steady()
-    one = timer.timeit(1)
-    number = max(1, min(1_000_000, int(cfg.min_run / max(one, 1e-9))))
-    runs = [timer.timeit(number) / number for _ in range(cfg.repeats)]
-    return statistics.median(runs), min(runs)
+    return measure_together([(fn, args)], cfg)[0]
+
+
+def measure_together(built: list[Built], cfg: Config) -> list[tuple[float, float]]:
+    """(median, min) seconds per call of each warmed-up fn(*args), their timed runs interleaved: run r times every
+    implementation once, starting from the r-th, so that a change in the machine's load (other jobs on the shared
+    cores), the threads another library leaves spinning after its calls, or what its last call left in the caches
+    fall on every implementation alike instead of on whichever was timed then. Each run makes enough calls to
+    last cfg.min_run."""
+    timers = [timer(fn, args) for fn, args in built]
+    numbers = [max(1, min(1_000_000, int(cfg.min_run / max(t.timeit(1), 1e-9)))) for t in timers]
+    runs: list[list[float]] = [[] for _ in timers]
+    for r in range(cfg.repeats):
+        for j in range(len(timers)):
+            i = (r + j) % len(timers)
+            runs[i].append(timers[i].timeit(numbers[i]) / numbers[i])
+    return [(statistics.median(times), min(times)) for times in runs]
 
 
 def mismatch(got: Any, expected: np.ndarray, tol: Any) -> Optional[str]:
@@ -172,7 +188,8 @@ def scratch_dir() -> str:
 
 # ---- the generic runner ----------------------------------------------------------------------------------------------
 def run_kernel_workload(w: Workload, cfg: Config, peers: list, notes: Notes) -> list[Row]:
-    """numpy, Kiln and every peer on the same inputs: each checked against the reference, then timed."""
+    """numpy, Kiln and every peer on the same inputs: each built, checked against the reference and warmed up, then
+    all timed together (`measure_together`)."""
     import engine
     assert w.inputs and w.reference and w.numpy and w.kiln, f"{w.name} needs inputs, reference, numpy and kiln"
     d = w.inputs(cfg.sizes, np.random.default_rng(0))
@@ -182,20 +199,22 @@ def run_kernel_workload(w: Workload, cfg: Config, peers: list, notes: Notes) -> 
         (f"kiln {engine.__version__}", lambda: w.kiln(d), lambda r: r.numpy(), None)]   # type: ignore[misc]
     for p in peers:
         impls.append((p.name, lambda p=p: p.kernel(w, d), p.to_numpy, p))
-    rows = []
+    rows, timed = [], []
     for label, build, to_numpy, peer in impls:
         row = Row(w.name, label)
+        rows.append(row)
         try:
             built = build()
             if built is None:  # a peer without this workload
                 why = peer.skipped.get(w.name, "not available")
-                note = notes.add(f"{label}: {w.name} skipped ({why})")
-                rows.append(Row(w.name, label, status="skipped", notes=[note]))
+                row.status, row.notes = "skipped", [notes.add(f"{label}: {w.name} skipped ({why})")]
                 continue
             fn, args = built
             problem = mismatch(flatten(fn(*args), to_numpy), want, tol)  # the first call compiles
             if problem is None:
-                row.median, row.low = measure(fn, args, cfg)
+                for _ in range(cfg.warmup):
+                    fn(*args)
+                timed.append((row, built))
             else:
                 row.status = "FAILED"
                 row.notes.append(notes.add(f"{label}: {w.name}: {problem}"))
@@ -204,7 +223,10 @@ def run_kernel_workload(w: Workload, cfg: Config, peers: list, notes: Notes) -> 
             row.notes.append(notes.add(f"{label}: {w.name}: {describe_error(e)}"))
         if row.status == "FAILED" and peer is not None:
             row.status = "skipped"  # a peer's failure is a footnote, not Kiln's failure
-        rows.append(row)
+    _steady()
+    for (row, _), (median, low) in zip(timed, measure_together([b for _, b in timed], cfg)):
+        row.median, row.low = median, low
+    for row in rows:
         progress(row, w.unit)
     if w.adjust is not None:
         w.adjust(rows, d, notes)

@@ -3,7 +3,8 @@
 One SGD step of a 784-128-10 MLP: relu hidden layer, mean softmax cross-entropy over integer labels, then
 p -= lr * dloss/dp on all four parameters, as one compiled function. Kiln's is TF2 code with engine.value_and_grad,
 loaded from a module file (the first-call workload needs a fresh copy per repeat); numpy's is the forward and
-backward written by hand; the reference is numpy's in float64.
+backward written by hand; the peers' are the same step as their users write it (TensorFlow's GradientTape, jax's
+value_and_grad, torch's autograd); the reference is numpy's in float64.
 """
 from __future__ import annotations
 
@@ -125,9 +126,58 @@ def numba_mlp_step(x, y, w1, b1, w2, b2, lr):
             w2 - lr * (h.T @ z), b2 - lr * z.sum(axis=0))
 
 
+def tensorflow_mlp_step(p: Any, d: dict) -> Built:
+    """The same step in TensorFlow 2 (GradientTape), compiled with XLA as the peer compiles everything."""
+    tf, lr = p.np, MLP_LR
+
+    def step(x: Any, y: Any, w1: Any, b1: Any, w2: Any, b2: Any) -> tuple:
+        params = (w1, b1, w2, b2)
+        with tf.GradientTape() as tape:
+            tape.watch(params)
+            h = tf.nn.relu(tf.matmul(x, w1) + b1)
+            logits = tf.matmul(h, w2) + b2
+            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+        grads = tape.gradient(loss, params)
+        return (loss,) + tuple(q - lr * g for q, g in zip(params, grads))
+    return p.jit(step), p.put(*(d[k] for k in MLP_ARGS))
+
+
+def jax_mlp_step(p: Any, d: dict) -> Built:
+    """The same step with jax.value_and_grad under jax.jit."""
+    jax, jnp, lr = p.module, p.np, MLP_LR
+
+    def loss_fn(params: tuple, x: Any, y: Any) -> Any:
+        w1, b1, w2, b2 = params
+        logits = jax.nn.relu(x @ w1 + b1) @ w2 + b2
+        picked = jnp.take_along_axis(logits, y[:, None], axis=1)[:, 0]
+        return jnp.mean(jax.nn.logsumexp(logits, axis=1) - picked)
+
+    def step(x: Any, y: Any, w1: Any, b1: Any, w2: Any, b2: Any) -> tuple:
+        params = (w1, b1, w2, b2)
+        loss, grads = jax.value_and_grad(loss_fn)(params, x, y)
+        return (loss,) + tuple(q - lr * g for q, g in zip(params, grads))
+    return p.jit(step), p.put(*(d[k] for k in MLP_ARGS))
+
+
+def torch_mlp_step(p: Any, d: dict) -> Built:
+    """The same step in eager torch with torch.autograd.grad (labels as int64, which cross_entropy takes)."""
+    torch, lr = p.np, MLP_LR
+
+    def step(x: Any, y: Any, *values: Any) -> tuple:
+        params = [v.detach().requires_grad_() for v in values]
+        w1, b1, w2, b2 = params
+        loss = torch.nn.functional.cross_entropy(torch.relu(x @ w1 + b1) @ w2 + b2, y)
+        grads = torch.autograd.grad(loss, params)
+        with torch.no_grad():
+            return (loss.detach(),) + tuple(q - lr * g for q, g in zip(params, grads))
+    x, y, *values = p.put(*(d[k] for k in MLP_ARGS))
+    return step, (x, y.long(), *values)
+
+
 PEERS: dict[str, Callable[[Any, dict], Built]] = {
     # mostly reductions (matmuls, softmax sums)
     "numba": lambda p, d: (p.jit(numba_mlp_step, reduction=True), tuple(d[k] for k in MLP_ARGS) + (d["lr"],)),
+    "jax": jax_mlp_step, "tensorflow": tensorflow_mlp_step, "torch": torch_mlp_step,
 }
 
 

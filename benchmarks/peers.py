@@ -117,8 +117,8 @@ class JaxPeer(Peer):
         return tuple(self.np.asarray(a) for a in arrays)
 
     def jit(self, fn: Callable[..., Any], reduction: bool = False) -> Callable[..., Any]:
-        jitted = self.module.jit(fn)
-        return lambda *args: jitted(*args).block_until_ready()
+        jitted, block = self.module.jit(fn), self.module.block_until_ready
+        return lambda *args: block(jitted(*args))  # (a tuple of results too)
 
     def wrap(self, fn: Callable[..., Any], cache: bool = False) -> Callable[..., Any]:
         return self.jit(fn)

@@ -12,8 +12,9 @@ Method: every implementation's result is checked against an independent referenc
 answer is reported as FAILED, never timed). Warm-up calls (which compile) are excluded. Each of `--repeats` runs
 makes enough calls to last a few tens of milliseconds; the table gives the median and the minimum time per call
 over the runs, and `x numpy` = numpy's median / this row's median (above 1: faster than numpy; "1/N": N times
-slower). first_call, mlp_first_call and cache_hit run in subprocesses, one fresh function (from a fresh module file)
-per repeat.
+slower); the Markdown table after it gives Kiln / the fastest other implementation per workload. The timed runs
+of a workload's implementations are interleaved (harness.measure_together). first_call, mlp_first_call and cache_hit
+run in subprocesses, one fresh function (from a fresh module file) per repeat.
 `--quick` uses tiny sizes and one repeat: it checks that everything runs, and its timings mean nothing.
 `--json PATH` also writes the run as JSON (benchmarks/record.py), with each kernel workload's bytes and flops per
 call from Kiln's profiler, for notebooks/06_performance.ipynb.
@@ -37,7 +38,7 @@ import peers as peer_lib  # noqa: E402
 import record  # noqa: E402
 import workloads  # noqa: E402
 from harness import Config, Notes, Row, run_workload  # noqa: E402
-from table import machine_line, print_table  # noqa: E402
+from table import machine_line, print_summary, print_table  # noqa: E402
 
 WORKLOADS = workloads.WORKLOADS + gemm.WORKLOADS + compile_time.WORKLOADS
 
@@ -103,6 +104,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         gc.collect()
     machine = machine_line(load_before)
     print_table(rows, WORKLOADS, cfg, notes, machine)
+    print_summary(rows, WORKLOADS, cfg)
     if args.json:
         record.write(args.json, rows, WORKLOADS, cfg, notes, machine, args.quick, profiles)
     failed = [r for r in rows if r.status == "FAILED"]

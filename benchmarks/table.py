@@ -97,3 +97,26 @@ def print_table(rows: list[Row], workloads: list[Workload], cfg: Config, notes: 
         print()
         for k, text in enumerate(notes.texts, 1):
             print(f"[{k}] {text}")
+
+
+def print_summary(rows: list[Row], workloads: list[Workload], cfg: Config) -> None:
+    """Kiln against the fastest other implementation (numpy or a peer; a peer only, for the compile-time
+    workloads) per workload, as a Markdown table (the form of issue 14's): Kiln / best above 1 means Kiln is
+    slower."""
+    by_name = {w.name: w for w in workloads}
+    print()
+    print("| workload | size | best other | its median | Kiln | Kiln median | Kiln / best |")
+    print("|---|---|---|---|---|---|---|")
+    for name in dict.fromkeys(r.workload for r in rows):
+        group = [r for r in rows if r.workload == name]
+        unit = by_name[name].unit
+        # (numpy compiles nothing: in a compile-time workload its row is a numpy evaluation, no rival)
+        others = [r for r in group if not r.impl.startswith("kiln") and r.median
+                  and not (by_name[name].run is not None and r.impl.startswith("numpy"))]
+        best = min(others, key=lambda r: r.median or 0.0, default=None)
+        for r in (r for r in group if r.impl.startswith("kiln")):
+            what = r.impl.split(", ", 1)[1] if ", " in r.impl else ""
+            ratio = f"{r.median / best.median:.3g}" if r.median and best and best.median else ""
+            print(f"| `{name}`{' ' + what if what else ''} | {by_name[name].size(cfg.sizes)} | "
+                  f"{best.impl if best else ''} | {fmt_time(best.median, unit) if best else ''} | "
+                  f"{r.impl.split(', ', 1)[0]} | {fmt_time(r.median, unit) or r.status} | {ratio} |")

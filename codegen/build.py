@@ -8,10 +8,12 @@ from typing import Any, Optional
 import numpy as np
 
 from codegen import entry, llvm_setup
+from codegen.chunks import MACS_PER_ELEMENT_OP
 from codegen.lower import Lowered, lower_function
-from ir.core import Function
+from ir.core import Function, Op
 from ir.dump import dump, wanted
-from ir.types import RefType
+from ir.opdef import Kind
+from ir.types import RefType, TensorType
 from ir.timing import phase
 
 
@@ -19,13 +21,46 @@ from ir.timing import phase
 RELEASE_GIL_ELEMENTS = 1 << 15
 
 
+def contraction_macs(op: Op) -> int:
+    """Multiply-adds of a linear-algebra op whose two operands hold batch x m x k and batch x k x n elements for its
+    batch x m x n result (a product, transposed or not), else 0: a convolution or a broadcast batch (their sizes do
+    not factor so), and a square m x m first operand with a result shaped like the second, which may be a solve
+    (m^3/3 + m^2 n of them, not m^2 n), count by size as before."""
+    if op.opdef.kind is not Kind.LINALG or len(op.operands) != 2 or len(op.results) != 1:
+        return 0
+    a, b, out = op.operands[0].type, op.operands[1].type, op.results[0].type
+    if not isinstance(out, TensorType) or out.rank < 2 or not out.dtype.is_floating or out.size == 0:
+        return 0
+    m, n = out.shape[-2], out.shape[-1]
+    batch = out.size // (m * n)
+    k = a.size // (batch * m)
+    if m == k and tuple(out.shape) == tuple(b.shape):
+        return 0
+    return out.size * k if a.size == batch * m * k and b.size == batch * k * n else 0
+
+
+def op_work(op: Op) -> int:
+    """Element operations of one op: a contraction's multiply-adds over MACS_PER_ELEMENT_OP (its operands' and
+    result's sizes say little: 1024x10 @ 10x128 writes 131K elements in 1.3M multiply-adds, 784x1024 @ 1024x128
+    writes 100K in 103M), anything else the size of its largest operand or result."""
+    macs = contraction_macs(op)
+    if macs:
+        return max(1, macs // MACS_PER_ELEMENT_OP)
+    return max([r.type.size for r in op.results] + [v.type.size for v in op.operands] + [0])
+
+
 def work(fn: Function) -> int:
-    """A rough static count of element operations (anything with regions may loop, so counts as long)."""
+    """A rough static count of element operations (anything with regions may loop, so counts as long). The return
+    costs nothing of its own (its values were counted where they were computed) except a parameter it copies."""
     total = 0
     for op in fn.walk():
         if op.regions or any(not v.type.is_static for v in [*op.operands, *op.results]):
             return TILE_ELEMENTS  # unknown sizes: maybe large (released, and tiled when it can be, deciding per call)
-        total += max([r.type.size for r in op.results] + [v.type.size for v in op.operands] + [0])
+        if op.opdef.terminator:
+            computed = {id(r) for o in fn.block.ops for r in o.results}
+            total += sum(v.type.size for v in op.operands if id(v) not in computed)
+            continue
+        total += op_work(op)
     return total
 
 

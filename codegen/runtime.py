@@ -110,7 +110,8 @@ class CompiledFunction:
     def _small(self) -> bool:
         """Too little work for a pool round trip (50-70 µs): its chunks run on the calling thread, as a call of a
         kernel tiled over a run-time row count with as little work does (codegen.chunks.SPLIT_WORK). A 256x10 @
-        10x128 product took 119 µs in chunks on two threads, 15 µs on one (numpy 12 µs)."""
+        10x128 product took 119 µs in chunks on two threads, 15 µs on one (numpy 12 µs). A product's work is its
+        multiply-adds (codegen.build.op_work), not its result's size."""
         from codegen.build import work
         from codegen.chunks import SPLIT_WORK
         return work(self.fn) < SPLIT_WORK

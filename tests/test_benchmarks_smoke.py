@@ -26,7 +26,7 @@ def _table_rows(stdout: str) -> dict[str, list[str]]:
     groups: dict[str, list[str]] = {}
     current = None
     for line in lines[start + 2:]:
-        if line.startswith("["):   # the footnotes
+        if line.startswith(("[", "|")):   # the footnotes, the Markdown summary
             break
         if not line.strip():
             continue
@@ -51,6 +51,12 @@ def test_quick_run_prints_every_workload_for_kiln_and_numpy(tmp_path):
     for workload, impls in groups.items():
         assert impls[:2] == ["numpy", "kiln"], (workload, impls)
     assert "FAILED" not in out.stdout
+    summary = [line for line in out.stdout.splitlines() if line.startswith("| `")]
+    assert [line.split("`")[1] for line in summary] == [w for w in WORKLOADS for _ in
+                                                         range(2 if w == "layers_first_call" else 1)]
+    ratios = {line.split("`")[1]: line.strip().strip("|").split("|")[-1].strip() for line in summary}
+    assert all(float(ratios[w]) > 0 for w in WORKLOADS[:-4])  # Kiln / the best other; without peers, numpy
+    assert ratios["first_call"] == ratios["layers_first_call"] == ""  # numpy compiles nothing: no rival there
 
 
 def test_only_selects_workloads_and_rejects_unknown_names(tmp_path):
@@ -88,3 +94,16 @@ def test_json_record_has_the_rows_peaks_and_kiln_profiles(tmp_path):
     assert reduce_sum["kiln_profile"]["bytes_per_call"] == 4 * n
     assert reduce_sum["kiln_profile"]["flops_per_call"] == n
     assert call["kiln_profile"]["bytes_per_call"] == 3 * 8 * 4 and "add(f32[8], f32[8])" in call["kiln_profile"]["table"]
+
+
+def test_timed_runs_of_a_workloads_implementations_are_interleaved():
+    """harness.measure_together runs every implementation once per round, each round starting one further on, so
+    that a change in the machine's load falls on all of them alike; each run makes the same number of calls."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from harness import Config, measure_together
+    calls: list[str] = []
+    built = [(lambda name=name: calls.append(name), ()) for name in "abc"]
+    results = measure_together(built, Config({}, repeats=4, warmup=0, min_run=0.0))
+    assert len(results) == 3 and all(0 < low <= median for median, low in results)
+    runs = calls[3:]  # after one calibration call each
+    assert calls[:3] == ["a", "b", "c"] and runs == list("abc" "bca" "cab" "abc")

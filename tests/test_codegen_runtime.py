@@ -287,3 +287,65 @@ def test_a_static_tiled_kernel_shares_its_chunks_only_when_the_work_pays_for_a_p
     cf = compile_function(tf.make_ir(lambda x, y: x * y + 1.0, optimize=True)(tf.constant(a), tf.constant(a)))
     assert cf.lowered.chunks > 1 and cf.threads == threads
     np.testing.assert_allclose(cf([a, a])[0], a * a + 1, rtol=1e-6)
+
+
+
+@pytest.mark.parametrize("m, k, n, transpose_b, epilogue, threads", [
+    (1024, 10, 128, True, False, 1),    # the MLP's d @ W2^T at batch 1024: 131K result elements, 1.3M multiply-adds
+    (1024, 128, 10, False, False, 1),   # h @ W2 at batch 1024
+    (32, 784, 128, False, False, 1),    # x @ W at batch 32: 3.2M multiply-adds, 70 µs on one core
+    (1024, 10, 128, True, True, 2),     # the same d @ W2^T with tanh(.) * 2 + 1 over its 131K elements
+])
+def test_a_product_shares_its_work_by_its_multiply_adds_not_its_sizes(
+        monkeypatch: pytest.MonkeyPatch, m: int, k: int, n: int, transpose_b: bool, epilogue: bool,
+        threads: int) -> None:
+    """A product counts its multiply-adds (codegen.build.op_work), so one with few of them per result element runs
+    on the calling thread however large its result (two threads took 129 µs for 1024x10 @ 10x128, one 59 µs): its
+    function is not cut into chunks for the pool, and its GEMM stays off the thread team; elementwise work after it
+    counts by elements and makes the function's chunks worth sharing. All give the float64 values."""
+    from codegen.build import work
+    from codegen.chunks import SPLIT_WORK
+    from codegen.rules.gemm import threads_itself
+    from codegen.runtime import compile_function
+    from ir.types import float32 as f32
+    monkeypatch.setenv("KILN_NUM_THREADS", "2")
+    monkeypatch.setenv("KILN_CACHE", "0")
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((m, k), dtype=np.float32)
+    b = rng.standard_normal((n, k) if transpose_b else (k, n), dtype=np.float32)
+
+    def f(x: Any, y: Any) -> Any:
+        p = tf.matmul(x, y, transpose_b=transpose_b)
+        return tf.tanh(p) * 2.0 + 1.0 if epilogue else p
+    cf = compile_function(tf.make_ir(f, optimize=True)(tf.constant(a), tf.constant(b)))
+    assert (work(cf.fn) >= SPLIT_WORK) == (threads == 2)
+    assert cf.threads == threads and not threads_itself(f32, m, n, k, False, transpose_b)
+    if threads == 2:
+        assert cf.lowered.chunks > 1
+    want = a.astype(np.float64) @ (b.T if transpose_b else b).astype(np.float64)
+    want = np.tanh(want) * 2 + 1 if epilogue else want
+    np.testing.assert_allclose(cf([a, b])[0], want, rtol=1e-4, atol=1e-4)
+
+
+def test_a_product_over_a_run_time_row_count_shares_its_rows_by_their_multiply_adds(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """[?, 10] @ [128, 10]^T: a row costs 1280 multiply-adds, 40 element operations (codegen.chunks.row_work), not
+    its 128 result elements, so a call of 1024 rows (a batch whose product took 59 µs on one thread, 129 µs on
+    two) stays on the calling thread, and one of 8192 rows (10.5M multiply-adds) is shared; both give numpy's
+    float64 product."""
+    from codegen import runtime
+    from codegen.chunks import SPLIT_WORK
+    monkeypatch.setattr(runtime, "num_threads", lambda: 2)
+    monkeypatch.setenv("KILN_CACHE", "0")
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((128, 10), dtype=np.float32)
+    product = tf.function(lambda x, w: tf.matmul(x, w, transpose_b=True),
+                          input_signature=[tf.TensorSpec([None, 10], tf.float32), tf.TensorSpec([128, 10], tf.float32)])
+    cf = product.get_concrete_function().compiled
+    rows = cf.lowered.row_tiles
+    assert rows is not None and rows.row_work == 1280 // 32 and rows.split_rows() * rows.row_work >= SPLIT_WORK
+    for n, threads in ((1024, 1), (8192, 2)):
+        x = rng.standard_normal((n, 10), dtype=np.float32)
+        assert cf.split([x, w]) == (rows.chunks(n), threads)
+        want = x.astype(np.float64) @ w.T.astype(np.float64)
+        np.testing.assert_allclose(product(tf.constant(x), tf.constant(w)).numpy(), want, rtol=1e-4, atol=1e-4)
