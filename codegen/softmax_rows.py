@@ -1,9 +1,6 @@
-"""Softmax rows in one pass: `fuse(fn)` finds the max-shift-exp-sum pattern of softmax, log-softmax, the
-cross-entropies and logsumexp, and replaces its two reductions with one `max_sumexp` op
-(`codegen.rules.softmax_stats`), which reads each row once.
-
-The pattern, in any block, on the IR after the passes (and after autodiff: the gradients are built on the
-decomposed form, and this is a lowering of it):
+"""Softmax rows in one pass: `fuse(fn)` finds the max-shift-exp-sum pattern of softmax, log-softmax and the
+cross-entropies on the IR after the passes (and after autodiff: gradients are built on the decomposed form, and
+this is a lowering of it), and lowers it with each row read once from memory:
 
     %m = reduce_max %x {axes}                  (trailing axes, static and non-empty)
     %v = reshape / stop_gradient ... %m        (any chain of them: keepdims or not, stop_gradient or not)
@@ -12,27 +9,29 @@ decomposed form, and this is a lowering of it):
     %e = exp %d
     %s = reduce_sum %e {axes}                  (the same axes)
 
-becomes `%m, %s = max_sumexp %x {axes}` in place of the reduce_max; the views, sub and exp stay for the consumers
-(softmax's div, log-softmax's sub of log s, a cross-entropy's sum with the labels), which the lowering fuses into
-one pass over each row. So a row is read twice (the statistics, then the consumer), where the decomposed form
-reads it three times (max; exp and sum; the consumer).
+- When the exps `%e` feed only the sum (log-softmax, the cross-entropies): `%m, %s = max_sumexp %x {axes}`
+  (codegen.rules.softmax_stats) replaces both reductions, in one pass computing the running max and the rescaled
+  sum; the views, sub and the consumer (log-softmax's sub of log s, a cross-entropy's sum with the labels) fuse
+  into a second pass. The decomposed form makes three (max; exp and sum; the consumer).
+- When the only other reader of `%e` is softmax's division by the spread sum, over a last axis of at most
+  SUM_BLOCK elements: `softmax_rows %x` (codegen.rules.softmax_exps) replaces the whole softmax: one read of each
+  row, each exp computed once and stored, and the result is the stored exps times 1 / s, fused into the store.
+- Otherwise (softmax over longer rows, or exps a backward pass reads too) the pattern stays decomposed: computing
+  the exps again in the consumer's pass (SHARED_EXP) measured 1.18-1.32x the decomposed form's time, long rows
+  and float64 included, and scaling a long row's stored exps block by block then copying them 1.06-1.12x.
+  Rows of fewer than MIN_ROW elements stay decomposed too.
 
-Which form is faster depends on the consumers. When the exp `%e` feeds only the sum (log-softmax, the
-cross-entropies), the fused form does the same arithmetic with one read of the row fewer. When `%e` has another
-consumer (softmax's division, a backward pass), the decomposed form stores exp(x - m) once and the consumer reads
-it; the fused form would compute the exp again in the consumer's pass, which measured slower in every case tried,
-long rows included (this machine is compute-bound there), so such patterns stay decomposed (SHARED_EXP). Rows of
-fewer than MIN_ROW elements stay decomposed too.
-
-Measured on 2 busy cores (medians of alternating runs, wall time, ratio = fused / decomposed): log_softmax
-float32[4096, 1024] 0.62-1.04 (noisy), [64, 262144] 0.83; softmax_cross_entropy_with_logits [4096, 1024] 0.85-0.94;
-log_softmax [65536, 32] 0.78, [131072, 16] 0.95, [262144, 8] 1.15. Softmax with the exp computed twice: [4096,
-1024] 1.32, [64, 262144] 1.18, float64 [4096, 1024] 1.26, [256, 16384] 1.24, [16384, 10] 3.5.
+Measured (ratio = fused / decomposed time; this 2-core machine was shared with other busy processes, so one thread
+(KILN_NUM_THREADS=1), CPU time, medians / minimums of 11-15 alternating runs): log_softmax float32[4096, 1024]
+0.87 / 0.71, [64, 262144] 0.97 / 1.02 (two threads, wall time: 0.83); softmax_cross_entropy_with_logits
+[4096, 1024] 0.91 / 0.77; softmax [4096, 1024] 0.79 / 0.87, float64 0.91 / 0.83.
 """
 from __future__ import annotations
 
 from typing import Optional
 
+from codegen.rules.blocked_sum import SUM_BLOCK
+from codegen.rules.softmax_exps import SOFTMAX_ROWS
 from codegen.rules.softmax_stats import DTYPES, MAX_SUMEXP
 from ir.core import Block, Function, Op, Rewriter, Value
 from ir.opdef import OPS
@@ -49,30 +48,32 @@ _VIEWS = ("reshape", "stop_gradient")
 
 
 class Match:
-    """One softmax pattern: the reduce_max op and the reduce_sum op it replaces."""
+    """One softmax pattern: the reduce_max op and the reduce_sum op that max_sumexp replaces, or (with `div_op`)
+    the whole softmax, whose division softmax_rows replaces."""
 
-    def __init__(self, max_op: Op, sum_op: Op) -> None:
+    def __init__(self, max_op: Op, sum_op: Op, div_op: Optional[Op] = None) -> None:
         self.max_op = max_op
         self.sum_op = sum_op
+        self.div_op = div_op
 
 
 def _producers(block: Block) -> dict[int, Op]:
     return {id(r): op for op in block.ops for r in op.results}
 
 
-def _uses(block: Block) -> dict[int, int]:
-    counts: dict[int, int] = {}
+def _users(block: Block) -> dict[int, list[Op]]:
+    users: dict[int, list[Op]] = {}
     for op in block.ops:
         for v in op.operands:
-            counts[id(v)] = counts.get(id(v), 0) + 1
-    return counts
+            users.setdefault(id(v), []).append(op)
+    return users
 
 
 def _is(op: Optional[Op], name: str) -> bool:
     return op is not None and op.opdef is OPS[name]
 
 
-def _spreads_max(b: Value, m: Value, axes: tuple[int, ...], rank: int, made: dict[int, Op]) -> bool:
+def _spreads(b: Value, m: Value, axes: tuple[int, ...], rank: int, made: dict[int, Op]) -> bool:
     """Whether `b` is `m` (reduced over `axes` of a rank-`rank` value) broadcast back over the reduced axes: a
     broadcast_to of views of `m` whose shape is m's with 1s inserted at the reduced axes (a reshape keeps the
     element order, so element idx of it is m at idx without the reduced axes)."""
@@ -94,8 +95,9 @@ def _spreads_max(b: Value, m: Value, axes: tuple[int, ...], rank: int, made: dic
 
 
 def find(block: Block) -> list[Match]:
-    """The softmax patterns among `block`'s ops (not in its regions) that `max_sumexp` can replace."""
-    made, uses = _producers(block), _uses(block)
+    """The softmax patterns among `block`'s ops (not in its regions) that `max_sumexp` or `softmax_rows` can
+    replace."""
+    made, users = _producers(block), _users(block)
     out: list[Match] = []
     taken: set[int] = set()
     for op in block.ops:
@@ -106,12 +108,27 @@ def find(block: Block) -> list[Match]:
         if not _is(d, "sub"):
             continue
         x, b = d.operands
-        mop = _max_of(x, b, made, tuple(op.attrs["axes"]))
-        if mop is None or id(mop) in taken or not _worth_it(x, tuple(op.attrs["axes"]), uses[id(e.results[0])]):
+        axes = tuple(op.attrs["axes"])
+        mop = _max_of(x, b, made, axes)
+        if mop is None or id(mop) in taken or _row_elements(x, axes) < MIN_ROW:
             continue
-        taken.add(id(mop))
-        out.append(Match(mop, op))
+        e_users = users.get(id(e.results[0]), [])
+        one_block = axes == (x.type.rank - 1,) and x.type.shape[-1] <= SUM_BLOCK
+        div = _division(e_users, op, made, users) if len(e_users) == 2 and one_block else None
+        if len(e_users) == 1 or div is not None or SHARED_EXP:
+            taken.add(id(mop))
+            out.append(Match(mop, op, div))
     return out
+
+
+def _division(e_users: list[Op], sum_op: Op, made: dict[int, Op], users: dict[int, list[Op]]) -> Optional[Op]:
+    """The op dividing the exps by their sum spread back over the row, when the sum has no other reader."""
+    div = next(u for u in e_users if u is not sum_op)
+    e, s = div.operands[0] if _is(div, "div") else None, sum_op.results[0]
+    if e is not sum_op.operands[0] or len(users.get(id(s), [])) != 1:
+        return None
+    rank = e.type.rank
+    return div if _spreads(div.operands[1], s, (rank - 1,), rank, made) else None
 
 
 def _max_of(x: Value, b: Value, made: dict[int, Op], axes: tuple[int, ...]) -> Optional[Op]:
@@ -133,32 +150,42 @@ def _max_of(x: Value, b: Value, made: dict[int, Op], axes: tuple[int, ...]) -> O
         seen = p.operands[0]
     if p.operands[0] is not x or tuple(p.attrs["axes"]) != axes:
         return None
-    return p if _spreads_max(b, p.results[0], axes, t.rank, made) else None
+    return p if _spreads(b, p.results[0], axes, t.rank, made) else None
 
 
-def _worth_it(x: Value, axes: tuple[int, ...], exp_uses: int) -> bool:
-    """Fused when rows have at least MIN_ROW elements and the exp feeds only the sum (see the module docstring)."""
+def _row_elements(x: Value, axes: tuple[int, ...]) -> int:
     elements = 1
     for k in axes:
         elements *= x.type.shape[k]
-    return elements >= MIN_ROW and (exp_uses <= 1 or SHARED_EXP)
+    return elements
 
 
 class _Fuser(Rewriter):
     def __init__(self) -> None:
         super().__init__()
         self.by_max: dict[int, Match] = {}
+        self.by_div: dict[int, Match] = {}
         self.sums: set[int] = set()
 
     def copy_block(self, block: Block) -> Block:
         for m in find(block):
-            self.by_max[id(m.max_op)] = m
-            self.sums.add(id(m.sum_op))
+            if m.div_op is not None:  # the whole softmax: its parts go dead
+                self.by_div[id(m.div_op)] = m
+            else:
+                self.by_max[id(m.max_op)] = m
+                self.sums.add(id(m.sum_op))
         return super().copy_block(block)
 
     def rewrite(self, op: Op, into: Block) -> None:
         if id(op) in self.sums:
             return  # its result is bound to max_sumexp's second
+        softmax = self.by_div.get(id(op))
+        if softmax is not None:
+            x = self.lookup(softmax.max_op.operands[0])
+            y = Value(op.results[0].type, op.results[0].name)
+            into.ops.append(Op(SOFTMAX_ROWS, [x], [y], dict(softmax.sum_op.attrs), (), op.loc))
+            self.bind(op.results[0], y)
+            return
         match = self.by_max.get(id(op))
         if match is None:
             self.clone(op, into)
@@ -171,9 +198,10 @@ class _Fuser(Rewriter):
 
 
 def fuse(fn: Function) -> Function:
-    """`fn` with its softmax patterns' reductions in one `max_sumexp` op each (itself when it has none)."""
+    """`fn` with its softmax patterns' reductions in one `max_sumexp` op each, and its whole softmaxes as
+    `softmax_rows` ops (itself when it has none)."""
     if not any(_is(op, "reduce_max") for op in fn.walk()):
         return fn
     fuser = _Fuser()
     out = fuser.run(fn)
-    return dce(out) if fuser.by_max else fn
+    return dce(out) if fuser.by_max or fuser.by_div else fn

@@ -10,6 +10,7 @@ import pytest
 
 import engine as tf
 from codegen import softmax_rows
+from codegen.rules.softmax_exps import SOFTMAX_ROWS
 from codegen.rules.softmax_stats import MAX_SUMEXP
 from engine.testing import check_grads
 from ir.interp import run
@@ -43,6 +44,20 @@ def test_log_softmax_rows_become_one_op(shape: list) -> None:
     assert "reduce_max" not in names and "reduce_sum" not in names
 
 
+def _softmax_and_grad(x: Any) -> Any:
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.nn.softmax(x)
+        loss = tf.reduce_sum(y * y)
+    return y, tape.gradient(loss, x)
+
+
+@pytest.mark.parametrize("shape", [[None, 1000], [8, 2048], [100], [2, 3, 16]])
+def test_softmax_rows_of_one_block_become_one_op(shape: list) -> None:
+    names = op_names(fused_ir(tf.nn.softmax, tf.TensorSpec(shape, tf.float64)))
+    assert names == ["softmax_rows", "return"]
+
+
 def test_cross_entropies_use_one_op() -> None:
     y, x = tf.TensorSpec([None, 32], tf.float32), tf.TensorSpec([None, 32], tf.float32)
     names = op_names(fused_ir(lambda y, x: tf.nn.softmax_cross_entropy_with_logits(y, x), y, x))
@@ -61,9 +76,13 @@ def test_user_written_softmax_without_stop_gradient_or_keepdims_is_found() -> No
 
 def test_what_is_not_fused() -> None:
     spec = tf.TensorSpec([256, 1024], tf.float32)
-    # softmax: the decomposed form keeps exp(x - m) for the division (measured faster than computing it twice)
-    assert "max_sumexp" not in op_names(fused_ir(tf.nn.softmax, spec))
-    assert "max_sumexp" not in op_names(fused_ir(tf.nn.softmax, tf.TensorSpec([64, 100000], tf.float32)))
+    # softmax over rows longer than a block: the decomposed form keeps exp(x - m) for the division (measured faster
+    # than computing it twice, or than scaling each block's exps)
+    names = op_names(fused_ir(tf.nn.softmax, tf.TensorSpec([64, 100000], tf.float32)))
+    assert "max_sumexp" not in names and "softmax_rows" not in names
+    # a softmax whose exps the backward pass reads too
+    names = op_names(fused_ir(_softmax_and_grad, spec))
+    assert "max_sumexp" not in names and "softmax_rows" not in names
     # rows shorter than MIN_ROW, a reduction over a leading axis, float16, a max of another value
     assert "max_sumexp" not in op_names(fused_ir(tf.nn.log_softmax, tf.TensorSpec([64, 8], tf.float32)))
     assert "max_sumexp" not in op_names(fused_ir(lambda x: tf.nn.log_softmax(x, axis=0), spec))
@@ -73,20 +92,26 @@ def test_what_is_not_fused() -> None:
                                                    keepdims=True)), spec, spec))
 
 
+def _counting(lower: Callable[..., Any], calls: list) -> Callable[..., Any]:
+    def counting(ctx: Any, op: Any, x: Any) -> Any:
+        calls.append((op.opdef.name, op.attrs["axes"]))
+        return lower(ctx, op, x)
+    counting.dynamic = True  # type: ignore[attr-defined]
+    return counting
+
+
 def test_the_compiled_function_lowers_the_fused_op(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KILN_CACHE", "0")
-    calls = []
-    lower = MAX_SUMEXP.lower
-
-    def counting(ctx, op, x):  # noqa: ANN001, ANN202
-        calls.append(op.attrs["axes"])
-        return lower(ctx, op, x)
-    counting.dynamic = True
-    monkeypatch.setattr(MAX_SUMEXP, "lower", counting)
+    calls: list = []
+    monkeypatch.setattr(MAX_SUMEXP, "lower", _counting(MAX_SUMEXP.lower, calls))
+    monkeypatch.setattr(SOFTMAX_ROWS, "lower", _counting(SOFTMAX_ROWS.lower, calls))
     x = np.random.default_rng(0).standard_normal((64, 300)).astype(np.float32)
     got = tf.function(lambda x: tf.nn.log_softmax(x))(tf.constant(x)).numpy()
-    assert calls == [(1,)]
+    assert calls == [("max_sumexp", (1,))]
     np.testing.assert_allclose(got, np_log_softmax(x), rtol=1e-5, atol=1e-5)
+    got = tf.function(lambda x: tf.nn.softmax(x))(tf.constant(x)).numpy()
+    assert calls[1:] == [("softmax_rows", (1,))]
+    np.testing.assert_allclose(got, np_softmax(x), rtol=1e-5, atol=1e-9)
 
 
 def test_the_op_matches_its_numpy_kernel_through_the_interpreter() -> None:
@@ -94,6 +119,8 @@ def test_the_op_matches_its_numpy_kernel_through_the_interpreter() -> None:
     fn = fused_ir(lambda x: tf.nn.log_softmax(x), tf.TensorSpec([4, 3, 50], tf.float64))
     (got,) = run(fn, [x])
     np.testing.assert_allclose(got, np_log_softmax(x), rtol=1e-13, atol=1e-13)
+    (got,) = run(fused_ir(lambda x: tf.nn.softmax(x), tf.TensorSpec([4, 3, 50], tf.float64)), [x])
+    np.testing.assert_allclose(got, np_softmax(x), rtol=1e-13, atol=1e-300)
     m, s = MAX_SUMEXP.eager(x, axes=(1, 2))
     np.testing.assert_allclose(m, x.max((1, 2)))
     np.testing.assert_allclose(s, np.exp(x - x.max((1, 2), keepdims=True)).sum((1, 2)), rtol=1e-13)
@@ -152,7 +179,9 @@ def fuse_all(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_special_values_like_tensorflow(fuse_all: None) -> None:
     x = tf.constant(SPECIAL)
-    assert "max_sumexp" in op_names(fused_ir(tf.nn.softmax, tf.TensorSpec(SPECIAL.shape, tf.float32)))
+    spec = tf.TensorSpec(SPECIAL.shape, tf.float32)
+    assert "softmax_rows" in op_names(fused_ir(tf.nn.softmax, spec))
+    assert "max_sumexp" in op_names(fused_ir(tf.nn.log_softmax, spec))
     np.testing.assert_allclose(tf.function(lambda x: tf.nn.softmax(x))(x).numpy(), TF_SOFTMAX, rtol=1e-6)
     np.testing.assert_allclose(tf.function(lambda x: tf.nn.log_softmax(x))(x).numpy(), TF_LOG_SOFTMAX, rtol=1e-6)
     got = tf.function(lambda y, x: tf.nn.softmax_cross_entropy_with_logits(y, x))(tf.constant(LABELS), x).numpy()
@@ -162,7 +191,7 @@ def test_special_values_like_tensorflow(fuse_all: None) -> None:
 @pytest.mark.parametrize("width", [4, 5000, 70001])
 def test_special_rows_in_any_block_compiled_equal_eager(fuse_all: None, width: int) -> None:
     """Each special row's 4 values at the start, the middle or the end of a row of -inf (which adds nothing), so
-    they land in the first, a middle or the last block. NaN and +inf rows too: TF's softmax gives [nan, 0, 0, 0]
+    they land in the first, a middle or the last block (width 4: softmax_rows; longer rows: max_sumexp for both). NaN and +inf rows too: TF's softmax gives [nan, 0, 0, 0]
     for them (its exp of NaN), Kiln's eager and compiled code both NaN rows (tests/test_ops_tf.py pins the +inf
     case of log_softmax)."""
     rows = np.concatenate([SPECIAL, [[NAN, 1, 2, 3], [INF, 1, 2, 3], [1, 2, 3, NAN]]]).astype(np.float32)
@@ -176,11 +205,14 @@ def test_special_rows_in_any_block_compiled_equal_eager(fuse_all: None, width: i
 
 
 def test_run_time_rows_and_row_tiling() -> None:
-    f = tf.function(lambda x: tf.nn.log_softmax(x), input_signature=[tf.TensorSpec([None, 37], tf.float32)])
+    spec = [tf.TensorSpec([None, 37], tf.float32)]
+    f_log = tf.function(lambda x: tf.nn.log_softmax(x), input_signature=spec)
+    f_soft = tf.function(lambda x: tf.nn.softmax(x), input_signature=spec)
     rng = np.random.default_rng(5)
     for rows in (1, 3, 1000, 5000):  # 5000 x 37 is tiled in chunks of a run-time row count
         x = rng.standard_normal((rows, 37)).astype(np.float32) * 10
-        np.testing.assert_allclose(f(tf.constant(x)).numpy(), np_log_softmax(x), rtol=2e-6, atol=2e-6)
+        np.testing.assert_allclose(f_log(tf.constant(x)).numpy(), np_log_softmax(x), rtol=2e-6, atol=2e-6)
+        np.testing.assert_allclose(f_soft(tf.constant(x)).numpy(), np_softmax(x), rtol=4e-6, atol=1e-30)
 
 
 # ---- gradients (built on the decomposed IR, before the fusion) -----------------------------------------------------

@@ -19,7 +19,7 @@ or -inf (all -inf) has s = NaN (exp(inf - inf)); a block of only -inf adds nothi
 """
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import llvmlite.ir as lir
 import numpy as np
@@ -28,7 +28,7 @@ from codegen.context import LowerContext
 from codegen.rules.blocked_sum import SUM_BLOCK
 from codegen.rules.reduce import _skip_nan_combine
 from codegen.rules.registry import Tiling
-from codegen.values import CValue, Scalar, constant, reg_type
+from codegen.values import I64, PTR, Buffer, CValue, Scalar, constant, reg_type
 from ir.core import Op
 from ir.opdef import Kind, OpDef, check_arity, check_dtype, fail
 from ir.types import TensorType, float32, float64
@@ -75,64 +75,134 @@ def _split(op: Op, split: list[bool], rows: Optional[int]) -> Optional[list[bool
 MAX_SUMEXP.tile = Tiling(_split)
 
 
-def _lower(ctx: LowerContext, op: Op, x: CValue) -> list[CValue]:
-    tm = op.results[0].type
-    dtype = tm.dtype
-    rank = len(x.dims)
-    kept, red = list(x.dims[:rank - len(op.attrs["axes"])]), list(x.dims[rank - len(op.attrs["axes"]):])
-    b = ctx.b
-    f64 = lir.DoubleType()
-    reg = reg_type(dtype)
-    bits = lir.IntType(64 if dtype is float64 else 32)
-    inf_bits = 0x7FF0000000000000 if dtype is float64 else 0x7F800000
-    max_of = _skip_nan_combine("max")
-    length = red[-1]
-    one_block = length <= SUM_BLOCK and all(d == 1 for d in red[:-1])
-    wide = reg if one_block else f64  # the running (M, S): a row of one block needs no float64 join
-    block_max, block_sum = ctx.entry_alloca(reg), ctx.entry_alloca(reg)
-    run_max, run_sum, nan_seen = ctx.entry_alloca(wide), ctx.entry_alloca(wide), ctx.entry_alloca(bits)
-    outs = [ctx.alloc(tm, kept), ctx.alloc(tm, kept)] if kept else None
-    scalars: list[lir.Value] = []
+class RowStats:
+    """The running (M, S) of one row at a time, joined block by block (see the module docstring): `start` a row,
+    then per block `block_max` and `block_sum`, then `join`; `finish` gives the row's (max, sum) in the dtype's
+    register type, `wide` ones the float64 running values (with `wide=False`, a row of one block: no join, no
+    float64)."""
 
-    def block(idx: list[lir.Value], base: lir.Value, count: int) -> None:
-        """One block of `count` elements from `base` on the last axis joins (run_max, run_sum)."""
-        at = lambda j: idx + [b.add(base, j)]  # noqa: E731
-        b.store(constant(dtype, float("-inf")), block_max)
+    def __init__(self, ctx: LowerContext, dtype: Any, wide: bool = False) -> None:
+        self.ctx, self.dtype = ctx, dtype
+        self.reg = reg_type(dtype)
+        self.one_block = wide
+        self.wide = self.reg if wide else lir.DoubleType()
+        self.bits = lir.IntType(64 if dtype is float64 else 32)
+        self.block_max_slot, self.block_sum_slot = ctx.entry_alloca(self.reg), ctx.entry_alloca(self.reg)
+        self.run_max, self.run_sum = ctx.entry_alloca(self.wide), ctx.entry_alloca(self.wide)
+        self.nan_seen = ctx.entry_alloca(self.bits)
+        self.max_of = _skip_nan_combine("max")
+        self.wide_results: Any = None
+
+    def start(self) -> None:
+        b = self.ctx.b
+        b.store(lir.Constant(self.wide, float("-inf")), self.run_max)
+        b.store(lir.Constant(self.wide, 0.0), self.run_sum)
+        b.store(lir.Constant(self.bits, 0), self.nan_seen)
+
+    def nan_seen_now(self) -> lir.Value:
+        inf_bits = 0x7FF0000000000000 if self.dtype is float64 else 0x7F800000
+        return self.ctx.b.icmp_unsigned(">", self.ctx.b.load(self.nan_seen, typ=self.bits),
+                                        lir.Constant(self.bits, inf_bits))
+
+    def block_max(self, load: Callable[[lir.Value], lir.Value], count: int) -> tuple[lir.Value, lir.Value]:
+        """(m_b, the shift for the block's exps): the shift is m_b, or 0 for a block of -inf (whose exps are then
+        0, not NaN) and once a NaN was seen (m_b is then poison, which must not reach memory)."""
+        ctx, b, reg, bits = self.ctx, self.ctx.b, self.reg, self.bits
+        b.store(constant(self.dtype, float("-inf")), self.block_max_slot)
 
         def scan(j: lir.Value) -> None:
-            v = x.load(b, at(j))
-            b.store(max_of(ctx, b.load(block_max, typ=reg), v), block_max)
+            v = load(j)
+            b.store(self.max_of(ctx, b.load(self.block_max_slot, typ=reg), v), self.block_max_slot)
             magnitude = b.and_(b.bitcast(v, bits), lir.Constant(bits, (1 << (bits.width - 1)) - 1))
-            b.store(ctx.intrinsic("llvm.umax", b.load(nan_seen, typ=bits), magnitude), nan_seen)
+            b.store(ctx.intrinsic("llvm.umax", b.load(self.nan_seen, typ=bits), magnitude), self.nan_seen)
         ctx.for_range(count, scan)
-        mb = b.load(block_max, typ=reg)
-        b.store(constant(dtype, 0), block_sum)
+        mb = b.load(self.block_max_slot, typ=reg)
+        zero = constant(self.dtype, 0)
+        some = b.fcmp_ordered(">", mb, constant(self.dtype, float("-inf")))
+        return mb, b.select(self.nan_seen_now(), zero, b.select(some, mb, zero))
 
-        def add_exp(j: lir.Value) -> None:
-            e = ctx.math("exp", b.fsub(x.load(b, at(j)), mb))
-            b.store(ctx.flags(b.fadd(b.load(block_sum, typ=reg), e), "reassoc", "contract"), block_sum)
-        ctx.for_range(count, add_exp)
-        # A NaN in the block makes mb poison (nnan); only selects follow, and the row's end picks NaN instead.
-        sb = b.load(block_sum, typ=reg)
-        if one_block:  # the row's only block: (M, S) = (m_b, s_b), without the scalar exp
-            b.store(mb, run_max)
-            b.store(sb, run_sum)
+    def block_sum(self, exp_at: Callable[[lir.Value], lir.Value], count: int) -> lir.Value:
+        ctx, b, reg = self.ctx, self.ctx.b, self.reg
+        b.store(constant(self.dtype, 0), self.block_sum_slot)
+        ctx.for_range(count, lambda j: b.store(ctx.flags(b.fadd(b.load(self.block_sum_slot, typ=reg), exp_at(j)),
+                                                         "reassoc", "contract"), self.block_sum_slot))
+        return b.load(self.block_sum_slot, typ=reg)
+
+    def join(self, mb: lir.Value, sb: lir.Value) -> None:
+        """(M, S) joined with a block's (m_b, s_b). A NaN in the block makes m_b poison (nnan); only selects
+        follow, and `finish` picks NaN instead."""
+        ctx, b = self.ctx, self.ctx.b
+        if self.one_block:  # the row's only block: (M, S) = (m_b, s_b), without the scalar exp
+            b.store(mb, self.run_max)
+            b.store(sb, self.run_sum)
             return
-        mb64 = mb if reg == f64 else b.fpext(mb, f64)
-        sb64 = sb if reg == f64 else b.fpext(sb, f64)
-        m, s = b.load(run_max, typ=f64), b.load(run_sum, typ=f64)
+        f64 = self.wide
+        mb64 = mb if self.reg == f64 else b.fpext(mb, f64)
+        sb64 = sb if self.reg == f64 else b.fpext(sb, f64)
+        m, s = b.load(self.run_max, typ=f64), b.load(self.run_sum, typ=f64)
         up = b.fcmp_ordered(">", mb64, m)
         hi = b.select(up, mb64, m)
         scale = ctx.intrinsic("llvm.exp", b.fsub(b.select(up, m, mb64), hi))  # exp(lower max - higher max)
         joined = b.select(up, b.fadd(b.fmul(s, scale), sb64), b.fadd(s, b.fmul(sb64, scale)))
         some = b.fcmp_ordered(">", mb64, lir.Constant(f64, float("-inf")))  # a block of -inf adds nothing
-        b.store(b.select(some, joined, s), run_sum)
-        b.store(b.select(some, hi, m), run_max)
+        b.store(b.select(some, joined, s), self.run_sum)
+        b.store(b.select(some, hi, m), self.run_max)
+
+    def finish(self) -> tuple[lir.Value, lir.Value]:
+        """The row's (max, sum of exps): NaN and NaN after a NaN; sum NaN when the max is +inf or -inf."""
+        ctx, b, w = self.ctx, self.ctx.b, self.wide
+        m = b.load(self.run_max, typ=w)
+        nan = self.nan_seen_now()
+        finite = b.fcmp_ordered("<", ctx.intrinsic("llvm.fabs", m), lir.Constant(w, float("inf")))
+        s = b.select(finite, b.load(self.run_sum, typ=w), lir.Constant(w, float("nan")))
+        wide_nan = lir.Constant(w, float("nan"))
+        self.wide_results = (b.select(nan, wide_nan, m), b.select(nan, wide_nan, s))
+        m, s = (m, s) if self.reg == w else (b.fptrunc(m, self.reg), b.fptrunc(s, self.reg))
+        nan_value = constant(self.dtype, float("nan"))
+        return b.select(nan, nan_value, m), b.select(nan, nan_value, s)
+
+
+#: Bytes of one cache line (the prefetch stride).
+_LINE = 64
+
+
+def prefetch_next(ctx: LowerContext, x: CValue, start: list[lir.Value], count: int) -> None:
+    """Ask for the `count` elements that follow x[start...] in memory (the next block, or the next row), so they
+    come from memory while this block's exps are computed (a dense Buffer only; a prefetch never faults)."""
+    if not isinstance(x, Buffer) or not x.dense:
+        return
+    b = ctx.b
+    first = b.ptrtoint(x.address(b, start), I64)
+    nbytes = count * x.type.dtype.np.itemsize
+    prefetch = ctx.module.declare_intrinsic("llvm.prefetch", [PTR], lir.FunctionType(
+        lir.VoidType(), [PTR, lir.IntType(32), lir.IntType(32), lir.IntType(32)]))
+    i32 = lambda n: lir.Constant(lir.IntType(32), n)  # noqa: E731
+
+    def line(c: lir.Value) -> None:
+        at = b.add(first, b.add(ctx.i64(nbytes), b.mul(c, ctx.i64(_LINE))))
+        b.call(prefetch, [b.inttoptr(at, PTR), i32(0), i32(2), i32(1)])
+    ctx.for_range(-(-nbytes // _LINE), line, vectorize=False)
+
+
+def _lower(ctx: LowerContext, op: Op, x: CValue) -> list[CValue]:
+    tm = op.results[0].type
+    rank, axes = len(x.dims), op.attrs["axes"]
+    kept, red = list(x.dims[:rank - len(axes)]), list(x.dims[rank - len(axes):])
+    b = ctx.b
+    length = red[-1]
+    stats = RowStats(ctx, tm.dtype, wide=length <= SUM_BLOCK and all(d == 1 for d in red[:-1]))
+    outs = [ctx.alloc(tm, kept), ctx.alloc(tm, kept)] if kept else None
+    scalars: list[lir.Value] = []
+
+    def block(idx: list[lir.Value], base: lir.Value, count: int) -> None:
+        """One block of `count` elements from `base` on the last axis joins the row's (M, S)."""
+        at = lambda j: idx + [b.add(base, j)]  # noqa: E731
+        mb, shift = stats.block_max(lambda j: x.load(b, at(j)), count)
+        prefetch_next(ctx, x, at(ctx.i64(0)), count)
+        stats.join(mb, stats.block_sum(lambda j: ctx.math("exp", b.fsub(x.load(b, at(j)), shift)), count))
 
     def row(idx: list[lir.Value]) -> None:
-        b.store(lir.Constant(wide, float("-inf")), run_max)
-        b.store(lir.Constant(wide, 0.0), run_sum)
-        b.store(lir.Constant(bits, 0), nan_seen)
+        stats.start()
 
         def blocks(jdx: list[lir.Value]) -> None:
             full = length // SUM_BLOCK
@@ -142,13 +212,7 @@ def _lower(ctx: LowerContext, op: Op, x: CValue) -> list[CValue]:
             if length % SUM_BLOCK:
                 block(idx + jdx, ctx.i64(full * SUM_BLOCK), length % SUM_BLOCK)
         ctx.loop_nest(red[:-1], blocks)
-        m = b.load(run_max, typ=wide)
-        nan = b.icmp_unsigned(">", b.load(nan_seen, typ=bits), lir.Constant(bits, inf_bits))
-        finite = b.fcmp_ordered("<", ctx.intrinsic("llvm.fabs", m), lir.Constant(wide, float("inf")))
-        s = b.select(finite, b.load(run_sum, typ=wide), lir.Constant(wide, float("nan")))
-        m, s = (m, s) if reg == wide else (b.fptrunc(m, reg), b.fptrunc(s, reg))
-        nan_value = constant(dtype, float("nan"))
-        m, s = b.select(nan, nan_value, m), b.select(nan, nan_value, s)
+        m, s = stats.finish()
         if outs is not None:
             outs[0].store(b, idx, m)
             outs[1].store(b, idx, s)
