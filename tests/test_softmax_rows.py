@@ -240,3 +240,14 @@ def test_compiled_gradient_of_a_fused_loss(fuse_all: None) -> None:
     assert "max_sumexp" in op_names(softmax_rows.fuse(grad.get_concrete_function(tf.constant(x)).optimized_ir))
     np.testing.assert_allclose(g.numpy(), np_softmax(x) * y.sum(-1, keepdims=True) - y, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(loss.numpy(), -(y * np_log_softmax(x)).sum(), rtol=1e-13)
+
+
+def test_a_fused_producer_of_the_logits() -> None:
+    """The logits an elementwise chain computes (a lazy value, computed once per element for both passes)."""
+    x = np.random.default_rng(10).standard_normal((64, 300)).astype(np.float32)
+    y = np.tanh(x.astype(np.float64)) * 3
+    for fn, want in ((tf.nn.softmax, np_softmax(y)), (tf.nn.log_softmax, np_log_softmax(y))):
+        f = tf.function(lambda x: fn(tf.tanh(x) * 3.0))
+        assert {"softmax_rows", "max_sumexp"} & set(op_names(softmax_rows.fuse(
+            f.get_concrete_function(tf.TensorSpec([64, 300], tf.float32)).optimized_ir)))
+        np.testing.assert_allclose(f(tf.constant(x)).numpy(), want, rtol=4e-6, atol=1e-6)

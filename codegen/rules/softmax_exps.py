@@ -69,10 +69,12 @@ SOFTMAX_ROWS.tile = Tiling(_split)
 
 
 def _lower(ctx: LowerContext, op: Op, x: CValue) -> CValue:
+    if isinstance(x, Lazy) and not x.cheap:  # each row is read twice (its max, its exps): compute it once
+        x = ctx.materialize(x)
     t = op.results[0].type
     dtype, b = t.dtype, ctx.b
     kept, length = list(x.dims[:-1]), x.dims[-1]
-    stats = RowStats(ctx, dtype, wide=True)
+    stats = RowStats(ctx, dtype, one_block=True)
     exps = ctx.alloc(t, x.dims)
     factor = ctx.alloc(t.with_shape(t.shape[:-1]), kept)
 
