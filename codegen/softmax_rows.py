@@ -2,7 +2,7 @@
 cross-entropies on the IR after the passes (and after autodiff: gradients are built on the decomposed form, and
 this is a lowering of it), and lowers it with each row read once from memory:
 
-    %m = reduce_max %x {axes}                  (trailing axes, static and non-empty)
+    %m = reduce_max %x {axes}                  (any axes, of static sizes, not empty)
     %v = reshape / stop_gradient ... %m        (any chain of them: keepdims or not, stop_gradient or not)
     %b = broadcast_to %v                       (m back over the reduced axes)
     %d = sub %x, %b
@@ -134,7 +134,7 @@ def _division(e_users: list[Op], sum_op: Op, made: dict[int, Op], users: dict[in
 def _max_of(x: Value, b: Value, made: dict[int, Op], axes: tuple[int, ...]) -> Optional[Op]:
     """The reduce_max of `x` over `axes` that `b` broadcasts back, or None."""
     t = x.type
-    if t.dtype not in DTYPES or not axes or axes != tuple(range(t.rank - len(axes), t.rank)):
+    if t.dtype not in DTYPES or not axes:
         return None
     if any(t.shape[k] is None or t.shape[k] == 0 for k in axes):
         return None

@@ -58,6 +58,12 @@ def test_softmax_rows_of_one_block_become_one_op(shape: list) -> None:
     assert names == ["softmax_rows", "return"]
 
 
+@pytest.mark.parametrize("shape, axis", [([300, 37], 0), ([None, 40, 6], 1), ([64, 100000], 0)])
+def test_log_softmax_over_other_axes_becomes_one_op(shape: list, axis: int) -> None:
+    names = op_names(fused_ir(lambda x: tf.nn.log_softmax(x, axis=axis), tf.TensorSpec(shape, tf.float32)))
+    assert names.count("max_sumexp") == 1 and "reduce_max" not in names
+
+
 def test_cross_entropies_use_one_op() -> None:
     y, x = tf.TensorSpec([None, 32], tf.float32), tf.TensorSpec([None, 32], tf.float32)
     names = op_names(fused_ir(lambda y, x: tf.nn.softmax_cross_entropy_with_logits(y, x), y, x))
@@ -83,9 +89,8 @@ def test_what_is_not_fused() -> None:
     # a softmax whose exps the backward pass reads too
     names = op_names(fused_ir(_softmax_and_grad, spec))
     assert "max_sumexp" not in names and "softmax_rows" not in names
-    # rows shorter than MIN_ROW, a reduction over a leading axis, float16, a max of another value
+    # rows shorter than MIN_ROW, float16, a max of another value
     assert "max_sumexp" not in op_names(fused_ir(tf.nn.log_softmax, tf.TensorSpec([64, 8], tf.float32)))
-    assert "max_sumexp" not in op_names(fused_ir(lambda x: tf.nn.log_softmax(x, axis=0), spec))
     assert "max_sumexp" not in op_names(fused_ir(tf.nn.log_softmax, tf.TensorSpec([64, 64], tf.float16)))
     assert "max_sumexp" not in op_names(fused_ir(
         lambda x, z: x - tf.math.log(tf.reduce_sum(tf.exp(x - tf.reduce_max(z, -1, keepdims=True)), -1,
@@ -147,6 +152,23 @@ def test_values_against_numpy_in_float64(shape: tuple, dtype: Any) -> None:
     np.testing.assert_allclose(f_xent(tf.constant(y), tf.constant(x)).numpy(), xent, rtol=tol * 4)
 
 
+@pytest.mark.parametrize("shape, axis", [((300, 37), 0), ((4, 50, 6), 1), ((20, 3, 40), 0), ((17, 33), -2)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_other_axes_against_numpy_in_float64(shape: tuple, axis: int, dtype: Any) -> None:
+    rng = np.random.default_rng(sum(shape))
+    x = (rng.standard_normal(shape) * 20).astype(dtype)
+    y = rng.random(shape).astype(dtype)
+    tol = 4e-6 if dtype == np.float32 else 1e-13
+    want = np_log_softmax(x, axis)
+    got = tf.function(lambda x: tf.nn.log_softmax(x, axis=axis))(tf.constant(x)).numpy()
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol * np.abs(want).max())
+    got = tf.function(lambda x: tf.nn.softmax(x, axis=axis))(tf.constant(x)).numpy()
+    np.testing.assert_allclose(got, np.exp(want), rtol=tol, atol=1e-30)
+    got = tf.function(lambda y, x: tf.nn.softmax_cross_entropy_with_logits(y, x, axis=axis))(
+        tf.constant(y), tf.constant(x)).numpy()
+    np.testing.assert_allclose(got, -(y.astype(np.float64) * want).sum(axis), rtol=tol)
+
+
 def test_sparse_cross_entropy_against_numpy() -> None:
     rng = np.random.default_rng(3)
     x = rng.standard_normal((50, 300)).astype(np.float32) * 5
@@ -191,9 +213,10 @@ def test_special_values_like_tensorflow(fuse_all: None) -> None:
 @pytest.mark.parametrize("width", [4, 5000, 70001])
 def test_special_rows_in_any_block_compiled_equal_eager(fuse_all: None, width: int) -> None:
     """Each special row's 4 values at the start, the middle or the end of a row of -inf (which adds nothing), so
-    they land in the first, a middle or the last block (width 4: softmax_rows; longer rows: max_sumexp for both). NaN and +inf rows too: TF's softmax gives [nan, 0, 0, 0]
-    for them (its exp of NaN), Kiln's eager and compiled code both NaN rows (tests/test_ops_tf.py pins the +inf
-    case of log_softmax)."""
+    they land in the first, a middle or the last block (width 4: softmax_rows; longer rows: max_sumexp for both).
+    NaN and +inf rows too: TF's softmax gives [nan, 0, 0, 0] for them (its exp of NaN), Kiln's eager and compiled
+    code both NaN rows (tests/test_ops_tf.py pins the +inf case of log_softmax). The same values down the columns
+    (axis 0: the per-element online form)."""
     rows = np.concatenate([SPECIAL, [[NAN, 1, 2, 3], [INF, 1, 2, 3], [1, 2, 3, NAN]]]).astype(np.float32)
     for at in sorted({0, width // 2 - 2, width - 4}):
         x = np.full((len(rows), width), -INF, np.float32)
@@ -202,6 +225,10 @@ def test_special_rows_in_any_block_compiled_equal_eager(fuse_all: None, width: i
             compiled = tf.function(lambda x: fn(x))(tf.constant(x)).numpy()
             np.testing.assert_allclose(compiled, fn(tf.constant(x)).numpy(), rtol=2e-6, equal_nan=True)
             np.testing.assert_allclose(compiled[:len(want), at:at + 4], want, rtol=2e-6)
+            columns = tf.function(lambda x: fn(x, axis=0))(tf.constant(x.T.copy())).numpy()
+            np.testing.assert_allclose(columns, fn(tf.constant(x.T.copy()), axis=0).numpy(), rtol=2e-6,
+                                       equal_nan=True)
+            np.testing.assert_allclose(columns[at:at + 4, :len(want)], want.T, rtol=2e-6)
 
 
 def test_run_time_rows_and_row_tiling() -> None:

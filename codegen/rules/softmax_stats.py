@@ -1,7 +1,8 @@
-"""`max_sumexp`: the row statistics of a softmax, max(x) and sum(exp(x - max(x))) over trailing axes, in one read of
-each row. A codegen-private op (not in the op table): `codegen.softmax_rows` makes it out of the decomposed pattern
-(reduce_max, sub, exp, reduce_sum) after the passes and after autodiff, so gradients and eager mode keep the
-decomposed form; its row (infer, numpy kernel, LLVM rule, tiling rule) is here, side by side.
+"""`max_sumexp`: the row statistics of a softmax, max(x) and sum(exp(x - max(x))) over some axes, in one read of
+each row (this module lowers trailing axes; codegen.rules.softmax_online any others). A codegen-private op (not in
+the op table): `codegen.softmax_rows` makes it out of the decomposed pattern (reduce_max, sub, exp, reduce_sum)
+after the passes and after autodiff, so gradients and eager mode keep the decomposed form; its row (infer, numpy
+kernel, LLVM rule, tiling rule) is here, side by side.
 
 The LLVM rule is the online softmax taken a block at a time: each row is cut into blocks of SUM_BLOCK elements (8
 KB of float32, in L1); a block's max m_b is taken (the reduce rule's NaN-free max with the magnitudes on the side,
@@ -38,6 +39,7 @@ import numpy as np
 from codegen.context import LowerContext
 from codegen.rules.blocked_sum import SUM_BLOCK
 from codegen.rules.reduce import _skip_nan_combine
+from codegen.rules.softmax_online import lower_any_axes
 from codegen.rules.registry import Tiling
 from codegen.values import I64, PTR, Buffer, CValue, Lazy, Scalar, constant, reg_type
 from ir.core import Op
@@ -52,10 +54,10 @@ def _infer(types: list[TensorType], *, axes: Sequence[int]) -> tuple[TensorType,
     check_arity("max_sumexp", types, 1)
     t = types[0]
     check_dtype("max_sumexp", t, DTYPES, "a float32 or float64")
-    r = t.rank
-    if not axes or list(axes) != list(range(r - len(axes), r)):
-        raise fail("max_sumexp", f"axes {list(axes)} must be the trailing axes of shape {t.shape}")
-    kept = t.with_shape(t.shape[:r - len(axes)])
+    if not axes or list(axes) != sorted(set(axes)) or any(not 0 <= a < t.rank for a in axes):
+        raise fail("max_sumexp", f"axes {list(axes)} must be sorted, distinct and within the {t.rank} axes of "
+                                 f"shape {t.shape}")
+    kept = t.with_shape([d for k, d in enumerate(t.shape) if k not in axes])
     return kept, kept
 
 
@@ -73,7 +75,7 @@ def _no_vjp(*args: Any, **attrs: Any) -> tuple:
 
 
 MAX_SUMEXP = OpDef("max_sumexp", _infer, _eager, _no_vjp, Kind.REDUCE, attrs=("axes",), nresults=2,
-                   doc="(max(x), sum(exp(x - max(x)))) over trailing axes, one read of each row (codegen only).")
+                   doc="(max(x), sum(exp(x - max(x)))) over axes, one read of each row (codegen only).")
 
 
 def _split(op: Op, split: list[bool], rows: Optional[int]) -> Optional[list[bool]]:
@@ -200,6 +202,8 @@ def _lower(ctx: LowerContext, op: Op, x: CValue) -> list[CValue]:
         x = ctx.materialize(x)
     tm = op.results[0].type
     rank, axes = len(x.dims), op.attrs["axes"]
+    if tuple(axes) != tuple(range(rank - len(axes), rank)):
+        return lower_any_axes(ctx, op, x)
     kept, red = list(x.dims[:rank - len(axes)]), list(x.dims[rank - len(axes):])
     b = ctx.b
     length = red[-1]
