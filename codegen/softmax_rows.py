@@ -124,11 +124,10 @@ def find(block: Block) -> list[Match]:
 def _division(e_users: list[Op], sum_op: Op, made: dict[int, Op], users: dict[int, list[Op]]) -> Optional[Op]:
     """The op dividing the exps by their sum spread back over the row, when the sum has no other reader."""
     div = next(u for u in e_users if u is not sum_op)
-    e, s = div.operands[0] if _is(div, "div") else None, sum_op.results[0]
-    if e is not sum_op.operands[0] or len(users.get(id(s), [])) != 1:
+    e, s = sum_op.operands[0], sum_op.results[0]
+    if not _is(div, "div") or div.operands[0] is not e or len(users.get(id(s), [])) != 1:
         return None
-    rank = e.type.rank
-    return div if _spreads(div.operands[1], s, (rank - 1,), rank, made) else None
+    return div if _spreads(div.operands[1], s, (e.type.rank - 1,), e.type.rank, made) else None
 
 
 def _max_of(x: Value, b: Value, made: dict[int, Op], axes: tuple[int, ...]) -> Optional[Op]:

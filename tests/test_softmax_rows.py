@@ -278,3 +278,31 @@ def test_a_fused_producer_of_the_logits() -> None:
         assert {"softmax_rows", "max_sumexp"} & set(op_names(softmax_rows.fuse(
             f.get_concrete_function(tf.TensorSpec([64, 300], tf.float32)).optimized_ir)))
         np.testing.assert_allclose(f(tf.constant(x)).numpy(), want, rtol=4e-6, atol=1e-6)
+
+
+def test_softmax_and_log_softmax_of_the_same_logits() -> None:
+    """After CSE the two share the max, the shift, the exps and the sum: neither op can take them all, and the
+    values stay right."""
+    x = np.random.default_rng(11).standard_normal((32, 200)).astype(np.float32) * 5
+    f = tf.function(lambda x: (tf.nn.softmax(x), tf.nn.log_softmax(x)))
+    soft, log = f(tf.constant(x))
+    np.testing.assert_allclose(soft.numpy(), np_softmax(x), rtol=4e-6, atol=1e-30)
+    np.testing.assert_allclose(log.numpy(), np_log_softmax(x), rtol=2e-6, atol=2e-6)
+
+
+def test_inside_a_loop_body() -> None:
+    """Patterns in a region (a while_loop's body) are found and lowered there."""
+    x = np.random.default_rng(12).standard_normal((16, 64)).astype(np.float32)
+
+    @tf.function
+    def iterate(x):
+        for _ in tf.range(3):
+            x = tf.nn.softmax(x * 10.0) + tf.nn.log_softmax(x) * 0.25
+        return x
+    fused = softmax_rows.fuse(iterate.get_concrete_function(tf.constant(x)).optimized_ir)
+    body = [op.opdef.name for op in fused.walk()]
+    assert body.count("softmax_rows") == 1 and body.count("max_sumexp") == 1 and "reduce_max" not in body
+    want = x.astype(np.float64)
+    for _ in range(3):
+        want = np_softmax(want * 10) + np_log_softmax(want) * 0.25
+    np.testing.assert_allclose(iterate(tf.constant(x)).numpy(), want, rtol=1e-5, atol=1e-5)
