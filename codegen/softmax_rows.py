@@ -21,10 +21,11 @@ this is a lowering of it), and lowers it with each row read once from memory:
   and float64 included, and scaling a long row's stored exps block by block then copying them 1.06-1.12x.
   Rows of fewer than MIN_ROW elements stay decomposed too.
 
-Measured (ratio = fused / decomposed time; this 2-core machine was shared with other busy processes, so one thread
-(KILN_NUM_THREADS=1), CPU time, medians / minimums of 11-15 alternating runs): log_softmax float32[4096, 1024]
-0.87 / 0.71, [64, 262144] 0.97 / 1.02 (two threads, wall time: 0.83); softmax_cross_entropy_with_logits
-[4096, 1024] 0.91 / 0.77; softmax [4096, 1024] 0.79 / 0.87, float64 0.91 / 0.83.
+Measured with benchmarks/softmax_rows.py (ratio = fused / decomposed time, medians of alternating rounds; one
+thread, CPU time, because this 2-core machine was shared with other busy processes; the range is over three runs,
+in which the control rows, decomposed either way, measured 0.93-1.01): softmax float32[4096, 1024] 0.79-0.97, float64
+0.91-0.99; log_softmax [4096, 1024] 0.84-0.94, [64, 262144] 0.92-0.97, float64 0.91-0.96, over axis 0 of
+[1024, 4096] 0.72-0.81; softmax_cross_entropy_with_logits [4096, 1024] 0.78-0.99.
 """
 from __future__ import annotations
 

@@ -8,10 +8,10 @@ result is the stored exps times the factor, a lazy value that fuses into the sto
 exps are computed, the next row is prefetched. The decomposed form reads each chunk of rows twice from memory or
 L2 (its max, its exp and sum), sums the stored exps in a pass of their own, and divides.
 
-Measured (float32[4096, 1024], one thread, CPU time, medians / minimums of alternating runs on a busy machine):
-0.79 / 0.87 of the decomposed form's time; float64: 0.91 / 0.83; [16384, 10]: 0.89. Without the prefetch it was
-no faster (0.98-1.17). Longer rows (several blocks: the exps scaled per block, then copied to the result) measured
-1.06-1.12 of the decomposed form and stay decomposed.
+Measured (benchmarks/softmax_rows.py, one thread, CPU time, medians over three runs on a busy machine): float32
+[4096, 1024] 0.79-0.97 of the decomposed form's time, float64 0.91-0.99. Without the prefetch it was no faster
+(0.98-1.17). Longer rows (several blocks: the exps scaled per block, then copied to the result) measured 1.06-1.12
+of the decomposed form and stay decomposed.
 
 Numerics: e * (1 / s) is TensorFlow's own formula (its CPU kernel multiplies by the inverse of the sum). NaN,
 +inf and all -inf rows give NaN rows, as the decomposed form does.
