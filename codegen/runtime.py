@@ -18,7 +18,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from codegen import (cache, entry, gemm_library, gemm_threads, interrupt, llvm_setup, native, owned, partial,
-                     tiers)
+                     softmax_rows, tiers)
 from codegen.callbacks import make_callback as _make_callback
 from codegen.dynamic import has_unknown_dims, supports_unknown_dims  # noqa: F401  (engine.concrete asks runtime)
 from codegen.build import (RELEASE_GIL_ELEMENTS, TILE_ELEMENTS, array_specs, build,  # noqa: F401  (re-exported)
@@ -296,6 +296,7 @@ def compile_function(fn: Any, source: Optional[Function] = None, profile: bool =
         timing.count("cache miss")
     if not isinstance(fn, Function):
         fn = fn()
+    fn = softmax_rows.fuse(fn)  # softmax patterns' two reductions as one pass over each row
     with phase("verify"):
         verify(fn)  # unverified IR (a wrong result shape, an operand out of scope) would make code that reads out of bounds
     elements = work(fn)
