@@ -213,3 +213,12 @@ def test_slogdet_of_a_matrix_whose_determinant_overflows() -> None:
     assert (float(sign), float(logabs)) == (1.0, pytest.approx(184.20682, rel=1e-6))
     sign, logabs = tf.linalg.slogdet(tf.eye(40) * 0.01)
     assert (float(sign), float(logabs)) == (1.0, pytest.approx(-184.20682, rel=1e-6))
+
+
+def test_softmax_of_a_row_with_nan_or_inf_is_all_nan() -> None:
+    # TF 2.21: [[nan, 0, 0, 0], [nan, 0, 0, 0], [0, 0, 0, nan]] (its exp of the NaN shift zeroes the rest of the row;
+    # an +inf entry gives inf - inf = NaN there). Kiln, eager and compiled: the whole row NaN, as numpy's formula.
+    x = tf.constant([[np.nan, 1.0, 2.0, 3.0], [np.inf, 1.0, 2.0, 3.0], [1.0, 2.0, 3.0, np.nan]])
+    with np.errstate(invalid="ignore"):
+        for got in (tf.nn.softmax(x), tf.function(lambda x: tf.nn.softmax(x))(x)):
+            assert np.isnan(got.numpy()).all()
