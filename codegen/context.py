@@ -214,6 +214,15 @@ class LowerContext:
         if not dst.type.shape:
             dst.store(self.b, [], v.load(self.b, []))
             return
+        if isinstance(v, Buffer) and v.dense and dst.dense and v.type.dtype is dst.type.dtype:
+            # a copy of a whole array (a Variable's new array, a snapshot): one memcpy, no loops for LLVM
+            if v.ptr is not dst.ptr:
+                elem = 1 if dst.type.dtype.is_bool else dst.type.dtype.size
+                count = num_elements(self.b, dst.dims)
+                nbytes = self.i64(count * elem) if isinstance(count, int) else self.b.mul(count, self.i64(elem))
+                memcpy = self.module.declare_intrinsic("llvm.memcpy", [PTR, PTR, I64])
+                self.b.call(memcpy, [dst.ptr, v.ptr, nbytes, lir.Constant(lir.IntType(1), 0)])
+            return
         self.loop_nest(dst.dims, lambda idx: dst.store(self.b, idx, v.load(self.b, idx)))
 
     # ---- loops
