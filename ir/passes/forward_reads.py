@@ -67,7 +67,28 @@ def _writes(op: Op) -> list[int]:
     return out
 
 
+def _redundant(block: Block) -> bool:
+    """Whether some read in `block` (or a nested block) would be forwarded: the rewrite is skipped otherwise, as in
+    every round of the pipeline after the first."""
+    held: set[int] = set()
+    for op in block.ops:
+        if any(_redundant(r) for r in op.regions):
+            return True
+        if op.opdef is READ:
+            if id(op.operands[0]) in held:
+                return True
+            held.add(id(op.operands[0]))
+            continue
+        for k in _writes(op):
+            held.discard(id(op.operands[k]))
+        if op.opdef is ASSIGN:
+            held.add(id(op.operands[0]))
+    return False
+
+
 def forward_reads(fn: Function) -> Function:
-    """A copy of `fn` whose redundant Variable reads use the value already held."""
+    """A copy of `fn` whose redundant Variable reads use the value already held (`fn` itself when there are none)."""
+    if not _redundant(fn.block):
+        return with_edits(fn, 0)
     rewriter = _Forwarder()
     return with_edits(rewriter.run(fn), rewriter.forwarded)
