@@ -37,6 +37,7 @@ from codegen.profile import KernelProbe
 from codegen.rules.stack import free_stacks
 from codegen.values import I32, I64, PTR, Buffer, CValue, Dim, Lazy, Scalar, as_i64, num_elements, round_to
 from ir.analysis import assigned_refs
+from ir.passes.forward_reads import written_operands
 from ir.core import Block, Function, Op
 from ir.opdef import Kind
 from ir.types import RefType, TensorType
@@ -116,7 +117,8 @@ def lower_ops(ctx: LowerContext, ops: Sequence[Op], env: dict[int, CValue], uses
             return list(rule(ctx, op, *operands))
         if op.regions:  # an expression captured by a loop or branch is computed once, not on every trip
             operands = [ctx.materialize(o) if isinstance(o, Lazy) and not o.cheap else o for o in operands]
-        for k in _writes(op):  # from here on (and inside its regions) the Variable's reads see its new array
+        # from here on (and inside its regions) a Variable this op may write is read from its new array
+        for k in written_operands(op):
             if isinstance(operands[k], VarRef):
                 operands[k].fresh = False
         if op.opdef.kind is Kind.ELEMENTWISE:
@@ -137,16 +139,6 @@ def lower_ops(ctx: LowerContext, ops: Sequence[Op], env: dict[int, CValue], uses
             probe.end(mark, [op], op.operands, [r.type for r in op.results if isinstance(env[id(r)], Buffer)],
                       op.opdef.name)
     return None
-
-
-def _writes(op: Op) -> list[int]:
-    """Indices of the operands (Variable references) that `op` may write, itself or in its regions."""
-    out = [] if op.opdef.writes_operand is None else [op.opdef.writes_operand]
-    start = op.opdef.region_operand_start
-    for region in op.regions:
-        inner = assigned_refs(region)
-        out += [start + i for i, a in enumerate(region.args) if id(a) in inner]
-    return out
 
 
 def lower_outlined(ctx: LowerContext, block: Block, args: list[CValue], items: list[outline.Item],

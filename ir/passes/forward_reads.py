@@ -47,7 +47,7 @@ class _Forwarder(PassRewriter):
             clone = self.clone(op, into)
             self.known[id(ref)] = (ref, clone.results[0])
             return
-        written = _writes(op)
+        written = written_operands(op)
         clone = self.clone(op, into)
         for k in written:
             self.known.pop(id(clone.operands[k]), None)
@@ -57,7 +57,7 @@ class _Forwarder(PassRewriter):
                 self.known[id(ref)] = (ref, value)
 
 
-def _writes(op: Op) -> list[int]:
+def written_operands(op: Op) -> list[int]:
     """Indices of the operands (Variable references) that `op` may write, itself or in its regions."""
     out = [] if op.opdef.writes_operand is None else [op.opdef.writes_operand]
     start = op.opdef.region_operand_start
@@ -79,7 +79,7 @@ def _redundant(block: Block) -> bool:
                 return True
             held.add(id(op.operands[0]))
             continue
-        for k in _writes(op):
+        for k in written_operands(op):
             held.discard(id(op.operands[k]))
         if op.opdef is ASSIGN:
             held.add(id(op.operands[0]))
