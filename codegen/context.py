@@ -27,6 +27,10 @@ _LIBM = {"exp": "llvm.exp", "log": "llvm.log", "sin": "llvm.sin", "cos": "llvm.c
 #: Loops that run fewer times than this in all, counting the trips of the loops around them, are not offered to
 #: the loop vectorizer (see `for_range`).
 SMALL_LOOP_WORK = 1024
+#: A loop of fewer static trips than this, inside loops of run-time trip counts, is not offered to the loop
+#: vectorizer either: it fills less than one 16-lane vector, so vector code would be a masked or scalar remainder
+#: anyway (see `for_range`).
+SHORT_LOOP_TRIPS = 16
 
 
 def _at(op: Any) -> str:
@@ -210,6 +214,15 @@ class LowerContext:
         if not dst.type.shape:
             dst.store(self.b, [], v.load(self.b, []))
             return
+        if isinstance(v, Buffer) and v.dense and dst.dense and v.type.dtype is dst.type.dtype:
+            # a copy of a whole array (a Variable's new array, a snapshot): one memcpy, no loops for LLVM
+            if v.ptr is not dst.ptr:
+                elem = 1 if dst.type.dtype.is_bool else dst.type.dtype.size
+                count = num_elements(self.b, dst.dims)
+                nbytes = self.i64(count * elem) if isinstance(count, int) else self.b.mul(count, self.i64(elem))
+                memcpy = self.module.declare_intrinsic("llvm.memcpy", [PTR, PTR, I64])
+                self.b.call(memcpy, [dst.ptr, v.ptr, nbytes, lir.Constant(lir.IntType(1), 0)])
+            return
         self.loop_nest(dst.dims, lambda idx: dst.store(self.b, idx, v.load(self.b, idx)))
 
     # ---- loops
@@ -272,17 +285,20 @@ class LowerContext:
         nxt = b.add(i, self.i64(1), flags=["nsw"])
         i.add_incoming(nxt, b.block)
         latch = b.branch(head)
-        if not vectorize or (runs is not None and runs < SMALL_LOOP_WORK):
+        if runs is None and trips is not None and trips < SHORT_LOOP_TRIPS:
+            latch.set_metadata("llvm.loop", self._loop_id("llvm.loop.vectorize.enable", "llvm.loop.unroll.disable"))
+        elif not vectorize or (runs is not None and runs < SMALL_LOOP_WORK):
             latch.set_metadata("llvm.loop", self._loop_id("llvm.loop.vectorize.enable"))
         b.position_at_end(after)
 
-    def _loop_id(self, disabled: str) -> lir.Value:
-        """A fresh loop ID `!N = !{!N, !{!"<disabled>", i1 false}}` (a loop ID must refer to itself, which
-        llvmlite's metadata builder cannot say directly: the node is made, then pointed at itself)."""
+    def _loop_id(self, disabled: str, *flags: str) -> lir.Value:
+        """A fresh loop ID `!N = !{!N, !{!"<disabled>", i1 false}, !{!"<flag>"}...}` (a loop ID must refer to
+        itself, which llvmlite's metadata builder cannot say directly: the node is made, then pointed at itself)."""
         m = self.module
-        prop = m.add_metadata([lir.MetaDataString(m, disabled), lir.Constant(lir.IntType(1), 0)])
-        node = m.add_metadata([prop, lir.MetaDataString(m, f"kiln.loop.{len(m.metadata)}")])
-        node.operands = (node, prop)
+        props = [m.add_metadata([lir.MetaDataString(m, disabled), lir.Constant(lir.IntType(1), 0)])]
+        props += [m.add_metadata([lir.MetaDataString(m, flag)]) for flag in flags]
+        node = m.add_metadata(props + [lir.MetaDataString(m, f"kiln.loop.{len(m.metadata)}")])
+        node.operands = (node, *props)
         return node
 
     def loop_nest(self, shape: Sequence[Dim], body: Callable[[list[lir.Value]], None]) -> None:

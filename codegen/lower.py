@@ -37,18 +37,26 @@ from codegen.profile import KernelProbe
 from codegen.rules.stack import free_stacks
 from codegen.values import I32, I64, PTR, Buffer, CValue, Dim, Lazy, Scalar, as_i64, num_elements, round_to
 from ir.analysis import assigned_refs
+from ir.passes.forward_reads import written_operands
 from ir.core import Block, Function, Op
 from ir.opdef import Kind
 from ir.types import RefType, TensorType
 
 
 class VarRef(CValue):
-    """A Variable inside compiled code: the buffer that holds its current value."""
+    """A Variable inside compiled code: the buffer that holds its current value.
 
-    def __init__(self, type: RefType, buffer: Buffer, mutable: bool) -> None:  # noqa: A002
+    A Variable the function assigns has two arrays: `old`, the one the call found (never written during the call),
+    and `buffer`, the new one that assigns write and the caller swaps in. Until an op that may write it has been
+    lowered (`fresh`), a read is the old array itself; after, a read takes a snapshot of the new one."""
+
+    def __init__(self, type: RefType, buffer: Buffer, mutable: bool,  # noqa: A002
+                 old: Optional[Buffer] = None) -> None:
         self.type = type
         self.buffer = buffer
-        self.mutable = mutable  # assigned somewhere in the function: reads take snapshots
+        self.mutable = mutable  # assigned somewhere in the function: reads after a write take snapshots
+        self.old = old
+        self.fresh = old is not None
 
 
 class Lowered:
@@ -109,6 +117,10 @@ def lower_ops(ctx: LowerContext, ops: Sequence[Op], env: dict[int, CValue], uses
             return list(rule(ctx, op, *operands))
         if op.regions:  # an expression captured by a loop or branch is computed once, not on every trip
             operands = [ctx.materialize(o) if isinstance(o, Lazy) and not o.cheap else o for o in operands]
+        # from here on (and inside its regions) a Variable this op may write is read from its new array
+        for k in written_operands(op):
+            if isinstance(operands[k], VarRef):
+                operands[k].fresh = False
         if op.opdef.kind is Kind.ELEMENTWISE:
             results: Any = [_elementwise(ctx, op, rule, operands)]
             if getattr(rule, "may_fail", None) is not None and rule.may_fail(op):
@@ -216,10 +228,13 @@ def lower_function(fn: Function, name: str = "kiln_body", chunk_bytes: Sequence[
         if isinstance(t, RefType):
             buf = Buffer(t.value_type, p)
             if i in out_of_var:
+                # assigns update the new array; the caller swaps it in afterwards (after a failure too: it must
+                # hold the old value until the first assign)
                 new = Buffer(t.value_type, out_of_var[i])
-                ctx.store_all(new, buf)  # assigns update the new array; the caller swaps it in afterwards
-                buf = new
-            args.append(VarRef(t, buf, i in out_of_var))
+                ctx.store_all(new, buf)
+                args.append(VarRef(t, new, True, old=buf))
+            else:
+                args.append(VarRef(t, buf, False))
         elif not t.shape:
             args.append(Scalar(t, Buffer(t, p).load(b, [])))
         else:

@@ -200,3 +200,34 @@ def test_matmul_contracting_a_run_time_dim_picks_its_kernel_when_called() -> Non
         x = rng.standard_normal((n, 784)).astype(np.float32)
         g = rng.standard_normal((n, 128)).astype(np.float32)
         np.testing.assert_allclose(compiled([x, g])[0], x.T.astype(np.float64) @ g, rtol=2e-4, atol=2e-3)
+
+
+def test_short_loops_inside_run_time_loops_are_left_scalar() -> None:
+    """Under a run-time row count, a row loop of fewer than SHORT_LOOP_TRIPS static trips is marked for neither the
+    loop vectorizer nor the unroller (it could not fill a vector), a longer one is offered to the vectorizer; the
+    values are numpy's either way."""
+    from codegen.context import SHORT_LOOP_TRIPS
+    text = """func @f(%x: f32[?,10], %y: f32[?,64]) -> (f32[?], f32[?]) {
+  %0 = exp %x : f32[?,10]
+  %1 = reduce_sum %0 {axes = [1]} : f32[?]
+  %2 = exp %y : f32[?,64]
+  %3 = reduce_sum %2 {axes = [1]} : f32[?]
+  return %1, %3
+}"""
+    assert 10 < SHORT_LOOP_TRIPS <= 64
+    compiled = runtime.compile_function(parse(text))
+    meta = dict(line.split(" = ", 1) for line in compiled.llvm_ir.splitlines() if line.startswith("!"))
+    novec = [k for k, v in meta.items() if v == '!{!"llvm.loop.vectorize.enable", i1 false}']
+    nounroll = [k for k, v in meta.items() if v == '!{!"llvm.loop.unroll.disable"}']
+    assert len(novec) == len(nounroll) == 1
+    # one loop ID (the 10-trip row loop's) carries both; the 64-trip one is left to the vectorizer
+    ids = [k for k, v in meta.items() if novec[0] in v and nounroll[0] in v and v.startswith("distinct")]
+    assert len(ids) == 1
+    assert compiled.llvm_ir.count(f"!llvm.loop {ids[0]}\n") == 1
+    rng = np.random.default_rng(2)
+    for n in SIZES:
+        x = rng.standard_normal((n, 10)).astype(np.float32)
+        y = rng.standard_normal((n, 64)).astype(np.float32)
+        a, c = compiled([x, y])
+        np.testing.assert_allclose(a, np.exp(x.astype(np.float64)).sum(axis=1), rtol=1e-5)
+        np.testing.assert_allclose(c, np.exp(y.astype(np.float64)).sum(axis=1), rtol=1e-5)

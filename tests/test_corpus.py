@@ -208,8 +208,8 @@ def test_verify_and_each_pass_preserves_results(p: Program) -> None:
     assert_same_cells(want_cells, cells, names)
 
 
-def test_passes_are_the_four_of_the_design() -> None:
-    assert sorted(name for name, _ in PASSES) == ["canonicalize", "cse", "dce", "fold"]
+def test_passes_are_the_four_of_the_design_and_read_forwarding() -> None:
+    assert sorted(name for name, _ in PASSES) == ["canonicalize", "cse", "dce", "fold", "forward_reads"]
 
 
 # ---- engine.print ---------------------------------------------------------------------------------------------------

@@ -130,3 +130,21 @@ def test_float16_with_a_run_time_contraction_rounds_once_from_float32() -> None:
         got = compiled([a, b])[0]
         assert got.dtype == np.float16
         np.testing.assert_allclose(got.astype(np.float32), want.astype(np.float32), rtol=2 ** -10, atol=1e-3)
+
+
+@pytest.mark.parametrize("k, path", [(0, None), (40, "kiln_gemm."), (gemm.BLAS_MIN_K + 5, "scipy_cblas_sgemm64_")])
+def test_a_static_contraction_emits_only_the_path_it_takes(k: int, path: str) -> None:
+    """m unknown, k known: the kernel holds the one product path k selects (zeros for k == 0, the generated GEMM
+    below BLAS_MIN_K, OpenBLAS from it), not all three behind run-time tests of k."""
+    compiled = compile_run_time(float32, False, False, "m", 5, k, 24)
+    ir_text = compiled.llvm_ir
+    for name in ("kiln_gemm.", "scipy_cblas_sgemm64_"):
+        assert (name in ir_text) == (name == path), name
+    rng = np.random.default_rng(13)
+    for m in (0, 1, 9):
+        a, b = operands(rng, m, k, 24, False, False, np.float32)
+        want, scale = reference(a, b, False, False)
+        got = compiled([a, b])[0]
+        assert_close(got, want, scale, "float32", f"m={m} k={k}")
+        if k == 0:
+            assert got.shape == (m, 24) and not got.any()

@@ -22,7 +22,8 @@ from codegen.rules.gemm import (_NO_TRANS, _ROW_MAJOR, _TRANS, _blas_fn, _declar
 from codegen.rules.gemm_kernel import ARGS, worker
 from codegen.rules.gemm_plan import PACK_A_MIN_PANELS, Gemm, host_vector_bytes, mr_for
 from codegen.rules.registry import lowers
-from codegen.values import I32, Buffer, CValue, Lazy, as_i64, mem_type, mul_dims, reg_type, round_to
+from codegen.values import (I1, I8, I32, I64, PTR, Buffer, CValue, Lazy, as_i64, mem_type, mul_dims, reg_type,
+                            round_to)
 from ir.types import DType, float32
 
 
@@ -152,17 +153,29 @@ def _blas(ctx: LowerContext, dtype: DType, ta: bool, tb: bool, m: Any, n: Any, k
 def _float_product(ctx: LowerContext, dtype: DType, ta: bool, tb: bool, m: Any, n: Any, k: Any
                    ) -> Callable[[lir.Value, lir.Value, lir.Value], None]:
     """(pa, pb, pc) -> emits C = A' @ B' for run-time sizes: zeros when k is 0, nothing when C is empty, OpenBLAS
-    where the static rule would call it (k >= BLAS_MIN_K), else the generated GEMM."""
-    x, b, fty = _Arith(ctx), ctx.b, reg_type(dtype)
+    where the static rule would call it (k >= BLAS_MIN_K), else the generated GEMM. A static k decides here, so
+    only the one path it takes is emitted (the weight gradient's k, the batch, is the run-time case)."""
+    x, b = _Arith(ctx), ctx.b
+    size = mul_dims(b, m, n)
+
+    def zeros(pc: lir.Value) -> None:
+        memset = ctx.module.declare_intrinsic("llvm.memset", [PTR, I64])
+        b.call(memset, [pc, lir.Constant(I8, 0), b.mul(x.c(size), x.c(dtype.size)), lir.Constant(I1, 0)])
+    if isinstance(k, int):
+        path = (lambda pa, pb, pc: zeros(pc)) if k == 0 else \
+            _blas(ctx, dtype, ta, tb, m, n, k) if k >= gemm.BLAS_MIN_K else _generated(ctx, dtype, ta, tb, m, n, k)
+
+        def emit_static_k(pa: lir.Value, pb: lir.Value, pc: lir.Value) -> None:
+            with b.if_then(b.icmp_signed(">", x.c(size), x.c(0))):
+                path(pa, pb, pc)
+        return emit_static_k
     generated, blas = _generated(ctx, dtype, ta, tb, m, n, k), _blas(ctx, dtype, ta, tb, m, n, k)
 
     def emit(pa: lir.Value, pb: lir.Value, pc: lir.Value) -> None:
-        size = mul_dims(b, m, n)
         with b.if_then(b.icmp_signed(">", x.c(size), x.c(0))):
             with b.if_else(b.icmp_signed("==", x.c(k), x.c(0))) as (empty, full):
                 with empty:
-                    ctx.for_range(size, lambda i: b.store(lir.Constant(fty, 0.0), b.gep(
-                        pc, [i], inbounds=True, source_etype=fty)))
+                    zeros(pc)
                 with full:
                     with b.if_else(x.ge(k, gemm.BLAS_MIN_K)) as (long_k, short_k):
                         with long_k:

@@ -105,16 +105,18 @@ def _broadcast_to(ctx: LowerContext, op: Any, x: CValue, *sizes: CValue) -> CVal
                                                                        ("{value}", "{value2}")) + at(op))
             ctx.fail_if(b.and_(b.xor(one, lir.Constant(I1, 1)), b.icmp_signed("!=", d, as_i64(out))), code, d,
                         as_i64(out))
-            how.append(one)
+            # the index there is multiplied by this 0 or 1: LLVM's vectorizer speculates a symbolic stride of 1
+            # (one check before the loop) where a select of the index per element made it gather
+            how.append(b.zext(b.xor(one, lir.Constant(I1, 1)), I64))
     if isinstance(x, Buffer) and any(not isinstance(h, str) for h in how):
         # a strided view: a dimension of run-time size 1 gets stride 0 (chosen once, outside the loops)
-        st = [zero if h == "zero" else s if isinstance(h, str) else ctx.b.select(h, zero, as_i64(s))
+        st = [zero if h == "zero" else s if isinstance(h, str) else ctx.b.mul(h, as_i64(s))
               for h, s in zip(how, x.strides)]
         return Buffer(t, x.ptr, dims, elem_strides=[0] * lead + st)
 
     def element(b: lir.IRBuilder, idx: Sequence[lir.Value]) -> lir.Value:
         return x.load(b, [zero if h == "zero" else idx[lead + k] if isinstance(h, str) else
-                          b.select(h, zero, idx[lead + k]) for k, h in enumerate(how)])
+                          b.mul(idx[lead + k], h) for k, h in enumerate(how)])
     return Lazy(t, element, cheap=x.cheap, dims=dims)
 
 

@@ -18,11 +18,11 @@ from ir.types import as_dtype
 
 @lowers("read", dynamic=True)
 def _read(ctx: LowerContext, op: Any, ref: Any) -> CValue:
-    buf = ref.buffer
+    buf = ref.old if ref.fresh else ref.buffer  # before any write: the array the call found (codegen.lower.VarRef)
     t = op.results[0].type
     if not t.shape:
         return Scalar(t, Buffer(t, buf.ptr).load(ctx.b, []))
-    if ref.mutable:
+    if ref.mutable and not ref.fresh:
         return ctx.materialize(Buffer(t, buf.ptr), ctx.alloc(t))  # a snapshot: later assigns must not show
     return Buffer(t, buf.ptr)
 

@@ -11,7 +11,8 @@ The driver accepts a replacement only if every value has exactly the type of the
   perm, or x when it composes to the identity; convert to the same dtype -> x;
 - select(c, x, x) -> x; select with an all-true/all-false constant predicate -> that side;
 - cond on a constant predicate -> the taken region, inlined; while_loop whose cond region yields a constant false
-  (and has no effects) -> its carried operands.
+  (and has no effects) -> its carried operands;
+- run-time size arithmetic and the unit axes it leaves: see ir.passes.size_rules.
 Never mutates its input.
 """
 from __future__ import annotations
@@ -24,6 +25,7 @@ import numpy as np
 from ir.core import Block, Function, Op, Value
 from ir.passes.common import CONSTANT, PassRewriter, has_effect, with_edits
 from ir.passes.dim_roots import dim_root, same_root, size_root
+from ir.passes.size_rules import SIZE_PATTERNS, reshape_of_itself
 
 Replacement = Optional[Sequence[Value]]
 
@@ -127,6 +129,11 @@ def _collapse_chain(rw: Canonicalizer, op: Op, operands: list[Value], into: Bloc
     return rw.emit(into, op.opdef, [y] + operands[1:], dict(op.attrs), like=op)
 
 
+def _reshape(rw: Canonicalizer, op: Op, operands: list[Value], into: Block) -> Replacement:
+    """A reshape to its operand's own dims -> the operand (ir.passes.size_rules); else `_collapse_chain`."""
+    return reshape_of_itself(rw, op, operands, into) or _collapse_chain(rw, op, operands, into)
+
+
 def _dim(rw: Canonicalizer, op: Op, operands: list[Value], into: Block) -> Replacement:
     """dim of a static dim -> that constant; of an unknown one -> the dim (or size operand) it is the same as
     (ir.passes.dim_roots), so that equal sizes become one value for cse."""
@@ -218,7 +225,7 @@ PATTERNS: dict[str, Pattern] = {
     "logical_not": _involution,
     "broadcast_to": _broadcast_to,
     "broadcast_dim": _broadcast_dim,
-    "reshape": _collapse_chain,
+    "reshape": _reshape,
     "transpose": _transpose,
     "dim": _dim,
     "convert": _identity_if_same_type,
@@ -226,6 +233,7 @@ PATTERNS: dict[str, Pattern] = {
     "cond": _cond,
     "while_loop": _while_loop,
 }
+PATTERNS.update(SIZE_PATTERNS)  # run-time size arithmetic and unit axes (ir.passes.size_rules)
 
 
 def canonicalize(fn: Function) -> Function:

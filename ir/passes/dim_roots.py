@@ -2,11 +2,11 @@
 `broadcast_dim` and `broadcast_to` patterns read it).
 
 A dim of unknown size is traced back through the ops that pass it on unchanged: an elementwise op (its operands
-and result have one shape), a reduction (the axes it keeps), and broadcast_to / reshape (whose unknown dims are
-their size operands, themselves traced back when they are `dim`s). The root is `("dim", value, axis)` for a dim of
-a value no rule sees through (a parameter, a slice), or `("size", value)` for a computed size operand. Two dims with
-one root are equal whenever the function runs, so `x - reduce_max(x, keepdims)` under a `None` batch needs no
-run-time broadcast of its rows.
+and result have one shape), a reduction (the axes it keeps), and the rows that make their result's shape from a
+`shape` attr (broadcast_to, reshape, iota: their unknown dims are their trailing size operands, themselves traced
+back when they are `dim`s). The root is `("dim", value, axis)` for a dim of a value no rule sees through (a
+parameter, a slice), or `("size", value)` for a computed size operand. Two dims with one root are equal whenever
+the function runs, so `x - reduce_max(x, keepdims)` under a `None` batch needs no run-time broadcast of its rows.
 """
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from ir.opdef import Kind
 Root = tuple[Any, ...]
 Producer = Callable[[Value], Optional[Op]]
 
-_SIZED = ("broadcast_to", "reshape")
 _MAX_DEPTH = 64  # long elementwise chains are walked this far; a deeper root is simply not found
 
 
@@ -41,10 +40,11 @@ def dim_root(producer: Producer, v: Value, axis: int, depth: int = 0) -> Root:
     if kind is Kind.REDUCE and "axes" in p.attrs and len(p.results) == 1:
         kept = [k for k in range(p.operands[0].type.rank) if k not in p.attrs["axes"]]
         return dim_root(producer, p.operands[0], kept[axis], depth + 1)
-    if p.opdef.name in _SIZED:
-        shape = p.attrs["shape"]
-        k = sum(1 for d in shape[:axis] if d is None)
-        return size_root(producer, p.operands[1 + k], depth + 1)
+    shape = p.attrs.get("shape")
+    if p.opdef.static_attrs is not None and isinstance(shape, (tuple, list)) and tuple(shape) == v.type.shape:
+        # a row that makes a shape from its attr: its unknown dims are its trailing size operands (ir.ops_dims)
+        sizes = p.operands[len(p.operands) - sum(1 for d in shape if d is None):]
+        return size_root(producer, sizes[sum(1 for d in shape[:axis] if d is None)], depth + 1)
     return ("dim", v, axis)
 
 

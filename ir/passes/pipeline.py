@@ -1,4 +1,4 @@
-"""The optimization pipeline: canonicalize, fold, cse and dce, repeated until the IR stops changing.
+"""The optimization pipeline: forward_reads, canonicalize, fold, cse and dce, repeated until the IR stops changing.
 
 `optimize(fn)` runs the passes in rounds and stops after a round in which no pass rewrote anything (each counts its
 rewrites, `common.edits`), or, from the second round on, when a round leaves the function's structural fingerprint
@@ -16,12 +16,15 @@ from ir.passes.common import edits, fingerprint
 from ir.passes.cse import cse
 from ir.passes.dce import dce
 from ir.passes.fold import fold
+from ir.passes.forward_reads import forward_reads
 from ir.verify import VerifyError, verify
 
 Pass = Callable[[Function], Function]
 
 # Canonicalize first, so folding sees through x*1 and friends; dce last, to sweep what the others left behind.
-PASSES: tuple[tuple[str, Pass], ...] = (("canonicalize", canonicalize), ("fold", fold), ("cse", cse), ("dce", dce))
+# Reads are forwarded before either, so that the copies of one read fold and merge as one value.
+PASSES: tuple[tuple[str, Pass], ...] = (("forward_reads", forward_reads), ("canonicalize", canonicalize),
+                                        ("fold", fold), ("cse", cse), ("dce", dce))
 
 
 def optimize(fn: Function, verify_each: bool = False, max_rounds: int = 20,
