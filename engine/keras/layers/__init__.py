@@ -23,3 +23,9 @@ def serialize(layer: Layer) -> dict:
 
 def deserialize(config: dict, custom_objects: dict | None = None) -> Layer:
     return get_class(config["class_name"], custom_objects).from_config(config["config"])
+
+from engine.keras.layers.masking import Masking  # noqa: E402
+from engine.keras.layers.recurrent import GRU, LSTM, RNN, SimpleRNN  # noqa: E402
+from engine.keras.layers.recurrent_cells import GRUCell, LSTMCell, SimpleRNNCell  # noqa: E402
+
+__all__ += ["Masking", "RNN", "SimpleRNN", "LSTM", "GRU", "SimpleRNNCell", "LSTMCell", "GRUCell"]

@@ -18,7 +18,7 @@ import numpy as np
 
 from engine import nest
 from engine.convert import convert_to_tensor
-from engine.keras import initializers
+from engine.keras import initializers, masks
 from engine.keras.mixed_precision import policy_of
 from engine.keras.registry import register_builtin
 from engine.ops import cast
@@ -133,7 +133,9 @@ class Layer:
             self._batch_input_shape = (kwargs.get("batch_size"),) + tuple(input_shape)
         else:
             self._batch_input_shape = None
-        self._call_accepts_training = "training" in inspect.signature(self.call).parameters
+        params = inspect.signature(self.call).parameters
+        self._call_accepts_training = "training" in params
+        self._call_accepts_mask = "mask" in params
         self._losses: list[Any] = []
 
     # ---- attribute tracking
@@ -296,6 +298,11 @@ class Layer:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if _is_symbolic(args):
             return self._symbolic_call(args, kwargs)
+        mask = kwargs.get("mask")
+        if mask is None and args:
+            mask = masks.input_mask(args[0])
+            if mask is not None and self._call_accepts_mask:
+                kwargs["mask"] = mask
         args = tuple(nest.map_structure(self._convert, a) if i == 0 else a for i, a in enumerate(args))
         self._maybe_build(args)
         training = kwargs.pop("training", None)
@@ -311,6 +318,8 @@ class Layer:
             out = self.call(*args, **kwargs)
         finally:
             stack.pop()
+        if mask is not None or type(self).compute_mask is not Layer.compute_mask:
+            masks.record_output_mask(out, self.compute_mask(args[0], mask) if args else None)
         shape = getattr(out, "shape", None)
         if shape is not None and len(shape):
             self._output_shape = (None,) + tuple(shape[1:])
@@ -318,6 +327,10 @@ class Layer:
 
     def call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
         return inputs
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """The mask of the outputs (see `engine.keras.masks`): the input's when the layer supports masking."""
+        return mask if self.supports_masking else None
 
     def _symbolic_call(self, args: tuple, kwargs: dict) -> Any:
         first = args[0]

@@ -38,6 +38,7 @@ class Dense(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = kernel_regularizer
         self.bias_regularizer = bias_regularizer
+        self.supports_masking = True
 
     def build(self, input_shape: Any) -> None:
         last = input_shape[-1]
@@ -73,6 +74,7 @@ class Activation(Layer):
     def __init__(self, activation: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
+        self.supports_masking = True
 
     def call(self, inputs: Any) -> Any:
         return self.activation(inputs)
@@ -95,6 +97,7 @@ class Dropout(Layer):
             raise ValueError(f"Invalid value received for argument `rate`. Expected a float value between 0 and 1. "
                              f"Received: rate={rate}")
         self.rate, self.noise_shape, self.seed = float(rate), noise_shape, seed
+        self.supports_masking = True
 
     def call(self, inputs: Any, training: Optional[bool] = None) -> Any:
         if not training or self.rate == 0:

@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 from engine.keras import initializers
 from engine.keras.layers.base import Layer
-from engine.ops import add, cast, concat, divide, gather, maximum, minimum, multiply, subtract
+from engine.ops import add, cast, concat, divide, gather, maximum, minimum, multiply, not_equal, subtract
 
 __all__ = ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Embedding"]
 
@@ -93,6 +93,9 @@ class Embedding(Layer):
         if inputs.dtype.is_floating or inputs.dtype.is_bool:
             inputs = cast(inputs, "int32")
         return gather(self.read(self.embeddings), inputs)
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        return not_equal(inputs, 0) if self.mask_zero else None
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return tuple(input_shape) + (self.output_dim,)
