@@ -94,8 +94,7 @@ class RNN(Layer):
         kwargs = {"training": training} if getattr(cell, "_call_accepts_training", False) else {}
 
         def step(x: Any, s: list) -> tuple[Any, Any]:
-            out, new = cell.call(x, s if len(s) > 1 or isinstance(cell.state_size, (list, tuple)) else s[0],
-                                 **kwargs)
+            out, new = cell.call(x, list(s), **kwargs)
             return out, (list(new) if isinstance(new, (list, tuple)) else [new])
         return inputs, step
 
@@ -113,7 +112,7 @@ class RNN(Layer):
                                 return_sequences=self.return_sequences,
                                 zero_output_for_mask=self.zero_output_for_mask)
         output = seq if self.return_sequences else last
-        return [output] + list(states) if self.return_state else output
+        return (output, *states) if self.return_state else output
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
         if isinstance(mask, (list, tuple)):
