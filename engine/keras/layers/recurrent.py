@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from engine.keras.layers.base import Layer
+from engine.keras.registry import deserialize, serialize
 from engine.keras.layers.recurrent_cells import GRUCell, LSTMCell, SimpleRNNCell
 from engine.keras.layers.recurrent_loop import rnn, zeros_state
 from engine.nn import dropout as _dropout
@@ -108,7 +109,7 @@ class RNN(Layer):
             states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
         steps_in, step = self._step(sequences, states, training)
         last, seq, states = rnn(step, steps_in, states, self._output_size, mask=mask,
-                                go_backwards=self.go_backwards, unroll=self.unroll or None,
+                                go_backwards=self.go_backwards, unroll=self.unroll,
                                 return_sequences=self.return_sequences,
                                 zero_output_for_mask=self.zero_output_for_mask)
         output = seq if self.return_sequences else last
@@ -128,12 +129,10 @@ class RNN(Layer):
         return [out] + [(batch, s) for s in _sizes(self.cell)] if self.return_state else out
 
     def get_config(self) -> dict:
-        from engine.keras.layers import serialize
         return {**super().get_config(), **{k: getattr(self, k) for k in _RNN_ARGS}, "cell": serialize(self.cell)}
 
     @classmethod
     def from_config(cls, config: dict) -> "RNN":
-        from engine.keras.layers import deserialize
         config = dict(config)
         return cls(deserialize(config.pop("cell")), **config)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from engine.keras.layers.base import Layer
+from engine.keras.registry import deserialize, serialize
 from engine.ops import add, concat, multiply, reshape, reverse, shape
 
 __all__ = ["Wrapper", "TimeDistributed", "Bidirectional"]
@@ -18,12 +19,10 @@ class Wrapper(Layer):
         self.layer = layer
 
     def get_config(self) -> dict:
-        from engine.keras.layers import serialize
         return {**super().get_config(), "layer": serialize(self.layer)}
 
     @classmethod
     def from_config(cls, config: dict) -> "Wrapper":
-        from engine.keras.layers import deserialize
         config = dict(config)
         return cls(deserialize(config.pop("layer")), **config)
 
@@ -79,7 +78,6 @@ class Bidirectional(Wrapper):
 
     def __init__(self, layer: Layer, merge_mode: Optional[str] = "concat", weights: Any = None,
                  backward_layer: Optional[Layer] = None, **kwargs: Any) -> None:
-        from engine.keras.layers import deserialize, serialize
         if merge_mode not in _MERGES:
             raise ValueError(f"Invalid merge mode. Received: {merge_mode}. Merge mode should be one of "
                              f"{{'sum', 'mul', 'ave', 'concat', None}}")
@@ -165,14 +163,12 @@ class Bidirectional(Wrapper):
         return outs if self.merge_mode is None else outs[0]
 
     def get_config(self) -> dict:
-        from engine.keras.layers import serialize
         config = {**Layer.get_config(self), "layer": self._layer_config, "merge_mode": self.merge_mode}
         config["backward_layer"] = serialize(self.backward_layer)
         return config
 
     @classmethod
     def from_config(cls, config: dict) -> "Bidirectional":
-        from engine.keras.layers import deserialize
         config = dict(config)
         layer = deserialize(config.pop("layer"))
         backward = config.pop("backward_layer", None)
