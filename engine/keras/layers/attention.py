@@ -82,8 +82,8 @@ class Attention(_BaseAttention):
 
     >>> import engine as tf
     >>> q = tf.constant([[[1.0, 0.0]]]); v = tf.constant([[[1.0, 0.0], [0.0, 1.0]]])
-    >>> tf.keras.layers.Attention()([q, v]).numpy().round(3).tolist()
-    [[[0.731, 0.269]]]
+    >>> tf.keras.layers.Attention()([q, v]).numpy().round(3)
+    array([[[0.731, 0.269]]], dtype=float32)
     """
 
     def __init__(self, use_scale: bool = False, score_mode: str = "dot", dropout: float = 0.0,
