@@ -3,8 +3,8 @@
 for GRU; GRU's `reset_after=True` bias is [2, 3 * units]), so weights set from TensorFlow give its outputs.
 
 Besides Keras's `call(inputs, states)`, each cell splits its step in two: `project(x)`, the input's contribution
-(x @ kernel + bias), which does not depend on the states and so runs once for every time step as one matrix
-product before the loop; and `recur(projected, states)`, the rest, inside the loop.
+(x @ kernel + bias), which does not depend on the states, and `recur(projected, states)`, the rest (see
+`RNN._step` for why the projection is not hoisted out of the time loop).
 """
 from __future__ import annotations
 
