@@ -10,8 +10,8 @@ from typing import Any, Callable, Optional
 
 from engine import nn
 from engine.convert import convert_to_tensor
-from engine.ops import (abs, add, cast, clip_by_value, divide, less_equal, log, maximum, multiply, negative,
-                        reduce_mean, reduce_sum, reshape, size, square, subtract, where)
+from engine.ops import (abs, add, cast, clip_by_value, divide, expand_dims, less_equal, log, maximum, multiply,
+                        negative, reduce_mean, reduce_sum, reshape, size, square, squeeze, subtract, where)
 from engine.tensor import Tensor
 
 __all__ = ["Loss", "SparseCategoricalCrossentropy", "CategoricalCrossentropy", "BinaryCrossentropy",
@@ -30,8 +30,15 @@ def _pred(y_pred: Any) -> Tensor:
 
 
 def _true_like(y_true: Any, y_pred: Tensor) -> Tensor:
+    """y_true in y_pred's dtype and rank: labels [batch] against predictions [batch, 1] gain the unit axis (and
+    lose it the other way round), as Keras's squeeze_or_expand_to_same_rank does."""
     y = convert_to_tensor(y_true)
-    return y if y.dtype is y_pred.dtype else cast(y, y_pred.dtype)
+    y = y if y.dtype is y_pred.dtype else cast(y, y_pred.dtype)
+    if len(y_pred.shape) == len(y.shape) + 1 and y_pred.shape[-1] == 1:
+        return expand_dims(y, -1)
+    if len(y.shape) == len(y_pred.shape) + 1 and y.shape[-1] == 1:
+        return squeeze(y, -1)
+    return y
 
 
 def sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,

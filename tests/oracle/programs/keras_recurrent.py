@@ -222,3 +222,19 @@ PROGRAMS = programs("transc", **_with_helpers(
         result = grads(tf.constant(x))
     """,
 ))
+
+PROGRAMS += programs("arith",
+    keras_rank_one_labels_against_unit_axis_predictions="""
+        y = tf.constant([1.0, 0.0, 1.0, 0.0])
+        logits = tf.constant([[0.5], [-1.0], [2.0], [0.3]])
+        probs = tf.constant([[0.7], [0.6], [0.2], [0.1]])
+        acc = tf.keras.metrics.BinaryAccuracy()
+        acc.update_state(y, probs)
+        acc.update_state(y[:2], probs[:2], sample_weight=tf.constant([1.0, 3.0]))
+        result = [tf.keras.losses.BinaryCrossentropy(from_logits=True)(y, logits),
+                  tf.keras.losses.BinaryCrossentropy()(y, probs), tf.keras.losses.MeanSquaredError()(y, logits),
+                  tf.keras.losses.MeanAbsoluteError()(y, logits), tf.keras.losses.Huber()(y, logits),
+                  tf.keras.losses.MeanSquaredError()(tf.reshape(y, [4, 1]), tf.reshape(logits, [4])),
+                  acc.result()]
+    """,
+)
