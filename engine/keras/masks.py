@@ -3,7 +3,8 @@ mask_zero=True)`, `Masking`) to the layers that use them (recurrent and attentio
 
 Keras hangs a mask on its output tensor (`tensor._keras_mask`); Kiln's Tensor has fixed slots, so the mask lives in
 a side table keyed by the tensor's identity, dropped when the tensor is collected. `Layer.__call__` passes an input's
-mask to a `call` that takes `mask=` and records `layer.compute_mask(inputs, mask)` on the output.
+mask to a `call` that takes `mask=` and records `layer.compute_mask(inputs, mask)` on the output. Tensors read the
+table through a `_keras_mask` property, as Keras's guide to masking reads it.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import weakref
 from typing import Any, Optional
 
 from engine import nest
+from engine.tensor import Tensor
 
 __all__ = ["get_mask", "set_mask", "input_mask", "record_output_mask"]
 
@@ -53,3 +55,6 @@ def record_output_mask(outputs: Any, mask: Any) -> None:
     for t, m in zip(flat, masks):
         if hasattr(t, "dtype"):
             set_mask(t, m)
+
+
+Tensor._keras_mask = property(get_mask, set_mask, doc="The Keras mask of this tensor, or None (see engine.keras.masks)")

@@ -238,3 +238,15 @@ PROGRAMS += programs("arith",
                   acc.result()]
     """,
 )
+
+PROGRAMS += programs("exact",
+    keras_masks_through_merge_and_normalization_layers="""
+        a = tf.keras.layers.Embedding(5, 2, mask_zero=True)(tf.constant([[1, 0, 2, 0]]))
+        b = tf.keras.layers.Embedding(5, 2, mask_zero=True)(tf.constant([[1, 3, 0, 0]]))
+        c = tf.ones([1, 4, 2])
+        masks = [tf.keras.layers.Add()([a, b]), tf.keras.layers.Concatenate()([a, b]),
+                 tf.keras.layers.Concatenate(axis=1)([a, c]), tf.keras.layers.LayerNormalization()(a),
+                 tf.keras.layers.Dense(3)(b), tf.keras.layers.Dropout(0.5)(a)]
+        result = [getattr(m, "_keras_mask", None) for m in masks]
+    """,
+)
