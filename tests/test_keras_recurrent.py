@@ -220,3 +220,15 @@ def test_layer_configs_round_trip() -> None:
             if key in config:
                 config[key]["config"].pop("name"), again[key]["config"].pop("name")
         assert again == config, type(layer).__name__
+
+
+def test_dropout_only_in_training_and_inside_compiled_steps() -> None:
+    x = RNG.normal(size=(8, 6, 3)).astype(np.float32)
+    plain = _filled(layers.LSTM(4), (None, 6, 3))
+    dropped = layers.LSTM(4, dropout=0.5, recurrent_dropout=0.5, seed=3)
+    dropped.build((None, 6, 3))
+    dropped.set_weights(plain.get_weights())
+    np.testing.assert_allclose(dropped(x, training=False).numpy(), plain(x).numpy(), rtol=1e-6)
+    assert not np.allclose(dropped(x, training=True).numpy(), plain(x).numpy(), atol=1e-3)
+    traced = tf.function(lambda a: dropped(a, training=True))(x).numpy()
+    assert traced.shape == (8, 4) and not np.allclose(traced, plain(x).numpy(), atol=1e-3)

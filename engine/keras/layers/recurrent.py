@@ -82,7 +82,7 @@ class RNN(Layer):
             batch = inputs.shape[0] if inputs.shape[0] is not None else shape(inputs)[0]
             noise = stack([batch, 1, inputs.shape[-1]]) if inputs.shape[0] is None else [batch, 1, inputs.shape[-1]]
             inputs = _dropout(inputs, rate=rate, noise_shape=noise, seed=getattr(cell, "seed", None))
-        recurrent_rate = getattr(cell, "recurrent_dropout", 0.0)
+        recurrent_rate = getattr(cell, "recurrent_dropout", 0.0) if getattr(cell, "drops_recurrent", True) else 0.0
         keep = _dropout(ones_like(states[0]), rate=recurrent_rate, seed=getattr(cell, "seed", None)) \
             if training and 0.0 < recurrent_rate < 1.0 else None
 
@@ -150,9 +150,8 @@ class _CellRNN(RNN):
         layer_keys = ("name", "trainable", "dtype", "input_shape", "batch_input_shape", "input_dim", "batch_size",
                       "autocast", "input_dtype", "dynamic")
         layer_kwargs = {k: kwargs.pop(k) for k in layer_keys if k in kwargs}
-        kwargs.pop("time_major", None)
-        for gone in ("activity_regularizer",):
-            kwargs.pop(gone, None)
+        for ignored in ("time_major", "activity_regularizer", "use_cudnn"):  # no cuDNN on a CPU engine
+            kwargs.pop(ignored, None)
         cell = self.cell_class(units, dtype=layer_kwargs.get("dtype"), trainable=layer_kwargs.get("trainable", True),
                                **kwargs)
         super().__init__(cell, return_sequences=return_sequences, return_state=return_state,

@@ -156,6 +156,11 @@ class GRUCell(_Cell):
         self.reset_after = bool(reset_after)
         self.implementation = implementation
 
+    @property
+    def drops_recurrent(self) -> bool:
+        """Keras 3's GRUCell applies `recurrent_dropout` only in its implementation 1 (the default is 2)."""
+        return self.implementation == 1
+
     def _bias_shape(self) -> tuple:
         return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
 
