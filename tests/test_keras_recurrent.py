@@ -208,6 +208,7 @@ def test_layer_configs_round_trip() -> None:
             layers.GRU(2, reset_after=False, return_state=True, recurrent_activation="hard_sigmoid"),
             layers.SimpleRNN(4, activation="relu", unroll=True),
             layers.RNN(layers.LSTMCell(2), return_sequences=True),
+            layers.RNN([layers.LSTMCell(2), layers.GRUCell(3, reset_after=False)], go_backwards=True),
             layers.Bidirectional(layers.GRU(2), merge_mode="ave"),
             layers.TimeDistributed(layers.Dense(3)), layers.Masking(mask_value=-1.0),
             layers.Attention(use_scale=True, score_mode="concat"), layers.AdditiveAttention(use_scale=False),

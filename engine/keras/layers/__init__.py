@@ -26,9 +26,9 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Layer:
 
 from engine.keras.layers.masking import Masking  # noqa: E402
 from engine.keras.layers.recurrent import GRU, LSTM, RNN, SimpleRNN  # noqa: E402
-from engine.keras.layers.recurrent_cells import GRUCell, LSTMCell, SimpleRNNCell  # noqa: E402
+from engine.keras.layers.recurrent_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells  # noqa: E402
 from engine.keras.layers.attention import AdditiveAttention, Attention, MultiHeadAttention  # noqa: E402
 from engine.keras.layers.wrappers import Bidirectional, TimeDistributed, Wrapper  # noqa: E402
 
-__all__ += ["Masking", "RNN", "SimpleRNN", "LSTM", "GRU", "SimpleRNNCell", "LSTMCell", "GRUCell", "Attention",
-            "AdditiveAttention", "MultiHeadAttention", "Bidirectional", "TimeDistributed", "Wrapper"]
+__all__ += ["Masking", "RNN", "SimpleRNN", "LSTM", "GRU", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells",
+            "Attention", "AdditiveAttention", "MultiHeadAttention", "Bidirectional", "TimeDistributed", "Wrapper"]

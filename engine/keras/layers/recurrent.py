@@ -11,7 +11,7 @@ from typing import Any, Optional
 
 from engine.keras.layers.base import Layer
 from engine.keras.registry import deserialize, serialize
-from engine.keras.layers.recurrent_cells import GRUCell, LSTMCell, SimpleRNNCell
+from engine.keras.layers.recurrent_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells, flat_sizes
 from engine.keras.layers.recurrent_loop import rnn, zeros_state
 from engine.nn import dropout as _dropout
 from engine.ops import multiply, ones_like, shape, stack
@@ -22,8 +22,7 @@ _RNN_ARGS = ("return_sequences", "return_state", "go_backwards", "stateful", "un
 
 
 def _sizes(cell: Any) -> list[int]:
-    size = cell.state_size
-    return [int(s) for s in size] if isinstance(size, (list, tuple)) else [int(size)]
+    return flat_sizes(cell.state_size)
 
 
 class RNN(Layer):
@@ -41,8 +40,7 @@ class RNN(Layer):
                  zero_output_for_mask: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if isinstance(cell, (list, tuple)):
-            raise NotImplementedError("RNN: a list of cells (StackedRNNCells) is not supported yet; stack RNN "
-                                      "layers with return_sequences=True instead")
+            cell = StackedRNNCells(cell)
         if stateful:
             raise NotImplementedError("RNN: stateful=True is not supported by Kiln (states are not carried from "
                                       "batch to batch); use initial_state= and return_state=True")
@@ -116,7 +114,10 @@ class RNN(Layer):
                                 return_sequences=self.return_sequences,
                                 zero_output_for_mask=self.zero_output_for_mask)
         output = seq if self.return_sequences else last
-        return (output, *states) if self.return_state else output
+        if not self.return_state:
+            return output
+        nest_states = getattr(self.cell, "nest_states", None)
+        return (output, *(nest_states(states) if nest_states is not None else states))
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
         if isinstance(mask, (list, tuple)):

@@ -193,3 +193,69 @@ class GRUCell(_Cell):
     def get_config(self) -> dict:
         return {**super().get_config(), "recurrent_activation": activations.serialize(self.recurrent_activation),
                 "reset_after": self.reset_after}
+
+
+def flat_sizes(state_size: Any) -> list[int]:
+    """A cell's state sizes as a flat list (a stack of cells nests one list per cell)."""
+    if isinstance(state_size, (list, tuple)):
+        return [s for part in state_size for s in flat_sizes(part)]
+    return [int(state_size)]
+
+
+class StackedRNNCells(Layer):
+    """Cells run one after another at each time step, each on the previous one's output; the states are every
+    cell's, in order (`RNN([cell, cell])` builds one)."""
+
+    def __init__(self, cells: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        for cell in cells:
+            if not hasattr(cell, "call") or not hasattr(cell, "state_size"):
+                raise ValueError(f"All cells must have a `call` method and a `state_size` attribute. "
+                                 f"Received cells={cells}")
+        self.cells = list(cells)
+
+    @property
+    def state_size(self) -> list:
+        return [c.state_size for c in self.cells]
+
+    @property
+    def output_size(self) -> int:
+        last = self.cells[-1]
+        return int(getattr(last, "output_size", None) or flat_sizes(last.state_size)[0])
+
+    def build(self, input_shape: Any) -> None:
+        shape = tuple(input_shape)
+        for cell in self.cells:
+            if not cell.built:
+                cell.build(shape)
+                cell.built = True
+            size = getattr(cell, "output_size", None) or flat_sizes(cell.state_size)[0]
+            shape = shape[:-1] + (int(size),)
+        self.built = True
+
+    def nest_states(self, states: list) -> list:
+        """The flat states regrouped per cell, as Keras returns them."""
+        out, k = [], 0
+        for cell in self.cells:
+            n = len(flat_sizes(cell.state_size))
+            out.append(list(states[k:k + n]))
+            k += n
+        return out
+
+    def call(self, inputs: Any, states: Any, training: Optional[bool] = None) -> tuple[Any, list]:
+        x, new = inputs, []
+        for cell, own in zip(self.cells, self.nest_states(list(states))):
+            kwargs = {"training": training} if getattr(cell, "_call_accepts_training", False) else {}
+            x, s = cell.call(x, own, **kwargs)
+            new += list(s) if isinstance(s, (list, tuple)) else [s]
+        return x, new
+
+    def get_config(self) -> dict:
+        from engine.keras.registry import serialize
+        return {**super().get_config(), "cells": [serialize(c) for c in self.cells]}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "StackedRNNCells":
+        from engine.keras.registry import deserialize
+        config = dict(config)
+        return cls([deserialize(c) for c in config.pop("cells")], **config)

@@ -250,3 +250,15 @@ PROGRAMS += programs("exact",
         result = [getattr(m, "_keras_mask", None) for m in masks]
     """,
 )
+
+PROGRAMS += programs("transc", **_with_helpers(
+    keras_rnn_stacked_cells_nested_states="""
+        layer = tf.keras.layers.RNN([tf.keras.layers.LSTMCell(3), tf.keras.layers.GRUCell(2)], return_state=True,
+                                    return_sequences=True)
+        layer.build((None, 5, 3))
+        fill(layer)
+        stacked = tf.keras.layers.StackedRNNCells([tf.keras.layers.SimpleRNNCell(2), tf.keras.layers.SimpleRNNCell(4)])
+        result = (layer(x), tf.function(lambda x: layer(x))(x), [w.shape for w in layer.weights],
+                  stacked.state_size, stacked.output_size)
+    """,
+))
