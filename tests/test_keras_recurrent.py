@@ -233,3 +233,30 @@ def test_dropout_only_in_training_and_inside_compiled_steps() -> None:
     assert not np.allclose(dropped(x, training=True).numpy(), plain(x).numpy(), atol=1e-3)
     traced = tf.function(lambda a: dropped(a, training=True))(x).numpy()
     assert traced.shape == (8, 4) and not np.allclose(traced, plain(x).numpy(), atol=1e-3)
+
+
+def test_fit_and_evaluate_weigh_the_loss_by_the_output_mask() -> None:
+    """A sequence output's padding steps do not count in the loss (Keras 3 applies the output's mask)."""
+    tf.keras.utils.set_random_seed(2)
+    tokens = np.array([[3, 1, 4, 0, 0], [2, 7, 1, 8, 0], [5, 0, 0, 0, 0], [9, 2, 6, 5, 3]], np.int32)
+    targets = RNG.normal(size=(4, 5, 1)).astype(np.float32)
+    model = tf.keras.Sequential([tf.keras.Input(shape=(5,), dtype="int32"), layers.Embedding(10, 3, mask_zero=True),
+                                 layers.GRU(4, return_sequences=True), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(tokens, targets, epochs=2, batch_size=4, verbose=0)
+    pred = model.predict(tokens, verbose=0)
+    keep = tokens != 0
+    want = float(np.sum(((pred - targets)[..., 0] ** 2) * keep) / keep.sum())
+    np.testing.assert_allclose(model.evaluate(tokens, targets, batch_size=4, verbose=0), want, rtol=1e-5)
+
+
+def test_dense_on_sequences_with_run_time_batch_and_time() -> None:
+    """Dense after a return_sequences layer in fit sees [None, time, units]; with two unknown dims it reshapes by
+    run-time sizes."""
+    dense = _filled(layers.Dense(3), (None, 4))
+    for spec in ([None, 5, 4], [None, None, 4]):
+        f = tf.function(lambda a: dense(a), input_signature=[tf.TensorSpec(spec, tf.float32)])
+        for shape in ((2, 5, 4), (7, 5, 4)):
+            x = RNG.normal(size=shape).astype(np.float32)
+            want = x @ dense.kernel.numpy() + dense.bias.numpy()
+            np.testing.assert_allclose(f(x).numpy(), want, rtol=1e-5, atol=1e-6)

@@ -54,8 +54,11 @@ class Dense(Layer):
         if len(inputs.shape) == 2:
             y = matmul(inputs, self.read(self.kernel))
         else:  # contract the last axis: (..., k) @ (k, units)
-            lead = tuple(inputs.shape[:-1])
-            y = reshape(matmul(reshape(inputs, [-1, inputs.shape[-1]]), self.read(self.kernel)), lead + (self.units,))
+            lead = [-1 if d is None else d for d in inputs.shape[:-1]]
+            if lead.count(-1) > 1:  # several sizes known only at run time
+                lead = [shape(inputs)[i] if d == -1 else d for i, d in enumerate(lead)]
+            target = lead + [self.units]
+            y = reshape(matmul(reshape(inputs, [-1, inputs.shape[-1]]), self.read(self.kernel)), target)
         if self.bias is not None:
             y = add(y, self.read(self.bias))
         return self.activation(y)

@@ -262,3 +262,15 @@ PROGRAMS += programs("transc", **_with_helpers(
                   stacked.state_size, stacked.output_size)
     """,
 ))
+
+PROGRAMS += programs("arith",
+    keras_losses_weigh_a_masked_sequence_output="""
+        emb = tf.keras.layers.Embedding(5, 2, mask_zero=True, embeddings_initializer="ones")
+        y_pred = tf.keras.layers.Dense(1, kernel_initializer="ones")(emb(tf.constant([[1, 2, 0, 0], [3, 0, 0, 0]])))
+        yt = tf.constant(np.arange(8, dtype=np.float32).reshape(2, 4, 1))
+        sw = tf.constant([[1.0, 1, 2, 1], [3.0, 1, 1, 1]])
+        result = [tf.keras.losses.MeanSquaredError(reduction=r)(yt, y_pred) for r in ("sum_over_batch_size", "sum", None)]
+        result += [tf.keras.losses.MeanSquaredError()(yt, y_pred, sample_weight=sw),
+                   tf.keras.losses.MeanAbsoluteError(reduction="sum")(yt, y_pred, sample_weight=sw)]
+    """,
+)
