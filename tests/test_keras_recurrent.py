@@ -78,9 +78,29 @@ def test_gru_go_backwards_matches_numpy() -> None:
 def test_weight_and_input_gradients_match_central_differences(make) -> None:
     """tape.gradient through the compiled while_loop (and eagerly), against float64 central differences of the
     loss in a random direction of every weight and of the inputs."""
-    x = RNG.normal(size=(2, 5, 3))
-    mask = np.array([[1, 1, 0, 1, 0], [1, 1, 1, 1, 1]], bool)
-    layer = _filled(make(), (None, 5, 3))
+    _check_gradients(make(), steps=5)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: layers.LSTM(3, return_sequences=True, dtype="float64"),
+    lambda: layers.Bidirectional(layers.GRU(2, return_sequences=True, dtype="float64"), dtype="float64"),
+], ids=["lstm", "bidirectional_gru"])
+def test_gradients_through_the_nested_loops_of_long_sequences(make) -> None:
+    """18 steps with return_sequences run as chunks of 5 (the last one partial) in nested while_loops."""
+    from engine.keras.layers.recurrent_loop import NESTED_FROM
+    assert 18 >= NESTED_FROM
+    layer = make()
+    x = RNG.normal(size=(2, 18, 3))
+    assert str(tf.function(lambda a: layer(a)).get_concrete_function(x).ir).count("while_loop") >= 2
+    _check_gradients(layer, steps=18)
+
+
+def _check_gradients(layer: layers.Layer, steps: int) -> None:
+    x = RNG.normal(size=(2, steps, 3))
+    mask = np.ones((2, steps), bool)
+    mask[0, 2::3] = False
+    mask[0, -1] = False
+    layer = _filled(layer, (None, steps, 3))
     weights = layer.trainable_variables
     proj = RNG.normal(size=tuple(layer(x, mask=mask).shape))
 
