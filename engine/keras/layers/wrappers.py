@@ -87,11 +87,17 @@ class Bidirectional(Wrapper):
         self.forward_layer = deserialize(config)
         if backward_layer is None:
             config = serialize(layer)
-            config["config"]["go_backwards"] = not layer.go_backwards
+            config["config"]["go_backwards"] = True
             config["config"]["name"] = "backward_" + layer.name.removeprefix("backward_")
             backward_layer = deserialize(config)
         self.backward_layer = backward_layer
-        self._layer_config = serialize(layer)
+        if self.forward_layer.go_backwards == backward_layer.go_backwards:
+            raise ValueError(f"Forward layer and backward layer should have different `go_backwards` value. "
+                             f"Received: forward_layer.go_backwards {self.forward_layer.go_backwards}, "
+                             f"backward_layer.go_backwards={backward_layer.go_backwards}")
+        for sub in (self.forward_layer, backward_layer):  # as Keras: a masked step's outputs are zeros
+            if getattr(sub, "zero_output_for_mask", None) is not None:
+                sub.zero_output_for_mask = sub.return_sequences
         self.merge_mode = merge_mode
         self.return_sequences = getattr(layer, "return_sequences", False)
         self.return_state = getattr(layer, "return_state", False)
@@ -119,7 +125,7 @@ class Bidirectional(Wrapper):
             return multiply(add(y, y_rev), 0.5)
         if self.merge_mode == "mul":
             return multiply(y, y_rev)
-        return [y, y_rev]
+        return [y, y_rev]  # merge_mode=None
 
     def call(self, sequences: Any, initial_state: Any = None, mask: Any = None,
              training: Optional[bool] = None) -> Any:
@@ -140,7 +146,7 @@ class Bidirectional(Wrapper):
         output = self._merge(y, y_rev)
         if self.return_state:
             return (*(output if isinstance(output, list) else [output]), *states)
-        return output
+        return tuple(output) if isinstance(output, list) else output
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
         if isinstance(mask, (list, tuple)):
@@ -163,7 +169,7 @@ class Bidirectional(Wrapper):
         return outs if self.merge_mode is None else outs[0]
 
     def get_config(self) -> dict:
-        config = {**Layer.get_config(self), "layer": self._layer_config, "merge_mode": self.merge_mode}
+        config = {**Layer.get_config(self), "layer": serialize(self.forward_layer), "merge_mode": self.merge_mode}
         config["backward_layer"] = serialize(self.backward_layer)
         return config
 
