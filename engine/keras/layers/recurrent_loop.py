@@ -2,9 +2,11 @@
 over the time axis of `[batch, time, ...]` inputs, with masks, `go_backwards`, and the outputs of every step or of
 the last.
 
-Eagerly the loop is Python. Inside a traced function it is either unrolled (one copy of the step per time step) or
-one `while_loop` op over time, whose reverse mode the IR's autodiff provides (stacks of what each trip's rules
-need). Masked steps carry the states (and, by default, the previous output) through unchanged, as in Keras.
+Eagerly the loop is Python. Inside a traced function it is either unrolled (one copy of the step per time step, only
+with `unroll=True`: `choose_unroll`) or a `while_loop` op over time, whose reverse mode the IR's autodiff provides
+(stacks of each trip's carried values); with every step's outputs to keep and 16 or more steps, two nested loops
+over chunks (`_nested`). Masked steps carry the states (and, by default, the previous output) through unchanged,
+as in Keras.
 """
 from __future__ import annotations
 
@@ -13,9 +15,9 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 
 from engine import dispatch
-from ir.opdef import OPS
 from engine.ops import (add, cast, equal, expand_dims, gather, less, logical_and, multiply, pad, range as arange,
                         reshape, reverse, shape, stack, transpose, where, zeros, zeros_like)
+from ir.opdef import OPS
 
 __all__ = ["rnn", "zeros_state"]
 
