@@ -15,6 +15,7 @@ import numpy as np
 
 from engine.convert import convert_to_tensor
 from engine.keras import losses as _losses
+from engine.keras.masks import get_mask
 from engine.ops import (argmax, broadcast_to, cast, divide_no_nan, equal, expand_dims, greater, logical_and,
                         logical_not, multiply, ones_like, reduce_mean, reduce_sum, reshape, size, squeeze)
 from engine.tensor import Tensor
@@ -126,7 +127,11 @@ class MeanMetricWrapper(Mean):
         self._fn, self._fn_kwargs = fn, kwargs
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
-        super().update_state(self._fn(y_true, y_pred, **self._fn_kwargs), sample_weight)
+        values = self._fn(y_true, y_pred, **self._fn_kwargs)
+        mask = get_mask(y_pred)  # a masked sequence output's padding steps do not count, as in Keras 3
+        if mask is not None:
+            sample_weight = _losses.masked_weights(sample_weight, mask, values)
+        super().update_state(values, sample_weight)
 
     def get_config(self) -> dict:
         return {"name": self.name, "dtype": self.dtype, **self._fn_kwargs}

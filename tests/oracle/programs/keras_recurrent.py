@@ -291,3 +291,18 @@ PROGRAMS += programs("transc", **_with_helpers(
         result = outs
     """,
 ))
+
+PROGRAMS += programs("arith",
+    keras_metrics_skip_masked_steps="""
+        emb = tf.keras.layers.Embedding(5, 2, mask_zero=True, embeddings_initializer="ones")
+        y_pred = tf.keras.layers.Dense(3, kernel_initializer="ones")(emb(tf.constant([[1, 2, 0, 0], [3, 0, 0, 0]])))
+        yt = tf.constant([[0, 1, 1, 1], [0, 0, 1, 1]])
+        m = tf.keras.metrics.SparseCategoricalAccuracy()
+        m.update_state(yt, y_pred)
+        m2 = tf.keras.metrics.MeanSquaredError()
+        m2.update_state(tf.ones([2, 4, 3]), y_pred)
+        m3 = tf.keras.metrics.SparseCategoricalAccuracy()
+        m3.update_state(yt, y_pred, sample_weight=tf.constant([[1.0, 2, 3, 4], [5, 6, 7, 8]]))
+        result = [m.result(), m2.result(), m3.result()]
+    """,
+)
