@@ -280,3 +280,14 @@ def test_dense_on_sequences_with_run_time_batch_and_time() -> None:
             x = RNG.normal(size=shape).astype(np.float32)
             want = x @ dense.kernel.numpy() + dense.bias.numpy()
             np.testing.assert_allclose(f(x).numpy(), want, rtol=1e-5, atol=1e-6)
+
+
+def test_an_explicit_mask_reaches_layers_that_take_one_and_passes_over_those_that_do_not() -> None:
+    x = RNG.normal(size=(2, 4, 3)).astype(np.float32)
+    mask = np.array([[True, True, False, False], [True, True, True, True]])
+    dense = _filled(layers.Dense(2), (None, 3))
+    y = dense(x, mask=mask)
+    np.testing.assert_array_equal(np.asarray(y._keras_mask), mask)
+    rnn = _filled(layers.SimpleRNN(2, return_sequences=True), (None, 4, 2))
+    np.testing.assert_allclose(rnn(y).numpy(), rnn(y.numpy(), mask=mask).numpy(), rtol=1e-6)
+    assert layers.Dense(1)(x)._keras_mask is None

@@ -298,7 +298,7 @@ class Layer:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if _is_symbolic(args):
             return self._symbolic_call(args, kwargs)
-        mask = kwargs.get("mask")
+        mask = kwargs.get("mask") if self._call_accepts_mask else kwargs.pop("mask", None)
         if mask is None and args:
             mask = masks.input_mask(args[0])
             if mask is not None and self._call_accepts_mask:
