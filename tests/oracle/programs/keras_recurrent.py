@@ -277,15 +277,15 @@ PROGRAMS += programs("arith",
 
 PROGRAMS += programs("transc", **_with_helpers(
     keras_long_masked_sequences_in_function="""
-        xl = (np.sin(np.arange(3 * 23 * 3) * 0.29) * 0.9).reshape(3, 23, 3).astype(np.float32)
-        mask = np.ones((3, 23), bool)
-        mask[0, 15:] = False
+        xl = (np.sin(np.arange(3 * 35 * 3) * 0.29) * 0.9).reshape(3, 35, 3).astype(np.float32)
+        mask = np.ones((3, 35), bool)
+        mask[0, 21:] = False
         mask[1, ::4] = False
         outs = []
         for layer in (tf.keras.layers.LSTM(4, return_sequences=True, return_state=True),
                       tf.keras.layers.GRU(3, return_sequences=True, go_backwards=True),
                       tf.keras.layers.Bidirectional(tf.keras.layers.SimpleRNN(2, return_sequences=True))):
-            layer.build((None, 23, 3))
+            layer.build((None, 35, 3))
             fill(layer, 0.4)
             outs.append(tf.function(lambda a, m: layer(a, mask=m))(xl, mask))
         result = outs
