@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.convert import convert_to_tensor
-from engine.ops import cast
+from engine.ops import cast, expand_dims, squeeze
 from engine.tensor import Tensor
 
 __all__ = ["EPSILON"]
@@ -21,5 +21,12 @@ def _pred(y_pred: Any) -> Tensor:
 
 
 def _true_like(y_true: Any, y_pred: Tensor) -> Tensor:
+    """y_true in y_pred's dtype and rank: labels [batch] against predictions [batch, 1] gain the unit axis (and
+    lose it the other way round), as Keras's squeeze_or_expand_to_same_rank does."""
     y = convert_to_tensor(y_true)
-    return y if y.dtype is y_pred.dtype else cast(y, y_pred.dtype)
+    y = y if y.dtype is y_pred.dtype else cast(y, y_pred.dtype)
+    if len(y_pred.shape) == len(y.shape) + 1 and y_pred.shape[-1] == 1:
+        return expand_dims(y, -1)
+    if len(y.shape) == len(y_pred.shape) + 1 and y.shape[-1] == 1:
+        return squeeze(y, -1)
+    return y

@@ -13,6 +13,7 @@ from engine.convert import convert_to_tensor
 from engine.ops import (abs, add, cast, clip_by_value, divide, less_equal, log, maximum, multiply, negative,
                         reduce_mean, reduce_sum, reshape, size, square, subtract, where)
 from engine.keras.loss_utils import EPSILON, _pred, _true_like  # noqa: F401  (re-exported)
+from engine.keras.masks import get_mask
 from engine.tensor import Tensor
 
 __all__ = ["Loss", "SparseCategoricalCrossentropy", "CategoricalCrossentropy", "BinaryCrossentropy",
@@ -117,6 +118,23 @@ def reduce_weighted(losses: Tensor, sample_weight: Any, reduction: Optional[str]
     return divide(total, cast(maximum(size(losses), 1), losses.dtype))
 
 
+def masked_weights(sample_weight: Any, mask: Any, losses: Tensor, reduction: Optional[str] = "sum_over_batch_size"
+                   ) -> Any:
+    """The sample weights with a Keras mask of the predictions (a sequence output's padding) applied, as Keras 3's
+    apply_mask: masked entries weigh 0, and a mean is taken over the unmasked ones."""
+    if mask is None or len(mask.shape) != len(losses.shape):
+        return sample_weight
+    weights = cast(mask, losses.dtype)
+    if reduction in ("mean", "sum_over_batch_size"):
+        weights = multiply(weights, divide(cast(size(weights), losses.dtype), reduce_sum(weights)))
+    if sample_weight is None:
+        return weights
+    sw = cast(convert_to_tensor(sample_weight), losses.dtype)
+    while len(sw.shape) > len(weights.shape) and sw.shape[-1] == 1:
+        sw = reshape(sw, tuple(sw.shape[:-1]))
+    return multiply(sw, weights)
+
+
 class Loss:
     """Base class: subclasses give `call(y_true, y_pred)` (per-example losses)."""
 
@@ -132,7 +150,9 @@ class Loss:
         raise NotImplementedError
 
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Tensor:
-        return reduce_weighted(self.call(y_true, y_pred), sample_weight, self.reduction)
+        losses = self.call(y_true, y_pred)
+        return reduce_weighted(losses, masked_weights(sample_weight, get_mask(y_pred), losses, self.reduction),
+                               self.reduction)
 
     def get_config(self) -> dict:
         return {"name": self.name, "reduction": self.reduction}

@@ -16,8 +16,8 @@ import numpy as np
 from engine.convert import convert_to_tensor
 from engine.keras import losses as _losses
 from engine.keras.metrics_base import Mean, MeanMetricWrapper, Metric, Sum  # noqa: F401  (re-exported)
-from engine.ops import (argmax, broadcast_to, cast, divide_no_nan, equal, greater, logical_and, logical_not,
-                        multiply, ones_like, reduce_mean, reduce_sum, reshape, squeeze)
+from engine.ops import (argmax, broadcast_to, cast, divide_no_nan, equal, expand_dims, greater, logical_and,
+                        logical_not, multiply, ones_like, reduce_mean, reduce_sum, reshape, squeeze)
 from engine.tensor import Tensor
 
 __all__ = ["Metric", "Mean", "Sum", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy",
@@ -38,6 +38,8 @@ def accuracy(y_true: Any, y_pred: Any) -> Tensor:
 def binary_accuracy(y_true: Any, y_pred: Any, threshold: float = 0.5) -> Tensor:
     y_pred = convert_to_tensor(y_pred)
     y_true = convert_to_tensor(y_true)
+    if len(y_pred.shape) == len(y_true.shape) + 1 and y_pred.shape[-1] == 1:  # labels [batch], predictions
+        y_true = expand_dims(y_true, -1)                                        # [batch, 1], as Keras aligns them
     pred = cast(greater(y_pred, threshold), y_pred.dtype if y_pred.dtype.is_floating else "float32")
     return _mean_last(cast(equal(cast(y_true, pred.dtype), pred), "float32"))
 

@@ -116,7 +116,13 @@ class MeanMetricWrapper(Mean):
         self._fn, self._fn_kwargs = fn, kwargs
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
-        super().update_state(self._fn(y_true, y_pred, **self._fn_kwargs), sample_weight)
+        from engine.keras.losses import masked_weights
+        from engine.keras.masks import get_mask
+        values = self._fn(y_true, y_pred, **self._fn_kwargs)
+        mask = get_mask(y_pred)  # a masked sequence output's padding steps do not count, as in Keras 3
+        if mask is not None:
+            sample_weight = masked_weights(sample_weight, mask, values)
+        super().update_state(values, sample_weight)
 
     def get_config(self) -> dict:
         return {"name": self.name, "dtype": self.dtype, **self._fn_kwargs}

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
-__all__ = ["register_builtin", "register_keras_serializable", "get_class", "get_registered_object"]
+__all__ = ["register_builtin", "register_keras_serializable", "get_class", "get_registered_object", "serialize",
+           "deserialize"]
 
 _BUILTIN: dict[str, type] = {}
 _REGISTERED: dict[str, type] = {}
@@ -37,3 +38,12 @@ def get_class(name: str, custom_objects: Optional[dict] = None) -> type:
         raise ValueError(f"Could not locate class {name!r}. Make sure custom classes are decorated with "
                          f"`@keras.saving.register_keras_serializable()` or passed in `custom_objects`.")
     return cls
+
+
+def serialize(obj: Any) -> dict:
+    """A layer's saved form: its class name and `get_config()` (what `keras.layers.serialize` gives)."""
+    return {"class_name": type(obj).__name__, "config": obj.get_config()}
+
+
+def deserialize(config: dict, custom_objects: Optional[dict] = None) -> Any:
+    return get_class(config["class_name"], custom_objects).from_config(config["config"])

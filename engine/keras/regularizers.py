@@ -160,3 +160,17 @@ def deserialize(config: dict, custom_objects: Optional[dict] = None) -> Any:
     if cls is None:
         raise ValueError(f"Could not interpret regularizer config: {config!r}")
     return cls.from_config(config.get("config", {}))
+
+
+def activity_losses(regularizer: Any, outputs: Any) -> list[Tensor]:
+    """The activity regularizer's penalty of each output tensor, divided by its batch size (Keras 3)."""
+    from engine import nest
+    from engine.ops import divide_no_nan, shape
+    losses = []
+    for out in nest.flatten(outputs):
+        if isinstance(out, Tensor):
+            loss = convert_to_tensor(regularizer(out))
+            if len(out.shape):
+                loss = divide_no_nan(loss, cast(shape(out)[0], loss.dtype))
+            losses.append(loss)
+    return losses

@@ -35,3 +35,12 @@ from engine.keras.layers.preprocessing import (CategoryEncoding, Normalization, 
 from engine.keras.layers.reshaping import (Cropping1D, Cropping2D, Permute, RepeatVector, UpSampling1D,  # noqa: E402
                                            UpSampling2D, ZeroPadding1D, ZeroPadding2D)
 __all__ += ["ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "Conv2DTranspose", "GaussianNoise", "GaussianDropout", "SpatialDropout1D", "SpatialDropout2D", "ActivityRegularization", "MaxPooling1D", "AveragePooling1D", "MaxPool1D", "AvgPool1D", "GlobalAveragePooling1D", "GlobalMaxPooling1D", "Rescaling", "Normalization", "CategoryEncoding", "UnitNormalization", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D", "UpSampling1D", "UpSampling2D", "Permute", "RepeatVector"]  # noqa: E501
+
+from engine.keras.layers.masking import Masking  # noqa: E402
+from engine.keras.layers.recurrent import GRU, LSTM, RNN, SimpleRNN  # noqa: E402
+from engine.keras.layers.recurrent_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells  # noqa: E402
+from engine.keras.layers.attention import AdditiveAttention, Attention, MultiHeadAttention  # noqa: E402
+from engine.keras.layers.wrappers import Bidirectional, TimeDistributed, Wrapper  # noqa: E402
+
+__all__ += ["Masking", "RNN", "SimpleRNN", "LSTM", "GRU", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells",
+            "Attention", "AdditiveAttention", "MultiHeadAttention", "Bidirectional", "TimeDistributed", "Wrapper"]

@@ -18,7 +18,7 @@ import numpy as np
 
 from engine import nest
 from engine.convert import convert_to_tensor
-from engine.keras import constraints, initializers, regularizers
+from engine.keras import constraints, initializers, masks, regularizers
 from engine.keras.mixed_precision import policy_of
 from engine.keras.registry import register_builtin
 from engine.ops import cast
@@ -133,7 +133,9 @@ class Layer:
             self._batch_input_shape = (kwargs.get("batch_size"),) + tuple(input_shape)
         else:
             self._batch_input_shape = None
-        self._call_accepts_training = "training" in inspect.signature(self.call).parameters
+        params = inspect.signature(self.call).parameters
+        self._call_accepts_training = "training" in params
+        self._call_accepts_mask = "mask" in params
         self._weight_regularizers: list[tuple[Any, Variable]] = []
         self._losses: list[Any] = []            # from add_loss (activity penalties), cleared per outermost call
         self.activity_regularizer = regularizers.get(activity_regularizer)
@@ -313,6 +315,11 @@ class Layer:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if _is_symbolic(args):
             return self._symbolic_call(args, kwargs)
+        mask = kwargs.get("mask") if self._call_accepts_mask else kwargs.pop("mask", None)
+        if mask is None and args:
+            mask = masks.input_mask(args[0])
+            if mask is not None and self._call_accepts_mask:
+                kwargs["mask"] = mask
         args = tuple(nest.map_structure(self._convert, a) if i == 0 else a for i, a in enumerate(args))
         self._maybe_build(args)
         training = kwargs.pop("training", None)
@@ -329,9 +336,11 @@ class Layer:
         try:
             out = self.call(*args, **kwargs)
             if self.activity_regularizer is not None:
-                self._add_activity_losses(out)
+                self.add_loss(regularizers.activity_losses(self.activity_regularizer, out))
         finally:
             stack.pop()
+        if mask is not None or type(self).compute_mask is not Layer.compute_mask:
+            masks.record_output_mask(out, self.compute_mask(args[0], mask) if args else None)
         shape = getattr(out, "shape", None)
         if shape is not None and len(shape):
             self._output_shape = (None,) + tuple(shape[1:])
@@ -340,15 +349,9 @@ class Layer:
     def call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
         return inputs
 
-    def _add_activity_losses(self, outputs: Any) -> None:
-        """The activity regularizer's penalty of each output, divided by its batch size (Keras 3)."""
-        from engine.ops import divide_no_nan, shape
-        for out in nest.flatten(outputs):
-            if isinstance(out, Tensor):
-                loss = convert_to_tensor(self.activity_regularizer(out))
-                if len(out.shape):
-                    loss = divide_no_nan(loss, cast(shape(out)[0], loss.dtype))
-                self.add_loss(loss)
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """The mask of the outputs (see `engine.keras.masks`): the input's when the layer supports masking."""
+        return mask if self.supports_masking else None
 
     def _symbolic_call(self, args: tuple, kwargs: dict) -> Any:
         first = args[0]

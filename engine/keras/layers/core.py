@@ -41,6 +41,7 @@ class Dense(Layer):
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
+        self.supports_masking = True
 
     def build(self, input_shape: Any) -> None:
         last = input_shape[-1]
@@ -57,8 +58,11 @@ class Dense(Layer):
         if len(inputs.shape) == 2:
             y = matmul(inputs, self.read(self.kernel))
         else:  # contract the last axis: (..., k) @ (k, units)
-            lead = tuple(inputs.shape[:-1])
-            y = reshape(matmul(reshape(inputs, [-1, inputs.shape[-1]]), self.read(self.kernel)), lead + (self.units,))
+            lead = [-1 if d is None else d for d in inputs.shape[:-1]]
+            if lead.count(-1) > 1:  # several sizes known only at run time
+                lead = [shape(inputs)[i] if d == -1 else d for i, d in enumerate(lead)]
+            target = lead + [self.units]
+            y = reshape(matmul(reshape(inputs, [-1, inputs.shape[-1]]), self.read(self.kernel)), target)
         if self.bias is not None:
             y = add(y, self.read(self.bias))
         return self.activation(y)
@@ -86,6 +90,7 @@ class Activation(Layer):
     def __init__(self, activation: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
+        self.supports_masking = True
 
     def call(self, inputs: Any) -> Any:
         return self.activation(inputs)
@@ -108,6 +113,7 @@ class Dropout(Layer):
             raise ValueError(f"Invalid value received for argument `rate`. Expected a float value between 0 and 1. "
                              f"Received: rate={rate}")
         self.rate, self.noise_shape, self.seed = float(rate), noise_shape, seed
+        self.supports_masking = True
 
     def call(self, inputs: Any, training: Optional[bool] = None) -> Any:
         if not training or self.rate == 0:

@@ -7,7 +7,8 @@ from typing import Any, Callable
 
 from engine.keras import initializers
 from engine.keras.layers.base import Layer
-from engine.ops import add, cast, concat, divide, gather, maximum, minimum, multiply, subtract
+from engine.ops import (add, cast, concat, divide, gather, logical_or, maximum, minimum, multiply, not_equal,
+                        subtract, zeros_like)
 
 __all__ = ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Embedding"]
 
@@ -23,6 +24,11 @@ class _Merge(Layer):
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return tuple(input_shape[0])
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """A step is kept where any input keeps it (Keras 3's merge masks)."""
+        masks = [m for m in (mask or []) if m is not None]
+        return reduce(logical_or, masks) if masks else None
 
 
 class Add(_Merge):
@@ -69,6 +75,17 @@ class Concatenate(Layer):
         out[axis] = None if any(d is None for d in dims) else sum(dims)
         return tuple(out)
 
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """Along the feature axis a step is kept where any input keeps it; along another axis the masks are
+        concatenated (an input without a mask keeps every step)."""
+        if not mask or all(m is None for m in mask):
+            return None
+        rank = len(inputs[0].shape)
+        if self.axis % rank == rank - 1:
+            return reduce(logical_or, [m for m in mask if m is not None])
+        full = [m if m is not None else not_equal(zeros_like(x[..., 0]), 1.0) for m, x in zip(mask, inputs)]
+        return concat(full, axis=self.axis % rank)
+
     def get_config(self) -> dict:
         return {**super().get_config(), "axis": self.axis}
 
@@ -93,6 +110,9 @@ class Embedding(Layer):
         if inputs.dtype.is_floating or inputs.dtype.is_bool:
             inputs = cast(inputs, "int32")
         return gather(self.read(self.embeddings), inputs)
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        return not_equal(inputs, 0) if self.mask_zero else None
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return tuple(input_shape) + (self.output_dim,)

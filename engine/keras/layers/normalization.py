@@ -92,6 +92,7 @@ class LayerNormalization(Layer):
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.axis, self.epsilon, self.center, self.scale = axis, float(epsilon), center, scale
+        self.supports_masking = True
         self.beta_initializer = initializers.get(beta_initializer)
         self.gamma_initializer = initializers.get(gamma_initializer)
 

@@ -16,6 +16,7 @@ from engine.gradient_tape import GradientTape
 from engine.keras import losses as _losses
 from engine.keras import metrics as _metrics
 from engine.keras.callbacks import CallbackList, History
+from engine.keras.masks import get_mask
 from engine.keras.models.data import DataFeed, split_validation
 
 __all__ = ["Trainer"]
@@ -118,7 +119,9 @@ class Trainer:
         if isinstance(self._loss_fn, _losses.Loss):
             loss = self._loss_fn(y, y_pred, sample_weight)
         else:
-            loss = _losses.reduce_weighted(self._loss_fn(y, y_pred), sample_weight, "sum_over_batch_size")
+            per = self._loss_fn(y, y_pred)  # a loss given by name or function: weighed by y_pred's mask too
+            weights = _losses.masked_weights(sample_weight, get_mask(y_pred), per)
+            loss = _losses.reduce_weighted(per, weights, "sum_over_batch_size")
         extra = self.losses
         for term in extra:
             loss = loss + term
