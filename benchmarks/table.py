@@ -110,9 +110,11 @@ def print_summary(rows: list[Row], workloads: list[Workload], cfg: Config) -> No
     for name in dict.fromkeys(r.workload for r in rows):
         group = [r for r in rows if r.workload == name]
         unit = by_name[name].unit
-        # (numpy compiles nothing: in a compile-time workload its row is a numpy evaluation, no rival)
+        # (numpy and eager torch compile nothing: in a compile-time workload their rows are an eager evaluation,
+        # no rival)
+        compile_time = by_name[name].run is not None
         others = [r for r in group if not r.impl.startswith("kiln") and r.median
-                  and not (by_name[name].run is not None and r.impl.startswith("numpy"))]
+                  and not (compile_time and (r.impl.startswith("numpy") or "eager" in r.impl))]
         best = min(others, key=lambda r: r.median or 0.0, default=None)
         for r in (r for r in group if r.impl.startswith("kiln")):
             what = r.impl.split(", ", 1)[1] if ", " in r.impl else ""
