@@ -73,13 +73,8 @@ class Adagrad(Optimizer):
     def _slot_names(self) -> tuple[str, ...]:
         return ("accumulator",)
 
-    def _get_slot(self, variable: Variable, name: str) -> Variable:
-        slots = self._slots.setdefault(self._var_key(variable), {})
-        if name not in slots:
-            value = np.full(tuple(variable.shape), self.initial_accumulator_value, variable.dtype.np)
-            slots[name] = self.add_variable(tuple(variable.shape), lambda shape, dt: value, variable.dtype,
-                                            name=f"{variable.name.split(':')[0]}_{name}")
-        return slots[name]
+    def _get_slot(self, variable: Variable, name: str, fill: Optional[float] = None) -> Variable:
+        return super()._get_slot(variable, name, self.initial_accumulator_value)
 
     def update_step(self, gradient: Tensor, variable: Variable, learning_rate: Any) -> None:
         dt = variable.dtype

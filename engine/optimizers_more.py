@@ -1,9 +1,7 @@
 """Adadelta and Ftrl, with Keras 3's update rules, defaults and configs; `engine.optimizers` exports them."""
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
+from typing import Any, Optional
 
 from engine.keras.base_optimizer import Optimizer, _scalar
 from engine.optimizers_adaptive import _base_kwargs
@@ -71,15 +69,8 @@ class Ftrl(Optimizer):
     def _slot_names(self) -> tuple[str, ...]:
         return ("accumulator", "linear")
 
-    def _get_slot(self, variable: Variable, name: str) -> Variable:
-        if name != "accumulator":
-            return super()._get_slot(variable, name)
-        slots = self._slots.setdefault(self._var_key(variable), {})
-        if name not in slots:
-            value = np.full(tuple(variable.shape), self.initial_accumulator_value, variable.dtype.np)
-            slots[name] = self.add_variable(tuple(variable.shape), lambda shape, dt: value, variable.dtype,
-                                            name=f"{variable.name.split(':')[0]}_{name}")
-        return slots[name]
+    def _get_slot(self, variable: Variable, name: str, fill: Optional[float] = None) -> Variable:
+        return super()._get_slot(variable, name, self.initial_accumulator_value if name == "accumulator" else None)
 
     def update_step(self, gradient: Tensor, variable: Variable, learning_rate: Any) -> None:
         dt = variable.dtype

@@ -162,10 +162,17 @@ class Optimizer:
             raise ValueError(f"Unknown variable: {variable}. This optimizer has not seen it; pass it to "
                              f"apply_gradients or build first.") from None
 
-    def _get_slot(self, variable: Variable, name: str) -> Variable:
+    def _get_slot(self, variable: Variable, name: str, fill: Optional[float] = None) -> Variable:
+        """`variable`'s slot `name`, made on first use: zeros like it, or `fill` everywhere (Adagrad's and Ftrl's
+        initial accumulator)."""
         slots = self._slots.setdefault(self._var_key(variable), {})
         if name not in slots:
-            slots[name] = self.add_variable_from_reference(variable, name)
+            if fill is None:
+                slots[name] = self.add_variable_from_reference(variable, name)
+            else:
+                value = np.full(tuple(variable.shape), fill, variable.dtype.np)
+                slots[name] = self.add_variable(tuple(variable.shape), lambda shape, dt: value, variable.dtype,
+                                                name=f"{variable.name.split(':')[0]}_{name}")
         return slots[name]
 
     # ---- the learning rate ------------------------------------------------------------------------------------------

@@ -117,17 +117,10 @@ def get(identifier: Any) -> Optional[Any]:
 
 
 def serialize(constraint: Any) -> Optional[dict]:
-    if constraint is None:
-        return None
-    if not isinstance(constraint, Constraint):
-        raise ValueError(f"constraint {constraint!r} is not a keras.constraints.Constraint: it cannot be saved")
-    return {"class_name": type(constraint).__name__, "config": constraint.get_config()}
+    from engine.keras.registry import serialize_as
+    return serialize_as(constraint, Constraint, "constraint")
 
 
 def deserialize(config: dict, custom_objects: Optional[dict] = None) -> Any:
-    from engine.keras.registry import get_registered_object
-    name = config.get("class_name", "")
-    cls = _CLASSES.get(name) or get_registered_object(name, custom_objects)
-    if cls is None:
-        raise ValueError(f"Could not interpret constraint config: {config!r}")
-    return cls.from_config(config.get("config", {}))
+    from engine.keras.registry import deserialize_from
+    return deserialize_from(config, _CLASSES, "constraint", custom_objects)

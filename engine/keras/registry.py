@@ -47,3 +47,22 @@ def serialize(obj: Any) -> dict:
 
 def deserialize(config: dict, custom_objects: Optional[dict] = None) -> Any:
     return get_class(config["class_name"], custom_objects).from_config(config["config"])
+
+
+def serialize_as(obj: Any, base: type, kind: str) -> Optional[dict]:
+    """`{class_name, config}` of a `base` object (a constraint, a regularizer), None for None; anything else (a
+    plain function) cannot be saved."""
+    if obj is None:
+        return None
+    if not isinstance(obj, base):
+        raise ValueError(f"{kind} {obj!r} is not a keras.{kind}s.{base.__name__}: it cannot be saved")
+    return serialize(obj)
+
+
+def deserialize_from(config: dict, classes: dict, kind: str, custom_objects: Optional[dict] = None) -> Any:
+    """The object of a `serialize_as` config: a class of `classes` by name, else a registered one."""
+    name = config.get("class_name", "")
+    cls = classes.get(name) or get_registered_object(name, custom_objects)
+    if cls is None:
+        raise ValueError(f"Could not interpret {kind} config: {config!r}")
+    return cls.from_config(config.get("config", {}))

@@ -146,20 +146,13 @@ def get(identifier: Any) -> Optional[Any]:
 
 
 def serialize(regularizer: Any) -> Optional[dict]:
-    if regularizer is None:
-        return None
-    if not isinstance(regularizer, Regularizer):
-        raise ValueError(f"regularizer {regularizer!r} is not a keras.regularizers.Regularizer: it cannot be saved")
-    return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
+    from engine.keras.registry import serialize_as
+    return serialize_as(regularizer, Regularizer, "regularizer")
 
 
 def deserialize(config: dict, custom_objects: Optional[dict] = None) -> Any:
-    from engine.keras.registry import get_registered_object
-    name = config.get("class_name", "")
-    cls = _CLASSES.get(name) or get_registered_object(name, custom_objects)
-    if cls is None:
-        raise ValueError(f"Could not interpret regularizer config: {config!r}")
-    return cls.from_config(config.get("config", {}))
+    from engine.keras.registry import deserialize_from
+    return deserialize_from(config, _CLASSES, "regularizer", custom_objects)
 
 
 def activity_losses(regularizer: Any, outputs: Any) -> list[Tensor]:
