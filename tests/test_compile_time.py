@@ -17,12 +17,6 @@ from programs import PROGRAMS, call, engine_args
 from test_codegen import SEEDS, assert_same, assert_same_outputs
 
 
-@pytest.fixture
-def no_disk_cache(monkeypatch: pytest.MonkeyPatch) -> None:
-    # A cached object of the same IR would be linked instead of lowering it the way the test asks for.
-    monkeypatch.setenv("KILN_CACHE", "0")
-
-
 @pytest.mark.parametrize("p", PROGRAMS, ids=lambda p: p.name)
 def test_corpus_outlined_matches_interpreter(p, monkeypatch: pytest.MonkeyPatch, no_disk_cache: None) -> None:
     """Every corpus program with outlining forced on (every function counts as large), cut wherever it may be (the
