@@ -142,7 +142,7 @@ def test_noise_layers_statistics_in_training_and_identity_in_inference() -> None
     per_map = y.reshape(64, 9, 8)
     assert np.all(per_map.min(1) == per_map.max(1))           # a whole feature map is kept or dropped
     assert set(np.unique(per_map)) <= {0.0, np.float32(1 / 0.7)}
-    assert abs((per_map[:, 0] == 0).mean() - 0.3) < 0.06
+    assert abs((per_map[:, 0] == 0).mean() - 0.3) < 0.08         # 512 draws: within 4 standard deviations
 
 
 def test_normalization_adapt_matches_numpy() -> None:
@@ -305,9 +305,13 @@ def test_random_layers_train_under_a_mixed_float16_policy() -> None:
                       layers.Dropout(0.25)):
             y = layer(x, training=True)
             assert y.dtype == tf.float16, type(layer).__name__
+            # within 4 standard deviations of the estimate: SpatialDropout2D draws one mask value per channel of
+            # each example (512 draws: sd 0.019), Dropout one per element (8192: sd 0.005); GaussianDropout's
+            # factor has sd 0.5 (mean of 8192: sd 0.0055), GaussianNoise's 0.1
             if isinstance(layer, (layers.SpatialDropout2D, layers.Dropout)):
-                assert abs(float(np.mean(_np(y) == 0)) - 0.25) < 0.03
+                draws = 64 * 8 if isinstance(layer, layers.SpatialDropout2D) else x.size
+                assert abs(float(np.mean(_np(y) == 0)) - 0.25) < 4 * np.sqrt(0.25 * 0.75 / draws)
             else:
-                assert abs(float(np.mean(_np(y))) - 1.0) < 0.02
+                assert abs(float(np.mean(_np(y))) - 1.0) < 0.025
     finally:
         tf.keras.mixed_precision.set_global_policy("float32")

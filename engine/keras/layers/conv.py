@@ -65,9 +65,11 @@ class _Conv(Layer):
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
 
+    def _kernel_shape(self, channels: int) -> tuple:
+        return self.kernel_size + (channels, self.filters)
+
     def build(self, input_shape: Any) -> None:
-        channels = input_shape[-1]
-        self.kernel = self.add_weight(shape=self.kernel_size + (channels, self.filters),
+        self.kernel = self.add_weight(shape=self._kernel_shape(input_shape[-1]),
                                       initializer=self.kernel_initializer, name="kernel",
                                       regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
         self.bias = self.add_weight(shape=(self.filters,), initializer=self.bias_initializer, name="bias",

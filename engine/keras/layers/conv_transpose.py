@@ -50,15 +50,8 @@ class Conv2DTranspose(_Conv):
         if self.output_padding is not None and any(p >= s for p, s in zip(self.output_padding, self.strides)):
             raise ValueError(f"Strides {self.strides} must be greater than output padding {self.output_padding}.")
 
-    def build(self, input_shape: Any) -> None:
-        channels = input_shape[-1]
-        self.kernel = self.add_weight(shape=self.kernel_size + (self.filters, channels),
-                                      initializer=self.kernel_initializer, name="kernel",
-                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
-        self.bias = self.add_weight(shape=(self.filters,), initializer=self.bias_initializer, name="bias",
-                                    regularizer=self.bias_regularizer, constraint=self.bias_constraint) \
-            if self.use_bias else None
-        self.built = True
+    def _kernel_shape(self, channels: int) -> tuple:
+        return self.kernel_size + (self.filters, channels)
 
     def _spatial(self, input_shape: Any) -> list[Optional[int]]:
         pads = self.output_padding or (None, None)

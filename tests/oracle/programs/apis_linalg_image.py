@@ -98,4 +98,19 @@ PROGRAMS = programs("arith",
             s = tf.reduce_sum(tf.linalg.solve(a, b) ** 2)
         result = (t.gradient(d, a), t.gradient(i, a), t.gradient(s, [a, b]))
     """,
+    apis_linalg_slogdet_logdet="""
+        a = tf.constant([[[0.0, 2.0, 1.0], [1.0, 1.0, 0.0], [3.0, 0.5, 2.0]],
+                         [[2.0, 1.0, 0.5], [1.0, 3.0, -1.0], [0.0, 1.0, 4.0]]])
+        spd = tf.constant([[4.0, 1.0], [1.0, 3.0]])
+        @tf.function
+        def f(a):
+            return tf.linalg.slogdet(a)
+        with tf.GradientTape() as t:
+            t.watch(a)
+            _, logabs = tf.linalg.slogdet(a)
+            y = tf.reduce_sum(logabs)
+        result = (tf.linalg.slogdet(a), f(a), tf.linalg.logdet(spd), t.gradient(y, a),
+                  tf.linalg.slogdet(tf.eye(40) * 100.0), tf.linalg.slogdet(tf.eye(40) * 0.01),
+                  tf.linalg.slogdet(tf.constant([[1.0, 2.0], [2.0, 4.0]])))
+    """,
 )
