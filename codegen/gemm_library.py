@@ -83,9 +83,9 @@ def _address(name: str) -> int:
         return _workers[name]
 
 
-def symbols(obj: bytes, quick: bool = False) -> dict[str, int]:
-    """The addresses of the workers object code `obj` names. The quick tier (`quick`, codegen.tiers) links the
-    same workers: a quick build (codegen level 0) took ~20 ms instead of ~50 but ran the training step's products
+def symbols(obj: bytes) -> dict[str, int]:
+    """The addresses of the workers object code `obj` names. The quick tier (codegen.tiers) links the same
+    workers: a quick build (codegen level 0) took ~20 ms instead of ~50 but ran the training step's products
     3-5x slower (32x784x128: 3.8x numpy's time against 0.76x) until the function's O3 build replaced it; on a
     cold MNIST fit the first epoch then cost more CPU, not less."""
     return {name: _address(name) for name in VARIANTS if name.encode() in obj}

@@ -322,7 +322,7 @@ def compile_function(fn: Any, source: Optional[Function] = None, profile: bool =
                 store(obj)
     if quick:  # `mod` is then the LLVM IR text, which the O3 build starts from
         with phase("link"):
-            compiled = _link(fn, lowered, obj, release, tiling, quick=True)
+            compiled = _link(fn, lowered, obj, release, tiling)
         callback = tiers.callback_of(compiled._py)
         tiers.schedule(compiled, fn.name, mod, store, lambda o: native.link(o, callback, _imports(o)))
         return compiled
@@ -362,18 +362,18 @@ class _Deferred:
 
 
 def _link(fn: Function, lowered: Lowered, obj: bytes, release: bool,
-          tiling: Optional[tuple[Any, int]] = None, quick: bool = False) -> CompiledFunction:
+          tiling: Optional[tuple[Any, int]] = None) -> CompiledFunction:
     pending: dict[int, str] = {}  # shared with the callback, which must not reference the CompiledFunction
     cb = _make_callback(lowered, pending)
-    py_entry = native.link(obj, cb, _imports(obj, quick))
+    py_entry = native.link(obj, cb, _imports(obj))
     compiled = CompiledFunction(fn, lowered, release, py_entry)
     compiled._tiling = tiling
     compiled.pending = pending
     return compiled
 
 
-def _imports(obj: bytes, quick: bool = False) -> dict[str, int]:
-    """The addresses object code `obj` imports (the runtime's entry points, the GEMM workers it names; the quick
-    tier's may be quick builds, codegen.gemm_library)."""
+def _imports(obj: bytes) -> dict[str, int]:
+    """The addresses object code `obj` imports (the runtime's entry points, the GEMM workers it names: the same
+    full builds for the quick tier and O3, codegen.gemm_library)."""
     return {**entry.symbols(), **interrupt.symbols(), **gemm_threads.symbols(num_threads()),
-            **gemm_library.symbols(obj, quick)}
+            **gemm_library.symbols(obj)}
