@@ -47,7 +47,7 @@ def _combine(kind: str, dtype: DType) -> tuple[Any, Callable[[LowerContext, lir.
     return ident, lambda ctx, a, x: ctx.intrinsic(name, a, x)
 
 
-def _skip_nan_combine(kind: str) -> Callable[[LowerContext, lir.Value, lir.Value], lir.Value]:
+def skip_nan_combine(kind: str) -> Callable[[LowerContext, lir.Value, lir.Value], lir.Value]:
     """max/min for the NaN-free case, with the caller tracking NaNs on the side. LLVM vectorizes a `maxnum`
     reduction next to another reduction only with `nnan nsz`. `nnan` is sound here: a NaN operand makes this
     accumulator poison, and the caller then selects NaN instead of it (a select never returns its unchosen operand).
@@ -92,7 +92,7 @@ def _reduce(kind: str) -> Any:
             bits = lir.IntType(64 if t.dtype is float64 else 32)  # the register's bits (halves are float32)
             nan_seen = ctx.entry_alloca(bits) if kind in ("max", "min") and t.dtype.is_floating else None
             if nan_seen is not None:
-                combine = _skip_nan_combine(kind)
+                combine = skip_nan_combine(kind)
 
             # blocked when rows are long, or when there is just one row (as the sum of threads' partial sums)
             one_row = all(d == 1 for d in kept) and all(d == 1 for d in red[:-1])

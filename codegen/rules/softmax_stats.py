@@ -38,7 +38,7 @@ import numpy as np
 
 from codegen.context import LowerContext
 from codegen.rules.blocked_sum import SUM_BLOCK
-from codegen.rules.reduce import _skip_nan_combine
+from codegen.rules.reduce import skip_nan_combine
 from codegen.rules.softmax_online import lower_any_axes
 from codegen.rules.registry import Tiling
 from codegen.values import I64, PTR, Buffer, CValue, Lazy, Scalar, constant, reg_type
@@ -103,7 +103,7 @@ class RowStats:
         self.block_max_slot, self.block_sum_slot = ctx.entry_alloca(self.reg), ctx.entry_alloca(self.reg)
         self.run_max, self.run_sum = ctx.entry_alloca(self.wide), ctx.entry_alloca(self.wide)
         self.nan_seen = ctx.entry_alloca(self.bits)
-        self.max_of = _skip_nan_combine("max")
+        self.max_of = skip_nan_combine("max")
         self.wide_results: Any = None
 
     def start(self) -> None:
