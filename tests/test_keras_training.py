@@ -227,3 +227,25 @@ def test_shuffled_feed_gives_each_example_once_per_epoch_in_a_new_order() -> Non
     assert not np.array_equal(epochs[0], epochs[1])
     in_order = np.concatenate([b[1].numpy() for b in DataFeed(x, y, None, 8, shuffle=False).epoch()])
     np.testing.assert_array_equal(in_order, y)
+
+
+def test_fit_traces_a_static_batch_when_every_batch_is_full() -> None:
+    """Batches of one size (the batch size divides the data) give a step traced with that static batch, once; data
+    with a partial last batch gives the batch dimension None, and both trainings match an eager one."""
+    x, y = _data(n=96)
+
+    def model():
+        tf.keras.utils.set_random_seed(5)
+        m = tf.keras.Sequential([tf.keras.Input((8,)), layers.Dense(6, activation="relu"), layers.Dense(3)])
+        m.compile(optimizer="adam", loss=losses.SparseCategoricalCrossentropy(from_logits=True))
+        return m
+    compiled, eager = model(), model()
+    eager.compile(optimizer="adam", loss=losses.SparseCategoricalCrossentropy(from_logits=True), run_eagerly=True)
+    for n, batch in ((96, 32), (90, 32)):  # 3 full batches; then 32, 32 and 26
+        compiled.fit(x[:n], y[:n], batch_size=batch, epochs=2, shuffle=False, verbose=0)
+        eager.fit(x[:n], y[:n], batch_size=batch, epochs=2, shuffle=False, verbose=0)
+        for a, b in zip(compiled.weights, eager.weights):
+            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-5)
+    steps = compiled._steps["train"].functions
+    assert [key[0].split("shape=")[1].split(",")[0] for key in steps] == ["(32", "(None"]
+    assert [f.experimental_get_tracing_count() for f in steps.values()] == [1, 1]

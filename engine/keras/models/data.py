@@ -87,6 +87,12 @@ class DataFeed:
         self.steps = int(math.ceil(self.n / self.batch_size)) if steps is None else min(
             steps, int(math.ceil(self.n / self.batch_size)))
 
+    @property
+    def uniform_batches(self) -> bool:
+        """Whether every batch an epoch yields has `batch_size` rows (numpy data only: a Dataset's batches are
+        known only as they come)."""
+        return self.dataset is None and self.steps * self.batch_size <= self.n
+
     @classmethod
     def from_validation(cls, data: Any, batch_size: Optional[int], steps: Optional[int]) -> "DataFeed":
         if _is_dataset(data):

@@ -4,6 +4,10 @@ One train step (forward, loss, gradients, optimizer update, metric updates) is o
 with the batch dimension None (as Keras 3 on TensorFlow traces its train function), so a last batch smaller than the
 others runs the same trace and the same compiled kernel (codegen takes the run-time batch); `fit` runs Python per
 batch only to take its rows (engine.keras.models.data), call the step and report progress.
+
+When every batch of the data has the same size (numpy data whose length the batch size divides), the step is traced
+with that static batch instead: no batch can need another compile, and the static step compiles in about half the
+time (the MNIST step: 0.25 s of LLVM work instead of 0.5 s) into code without run-time shape checks.
 """
 from __future__ import annotations
 
@@ -22,24 +26,27 @@ from engine.keras.models.data import DataFeed, split_validation
 __all__ = ["Trainer"]
 
 
-def _batch_spec(x: Any) -> Any:
-    """The TensorSpec of a batch's tensor with its batch (first) dimension None."""
+def _batch_spec(x: Any, static: bool = False) -> Any:
+    """The TensorSpec of a batch's tensor with its batch (first) dimension None, or as it is with `static`."""
     from engine.concrete import TensorSpec
     from engine.ops.funnel import as_tensor
     t = as_tensor(x)
-    return TensorSpec((None,) + tuple(t.shape)[1:] if len(t.shape) else (), t.dtype)
+    return TensorSpec(tuple(t.shape) if static or not len(t.shape) else (None,) + tuple(t.shape)[1:], t.dtype)
 
 
 class _BatchStep:
     """A step method compiled once for every batch size: one engine.function per argument structure, whose
-    input_signature is the first call's batch with the batch dimension None."""
+    input_signature is the first call's batch with the batch dimension None (or static, for a feed whose batches
+    all have one size: `static_batch`)."""
 
     def __init__(self, method: Any) -> None:
         self.method = method
         self.functions: dict[Any, Any] = {}
+        self.static_batch = False
 
     def __call__(self, *args: Any) -> Any:
-        specs = [nest.map_structure(_batch_spec, a) for a in args]
+        static = self.static_batch
+        specs = [nest.map_structure(lambda a: _batch_spec(a, static), a) for a in args]
         key = tuple(repr(s) for s in specs)
         fn = self.functions.get(key)
         if fn is None:
@@ -204,6 +211,8 @@ class Trainer:
                            steps=feed.steps)
         self._prepare(feed)
         step = self._step("train")
+        if isinstance(step, _BatchStep):
+            step.static_batch = feed.uniform_batches
         self.stop_training = False
         cbs.on_train_begin()
         logs: dict[str, float] = {}
