@@ -15,9 +15,12 @@ from typing import Any, Callable
 def convert_if_possible(fn: Callable[..., Any]) -> Callable[..., Any]:
     """What `engine.function` traces for `fn`: the converted function (or `fn` itself, with a warning, when it
     cannot be converted), enforcing TensorFlow's rule on Variables created while tracing (`variable_rule.py`)."""
+    from engine.autograph.library import is_library
+    from engine.autograph.variable_rule import guarded
+    if is_library(fn):
+        return guarded(fn, fn)
     try:
         from engine.autograph.converter import convert
-        from engine.autograph.variable_rule import guarded
     except ImportError:
         return fn
     return guarded(fn, convert(fn))

@@ -12,41 +12,21 @@ import ast
 import functools
 import inspect
 import linecache
-import os
 import re
-import sysconfig
 import textwrap
 import types
 import warnings
 from typing import Any, Callable, Optional
 
 from engine.autograph import operators
+from engine.autograph.library import is_library as _is_library
 from engine.autograph.lowering import lower
 from engine.autograph.transformer import transform
 
 _cache: dict[Any, Optional[types.CodeType]] = {}   # code object -> converted code (None: not convertible)
 _source_cache: dict[Any, str] = {}
-_LIBRARY_PREFIXES = ("engine", "ir", "autodiff", "codegen", "numpy", "llvmlite")
-_KILN_DIRS = tuple(os.path.realpath(os.path.join(os.path.dirname(__file__), "..", "..", d)) + os.sep
-                   for d in ("engine", "ir", "autodiff", "codegen"))
-_LIBRARY_DIRS = tuple({os.path.realpath(p) + os.sep for key in ("stdlib", "platstdlib", "purelib", "platlib")
-                       if (p := sysconfig.get_paths().get(key))})
-
-
 class ConversionError(ValueError):
     """A function's source could not be converted."""
-
-
-def _is_library(fn: Any) -> bool:
-    module = getattr(fn, "__module__", None) or ""
-    if module.split(".")[0] in _LIBRARY_PREFIXES or module in ("builtins", "__builtin__"):
-        return True
-    code = getattr(fn, "__code__", None)
-    if code is None:
-        return True
-    # By where the code lives, not by __module__ (functools.wraps copies the wrapped function's module).
-    filename = os.path.realpath(code.co_filename)
-    return filename.startswith(_LIBRARY_DIRS) or filename.startswith(_KILN_DIRS)
 
 
 def _lambda_trees(source: str) -> list[ast.AST]:
