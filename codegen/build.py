@@ -7,7 +7,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from codegen import entry, llvm_setup
+from codegen import entry, llvm_setup, module_split
 from codegen.chunks import MACS_PER_ELEMENT_OP
 from codegen.lower import Lowered, lower_function
 from ir.core import Function, Op
@@ -115,22 +115,29 @@ def lower_run_time_rows(fn: Function, p: Any, n: int, profile: bool = False) -> 
 
 
 def build(fn: Function, release: bool, tiling: Optional[tuple[Any, int]] = None,
-          profile: bool = False, quick: bool = False) -> tuple[Lowered, Any, bytes]:
+          profile: bool = False, quick: bool = False, whole: bool = False) -> tuple[Lowered, Any, bytes]:
     """(lowered, optimized module, object code): lower, optimize and emit (the expensive part that the cache
     skips). With `quick`, the quick tier's code (codegen.tiers: no IR optimization beyond the always-inliner,
-    codegen level 0), and the LLVM IR text in place of the module, for the O3 build that replaces it."""
+    codegen level 0), and the LLVM IR text in place of the module, for the O3 build that replaces it. The module is
+    None when it was compiled in parts (codegen.module_split), unless `whole` asks for it."""
     with phase("lower"):
         lowered = lower(fn, release, tiling, profile)
     text = str(lowered.module)
     lowered.module = None  # ~250 KB of llvmlite objects per function that nothing reads again
-    mod, obj = emit(fn.name, text, quick)
+    mod, obj = emit(fn.name, text, quick, whole)
     return lowered, (text if quick else mod), obj
 
 
-def emit(name: str, text: str, quick: bool = False) -> tuple[Any, bytes]:
+def emit(name: str, text: str, quick: bool = False, whole: bool = False) -> tuple[Any, bytes]:
     """(optimized module, object code) of the LLVM IR `text`: at O3, or with `quick` at O0 (the always-inliner
     only) with the level-0 TargetMachine (fast instruction selection and register allocation). The dumps show the
-    O3 build only."""
+    O3 build only. At O3 a large module is compiled in parts on several threads (codegen.module_split; the module
+    returned is then None) unless `whole` asks for the optimized module or a dump wants it."""
+    if not (quick or whole or wanted("llvm") or wanted("asm")):
+        parts = module_split.split(text, llvm_setup.part_threads())
+        if parts is not None:
+            with phase("llvm-parts"):
+                return None, module_split.pack(llvm_setup.emit_parts(parts))
     with phase("llvm-parse"):
         mod = llvm_setup.parse(text)
     with phase("llvm-opt"):

@@ -29,7 +29,7 @@ import llvmlite
 import llvmlite.binding as llvm
 import numpy as np
 
-from codegen import objcheck
+from codegen import module_split, objcheck
 from ir.types import RefType, TensorType, as_dtype, bfloat16
 
 MAGIC = b"KILNOBJ1"
@@ -157,7 +157,8 @@ def load(k: str) -> Optional[tuple[dict[str, Any], bytes]]:
     except (UnicodeDecodeError, json.JSONDecodeError):
         return None
     obj = body[start + n:]
-    if not isinstance(meta, dict) or meta.get("key") != k or not obj.startswith(_OBJECT_MAGIC):
+    if not isinstance(meta, dict) or meta.get("key") != k or \
+            not obj.startswith((_OBJECT_MAGIC, module_split.PARTS_MAGIC)):  # an object, or a module's parts'
         return None
     if objcheck.problem(obj) is not None:  # LLVM's linker aborts the process on a malformed object
         return None

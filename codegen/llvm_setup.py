@@ -27,6 +27,14 @@ What it owns:
 
 It assumes one process-wide LLVM, which is what llvmlite provides; every llvmlite call is serialized behind
 llvmlite's own lock, so the caches here need no locking of their own beyond idempotent initialization.
+
+- `emit_parts(texts)`: the object code of a module's parts (codegen.module_split), each parsed, optimized and
+  compiled at once on threads of its own. llvmlite serializes every call behind one lock, but LLVM itself runs
+  independent modules concurrently when each has its own LLVMContext, TargetMachine and pass builder, and ctypes
+  releases the GIL for the calls. So the compile thread takes llvmlite's lock for the whole emission (no other
+  llvmlite call runs meanwhile: no option is toggled, no shared TargetMachine used) and its helper threads, each
+  with a TargetMachine of its own, call LLVM without taking it (`_Unlocked`: the lock lets a marked thread
+  through). The MNIST training step: 0.21 s of opt + codegen whole, 0.15 s as two parts on two cores.
 """
 from __future__ import annotations
 
@@ -34,6 +42,7 @@ import functools
 import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from typing import Any, Callable, Optional, TypeVar
 
 import llvmlite.binding as llvm
@@ -57,6 +66,29 @@ def ensure_initialized() -> None:
     llvm.initialize_native_target()
     llvm.initialize_native_asmprinter()
     llvm.initialize_native_asmparser()
+    lock = llvm.ffi.lib._lock
+    if not isinstance(lock._lock, _Unlocked):
+        lock._lock = _Unlocked(lock._lock)
+
+
+class _Unlocked:
+    """llvmlite's lock (the RLock inside its `_LLVMLock`), except for threads inside `_free()`: `emit_parts`' helpers,
+    which work on objects of their own while the compile thread holds the real lock."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.local = threading.local()
+
+    def acquire(self, *args: Any, **kwargs: Any) -> bool:
+        return True if getattr(self.local, "free", False) else self.inner.acquire(*args, **kwargs)
+
+    def release(self) -> None:
+        if not getattr(self.local, "free", False):
+            self.inner.release()
+
+
+def _free(on: bool) -> None:
+    llvm.ffi.lib._lock._lock.local.free = on
 
 
 def new_host_target_machine(opt: int = 3) -> llvm.TargetMachine:
@@ -81,21 +113,26 @@ def quick_target_machine() -> llvm.TargetMachine:
     return new_host_target_machine(opt=0)
 
 
+@functools.cache
+def _host_layout() -> tuple[str, str]:
+    """(triple, data layout) of the host, as strings (read once: the helpers of `emit_parts` must not)."""
+    return llvm.get_process_triple(), str(host_target_machine().target_data)
+
+
 def parse(module: lir.Module | str) -> llvm.ModuleRef:
     """Parse and verify LLVM IR in a fresh LLVMContext, binding it to the host triple and data layout."""
     ensure_initialized()
-    tm = host_target_machine()
     ref = llvm.parse_assembly(str(module), llvm.create_context())
-    ref.triple = llvm.get_process_triple()
-    ref.data_layout = str(tm.target_data)
+    ref.triple, ref.data_layout = _host_layout()
     ref.verify()
     return ref
 
 
-def optimize(module: llvm.ModuleRef, speed_level: int = 3) -> llvm.ModuleRef:
-    """Run the default new-pass-manager pipeline with loop and SLP vectorization on `module`, in place."""
+def optimize(module: llvm.ModuleRef, speed_level: int = 3, pb: Optional[llvm.PassBuilder] = None) -> llvm.ModuleRef:
+    """Run the default new-pass-manager pipeline with loop and SLP vectorization on `module`, in place (with pass
+    builder `pb` if given: one made for another TargetMachine)."""
     ensure_initialized()
-    pb = _pass_builder(speed_level)
+    pb = pb or _pass_builder(speed_level)
     _run_once(pb.getModulePassManager(), module, pb)
     # The loop vectorizer calls `alwaysinline` vector variants of functions (codegen.vmath_lanes) after the
     # pipeline's inliner has run: inline them now, then drop the variants, which had to stay external until here.
@@ -112,18 +149,18 @@ def optimize(module: llvm.ModuleRef, speed_level: int = 3) -> llvm.ModuleRef:
     return module
 
 
-def _new_pass_builder(speed_level: int) -> llvm.PassBuilder:
+def _new_pass_builder(speed_level: int, tm: Optional[llvm.TargetMachine] = None) -> llvm.PassBuilder:
     pto = llvm.create_pipeline_tuning_options(speed_level=speed_level)
     pto.loop_vectorization = True
     pto.slp_vectorization = True
     pto.loop_unrolling = False
-    return llvm.create_pass_builder(host_target_machine(), pto)
+    return llvm.create_pass_builder(tm or host_target_machine(), pto)
 
 
 _builder_pool: Optional[tuple[int, ThreadPoolExecutor]] = None  # (pid, pool), as `_pool`
 
 
-def _pass_builder(speed_level: int) -> llvm.PassBuilder:
+def _pass_builder(speed_level: int, tm: Optional[llvm.TargetMachine] = None) -> llvm.PassBuilder:
     """A new PassBuilder (one per compile: each run registers callbacks into it that point into the run's stack),
     made on a thread of its own. llvmlite 0.50 never frees a PassBuilder's PassInstrumentationCallbacks
     (`LLVMPY_CreatePassBuilder` allocates them with `new`, its dispose deletes only the builder): 1.5 KB per compile
@@ -135,7 +172,7 @@ def _pass_builder(speed_level: int) -> llvm.PassBuilder:
         if _builder_pool is None or _builder_pool[0] != os.getpid():
             _builder_pool = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiln-passes"))
         pool = _builder_pool[1]
-    return _run_on(pool, _new_pass_builder, speed_level)
+    return _run_on(pool, _new_pass_builder, speed_level, tm)
 
 
 def _run_once(pm: llvm.ModulePassManager, module: llvm.ModuleRef, pb: llvm.PassBuilder) -> None:
@@ -176,6 +213,65 @@ def _run_on(pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any) -> T:
     except RuntimeError:
         return fn(*args)
     return future.result()
+
+
+_parts_pool: Optional[tuple[int, ThreadPoolExecutor]] = None  # (pid, pool), as `_pool`
+_part_machines: list[llvm.TargetMachine] = []  # the k-th helper part's TargetMachine (one emission at a time)
+
+
+def part_threads() -> int:
+    """How many threads `emit_parts` may use: the CPUs this process may run on, at most 2 unless
+    `KILN_LLVM_THREADS` says otherwise (1: never split)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    cap = os.environ.get("KILN_LLVM_THREADS", "")
+    return max(1, min(cpus, int(cap) if cap.isdigit() else 2))
+
+
+def emit_parts(texts: list[str]) -> list[bytes]:
+    """The O3 object code of each module in `texts` (a module's parts, codegen.module_split): the first on this
+    thread, the others at the same time on helper threads (see the module docstring). Called on the compile
+    thread, so one emission runs at a time."""
+    global _parts_pool
+    ensure_initialized()
+    _host_layout()
+    with _pool_lock:
+        if _parts_pool is None or _parts_pool[0] != os.getpid():
+            _parts_pool = (os.getpid(), ThreadPoolExecutor(max_workers=7, thread_name_prefix="kiln-llvm-part"))
+            _part_machines.clear()
+        pool = _parts_pool[1]
+    while len(_part_machines) < len(texts) - 1:
+        _part_machines.append(new_host_target_machine())
+    # Every pass builder is made before the lock is taken (`_pass_builder` makes them on a thread that takes it).
+    builders = [_pass_builder(3)] + [_pass_builder(3, tm) for tm in _part_machines[:len(texts) - 1]]
+    with llvm.ffi.lib._lock:
+        futures = [pool.submit(_emit_free, text, tm, pb)
+                   for text, tm, pb in zip(texts[1:], _part_machines, builders[1:])]
+        try:
+            first = _emit_part(texts[0], host_target_machine(), builders[0])
+        finally:
+            futures_wait(futures)  # no helper is left inside LLVM once the lock is released, even on an error
+        return [first] + [f.result() for f in futures]
+
+
+def _emit_part(text: str, tm: llvm.TargetMachine, pb: llvm.PassBuilder) -> bytes:
+    ref = parse(text)
+    try:
+        optimize(ref, 3, pb)
+        return tm.emit_object(ref)
+    finally:
+        ref.close()
+
+
+def _emit_free(text: str, tm: llvm.TargetMachine, pb: llvm.PassBuilder) -> bytes:
+    """`_emit_part` on a helper thread, past llvmlite's lock (the compile thread holds it meanwhile)."""
+    _free(True)
+    try:
+        return _emit_part(text, tm, pb)
+    finally:
+        _free(False)
 
 
 def in_background(job: Callable[[], None]) -> Future:

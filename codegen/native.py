@@ -27,7 +27,7 @@ from typing import Any, Optional
 import llvmlite.binding as llvm
 import numpy as np
 
-from codegen import interrupt, llvm_setup
+from codegen import interrupt, llvm_setup, module_split
 
 _lock = threading.RLock()
 _names = itertools.count()
@@ -207,7 +207,10 @@ def link(obj: bytes, callback: Any, symbols: dict[str, int]) -> Any:
     # Not ctypes.cast: it stores the callback in its own `_objects`, a cycle the collector never frees, which kept
     # every Lowered (its llvmlite module, ~250 KB) alive after its function was gone.
     address = ctypes.c_void_p.from_address(ctypes.addressof(callback)).value
-    builder = llvm.JITLibraryBuilder().add_object_img(obj).add_current_process()
+    builder = llvm.JITLibraryBuilder()
+    for part in module_split.unpack(obj):  # one library for a module compiled in parts (codegen.module_split)
+        builder = builder.add_object_img(part)
+    builder = builder.add_current_process()
     builder = builder.import_symbol("kiln_runtime_callback", address)
     for name, addr in {**_PY_SYMBOLS, **symbols}.items():
         builder = builder.import_symbol(name, addr)

@@ -37,10 +37,19 @@ def problem(obj: bytes) -> Optional[str]:
     """What makes `obj` unsafe to hand to LLVM's linker, or None."""
     if not applies():
         return None
+    from codegen.module_split import unpack  # the object files of a module compiled in parts
     try:
-        return _check(memoryview(obj))
-    except struct.error as e:
-        return f"truncated structure ({e})"
+        parts = unpack(obj)
+    except ValueError as e:
+        return f"malformed parts ({e})"
+    for part in parts:
+        try:
+            found = _check(memoryview(part))
+        except struct.error as e:
+            found = f"truncated structure ({e})"
+        if found is not None:
+            return found
+    return None
 
 
 def _within(offset: int, size: int, total: int) -> bool:

@@ -182,7 +182,7 @@ class CompiledFunction:
         """The optimized LLVM IR (rebuilt on demand when the code came from the disk cache)."""
         if self._llvm_ir is None:
             tiling = self._tiling if self._tiling is None or self._tiling[0] is not None else tiling_plan(self.fn)
-            self._llvm_ir = str(build(self.fn, self._release_gil, tiling, bool(self.lowered.kernels))[1])
+            self._llvm_ir = str(build(self.fn, self._release_gil, tiling, bool(self.lowered.kernels), whole=True)[1])
         return self._llvm_ir
 
     @property
